@@ -84,7 +84,8 @@ def doc_to_records(
     """Relation records (DESIGN.md) for one document.
 
     ``char_offset`` shifts every offset, for documents that were processed in pieces and
-    whose records must point into the original text.
+    whose records must point into the original text. ``sentence`` (the evidence text) is an
+    addition to the DESIGN.md record: graph views and RDF provenance show it.
     """
     for rel in get_relations(doc):
         sent_start, sent_end = _sentence_bounds(doc, rel.head, rel.tail)
@@ -97,6 +98,7 @@ def doc_to_records(
             "sent_start_char": sent_start + char_offset,
             "sent_end_char": sent_end + char_offset,
             "model": model,
+            "sentence": doc.text[sent_start:sent_end],
         }
 
 
