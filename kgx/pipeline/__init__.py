@@ -1,0 +1,9 @@
+"""The spaCy side of kgx: the relation component, its model and its scorer.
+
+spaCy finds these through entry points (pyproject.toml); importing this package registers
+them too, for code that builds pipelines by hand.
+"""
+
+from __future__ import annotations
+
+from kgx.pipeline import component, model, scorer  # noqa: F401  (registrations)

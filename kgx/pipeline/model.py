@@ -1,0 +1,254 @@
+"""thinc architectures of the relation component: candidate pairs, pair features, classifier.
+
+A candidate is an ordered pair of entity spans. Its representation concatenates
+the mean-pooled token vectors of the head span, the tail span and the context between them,
+hashed embeddings of both entity types, and an embedding of the bucketed token distance
+(signed by direction). Span means are computed from a prefix sum over the document's token
+vectors, so pooling costs O(tokens + pairs) per document however many pairs there are, and
+the backward pass is a scatter into the prefix-sum gradient followed by a reverse cumulative
+sum. The classifier outputs one logit per label (multi-label); the component applies the
+sigmoid, so the loss is a true binary cross-entropy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+from thinc.api import Dropout, HashEmbed, Linear, Model, Relu, chain
+from thinc.types import Floats2d
+
+log = logging.getLogger("kgx")
+
+# token-distance buckets: 0,1,2,3,4,5-7,8-15,16-31,32-63,64-127,128+
+_BUCKET_EDGES = numpy.asarray([1, 2, 3, 4, 5, 8, 16, 32, 64, 128], dtype="int64")
+N_DISTANCE_BUCKETS = 2 * (len(_BUCKET_EDGES) + 1)
+
+
+@dataclass
+class Candidates:
+    """The candidate pairs of one document, as arrays the model consumes.
+
+    ``pairs`` indexes the entity list the candidates were made from (gold entities in
+    training, ``doc.ents`` at inference); ``spans`` holds token offsets
+    (head_start, head_end, tail_start, tail_end); ``labels`` the entity-type hashes.
+    """
+
+    pairs: numpy.ndarray  # (n, 2) int64
+    spans: numpy.ndarray  # (n, 4) int64
+    labels: numpy.ndarray  # (n, 2) uint64
+
+    def __len__(self) -> int:
+        return int(self.pairs.shape[0])
+
+    @classmethod
+    def from_pairs(cls, ents: Sequence[Span], pairs: Sequence[tuple[int, int]]) -> Candidates:
+        if not pairs:
+            return cls(
+                numpy.zeros((0, 2), dtype="int64"),
+                numpy.zeros((0, 4), dtype="int64"),
+                numpy.zeros((0, 2), dtype="uint64"),
+            )
+        p = numpy.asarray(pairs, dtype="int64")
+        starts = numpy.asarray([e.start for e in ents], dtype="int64")
+        ends = numpy.asarray([e.end for e in ents], dtype="int64")
+        labels = numpy.asarray([e.label for e in ents], dtype="uint64")
+        spans = numpy.stack([starts[p[:, 0]], ends[p[:, 0]], starts[p[:, 1]], ends[p[:, 1]]], 1)
+        return cls(p, spans, numpy.stack([labels[p[:, 0]], labels[p[:, 1]]], 1))
+
+
+CandidateGenerator = Callable[[Doc, Sequence[Span]], list[tuple[int, int]]]
+
+
+@registry.misc("kgx.candidate_pairs.v1")
+def make_candidate_generator(
+    max_sentences: int = 1, max_tokens: int = 100, max_pairs: int = 1000
+) -> CandidateGenerator:
+    """Ordered entity pairs worth classifying.
+
+    ``max_sentences``: how many sentences a pair may span (1 = same sentence; 0 = ignore
+    sentence boundaries). It applies only to docs with sentence boundaries; otherwise
+    ``max_tokens`` alone limits the window. ``max_tokens``: the largest token gap between the
+    two spans. ``max_pairs``: a per-document cap (the nearest pairs are kept) so that one
+    document with hundreds of entities cannot exhaust memory; hitting it is logged.
+    """
+
+    def generate(doc: Doc, ents: Sequence[Span]) -> list[tuple[int, int]]:
+        if len(ents) < 2:
+            return []
+        use_sents = max_sentences > 0 and doc.has_annotation("SENT_START")
+        if use_sents:
+            sent_ids = numpy.cumsum([1 if t.is_sent_start else 0 for t in doc]) - 1
+            ent_sent = [int(sent_ids[e.start]) for e in ents]
+        scored: list[tuple[int, int, int]] = []
+        for i, head in enumerate(ents):
+            for j, tail in enumerate(ents):
+                if i == j:
+                    continue
+                gap = max(tail.start - head.end, head.start - tail.end, 0)
+                if gap > max_tokens:
+                    continue
+                if use_sents and abs(ent_sent[i] - ent_sent[j]) >= max_sentences:
+                    continue
+                scored.append((gap, i, j))
+        if len(scored) > max_pairs:
+            log.warning(
+                "doc with %d entities has %d candidate pairs; keeping the nearest %d "
+                "(candidates.max_pairs)", len(ents), len(scored), max_pairs,
+            )
+            scored.sort()
+            scored = sorted(scored[:max_pairs], key=lambda s: (s[1], s[2]))
+        return [(i, j) for _, i, j in scored]
+
+    return generate
+
+
+def distance_buckets(spans: numpy.ndarray) -> numpy.ndarray:
+    """Bucketed token gap between head and tail, offset by direction (head first or not)."""
+    head_first = spans[:, 0] <= spans[:, 2]
+    gap = numpy.maximum(
+        numpy.maximum(spans[:, 2] - spans[:, 1], spans[:, 0] - spans[:, 3]), 0
+    )
+    bucket = numpy.searchsorted(_BUCKET_EDGES, gap, side="right")
+    return (bucket + numpy.where(head_first, 0, len(_BUCKET_EDGES) + 1)).astype("uint64")
+
+
+InT = tuple[list[Doc], list[Candidates]]
+
+
+@registry.architectures("kgx.RelationModel.v1")
+def build_relation_model(
+    tok2vec: Model[list[Doc], list[Floats2d]],
+    hidden_width: int = 256,
+    type_width: int = 32,
+    distance_width: int = 32,
+    dropout: float = 0.1,
+    nO: int | None = None,
+) -> Model[InT, Floats2d]:
+    """Pair classifier over a token-vector layer (a transformer listener or a CNN tok2vec)."""
+    type_embed = HashEmbed(nO=type_width, nV=128, seed=17)
+    distance_embed = HashEmbed(nO=distance_width, nV=64, seed=23)
+    hidden = Relu(nO=hidden_width)
+    output = Linear(nO=nO)
+    classifier = chain(hidden, Dropout(dropout), output)
+    return Model(
+        "kgx_relation_model",
+        _forward,
+        init=_init,
+        layers=[tok2vec, type_embed, distance_embed, classifier],
+        refs={
+            "tok2vec": tok2vec,
+            "type_embed": type_embed,
+            "distance_embed": distance_embed,
+            "classifier": classifier,
+            "hidden": hidden,
+            "output": output,
+        },
+        dims={"nO": nO},
+        attrs={"type_width": type_width, "distance_width": distance_width},
+    )
+
+
+def _init(model: Model, X: InT | None = None, Y: Any = None) -> Model:
+    tok2vec = model.get_ref("tok2vec")
+    classifier = model.get_ref("classifier")
+    docs = X[0] if X is not None else None
+    tok2vec.initialize(X=docs)
+    model.get_ref("type_embed").initialize()
+    model.get_ref("distance_embed").initialize()
+    width = tok2vec.get_dim("nO") if tok2vec.has_dim("nO") else None
+    if not width:
+        if not docs:
+            raise ValueError("kgx.RelationModel.v1 needs sample docs to infer the token width")
+        width = int(tok2vec.predict(docs)[0].shape[1])
+    n_in = 3 * width + 2 * model.attrs["type_width"] + model.attrs["distance_width"]
+    model.get_ref("hidden").set_dim("nI", n_in)
+    if model.has_dim("nO") and model.get_dim("nO"):
+        model.get_ref("output").set_dim("nO", model.get_dim("nO"))
+    model.get_ref("output").set_dim("nI", model.get_ref("hidden").get_dim("nO"))
+    classifier.initialize()
+    return model
+
+
+def _span_means(ops: Any, X: Floats2d, starts: Any, ends: Any) -> tuple[Floats2d, Callable]:
+    """Mean of X[start:end] for each (start, end); zeros for empty ranges."""
+    xp = ops.xp
+    T, W = X.shape
+    cs = xp.concatenate([xp.zeros((1, W), dtype=X.dtype), xp.cumsum(X, axis=0)], axis=0)
+    denom = xp.maximum(ends - starts, 1).astype(X.dtype)[:, None]
+    out = (cs[ends] - cs[starts]) / denom
+
+    def backprop(d_out: Floats2d) -> Floats2d:
+        g = d_out / denom
+        d_cs = xp.zeros((T + 1, W), dtype=X.dtype)
+        ops.scatter_add(d_cs, xp.ascontiguousarray(ends.astype("int32")), g)
+        ops.scatter_add(d_cs, xp.ascontiguousarray(starts.astype("int32")), -g)
+        return xp.cumsum(d_cs[::-1], axis=0)[::-1][1:]
+
+    return out, backprop
+
+
+def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Callable]:
+    docs, cands = inputs
+    ops = model.ops
+    xp = ops.xp
+    tokvecs, bp_tokvecs = model.get_ref("tok2vec")(docs, is_train)
+    features: list[Floats2d] = []
+    pool_backprops: list[tuple[int, list[Callable]]] = []
+    for i, (X, cand) in enumerate(zip(tokvecs, cands, strict=True)):
+        if not len(cand):
+            continue
+        spans = xp.asarray(cand.spans)
+        ctx_start = xp.minimum(spans[:, 1], spans[:, 3])
+        ctx_end = xp.maximum(xp.maximum(spans[:, 0], spans[:, 2]), ctx_start)
+        head, bp_head = _span_means(ops, X, spans[:, 0], spans[:, 1])
+        tail, bp_tail = _span_means(ops, X, spans[:, 2], spans[:, 3])
+        ctx, bp_ctx = _span_means(ops, X, ctx_start, ctx_end)
+        features.append(xp.concatenate([head, tail, ctx], axis=1))
+        pool_backprops.append((i, [bp_head, bp_tail, bp_ctx]))
+    n_pairs = sum(len(c) for c in cands)
+    width = model.get_ref("hidden").get_dim("nI")
+    if n_pairs:
+        pooled = xp.concatenate(features, axis=0)
+        type_ids = numpy.concatenate([c.labels for c in cands if len(c)], axis=0).reshape(-1)
+        dist_ids = numpy.concatenate([distance_buckets(c.spans) for c in cands if len(c)])
+    else:
+        pooled = ops.alloc2f(0, width - 2 * model.attrs["type_width"]
+                             - model.attrs["distance_width"])
+        type_ids = numpy.zeros((0,), dtype="uint64")
+        dist_ids = numpy.zeros((0,), dtype="uint64")
+    types, bp_types = model.get_ref("type_embed")(ops.asarray(type_ids, dtype="uint64"), is_train)
+    types = types.reshape((n_pairs, 2 * model.attrs["type_width"]))
+    dists, bp_dists = model.get_ref("distance_embed")(
+        ops.asarray(dist_ids, dtype="uint64"), is_train
+    )
+    pair_repr = xp.concatenate([pooled, types, dists], axis=1).astype("float32")
+    logits, bp_classifier = model.get_ref("classifier")(pair_repr, is_train)
+    pooled_width = pooled.shape[1]
+    type_width = 2 * model.attrs["type_width"]
+
+    def backprop(d_logits: Floats2d) -> list[Doc]:
+        d_repr = bp_classifier(d_logits)
+        bp_types(
+            xp.ascontiguousarray(d_repr[:, pooled_width:pooled_width + type_width]).reshape(
+                (-1, model.attrs["type_width"])
+            )
+        )
+        bp_dists(xp.ascontiguousarray(d_repr[:, pooled_width + type_width:]))
+        d_tokvecs = [ops.alloc2f(*X.shape) for X in tokvecs]
+        offset = 0
+        for i, bps in pool_backprops:
+            n = len(cands[i])
+            d_pair = d_repr[offset:offset + n, :pooled_width]
+            part = pooled_width // 3
+            for k, bp in enumerate(bps):
+                d_tokvecs[i] += bp(xp.ascontiguousarray(d_pair[:, k * part:(k + 1) * part]))
+            offset += n
+        return bp_tokvecs(d_tokvecs)
+
+    return logits, backprop

@@ -1,0 +1,89 @@
+"""Relation scores, end to end: predicted relations on predicted entities against gold.
+
+Relations are compared as character-offset tuples, so the score is independent of the
+tokenisation and of which entities the pipeline found: a gold relation whose entities were
+missed, or that was never proposed, is a false negative (the spaCy tutorial component
+iterated over predicted pairs only and so overstated recall). Two modes:
+
+- *strict*: head span and type, tail span and type, and the label all right;
+- *boundaries*: head and tail spans and the label right, entity types ignored.
+
+Micro scores pool all labels; macro scores average the per-label F1 (and P, R) over the
+labels that occur in gold or in predictions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.util import registry
+
+from kgx.relations import raw_relations
+
+MODES = ("strict", "boundaries")
+
+
+def relation_keys(doc: Doc, mode: str) -> set[tuple[Any, ...]]:
+    """The relations of ``doc`` as comparable tuples for a scoring mode."""
+    ents = doc.ents
+    keys = set()
+    for rel in raw_relations(doc):
+        head, tail = ents[rel["head"]], ents[rel["tail"]]
+        if mode == "strict":
+            keys.add(((head.start_char, head.end_char, head.label_),
+                      (tail.start_char, tail.end_char, tail.label_), rel["label"]))
+        elif mode == "boundaries":
+            keys.add(((head.start_char, head.end_char),
+                      (tail.start_char, tail.end_char), rel["label"]))
+        else:
+            raise ValueError(f"unknown scoring mode {mode!r}; use one of {MODES}")
+    return keys
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"p": p, "r": r, "f": f}
+
+
+def count_relations(examples: Iterable[Example], mode: str) -> dict[str, Counter]:
+    """Per-label true positive, false positive and false negative counts."""
+    counts: dict[str, Counter] = {}
+    for eg in examples:
+        pred = relation_keys(eg.predicted, mode)
+        gold = relation_keys(eg.reference, mode)
+        for key in pred | gold:
+            c = counts.setdefault(key[2], Counter())
+            c["tp" if key in pred and key in gold else "fp" if key in pred else "fn"] += 1
+    return counts
+
+
+def score_relations(examples: Iterable[Example], **_: Any) -> dict[str, Any]:
+    """``rel_{mode}_{micro|macro}_{p|r|f}`` and ``rel_{mode}_per_type`` for both modes."""
+    examples = list(examples)
+    scores: dict[str, Any] = {}
+    for mode in MODES:
+        counts = count_relations(examples, mode)
+        total = Counter()
+        per_type: dict[str, dict[str, float]] = {}
+        for label, c in sorted(counts.items()):
+            total.update(c)
+            per_type[label] = _prf(c["tp"], c["fp"], c["fn"])
+        micro = _prf(total["tp"], total["fp"], total["fn"])
+        for k in ("p", "r", "f"):
+            scores[f"rel_{mode}_micro_{k}"] = micro[k]
+            scores[f"rel_{mode}_macro_{k}"] = (
+                sum(s[k] for s in per_type.values()) / len(per_type) if per_type else 0.0
+            )
+        scores[f"rel_{mode}_per_type"] = per_type
+    return scores
+
+
+@registry.scorers("kgx.rel_scorer.v1")
+def make_rel_scorer() -> Callable[..., dict[str, Any]]:
+    return score_relations
