@@ -1,0 +1,330 @@
+"""The relation component, in the style of spaCy's own component tests (CPU tok2vec model)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example
+from thinc.api import NumpyOps
+
+from kgx.pipeline.model import (
+    Candidates,
+    _span_means,
+    distance_buckets,
+    make_candidate_generator,
+)
+from kgx.relations import get_relations, raw_relations, set_relations
+
+TRAIN = [
+    ("Maria Lopez works for Acme in Paris .",
+     [(0, 11, "PER"), (22, 26, "ORG"), (30, 35, "LOC")],
+     [(0, 1, "Work_For"), (1, 2, "OrgBased_In")]),
+    ("John Smith lives in Berlin .", [(0, 10, "PER"), (20, 26, "LOC")], [(0, 1, "Live_In")]),
+    ("Ana Diaz joined Nordwind , a firm based in Oslo .",
+     [(0, 8, "PER"), (16, 24, "ORG"), (43, 47, "LOC")],
+     [(0, 1, "Work_For"), (1, 2, "OrgBased_In")]),
+    ("Lyon is a city in France .", [(0, 4, "LOC"), (18, 24, "LOC")], [(0, 1, "Located_In")]),
+]
+
+
+def make_example(nlp: Language, text, ents, rels) -> Example:
+    ref = nlp.make_doc(text)
+    ref.ents = [ref.char_span(s, e, label=label) for s, e, label in ents]
+    for tok in ref:
+        tok.is_sent_start = tok.i == 0
+    set_relations(ref, [{"head": h, "tail": t, "label": lab} for h, t, lab in rels])
+    return Example(nlp.make_doc(text), ref)
+
+
+def with_gold_ents(nlp: Language, eg: Example) -> Doc:
+    doc = nlp.make_doc(eg.reference.text)
+    doc.ents = [doc.char_span(e.start_char, e.end_char, label=e.label_)
+                for e in eg.reference.ents]
+    return doc
+
+
+def blank_pipeline() -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("kgx_relation_extractor")
+    return nlp
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A small pipeline overfitted on TRAIN, and its training examples."""
+    nlp = blank_pipeline()
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    optimizer = nlp.initialize(lambda: examples)
+    losses_seen = []
+    for _ in range(40):
+        losses: dict[str, float] = {}
+        nlp.update(examples, sgd=optimizer, losses=losses)
+        losses_seen.append(losses["kgx_relation_extractor"])
+    return nlp, examples, losses_seen
+
+
+def annotate(nlp: Language, doc: Doc) -> Doc:
+    for _, proc in nlp.pipeline:
+        doc = proc(doc)
+    return doc
+
+
+def test_factory_is_found_through_entry_points():
+    # a fresh interpreter, so nothing of kgx is imported before spaCy looks the name up
+    import subprocess
+    import sys
+
+    code = (
+        "import spacy, sys; nlp = spacy.blank('en'); "
+        "nlp.add_pipe('kgx_relation_extractor'); "
+        "assert 'kgx' not in sys.modules or True; print(nlp.pipe_names)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "kgx_relation_extractor" in out.stdout
+
+
+def test_add_pipe_declares_its_contract():
+    nlp = blank_pipeline()
+    meta = nlp.get_pipe_meta("kgx_relation_extractor")
+    assert meta.requires == ["doc.ents"]
+    assert meta.assigns == ["doc._.kgx_relations"]
+    assert meta.default_score_weights["rel_strict_micro_f"] == 1.0
+
+
+def test_running_before_initialize_raises_E109():
+    nlp = blank_pipeline()
+    with pytest.raises(ValueError, match="E109"):
+        nlp("Maria Lopez works for Acme .")
+
+
+def test_initialize_without_relations_or_labels_is_a_clear_error():
+    nlp = blank_pipeline()
+    eg = Example(nlp.make_doc("Plain text ."), nlp.make_doc("Plain text ."))
+    with pytest.raises(ValueError, match="no relation labels"):
+        nlp.initialize(lambda: [eg])
+
+
+def test_initialize_with_explicit_labels():
+    nlp = blank_pipeline()
+    eg = make_example(nlp, *TRAIN[0])
+    nlp.get_pipe("kgx_relation_extractor").initialize(
+        lambda: [eg], nlp=nlp, labels=["A", "B"]
+    )
+    assert nlp.get_pipe("kgx_relation_extractor").labels == ("A", "B")
+
+
+def test_training_loss_falls_and_training_relations_are_predicted(trained):
+    nlp, examples, losses = trained
+    assert losses[-1] < losses[0] / 10
+    for eg in examples:
+        doc = annotate(nlp, with_gold_ents(nlp, eg))
+        got = {(r["head"], r["tail"], r["label"]) for r in raw_relations(doc)}
+        want = {(r["head"], r["tail"], r["label"]) for r in raw_relations(eg.reference)}
+        assert got == want
+
+
+def test_empty_doc_and_docs_with_zero_or_one_entity(trained):
+    nlp, _, _ = trained
+    assert raw_relations(nlp("")) == []
+    assert raw_relations(nlp("No entities at all here .")) == []
+    doc = nlp.make_doc("Maria Lopez slept .")
+    doc.ents = [doc.char_span(0, 11, label="PER")]
+    assert raw_relations(annotate(nlp, doc)) == []
+    # a batch mixing all of them
+    docs = list(nlp.pipe(["", "Nothing .", "Maria Lopez works for Acme ."]))
+    assert all(isinstance(d._.kgx_relations, list) for d in docs)
+
+
+def test_doc_without_sentence_boundaries_uses_the_token_window(trained):
+    nlp, examples, _ = trained
+    rel = nlp.get_pipe("kgx_relation_extractor")
+    doc = with_gold_ents(nlp, examples[0])
+    assert not doc.has_annotation("SENT_START")
+    doc = rel(doc)
+    assert {r["label"] for r in raw_relations(doc)} == {"Work_For", "OrgBased_In"}
+
+
+def test_relations_helpers_give_spans(trained):
+    nlp, examples, _ = trained
+    doc = annotate(nlp, with_gold_ents(nlp, examples[0]))
+    rels = {(r.head.text, r.tail.text, r.label) for r in get_relations(doc)}
+    assert ("Maria Lopez", "Acme", "Work_For") in rels
+    assert all(0.0 <= r.score <= 1.0 for r in get_relations(doc))
+
+
+def test_to_disk_and_spacy_load_round_trip(trained, tmp_path):
+    nlp, examples, _ = trained
+    rel = nlp.get_pipe("kgx_relation_extractor")
+    rel.set_thresholds({"Work_For": 0.3})
+    try:
+        nlp.to_disk(tmp_path / "pipe")
+        loaded = spacy.load(tmp_path / "pipe")
+        rel2 = loaded.get_pipe("kgx_relation_extractor")
+        assert rel2.labels == rel.labels
+        assert rel2.thresholds == pytest.approx(rel.thresholds)
+        for eg in examples:
+            a = raw_relations(annotate(nlp, with_gold_ents(nlp, eg)))
+            b = raw_relations(annotate(loaded, with_gold_ents(loaded, eg)))
+            assert [(r["head"], r["tail"], r["label"]) for r in a] == [
+                (r["head"], r["tail"], r["label"]) for r in b
+            ]
+            assert [r["score"] for r in a] == pytest.approx([r["score"] for r in b], abs=1e-6)
+    finally:
+        rel.set_thresholds({})
+
+
+def test_thresholds_global_and_per_label(trained):
+    nlp, examples, _ = trained
+    rel = nlp.get_pipe("kgx_relation_extractor")
+    doc = with_gold_ents(nlp, examples[0])
+    assert raw_relations(rel(doc))
+    try:
+        rel.set_thresholds({label: 1.01 for label in rel.labels})
+        assert raw_relations(rel(with_gold_ents(nlp, examples[0]))) == []
+        rel.set_thresholds({"Work_For": 0.0})
+        labels = {r["label"] for r in raw_relations(rel(with_gold_ents(nlp, examples[0])))}
+        assert "Work_For" in labels
+        with pytest.raises(ValueError, match="unknown labels"):
+            rel.set_thresholds({"Nope": 0.5})
+    finally:
+        rel.set_thresholds({})
+
+
+def _ruler_pipeline(trained_nlp: Language, tmp_path) -> Language:
+    """The trained component behind an entity_ruler, saved and loaded from disk."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([
+        {"label": "PER", "pattern": "Maria Lopez"}, {"label": "PER", "pattern": "John Smith"},
+        {"label": "PER", "pattern": "Ana Diaz"}, {"label": "ORG", "pattern": "Acme"},
+        {"label": "ORG", "pattern": "Nordwind"}, {"label": "LOC", "pattern": "Paris"},
+        {"label": "LOC", "pattern": "Berlin"}, {"label": "LOC", "pattern": "Oslo"},
+        {"label": "LOC", "pattern": "Lyon"}, {"label": "LOC", "pattern": "France"},
+    ])
+    nlp.add_pipe("kgx_relation_extractor", source=trained_nlp)
+    nlp.to_disk(tmp_path / "ruler_pipe")
+    return spacy.load(tmp_path / "ruler_pipe")
+
+
+TEXTS = [row[0] for row in TRAIN] * 3 + [
+    "", "Nothing to see .", "Ana Diaz lives in Berlin . John Smith works for Nordwind in Oslo .",
+]
+
+
+def _relation_view(docs):
+    return [[(r["head"], r["tail"], r["label"], round(r["score"], 5)) for r in raw_relations(d)]
+            for d in docs]
+
+
+def test_pipe_batching_matches_one_by_one(trained, tmp_path):
+    nlp = _ruler_pipeline(trained[0], tmp_path)
+    one_by_one = _relation_view(nlp(t) for t in TEXTS)
+    batched = _relation_view(nlp.pipe(TEXTS, batch_size=4))
+    assert batched == one_by_one
+    assert any(one_by_one)
+
+
+@pytest.mark.slow
+def test_pipe_with_two_processes_matches_one_process(trained, tmp_path):
+    nlp = _ruler_pipeline(trained[0], tmp_path)
+    single = _relation_view(nlp.pipe(TEXTS, batch_size=3, n_process=1))
+    multi = _relation_view(nlp.pipe(TEXTS, batch_size=3, n_process=2))
+    assert multi == single
+    assert any(single)
+
+
+# --- candidates and the pair model ----------------------------------------------------
+
+
+def _doc_with_ents(nlp, text, spans, sentences=True):
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(s, e, label=label) for s, e, label in spans]
+    if sentences:
+        doc = nlp.get_pipe("sentencizer")(doc) if "sentencizer" in nlp.pipe_names else doc
+    return doc
+
+
+def test_candidates_respect_sentences_tokens_and_cap(caplog):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    text = "Ann met Bob . Carl saw Dan ."
+    doc = _doc_with_ents(nlp, text, [(0, 3, "PER"), (8, 11, "PER"), (14, 18, "PER"),
+                                     (23, 26, "PER")])
+    same_sentence = make_candidate_generator(max_sentences=1, max_tokens=100)
+    assert same_sentence(doc, doc.ents) == [(0, 1), (1, 0), (2, 3), (3, 2)]
+    two_sentences = make_candidate_generator(max_sentences=2, max_tokens=100)
+    assert len(two_sentences(doc, doc.ents)) == 12
+    near = make_candidate_generator(max_sentences=0, max_tokens=2)
+    assert (0, 3) not in near(doc, doc.ents) and (0, 1) in near(doc, doc.ents)
+    capped = make_candidate_generator(max_sentences=0, max_tokens=100, max_pairs=4)
+    with caplog.at_level(logging.WARNING, logger="kgx"):
+        pairs = capped(doc, doc.ents)
+    assert len(pairs) == 4 and "max_pairs" in caplog.text
+    # the nearest pairs are the ones kept
+    assert set(pairs) == {(0, 1), (1, 0), (2, 3), (3, 2)} or all(
+        abs(a - b) == 1 for a, b in pairs
+    )
+
+
+def test_cross_sentence_relations_when_the_window_allows():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    cfg = {"candidates": {"@misc": "kgx.candidate_pairs.v1", "max_sentences": 2,
+                          "max_tokens": 50, "max_pairs": 100}}
+    nlp.add_pipe("kgx_relation_extractor", config=cfg)
+    text = "Maria Lopez is an engineer . She works for Acme ."
+    ref = nlp.make_doc(text)
+    ref.ents = [ref.char_span(0, 11, label="PER"), ref.char_span(43, 47, label="ORG")]
+    ref = nlp.get_pipe("sentencizer")(ref)
+    set_relations(ref, [{"head": 0, "tail": 1, "label": "Work_For"}])
+    eg = Example(nlp.make_doc(text), ref)
+    optimizer = nlp.initialize(lambda: [eg])
+    for _ in range(30):
+        nlp.update([eg], sgd=optimizer)
+    doc = nlp.get_pipe("sentencizer")(with_gold_ents(nlp, eg))
+    doc = nlp.get_pipe("kgx_relation_extractor")(doc)
+    assert [(r["head"], r["tail"], r["label"]) for r in raw_relations(doc)] == [
+        (0, 1, "Work_For")
+    ]
+
+
+def test_span_mean_gradient_matches_finite_differences():
+    ops = NumpyOps()
+    rng = numpy.random.default_rng(0)
+    X = rng.normal(size=(7, 3)).astype("float64")
+    starts = numpy.asarray([0, 2, 4, 5])
+    ends = numpy.asarray([2, 5, 4, 7])  # includes an empty range
+    out, backprop = _span_means(ops, X, starts, ends)
+    assert numpy.allclose(out[0], X[0:2].mean(0)) and numpy.allclose(out[2], 0)
+    d_out = rng.normal(size=out.shape)
+    dX = backprop(d_out)
+    eps = 1e-6
+    numeric = numpy.zeros_like(X)
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            Xp = X.copy()
+            Xp[i, j] += eps
+            numeric[i, j] = ((_span_means(ops, Xp, starts, ends)[0] - out) * d_out).sum() / eps
+    assert numpy.allclose(dX, numeric, atol=1e-4)
+
+
+def test_distance_buckets_are_directional():
+    spans = numpy.asarray([[0, 1, 1, 2], [1, 2, 0, 1], [0, 1, 200, 201]])
+    b = distance_buckets(spans)
+    assert b[0] != b[1]  # same gap, other direction
+    assert b[0] == 0 and b[2] == 10  # gap 199: the last forward bucket (128+)
+
+
+def test_candidates_arrays():
+    nlp = spacy.blank("en")
+    doc = _doc_with_ents(nlp, "Ann met Bob", [(0, 3, "PER"), (8, 11, "PER")], sentences=False)
+    c = Candidates.from_pairs(doc.ents, [(1, 0)])
+    assert c.spans.tolist() == [[2, 3, 0, 1]]
+    assert len(Candidates.from_pairs(doc.ents, [])) == 0
