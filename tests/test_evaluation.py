@@ -1,0 +1,88 @@
+"""Threshold tuning and the evaluation report."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import make_example
+from spacy.training import Example
+
+from kgx.pipeline.evaluate import evaluate, format_report, relation_errors
+from kgx.pipeline.thresholds import best_threshold, find_component, tune_thresholds
+from kgx.relations import set_relations
+
+
+def test_best_threshold_maximises_f1_between_points():
+    scored = [(0.9, True), (0.8, True), (0.6, False), (0.4, True), (0.2, False)]
+    t, f = best_threshold(scored, n_gold=3)
+    # accepting the top two: p=1, r=2/3, F=0.8; top four: p=3/4, r=1, F=0.857
+    assert f == pytest.approx(6 / 7)
+    assert 0.2 < t < 0.4 and t == pytest.approx(0.3)
+
+
+def test_best_threshold_counts_unreachable_gold():
+    t, f = best_threshold([(0.9, True)], n_gold=4)
+    assert f == pytest.approx(2 * 1 * 0.25 / 1.25)
+
+
+def test_best_threshold_without_any_correct_candidate_rejects_everything():
+    t, f = best_threshold([(0.7, False), (0.3, False)], n_gold=2)
+    assert f == 0.0 and t == 0.95
+
+
+def test_tune_thresholds_sets_and_reports(trained):
+    nlp, examples, _ = trained
+    rel = nlp.get_pipe("kgx_relation_extractor")
+    dev = []
+    for eg in examples:  # predicted docs carry gold entities, as a perfect ner would give
+        pred = nlp.make_doc(eg.reference.text)
+        pred.ents = [pred.char_span(e.start_char, e.end_char, label=e.label_)
+                     for e in eg.reference.ents]
+        dev.append(Example(pred, eg.reference))
+    try:
+        report = tune_thresholds(nlp, dev)
+        assert set(report) == set(rel.labels)
+        assert all(r["f"] == pytest.approx(1.0) for r in report.values())
+        assert rel.cfg["thresholds"] == {k: v["threshold"] for k, v in report.items()}
+    finally:
+        rel.set_thresholds({})
+
+
+def test_find_component_errors_clearly(trained):
+    import spacy
+
+    assert find_component(trained[0]) == "kgx_relation_extractor"
+    with pytest.raises(ValueError, match="expected one kgx_relation_extractor"):
+        find_component(spacy.blank("en"))
+
+
+def test_relation_errors_are_classified(trained):
+    nlp, _, _ = trained
+    gold_row = ("Maria Lopez works for Acme in Paris .",
+                [(0, 11, "PER"), (22, 26, "ORG"), (30, 35, "LOC")],
+                [(0, 1, "Work_For"), (1, 2, "OrgBased_In")])
+    eg = make_example(nlp, *gold_row)
+    pred = nlp.make_doc(gold_row[0])
+    # Paris missed; Work_For predicted reversed
+    pred.ents = [pred.char_span(0, 11, label="PER"), pred.char_span(22, 26, label="ORG")]
+    set_relations(pred, [{"head": 1, "tail": 0, "label": "Work_For"}])
+    errors = relation_errors([Example(pred, eg.reference)])
+    assert errors["kinds"]["missed: entity not found"] == 1
+    assert errors["kinds"]["wrong direction"] == 1
+
+
+def test_evaluate_end_to_end_report(trained):
+    import spacy
+
+    nlp, examples, _ = trained
+    ruled = spacy.blank("en")
+    ruled.add_pipe("sentencizer")
+    ruler = ruled.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": e.label_, "pattern": e.text}
+                        for eg in examples for e in eg.reference.ents])
+    ruled.add_pipe("kgx_relation_extractor", source=nlp)
+    result = evaluate(ruled, examples)
+    assert result["ents_f"] == pytest.approx(1.0)
+    assert result["rel_strict_micro_f"] == pytest.approx(1.0)
+    assert result["relation_errors"] == {}
+    text = format_report(result)
+    assert "relations, strict" in text and "Work_For" in text
