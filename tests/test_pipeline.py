@@ -7,11 +7,11 @@ import logging
 import numpy
 import pytest
 import spacy
-from helpers import TRAIN, annotate, blank_pipeline, make_example, with_gold_ents  # noqa: I001
 from spacy.language import Language
 from spacy.training import Example
 from thinc.api import NumpyOps
 
+from helpers import TRAIN, annotate, blank_pipeline, make_example, with_gold_ents
 from kgx.pipeline.model import (
     Candidates,
     _span_means,

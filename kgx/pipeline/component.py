@@ -72,6 +72,7 @@ SCORE_WEIGHTS = {
             "max_pairs": 1000,
         },
         "threshold": 0.5,
+        "learn_rate_scale": 1.0,
         "scorer": {"@scorers": "kgx.rel_scorer.v1"},
     },
     default_score_weights=SCORE_WEIGHTS,
@@ -82,10 +83,15 @@ def make_relation_extractor(
     model: Model,
     candidates: CandidateGenerator,
     threshold: float,
+    learn_rate_scale: float,
     scorer: Callable | None,
 ) -> "RelationExtractor":
+    """``learn_rate_scale`` multiplies the optimizer's rate for this component's own weights:
+    a classifier trained from scratch wants a larger rate than the shared transformer it
+    fine-tunes (which the transformer component updates at the base rate)."""
     return RelationExtractor(
-        nlp.vocab, model, name, candidates=candidates, threshold=threshold, scorer=scorer
+        nlp.vocab, model, name, candidates=candidates, threshold=threshold,
+        learn_rate_scale=learn_rate_scale, scorer=scorer,
     )
 
 
@@ -104,6 +110,7 @@ class RelationExtractor(TrainablePipe):
         *,
         candidates: CandidateGenerator,
         threshold: float = 0.5,
+        learn_rate_scale: float = 1.0,
         scorer: Callable | None = None,
     ) -> None:
         self.vocab = vocab
@@ -111,6 +118,7 @@ class RelationExtractor(TrainablePipe):
         self.name = name
         self.candidates = candidates
         self.scorer = scorer
+        self.learn_rate_scale = learn_rate_scale
         self.cfg: dict[str, Any] = {"labels": [], "threshold": threshold, "thresholds": {}}
 
     # --- labels and thresholds ----------------------------------------------------------
@@ -236,8 +244,24 @@ class RelationExtractor(TrainablePipe):
         losses[self.name] += loss
         return losses
 
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Like ``Model.finish_update``, with this component's learning-rate scale."""
+        for node in self.model.walk():
+            for shim in node.shims:
+                shim.finish_update(sgd)
+            for name in node.param_names:
+                if node.has_grad(name):
+                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name),
+                                   lr_scale=self.learn_rate_scale)
+                    node.set_param(name, param)
+
     def get_loss(self, examples: Iterable[Example], scores: Any) -> tuple[float, Floats2d]:
-        """Binary cross-entropy summed over pairs and labels, averaged over documents."""
+        """Binary cross-entropy summed over pairs and labels.
+
+        The gradient is not averaged over the batch: like spaCy's parser, the component's
+        pull on the shared transformer grows with the number of decisions it makes. The
+        reported loss is per document, to stay comparable across batch sizes.
+        """
         logits, truth = scores
         n_docs = max(len(list(examples)), 1)
         probs = _sigmoid(self.model.ops.to_numpy(logits))
@@ -245,7 +269,7 @@ class RelationExtractor(TrainablePipe):
         loss = -float(
             (truth * numpy.log(probs + eps) + (1 - truth) * numpy.log(1 - probs + eps)).sum()
         ) / n_docs
-        d_logits = self.model.ops.asarray2f((probs - truth) / n_docs)
+        d_logits = self.model.ops.asarray2f(probs - truth)
         return loss, d_logits
 
     def initialize(

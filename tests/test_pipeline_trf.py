@@ -1,0 +1,105 @@
+"""The relation component on the real offline MiniLM encoder, as configs/kgx_trf.cfg builds it."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+from spacy.util import load_config, load_model_from_config
+from thinc.api import Adam
+
+from helpers import TRAIN, annotate, make_example, with_gold_ents
+from kgx.encoders import resolve_encoder
+from kgx.relations import raw_relations
+
+
+@pytest.fixture(scope="module")
+def trf_trained(repo_root, minilm_path):
+    """transformer -> ner -> relations from the shipped config, fine-tuned on TRAIN."""
+    config = load_config(repo_root / "configs" / "kgx_trf.cfg", interpolate=True)
+    nlp = load_model_from_config(config, auto_fill=True, validate=True)
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    nlp.initialize(lambda: examples)
+    optimizer = Adam(5e-4)  # no warm-up: a few steps must overfit four sentences
+    losses_seen = []
+    for _ in range(25):
+        losses: dict[str, float] = {}
+        nlp.update(examples, sgd=optimizer, losses=losses)
+        losses_seen.append(losses)
+    return nlp, examples, losses_seen
+
+
+def test_offline_encoder_is_resolved_and_other_names_pass_through(minilm_path):
+    assert resolve_encoder("all-MiniLM-L6-v2") == str(minilm_path)
+    assert resolve_encoder("sentence-transformers/all-MiniLM-L6-v2") == str(minilm_path)
+    assert resolve_encoder("roberta-base") == "roberta-base"
+    assert resolve_encoder("/some/local/dir") == "/some/local/dir"
+
+
+def test_config_accepts_any_hub_name(repo_root):
+    config = load_config(
+        repo_root / "configs" / "kgx_trf.cfg",
+        overrides={"components.transformer.model.name": "roberta-base"},
+    )
+    assert config["components"]["transformer"]["model"]["name"] == "roberta-base"
+
+
+def test_transformer_is_shared_through_listeners(trf_trained):
+    nlp, _, _ = trf_trained
+    trf = nlp.get_pipe("transformer")
+    assert set(trf.listening_components) == {"ner", "kgx_relation_extractor"}
+
+
+@pytest.mark.slow
+def test_fine_tuning_loss_falls_and_training_relations_are_predicted(trf_trained):
+    nlp, examples, losses = trf_trained
+    first, last = losses[0]["kgx_relation_extractor"], losses[-1]["kgx_relation_extractor"]
+    assert last < first / 5
+    assert losses[-1]["ner"] < losses[0]["ner"]
+    for eg in examples:
+        doc = annotate_with_gold_ents(nlp, eg)
+        got = {(r["head"], r["tail"], r["label"]) for r in raw_relations(doc)}
+        want = {(r["head"], r["tail"], r["label"]) for r in raw_relations(eg.reference)}
+        assert got == want
+
+
+def annotate_with_gold_ents(nlp, eg):
+    """Run the transformer, then the relation component on gold entities (ner bypassed)."""
+    doc = with_gold_ents(nlp, eg)
+    doc = nlp.get_pipe("transformer")(doc)
+    return nlp.get_pipe("kgx_relation_extractor")(doc)
+
+
+@pytest.mark.slow
+def test_doc_longer_than_the_transformer_window(trf_trained):
+    nlp, _, _ = trf_trained
+    filler = "The weather was mild and nothing else happened that day . " * 40
+    text = filler + "Maria Lopez works for Acme in Paris ."
+    doc = nlp.make_doc(text)
+    start = len(filler)
+    doc.ents = [doc.char_span(start, start + 11, label="PER"),
+                doc.char_span(start + 22, start + 26, label="ORG"),
+                doc.char_span(start + 30, start + 35, label="LOC")]
+    assert len(doc) > 400  # well past the 128-wordpiece window
+    doc = nlp.get_pipe("transformer")(doc)
+    assert doc._.trf_data is not None
+    doc = nlp.get_pipe("kgx_relation_extractor")(doc)
+    labels = {(r["head"], r["tail"], r["label"]) for r in raw_relations(doc)}
+    assert (0, 1, "Work_For") in labels
+
+
+@pytest.mark.slow
+def test_full_pipeline_round_trip_and_batching(trf_trained, tmp_path):
+    nlp, _, _ = trf_trained
+    nlp.to_disk(tmp_path / "trf")
+    loaded = spacy.load(tmp_path / "trf")
+    texts = [row[0] for row in TRAIN] + ["", "Nothing here ."]
+    a = [(d.ents, d._.kgx_relations) for d in nlp.pipe(texts)]
+    b = [(d.ents, d._.kgx_relations) for d in loaded.pipe(texts, batch_size=2)]
+    assert [[e.text for e in ents] for ents, _ in a] == [[e.text for e in ents] for ents, _ in b]
+    assert [[(r["head"], r["tail"], r["label"]) for r in rels] for _, rels in a] == [
+        [(r["head"], r["tail"], r["label"]) for r in rels] for _, rels in b
+    ]
+    one = [annotate(loaded, loaded.make_doc(t))._.kgx_relations for t in texts]
+    assert [[(r["head"], r["tail"]) for r in rels] for rels in one] == [
+        [(r["head"], r["tail"]) for r in rels] for _, rels in b
+    ]
