@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from helpers import make_example
 from spacy.training import Example
 
+from helpers import make_example
 from kgx.pipeline.evaluate import evaluate, format_report, relation_errors
 from kgx.pipeline.thresholds import best_threshold, find_component, tune_thresholds
 from kgx.relations import set_relations
