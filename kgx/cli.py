@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional  # noqa: F401  (Optional is used by typer signatures)
+from typing import Annotated
 
 import typer
 
@@ -49,6 +49,41 @@ def _root(
 
 # --- pipeline: convert, tune-thresholds, evaluate, show -------------------------------------
 
+
+def _load_pipeline(model: str):
+    """spacy.load with a one-line error instead of a traceback."""
+    import spacy
+
+    try:
+        return spacy.load(model)
+    except (OSError, ValueError, ImportError) as e:
+        raise fail(f"cannot load the pipeline {model!r}: {e}") from e
+
+
+@app.command("show")
+def show_cmd(
+    text_or_file: Annotated[str, typer.Argument(help="Text, or the path of a text file.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Pipeline name or path.")],
+    html: Annotated[Path | None, typer.Option(help="Also write a displaCy view here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records.")] = False,
+) -> None:
+    """Print the entities and relations found in one text."""
+    from kgx.show import render_html, render_table, show_records
+
+    path = Path(text_or_file)
+    text = path.read_text(encoding="utf-8") if path.is_file() else text_or_file
+    nlp = _load_pipeline(model)
+    doc = nlp(text)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(show_records(doc, nlp), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_table(doc))
+    if html is not None:
+        html.write_text(render_html(doc), encoding="utf-8")
+        typer.echo(f"wrote {html}", err=True)
+
 # --- batch: extract --------------------------------------------------------------------------
 
 # --- graph, RDF, stores: graph, export, load, push, query, related ---------------------------
@@ -63,4 +98,3 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-_ = Path  # re-exported for command modules' signatures
