@@ -60,6 +60,69 @@ def _load_pipeline(model: str):
         raise fail(f"cannot load the pipeline {model!r}: {e}") from e
 
 
+def _read_examples(nlp, data: Path, gold_tokens: bool) -> list:
+    """Examples from a DocBin or any annotated format, through the registered reader."""
+    from spacy.util import registry
+
+    if not data.exists():
+        raise fail(f"no such data file: {data}")
+    reader = registry.readers.get("kgx.Corpus.v1")(path=data, gold_tokens=gold_tokens)
+    try:
+        return list(reader(nlp))
+    except (ValueError, OSError) as e:
+        raise fail(f"cannot read {data}: {e}") from e
+
+
+@app.command("tune-thresholds")
+def tune_thresholds_cmd(
+    model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
+    data: Annotated[Path, typer.Argument(help="Dev data: .spacy or any `kgx convert` input.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to save the tuned model.")],
+    gold_tokens: Annotated[
+        bool, typer.Option(help="Use the data's own tokenisation (pre-tokenised corpora).")
+    ] = False,
+    component: Annotated[str | None, typer.Option(help="Relation component name.")] = None,
+) -> None:
+    """Tune per-label relation thresholds on dev data and save the pipeline with them."""
+    from kgx.pipeline.thresholds import tune_thresholds
+
+    nlp = _load_pipeline(model)
+    examples = _read_examples(nlp, data, gold_tokens)
+    try:
+        report = tune_thresholds(nlp, examples, component)
+    except ValueError as e:
+        raise fail(str(e)) from e
+    for label, r in report.items():
+        typer.echo(f"{label:<24} threshold {r['threshold']:.3f}   dev strict F1 {100 * r['f']:6.2f}"
+                   f"   ({r['gold']} gold)")
+    nlp.to_disk(output)
+    typer.echo(f"saved {output}", err=True)
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
+    data: Annotated[Path, typer.Argument(help="Gold data: .spacy or any `kgx convert` input.")],
+    gold_tokens: Annotated[
+        bool, typer.Option(help="Use the data's own tokenisation (pre-tokenised corpora).")
+    ] = False,
+    output: Annotated[Path | None, typer.Option(help="Also write the scores as JSON.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """NER and relation scores (strict/boundaries, micro/macro, per label) and the errors."""
+    import json
+
+    from kgx.pipeline.evaluate import evaluate, format_report
+
+    nlp = _load_pipeline(model)
+    result = evaluate(nlp, _read_examples(nlp, data, gold_tokens))
+    text = json.dumps(result, indent=2, default=str)
+    typer.echo(text if as_json else format_report(result))
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text + "\n", encoding="utf-8")
+
+
 @app.command("show")
 def show_cmd(
     text_or_file: Annotated[str, typer.Argument(help="Text, or the path of a text file.")],
