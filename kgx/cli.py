@@ -60,6 +60,28 @@ def _load_pipeline(model: str):
         raise fail(f"cannot load the pipeline {model!r}: {e}") from e
 
 
+@app.command("convert")
+def convert_cmd(
+    input_path: Annotated[Path, typer.Argument(help="Annotated corpus file.")],
+    output: Annotated[Path, typer.Argument(help="The .spacy DocBin to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="auto, spert, prodigy or kgx.")] = "auto",
+    lang: Annotated[str, typer.Option(help="Language of the tokenizer (kgx JSONL).")] = "en",
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Log and skip malformed records instead of stopping.")
+    ] = False,
+) -> None:
+    """Convert SpERT JSON, Prodigy rel.manual JSONL or kgx JSONL to a spaCy DocBin."""
+    from kgx.corpus import CorpusError, convert
+
+    try:
+        stats = convert(input_path, output, fmt=fmt, lang=lang, strict=not skip_invalid)
+    except (CorpusError, ValueError) as e:
+        raise fail(str(e)) from e
+    typer.echo(f"{input_path} -> {output}: {stats.summary()}")
+    for message in stats.skipped[:20]:
+        typer.echo(f"  skipped: {message}", err=True)
+
+
 def _read_examples(nlp, data: Path, gold_tokens: bool) -> list:
     """Examples from a DocBin or any annotated format, through the registered reader."""
     from spacy.util import registry
@@ -150,6 +172,104 @@ def show_cmd(
 # --- batch: extract --------------------------------------------------------------------------
 
 # --- graph, RDF, stores: graph, export, load, push, query, related ---------------------------
+
+
+@app.command("graph")
+def graph_cmd(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Run directories (relations/*.jsonl) or .jsonl[.gz] files.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="graph.json or graph.graphml.")],
+    update: Annotated[
+        bool, typer.Option("--update", help="Add to the existing output graph (docs replaced).")
+    ] = False,
+    min_score: Annotated[
+        float, typer.Option("--min-score", min=0.0, max=1.0, help="Ignore evidence below this.")
+    ] = 0.0,
+    alias_table: Annotated[
+        Path | None, typer.Option("--alias-table", help="Alias table (JSON or TSV).")
+    ] = None,
+    merge_across_types: Annotated[
+        bool, typer.Option("--merge-across-types", help="Merge equal names of different types.")
+    ] = False,
+    merge_log: Annotated[
+        Path | None, typer.Option("--merge-log", help="Write the merge log here (JSONL).")
+    ] = None,
+    base: Annotated[str | None, typer.Option("--base", help="Base IRI of entity IRIs.")] = None,
+    stats: Annotated[bool, typer.Option("--stats", help="Print graph statistics.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Statistics as JSON.")] = False,
+) -> None:
+    """Build (or update) the knowledge graph from relation records."""
+    import json
+
+    from kgx.graph import (
+        AliasTable,
+        GraphBuilder,
+        NormalizationConfig,
+        ReadError,
+        format_stats,
+        iter_input_records,
+        load_graph,
+        save_graph,
+    )
+
+    try:
+        aliases = AliasTable.from_file(alias_table) if alias_table else None
+        existing = load_graph(output) if update and output.exists() else None
+        config = None
+        if merge_across_types or existing is None:
+            config = NormalizationConfig(merge_across_types=merge_across_types)
+        builder = GraphBuilder(existing, base=base, config=config, aliases=aliases,
+                               min_score=min_score)
+        for path in inputs:
+            if not path.exists():
+                raise ValueError(f"no such input: {path}")
+        errors: list[ReadError] = []
+        for path in inputs:
+            builder.add_records(iter_input_records(path, errors))
+        save_graph(builder.graph, output)
+        if merge_log is not None:
+            builder.write_merge_log(merge_log)
+    except (ValueError, OSError) as e:
+        raise fail(str(e)) from e
+    for err in errors[:20]:
+        typer.echo(f"kgx: skipped {err}", err=True)
+    if len(errors) > 20:
+        typer.echo(f"kgx: ... and {len(errors) - 20} more malformed lines", err=True)
+    G = builder.graph
+    typer.echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges, "
+               f"{len(errors)} malformed lines skipped", err=True)
+    if stats:
+        result = builder.stats()
+        result["malformed_lines"] = len(errors)
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json
+                   else format_stats(result))
+
+
+@app.command("related")
+def related_cmd(
+    entity: Annotated[str, typer.Argument(help="Entity IRI, name or alias.")],
+    graph: Annotated[Path, typer.Option("--graph", "-g", help="graph.json or graph.graphml.")],
+    top: Annotated[int, typer.Option("--top", min=1, help="How many to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Entities related to ENTITY, ranked by personalised PageRank (for recommendation)."""
+    import json
+
+    from kgx.graph import load_graph, related
+
+    try:
+        G = load_graph(graph)
+        ranking = related(G, entity, top=top)
+    except ValueError as e:
+        raise fail(str(e)) from e
+    except KeyError as e:
+        raise fail(f"{e.args[0]} in {graph}") from e
+    if as_json:
+        typer.echo(json.dumps(ranking, indent=2, ensure_ascii=False))
+        return
+    for i, r in enumerate(ranking, 1):
+        typer.echo(f"{i:>3}  {r['score']:.4f}  {r['label']:<8} {r['name']}  <{r['node']}>")
 
 # --- views: view -----------------------------------------------------------------------------
 

@@ -1,0 +1,410 @@
+"""Annotated corpora: converters to spaCy ``DocBin`` and the registered reader ``kgx.Corpus.v1``.
+
+Gold annotation on a ``Doc``: entities in ``doc.ents``, relations in ``doc._.kgx_relations``
+(indices into ``doc.ents``), saved with ``DocBin(store_user_data=True)``. Formats:
+
+- ``spert``: a JSON list of ``{"tokens", "entities": [{"type","start","end"}],
+  "relations": [{"type","head","tail"}]}`` (CoNLL04, ADE, SciERC; token offsets, end exclusive).
+  ``doc.ents`` cannot hold nested entities: the longest (then the first) is kept and the others
+  are dropped, with their relations, and counted in the summary.
+- ``prodigy``: ``rel.manual`` JSONL (``tokens``, ``spans``, ``relations`` with ``head_span`` and
+  ``child_span``); only ``"answer": "accept"`` records are used.
+- ``kgx``: JSONL ``{"id", "text", "entities": [{"start","end","label"}],
+  "relations": [{"head","tail","label"}]}`` with character offsets; head/tail index ``entities``.
+
+Malformed records raise :class:`CorpusError` naming the file and line (item, for a JSON list);
+with ``strict=False`` they are logged, counted and skipped instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, DocBin, Span
+from spacy.training import Example
+from spacy.util import registry
+from spacy.vocab import Vocab
+
+from kgx.relations import raw_relations, set_relations
+
+log = logging.getLogger("kgx")
+
+FORMATS = ("spert", "prodigy", "kgx", "docbin")
+
+
+class CorpusError(ValueError):
+    """A malformed record, located by file and line (or item index)."""
+
+    def __init__(self, path: Path | str, where: str, message: str) -> None:
+        super().__init__(f"{path}:{where}: {message}")
+        self.path, self.where, self.message = str(path), where, message
+
+
+@dataclass
+class ConvertStats:
+    docs: int = 0
+    entities: int = 0
+    relations: int = 0
+    skipped: list[str] = field(default_factory=list)
+    dropped_entities: int = 0
+    dropped_relations: int = 0
+    rejected: int = 0  # prodigy answers other than accept
+
+    def summary(self) -> str:
+        parts = [f"{self.docs} docs", f"{self.entities} entities", f"{self.relations} relations"]
+        if self.dropped_entities:
+            parts.append(f"{self.dropped_entities} nested/overlapping entities dropped "
+                         f"(with {self.dropped_relations} relations)")
+        if self.rejected:
+            parts.append(f"{self.rejected} records not accepted (answer != accept)")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} malformed records skipped")
+        return ", ".join(parts)
+
+
+def _require(cond: bool, path: Path, where: str, message: str) -> None:
+    if not cond:
+        raise CorpusError(path, where, message)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finish_doc(doc: Doc, spans: list[Span], rels: list[tuple[int, int, str]],
+                path: Path, where: str) -> Doc:
+    """Set entities and relations; ``rels`` index ``spans`` (the record's order)."""
+    order = sorted(range(len(spans)), key=lambda i: (spans[i].start, spans[i].end))
+    for a, b in zip(order, order[1:], strict=False):
+        if spans[b].start < spans[a].end:
+            raise CorpusError(path, where, f"overlapping entities {spans[a].text!r} "
+                                           f"and {spans[b].text!r}")
+    doc.ents = [spans[i] for i in order]
+    position = {old: new for new, old in enumerate(order)}
+    set_relations(doc, [{"head": position[h], "tail": position[t], "label": label, "score": 1.0}
+                        for h, t, label in rels])
+    return doc
+
+
+# --- SpERT ---------------------------------------------------------------------------------
+
+
+def _spert_doc(vocab: Vocab, item: Any, path: Path, where: str, stats: ConvertStats) -> Doc:
+    _require(isinstance(item, dict), path, where, "record is not a JSON object")
+    tokens = item.get("tokens")
+    _require(isinstance(tokens, list) and tokens and all(isinstance(t, str) and t for t in tokens),
+             path, where, "'tokens' must be a non-empty list of non-empty strings")
+    ents = item.get("entities", [])
+    rels = item.get("relations", [])
+    _require(isinstance(ents, list) and isinstance(rels, list), path, where,
+             "'entities' and 'relations' must be lists")
+    doc = Doc(vocab, words=tokens, spaces=[True] * (len(tokens) - 1) + [False])
+    for tok in doc:
+        tok.is_sent_start = tok.i == 0
+    spans: list[Span] = []
+    for k, ent in enumerate(ents):
+        ok = (isinstance(ent, dict) and _is_int(ent.get("start")) and _is_int(ent.get("end"))
+              and isinstance(ent.get("type"), str))
+        _require(ok, path, where, f"entity {k} needs integer 'start'/'end' and a string 'type'")
+        _require(0 <= ent["start"] < ent["end"] <= len(tokens), path, where,
+                 f"entity {k} [{ent['start']}, {ent['end']}) is outside the "
+                 f"{len(tokens)} tokens")
+        spans.append(Span(doc, ent["start"], ent["end"], label=ent["type"]))
+    # nested entities: keep the longest, then the first
+    keep: list[int] = []
+    for i in sorted(range(len(spans)), key=lambda i: (-(spans[i].end - spans[i].start),
+                                                        spans[i].start)):
+        if all(spans[i].end <= spans[j].start or spans[j].end <= spans[i].start for j in keep):
+            keep.append(i)
+    dropped = len(spans) - len(keep)
+    new_index = {old: new for new, old in enumerate(sorted(keep))}
+    triples: list[tuple[int, int, str]] = []
+    for k, rel in enumerate(rels):
+        ok = (isinstance(rel, dict) and _is_int(rel.get("head")) and _is_int(rel.get("tail"))
+              and isinstance(rel.get("type"), str))
+        _require(ok, path, where, f"relation {k} needs integer 'head'/'tail' and a string 'type'")
+        _require(0 <= rel["head"] < len(spans) and 0 <= rel["tail"] < len(spans), path, where,
+                 f"relation {k} points outside the {len(spans)} entities")
+        if rel["head"] in new_index and rel["tail"] in new_index:
+            triples.append((new_index[rel["head"]], new_index[rel["tail"]], rel["type"]))
+        else:
+            stats.dropped_relations += 1
+    if dropped:
+        stats.dropped_entities += dropped
+        log.warning("%s:%s: %d nested entities dropped (doc.ents cannot hold them)",
+                    path, where, dropped)
+    doc = _finish_doc(doc, [spans[i] for i in sorted(keep)], triples, path, where)
+    if "orig_id" in item:
+        doc.user_data["kgx_id"] = str(item["orig_id"])
+    return doc
+
+
+def read_spert(path: Path, vocab: Vocab, strict: bool = True,
+               stats: ConvertStats | None = None) -> Iterator[Doc]:
+    stats = stats if stats is not None else ConvertStats()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise CorpusError(path, f"{e.lineno}", f"not valid JSON: {e.msg}") from e
+    if not isinstance(data, list):
+        raise CorpusError(path, "1", "a SpERT file is a JSON list of sentences")
+    for i, item in enumerate(data):
+        where = f"item {i}"
+        try:
+            yield _spert_doc(vocab, item, path, where, stats)
+        except CorpusError as e:
+            if strict:
+                raise
+            log.warning("skipped: %s", e)
+            stats.skipped.append(str(e))
+
+
+# --- JSONL formats -------------------------------------------------------------------------
+
+
+def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as e:
+                yield n, CorpusError(path, str(n), f"not valid JSON: {e.msg}")
+
+
+def _kgx_doc(nlp: Language, rec: Any, path: Path, where: str) -> Doc:
+    _require(isinstance(rec, dict), path, where, "record is not a JSON object")
+    text = rec.get("text")
+    _require(isinstance(text, str), path, where, "missing or non-string 'text'")
+    ents, rels = rec.get("entities", []), rec.get("relations", [])
+    _require(isinstance(ents, list) and isinstance(rels, list), path, where,
+             "'entities' and 'relations' must be lists")
+    doc = nlp(text)
+    spans: list[Span] = []
+    for k, ent in enumerate(ents):
+        ok = (isinstance(ent, dict) and _is_int(ent.get("start")) and _is_int(ent.get("end"))
+              and isinstance(ent.get("label"), str))
+        _require(ok, path, where, f"entity {k} needs integer 'start'/'end' and a string 'label'")
+        start, end = ent["start"], ent["end"]
+        _require(0 <= start < end <= len(text), path, where,
+                 f"entity {k} [{start}, {end}) is outside the text ({len(text)} characters)")
+        span = doc.char_span(start, end, label=ent["label"], alignment_mode="strict")
+        if span is None:
+            span = doc.char_span(start, end, label=ent["label"], alignment_mode="expand")
+            log.warning("%s:%s: entity %r does not match token boundaries; expanded to %r",
+                        path, where, text[start:end], span.text if span else None)
+        _require(span is not None, path, where, f"entity {k} {text[start:end]!r} has no tokens")
+        spans.append(span)  # type: ignore[arg-type]
+    triples = []
+    for k, rel in enumerate(rels):
+        ok = (isinstance(rel, dict) and _is_int(rel.get("head")) and _is_int(rel.get("tail"))
+              and isinstance(rel.get("label"), str))
+        _require(ok, path, where, f"relation {k} needs integer 'head'/'tail' and a string 'label'")
+        _require(0 <= rel["head"] < len(spans) and 0 <= rel["tail"] < len(spans), path, where,
+                 f"relation {k} points outside the {len(spans)} entities")
+        triples.append((rel["head"], rel["tail"], rel["label"]))
+    doc = _finish_doc(doc, spans, triples, path, where)
+    if rec.get("id") is not None:
+        doc.user_data["kgx_id"] = str(rec["id"])
+    return doc
+
+
+def _prodigy_doc(vocab: Vocab, rec: Any, path: Path, where: str) -> Doc:
+    _require(isinstance(rec, dict), path, where, "record is not a JSON object")
+    text, tokens = rec.get("text"), rec.get("tokens")
+    _require(isinstance(text, str) and isinstance(tokens, list) and tokens, path, where,
+             "a rel.manual record needs 'text' and 'tokens'")
+    try:
+        words = [t["text"] for t in tokens]
+        spaces = [bool(t.get("ws", True)) for t in tokens]
+    except (TypeError, KeyError) as e:
+        raise CorpusError(path, where, f"malformed token: {e}") from e
+    doc = Doc(vocab, words=words, spaces=spaces)
+    _require(doc.text == text, path, where, "the tokens do not reproduce 'text'")
+    spans: list[Span] = []
+    by_chars: dict[tuple[int, int], int] = {}
+    for k, sp in enumerate(rec.get("spans", [])):
+        ok = isinstance(sp, dict) and _is_int(sp.get("start")) and _is_int(sp.get("end")) \
+            and isinstance(sp.get("label"), str)
+        _require(ok, path, where, f"span {k} needs integer 'start'/'end' and a string 'label'")
+        _require(0 <= sp["start"] < sp["end"] <= len(text), path, where,
+                 f"span {k} [{sp['start']}, {sp['end']}) is outside the text")
+        span = doc.char_span(sp["start"], sp["end"], label=sp["label"])
+        _require(span is not None, path, where,
+                 f"span {k} {text[sp['start']:sp['end']]!r} does not match token boundaries")
+        by_chars[(sp["start"], sp["end"])] = len(spans)
+        spans.append(span)  # type: ignore[arg-type]
+    triples = []
+    for k, rel in enumerate(rec.get("relations", [])):
+        try:
+            head = by_chars[(rel["head_span"]["start"], rel["head_span"]["end"])]
+            tail = by_chars[(rel["child_span"]["start"], rel["child_span"]["end"])]
+            label = rel["label"]
+        except (KeyError, TypeError) as e:
+            raise CorpusError(path, where, f"relation {k} does not point at a span ({e})") from e
+        _require(isinstance(label, str), path, where, f"relation {k} has no string 'label'")
+        triples.append((head, tail, label))
+    doc = _finish_doc(doc, spans, triples, path, where)
+    if "_input_hash" in rec:
+        doc.user_data["kgx_id"] = str(rec["_input_hash"])
+    return doc
+
+
+def _read_jsonl(path: Path, make: Callable[[Any, str], Doc], strict: bool, stats: ConvertStats,
+                prodigy: bool = False) -> Iterator[Doc]:
+    for n, rec in _jsonl_records(path):
+        where = f"{n}"
+        try:
+            if isinstance(rec, CorpusError):
+                raise rec
+            if prodigy and isinstance(rec, dict) and rec.get("answer", "accept") != "accept":
+                stats.rejected += 1
+                continue
+            yield make(rec, where)
+        except CorpusError as e:
+            if strict:
+                raise
+            log.warning("skipped: %s", e)
+            stats.skipped.append(str(e))
+
+
+# --- format detection and the public API ---------------------------------------------------
+
+
+def detect_format(path: Path) -> str:
+    """``spert``, ``prodigy``, ``kgx`` or ``docbin``, from the suffix and the first record."""
+    if path.suffix == ".spacy":
+        return "docbin"
+    with path.open(encoding="utf-8") as f:
+        head = f.read(4096).lstrip()
+    if head.startswith("["):
+        return "spert"
+    first = next((line for line in head.splitlines() if line.strip()), "")
+    try:
+        rec = json.loads(first)
+    except json.JSONDecodeError:
+        rec = {}
+        if '"spans"' in first:
+            return "prodigy"
+    if isinstance(rec, dict) and "spans" in rec:
+        return "prodigy"
+    if isinstance(rec, dict) and "text" in rec:
+        return "kgx"
+    raise CorpusError(path, "1", "cannot tell the format (expected a SpERT JSON list, Prodigy "
+                                 "rel.manual JSONL or kgx JSONL); pass --format")
+
+
+def _sentencizing(lang: str, vocab: Vocab | None) -> Language:
+    nlp = spacy.blank(lang, vocab=vocab) if vocab is not None else spacy.blank(lang)
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def read_docs(path: Path | str, vocab: Vocab | None = None, fmt: str = "auto", lang: str = "en",
+              strict: bool = True, stats: ConvertStats | None = None) -> Iterator[Doc]:
+    """Gold docs from any supported file (entities, relations, sentence starts)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CorpusError(path, "0", "no such file")
+    stats = stats if stats is not None else ConvertStats()
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    nlp = _sentencizing(lang, vocab)
+    if fmt == "docbin":
+        docs: Iterable[Doc] = DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab)
+    elif fmt == "spert":
+        docs = read_spert(path, nlp.vocab, strict, stats)
+    elif fmt == "kgx":
+        docs = _read_jsonl(path, lambda r, w: _kgx_doc(nlp, r, path, w), strict, stats)
+    elif fmt == "prodigy":
+        docs = _read_jsonl(path, lambda r, w: _prodigy_doc(nlp.vocab, r, path, w), strict, stats,
+                           prodigy=True)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS} or 'auto'")
+    for doc in docs:
+        stats.docs += 1
+        stats.entities += len(doc.ents)
+        stats.relations += len(raw_relations(doc))
+        yield doc
+
+
+def convert(input_path: Path | str, output_path: Path | str, fmt: str = "auto", lang: str = "en",
+            strict: bool = True) -> ConvertStats:
+    """Write the gold docs of ``input_path`` to a ``.spacy`` DocBin (relations kept)."""
+    stats = ConvertStats()
+    db = DocBin(store_user_data=True)
+    for doc in read_docs(input_path, fmt=fmt, lang=lang, strict=strict, stats=stats):
+        db.add(doc)
+    out = Path(output_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    db.to_disk(out)
+    log.debug("%s -> %s: %s", input_path, out, stats.summary())
+    return stats
+
+
+def docs_to_kgx_jsonl(docs: Iterable[Doc]) -> Iterator[dict[str, Any]]:
+    """Gold docs back to kgx JSONL records (for round trips and exporting corpora)."""
+    for i, doc in enumerate(docs):
+        yield {
+            "id": doc.user_data.get("kgx_id", str(i)),
+            "text": doc.text,
+            "entities": [{"start": e.start_char, "end": e.end_char, "label": e.label_}
+                         for e in doc.ents],
+            "relations": [{"head": r["head"], "tail": r["tail"], "label": r["label"]}
+                          for r in raw_relations(doc)],
+        }
+
+
+# --- the spaCy reader ----------------------------------------------------------------------
+
+
+class RelationCorpus:
+    """Examples whose reference docs keep entities, sentences and relations.
+
+    spaCy's own ``Corpus(gold_preproc=True)`` rebuilds reference docs with ``Span.as_doc``,
+    which drops ``user_data`` and so the relations; this reader keeps them, and with
+    ``gold_tokens`` gives the predicted doc the reference tokenisation (what pre-tokenised
+    corpora such as CoNLL04 are scored with).
+    """
+
+    def __init__(self, path: Path | str, gold_tokens: bool = False, max_length: int = 0,
+                 limit: int = 0, shuffle: bool = False) -> None:
+        self.path = Path(path)
+        self.gold_tokens = gold_tokens
+        self.max_length = max_length
+        self.limit = limit
+        self.shuffle = shuffle
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        docs = list(read_docs(self.path, vocab=nlp.vocab, lang=nlp.lang))
+        if self.shuffle:
+            random.shuffle(docs)
+        n = 0
+        for ref in docs:
+            if self.max_length and len(ref) > self.max_length:
+                continue
+            if self.gold_tokens:
+                pred = Doc(nlp.vocab, words=[t.text for t in ref],
+                           spaces=[bool(t.whitespace_) for t in ref])
+            else:
+                pred = nlp.make_doc(ref.text)
+            yield Example(pred, ref)
+            n += 1
+            if self.limit and n >= self.limit:
+                break
+
+
+@registry.readers("kgx.Corpus.v1")
+def create_corpus_reader(path: Path | None, gold_tokens: bool = False, max_length: int = 0,
+                         limit: int = 0, shuffle: bool = False) -> RelationCorpus:
+    if path is None:
+        raise ValueError("kgx.Corpus.v1 needs a path (set paths.train / paths.dev)")
+    return RelationCorpus(path, gold_tokens, max_length, limit, shuffle)
