@@ -1,0 +1,98 @@
+"""The pipeline commands (show, evaluate, tune-thresholds) and `spacy train` without --code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from typer.testing import CliRunner
+
+from helpers import TRAIN
+from kgx.cli import app
+from kgx.corpus import docs_to_kgx_jsonl
+
+
+@pytest.fixture(scope="module")
+def ruled_model(trained, tmp_path_factory):
+    """The tiny trained relation component behind an entity_ruler, on disk."""
+    nlp, examples, _ = trained
+    pipe = spacy.blank("en")
+    pipe.add_pipe("sentencizer")
+    ruler = pipe.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": e.label_, "pattern": e.text}
+                        for eg in examples for e in eg.reference.ents])
+    pipe.add_pipe("kgx_relation_extractor", source=nlp)
+    path = tmp_path_factory.mktemp("cli") / "model"
+    pipe.to_disk(path)
+    db = DocBin(store_user_data=True, docs=[eg.reference for eg in examples])
+    db.to_disk(path.parent / "dev.spacy")
+    return path
+
+
+def test_show_prints_entities_and_relations(ruled_model, tmp_path):
+    runner = CliRunner()
+    html = tmp_path / "show.html"
+    result = runner.invoke(app, ["show", TRAIN[0][0], "--model", str(ruled_model),
+                                 "--html", str(html)])
+    assert result.exit_code == 0, result.output
+    assert "Maria Lopez" in result.output and "Work_For" in result.output
+    page = html.read_text(encoding="utf-8")
+    assert "<h2>Relations</h2>" in page and "Work_For" in page
+    text_file = tmp_path / "in.txt"
+    text_file.write_text(TRAIN[1][0], encoding="utf-8")
+    result = runner.invoke(app, ["show", str(text_file), "--model", str(ruled_model), "--json"])
+    data = json.loads(result.output)
+    assert [r["relation"] for r in data["relations"]] == ["Live_In"]
+    assert data["relations"][0]["head"]["text"] == "John Smith"
+
+
+def test_show_with_a_missing_model_fails_in_one_line(tmp_path):
+    result = CliRunner().invoke(app, ["show", "text", "--model", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "cannot load the pipeline" in result.output
+
+
+def test_evaluate_and_tune_thresholds(ruled_model, tmp_path):
+    runner = CliRunner()
+    dev = ruled_model.parent / "dev.spacy"
+    result = runner.invoke(app, ["evaluate", str(ruled_model), str(dev),
+                                 "--output", str(tmp_path / "m.json")])
+    assert result.exit_code == 0, result.output
+    assert "relations, strict" in result.output
+    scores = json.loads((tmp_path / "m.json").read_text())
+    assert scores["rel_strict_micro_f"] == pytest.approx(1.0)
+    tuned = tmp_path / "tuned"
+    result = runner.invoke(app, ["tune-thresholds", str(ruled_model), str(dev),
+                                 "--output", str(tuned)])
+    assert result.exit_code == 0, result.output
+    rel = spacy.load(tuned).get_pipe("kgx_relation_extractor")
+    assert set(rel.cfg["thresholds"]) == set(rel.labels)
+    result = runner.invoke(app, ["evaluate", str(ruled_model), str(tmp_path / "none.spacy")])
+    assert result.exit_code == 1 and "no such data file" in result.output
+
+
+@pytest.mark.slow
+def test_spacy_train_works_without_code(repo_root, tmp_path, trained):
+    """`python -m spacy train configs/kgx_demo.cfg` in a fresh process: entry points only."""
+    _, examples, _ = trained
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n"
+                            for r in docs_to_kgx_jsonl(eg.reference for eg in examples)))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    out = subprocess.run(
+        [sys.executable, "-m", "spacy", "train", str(repo_root / "configs" / "kgx_demo.cfg"),
+         "--output", str(tmp_path / "out"), "--paths.train", str(data),
+         "--paths.dev", str(data), "--training.max_steps", "6",
+         "--training.eval_frequency", "3"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    assert nlp.pipe_names == ["transformer", "ner", "kgx_relation_extractor"]
+    assert set(nlp.get_pipe("kgx_relation_extractor").labels) == {
+        "Work_For", "OrgBased_In", "Live_In", "Located_In"}
