@@ -43,6 +43,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -86,6 +87,10 @@ class NormalizationConfig:
     articles: tuple[str, ...] = ("the", "a", "an")
     possessive: bool = True
     merge_across_types: bool = False
+
+    @cached_property
+    def article_set(self) -> frozenset[str]:
+        return frozenset(a.casefold() for a in self.articles)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NormalizationConfig:
@@ -142,9 +147,7 @@ def explain_normalization(text: str, config: NormalizationConfig) -> tuple[str, 
         step("punctuation", _WS.sub(" ", value).strip() if config.whitespace else value)
     if config.strip_articles and config.articles:
         words = text.split(" ", 1)
-        if len(words) == 2 and words[1].strip() and words[0].casefold() in {
-            a.casefold() for a in config.articles
-        }:
+        if len(words) == 2 and words[1].strip() and words[0].casefold() in config.article_set:
             step("article", words[1].strip())
     return text, rules
 
@@ -362,15 +365,18 @@ def iter_input_records(
 ) -> Iterator[dict[str, Any]]:
     """Records of a run directory or a ``.jsonl``/``.jsonl.gz`` file.
 
-    For a run directory, ``kgx.batch.iter_run_records`` is used when the batch module offers it
-    (it presents exactly the current records of a resumed run); otherwise every shard is read.
+    For a run directory with a ``manifest.jsonl``, ``kgx.batch.iter_run_records`` is used when
+    the batch module offers it (it presents exactly the current records of a resumed run);
+    otherwise every shard is read, in name order.
     """
     path = Path(path)
     if path.is_dir():
-        try:
-            from kgx.batch import iter_run_records  # type: ignore[attr-defined]
-        except ImportError:
-            iter_run_records = None
+        iter_run_records = None
+        if (path / "manifest.jsonl").is_file():
+            try:
+                from kgx.batch import iter_run_records  # type: ignore[attr-defined]
+            except ImportError:
+                iter_run_records = None
         if iter_run_records is not None:
             for rec in iter_run_records(path):
                 try:
@@ -422,9 +428,10 @@ def aggregate_score(evidence: Iterable[dict[str, Any]]) -> float:
 class _DocBatch:
     """What one call of add_records collected for one document."""
 
-    __slots__ = ("spans", "nodes", "evidence")
+    __slots__ = ("spans", "nodes", "evidence", "sentences")
 
     def __init__(self) -> None:
+        self.sentences: dict[str, str] = {}
         self.spans: set[tuple[int, int, str]] = set()
         self.nodes: dict[str, Counter[str]] = defaultdict(Counter)
         self.evidence: dict[tuple, dict[str, Any]] = {}
@@ -474,6 +481,7 @@ class GraphBuilder:
         self._resolved: dict[tuple[str, str], str] = {}
         self._log: list[dict[str, Any]] = []
         self._by_norm: dict[str, str] | None = None
+        self._strings: dict[str, str] = {}
         self.counters: Counter[str] = Counter()
         if min_score > 0:
             self.filter_min_score(min_score)
@@ -543,95 +551,149 @@ class GraphBuilder:
 
     # --- adding and removing documents
 
-    def add_records(self, records: Iterable[dict[str, Any]]) -> dict[str, int]:
+    def add_records(
+        self, records: Iterable[dict[str, Any]], *, validate: bool = True
+    ) -> dict[str, int]:
         """Merge records; documents already in the graph are replaced by this call's records.
 
-        Records of one document may be spread over the iterable. Records below ``min_score`` are
-        ignored (a document whose records are all below it still replaces its old version);
-        invalid ones are logged, counted and skipped. Returns this call's counters.
+        Records of one document may be spread over the iterable (they are merged, and evidence
+        repeated inside the call counts once). Records below ``min_score`` are ignored (a
+        document whose records are all below it still replaces its old version). Invalid ones
+        are logged, counted and skipped; ``validate=False`` skips the check for records that
+        were already validated (:func:`iter_input_records` does). Returns this call's counters.
+
+        Memory stays bounded by the graph: a document's records are folded into the graph when
+        the next document starts; a document that comes back later in the same call is reopened
+        from the graph and continued.
         """
         counts: Counter[str] = Counter()
-        batch: dict[str, _DocBatch] = {}
+        seen: set[str] = set()
         touched_nodes: set[str] = set()
         touched_edges: set[tuple[str, str, str]] = set()
-        G = self.G
+        intern = self._intern
         min_score = self.min_score
+        doc_id: str | None = None
+        state: _DocBatch | None = None
         for rec in records:
             counts["records"] += 1
-            try:
-                validate_record(rec)
-            except RecordError as e:
-                counts["invalid"] += 1
-                log.warning("skipping an invalid record (%s): %.200r", e, rec)
-                continue
-            doc_id = rec["doc_id"]
-            state = batch.get(doc_id)
-            if state is None:
-                if doc_id in self._index:
-                    self._remove_doc(doc_id, touched_nodes, touched_edges)
-                    counts["replaced_documents"] += 1
-                state = batch[doc_id] = _DocBatch()
+            if validate:
+                try:
+                    validate_record(rec)
+                except RecordError as e:
+                    counts["invalid"] += 1
+                    log.warning("skipping an invalid record (%s): %.200r", e, rec)
+                    continue
+            rec_doc = rec["doc_id"]
+            if rec_doc != doc_id:
+                if state is not None:
+                    self._flush(doc_id, state, touched_nodes, touched_edges)
+                doc_id = intern(rec_doc)
+                state = _DocBatch()
+                if doc_id in seen:
+                    counts["reopened_documents"] += 1
+                    self._reopen(doc_id, state, touched_nodes, touched_edges)
+                else:
+                    seen.add(doc_id)
+                    if doc_id in self._index:
+                        self._remove_doc(doc_id, touched_nodes, touched_edges)
+                        counts["replaced_documents"] += 1
+            assert state is not None
             score = float(rec["score"])
             if score < min_score:
                 counts["below_min_score"] += 1
                 continue
-            head, tail = rec["head"], rec["tail"]
-            h = self.resolve(head["text"], head["label"])
-            t = self.resolve(tail["text"], tail["label"])
-            for iri, span in ((h, head), (t, tail)):
-                skey = (span["start_char"], span["end_char"], iri)
-                if skey not in state.spans:
-                    state.spans.add(skey)
-                    state.nodes[iri][span["text"]] += 1
-                    if iri not in G:
-                        G.add_node(iri, label=span["label"], name=span["text"], aliases=[],
-                                   mentions=0, docs=[])
-            label = rec["relation"]
-            ekey = (h, label, t, head["start_char"], head["end_char"],
-                    tail["start_char"], tail["end_char"])
-            old = state.evidence.get(ekey)
-            if old is not None:
+            if self._add_one(rec, doc_id, score, state):
+                counts["added"] += 1
+            else:
                 counts["duplicate_evidence"] += 1
-                if score <= old["score"]:
-                    continue
-            ev = {
-                "doc_id": doc_id,
-                "head_start": head["start_char"], "head_end": head["end_char"],
-                "tail_start": tail["start_char"], "tail_end": tail["end_char"],
-                "sent_start": rec.get("sent_start_char", min(head["start_char"],
-                                                              tail["start_char"])),
-                "sent_end": rec.get("sent_end_char", max(head["end_char"], tail["end_char"])),
-                "score": score,
-                "model": str(rec.get("model", "")),
-                "head_text": head["text"], "tail_text": tail["text"],
-            }
-            if isinstance(rec.get("sentence"), str):
-                ev["sentence"] = rec["sentence"]
-            state.evidence[ekey] = ev
-            counts["added"] += 1
-
-        for doc_id, state in batch.items():
-            edges: set[tuple[str, str, str]] = set()
-            for (h, label, t, *_), ev in state.evidence.items():
-                if G.has_edge(h, t, key=label):
-                    G.edges[h, t, label]["evidence"].append(ev)
-                else:
-                    G.add_edge(h, t, key=label, score=0.0, count=0, evidence=[ev])
-                edges.add((h, label, t))
-            touched_edges |= edges
-            if not state.nodes:
-                continue
-            for iri in state.nodes:
-                G.nodes[iri]["docs"].append(doc_id)
-                touched_nodes.add(iri)
-            self._index[doc_id] = {
-                "nodes": {iri: dict(c) for iri, c in state.nodes.items()},
-                "edges": sorted([h, label, t] for h, label, t in edges),
-            }
-        counts["documents"] = len(batch)
+        if state is not None:
+            self._flush(doc_id, state, touched_nodes, touched_edges)
+        counts["documents"] = len(seen)
         self._refresh(touched_nodes, touched_edges)
         self.counters.update(counts)
         return dict(counts)
+
+    def _intern(self, text: str) -> str:
+        """One shared string object per distinct value (doc ids, texts, models repeat a lot)."""
+        return self._strings.setdefault(text, text)
+
+    def _add_one(self, rec: dict[str, Any], doc_id: str, score: float, state: _DocBatch) -> bool:
+        """Fold one record into a document's pending state; False for repeated evidence."""
+        G = self.G
+        intern = self._intern
+        head, tail = rec["head"], rec["tail"]
+        h = self.resolve(head["text"], head["label"])
+        t = self.resolve(tail["text"], tail["label"])
+        hs, he, ts, te = head["start_char"], head["end_char"], tail["start_char"], tail["end_char"]
+        label = intern(rec["relation"])
+        ekey = (h, label, t, hs, he, ts, te)
+        old = state.evidence.get(ekey)
+        if old is not None:
+            if score > old["score"]:
+                old["score"] = score
+            return False
+        h_text, t_text = intern(head["text"]), intern(tail["text"])
+        for iri, start, end, text, span in ((h, hs, he, h_text, head), (t, ts, te, t_text, tail)):
+            skey = (start, end, iri)
+            if skey not in state.spans:
+                state.spans.add(skey)
+                state.nodes[iri][text] += 1
+                if iri not in G:
+                    G.add_node(iri, label=intern(span["label"]), name=text, aliases=[],
+                               mentions=0, docs=[])
+        ev = {
+            "doc_id": doc_id,
+            "head_start": hs, "head_end": he, "tail_start": ts, "tail_end": te,
+            "sent_start": rec.get("sent_start_char", min(hs, ts)),
+            "sent_end": rec.get("sent_end_char", max(he, te)),
+            "score": score,
+            "model": intern(str(rec.get("model", ""))),
+            "head_text": h_text, "tail_text": t_text,
+        }
+        sentence = rec.get("sentence")
+        if isinstance(sentence, str):
+            ev["sentence"] = state.sentences.setdefault(sentence, sentence)
+        state.evidence[ekey] = ev
+        return True
+
+    def _flush(
+        self, doc_id: str | None, state: _DocBatch, touched_nodes: set[str],
+        touched_edges: set[tuple[str, str, str]],
+    ) -> None:
+        """Move a document's pending evidence and mentions into the graph and the index."""
+        if doc_id is None or not state.nodes:
+            return
+        adj = self.G._adj  # the MultiDiGraph's successor dicts: u -> v -> key -> data
+        edges: set[tuple[str, str, str]] = set()
+        for (h, label, t, *_), ev in state.evidence.items():
+            keydict = adj[h].get(t)
+            data = keydict.get(label) if keydict is not None else None
+            if data is not None:
+                data["evidence"].append(ev)
+            else:
+                self.G.add_edge(h, t, key=label, score=0.0, count=0, evidence=[ev])
+            edges.add((h, label, t))
+        touched_edges |= edges
+        nodes = self.G.nodes
+        for iri in state.nodes:
+            nodes[iri]["docs"].append(doc_id)
+            touched_nodes.add(iri)
+        self._index[doc_id] = {
+            "nodes": {iri: dict(c) for iri, c in state.nodes.items()},
+            "edges": sorted([h, label, t] for h, label, t in edges),
+        }
+
+    def _reopen(
+        self, doc_id: str, state: _DocBatch, touched_nodes: set[str],
+        touched_edges: set[tuple[str, str, str]],
+    ) -> None:
+        """Take a document flushed earlier in this call back out of the graph to continue it."""
+        if doc_id not in self._index:
+            return
+        records = list(graph_records(self.G, [doc_id]))
+        self._remove_doc(doc_id, touched_nodes, touched_edges)
+        for rec in records:
+            self._add_one(rec, doc_id, float(rec["score"]), state)
 
     def add_document(self, doc_id: str, records: Iterable[dict[str, Any]]) -> dict[str, int]:
         """Replace one document by ``records`` (which must all carry this doc_id)."""

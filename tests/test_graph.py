@@ -170,6 +170,14 @@ def test_order_does_not_matter(records):
     assert snapshot(build(records).graph) == snapshot(build(records[::-1]).graph)
 
 
+def test_interleaved_documents_merge_within_one_call(records):
+    interleaved = [records[0], records[3], records[1], records[4], records[2], records[0]]
+    b = GraphBuilder()
+    counts = b.add_records(interleaved)
+    assert counts["reopened_documents"] == 2 and counts["duplicate_evidence"] == 1
+    assert snapshot(b.graph) == snapshot(build(records).graph)
+
+
 # --- idempotency, replacement, removal
 
 
