@@ -349,10 +349,17 @@ def test_save_load_round_trip(tmp_path, records, suffix):
 
 def test_node_link_format(tmp_path, records):
     path = tmp_path / "g.json"
-    save_graph(build(records).graph, path)
+    G = build(records + [rec("d9", "Zoë", "PER", "Live_In", "東京", "LOC", 0.5)]).graph
+    save_graph(G, path)
     data = json.loads(path.read_text(encoding="utf-8"))
+    expected = json.loads(json.dumps(nx.node_link_data(G, edges="edges")))
+    assert data == expected
     assert "edges" in data and data["multigraph"] and data["directed"]
     assert {e["key"] for e in data["edges"]} == {"Work_For", "OrgBased_In", "Live_In"}
+    empty = tmp_path / "empty.json"
+    save_graph(GraphBuilder().graph, empty)
+    assert json.loads(empty.read_text(encoding="utf-8"))["edges"] == []
+    assert load_graph(empty).number_of_nodes() == 0
 
 
 def test_load_errors(tmp_path):
