@@ -226,7 +226,7 @@ def graph_cmd(
                 raise ValueError(f"no such input: {path}")
         errors: list[ReadError] = []
         for path in inputs:
-            builder.add_records(iter_input_records(path, errors))
+            builder.add_records(iter_input_records(path, errors), validate=False)
         save_graph(builder.graph, output)
         if merge_log is not None:
             builder.write_merge_log(merge_log)
@@ -270,6 +270,188 @@ def related_cmd(
         return
     for i, r in enumerate(ranking, 1):
         typer.echo(f"{i:>3}  {r['score']:.4f}  {r['label']:<8} {r['name']}  <{r['node']}>")
+
+
+def _vocabulary(vocab: Path | None):
+    from kgx.rdf import Vocabulary
+
+    try:
+        return Vocabulary.from_file(vocab) if vocab is not None else Vocabulary.default()
+    except ValueError as e:
+        raise fail(str(e)) from e
+
+
+@app.command("export")
+def export_cmd(
+    graph: Annotated[Path, typer.Argument(help="graph.json or graph.graphml (`kgx graph`).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The RDF file to write.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="ttl, nt, nq, trig, jsonld or xml (default: "
+                                 "from the suffix).")
+    ] = None,
+    vocab: Annotated[
+        Path | None, typer.Option("--vocab", help="Vocabulary mapping (.toml/.json); default "
+                                  "configs/vocab.toml.")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language tag of labels.")] = "en",
+    validate: Annotated[
+        bool, typer.Option("--validate", help="Check domain/range with SHACL (pyshacl).")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="With --validate: exit 1 on any violation.")
+    ] = False,
+) -> None:
+    """Export the graph as RDF: merged facts, one named graph per document, reified evidence."""
+    from kgx.graph import load_graph
+    from kgx.rdf import export
+    from kgx.rdf import validate as shacl_validate
+
+    mapping = _vocabulary(vocab)
+    try:
+        G = load_graph(graph)
+        result = export(G, output, fmt, vocab=mapping, lang=lang)
+        report = shacl_validate(G, mapping) if validate else None
+    except (ValueError, OSError) as e:
+        raise fail(str(e)) from e
+    typer.echo(f"wrote {result.path}: {result.statements} statements ({result.format}), "
+               f"{result.documents} documents", err=True)
+    if report is not None:
+        typer.echo(report.summary())
+        if strict and not report.conforms:
+            raise typer.Exit(1)
+
+
+@app.command("load")
+def load_cmd(
+    files: Annotated[list[Path], typer.Argument(help="RDF files: nq, trig, jsonld, nt, ttl, xml.")],
+    store: Annotated[Path, typer.Option("--store", help="Embedded store directory.")],
+    fmt: Annotated[str | None, typer.Option("--format", help="RDF format of all FILES.")] = None,
+    replace_default: Annotated[
+        bool, typer.Option("--replace-default", help="Clear the default graph first.")
+    ] = False,
+) -> None:
+    """Bulk-load RDF into the embedded store; each document's named graph is replaced."""
+    from kgx.store import StoreError, load_file, open_store
+
+    try:
+        st = open_store(store)
+        for i, path in enumerate(files):
+            r = load_file(st, path, fmt, replace_default=replace_default and i == 0)
+            typer.echo(f"loaded {r.path}: {r.quads} quads, {r.graphs_replaced} named graphs "
+                       f"replaced; the store holds {r.store_quads} quads", err=True)
+    except (StoreError, ValueError) as e:
+        raise fail(str(e)) from e
+
+
+def _endpoints(endpoint, flavor, dataset, store_url, update_url, query_url):
+    from kgx.store import Endpoints
+
+    try:
+        return Endpoints.build(endpoint, flavor, dataset, store_url, update_url, query_url)
+    except ValueError as e:
+        raise fail(str(e)) from e
+
+
+_ENDPOINT = typer.Option("--endpoint", help="Server root URL (paths from --flavor).")
+_FLAVOR = typer.Option("--flavor", help="oxigraph (/store /update /query) or fuseki "
+                       "(/DATASET/data /update /query).")
+
+
+@app.command("push")
+def push_cmd(
+    file: Annotated[Path, typer.Argument(help="RDF file to push (nq/trig keep document graphs).")],
+    endpoint: Annotated[str | None, _ENDPOINT] = None,
+    flavor: Annotated[str | None, _FLAVOR] = None,
+    dataset: Annotated[str, typer.Option("--dataset", help="Fuseki dataset name.")] = "ds",
+    store_url: Annotated[str | None, typer.Option("--store-url", help="Graph Store URL.")] = None,
+    update_url: Annotated[str | None, typer.Option("--update-url", help="Update URL.")] = None,
+    query_url: Annotated[str | None, typer.Option("--query-url", help="Query URL.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="RDF format of FILE.")] = None,
+    mode: Annotated[
+        str, typer.Option("--mode", help="gsp (Graph Store PUT per graph) or update (SPARQL "
+                          "Update).")
+    ] = "gsp",
+    replace_default: Annotated[
+        bool, typer.Option("--replace-default", help="Replace the default graph (else merge).")
+    ] = False,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="Retries per request.")] = 5,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Quads per update.")]
+    = 5000,
+) -> None:
+    """Push RDF to a remote store; re-running replaces each document's graph (idempotent).
+
+    Credentials: KGX_STORE_TOKEN (bearer) or KGX_STORE_USER/KGX_STORE_PASSWORD (basic).
+    """
+    from kgx.store import RemoteStore, StoreError, push_file
+
+    remote = RemoteStore(_endpoints(endpoint, flavor, dataset, store_url, update_url, query_url),
+                         retries=retries)
+    try:
+        r = push_file(remote, file, fmt, mode=mode, replace_default=replace_default,
+                      batch_size=batch_size)
+    except (StoreError, ValueError) as e:
+        raise fail(str(e)) from e
+    typer.echo(f"pushed {file}: {r.quads} quads, {r.graphs} named graphs, {r.requests} requests",
+               err=True)
+
+
+@app.command("query")
+def query_cmd(
+    sparql: Annotated[str | None, typer.Argument(help="SPARQL query text (or use --file).")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Embedded store directory.")]
+    = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the query here.")]
+    = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="name=value (string) or "
+                                       "name=<iri>; bound safely, repeatable.")
+    ] = None,
+    out_format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    endpoint: Annotated[str | None, _ENDPOINT] = None,
+    flavor: Annotated[str | None, _FLAVOR] = None,
+    dataset: Annotated[str, typer.Option("--dataset", help="Fuseki dataset name.")] = "ds",
+    query_url: Annotated[str | None, typer.Option("--query-url", help="Query URL.")] = None,
+    vocab: Annotated[
+        Path | None, typer.Option("--vocab", help="Mapping whose prefixes shorten IRIs.")
+    ] = None,
+) -> None:
+    """Run a SPARQL query on the embedded store (or a remote endpoint) and print the results."""
+    from kgx.store import (
+        RemoteStore,
+        StoreError,
+        format_results,
+        open_store,
+        parse_param,
+        query_store,
+    )
+
+    if (sparql is None) == (file is None):
+        raise fail("give the query either as an argument or with --file, not both")
+    if file is not None:
+        try:
+            sparql = file.read_text(encoding="utf-8")
+        except OSError as e:
+            raise fail(f"cannot read the query file {file}: {e}") from e
+    assert sparql is not None
+    if out_format not in ("table", "json", "csv"):
+        raise fail(f"unknown --format {out_format!r} (use table, json or csv)")
+    try:
+        params = dict(parse_param(p) for p in param or [])
+        remote = endpoint or query_url
+        if (store is None) == (not remote):
+            raise ValueError("give exactly one of --store DIR or --endpoint/--query-url")
+        if store is not None:
+            if not store.is_dir():
+                raise ValueError(f"no store at {store} (create it with `kgx load`)")
+            results = query_store(open_store(store), sparql, params)
+        else:
+            if params:
+                raise ValueError("--param is supported on the embedded store only")
+            endpoints = _endpoints(endpoint, flavor, dataset, None, None, query_url)
+            results = RemoteStore(endpoints).query(sparql)
+    except (StoreError, ValueError) as e:
+        raise fail(str(e)) from e
+    typer.echo(format_results(results, out_format, _vocabulary(vocab).all_prefixes()))
 
 # --- views: view -----------------------------------------------------------------------------
 
