@@ -187,7 +187,8 @@ def format_results(results: dict[str, Any], fmt: str = "table",
         return buf.getvalue().rstrip("\n")
     if fmt != "table":
         raise ValueError(f"unknown result format {fmt!r} (use table, json or csv)")
-    cells = [[_cell(row.get(v), prefixes or {}).replace("\n", "\\n") for v in variables]
+    control = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+    cells = [[_cell(row.get(v), prefixes or {}).translate(control) for v in variables]
              for row in rows]
     widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(variables)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)).rstrip(),
