@@ -303,7 +303,8 @@ def iter_quads(
 
     classes: dict[str, str] = {}
     nodes: dict[str, str] = {}
-    for node, data in G.nodes(data=True):
+    for node in sorted(G.nodes):  # sorted: the output does not depend on insertion order
+        data = G.nodes[node]
         s = nodes[node] = nt_iri(str(node))
         type_label = str(data.get("label", ""))
         if type_label not in classes:
@@ -325,7 +326,9 @@ def iter_quads(
         yield d, k["documentId"], nt_string(doc_id), None
 
     predicates: dict[str, str] = {}
-    for h, t, label, data in G.edges(keys=True, data=True):
+    adjacency = G._adj  # the edge data without building a view per edge
+    for h, t, label in sorted(G.edges(keys=True), key=lambda e: (e[0], e[1], str(e[2]))):
+        data = adjacency[h][t][label]
         label = str(label)
         p = predicates.get(label)
         if p is None:
@@ -431,6 +434,7 @@ def to_rdflib(G: nx.MultiDiGraph, vocab: Vocabulary | None = None, *, lang: str 
               named_graphs: bool = True):
     """The RDF view as an rdflib ``Dataset`` (or a flattened ``Graph``), prefixes bound."""
     import rdflib
+    from rdflib.namespace import NamespaceManager
 
     vocab = vocab if vocab is not None else Vocabulary.default()
     buf = io.StringIO()
@@ -438,13 +442,55 @@ def to_rdflib(G: nx.MultiDiGraph, vocab: Vocabulary | None = None, *, lang: str 
                  quads_format=named_graphs)
     if named_graphs:
         target = rdflib.Dataset()
+        target.namespace_manager = NamespaceManager(target, bind_namespaces="none")
         target.parse(data=buf.getvalue(), format="nquads")
     else:
-        target = rdflib.Graph()
+        target = rdflib.Graph(bind_namespaces="none")
         target.parse(data=buf.getvalue(), format="nt")
     for name, ns in vocab.all_prefixes().items():
         target.bind(name, ns, override=True, replace=True)
     return target
+
+
+def _exact_double_serializer(fmt: str):
+    """rdflib's Turtle/TriG serializer, but writing xsd:double literals with their lexical form.
+
+    rdflib's Turtle shorthand for doubles is ``f"{value:e}"``, which keeps only 7 significant
+    digits (0.123456789 becomes 1.234568e-01): scores would not survive the round trip.
+    """
+    from rdflib import XSD, Literal
+    from rdflib.plugins.serializers.trig import TrigSerializer
+    from rdflib.plugins.serializers.turtle import _GEN_QNAME_FOR_DT, TurtleSerializer
+
+    parent = TrigSerializer if fmt == "trig" else TurtleSerializer
+
+    class ExactDoubles(parent):  # type: ignore[valid-type, misc]
+        def label(self, node, position):
+            if isinstance(node, Literal) and node.datatype == XSD.double:
+                return node._literal_n3(
+                    use_plain=False,
+                    qname_callback=lambda dt: self.get_pname(dt, _GEN_QNAME_FOR_DT))
+            return super().label(node, position)
+
+    return ExactDoubles
+
+
+def _lift_default_graph(doc: Any) -> Any:
+    """Put the default graph's nodes at the top level of rdflib's JSON-LD.
+
+    With named graphs present, rdflib 7 writes the default graph as an ``{"@graph": [...]}``
+    object without ``@id``, which JSON-LD parsers read as a graph named by a blank node.
+    """
+    if not isinstance(doc, dict) or not isinstance(doc.get("@graph"), list):
+        return doc
+    top: list[Any] = []
+    for item in doc["@graph"]:
+        if isinstance(item, dict) and "@graph" in item and "@id" not in item and len(item) == 1:
+            top.extend(item["@graph"])
+        else:
+            top.append(item)
+    doc["@graph"] = top
+    return doc
 
 
 @dataclass
@@ -478,11 +524,15 @@ def export(
         else:
             data = to_rdflib(G, vocab, lang=lang, named_graphs=has_graphs)
             n = sum(1 for _ in data.quads((None, None, None, None))) if has_graphs else len(data)
-            kwargs: dict[str, Any] = {}
-            if fmt == "jsonld":
-                kwargs["auto_compact"] = True
-            data.serialize(destination=str(tmp), format=rdflib_format, encoding="utf-8",
-                           **kwargs)
+            if fmt in ("ttl", "trig"):
+                with open(tmp, "wb") as fh:
+                    _exact_double_serializer(fmt)(data).serialize(fh, encoding="utf-8")
+            elif fmt == "jsonld":
+                doc = _lift_default_graph(json.loads(data.serialize(format="json-ld",
+                                                                    auto_compact=True)))
+                tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+            else:
+                data.serialize(destination=str(tmp), format=rdflib_format, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         if tmp.exists():
