@@ -200,3 +200,27 @@ def test_raw_documents():
     assert 8 <= len(recs) <= 12
     assert all(set(r) == {"id", "text", "source"} and r["text"].strip() for r in recs)
     assert len({r["id"] for r in recs}) == len(recs)
+
+
+def test_kgx_reader_keeps_every_entity_and_relation(records):
+    pytest.importorskip("spacy")
+    from kgx.corpus import ConvertStats, read_docs
+    from kgx.relations import raw_relations
+
+    for split, docs in records.items():
+        stats = ConvertStats()
+        gold = list(read_docs(DEMO / f"{split}.jsonl", fmt="kgx", stats=stats))
+        assert len(gold) == len(docs)
+        assert stats.entities == sum(len(d["entities"]) for d in docs)
+        assert stats.relations == sum(len(d["relations"]) for d in docs)
+        assert not stats.skipped and not stats.dropped_entities
+        first = gold[0]
+        assert [e.text for e in first.ents] == [
+            docs[0]["text"][e["start"]:e["end"]] for e in docs[0]["entities"]]
+        assert len(raw_relations(first)) == len(docs[0]["relations"])
+
+
+def test_readme_counts_match_the_source():
+    readme = (CORPORA / "README.md").read_text(encoding="utf-8")
+    table = bd.stats(bd.parse_source(DEMO / "source.txt"))
+    assert table in readme, "corpora/README.md counts are stale: paste build_demo.py --stats"
