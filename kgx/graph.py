@@ -433,7 +433,7 @@ class _DocBatch:
     def __init__(self) -> None:
         self.sentences: dict[str, str] = {}
         self.spans: set[tuple[int, int, str]] = set()
-        self.nodes: dict[str, Counter[str]] = defaultdict(Counter)
+        self.nodes: dict[str, dict[str, int]] = defaultdict(dict)
         self.evidence: dict[tuple, dict[str, Any]] = {}
 
 
@@ -642,7 +642,8 @@ class GraphBuilder:
             skey = (start, end, iri)
             if skey not in state.spans:
                 state.spans.add(skey)
-                state.nodes[iri][text] += 1
+                forms = state.nodes[iri]
+                forms[text] = forms.get(text, 0) + 1
                 if iri not in G:
                     G.add_node(iri, label=intern(span["label"]), name=text, aliases=[],
                                mentions=0, docs=[])
@@ -684,7 +685,7 @@ class GraphBuilder:
             nodes[iri]["docs"].append(doc_id)
             touched_nodes.add(iri)
         self._index[doc_id] = {
-            "nodes": {iri: dict(c) for iri, c in state.nodes.items()},
+            "nodes": dict(state.nodes),
             "edges": sorted([h, label, t] for h, label, t in edges),
         }
 
@@ -763,9 +764,10 @@ class GraphBuilder:
                 if self._by_norm is not None:
                     self._by_norm = None
                 continue
-            forms: Counter[str] = Counter()
+            forms: dict[str, int] = {}
             for d in docs:
-                forms.update(index[d]["nodes"].get(iri, {}))
+                for form, n in index[d]["nodes"].get(iri, {}).items():
+                    forms[form] = forms.get(form, 0) + n
             name = min(forms, key=lambda f: (-forms[f], f))
             data["docs"] = docs
             data["name"] = name
