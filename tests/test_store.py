@@ -1,0 +1,431 @@
+"""kgx.store: the embedded store, the QA queries, and pushes to a real Oxigraph server."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from test_rdf import BASE, INJECTION, NASTY, RECORDS, build, record
+from typer.testing import CliRunner
+
+from kgx import rdf
+from kgx.cli import app
+from kgx.graph import save_graph
+from kgx.store import (
+    Endpoints,
+    RemoteStore,
+    StoreError,
+    load_file,
+    open_store,
+    parse_param,
+    push_file,
+    query_store,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES = ROOT / "docs" / "queries"
+RDFS_LABEL = ox.NamedNode(rdf.RDFS + "label")
+
+
+def quads_of(path: Path) -> set[ox.Quad]:
+    return set(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+
+
+@pytest.fixture(scope="module")
+def export_nq(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("rdf") / "kg.nq"
+    rdf.export(build(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def export_b(tmp_path_factory) -> Path:
+    """The same graph after document d2 was re-processed with a different result."""
+    records = [r for r in RECORDS if r["doc_id"] != "d2"]
+    records.append(record("d2", "Maria Lopez", "PER", "Work_For", "Acme", "ORG", 0.3, at=7))
+    path = tmp_path_factory.mktemp("rdf") / "kg-b.nq"
+    rdf.export(build(records), path)
+    return path
+
+
+# --- embedded store --------------------------------------------------------------------------
+
+
+def test_load_is_idempotent_and_replaces_document_graphs(tmp_path, export_nq, export_b):
+    store = open_store(tmp_path / "store")
+    first = load_file(store, export_nq)
+    assert first.quads == first.store_quads == len(quads_of(export_nq))
+    assert first.graphs_replaced == 4
+    again = load_file(store, export_nq)
+    assert again.store_quads == first.store_quads
+    load_file(store, export_b)
+    d2 = ox.NamedNode(BASE + "document/d2")
+    in_store = set(store.quads_for_pattern(None, None, None, d2))
+    assert in_store == {q for q in quads_of(export_b) if q.graph_name == d2}
+    # the default graph merges (the old score stays) unless it is replaced too
+    load_file(store, export_b, replace_default=True)
+    assert set(store.quads_for_pattern(None, None, None, None)) == quads_of(export_b)
+
+
+def test_load_triple_formats_and_errors(tmp_path):
+    G = build()
+    rdf.export(G, tmp_path / "kg.ttl")
+    store = open_store(tmp_path / "store")
+    result = load_file(store, tmp_path / "kg.ttl")
+    assert result.graphs_replaced == 0 and result.store_quads == result.quads > 100
+    (tmp_path / "bad.nq").write_text("<http://a> <http://b> .\n")
+    with pytest.raises(StoreError, match=r"bad\.nq is not valid nq"):
+        load_file(store, tmp_path / "bad.nq")
+    with pytest.raises(StoreError, match="no such RDF file"):
+        load_file(store, tmp_path / "missing.nq")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="not a directory"):
+        open_store(tmp_path / "file")
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory, export_nq) -> ox.Store:
+    store = open_store(tmp_path_factory.mktemp("emb") / "store")
+    load_file(store, export_nq)
+    return store
+
+
+def run_query(store, query: str, **params: str) -> list[dict[str, str]]:
+    sparql = (QUERIES / f"{query}.rq").read_text(encoding="utf-8")
+    result = query_store(store, sparql, {k: ox.Literal(v) for k, v in params.items()})
+    return [{k: v["value"] for k, v in row.items()} for row in result["results"]["bindings"]]
+
+
+def test_query_who_works_for(loaded):
+    rows = run_query(loaded, "who_works_for", name="acme")
+    assert [r["personName"] for r in rows] == ["Maria Lopez"]
+    assert float(rows[0]["score"]) == pytest.approx(1 - 0.1 * 0.3)
+    # an alias finds the same organisation
+    assert [r["personName"] for r in run_query(loaded, "who_works_for", name="ACME")] == \
+        ["Maria Lopez"]
+
+
+def test_query_where_is_located(loaded):
+    rows = run_query(loaded, "where_is_located", name="Acme")
+    assert {r["placeName"] for r in rows} == {"Paris", "France"}  # France via containedInPlace*
+    assert {r["relation"] for r in rows} == {"https://schema.org/location"}
+    rows = run_query(loaded, "where_is_located", name=INJECTION)
+    assert [r["placeName"] for r in rows] == ["תל אביב"]
+
+
+def test_query_facts_about_with_provenance(loaded):
+    rows = run_query(loaded, "facts_about", name="Maria Lopez")
+    works = [r for r in rows if r["relation"] == "Work_For"]
+    assert [(r["docId"], float(r["confidence"])) for r in works] == [("d1", 0.9), ("d2", 0.7)]
+    assert works[0]["sentence"] == NASTY and "sentence" not in works[1]
+    assert (works[0]["headStart"], works[0]["headEnd"]) == ("0", "11")
+    kill = [r for r in rows if r["relation"] == "Kill"]
+    assert kill and kill[0]["subjectName"] == "𝔘nicorn 😀" and kill[0]["docId"] == "d3"
+
+
+def test_query_entities_of_type_and_most_confident(loaded):
+    names = {r["entityName"] for r in run_query(loaded, "entities_of_type", type="LOC")}
+    assert names == {"Paris", "France", "תל אביב"}
+    rows = run_query(loaded, "most_confident_facts")
+    assert (rows[0]["subjectName"], rows[0]["relation"], rows[0]["objectName"]) == \
+        ("Maria Lopez", "Work_For", "Acme")
+    assert rows[0]["evidence"] == "2"
+
+
+def test_query_parameters_are_bound_not_pasted(loaded):
+    before = len(loaded)
+    for name in (INJECTION, '") } } ; CLEAR ALL #', "\\u0022"):
+        assert run_query(loaded, "who_works_for", name=name) == []
+    assert len(loaded) == before
+    assert parse_param("name=" + INJECTION) == ("name", ox.Literal(INJECTION))
+    assert parse_param("x=<http://a/b>") == ("x", ox.NamedNode("http://a/b"))
+    with pytest.raises(ValueError, match="name=value"):
+        parse_param("novalue")
+    with pytest.raises(StoreError, match="SELECT clause"):
+        query_store(loaded, "SELECT ?s WHERE { ?s ?p ?name }", {"name": ox.Literal("x")})
+
+
+def test_cli_load_and_query(tmp_path, export_nq):
+    runner = CliRunner()
+    store = tmp_path / "store"
+    for _ in range(2):
+        res = runner.invoke(app, ["load", str(export_nq), "--store", str(store)])
+        assert res.exit_code == 0, res.output
+        assert f"the store holds {len(quads_of(export_nq))} quads" in res.output
+    res = runner.invoke(app, ["query", "--store", str(store), "--file",
+                              str(QUERIES / "who_works_for.rq"), "--param", "name=Acme"])
+    assert res.exit_code == 0, res.output
+    assert "Maria Lopez" in res.output and "(1 row)" in res.output
+    res = runner.invoke(app, ["query", "--store", str(store), "--format", "json",
+                              "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"])
+    assert res.exit_code == 0, res.output
+    n_named = sum(1 for q in quads_of(export_nq) if not isinstance(q.graph_name, ox.DefaultGraph))
+    assert json.loads(res.output)["results"]["bindings"][0]["n"]["value"] == str(n_named)
+    res = runner.invoke(app, ["query", "--store", str(store), "--format", "csv", "--file",
+                              str(QUERIES / "entities_of_type.rq"), "-p", "type=ORG"])
+    assert res.exit_code == 0 and res.output.splitlines()[0] == "type,entity,entityName,mentions"
+    res = runner.invoke(app, ["query", "--store", str(store), "SELECT nonsense"])
+    assert res.exit_code == 1 and "invalid SPARQL" in res.output
+    res = runner.invoke(app, ["query", "--store", str(tmp_path / "none"), "ASK {}"])
+    assert res.exit_code == 1 and "no store at" in res.output
+
+
+# --- a real Oxigraph server ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def oxigraph_binary() -> str:
+    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not Path(exe).exists():
+        pytest.skip("the oxigraph server binary is not installed")
+    return exe
+
+
+class OxigraphServer:
+    """``oxigraph serve`` on a free local port; can be killed and restarted on the same data."""
+
+    def __init__(self, location: Path) -> None:
+        self.location = location
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log = open(self.location.with_suffix(".log"), "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [oxigraph_binary(), "serve", "--location", str(self.location),
+             "--bind", f"127.0.0.1:{self.port}"], stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"oxigraph exited: {self.location.with_suffix('.log')}")
+            try:
+                requests.get(self.url + "/query", params={"query": "ASK {}"}, timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("oxigraph did not answer within 30 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+        self.log.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = OxigraphServer(tmp_path / "oxigraph")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def remote(server, **kwargs) -> RemoteStore:
+    return RemoteStore(Endpoints.build(server.url, "oxigraph"), env={}, **kwargs)
+
+
+def server_quads(store: RemoteStore) -> set[ox.Quad]:
+    return set(ox.parse(store.dump(), format=ox.RdfFormat.N_QUADS))
+
+
+@pytest.mark.parametrize("mode", ["gsp", "update"])
+def test_push_count_query_and_repush(server, export_nq, export_b, mode):
+    store = remote(server)
+    expected = quads_of(export_nq)
+    result = push_file(store, export_nq, mode=mode, batch_size=50)
+    assert result.graphs == 4 and result.quads == len(expected)
+    assert store.count() == len(expected)
+    assert server_quads(store) == expected
+    rows = store.query("SELECT ?o WHERE { ?s <https://schema.org/worksFor> ?o }")
+    assert [r["o"]["value"] for r in rows["results"]["bindings"]] == [BASE + "entity/ORG/acme"]
+    push_file(store, export_nq, mode=mode, batch_size=50)
+    assert server_quads(store) == expected  # no duplicates, nothing lost
+    push_file(store, export_b, mode=mode, replace_default=True)
+    assert server_quads(store) == quads_of(export_b)
+
+
+def test_server_killed_mid_push_then_repushed(server, export_nq):
+    store = remote(server, retries=2, backoff=0.01)
+    pushed: list[str | None] = []
+
+    def kill_after_first(graph, n):
+        pushed.append(graph)
+        if len(pushed) == 1:
+            server.stop()
+
+    with pytest.raises(StoreError) as err:
+        push_file(store, export_nq, progress=kill_after_first)
+    assert server.url in str(err.value) and "after 3 attempts" in str(err.value)
+    server.start()
+    partial = server_quads(store)
+    assert partial and partial < quads_of(export_nq)
+    push_file(store, export_nq)
+    assert server_quads(store) == quads_of(export_nq)
+
+
+def test_injection_is_literal_text_via_push_and_update(server, export_nq):
+    store = remote(server)
+    push_file(store, export_nq)
+    before = server_quads(store)
+    victim = ox.NamedNode(BASE + "entity/PER/x-drop-all-insert-data-a-b-c")
+    label = ox.Quad(victim, RDFS_LABEL, ox.Literal(INJECTION, language="en"))
+    assert label in before  # pushed through the Graph Store Protocol as data
+    extra = [ox.Quad(ox.NamedNode(BASE + "entity/PER/eve"), RDFS_LABEL, ox.Literal(text),
+                     ox.NamedNode(BASE + "document/extra"))
+             for text in (INJECTION, "'''} ; DROP ALL", "a\\u0022b\n\"c\"", NASTY)]
+    store.insert(extra, batch_size=2)
+    after = server_quads(store)
+    assert after == before | set(extra)
+    store.delete(extra[:2])
+    assert server_quads(store) == before | set(extra[2:])
+
+
+# --- HTTP details: auth, retries, errors (a recording local server) ---------------------------
+
+
+class Recorder:
+    """A tiny HTTP server that records requests and answers with scripted status codes."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.script: list[int] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                recorder.requests.append({"method": self.command, "path": self.path,
+                                          "headers": dict(self.headers), "body": body})
+                status = recorder.script.pop(0) if recorder.script else 204
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_PUT = do_POST = do_GET = _answer
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def recorder():
+    rec = Recorder()
+    yield rec
+    rec.close()
+
+
+SECRET = "s3cr3t-Pa55"
+
+
+def test_bearer_and_basic_auth_sent_and_never_logged(recorder, export_nq, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    endpoints = Endpoints(store_url=recorder.url + "/store")
+    push_file(RemoteStore(endpoints, env={"KGX_STORE_TOKEN": SECRET}), export_nq)
+    assert recorder.requests
+    assert {r["headers"]["Authorization"] for r in recorder.requests} == {f"Bearer {SECRET}"}
+    recorder.requests.clear()
+    env = {"KGX_STORE_USER": "kgx", "KGX_STORE_PASSWORD": SECRET}
+    push_file(RemoteStore(endpoints, env=env), export_nq)
+    token = base64.b64encode(f"kgx:{SECRET}".encode()).decode()
+    assert {r["headers"]["Authorization"] for r in recorder.requests} == {f"Basic {token}"}
+    recorder.script = [401]
+    with pytest.raises(StoreError) as err:
+        push_file(RemoteStore(endpoints, env=env), export_nq)
+    assert "HTTP 401" in str(err.value) and recorder.url + "/store" in str(err.value)
+    out, errout = capfd.readouterr()
+    for text in (caplog.text, str(err.value), out, errout):
+        assert SECRET not in text and token not in text
+
+
+def test_cli_push_uses_env_credentials_and_hides_them(recorder, export_nq, monkeypatch):
+    monkeypatch.setenv("KGX_STORE_TOKEN", SECRET)
+    res = CliRunner().invoke(app, ["-v", "push", str(export_nq), "--store-url",
+                                   recorder.url + "/store"])
+    assert res.exit_code == 0, res.output
+    assert "4 named graphs" in res.output and SECRET not in res.output
+    methods = [(r["method"], r["path"].split("?")[1].split("=")[0]) for r in recorder.requests]
+    assert methods.count(("PUT", "graph")) == 4 and methods[-1] == ("POST", "default")
+    assert all(r["headers"]["Authorization"] == f"Bearer {SECRET}" for r in recorder.requests)
+    assert all(r["headers"]["Content-Type"] == "application/n-triples"
+               for r in recorder.requests)
+
+
+def test_retries_on_5xx_then_clear_error_on_4xx(recorder, export_nq, caplog):
+    store = RemoteStore(Endpoints(store_url=recorder.url + "/store"), env={}, backoff=0.01)
+    recorder.script = [503, 502]
+    push_file(store, export_nq)
+    assert len(recorder.requests) == 5 + 2  # 4 graphs + default, 2 retried
+    assert "retry 2/5" in caplog.text
+    recorder.script = [500] * 3
+    bounded = RemoteStore(Endpoints(store_url=recorder.url + "/store"), env={}, retries=2,
+                          backoff=0.01)
+    with pytest.raises(StoreError, match=r"failed after 3 attempts: HTTP 500"):
+        push_file(bounded, export_nq)
+    recorder.script = [400]
+    with pytest.raises(StoreError, match=r"PUT http://127\.0\.0\.1:\d+/store failed: HTTP 400"):
+        push_file(store, export_nq)
+
+
+def test_endpoint_flavors():
+    ox_ = Endpoints.build("http://h:7878/", "oxigraph")
+    assert (ox_.store_url, ox_.update_url, ox_.query_url) == \
+        ("http://h:7878/store", "http://h:7878/update", "http://h:7878/query")
+    fu = Endpoints.build("http://h:3030", "fuseki", dataset="kg")
+    assert (fu.store_url, fu.update_url, fu.query_url) == \
+        ("http://h:3030/kg/data", "http://h:3030/kg/update", "http://h:3030/kg/query")
+    assert Endpoints.build("http://h", "fuseki", store_url="http://x/gsp").store_url == \
+        "http://x/gsp"
+    with pytest.raises(ValueError, match="unknown store flavor"):
+        Endpoints.build("http://h", "virtuoso")
+    with pytest.raises(ValueError, match="not an http"):
+        Endpoints.build(store_url="ftp://h/store")
+    with pytest.raises(StoreError, match="no update URL"):
+        RemoteStore(Endpoints(store_url="http://h/store"), env={}).update("CLEAR ALL")
+
+
+def test_cli_export_then_push_to_server(server, tmp_path):
+    gpath = tmp_path / "graph.json"
+    save_graph(build(), gpath)
+    runner = CliRunner()
+    res = runner.invoke(app, ["export", str(gpath), "-o", str(tmp_path / "kg.trig")])
+    assert res.exit_code == 0, res.output
+    for _ in range(2):
+        res = runner.invoke(app, ["push", str(tmp_path / "kg.trig"), "--endpoint", server.url,
+                                  "--flavor", "oxigraph"])
+        assert res.exit_code == 0, res.output
+    expected = set(ox.parse(path=str(tmp_path / "kg.trig"), format=ox.RdfFormat.TRIG))
+    assert server_quads(remote(server)) == expected
+    res = runner.invoke(app, ["query", "--endpoint", server.url, "--format", "csv",
+                              "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"])
+    assert res.exit_code == 0, res.output
+    n_named = sum(1 for q in expected if not isinstance(q.graph_name, ox.DefaultGraph))
+    assert res.output.split() == ["n", str(n_named)]
