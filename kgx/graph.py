@@ -927,42 +927,70 @@ def match_entities(
     )
 
 
-def personalized_pagerank(
-    H: nx.Graph, seeds: Iterable[str], alpha: float = 0.85, tol: float = 1e-9,
-    max_iter: int = 200,
-) -> dict[str, float]:
-    """Personalised PageRank on an undirected weighted graph (power iteration, no SciPy).
+def _component(G: nx.MultiDiGraph, seeds: Iterable[str]) -> list[str]:
+    """Nodes weakly connected to any seed (breadth first, both edge directions)."""
+    seen = dict.fromkeys(seeds)
+    frontier = list(seen)
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for nbr in (*G.succ[node], *G.pred[node]):
+                if nbr not in seen:
+                    seen[nbr] = None
+                    nxt.append(nbr)
+        frontier = nxt
+    return list(seen)
 
-    The walk restarts at the seeds with probability ``1 - alpha``; a node without edges sends its
-    mass back to the seeds.
+
+def personalized_pagerank(
+    G: nx.MultiDiGraph, seeds: Iterable[str], weight: str = "score", alpha: float = 0.85,
+    tol: float = 1e-10, max_iter: int = 500,
+) -> dict[str, float]:
+    """Personalised PageRank with edges walked in both directions, weighted by ``weight``.
+
+    The walk restarts at the seeds with probability ``1 - alpha``; from a node it follows an edge
+    with probability proportional to the edge's weight (parallel edges add up; self-loops are
+    ignored); a node without edges sends its mass back to the seeds. Only the seeds' weak
+    component can be reached, so only it is computed (NumPy power iteration, no SciPy).
     """
-    seeds = [s for s in seeds if s in H]
+    import numpy as np
+
+    seeds = [s for s in seeds if s in G]
     if not seeds:
         return {}
-    restart = {s: 1.0 / len(seeds) for s in seeds}
-    out: dict[str, list[tuple[str, float]]] = {}
-    for n in H:
-        links = [(nbr, float(d.get("weight", 1.0))) for nbr, d in H[n].items() if nbr != n]
-        total = sum(w for _, w in links)
-        out[n] = [(nbr, w / total) for nbr, w in links if w > 0] if total > 0 else []
-    rank = dict(restart)
-    for _ in range(max_iter):
-        new: dict[str, float] = defaultdict(float)
-        dangling = 0.0
-        for node, mass in rank.items():
-            links = out[node]
-            if not links:
-                dangling += mass
+    nodes = _component(G, seeds)
+    pos = {n: i for i, n in enumerate(nodes)}
+    src: list[int] = []
+    dst: list[int] = []
+    wts: list[float] = []
+    for u in nodes:
+        i = pos[u]
+        for v, keydict in G.succ[u].items():
+            if v == u:
                 continue
-            for nbr, p in links:
-                new[nbr] += alpha * mass * p
-        for s, p in restart.items():
-            new[s] += (1.0 - alpha) * p + alpha * dangling * p
-        err = sum(abs(new.get(n, 0.0) - rank.get(n, 0.0)) for n in set(new) | set(rank))
-        rank = dict(new)
+            j = pos[v]
+            w = sum(float(d.get(weight, 1.0)) for d in keydict.values())
+            if w > 0:
+                src += (i, j)
+                dst += (j, i)
+                wts += (w, w)
+    n = len(nodes)
+    s_arr, d_arr = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    w_arr = np.asarray(wts, dtype=np.float64)
+    strength = np.bincount(s_arr, weights=w_arr, minlength=n)
+    prob = w_arr / strength[s_arr] if len(w_arr) else w_arr
+    dangling = strength <= 0
+    restart = np.zeros(n)
+    restart[[pos[s] for s in seeds]] = 1.0 / len(seeds)
+    rank = restart.copy()
+    for _ in range(max_iter):
+        new = alpha * np.bincount(d_arr, weights=rank[s_arr] * prob, minlength=n)
+        new += ((1.0 - alpha) + alpha * rank[dangling].sum()) * restart
+        err = float(np.abs(new - rank).sum())
+        rank = new
         if err < tol:
             break
-    return rank
+    return {node: float(rank[i]) for i, node in enumerate(nodes)}
 
 
 def related(
@@ -976,21 +1004,7 @@ def related(
     seeds = match_entities(G, entity, config)
     if not seeds:
         raise KeyError(f"no entity matches {entity!r}")
-    reach: set[str] = set()
-    for s in seeds:
-        if s not in reach:
-            reach |= nx.node_connected_component(G.to_undirected(as_view=True), s)
-    H = nx.Graph()
-    H.add_nodes_from(reach)
-    for u, v, data in G.subgraph(reach).edges(data=True):
-        if u == v:
-            continue
-        w = float(data.get("score", 1.0))
-        if H.has_edge(u, v):
-            H[u][v]["weight"] += w
-        else:
-            H.add_edge(u, v, weight=w)
-    rank = personalized_pagerank(H, seeds)
+    rank = personalized_pagerank(G, seeds)
     seed_set = set(seeds)
     ranked = sorted(
         ((n, r) for n, r in rank.items() if n not in seed_set and r > 0),

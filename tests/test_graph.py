@@ -405,6 +405,28 @@ def test_related_known_answer(star_graph):
         related(star_graph, "nobody")
 
 
+def test_personalized_pagerank_matches_networkx(star_graph):
+    pytest.importorskip("scipy")  # networkx's pagerank needs it; kgx's does not
+    from kgx.graph import personalized_pagerank
+
+    G = star_graph.copy()
+    G.add_edge(ACME, iri("PER", "Alice"), key="Kill", score=0.3, count=1, evidence=[])
+    seed = iri("PER", "Alice")
+    H = nx.Graph()
+    for u, v, d in G.edges(data=True):
+        if H.has_edge(u, v):
+            H[u][v]["weight"] += d["score"]
+        else:
+            H.add_edge(u, v, weight=d["score"])
+    component = nx.node_connected_component(H, seed)
+    expected = nx.pagerank(H.subgraph(component), personalization={seed: 1.0}, weight="weight",
+                           tol=1e-12, max_iter=1000)
+    ours = personalized_pagerank(G, [seed])
+    assert set(ours) == component
+    for node, value in expected.items():
+        assert ours[node] == pytest.approx(value, abs=1e-6)
+
+
 # --- CLI
 
 
