@@ -140,6 +140,11 @@ def _write(tmp_path: Path, body: str) -> Path:
         ("[Ann(PER:a) ran.\n", 1, "malformed"),
         ("[Ann](PER:a) ran.\n@foo a\n", 2, "unknown directive"),
         ("[Ann](PER:a) ran.\n@rel a Work_For\n", 2, "HEAD_ID Label TAIL_ID"),
+        ("@id d1\nA ran.\n\n@id d1\nB ran.\n", 4, "already used on line 1"),
+        ("[Ann](PER:a) met [Bo](PER:b).\n@rel a Live_In a\n", 2, "links an entity to itself"),
+        ("[Ann](PER:a) at [Zed](ORG:z).\n@rel a Work_For z ; a Work_For z\n", 2, "second relation"),
+        ("@id x\n\n[Ann](PER:a) ran.\n", 1, "has no sentences"),
+        ("[Ann](PER:a b) ran.\n", 1, "malformed"),
     ],
 )
 def test_malformed_source_reports_line(tmp_path, body, line, needle):
