@@ -4,8 +4,9 @@
 
 Generates the records (benchmarks/_synth.py, ~50k entities) as a run directory in a temporary
 folder, then builds the graph in a fresh subprocess (so its peak RSS is the build's alone) the
-way ``kgx graph RUN_DIR`` does: read and validate the shards, merge, save node-link JSON. Prints
-wall times per phase, records/second and peak memory (``ru_maxrss`` of the child).
+way ``kgx graph RUN_DIR`` does: read and validate the shards, merge, save node-link JSON. A
+second subprocess loads graph.json and ranks related entities of the best-connected entity.
+Prints wall times per phase, records/second and peak memory (``ru_maxrss`` of each child).
 """
 
 from __future__ import annotations
@@ -61,6 +62,23 @@ def child(run_dir: Path, out: Path, phases: bool) -> None:
     print(json.dumps(figures))
 
 
+def child_load(graph_json: Path) -> None:
+    """Second subprocess: load the saved graph, rank related entities of the top entity."""
+    from kgx.graph import graph_stats, load_graph, related
+
+    t0 = time.perf_counter()
+    G = load_graph(graph_json)
+    load_s = time.perf_counter() - t0
+    top = graph_stats(G, top=1)["top_entities"][0]
+    t1 = time.perf_counter()
+    ranking = related(G, top["node"], top=10)
+    print(json.dumps({
+        "load_json_s": round(load_s, 2), "related_s": round(time.perf_counter() - t1, 2),
+        "related_of": top["name"], "related_first": ranking[0]["name"] if ranking else "",
+        "load_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="number of records")
@@ -69,9 +87,13 @@ def main() -> None:
                         help="also time a read-and-validate-only pass first")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.out, args.phases)
+        return
+    if args.load:
+        child_load(args.load)
         return
 
     with tempfile.TemporaryDirectory(prefix="kgx-bench-graph-") as tmp:
@@ -91,6 +113,12 @@ def main() -> None:
         if proc.returncode != 0:
             sys.exit(f"build failed:\n{proc.stderr[-3000:]}")
         figures = json.loads(proc.stdout.strip().splitlines()[-1])
+        proc = subprocess.run([sys.executable, __file__, "--load", str(Path(tmp) / "graph.json")],
+                              capture_output=True, text=True,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+        if proc.returncode != 0:
+            sys.exit(f"load failed:\n{proc.stderr[-3000:]}")
+        figures.update(json.loads(proc.stdout.strip().splitlines()[-1]))
     rate = figures["records"] / figures["build_s"] if figures["build_s"] else 0.0
     print(f"records          {figures['records']:>12,}")
     if "read_validate_s" in figures:
@@ -102,6 +130,10 @@ def main() -> None:
     print(f"child total      {total:>12.2f} s  (incl. interpreter start and imports)")
     print(f"peak RSS build   {figures['build_rss_mb']:>12,.1f} MB  (after the build, before save)")
     print(f"peak RSS         {figures['peak_rss_mb']:>12,.1f} MB  (whole child, incl. save)")
+    print(f"load graph.json  {figures['load_json_s']:>12.2f} s  (separate process, peak RSS "
+          f"{figures['load_peak_rss_mb']:,.1f} MB)")
+    print(f"related (PPR)    {figures['related_s']:>12.2f} s  (top 10 for "
+          f"{figures['related_of']!r}: first {figures['related_first']!r})")
     print(f"nodes            {figures['nodes']:>12,}")
     print(f"edges            {figures['edges']:>12,}")
     print(f"documents        {figures['documents']:>12,}")
