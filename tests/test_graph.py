@@ -461,6 +461,25 @@ def test_cli_graph_run_dir_update_stats(tmp_path, records):
         "alice smith", "The Acme Corp", "Bob", "Paris"}
 
 
+def test_run_dir_with_manifest_reads_only_current_records(tmp_path, records):
+    batch = pytest.importorskip("kgx.batch")
+    if not hasattr(batch, "iter_run_records"):
+        pytest.skip("kgx.batch has no iter_run_records yet")
+    from kgx.graph import iter_input_records
+
+    run = tmp_path / "run"
+    (run / "relations").mkdir(parents=True)
+    old_d1 = rec("d1", "Old Name", "PER", "Work_For", "Acme Corp.", "ORG", 0.9)
+    write_jsonl(run / "relations" / "shard-000.jsonl", [old_d1, records[4]])
+    write_jsonl(run / "relations" / "shard-001.jsonl", records[:3])
+    manifest = [{"id": "d1", "status": "ok", "shard": "shard-000.jsonl"},
+                {"id": "d3", "status": "ok", "shard": "shard-000.jsonl"},
+                {"id": "d1", "status": "ok", "shard": "shard-001.jsonl"}]
+    write_jsonl(run / "manifest.jsonl", manifest)
+    got = list(iter_input_records(run))
+    assert old_d1 not in got and sorted(r["doc_id"] for r in got) == ["d1", "d1", "d1", "d3"]
+
+
 def test_cli_malformed_lines_are_skipped_and_reported(tmp_path, records):
     src = write_jsonl(tmp_path / "r.jsonl", [records[0], "{broken", {"doc_id": "x"}, records[4]])
     out = tmp_path / "g.graphml"
