@@ -171,6 +171,62 @@ def show_cmd(
 
 # --- batch: extract --------------------------------------------------------------------------
 
+
+@app.command("extract")
+def extract_cmd(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Files, folders (searched with --glob) or - for JSONL on stdin.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Pipeline name or path.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory to write.")],
+    glob: Annotated[str, typer.Option(help="Pattern for files inside folders.")] = "**/*",
+    id_field: Annotated[str, typer.Option(help="JSONL field holding the id.")] = "id",
+    text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
+    batch_size: Annotated[int, typer.Option(min=1, help="nlp.pipe batch size.")] = 64,
+    n_process: Annotated[int, typer.Option(min=1, help="nlp.pipe worker processes.")] = 1,
+    shard_size: Annotated[int, typer.Option(min=1, help="Documents per relation shard.")] = 1000,
+    max_length: Annotated[int | None, typer.Option(
+        min=2, help="Split longer documents (default: the pipeline's max_length).")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue RUN_DIR: skip documents done with the same content.")] = False,
+    retry_errors: Annotated[bool, typer.Option(
+        "--retry-errors", help="With --resume, process documents that failed again.")] = False,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", help="Scheduler address (tcp://host:8786) or local:N worker processes.")] = None,
+    partition_size: Annotated[int, typer.Option(
+        min=1, help="Documents per Dask task.")] = 64,
+    then_graph: Annotated[bool, typer.Option(
+        "--then-graph", help="Build RUN_DIR/graph.json afterwards.")] = False,
+    then_export: Annotated[str | None, typer.Option(
+        "--then-export", help="Also export RDF as RUN_DIR/graph.<ext> (nt, nq, ttl, ...).")] = None,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
+) -> None:
+    """Extract relations from a corpus into a run directory (shards, manifest, errors)."""
+    from kgx.batch import BatchError, ExtractionRun, chain_graph
+
+    args = {"dask": dask, "partition_size": partition_size}
+    try:
+        if dask:
+            from kgx.distributed import DaskExtractionRun as Run
+        else:
+            Run = ExtractionRun
+        kwargs = {"dask": dask, "partition_size": partition_size} if dask else {}
+        run = Run(inputs, model, output, glob=glob, id_field=id_field, text_field=text_field,
+                  batch_size=batch_size, n_process=n_process, shard_size=shard_size,
+                  resume=resume, retry_errors=retry_errors, max_length=max_length,
+                  progress=progress, args=args, **kwargs)
+        totals = run.run()
+        typer.echo(f"{output}: {totals.summary()}")
+        if then_graph or then_export:
+            done = chain_graph(output, then_export)
+            typer.echo(f"{done['graph']}: {done['nodes']} nodes, {done['edges']} edges"
+                       + (f"; {done['rdf']}: {done['statements']} statements"
+                          if "rdf" in done else ""))
+    except BatchError as e:
+        raise fail(str(e)) from e
+    except OSError as e:
+        raise fail(f"{output}: {e}") from e
+
 # --- graph, RDF, stores: graph, export, load, push, query, related ---------------------------
 
 

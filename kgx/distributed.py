@@ -1,0 +1,136 @@
+"""The batch run on a Dask cluster: workers annotate, the client writes the run directory.
+
+The client reads the inputs and splits long documents exactly as a local run does, sends
+partitions of ``partition_size`` pieces to the workers (at most ``max_in_flight`` futures
+outstanding, so client memory stays flat however large the corpus), and consumes the results
+in submission order. Shards, manifest and errors are therefore written by the same code as a
+local run and hold the same records.
+
+Each worker loads the pipeline once per model path (a module-level cache), so the model
+directory must exist at the same path on every worker (or on shared storage), or be an
+installed package (``spacy package`` + ``pip install`` on each worker).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from kgx.batch import BatchError, Ctx, ExtractionRun, annotate
+
+log = logging.getLogger("kgx")
+
+_MODELS: dict[str, Any] = {}
+
+
+def _worker_model(model: str) -> Any:
+    """The worker's pipeline for ``model``, loaded on first use."""
+    nlp = _MODELS.get(model)
+    if nlp is None:
+        import spacy
+
+        nlp = _MODELS[model] = spacy.load(model)
+    return nlp
+
+
+def process_partition(
+    model: str, pieces: list[tuple[str, Ctx]], batch_size: int, model_label: str
+) -> list[tuple[Ctx, dict[str, Any]]]:
+    """Worker task: annotate one partition of ``(text, ctx)`` pieces."""
+    nlp = _worker_model(model)
+    return list(annotate(nlp, pieces, batch_size=batch_size, model=model_label))
+
+
+def _model_ref(model: str) -> str:
+    """An absolute path for model directories (workers may run elsewhere), else the name."""
+    path = Path(model)
+    return str(path.resolve()) if path.exists() else model
+
+
+def connect(address: str) -> tuple[Any, Any]:
+    """``(client, cluster)``: ``local:N`` starts a LocalCluster of N single-threaded worker
+    processes (the cluster is None for a remote scheduler)."""
+    from dask.distributed import Client, LocalCluster
+
+    if address.startswith("local:"):
+        try:
+            n = int(address.split(":", 1)[1])
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise BatchError(f"--dask {address!r}: expected local:N with N >= 1 workers")
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return Client(cluster), cluster
+    try:
+        return Client(address, timeout="20s"), None
+    except (OSError, TimeoutError, ValueError) as e:
+        raise BatchError(f"cannot connect to the Dask scheduler at {address}: {e}") from e
+
+
+class DaskAnnotator:
+    """An :data:`kgx.batch.Annotator` that runs ``annotate`` on Dask workers."""
+
+    def __init__(self, client: Any, model: str, model_label: str, *, partition_size: int = 64,
+                 batch_size: int = 64, max_in_flight: int | None = None) -> None:
+        self.client = client
+        self.model = model
+        self.model_label = model_label
+        self.partition_size = partition_size
+        self.batch_size = batch_size
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        self.max_in_flight = max_in_flight or 2 * workers
+
+    def __call__(self, pieces: Iterable[tuple[str, Ctx]]) -> Iterator[tuple[Ctx, dict[str, Any]]]:
+        futures: deque[Any] = deque()
+        it = iter(pieces)
+        while True:
+            part = list(islice(it, self.partition_size))
+            if not part:
+                break
+            futures.append(self.client.submit(process_partition, self.model, part,
+                                              self.batch_size, self.model_label, pure=False))
+            while len(futures) >= self.max_in_flight:
+                yield from self._result(futures.popleft())
+        while futures:
+            yield from self._result(futures.popleft())
+
+    @staticmethod
+    def _result(future: Any) -> list[tuple[Ctx, dict[str, Any]]]:
+        try:
+            return future.result()
+        except (OSError, ValueError, ImportError) as e:
+            raise BatchError(f"a Dask worker failed: {type(e).__name__}: {e}") from e
+
+
+class DaskExtractionRun(ExtractionRun):
+    """:class:`kgx.batch.ExtractionRun` with the annotation done on a Dask cluster."""
+
+    def __init__(self, inputs: Any, model: str | Path, output: str | Path, *, dask: str,
+                 partition_size: int = 64, max_in_flight: int | None = None,
+                 **kwargs: Any) -> None:
+        if not isinstance(model, (str, Path)):
+            raise BatchError("a Dask run needs the model as a name or path, not a loaded pipeline")
+        kwargs.pop("annotator", None)
+        self._dask = (dask, partition_size, max_in_flight)
+        # the client loads the model too: it validates it and gives max_length and the name
+        super().__init__(inputs, model, output, annotator=lambda pieces: iter(()), **kwargs)
+        self.model_path = _model_ref(str(model))
+
+    def run(self):  # type: ignore[override]
+        address, partition_size, max_in_flight = self._dask
+        client, cluster = connect(address)
+        try:
+            self.annotator = DaskAnnotator(client, self.model_path, self.model,
+                                           partition_size=partition_size,
+                                           batch_size=self.batch_size,
+                                           max_in_flight=max_in_flight)
+            return super().run()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()

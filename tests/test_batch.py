@@ -1,0 +1,489 @@
+"""kgx.batch and `kgx extract`: inputs, ids, shards/manifest, resume after SIGKILL, bad input.
+
+The pipeline is real and on disk (blank en + sentencizer + entity_ruler + an initialised
+``kgx_relation_extractor`` with threshold 0.0, so every candidate pair yields relations):
+fresh processes (``n_process=2``, Dask workers, the CLI subprocess) load it by path.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import spacy
+from typer.testing import CliRunner
+
+from kgx import batch
+from kgx.batch import ExtractionRun, extract, iter_run_records, read_manifest, split_points
+from kgx.cli import app
+
+PERSONS = ["Maria Lopez", "John Smith", "Ana Diaz", "Peter Novak", "Aiko Tanaka", "Omar Haddad"]
+ORGS = ["Acme", "Nordwind", "Globex", "Initech", "Vandelay Industries"]
+LOCS = ["Paris", "Berlin", "Oslo", "Lyon", "France", "Nairobi"]
+
+TEMPLATES = [
+    "{p} works for {o} in {l}.",
+    "{o}, a firm based in {l}, hired {p} last spring.",
+    "Analysts said {p} met executives of {o} on Tuesday.",
+    "{p} lives in {l} and commutes to the {o} office every day.",
+    "Shares of {o} rose after the company opened a plant near {l}.",
+    "The weather in {l} was mild, and markets were calm.",
+]
+
+
+def build_fixture_pipeline(path: Path) -> Path:
+    """Write the small deterministic test pipeline to ``path`` and return it."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from helpers import TRAIN, make_example
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    nlp.add_pipe("kgx_relation_extractor", config={
+        "threshold": 0.0,
+        "model": {"tok2vec": {"@architectures": "spacy.HashEmbedCNN.v2",
+                              "pretrained_vectors": None, "width": 64, "depth": 2,
+                              "embed_size": 1000, "window_size": 1, "maxout_pieces": 3,
+                              "subword_features": True}},
+    })
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    nlp.initialize(lambda: examples)
+    ruler.add_patterns(  # after initialize, which resets the ruler
+        [{"label": "PER", "pattern": n} for n in PERSONS]
+        + [{"label": "ORG", "pattern": n} for n in ORGS]
+        + [{"label": "LOC", "pattern": n} for n in LOCS]
+    )
+    nlp.meta["name"] = "kgx_batch_fixture"
+    nlp.to_disk(path)
+    return path
+
+
+def make_text(rng: random.Random, sentences: int) -> str:
+    out = []
+    for _ in range(sentences):
+        t = rng.choice(TEMPLATES)
+        out.append(t.format(p=rng.choice(PERSONS), o=rng.choice(ORGS), l=rng.choice(LOCS)))
+    return " ".join(out)
+
+
+def make_corpus(path: Path, n: int, seed: int = 0, sentences: tuple[int, int] = (2, 6)) -> Path:
+    """A JSONL corpus of ``n`` news-like documents with ids ``d00000``…"""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            doc = {"id": f"d{i:05d}", "text": make_text(rng, rng.randint(*sentences)),
+                   "source": "synthetic"}
+            fh.write(json.dumps(doc) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fixture_model(tmp_path_factory) -> Path:
+    return build_fixture_pipeline(tmp_path_factory.mktemp("batch-model") / "model")
+
+
+def run_records(run_dir: Path) -> list[dict]:
+    return sorted(iter_run_records(run_dir), key=lambda r: json.dumps(r, sort_keys=True))
+
+
+def manifest(run_dir: Path) -> dict[str, dict]:
+    lines = list(read_manifest(run_dir))
+    return {m["id"]: m for m in lines}
+
+
+# --- pure helpers ----------------------------------------------------------------------------
+
+
+def test_split_points_prefers_paragraphs_then_sentences_then_spaces():
+    text = "a" * 40 + "\n\n" + "b" * 30 + ". " + "c" * 50
+    pieces = split_points(text, 60)
+    assert pieces[0] == (0, 42)  # after the paragraph break
+    assert "".join(text[s:e] for s, e in pieces) == text
+    assert all(e - s <= 60 for s, e in pieces)
+    one_line = ("word " * 40).strip() + ". Next sentence goes on and on here."
+    pieces = split_points(one_line, 50)
+    assert all(one_line[e - 1] == " " for _, e in pieces[:-1])
+    assert "".join(one_line[s:e] for s, e in pieces) == one_line
+    hard = "x" * 125
+    assert split_points(hard, 50) == [(0, 50), (50, 100), (100, 125)]
+
+
+# --- extraction API --------------------------------------------------------------------------
+
+
+def test_extract_yields_records_matching_nlp(fixture_model, tmp_path):
+    corpus = make_corpus(tmp_path / "c.jsonl", 12)
+    records = list(extract([corpus], fixture_model))
+    nlp = spacy.load(fixture_model)
+    texts = {json.loads(x)["id"]: json.loads(x)["text"] for x in corpus.read_text().splitlines()}
+    expected = []
+    from kgx.relations import doc_to_records, model_name
+
+    for doc_id, text in texts.items():
+        expected.extend(doc_to_records(nlp(text), doc_id, model_name(nlp)))
+    assert records == expected
+    assert records, "the fixture pipeline yields relations"
+    for r in records:
+        t = texts[r["doc_id"]]
+        assert t[r["head"]["start_char"]:r["head"]["end_char"]] == r["head"]["text"]
+
+
+def test_folder_inputs_ids_glob_gz_and_metadata(fixture_model, tmp_path):
+    root = tmp_path / "in"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_text("Maria Lopez works for Acme in Paris.", encoding="utf-8")
+    (root / "sub" / "b.md").write_text("John Smith lives in Berlin.", encoding="utf-8")
+    with gzip.open(root / "sub" / "c.txt.gz", "wt", encoding="utf-8") as fh:
+        fh.write("Ana Diaz joined Nordwind in Oslo.")
+    with gzip.open(root / "d.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps({"doc": "x1", "body": "Acme is in Lyon.", "lang": "en"}) + "\n")
+        fh.write(json.dumps({"body": "Globex is in Oslo."}) + "\n")
+    (root / "ignored.csv").write_text("Acme,Paris", encoding="utf-8")
+    out = tmp_path / "run"
+    totals = ExtractionRun([root], fixture_model, out, id_field="doc", text_field="body",
+                           progress=False).run()
+    m = manifest(out)
+    assert set(m) == {"a.txt", "sub/b.md", "sub/c.txt.gz", "x1", "d.jsonl.gz:2"}
+    assert m["x1"]["meta"] == {"lang": "en"}
+    assert m["x1"]["source"].endswith("d.jsonl.gz:1")
+    assert all(v["status"] == "ok" for v in m.values())
+    assert totals.ok == 5 and totals.errors == 0
+    assert {r["doc_id"] for r in run_records(out)} == set(m)
+    only_md = ExtractionRun([root], fixture_model, tmp_path / "run2", glob="**/*.md",
+                            progress=False).run()
+    assert only_md.documents == 1
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "finished" and run["model"].endswith("kgx_batch_fixture@0.0.0")
+    assert run["totals"]["relations"] == totals.relations > 0
+
+
+def test_shards_manifest_and_counts(fixture_model, tmp_path):
+    corpus = make_corpus(tmp_path / "c.jsonl", 25)
+    out = tmp_path / "run"
+    totals = ExtractionRun([corpus], fixture_model, out, shard_size=10, progress=False).run()
+    shards = sorted(p.name for p in (out / "relations").iterdir())
+    assert shards == ["shard-000000.jsonl", "shard-000001.jsonl", "shard-000002.jsonl"]
+    m = manifest(out)
+    assert len(m) == 25 and totals.documents == 25
+    recs = run_records(out)
+    for doc_id, line in m.items():
+        mine = [r for r in recs if r["doc_id"] == doc_id]
+        assert line["relations"] == len(mine)
+        assert line["sha256"] and line["words"] > 0 and line["chars"] > 0
+        assert line["entities"] >= 2
+    assert sum(line["relations"] for line in m.values()) == totals.relations == len(recs)
+    # the graph builder reads a run directory through iter_run_records
+    from kgx.graph import iter_input_records
+
+    assert len(list(iter_input_records(out))) == len(recs)
+
+
+def test_n_process_2_gives_the_same_records(fixture_model, tmp_path):
+    corpus = make_corpus(tmp_path / "c.jsonl", 30)
+    one = list(extract([corpus], fixture_model, batch_size=4))
+    two = list(extract([corpus], fixture_model, batch_size=4, n_process=2))
+    assert one == two
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def test_bad_inputs_are_error_entries_and_the_rest_runs(fixture_model, tmp_path):
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "good.txt").write_text("Maria Lopez works for Acme in Paris.", encoding="utf-8")
+    (root / "latin1.txt").write_bytes("Jos\xe9 works for Acme.".encode("latin-1"))
+    (root / "binary.txt").write_bytes(b"Acme\x00\x01\x02 in Paris")
+    (root / "empty.txt").write_text("", encoding="utf-8")
+    (root / "blank.md").write_text("  \n\t\n", encoding="utf-8")
+    (root / "broken-link.txt").symlink_to(root / "does-not-exist.txt")
+    os.mkfifo(root / "fifo.txt")
+    lines = [
+        json.dumps({"id": "j1", "text": "John Smith lives in Berlin."}),
+        "{not json",
+        json.dumps({"id": "j3", "body": "no text field"}),
+        json.dumps({"id": "j1", "text": "Same id again: Ana Diaz in Oslo."}),
+        json.dumps(["a", "list"]),
+        json.dumps({"id": "j6", "text": 42}),
+        "",
+        json.dumps({"id": "j8", "text": "   "}),
+    ]
+    (root / "docs.jsonl").write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "j9", '
+                                      b'"text": "caf\xe9"}\n')
+    out = tmp_path / "run"
+    totals = ExtractionRun([root], fixture_model, out, progress=False).run()
+    m = manifest(out)
+    status = {k: v["status"] for k, v in m.items()}
+    assert status["good.txt"] == "ok" and status["j1"] == "ok"
+    assert status["empty.txt"] == status["blank.md"] == status["j8"] == "skipped"
+    errors = {e["id"]: e for e in map(json.loads, (out / "errors.jsonl").read_text().splitlines())}
+    assert "not valid UTF-8" in errors["latin1.txt"]["message"]
+    assert "NUL byte" in errors["binary.txt"]["message"]
+    assert "cannot read" in errors["broken-link.txt"]["message"]
+    assert "not a regular file" in errors["fifo.txt"]["message"]
+    assert "malformed JSON" in errors["docs.jsonl:2"]["message"]
+    assert errors["docs.jsonl:2"]["line"] == 2
+    assert "'text' is missing" in errors["j3"]["message"]
+    assert "duplicate id 'j1'" in errors["docs.jsonl:4"]["message"]
+    assert m["docs.jsonl:4"]["duplicate_of"] == "j1"
+    assert "expected a JSON object" in errors["docs.jsonl:5"]["message"]
+    assert "not a string" in errors["j6"]["message"]
+    assert "not valid UTF-8" in errors["docs.jsonl:9"]["message"]
+    assert set(errors) == {k for k, v in status.items() if v == "error"}
+    assert totals.errors == len(errors) == 10 and totals.ok == 2 and totals.skipped == 3
+    assert {r["doc_id"] for r in run_records(out)} == {"good.txt", "j1"}
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root reads chmod 000 files; broken links and FIFOs cover it")
+def test_unreadable_file_chmod_000(fixture_model, tmp_path):
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "ok.txt").write_text("Acme is in Paris.", encoding="utf-8")
+    secret = root / "secret.txt"
+    secret.write_text("Acme is in Oslo.", encoding="utf-8")
+    secret.chmod(0)
+    try:
+        out = tmp_path / "run"
+        ExtractionRun([root], fixture_model, out, progress=False).run()
+        m = manifest(out)
+        assert m["secret.txt"]["status"] == "error" and "cannot read" in m["secret.txt"]["error"]
+        assert m["ok.txt"]["status"] == "ok"
+    finally:
+        secret.chmod(0o644)
+
+
+def test_truncated_gzip_keeps_the_lines_before(fixture_model, tmp_path):
+    full = tmp_path / "full.jsonl.gz"
+    rng = random.Random(3)
+    with gzip.open(full, "wt", encoding="utf-8") as fh:
+        for i in range(400):
+            fh.write(json.dumps({"id": f"g{i}", "text": make_text(rng, 3)}) + "\n")
+    data = full.read_bytes()
+    cut = tmp_path / "in" / "cut.jsonl.gz"
+    cut.parent.mkdir()
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "run"
+    totals = ExtractionRun([cut.parent], fixture_model, out, progress=False).run()
+    m = manifest(out)
+    ok = [k for k, v in m.items() if v["status"] == "ok"]
+    bad = [v for v in m.values() if v["status"] == "error"]
+    assert 0 < len(ok) < 400 and ok == [f"g{i}" for i in range(len(ok))]
+    assert len(bad) == 1 and "truncated or corrupt" in bad[0]["error"]
+    assert bad[0]["id"] == f"cut.jsonl.gz:{len(ok) + 1}"
+    assert totals.errors == 1
+
+
+def test_long_document_split_offsets_point_into_the_original(fixture_model, tmp_path):
+    rng = random.Random(5)
+    text = " ".join(make_text(rng, 1) for _ in range(300))  # one line, no paragraphs
+    doc = tmp_path / "in" / "long.txt"
+    doc.parent.mkdir()
+    doc.write_text(text, encoding="utf-8")
+    out = tmp_path / "run"
+    ExtractionRun([doc.parent], fixture_model, out, max_length=2000, progress=False).run()
+    line = manifest(out)["long.txt"]
+    assert line["status"] == "ok" and line["pieces"] >= len(text) // 2000
+    recs = run_records(out)
+    assert len(recs) == line["relations"] > 0
+    for r in recs:
+        for side in ("head", "tail"):
+            assert text[r[side]["start_char"]:r[side]["end_char"]] == r[side]["text"]
+        assert text[r["sent_start_char"]:r["sent_end_char"]] == r["sentence"]
+    assert max(r["head"]["start_char"] for r in recs) > len(text) - 2000
+
+
+@pytest.mark.slow
+def test_five_megabyte_single_line_document(fixture_model, tmp_path):
+    rng = random.Random(6)
+    parts, size = [], 0
+    while size < 5_000_000:
+        s = make_text(rng, 1)
+        parts.append(s)
+        size += len(s) + 1
+    text = " ".join(parts)
+    nlp_limit = spacy.load(fixture_model).max_length
+    assert len(text) > nlp_limit and "\n" not in text
+    path = tmp_path / "in" / "big.txt"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "run"
+    ExtractionRun([path.parent], fixture_model, out, progress=False).run()
+    line = manifest(out)["big.txt"]
+    assert line["status"] == "ok" and line["pieces"] >= 5
+    for r in iter_run_records(out):
+        for side in ("head", "tail"):
+            assert text[r[side]["start_char"]:r[side]["end_char"]] == r[side]["text"]
+
+
+def test_component_failure_is_an_error_entry(fixture_model, tmp_path):
+    """A document that makes a component raise becomes an error entry; the others go on."""
+    nlp = spacy.load(fixture_model)
+
+    @spacy.Language.component("kgx_test_fail_on_boom")
+    def fail_on_boom(doc):
+        if "BOOM" in doc.text:
+            raise RuntimeError("boom inside the pipeline")
+        return doc
+
+    nlp.add_pipe("kgx_test_fail_on_boom", first=True)
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(json.dumps({"id": f"x{i}", "text": t}) for i, t in enumerate(
+        ["Acme is in Paris.", "BOOM said Acme in Oslo.", "John Smith lives in Berlin."]))
+        + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    totals = ExtractionRun([corpus], nlp, out, batch_size=1, progress=False).run()
+    m = manifest(out)
+    assert [m[k]["status"] for k in ("x0", "x1", "x2")] == ["ok", "error", "ok"]
+    assert "boom inside the pipeline" in m["x1"]["error"]
+    assert totals.errors == 1
+
+
+# --- resume ----------------------------------------------------------------------------------
+
+
+def test_resume_skips_unchanged_and_replaces_changed(fixture_model, tmp_path):
+    corpus = make_corpus(tmp_path / "c.jsonl", 20)
+    out = tmp_path / "run"
+    ExtractionRun([corpus], fixture_model, out, shard_size=5, progress=False).run()
+    before = run_records(out)
+    lines = corpus.read_text().splitlines()
+    changed = json.loads(lines[3])
+    changed["text"] = "Peter Novak works for Globex in Nairobi."
+    lines[3] = json.dumps(changed)
+    lines.append(json.dumps({"id": "new", "text": "Aiko Tanaka lives in Lyon."}))
+    corpus.write_text("\n".join(lines) + "\n")
+    totals = ExtractionRun([corpus], fixture_model, out, shard_size=5, resume=True,
+                           progress=False).run()
+    assert totals.unchanged == 19 and totals.documents == 2
+    after = run_records(out)
+    old_d3 = [r for r in before if r["doc_id"] == "d00003"]
+    new_d3 = [r for r in after if r["doc_id"] == "d00003"]
+    assert new_d3 and all("Novak" in r["sentence"] for r in new_d3)
+    assert not any(r in after for r in old_d3 if "Novak" not in r["sentence"])
+    assert [r for r in after if r["doc_id"] not in ("d00003", "new")] == \
+        [r for r in before if r["doc_id"] != "d00003"]
+    ids = [m["id"] for m in read_manifest(out)]
+    assert len(ids) == len(set(ids)) == 21  # compacted: one line per document
+
+
+def test_resume_retry_errors(fixture_model, tmp_path):
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "a.txt").write_text("Acme is in Paris.", encoding="utf-8")
+    (root / "b.txt").symlink_to(root / "missing.txt")
+    out = tmp_path / "run"
+    ExtractionRun([root], fixture_model, out, progress=False).run()
+    again = ExtractionRun([root], fixture_model, out, resume=True, progress=False).run()
+    assert again.documents == 0 and again.unchanged == 2
+    (root / "missing.txt").write_text("Globex is in Oslo.", encoding="utf-8")
+    fixed = ExtractionRun([root], fixture_model, out, resume=True, retry_errors=True,
+                          progress=False).run()
+    assert fixed.documents == 2 and fixed.ok == 2  # b.txt again, and missing.txt itself
+    assert manifest(out)["b.txt"]["status"] == "ok"
+    assert (out / "errors.jsonl").read_text() == ""
+
+
+def _extract_cmd(model: Path, corpus: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "kgx", "extract", str(corpus), "--model", str(model),
+            "--output", str(out), "--shard-size", "20", "--batch-size", "8", *extra]
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_run(fixture_model, tmp_path):
+    corpus = make_corpus(tmp_path / "c.jsonl", 300)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    full = tmp_path / "full"
+    subprocess.run(_extract_cmd(fixture_model, corpus, full), check=True, env=env,
+                   capture_output=True)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_extract_cmd(fixture_model, corpus, killed), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if len(list(read_manifest(killed))) >= 100 or proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(read_manifest(killed)))
+    assert done_before < 300, "the run finished before it could be killed"
+    # what a kill can leave behind: a .tmp shard and a manifest line cut short
+    (killed / "relations" / "shard-999999.jsonl.tmp").write_text('{"doc_id": "d0')
+    with (killed / "manifest.jsonl").open("a") as fh:
+        fh.write('{"id": "d00299", "sha')
+    res = subprocess.run(_extract_cmd(fixture_model, corpus, killed, "--resume"), env=env,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert not list((killed / "relations").glob("*.tmp"))
+    ids = [m["id"] for m in read_manifest(killed)]
+    assert sorted(ids) == [f"d{i:05d}" for i in range(300)]  # each exactly once
+    assert run_records(killed) == run_records(full)
+    assert "unchanged" in res.stdout
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def test_cli_extract_summary_then_graph_and_export(fixture_model, tmp_path):
+    corpus = make_corpus(tmp_path / "c.jsonl", 10)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["extract", str(corpus), "--model", str(fixture_model),
+                                      "--output", str(out), "--then-export", "nt"])
+    assert result.exit_code == 0, result.output
+    assert "10 documents" in result.output and "words/s" in result.output
+    graph = json.loads((out / "graph.json").read_text())
+    assert graph["nodes"] and graph["edges"]
+    assert (out / "graph.nt").read_text().count(" .\n") > 0
+
+
+def test_cli_exits_non_zero_only_when_the_run_cannot_proceed(fixture_model, tmp_path):
+    corpus = make_corpus(tmp_path / "c.jsonl", 3)
+    runner = CliRunner()
+    r = runner.invoke(app, ["extract", str(corpus), "--model", str(tmp_path / "nope"),
+                            "--output", str(tmp_path / "r1")])
+    assert r.exit_code != 0 and "cannot load the pipeline" in r.output
+    r = runner.invoke(app, ["extract", str(tmp_path / "missing.txt"), "--model",
+                            str(fixture_model), "--output", str(tmp_path / "r2")])
+    assert r.exit_code != 0 and "no such input" in r.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = runner.invoke(app, ["extract", str(empty), "--model", str(fixture_model),
+                            "--output", str(tmp_path / "r3")])
+    assert r.exit_code != 0 and "no input documents" in r.output
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = runner.invoke(app, ["extract", str(corpus), "--model", str(fixture_model),
+                            "--output", str(blocker / "run")])
+    assert r.exit_code != 0 and "not writable" in r.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{oops\n")
+    r = runner.invoke(app, ["extract", str(bad), "--model", str(fixture_model),
+                            "--output", str(tmp_path / "r4")])
+    assert r.exit_code == 0 and "1 errors" in r.output
+    r = runner.invoke(app, ["extract", str(corpus), "--model", str(fixture_model),
+                            "--output", str(tmp_path / "r4")])
+    assert r.exit_code != 0 and "--resume" in r.output
+
+
+def test_cli_reads_stdin_jsonl(fixture_model, tmp_path):
+    data = "\n".join([json.dumps({"id": "s1", "text": "Acme is in Paris."}),
+                      json.dumps({"text": "John Smith lives in Berlin."})]) + "\n"
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["extract", "-", "--model", str(fixture_model), "--output",
+                                 str(out)], input=data)
+    assert r.exit_code == 0, r.output
+    assert set(manifest(out)) == {"s1", "<stdin>:2"}
+
+
+def test_module_exports_extract_lazily():
+    import kgx
+
+    assert kgx.extract is batch.extract
