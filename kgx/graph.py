@@ -40,6 +40,7 @@ import logging
 import os
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -488,6 +489,7 @@ class GraphBuilder:
         self._by_norm: dict[str, str] | None = None
         self._strings: dict[str, str] = {}
         self.counters: Counter[str] = Counter()
+        self._forms = self._node_forms()
         if min_score > 0:
             self.filter_min_score(min_score)
 
@@ -498,6 +500,25 @@ class GraphBuilder:
     @property
     def _index(self) -> dict[str, dict[str, Any]]:
         return self.G.graph[DOC_INDEX]
+
+    def _node_forms(self) -> dict[str, dict[str, int]]:
+        """Node → surface form → mentions over all documents, kept up to date as documents come
+        and go, so that replacing or removing a document costs its own size, not the size of the
+        busiest node it mentions. Also sorts each node's ``docs`` once (kept sorted by bisection).
+        """
+        forms: dict[str, dict[str, int]] = {}
+        for entry in self._index.values():
+            for iri, counts in entry["nodes"].items():
+                node_forms = forms.setdefault(iri, {})
+                for form, n in counts.items():
+                    node_forms[form] = node_forms.get(form, 0) + n
+        for _, data in self.G.nodes(data=True):
+            docs = data.get("docs")
+            if isinstance(docs, list):
+                unique = sorted(set(docs))
+                if unique != docs:
+                    data["docs"] = unique
+        return forms
 
     # --- entity resolution
 
@@ -681,8 +702,15 @@ class GraphBuilder:
             edges.add((h, label, t))
         touched_edges |= edges
         nodes = self.G.nodes
-        for iri in state.nodes:
-            nodes[iri]["docs"].append(doc_id)
+        all_forms = self._forms
+        for iri, counts in state.nodes.items():
+            docs = nodes[iri]["docs"]
+            i = bisect_left(docs, doc_id)
+            if i == len(docs) or docs[i] != doc_id:
+                docs.insert(i, doc_id)
+            node_forms = all_forms.setdefault(iri, {})
+            for form, n in counts.items():
+                node_forms[form] = node_forms.get(form, 0) + n
             touched_nodes.add(iri)
         self._index[doc_id] = {
             "nodes": dict(state.nodes),
@@ -734,10 +762,22 @@ class GraphBuilder:
                 data = G.edges[h, t, label]
                 data["evidence"] = [ev for ev in data["evidence"] if ev["doc_id"] != doc_id]
                 edges.add((h, label, t))
-        for iri in entry["nodes"]:
-            if iri in G:
-                G.nodes[iri]["docs"] = [d for d in G.nodes[iri]["docs"] if d != doc_id]
-                nodes.add(iri)
+        all_forms = self._forms
+        for iri, counts in entry["nodes"].items():
+            if iri not in G:
+                continue
+            docs = G.nodes[iri]["docs"]
+            i = bisect_left(docs, doc_id)
+            if i < len(docs) and docs[i] == doc_id:
+                del docs[i]
+            node_forms = all_forms.get(iri, {})
+            for form, n in counts.items():
+                left = node_forms.get(form, 0) - n
+                if left > 0:
+                    node_forms[form] = left
+                else:
+                    node_forms.pop(form, None)
+            nodes.add(iri)
 
     def _refresh(self, nodes: set[str], edges: set[tuple[str, str, str]]) -> None:
         """Recompute aggregates of touched edges and nodes; drop those left unsupported."""
@@ -753,26 +793,26 @@ class GraphBuilder:
             evidence.sort(key=_evidence_sort_key)
             data["score"] = aggregate_score(evidence)
             data["count"] = len(evidence)
-        index = self._index
+        removed: set[str] = set()
         for iri in nodes:
             if iri not in G:
                 continue
             data = G.nodes[iri]
-            docs = sorted(set(data["docs"]))
-            if not docs:
+            forms = self._forms.get(iri)
+            if not data["docs"] or not forms:
                 G.remove_node(iri)
-                if self._by_norm is not None:
-                    self._by_norm = None
+                self._forms.pop(iri, None)
+                removed.add(iri)
                 continue
-            forms: dict[str, int] = {}
-            for d in docs:
-                for form, n in index[d]["nodes"].get(iri, {}).items():
-                    forms[form] = forms.get(form, 0) + n
             name = min(forms, key=lambda f: (-forms[f], f))
-            data["docs"] = docs
             data["name"] = name
             data["aliases"] = sorted(f for f in forms if f != name)
             data["mentions"] = sum(forms.values())
+        if removed and self.config.merge_across_types:
+            # Under cross-type merging a mention may have been resolved to a node of another type
+            # that is now gone: forget those decisions so the next mention mints its own node.
+            self._by_norm = None
+            self._resolved = {k: v for k, v in self._resolved.items() if v not in removed}
 
     # --- filtering and statistics
 
