@@ -212,10 +212,13 @@ def test_kgx_reader_keeps_every_entity_and_relation(records):
     from kgx.corpus import ConvertStats, read_docs
     from kgx.relations import raw_relations
 
+    n_sents = {d.id: len(d.sentences) for d in bd.parse_source(DEMO / "source.txt")}
     for split, docs in records.items():
         stats = ConvertStats()
         gold = list(read_docs(DEMO / f"{split}.jsonl", fmt="kgx", stats=stats))
         assert len(gold) == len(docs)
+        # one source line = one sentence for the sentencizer too (max_sentences windows rely on it)
+        assert [len(list(g.sents)) for g in gold] == [n_sents[d["id"]] for d in docs]
         assert stats.entities == sum(len(d["entities"]) for d in docs)
         assert stats.relations == sum(len(d["relations"]) for d in docs)
         assert not stats.skipped and not stats.dropped_entities
@@ -229,3 +232,17 @@ def test_readme_counts_match_the_source():
     readme = (CORPORA / "README.md").read_text(encoding="utf-8")
     table = bd.stats(bd.parse_source(DEMO / "source.txt"))
     assert table in readme, "corpora/README.md counts are stale: paste build_demo.py --stats"
+
+
+def test_raw_documents_share_names_for_graph_merging():
+    names = {e.text for d in bd.parse_source(DEMO / "source.txt") for e in d.entities
+             if e.label in ("PER", "ORG") and len(e.text.split()) >= 2}
+    raw = CORPORA / "raw"
+    texts = [p.read_text(encoding="utf-8") for p in sorted(raw.glob("*.txt"))]
+    texts += [json.loads(line)["text"] for line in
+              (raw / "more.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    hits = [{n for n in names if n in text} for text in texts]
+    assert sum(1 for h in hits if h) >= len(texts) - 2
+    shared = {n for n in names if sum(n in h for h in hits) >= 2}
+    assert len(shared) >= 15, sorted(shared)
+    assert "Acme Corp." in "\n".join(texts) and "Acme Corporation" in "\n".join(texts)
