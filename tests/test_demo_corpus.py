@@ -246,3 +246,12 @@ def test_raw_documents_share_names_for_graph_merging():
     shared = {n for n in names if sum(n in h for h in hits) >= 2}
     assert len(shared) >= 15, sorted(shared)
     assert "Acme Corp." in "\n".join(texts) and "Acme Corporation" in "\n".join(texts)
+
+
+def test_raw_documents_read_by_kgx_batch():
+    from kgx.batch import read_inputs
+
+    entries = list(read_inputs([CORPORA / "raw"]))
+    assert len(entries) == len(list((CORPORA / "raw").glob("*.txt"))) + 10
+    assert {e.status for e in entries} == {"ok"}
+    assert len({e.id for e in entries}) == len(entries)
