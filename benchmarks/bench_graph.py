@@ -62,9 +62,11 @@ def child(run_dir: Path, out: Path, phases: bool) -> None:
     print(json.dumps(figures))
 
 
-def child_load(graph_json: Path) -> None:
-    """Second subprocess: load the saved graph, rank related entities of the top entity."""
-    from kgx.graph import graph_stats, load_graph, related
+def child_load(graph_json: Path, update_from: Path | None) -> None:
+    """Second subprocess: load the saved graph, rank related entities of the top entity; with
+    ``update_from``, add every record again (each document is replaced by itself) and check that
+    the graph did not change."""
+    from kgx.graph import GraphBuilder, graph_stats, iter_input_records, load_graph, related
 
     t0 = time.perf_counter()
     G = load_graph(graph_json)
@@ -72,11 +74,25 @@ def child_load(graph_json: Path) -> None:
     top = graph_stats(G, top=1)["top_entities"][0]
     t1 = time.perf_counter()
     ranking = related(G, top["node"], top=10)
-    print(json.dumps({
+    figures: dict[str, float | int | str | bool] = {
         "load_json_s": round(load_s, 2), "related_s": round(time.perf_counter() - t1, 2),
         "related_of": top["name"], "related_first": ranking[0]["name"] if ranking else "",
         "load_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }))
+    }
+    if update_from is not None:
+        before = (G.number_of_nodes(), G.number_of_edges(),
+                  sum(d["count"] for _, _, d in G.edges(data=True)))
+        t2 = time.perf_counter()
+        builder = GraphBuilder(G)
+        counts = builder.add_records(iter_input_records(update_from), validate=False)
+        figures["update_s"] = round(time.perf_counter() - t2, 2)
+        figures["update_replaced"] = counts.get("replaced_documents", 0)
+        after = (G.number_of_nodes(), G.number_of_edges(),
+                 sum(d["count"] for _, _, d in G.edges(data=True)))
+        figures["update_unchanged"] = before == after
+        figures["update_peak_rss_mb"] = round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(figures))
 
 
 def main() -> None:
@@ -87,13 +103,16 @@ def main() -> None:
                         help="also time a read-and-validate-only pass first")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--update", action="store_true",
+                        help="also time re-adding every record to the loaded graph (--update)")
     parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--update-from", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.out, args.phases)
         return
     if args.load:
-        child_load(args.load)
+        child_load(args.load, args.update_from)
         return
 
     with tempfile.TemporaryDirectory(prefix="kgx-bench-graph-") as tmp:
@@ -113,8 +132,10 @@ def main() -> None:
         if proc.returncode != 0:
             sys.exit(f"build failed:\n{proc.stderr[-3000:]}")
         figures = json.loads(proc.stdout.strip().splitlines()[-1])
-        proc = subprocess.run([sys.executable, __file__, "--load", str(Path(tmp) / "graph.json")],
-                              capture_output=True, text=True,
+        cmd = [sys.executable, __file__, "--load", str(Path(tmp) / "graph.json")]
+        if args.update:
+            cmd += ["--update-from", str(run_dir)]
+        proc = subprocess.run(cmd, capture_output=True, text=True,
                               env={**os.environ, "OMP_NUM_THREADS": "1"})
         if proc.returncode != 0:
             sys.exit(f"load failed:\n{proc.stderr[-3000:]}")
@@ -134,6 +155,10 @@ def main() -> None:
           f"{figures['load_peak_rss_mb']:,.1f} MB)")
     print(f"related (PPR)    {figures['related_s']:>12.2f} s  (top 10 for "
           f"{figures['related_of']!r}: first {figures['related_first']!r})")
+    if "update_s" in figures:
+        print(f"update (re-add)  {figures['update_s']:>12.2f} s  ({figures['update_replaced']:,} "
+              f"documents replaced by themselves; graph unchanged: {figures['update_unchanged']}; "
+              f"peak RSS {figures['update_peak_rss_mb']:,.1f} MB)")
     print(f"nodes            {figures['nodes']:>12,}")
     print(f"edges            {figures['edges']:>12,}")
     print(f"documents        {figures['documents']:>12,}")
