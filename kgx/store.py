@@ -24,6 +24,7 @@ import io
 import json
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -400,6 +401,18 @@ class RemoteStore:
         self.insert(quads, batch_size)
 
 
+def _ntriples_chunks(quads: Iterable[ox.Quad], size: int) -> Iterator[bytes]:
+    """N-Triples bodies of at most ``size`` triples (terms serialised by pyoxigraph)."""
+    lines: list[str] = []
+    for q in quads:
+        lines.append(f"{q.subject} {q.predicate} {q.object} .\n")
+        if len(lines) >= size:
+            yield "".join(lines).encode("utf-8")
+            lines = []
+    if lines:
+        yield "".join(lines).encode("utf-8")
+
+
 def push_file(
     remote: RemoteStore,
     path: str | Path,
@@ -408,48 +421,61 @@ def push_file(
     mode: str = "gsp",
     replace_default: bool = False,
     batch_size: int = 5000,
+    default_chunk: int = 100_000,
     progress: Callable[[str | None, int], None] | None = None,
 ) -> PushResult:
     """Push an RDF file: every named graph replaced, then the default graph merged (or replaced).
 
     ``mode="gsp"`` uses Graph Store Protocol PUT/POST; ``mode="update"`` uses SPARQL Update.
+    The file is first bulk-loaded into a temporary on-disk Oxigraph store, which groups its
+    quads by graph without holding them in Python; each document graph goes in one request, the
+    default graph in chunks of ``default_chunk`` triples (the first one a PUT when replacing).
     ``progress(graph, quads)`` is called after each graph (``None`` = default graph).
     """
     if mode not in ("gsp", "update"):
         raise ValueError(f"unknown push mode {mode!r} (use gsp or update)")
     path = Path(path)
-    staging = ox.Store()  # in memory: groups the file's quads by graph
-    quads = 0
-    for q in _parse(path, fmt):
-        staging.add(q)
-        quads += 1
-    graphs: list[ox.NamedNode | ox.DefaultGraph] = sorted(
-        staging.named_graphs(), key=lambda g: g.value)
-    graphs.append(ox.DefaultGraph())
+    if not path.is_file():
+        raise StoreError(f"no such RDF file: {path}")
+    name_fmt, oxfmt = _rdf_format(path, fmt)
     before = remote.requests
-    for g in graphs:
-        is_default = isinstance(g, ox.DefaultGraph)
-        if is_default and len(list(staging.quads_for_pattern(None, None, None, g))) == 0:
-            continue
-        name = None if is_default else g.value
-        if mode == "gsp":
-            body = staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)
-            if is_default and not replace_default:
-                remote.post_graph(None, body)
-            else:
-                remote.put_graph(name, body)
-        else:
+    with tempfile.TemporaryDirectory(prefix="kgx-push-") as tmp:
+        staging = ox.Store(tmp)
+        try:
+            staging.bulk_load(path=str(path), format=oxfmt)
+        except SyntaxError as e:
+            raise StoreError(f"{path} is not valid {name_fmt}: {e}") from e
+        quads = len(staging)
+        graphs: list[ox.NamedNode | ox.DefaultGraph] = sorted(
+            staging.named_graphs(), key=lambda g: g.value)
+        graphs.append(ox.DefaultGraph())
+        for g in graphs:
+            is_default = isinstance(g, ox.DefaultGraph)
+            name = None if is_default else g.value
             members = staging.quads_for_pattern(None, None, None, g)
-            if is_default:
+            if mode == "gsp" and not is_default:
+                remote.put_graph(name, staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g))
+            elif mode == "gsp":
+                sent = 0
+                for body in _ntriples_chunks(members, default_chunk):
+                    if sent == 0 and replace_default:
+                        remote.put_graph(None, body)
+                    else:
+                        remote.post_graph(None, body)
+                    sent += 1
+                if sent == 0 and replace_default:
+                    remote.put_graph(None, b"")
+            elif is_default:
                 if replace_default:
                     remote.update("DROP SILENT DEFAULT")
                 remote.insert(members, batch_size)
             else:
                 remote.replace_graph(name, members, batch_size)
-        n_graph = sum(1 for _ in staging.quads_for_pattern(None, None, None, g))
-        log.debug("pushed graph %s (%d quads)", name or "default", n_graph)
-        if progress is not None:
-            progress(name, n_graph)
+            n_graph = sum(1 for _ in staging.quads_for_pattern(None, None, None, g))
+            log.debug("pushed graph %s (%d quads)", name or "default", n_graph)
+            if progress is not None:
+                progress(name, n_graph)
+        del staging
     n_named = len(graphs) - 1
     log.info("pushed %s: %d quads, %d named graphs, %d requests", path, quads, n_named,
              remote.requests - before)
