@@ -357,7 +357,11 @@ def export_cmd(
         bool, typer.Option("--strict", help="With --validate: exit 1 on any violation.")
     ] = False,
 ) -> None:
-    """Export the graph as RDF: merged facts, one named graph per document, reified evidence."""
+    """Export the graph as RDF: merged facts, one named graph per document, reified evidence.
+
+    nq, trig and jsonld keep the document graphs; nt, ttl and xml flatten them (the evidence
+    nodes stay, with prov:wasDerivedFrom their document). nt/nq are streamed.
+    """
     from kgx.graph import load_graph
     from kgx.rdf import export
     from kgx.rdf import validate as shacl_validate
