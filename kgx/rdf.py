@@ -44,6 +44,8 @@ from urllib.parse import quote
 
 import networkx as nx
 
+from kgx.graph import DEFAULT_BASE, DOC_INDEX
+
 log = logging.getLogger("kgx")
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -261,14 +263,14 @@ Quad = tuple[str, str, str, str | None]  # N-Triples terms: subject, predicate, 
 
 
 def _doc_ids(G: nx.MultiDiGraph) -> list[str]:
-    index = G.graph.get("kgx_doc_index")
+    index = G.graph.get(DOC_INDEX)
     if isinstance(index, dict) and index:
         return sorted(index)
     return sorted({ev["doc_id"] for _, _, d in G.edges(data=True) for ev in d.get("evidence", [])})
 
 
 def _base(G: nx.MultiDiGraph) -> str:
-    base = G.graph.get("base") or "http://kgx.example.org/"
+    base = G.graph.get("base") or DEFAULT_BASE
     nt_iri(base)
     return base if base.endswith("/") else base + "/"
 
