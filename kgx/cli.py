@@ -516,6 +516,35 @@ def query_cmd(
 # --- views: view -----------------------------------------------------------------------------
 
 
+@app.command("view")
+def view_cmd(
+    graph: Annotated[Path, typer.Argument(help="graph.json or graph.graphml (from kgx graph).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="HTML file [default: GRAPH with .html].")
+    ] = None,
+    min_score: Annotated[
+        float, typer.Option("--min-score", min=0.0, max=1.0, help="Leave out weaker relations.")
+    ] = 0.0,
+    title: Annotated[str | None, typer.Option("--title", help="Page title.")] = None,
+    max_nodes: Annotated[
+        int, typer.Option("--max-nodes", min=1, help="Keep the most connected entities.")
+    ] = 2000,
+) -> None:
+    """Write one self-contained HTML page (opens offline) to explore the graph."""
+    from kgx.graph import load_graph
+    from kgx.viz import write_html
+
+    out = output or graph.with_suffix(".html")
+    try:
+        stats = write_html(load_graph(graph), out, title=title or f"kgx: {graph.name}",
+                           min_score=min_score, max_nodes=max_nodes)
+    except (ValueError, OSError) as e:
+        raise fail(str(e)) from e
+    note = " (truncated: the most connected entities)" if stats["truncated"] else ""
+    typer.echo(f"wrote {out}: {stats['nodes_shown']} entities, {stats['edges_shown']} relations"
+               f"{note}", err=True)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,632 @@
+"""kgx.viz: the self-contained HTML view, checked as text and in a real headless Chromium.
+
+The browser tests drive Debian's ``chromium`` over the Chrome DevTools Protocol on a pipe
+(``--remote-debugging-pipe``: NUL-separated JSON on file descriptors 3 and 4), so they need no
+extra Python package and open no port. They skip when chromium is not installed
+(``make browser`` installs it).
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import itertools
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+from typer.testing import CliRunner
+
+from kgx.cli import app
+from kgx.graph import GraphBuilder, save_graph
+from kgx.viz import PALETTE, embed_json, graph_view_data, render_html, write_html
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (apt-get install -y chromium chromium-driver; make browser)",
+)
+runner = CliRunner()
+
+# --- graphs ----------------------------------------------------------------------------------
+
+# (doc, sentence, head, head type, relation, tail, tail type, score)
+FACTS = [
+    ("d1", "Maria Lopez works for Acme Corp in Paris.", "Maria Lopez", "PER", "Work_For",
+     "Acme Corp", "ORG", 0.93),
+    ("d1", "Maria Lopez works for Acme Corp in Paris.", "Acme Corp", "ORG", "OrgBased_In",
+     "Paris", "LOC", 0.81),
+    ("d2", "Dr. Maria Lopez, who joined the Acme Corp in 2019, lives in Lyon.", "Maria Lopez",
+     "PER", "Live_In", "Lyon", "LOC", 0.77),
+    ("d2", "Dr. Maria Lopez, who joined the Acme Corp in 2019, lives in Lyon.", "Maria Lopez",
+     "PER", "Work_For", "the Acme Corp", "ORG", 0.88),
+    ("d3", "John Smith lives in Berlin.", "John Smith", "PER", "Live_In", "Berlin", "LOC", 0.42),
+    ("d4", "Lyon is a city in France.", "Lyon", "LOC", "Located_In", "France", "LOC", 0.95),
+    ("d5", "Ana Diaz joined Nordwind, a firm based in Oslo.", "Ana Diaz", "PER", "Work_For",
+     "Nordwind", "ORG", 0.66),
+    ("d5", "Ana Diaz joined Nordwind, a firm based in Oslo.", "Nordwind", "ORG", "OrgBased_In",
+     "Oslo", "LOC", 0.7),
+    ("d6", "Acme Corp opened an office in Berlin.", "Acme Corp", "ORG", "OrgBased_In", "Berlin",
+     "LOC", 0.55),
+    ("d7", "Zoë Ångström works for Société Générale in Montréal.", "Zoë Ångström", "PER",
+     "Work_For", "Société Générale", "ORG", 0.9),
+    ("d7", "Zoë Ångström works for Société Générale in Montréal.", "Société Générale", "ORG",
+     "OrgBased_In", "Montréal", "LOC", 0.85),
+]
+N_NODES = 13  # Maria Lopez, Acme Corp, Paris, Lyon, John Smith, Berlin, France, Ana Diaz,
+# Nordwind, Oslo, Zoë Ångström, Société Générale, Montréal
+N_EDGES = 10  # the two Maria Lopez → Acme Corp Work_For records are one edge
+
+
+def record(doc, sentence, head, hl, rel, tail, tl, score, sent_start=0):
+    hs, ts = sentence.index(head), sentence.index(tail)
+    return {
+        "doc_id": doc,
+        "head": {"text": head, "label": hl, "start_char": sent_start + hs,
+                 "end_char": sent_start + hs + len(head)},
+        "relation": rel,
+        "tail": {"text": tail, "label": tl, "start_char": sent_start + ts,
+                 "end_char": sent_start + ts + len(tail)},
+        "score": score,
+        "sent_start_char": sent_start,
+        "sent_end_char": sent_start + len(sentence),
+        "model": "kgx_test@0.1",
+        "sentence": sentence,
+    }
+
+
+def build(facts) -> nx.MultiDiGraph:
+    builder = GraphBuilder()
+    builder.add_records([record(*f) for f in facts])
+    return builder.graph
+
+
+@pytest.fixture
+def graph() -> nx.MultiDiGraph:
+    return build(FACTS)
+
+
+def node_by_name(G, name):
+    return next(n for n, d in G.nodes(data=True) if d["name"] == name)
+
+
+HOSTILE = [
+    "</script><script>window.__kgxPwned = 1</script>",
+    "<!-- <script>window.__kgxPwned = 2</script>",
+    "<img src=x onerror=\"window.__kgxPwned = 3\">",
+    "O'Brien \"The Boss\" & Sons",
+    "Ελληνικά 北京 🚀 \u2028line",
+]
+
+
+def hostile_graph() -> nx.MultiDiGraph:
+    """Names, types, relations, doc ids and sentences that would break a naive page."""
+    G = nx.MultiDiGraph(base="http://kgx.example.org/", kgx_version="0.1.0")
+    for i, name in enumerate(HOSTILE):
+        G.add_node(f"http://kgx.example.org/entity/ORG/n{i}", label="ORG</script>", name=name,
+                   aliases=[name + " alias"], mentions=1, docs=[f"doc-{i}</script>"])
+    for i in range(len(HOSTILE) - 1):
+        ev = {"doc_id": "<!--doc-->", "head_start": 0, "head_end": 1, "tail_start": 2,
+              "tail_end": 3, "sent_start": 0, "sent_end": 40, "score": 0.5, "model": "m</script>",
+              "head_text": HOSTILE[i], "tail_text": HOSTILE[i + 1],
+              "sentence": HOSTILE[i] + " relates to " + HOSTILE[i + 1]}
+        G.add_edge(f"http://kgx.example.org/entity/ORG/n{i}",
+                   f"http://kgx.example.org/entity/ORG/n{i + 1}", key="rel</script><!--",
+                   score=0.5, count=1, evidence=[ev])
+    return G
+
+
+def data_block(page: str) -> str:
+    m = re.search(r'<script type="application/json" id="kgx-data">(.*?)</script>', page, re.S)
+    assert m, "no data block"
+    return m.group(1)
+
+
+# --- the page as text ------------------------------------------------------------------------
+
+
+def test_page_is_self_contained(graph):
+    page = render_html(graph, title="Demo")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script src" not in page and "<link" not in page and "@import" not in page
+    assert "sourceMappingURL" not in page
+    assert "default-src 'none'" in page  # the CSP forbids every network load
+    assert "vis.js is dual licensed" in page and "@license" in page  # the bundled licence header
+    assert page.count("</script>") == 3  # data block, vis-network, the view script
+    assert len(page.encode()) < 1_000_000
+
+
+def test_bundled_asset_and_licences_are_packaged():
+    data = ROOT / "kgx" / "data"
+    js = (data / "vis-network.min.js").read_text(encoding="utf-8")
+    assert "@version 10." in js and "</script" not in js.lower()
+    assert "MIT License" in (data / "vis-network.LICENSE-MIT").read_text(encoding="utf-8")
+    assert "Apache License" in (data / "vis-network.LICENSE-APACHE-2.0").read_text(encoding="utf-8")
+
+
+def test_view_data_follows_the_graph(graph):
+    data = graph_view_data(graph)
+    assert data["stats"] == {"nodes_total": N_NODES, "edges_total": N_EDGES, "nodes_shown": N_NODES,
+                             "edges_shown": N_EDGES, "min_score": 0.0, "max_nodes": 2000,
+                             "truncated": False}
+    nodes = {n["name"]: n for n in data["nodes"]}
+    acme = nodes["Acme Corp"]
+    assert acme["type"] == "ORG" and "the Acme Corp" in acme["aliases"]
+    assert acme["id"] == node_by_name(graph, "Acme Corp")
+    assert acme["docs"] == ["d1", "d2", "d6"] and acme["degree"] == 3
+    assert nodes["Zoë Ångström"]["type"] == "PER"
+    work = [e for e in data["edges"]
+            if e["from"] == nodes["Maria Lopez"]["id"] and e["relation"] == "Work_For"]
+    assert len(work) == 1
+    (w,) = work
+    assert w["to"] == acme["id"] and w["count"] == 2 and w["evidence_total"] == 2
+    assert [ev["doc_id"] for ev in w["evidence"]] == ["d1", "d2"]  # best score first
+    ev = w["evidence"][1]
+    assert ev["sentence"].startswith("Dr. Maria Lopez")
+    assert ev["sentence"][ev["tail_start"] - ev["sent_start"]:ev["tail_end"] - ev["sent_start"]] \
+        == "the Acme Corp"
+    assert w["score"] == pytest.approx(graph.edges[w["from"], w["to"], "Work_For"]["score"])
+    types = {t["type"]: t for t in data["types"]}
+    assert {t: types[t]["count"] for t in types} == {"LOC": 6, "PER": 4, "ORG": 3}
+    assert [t["type"] for t in data["types"]] == ["LOC", "PER", "ORG"]  # most frequent first
+    assert [t["color"] for t in data["types"]] == list(PALETTE[:3])
+
+
+def test_parallel_edges_are_curved_apart():
+    G = build([
+        ("a", "Ann Lee works for Bolt.", "Ann Lee", "PER", "Work_For", "Bolt", "ORG", 0.9),
+        ("a", "Ann Lee works for Bolt.", "Ann Lee", "PER", "Founded", "Bolt", "ORG", 0.8),
+    ])
+    data = graph_view_data(G)
+    assert sorted(e["roundness"] for e in data["edges"]) == [0.15, 0.35]
+    single = graph_view_data(build(FACTS[:1]))["edges"][0]
+    assert single["roundness"] is None
+
+
+def test_min_score_leaves_out_weak_edges_and_their_orphans(graph):
+    data = graph_view_data(graph, min_score=0.6)
+    names = {n["name"] for n in data["nodes"]}
+    assert "John Smith" not in names and "Berlin" not in names  # only 0.42 / 0.55 edges
+    assert all(e["score"] >= 0.6 for e in data["edges"])
+    assert data["stats"]["edges_shown"] == N_EDGES - 2
+    assert data["stats"]["min_score"] == 0.6
+    graph.add_node("http://kgx.example.org/entity/LOC/nowhere", label="LOC", name="Nowhere",
+                   aliases=[], mentions=1, docs=["d9"])
+    assert "Nowhere" in {n["name"] for n in graph_view_data(graph, min_score=0.6)["nodes"]}
+
+
+def test_large_graph_keeps_the_most_connected_entities():
+    G = nx.MultiDiGraph()
+    for hub in range(3):
+        for leaf in range(10):
+            G.add_edge(f"hub{hub}", f"leaf{hub}-{leaf}", key="rel", score=0.9, count=1, evidence=[])
+    for n in G:
+        G.nodes[n].update(label="X", name=n)
+    data = graph_view_data(G, max_nodes=5)
+    kept = {n["id"] for n in data["nodes"]}
+    assert {"hub0", "hub1", "hub2"} <= kept and len(kept) == 5
+    assert data["stats"]["truncated"] and data["stats"]["nodes_total"] == 33
+    assert all(e["from"] in kept and e["to"] in kept for e in data["edges"])
+    assert data["stats"]["edges_shown"] == 2
+
+
+def test_default_cap_and_layout_budget_for_a_big_graph():
+    G = nx.MultiDiGraph()
+    for i in range(2600):
+        G.add_edge(f"n{i}", f"n{(i * 7 + 1) % 2600}", key="r", score=0.5, count=1, evidence=[])
+    data = graph_view_data(G)
+    assert data["stats"]["nodes_shown"] == 2000 and data["stats"]["truncated"]
+    assert data["view"]["large"] and data["view"]["stabilization_iterations"] <= 200
+    assert not data["view"]["smooth_edges"]
+
+
+def test_evidence_is_capped_best_first():
+    ev = [{"doc_id": f"d{i}", "score": i / 100, "head_text": "a", "tail_text": "b"}
+          for i in range(50)]
+    G = nx.MultiDiGraph()
+    G.add_edge("a", "b", key="r", score=0.9, count=50, evidence=ev)
+    (edge,) = graph_view_data(G, max_evidence=5)["edges"]
+    assert [e["doc_id"] for e in edge["evidence"]] == ["d49", "d48", "d47", "d46", "d45"]
+    assert edge["evidence_total"] == 50 and edge["count"] == 50
+
+
+def test_embedded_json_cannot_break_out_of_its_block():
+    G = hostile_graph()
+    page = render_html(G, title="</title><script>window.__kgxPwned = 4</script> {{DATA}}")
+    block = data_block(page)
+    assert "<" not in block and ">" not in block and "&" not in block
+    assert "\u2028" not in block
+    assert "<!--" not in page
+    # the data survives exactly
+    data = json.loads(block)
+    assert sorted(n["name"] for n in data["nodes"]) == sorted(HOSTILE)
+    assert {e["relation"] for e in data["edges"]} == {"rel</script><!--"}
+    assert "<script>window.__kgxPwned" not in page
+    assert "&lt;/title&gt;&lt;script&gt;window.__kgxPwned = 4&lt;/script&gt; {{DATA}}" in page
+    assert page.count("</script>") == 3
+
+
+def test_embed_json_round_trips():
+    value = {"s": "</script><!-- & \u2028 \u2029 'q' \"dq\" é 🚀"}
+    text = embed_json(value)
+    assert json.loads(text) == value and "<" not in text
+
+
+def test_bad_input_is_named():
+    with pytest.raises(TypeError, match="networkx graph"):
+        render_html({"nodes": []})
+    G = nx.MultiDiGraph()
+    G.add_edge("a", "b", key="rel", score=1.5)
+    with pytest.raises(ValueError, match=r"edge a -\[rel\]-> b: score 1.5 is not in \[0, 1\]"):
+        render_html(G)
+    with pytest.raises(ValueError, match="min_score"):
+        render_html(nx.MultiDiGraph(), min_score=2)
+    with pytest.raises(ValueError, match="max_nodes"):
+        render_html(nx.MultiDiGraph(), max_nodes=0)
+
+
+def test_write_html(tmp_path, graph):
+    stats = write_html(graph, tmp_path / "sub" / "g.html", title="T", min_score=0.5)
+    page = (tmp_path / "sub" / "g.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<title>T</title>" in page
+    assert stats == json.loads(data_block(page))["stats"]
+    assert stats["edges_shown"] == N_EDGES - 1
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+def test_cli_view(tmp_path, graph):
+    save_graph(graph, tmp_path / "g.json")
+    out = tmp_path / "g.html"
+    result = runner.invoke(app, ["view", str(tmp_path / "g.json"), "--output", str(out),
+                                 "--min-score", "0.5", "--title", "Demo graph"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<title>Demo graph</title>" in page
+    data = json.loads(data_block(page))
+    assert data["stats"]["edges_shown"] == N_EDGES - 1 and data["stats"]["min_score"] == 0.5
+    assert f"{N_NODES - 1} entities" in result.output
+
+
+def test_cli_view_graphml_and_default_output(tmp_path, graph):
+    save_graph(graph, tmp_path / "g.graphml")
+    result = runner.invoke(app, ["view", str(tmp_path / "g.graphml")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(data_block((tmp_path / "g.html").read_text(encoding="utf-8")))
+    assert data["stats"]["nodes_shown"] == N_NODES  # evidence lists survived GraphML
+    assert any(ev.get("sentence") for e in data["edges"] for ev in e["evidence"])
+
+
+def test_cli_view_errors(tmp_path):
+    result = runner.invoke(app, ["view", str(tmp_path / "missing.json"), "-o",
+                                 str(tmp_path / "x.html")])
+    assert result.exit_code == 1
+    assert "no such graph file" in result.output and not (tmp_path / "x.html").exists()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    result = runner.invoke(app, ["view", str(bad)])
+    assert result.exit_code == 1 and "bad.json" in result.output
+    result = runner.invoke(app, ["view", str(bad), "--min-score", "3"])
+    assert result.exit_code == 2
+
+
+# --- a real headless Chromium ----------------------------------------------------------------
+
+
+class Chromium:
+    """A headless Chromium driven over the DevTools Protocol on a pipe (fds 3 and 4)."""
+
+    def __init__(self, binary: str) -> None:
+        self.profile = tempfile.mkdtemp(prefix="kgx-chromium-")
+        to_chrome_r, self._to_chrome = os.pipe()
+        self._from_chrome, from_chrome_w = os.pipe()
+        # move the child's ends above 10, so redirecting them onto 3 and 4 cannot clobber them
+        child_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
+        child_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        args = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--no-first-run",
+            "--disable-sync", "--disable-extensions", "--disable-default-apps", "--mute-audio",
+            "--hide-scrollbars", "--no-default-browser-check", "--remote-debugging-pipe",
+            f"--user-data-dir={self.profile}", "--window-size=1280,860", "about:blank",
+        ]
+        self.proc = subprocess.Popen(
+            ["/bin/bash", "-c", f'exec "$0" "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-',
+             binary, *args],
+            pass_fds=(child_r, child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        os.close(child_r)
+        os.close(child_w)
+        self._ids = itertools.count(1)
+        self._replies: dict[int, queue.Queue] = {}
+        self._lock = threading.Lock()
+        self.events: list[dict[str, Any]] = []
+        self._stderr: list[bytes] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    def _drain_stderr(self) -> None:
+        for line in self.proc.stderr:
+            self._stderr.append(line)
+
+    def _read(self) -> None:
+        buf = b""
+        while True:
+            chunk = os.read(self._from_chrome, 1 << 16)
+            if not chunk:
+                break
+            buf += chunk
+            while b"\0" in buf:
+                raw, buf = buf.split(b"\0", 1)
+                msg = json.loads(raw)
+                if "id" in msg:
+                    with self._lock:
+                        q = self._replies.get(msg["id"])
+                    if q is not None:
+                        q.put(msg)
+                else:
+                    self.events.append(msg)
+
+    def send(self, method: str, params: dict | None = None, session: str | None = None,
+             timeout: float = 60) -> dict[str, Any]:
+        msg_id = next(self._ids)
+        q: queue.Queue = queue.Queue()
+        with self._lock:
+            self._replies[msg_id] = q
+        msg: dict[str, Any] = {"id": msg_id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(self._to_chrome, json.dumps(msg).encode() + b"\0")
+        try:
+            reply = q.get(timeout=timeout)
+        except queue.Empty:
+            stderr = b"".join(self._stderr[-20:]).decode(errors="replace")
+            raise RuntimeError(f"chromium did not answer {method} in {timeout} s; "
+                               f"its stderr ends: {stderr}") from None
+        finally:
+            with self._lock:
+                self._replies.pop(msg_id, None)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", timeout=10)
+        except (RuntimeError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_chrome)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class Page:
+    """One browser tab: loads a file, evaluates JS, collects errors and requests."""
+
+    def __init__(self, browser: Chromium) -> None:
+        self.browser = browser
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = browser.send("Target.attachToTarget",
+                                    {"targetId": target, "flatten": True})["sessionId"]
+        self.target = target
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.send(f"{domain}.enable")
+        self.send("Emulation.setDeviceMetricsOverride",
+                  {"width": 1280, "height": 860, "deviceScaleFactor": 1, "mobile": False})
+
+    def send(self, method: str, params: dict | None = None) -> dict[str, Any]:
+        return self.browser.send(method, params, self.session)
+
+    def _events(self, method: str) -> list[dict[str, Any]]:
+        return [e["params"] for e in list(self.browser.events)
+                if e.get("sessionId") == self.session and e["method"] == method]
+
+    def open(self, path: Path) -> None:
+        self.url = path.resolve().as_uri()
+        self.send("Page.navigate", {"url": self.url})
+        self.wait_for("document.readyState === 'complete'")
+
+    def js(self, expression: str) -> Any:
+        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                "awaitPromise": True})
+        if "exceptionDetails" in result:
+            raise AssertionError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 90) -> Any:
+        """Poll until the expression is truthy (a deadline for slow machines, not an assertion
+        on speed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.js(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {expression}; "
+                                     f"errors: {self.errors()}")
+            time.sleep(0.1)
+
+    def errors(self) -> list[str]:
+        out = []
+        for p in self._events("Runtime.exceptionThrown"):
+            d = p["exceptionDetails"]
+            out.append(f"exception: {d.get('exception', {}).get('description') or d.get('text')}")
+        for p in self._events("Runtime.consoleAPICalled"):
+            if p["type"] in ("error", "assert"):
+                out.append("console: " + " ".join(str(a.get("value", a.get("description")))
+                                                  for a in p["args"]))
+        for p in self._events("Log.entryAdded"):
+            if p["entry"]["level"] == "error":
+                out.append(f"log: {p['entry']['text']}")
+        return out
+
+    def requests(self) -> list[str]:
+        return [p["request"]["url"] for p in self._events("Network.requestWillBeSent")]
+
+    def click(self, x: float, y: float) -> None:
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
+                                                   "clickCount": 1})
+
+    def screenshot(self, path: Path) -> None:
+        png = base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(png)
+
+    def close(self) -> None:
+        self.browser.send("Target.closeTarget", {"targetId": self.target})
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed")
+    b = Chromium(CHROMIUM)
+    try:
+        b.send("Browser.getVersion")
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    p = Page(browser)
+    yield p
+    p.close()
+
+
+READY = "document.body.dataset.state === 'ready'"
+
+
+@needs_chromium
+def test_page_in_chromium(tmp_path, graph, page):
+    save_graph(graph, tmp_path / "g.json")
+    out = tmp_path / "graph.html"
+    result = runner.invoke(app, ["view", str(tmp_path / "g.json"), "-o", str(out),
+                                 "--title", "kgx demo graph"])
+    assert result.exit_code == 0, result.output
+    page.open(out)
+    page.wait_for(READY)
+    assert page.errors() == []
+    assert page.requests() == [page.url]  # nothing but the file itself
+    assert page.js("window.kgxView.network.body.data.nodes.length") == N_NODES
+    assert page.js("document.body.dataset.nodeCount") == str(N_NODES)
+    assert page.js("document.body.dataset.edgeCount") == str(N_EDGES)
+    assert page.js("document.body.dataset.visibleEdges") == str(N_EDGES)
+    # every node is drawn inside the canvas
+    assert page.js("""(() => { const net = kgxView.network, c = net.canvas.frame.canvas;
+        return Object.values(net.getPositions()).every(p => { const d = net.canvasToDOM(p);
+          return d.x >= 0 && d.y >= 0 && d.x <= c.clientWidth && d.y <= c.clientHeight; }); })()""")
+    assert page.js("document.querySelectorAll('#kgx-legend-list li').length") == 3
+    assert page.js("document.title") == "kgx demo graph"
+    page.screenshot(ARTIFACTS / "graph.png")
+
+    # a real click on a node opens its facts
+    acme = node_by_name(graph, "Acme Corp")
+    x, y = page.js(f"""(() => {{ const net = kgxView.network;
+        const p = net.canvasToDOM(net.getPositions([{json.dumps(acme)}])[{json.dumps(acme)}]);
+        const r = net.canvas.frame.getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y]; }})()""")
+    page.click(x, y)
+    page.wait_for(f"document.body.dataset.selected === {json.dumps(acme)}")
+    panel = page.js("document.getElementById('kgx-panel').innerText")
+    assert "Acme Corp" in panel and "Facts (3)" in panel
+    assert "Work_For" in panel and "Maria Lopez" in panel and "confidence" in panel
+    assert "count 2" in panel and "doc d2" in panel
+    assert "Dr. Maria Lopez, who joined the Acme Corp in 2019, lives in Lyon." in panel
+    assert page.js("document.querySelector('#kgx-panel mark.kgx-tail').textContent") == "Acme Corp"
+    page.screenshot(ARTIFACTS / "graph-selected.png")
+
+    # search by alias through the form
+    page.js("""(() => { document.getElementById('kgx-search').value = 'the acme corp';
+        document.getElementById('kgx-search-form').requestSubmit(); })()""")
+    assert page.js("document.body.dataset.selected") == acme
+    assert page.js("document.getElementById('kgx-status').textContent") == "found Acme Corp (ORG)"
+    page.js("""(() => { document.getElementById('kgx-search').value = 'ångström';
+        document.getElementById('kgx-search-form').requestSubmit(); })()""")
+    assert page.js("document.body.dataset.selected") == node_by_name(graph, "Zoë Ångström")
+    assert "Société Générale" in page.js("document.getElementById('kgx-panel').innerText")
+    page.js("""(() => { document.getElementById('kgx-search').value = 'nobody at all';
+        document.getElementById('kgx-search-form').requestSubmit(); })()""")
+    assert page.js("document.getElementById('kgx-status').textContent") \
+        == "no entity matches “nobody at all”"
+
+    # the score slider hides the weak edge, and the entity left without relations
+    john, berlin = node_by_name(graph, "John Smith"), node_by_name(graph, "Berlin")
+    weak = page.js(f"kgxView.edges.get({{filter: e => e.from === {json.dumps(john)}}})[0].id")
+    page.js("""(() => { const s = document.getElementById('kgx-min-score'); s.value = '0.5';
+        s.dispatchEvent(new Event('input')); })()""")
+    assert page.js(f"kgxView.network.body.data.edges.get({json.dumps(weak)}).hidden") is True
+    assert page.js("document.body.dataset.visibleEdges") == str(N_EDGES - 1)
+    assert page.js(f"kgxView.nodes.get({json.dumps(john)}).hidden") is True
+    assert page.js(f"Boolean(kgxView.nodes.get({json.dumps(berlin)}).hidden)") is False  # 0.55
+    assert page.js("document.getElementById('kgx-min-score-value').textContent") == "0.50"
+    page.js("document.getElementById('kgx-hide-isolated').click()")
+    assert page.js(f"Boolean(kgxView.nodes.get({json.dumps(john)}).hidden)") is False
+    # the legend hides a type
+    page.js("document.querySelector('#kgx-legend-list li[data-type=\"LOC\"]').click()")
+    assert page.js("document.body.dataset.visibleNodes") == str(N_NODES - 6)
+    assert page.errors() == []
+
+
+@needs_chromium
+def test_hostile_names_stay_text_in_chromium(tmp_path, page):
+    title = "</title><script>window.__kgxPwned = 4</script>"
+    out = tmp_path / "hostile.html"
+    write_html(hostile_graph(), out, title=title)
+    page.open(out)
+    page.wait_for(READY)
+    assert page.errors() == []
+    assert page.js("typeof window.__kgxPwned") == "undefined"
+    assert page.js("document.title") == title
+    assert page.js("document.querySelectorAll('script').length") == 3
+    assert page.js("document.querySelectorAll('img').length") == 0
+    assert page.js("kgxView.network.body.data.nodes.length") == len(HOSTILE)
+    for name in HOSTILE:
+        assert page.js(f"kgxView.search({json.dumps(name)}) !== null")
+        assert page.js("document.querySelector('#kgx-panel h2').textContent") == name
+    panel = page.js("document.getElementById('kgx-panel').textContent")
+    assert "rel</script><!--" in panel and "<!--doc-->" in panel
+    assert page.js("typeof window.__kgxPwned") == "undefined"
+    assert page.errors() == []
+
+
+@needs_chromium
+def test_truncated_graph_says_so_in_chromium(tmp_path, page):
+    G = nx.MultiDiGraph()
+    for hub in range(4):
+        for leaf in range(10):
+            G.add_edge(f"http://x/hub{hub}", f"http://x/leaf{hub}-{leaf}", key="rel", score=0.8,
+                       count=1, evidence=[])
+    for n in G:
+        G.nodes[n].update(label="HUB" if "hub" in n else "LEAF", name=n.rsplit("/", 1)[1])
+    out = tmp_path / "big.html"
+    write_html(G, out, max_nodes=12)
+    page.open(out)
+    page.wait_for(READY)
+    assert page.errors() == []
+    assert page.js("kgxView.network.body.data.nodes.length") == 12
+    notice = page.js("document.getElementById('kgx-notice').innerText")
+    assert "showing the 12 entities with the most relations out of 44" in notice
+    assert page.js("document.getElementById('kgx-notice').hidden") is False
