@@ -103,3 +103,24 @@ def test_full_pipeline_round_trip_and_batching(trf_trained, tmp_path):
     assert [[(r["head"], r["tail"]) for r in rels] for rels in one] == [
         [(r["head"], r["tail"]) for r in rels] for _, rels in b
     ]
+
+
+@pytest.mark.slow
+def test_two_processes_match_one_with_the_transformer(trf_trained, tmp_path):
+    """PyTorch's OpenMP pool does not survive fork (spaCy #6662, #4667): with one torch
+    thread in the parent, n_process=2 works and gives the same relations."""
+    import torch
+
+    nlp, _, _ = trf_trained
+    threads = torch.get_num_threads()
+    texts = [row[0] for row in TRAIN] * 2 + ["", "Ana Diaz lives in Berlin ."]
+    try:
+        torch.set_num_threads(1)
+        single = [[(r["head"], r["tail"], r["label"]) for r in d._.kgx_relations]
+                  for d in nlp.pipe(texts, batch_size=2)]
+        multi = [[(r["head"], r["tail"], r["label"]) for r in d._.kgx_relations]
+                 for d in nlp.pipe(texts, batch_size=2, n_process=2)]
+    finally:
+        torch.set_num_threads(threads)
+    assert multi == single
+    assert any(single)
