@@ -346,8 +346,8 @@ class Chromium:
             f"--user-data-dir={self.profile}", "--window-size=1280,860", "about:blank",
         ]
         self.proc = subprocess.Popen(
-            ["/bin/bash", "-c", f'exec "$0" "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-',
-             binary, *args],
+            ["/bin/bash", "-c",
+             f'exec "$0" "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-', binary, *args],
             pass_fds=(child_r, child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -630,3 +630,31 @@ def test_truncated_graph_says_so_in_chromium(tmp_path, page):
     notice = page.js("document.getElementById('kgx-notice').innerText")
     assert "showing the 12 entities with the most relations out of 44" in notice
     assert page.js("document.getElementById('kgx-notice').hidden") is False
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_large_graph_in_chromium(tmp_path, page):
+    """2,500 entities: the default cap keeps 2,000, the layout settles and physics stops."""
+    G = nx.MultiDiGraph()
+    n = 2500
+    for i in range(n):
+        for step in (1, 7):
+            if i % 3 or step == 1:
+                G.add_edge(f"http://x/e{i}", f"http://x/e{(i * step + 1) % n}", key="r",
+                           score=0.5 + (i % 50) / 100, count=1,
+                           evidence=[{"doc_id": f"d{i}", "score": 0.5, "head_text": "a",
+                                      "tail_text": "b"}])
+    for node in G:
+        G.nodes[node].update(label=("PER", "ORG", "LOC")[int(node[10:]) % 3], name=node[9:])
+    out = tmp_path / "large.html"
+    stats = write_html(G, out)
+    assert stats["nodes_shown"] == 2000 and stats["truncated"]
+    page.open(out)
+    page.wait_for(READY, timeout=300)
+    assert page.errors() == []
+    assert page.js("kgxView.network.body.data.nodes.length") == 2000
+    assert page.js("kgxView.network.physics.options.enabled") is False
+    assert "out of 2,500" in page.js("document.getElementById('kgx-notice').innerText")
+    assert page.js("kgxView.search('e42') !== null")
+    page.screenshot(ARTIFACTS / "graph-large.png")
