@@ -542,7 +542,8 @@ def test_page_in_chromium(tmp_path, graph, page):
     assert page.js("document.title") == "kgx demo graph"
     page.screenshot(ARTIFACTS / "graph.png")
 
-    # a real click on a node opens its facts
+    # a real click on a node opens its facts (once the nodes have stopped moving)
+    page.wait_for("document.body.dataset.layout === 'stable'")
     acme = node_by_name(graph, "Acme Corp")
     x, y = page.js(f"""(() => {{ const net = kgxView.network;
         const p = net.canvasToDOM(net.getPositions([{json.dumps(acme)}])[{json.dumps(acme)}]);
@@ -610,6 +611,23 @@ def test_hostile_names_stay_text_in_chromium(tmp_path, page):
     assert "rel</script><!--" in panel and "<!--doc-->" in panel
     assert page.js("typeof window.__kgxPwned") == "undefined"
     assert page.errors() == []
+
+
+@needs_chromium
+@pytest.mark.parametrize("n_nodes", [0, 1])
+def test_empty_and_single_entity_graphs_in_chromium(tmp_path, page, n_nodes):
+    G = nx.MultiDiGraph()
+    if n_nodes:
+        G.add_node("http://x/alone", label="LOC", name="Alone", aliases=[], mentions=1,
+                   docs=["d1"])
+    out = tmp_path / "small.html"
+    write_html(G, out)
+    page.open(out)
+    page.wait_for(READY)
+    assert page.errors() == []
+    assert page.js("kgxView.network.body.data.nodes.length") == n_nodes
+    assert page.js("document.body.dataset.visibleNodes") == str(n_nodes)
+    assert page.js("kgxView.search('alone')") == ("http://x/alone" if n_nodes else None)
 
 
 @needs_chromium

@@ -381,10 +381,19 @@
     body.dataset.edgeCount = String(network.body.data.edges.length);
     body.dataset.state = "ready";
   }
-  if (data.nodes.length === 0) ready();
-  else {
+  // data-layout: "moving" while the physics simulation runs, "stable" once nodes stay put
+  body.dataset.layout = "moving";
+  network.on("startStabilizing", function () { body.dataset.layout = "moving"; });
+  network.on("stabilized", function () { body.dataset.layout = "stable"; });
+  if (data.nodes.length === 0) {
+    body.dataset.layout = "stable";
+    ready();
+  } else {
     network.once("stabilizationIterationsDone", function () {
-      if (view.large) network.setOptions({ physics: { enabled: false } });
+      if (view.large) {
+        network.setOptions({ physics: { enabled: false } });
+        body.dataset.layout = "stable";
+      }
       network.once("afterDrawing", ready);
       network.redraw();
     });
