@@ -243,7 +243,6 @@ def read_inputs(
 ) -> Iterator[Entry]:
     """Every input document as an :class:`Entry`, duplicates of an earlier id as errors."""
     seen: dict[str, str] = {}
-    seq = 0
     for path, root in discover(inputs, glob):
         if root is None or path.name.endswith((".jsonl", ".jsonl.gz")):
             entries = _read_jsonl(path, root, id_field, text_field)
@@ -258,8 +257,6 @@ def read_inputs(
                               error=f"{entry.source}: duplicate id {entry.id!r} "
                                     f"(first seen at {first})")
             seen.setdefault(entry.id, entry.source)
-            entry.seq = seq
-            seq += 1
             yield entry
 
 
@@ -379,14 +376,20 @@ Annotator = Callable[[Iterable[tuple[str, Ctx]]], Iterator[tuple[Ctx, dict[str, 
 
 def assemble(entries: Iterable[Entry], annotator: Annotator, limit: int) -> Iterator[DocResult]:
     """Run documents through ``annotator`` (pieces under ``limit`` characters) and reassemble
-    them; error and skipped entries pass straight through."""
-    direct: deque[DocResult] = deque()
+    them; error and skipped entries pass straight through. Results come out in input order
+    (held back only while earlier documents are in flight), so a run's shards and manifest do
+    not depend on how the work was scheduled (local, ``n_process``, Dask)."""
+    finished: dict[int, DocResult] = {}
     open_docs: dict[int, DocResult] = {}
+    counter = 0
 
     def pieces() -> Iterator[tuple[str, Ctx]]:
+        nonlocal counter
         for entry in entries:
+            entry.seq = counter
+            counter += 1
             if entry.status != "ok":
-                direct.append(DocResult(entry))
+                finished[entry.seq] = DocResult(entry)
                 continue
             text = entry.text or ""
             bounds = split_points(text, limit) if len(text) > limit else [(0, len(text))]
@@ -397,10 +400,9 @@ def assemble(entries: Iterable[Entry], annotator: Annotator, limit: int) -> Iter
             for i, (s, e) in enumerate(bounds):
                 yield text[s:e], (entry.seq, entry.id, i, len(bounds), s)
 
+    next_seq = 0
     done: dict[int, int] = {}
     for ctx, res in annotator(pieces()):
-        while direct:
-            yield direct.popleft()
         seq = ctx[0]
         result = open_docs[seq]
         if "error" in res:
@@ -417,10 +419,16 @@ def assemble(entries: Iterable[Entry], annotator: Annotator, limit: int) -> Iter
         done[seq] = done.get(seq, 0) + 1
         if done[seq] == ctx[3]:
             del done[seq]
-            del open_docs[seq]
-            yield result
-    while direct:
-        yield direct.popleft()
+            finished[seq] = open_docs.pop(seq)
+        while next_seq in finished:
+            yield finished.pop(next_seq)
+            next_seq += 1
+    while next_seq in finished:
+        yield finished.pop(next_seq)
+        next_seq += 1
+    if finished or open_docs:
+        raise RuntimeError(f"internal error: {len(finished) + len(open_docs)} documents were "
+                           "not returned by the annotator")
 
 
 def local_annotator(nlp: Any, *, batch_size: int = 64, n_process: int = 1) -> Annotator:

@@ -1,0 +1,80 @@
+"""kgx.distributed: a run on a LocalCluster writes the same records as a local run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_batch import build_fixture_pipeline, make_corpus
+from typer.testing import CliRunner
+
+from kgx.batch import BatchError, ExtractionRun, iter_run_records, read_manifest
+from kgx.cli import app
+from kgx.distributed import connect
+
+pytest.importorskip("dask.distributed")
+
+
+@pytest.fixture(scope="module")
+def fixture_model(tmp_path_factory) -> Path:
+    return build_fixture_pipeline(tmp_path_factory.mktemp("dask-model") / "model")
+
+
+def _records(run_dir: Path) -> list[dict]:
+    return sorted(iter_run_records(run_dir), key=lambda r: json.dumps(r, sort_keys=True))
+
+
+@pytest.mark.slow
+def test_local_cluster_matches_the_local_run(fixture_model, tmp_path):
+    corpus = make_corpus(tmp_path / "c.jsonl", 120)
+    with (tmp_path / "c.jsonl").open("a") as fh:
+        fh.write("{broken\n")
+        fh.write(json.dumps({"id": "long", "text": " ".join(["Acme is in Paris."] * 200)})
+                 + "\n")
+    local = tmp_path / "local"
+    ExtractionRun([corpus], fixture_model, local, shard_size=50, max_length=1000,
+                  progress=False).run()
+    dist = tmp_path / "dask"
+    r = CliRunner().invoke(app, ["extract", str(corpus), "--model", str(fixture_model),
+                                 "--output", str(dist), "--dask", "local:2",
+                                 "--partition-size", "16", "--shard-size", "50",
+                                 "--max-length", "1000", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "122 documents (121 ok, 1 errors" in r.output
+    assert _records(dist) == _records(local)
+    assert list(read_manifest(dist)) == list(read_manifest(local))
+    assert sorted(p.name for p in (dist / "relations").iterdir()) == \
+        sorted(p.name for p in (local / "relations").iterdir())
+    run = json.loads((dist / "run.json").read_text())
+    assert run["args"]["dask"] == "local:2"
+
+
+def test_dask_annotator_bounds_futures_and_keeps_order(fixture_model, tmp_path):
+    """The client-side run with an explicit in-flight bound, on one in-process worker."""
+    from dask.distributed import Client, LocalCluster
+
+    corpus = make_corpus(tmp_path / "c.jsonl", 30)
+    local = tmp_path / "local"
+    ExtractionRun([corpus], fixture_model, local, progress=False).run()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        from kgx.batch import load_model
+        from kgx.distributed import DaskAnnotator
+        from kgx.relations import model_name
+
+        nlp = load_model(fixture_model)
+        annotator = DaskAnnotator(client, str(fixture_model), model_name(nlp),
+                                  partition_size=4, max_in_flight=2)
+        run = ExtractionRun([corpus], nlp, tmp_path / "dask", annotator=annotator,
+                            progress=False)
+        totals = run.run()
+    assert totals.documents == 30
+    assert _records(tmp_path / "dask") == _records(local)
+
+
+def test_bad_dask_addresses_are_clear_errors():
+    with pytest.raises(BatchError, match="local:N"):
+        connect("local:zero")
+    with pytest.raises(BatchError, match="cannot connect"):
+        connect("tcp://127.0.0.1:1")
