@@ -520,7 +520,7 @@ def query_cmd(
 def view_cmd(
     graph: Annotated[Path, typer.Argument(help="graph.json or graph.graphml (from kgx graph).")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="HTML file [default: GRAPH with .html].")
+        Path | None, typer.Option("--output", "-o", help="HTML file (default: GRAPH with .html).")
     ] = None,
     min_score: Annotated[
         float, typer.Option("--min-score", min=0.0, max=1.0, help="Leave out weaker relations.")
@@ -529,6 +529,9 @@ def view_cmd(
     max_nodes: Annotated[
         int, typer.Option("--max-nodes", min=1, help="Keep the most connected entities.")
     ] = 2000,
+    max_edges: Annotated[
+        int, typer.Option("--max-edges", min=1, help="Keep the strongest relations among them.")
+    ] = 10_000,
 ) -> None:
     """Write one self-contained HTML page (opens offline) to explore the graph."""
     from kgx.graph import load_graph
@@ -537,10 +540,11 @@ def view_cmd(
     out = output or graph.with_suffix(".html")
     try:
         stats = write_html(load_graph(graph), out, title=title or f"kgx: {graph.name}",
-                           min_score=min_score, max_nodes=max_nodes)
+                           min_score=min_score, max_nodes=max_nodes, max_edges=max_edges)
     except (ValueError, OSError) as e:
         raise fail(str(e)) from e
-    note = " (truncated: the most connected entities)" if stats["truncated"] else ""
+    note = (f" (of {stats['nodes_total']} entities and {stats['edges_total']} relations: "
+            "see --max-nodes, --max-edges)" if stats["truncated"] else "")
     typer.echo(f"wrote {out}: {stats['nodes_shown']} entities, {stats['edges_shown']} relations"
                f"{note}", err=True)
 

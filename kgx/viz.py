@@ -7,9 +7,10 @@ inlined, and a Content-Security-Policy forbids every network load. The graph tra
 ``\\u`` escapes, so no entity name (``</script>``, ``<!--``, quotes, any script) can end the
 block or become markup; the view script builds every text through ``textContent``.
 
-Large graphs: above ``max_nodes`` entities only the ones with the most relations are kept (the page
-says so), the physics layout runs a bounded number of stabilisation iterations and is switched
-off afterwards, and each relation carries at most ``max_evidence`` evidence items (the best first).
+Large graphs: above ``max_nodes`` entities only the ones with the most relations are kept, above
+``max_edges`` relations among them only the strongest (the page says so); the physics layout runs
+a bounded number of stabilisation iterations and is switched off afterwards, and each relation
+carries at most ``max_evidence`` evidence items (the best first).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ log = logging.getLogger("kgx")
 
 VIS_ASSET = "vis-network.min.js"
 DEFAULT_MAX_NODES = 2000
+DEFAULT_MAX_EDGES = 10_000
 DEFAULT_MAX_EVIDENCE = 20
 MAX_DOCS_PER_NODE = 50
 LARGE_GRAPH = 300
@@ -85,6 +87,15 @@ def _hsl_hex(h: float, s: float, lightness: float) -> str:
     return "#" + "".join(f"{round((v + m) * 255):02x}" for v in (r, g, b))
 
 
+def _as_list(value: Any) -> list[Any]:
+    """A list attribute; a lone string (a hand-built graph) is one item, not its characters."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
 def _score(value: Any, where: str) -> float:
     try:
         score = float(value)
@@ -124,19 +135,23 @@ def graph_view_data(
     *,
     min_score: float = 0.0,
     max_nodes: int = DEFAULT_MAX_NODES,
+    max_edges: int = DEFAULT_MAX_EDGES,
     max_evidence: int = DEFAULT_MAX_EVIDENCE,
 ) -> dict[str, Any]:
     """The JSON the page embeds: nodes, edges (with evidence), type colours, counts, layout hints.
 
     Edges below ``min_score`` are left out, and with them the entities left without any relation
     (entities that never had one stay). Above ``max_nodes`` entities, those with the most shown
-    relations are kept (ties: more mentions, then IRI) with the relations among them.
+    relations are kept (ties: more mentions, then IRI) with the relations among them; above
+    ``max_edges`` of those, the strongest (score, then count), and the entities they connect.
     """
     if not isinstance(G, nx.Graph):
         raise TypeError(f"render_html needs a networkx graph, got {type(G).__name__}")
     min_score = _score(min_score, "min_score")
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
+    if max_edges < 1:
+        raise ValueError(f"max_edges must be at least 1, got {max_edges}")
     if max_evidence < 0:
         raise ValueError(f"max_evidence must be at least 0, got {max_evidence}")
     multigraph = G.is_multigraph()
@@ -156,14 +171,24 @@ def graph_view_data(
         degree[v] += 1
     nodes = [n for n in G.nodes if n in degree or n not in had_edges]
     nodes_total = G.number_of_nodes()
-    truncated = len(nodes) > max_nodes
-    if truncated:
+    nodes_truncated = len(nodes) > max_nodes
+    if nodes_truncated:
         nodes.sort(key=lambda n: (-degree[n], -int(G.nodes[n].get("mentions") or 0), str(n)))
         nodes = nodes[:max_nodes]
         log.info("graph view: %d of %d entities kept (max_nodes=%d)", max_nodes, nodes_total,
                  max_nodes)
     node_set = set(nodes)
     kept = [e for e in kept if e[0] in node_set and e[1] in node_set]
+    edges_truncated = len(kept) > max_edges
+    if edges_truncated:
+        n_before = len(kept)
+        kept.sort(key=lambda e: (-e[3], -int(e[4].get("count") or 0), str(e[0]), str(e[1]),
+                                 e[2]))
+        kept = kept[:max_edges]
+        linked = {n for e in kept for n in e[:2]}
+        nodes = [n for n in nodes if n in linked or n not in had_edges]
+        log.info("graph view: the %d strongest of %d relations kept (max_edges=%d)", max_edges,
+                 n_before, max_edges)
     shown_degree: Counter[Any] = Counter()
     for u, v, *_ in kept:
         shown_degree[u] += 1
@@ -176,13 +201,13 @@ def graph_view_data(
     node_items = []
     for n in sorted(nodes, key=str):
         d = G.nodes[n]
-        docs = [str(x) for x in d.get("docs") or []]
+        docs = [str(x) for x in _as_list(d.get("docs"))]
         name = d.get("name")
         node_items.append({
             "id": ids[n],
             "name": str(name) if name not in (None, "") else str(n).rstrip("/").rsplit("/", 1)[-1],
             "type": str(d.get("label") or "ENTITY"),
-            "aliases": [str(a) for a in d.get("aliases") or []],
+            "aliases": [str(a) for a in _as_list(d.get("aliases"))],
             "mentions": int(d.get("mentions") or 0),
             "docs": docs[:MAX_DOCS_PER_NODE],
             "docs_total": len(docs),
@@ -224,7 +249,10 @@ def graph_view_data(
             "edges_shown": len(edge_items),
             "min_score": min_score,
             "max_nodes": max_nodes,
-            "truncated": truncated,
+            "max_edges": max_edges,
+            "nodes_truncated": nodes_truncated,
+            "edges_truncated": edges_truncated,
+            "truncated": nodes_truncated or edges_truncated,
         },
         "view": {
             "large": n_shown > LARGE_GRAPH,
@@ -242,10 +270,12 @@ def render_html(
     title: str | None = None,
     min_score: float = 0.0,
     max_nodes: int = DEFAULT_MAX_NODES,
+    max_edges: int = DEFAULT_MAX_EDGES,
     max_evidence: int = DEFAULT_MAX_EVIDENCE,
 ) -> str:
     """One self-contained HTML page showing ``G`` (see :func:`graph_view_data` for the options)."""
-    data = graph_view_data(G, min_score=min_score, max_nodes=max_nodes, max_evidence=max_evidence)
+    data = graph_view_data(G, min_score=min_score, max_nodes=max_nodes, max_edges=max_edges,
+                           max_evidence=max_evidence)
     return _page(data, title)
 
 
@@ -271,10 +301,12 @@ def write_html(
     title: str | None = None,
     min_score: float = 0.0,
     max_nodes: int = DEFAULT_MAX_NODES,
+    max_edges: int = DEFAULT_MAX_EDGES,
     max_evidence: int = DEFAULT_MAX_EVIDENCE,
 ) -> dict[str, Any]:
     """Render ``G`` to ``path`` (UTF-8) and return the page's counts (``graph_view_data`` stats)."""
-    data = graph_view_data(G, min_score=min_score, max_nodes=max_nodes, max_evidence=max_evidence)
+    data = graph_view_data(G, min_score=min_score, max_nodes=max_nodes, max_edges=max_edges,
+                           max_evidence=max_evidence)
     page = _page(data, title)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -160,7 +160,8 @@ def test_view_data_follows_the_graph(graph):
     data = graph_view_data(graph)
     assert data["stats"] == {"nodes_total": N_NODES, "edges_total": N_EDGES, "nodes_shown": N_NODES,
                              "edges_shown": N_EDGES, "min_score": 0.0, "max_nodes": 2000,
-                             "truncated": False}
+                             "max_edges": 10_000, "nodes_truncated": False,
+                             "edges_truncated": False, "truncated": False}
     nodes = {n["name"]: n for n in data["nodes"]}
     acme = nodes["Acme Corp"]
     assert acme["type"] == "ORG" and "the Acme Corp" in acme["aliases"]
@@ -222,6 +223,16 @@ def test_large_graph_keeps_the_most_connected_entities():
     assert data["stats"]["edges_shown"] == 2
 
 
+def test_edge_cap_keeps_the_strongest_relations(graph):
+    data = graph_view_data(graph, max_edges=3)
+    assert sorted(e["score"] for e in data["edges"]) == pytest.approx([0.9, 0.95, 0.9916])
+    assert {n["name"] for n in data["nodes"]} == {
+        "Maria Lopez", "Acme Corp", "Lyon", "France", "Zoë Ångström", "Société Générale"}
+    st = data["stats"]
+    assert st["edges_truncated"] and st["truncated"] and not st["nodes_truncated"]
+    assert st["edges_shown"] == 3 and st["nodes_shown"] == 6
+
+
 def test_default_cap_and_layout_budget_for_a_big_graph():
     G = nx.MultiDiGraph()
     for i in range(2600):
@@ -275,6 +286,8 @@ def test_bad_input_is_named():
         render_html(nx.MultiDiGraph(), min_score=2)
     with pytest.raises(ValueError, match="max_nodes"):
         render_html(nx.MultiDiGraph(), max_nodes=0)
+    with pytest.raises(ValueError, match="max_edges"):
+        render_html(nx.MultiDiGraph(), max_edges=0)
 
 
 def test_write_html(tmp_path, graph):
@@ -648,6 +661,13 @@ def test_truncated_graph_says_so_in_chromium(tmp_path, page):
     notice = page.js("document.getElementById('kgx-notice').innerText")
     assert "showing the 12 entities with the most relations out of 44" in notice
     assert page.js("document.getElementById('kgx-notice').hidden") is False
+    write_html(G, out, max_nodes=12, max_edges=5)
+    page.open(out)
+    page.wait_for(READY)
+    assert page.errors() == []
+    assert page.js("kgxView.network.body.data.edges.length") == 5
+    notice = page.js("document.getElementById('kgx-notice').innerText")
+    assert "out of 44 and the 5 strongest relations among them" in notice
 
 
 @needs_chromium

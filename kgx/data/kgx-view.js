@@ -362,11 +362,20 @@
   // --- start -----------------------------------------------------------------------------------
 
   if (data.stats.truncated) {
+    var st = data.stats, parts = [];
+    if (st.nodes_truncated) {
+      parts.push("the " + plural(st.max_nodes, "entity", "entities") + " with the most relations out of " +
+        st.nodes_total.toLocaleString("en"));
+    }
+    if (st.edges_truncated) {
+      parts.push("the " + plural(st.max_edges, "strongest relation", "strongest relations") +
+        (st.nodes_truncated ? " among them" : ""));
+    }
     var notice = document.getElementById("kgx-notice");
-    notice.textContent = "Large graph: showing the " + plural(data.stats.nodes_shown, "entity", "entities") +
-      " with the most relations out of " + data.stats.nodes_total.toLocaleString("en") + " (" +
-      data.stats.edges_shown.toLocaleString("en") + " of " + plural(data.stats.edges_total, "relation", "relations") +
-      "). Raise --min-score or --max-nodes of kgx view to change this.";
+    notice.textContent = "Large graph: showing " + parts.join(" and ") + " (" +
+      plural(st.nodes_shown, "entity", "entities") + " and " + st.edges_shown.toLocaleString("en") + " of " +
+      plural(st.edges_total, "relation", "relations") + " in this page). Raise --min-score, or " +
+      "--max-nodes / --max-edges of kgx view, to change this.";
     notice.hidden = false;
   }
 
