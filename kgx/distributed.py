@@ -37,6 +37,11 @@ def _worker_model(model: str) -> Any:
     return nlp
 
 
+def _preload(model: str) -> str:
+    """Load ``model`` on a worker (``client.run``); returns its name."""
+    return _worker_model(model).meta.get("name", "")
+
+
 def process_partition(
     model: str, pieces: list[tuple[str, Ctx]], batch_size: int, model_label: str
 ) -> list[tuple[Ctx, dict[str, Any]]]:
@@ -51,7 +56,7 @@ def _model_ref(model: str) -> str:
     return str(path.resolve()) if path.exists() else model
 
 
-def connect(address: str) -> tuple[Any, Any]:
+def connect(address: str, timeout: str = "20s") -> tuple[Any, Any]:
     """``(client, cluster)``: ``local:N`` starts a LocalCluster of N single-threaded worker
     processes (the cluster is None for a remote scheduler)."""
     from dask.distributed import Client, LocalCluster
@@ -67,7 +72,7 @@ def connect(address: str) -> tuple[Any, Any]:
                                dashboard_address=None)
         return Client(cluster), cluster
     try:
-        return Client(address, timeout="20s"), None
+        return Client(address, timeout=timeout), None
     except (OSError, TimeoutError, ValueError) as e:
         raise BatchError(f"cannot connect to the Dask scheduler at {address}: {e}") from e
 
@@ -125,6 +130,13 @@ class DaskExtractionRun(ExtractionRun):
         address, partition_size, max_in_flight = self._dask
         client, cluster = connect(address)
         try:
+            # load the model on every worker now: a worker without it fails the run at once,
+            # and the timing of the run does not include model loading
+            try:
+                client.run(_preload, self.model_path)
+            except (OSError, ValueError, ImportError) as e:
+                raise BatchError(f"a Dask worker cannot load the pipeline {self.model_path!r}: "
+                                 f"{e}") from e
             self.annotator = DaskAnnotator(client, self.model_path, self.model,
                                            partition_size=partition_size,
                                            batch_size=self.batch_size,

@@ -77,4 +77,4 @@ def test_bad_dask_addresses_are_clear_errors():
     with pytest.raises(BatchError, match="local:N"):
         connect("local:zero")
     with pytest.raises(BatchError, match="cannot connect"):
-        connect("tcp://127.0.0.1:1")
+        connect("tcp://127.0.0.1:1", timeout="1s")
