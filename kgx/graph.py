@@ -757,16 +757,18 @@ class GraphBuilder:
     def _remove_doc(self, doc_id: str, nodes: set[str], edges: set[tuple[str, str, str]]) -> None:
         entry = self._index.pop(doc_id)
         G = self.G
+        adj, node_data = G._adj, G._node  # direct access: this runs once per replaced document
         for h, label, t in entry["edges"]:
-            if G.has_edge(h, t, key=label):
-                data = G.edges[h, t, label]
+            data = adj.get(h, {}).get(t, {}).get(label)
+            if data is not None:
                 data["evidence"] = [ev for ev in data["evidence"] if ev["doc_id"] != doc_id]
                 edges.add((h, label, t))
         all_forms = self._forms
         for iri, counts in entry["nodes"].items():
-            if iri not in G:
+            data = node_data.get(iri)
+            if data is None:
                 continue
-            docs = G.nodes[iri]["docs"]
+            docs = data["docs"]
             i = bisect_left(docs, doc_id)
             if i < len(docs) and docs[i] == doc_id:
                 del docs[i]
