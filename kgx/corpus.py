@@ -79,6 +79,21 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _relation_triples(rels: list[Any], n_ents: int, label_key: str, path: Path,
+                      where: str) -> list[tuple[int, int, str]]:
+    """Validated ``(head, tail, label)`` of relations whose head/tail index the entities."""
+    triples = []
+    for k, rel in enumerate(rels):
+        ok = (isinstance(rel, dict) and _is_int(rel.get("head")) and _is_int(rel.get("tail"))
+              and isinstance(rel.get(label_key), str))
+        _require(ok, path, where,
+                 f"relation {k} needs integer 'head'/'tail' and a string '{label_key}'")
+        _require(0 <= rel["head"] < n_ents and 0 <= rel["tail"] < n_ents, path, where,
+                 f"relation {k} points outside the {n_ents} entities")
+        triples.append((rel["head"], rel["tail"], rel[label_key]))
+    return triples
+
+
 def _finish_doc(doc: Doc, spans: list[Span], rels: list[tuple[int, int, str]],
                 path: Path, where: str) -> Doc:
     """Set entities and relations; ``rels`` index ``spans`` (the record's order)."""
@@ -127,14 +142,9 @@ def _spert_doc(vocab: Vocab, item: Any, path: Path, where: str, stats: ConvertSt
     dropped = len(spans) - len(keep)
     new_index = {old: new for new, old in enumerate(sorted(keep))}
     triples: list[tuple[int, int, str]] = []
-    for k, rel in enumerate(rels):
-        ok = (isinstance(rel, dict) and _is_int(rel.get("head")) and _is_int(rel.get("tail"))
-              and isinstance(rel.get("type"), str))
-        _require(ok, path, where, f"relation {k} needs integer 'head'/'tail' and a string 'type'")
-        _require(0 <= rel["head"] < len(spans) and 0 <= rel["tail"] < len(spans), path, where,
-                 f"relation {k} points outside the {len(spans)} entities")
-        if rel["head"] in new_index and rel["tail"] in new_index:
-            triples.append((new_index[rel["head"]], new_index[rel["tail"]], rel["type"]))
+    for head, tail, label in _relation_triples(rels, len(spans), "type", path, where):
+        if head in new_index and tail in new_index:
+            triples.append((new_index[head], new_index[tail], label))
         else:
             stats.dropped_relations += 1
     if dropped:
@@ -204,14 +214,7 @@ def _kgx_doc(nlp: Language, rec: Any, path: Path, where: str) -> Doc:
                         path, where, text[start:end], span.text if span else None)
         _require(span is not None, path, where, f"entity {k} {text[start:end]!r} has no tokens")
         spans.append(span)  # type: ignore[arg-type]
-    triples = []
-    for k, rel in enumerate(rels):
-        ok = (isinstance(rel, dict) and _is_int(rel.get("head")) and _is_int(rel.get("tail"))
-              and isinstance(rel.get("label"), str))
-        _require(ok, path, where, f"relation {k} needs integer 'head'/'tail' and a string 'label'")
-        _require(0 <= rel["head"] < len(spans) and 0 <= rel["tail"] < len(spans), path, where,
-                 f"relation {k} points outside the {len(spans)} entities")
-        triples.append((rel["head"], rel["tail"], rel["label"]))
+    triples = _relation_triples(rels, len(spans), "label", path, where)
     doc = _finish_doc(doc, spans, triples, path, where)
     if rec.get("id") is not None:
         doc.user_data["kgx_id"] = str(rec["id"])

@@ -63,3 +63,14 @@ def annotate(nlp: Language, doc: Doc) -> Doc:
     return doc
 
 
+
+
+def ruled_pipeline(trained_nlp: Language, examples: list[Example]) -> Language:
+    """The trained relation component behind an entity_ruler that finds the gold entities."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": e.label_, "pattern": e.text}
+                        for eg in examples for e in eg.reference.ents])
+    nlp.add_pipe("kgx_relation_extractor", source=trained_nlp)
+    return nlp

@@ -12,7 +12,7 @@ import spacy
 from spacy.tokens import DocBin
 from typer.testing import CliRunner
 
-from helpers import TRAIN
+from helpers import TRAIN, ruled_pipeline
 from kgx.cli import app
 from kgx.corpus import docs_to_kgx_jsonl
 
@@ -21,12 +21,7 @@ from kgx.corpus import docs_to_kgx_jsonl
 def ruled_model(trained, tmp_path_factory):
     """The tiny trained relation component behind an entity_ruler, on disk."""
     nlp, examples, _ = trained
-    pipe = spacy.blank("en")
-    pipe.add_pipe("sentencizer")
-    ruler = pipe.add_pipe("entity_ruler")
-    ruler.add_patterns([{"label": e.label_, "pattern": e.text}
-                        for eg in examples for e in eg.reference.ents])
-    pipe.add_pipe("kgx_relation_extractor", source=nlp)
+    pipe = ruled_pipeline(nlp, examples)
     path = tmp_path_factory.mktemp("cli") / "model"
     pipe.to_disk(path)
     db = DocBin(store_user_data=True, docs=[eg.reference for eg in examples])

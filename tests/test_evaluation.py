@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from spacy.training import Example
 
-from helpers import make_example
+from helpers import make_example, ruled_pipeline
 from kgx.pipeline.evaluate import evaluate, format_report, relation_errors
 from kgx.pipeline.thresholds import best_threshold, find_component, tune_thresholds
 from kgx.relations import set_relations
@@ -71,15 +71,8 @@ def test_relation_errors_are_classified(trained):
 
 
 def test_evaluate_end_to_end_report(trained):
-    import spacy
-
     nlp, examples, _ = trained
-    ruled = spacy.blank("en")
-    ruled.add_pipe("sentencizer")
-    ruler = ruled.add_pipe("entity_ruler")
-    ruler.add_patterns([{"label": e.label_, "pattern": e.text}
-                        for eg in examples for e in eg.reference.ents])
-    ruled.add_pipe("kgx_relation_extractor", source=nlp)
+    ruled = ruled_pipeline(nlp, examples)
     result = evaluate(ruled, examples)
     assert result["ents_f"] == pytest.approx(1.0)
     assert result["rel_strict_micro_f"] == pytest.approx(1.0)
