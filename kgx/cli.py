@@ -281,8 +281,10 @@ def graph_cmd(
             if not path.exists():
                 raise ValueError(f"no such input: {path}")
         errors: list[ReadError] = []
-        for path in inputs:
-            builder.add_records(iter_input_records(path, errors), validate=False)
+        # one call for all inputs: a document spread over several inputs is merged, not replaced
+        builder.add_records(
+            (r for path in inputs for r in iter_input_records(path, errors)), validate=False
+        )
         save_graph(builder.graph, output)
         if merge_log is not None:
             builder.write_merge_log(merge_log)

@@ -328,6 +328,15 @@ class ReadError:
         return f"{self.path}:{self.line}: {self.message}"
 
 
+def _report(err: ReadError, errors: list[ReadError] | None) -> None:
+    """Collect a malformed line for the caller to report, or log it when nobody collects."""
+    if errors is None:
+        log.warning("%s", err)
+    else:
+        log.debug("%s", err)
+        errors.append(err)
+
+
 def _open_text(path: Path):
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8")
@@ -345,9 +354,7 @@ def read_jsonl(path: str | Path, errors: list[ReadError] | None = None) -> Itera
                 yield validate_record(json.loads(line))
             except (json.JSONDecodeError, RecordError) as e:
                 err = ReadError(str(path), lineno, f"malformed record: {e}")
-                log.warning("%s", err)
-                if errors is not None:
-                    errors.append(err)
+                _report(err, errors)
 
 
 def run_shards(run_dir: str | Path) -> list[Path]:
@@ -384,9 +391,7 @@ def iter_input_records(
                     yield validate_record(rec)
                 except RecordError as e:
                     err = ReadError(str(path), 0, f"malformed record: {e}")
-                    log.warning("%s", err)
-                    if errors is not None:
-                        errors.append(err)
+                    _report(err, errors)
             return
         for shard in run_shards(path):
             yield from read_jsonl(shard, errors)

@@ -548,6 +548,17 @@ def test_cli_malformed_lines_are_skipped_and_reported(tmp_path, records):
     assert load_graph(out).number_of_edges() == 2
 
 
+def test_cli_document_spread_over_inputs_is_merged(tmp_path, records):
+    first = write_jsonl(tmp_path / "a.jsonl", records[:2])
+    second = tmp_path / "b.jsonl.gz"
+    with gzip.open(second, "wt", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in records[2:])
+    out = tmp_path / "g.json"
+    result = runner.invoke(app, ["graph", str(first), str(second), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert snapshot(load_graph(out)) == snapshot(build(records).graph)  # d1 is in both inputs
+
+
 def test_cli_graph_options(tmp_path):
     rs = [rec("d1", "Jordan", "PER", "Live_In", "Paris", "LOC", 0.9),
           rec("d2", "Jordan", "LOC", "Located_In", "Asia", "LOC", 0.3),
