@@ -373,25 +373,33 @@ def iter_input_records(
 ) -> Iterator[dict[str, Any]]:
     """Records of a run directory or a ``.jsonl``/``.jsonl.gz`` file.
 
-    For a run directory with a ``manifest.jsonl``, ``kgx.batch.iter_run_records`` is used when
-    the batch module offers it (it presents exactly the current records of a resumed run);
-    otherwise every shard is read, in name order.
+    For a run directory with a ``manifest.jsonl`` (written by ``kgx extract``), only each
+    document's current records are read: those in the shard its last manifest line names, as
+    ``kgx.batch.iter_run_records`` defines them. The shards are read here rather than through
+    that function so that a malformed line is reported with its file and line and skipped
+    instead of ending the whole build. Without a manifest every shard is read, in name order.
     """
     path = Path(path)
     if path.is_dir():
-        iter_run_records = None
+        read_manifest = None
         if (path / "manifest.jsonl").is_file():
             try:
-                from kgx.batch import iter_run_records  # type: ignore[attr-defined]
+                from kgx.batch import read_manifest
             except ImportError:
-                iter_run_records = None
-        if iter_run_records is not None:
-            for rec in iter_run_records(path):
-                try:
-                    yield validate_record(rec)
-                except RecordError as e:
-                    err = ReadError(str(path), 0, f"malformed record: {e}")
-                    _report(err, errors)
+                read_manifest = None
+        if read_manifest is not None:
+            where: dict[str, str] = {}
+            for line in read_manifest(path):
+                if line.get("status") == "ok" and line.get("shard"):
+                    where[line.get("id")] = line["shard"]
+                else:
+                    where.pop(line.get("id"), None)
+            wanted = set(where.values())
+            for shard in run_shards(path):
+                if shard.name in wanted:
+                    for rec in read_jsonl(shard, errors):
+                        if where.get(rec["doc_id"]) == shard.name:
+                            yield rec
             return
         for shard in run_shards(path):
             yield from read_jsonl(shard, errors)

@@ -535,6 +535,14 @@ def test_run_dir_with_manifest_reads_only_current_records(tmp_path, records):
     write_jsonl(run / "manifest.jsonl", manifest)
     got = list(iter_input_records(run))
     assert old_d1 not in got and sorted(r["doc_id"] for r in got) == ["d1", "d1", "d1", "d3"]
+    assert got == list(batch.iter_run_records(run))  # the batch module's reading of a run
+    with (run / "relations" / "shard-001.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write('{"doc_id": "d1", broken\n')
+    (run / "relations" / "shard-002.jsonl.tmp").write_text("half a line", encoding="utf-8")
+    errors = []
+    again = list(iter_input_records(run, errors))
+    assert again == got
+    assert [(Path(e.path).name, e.line) for e in errors] == [("shard-001.jsonl", 4)]
 
 
 def test_cli_malformed_lines_are_skipped_and_reported(tmp_path, records):
