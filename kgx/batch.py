@@ -765,30 +765,36 @@ class ExtractionRun:
             out.update(path=line["source"], line=None)
         return out
 
-    def _flush(self, pending: list[DocResult], seq: int) -> None:
-        shard_name = f"shard-{seq:06d}.jsonl"
-        n_records = sum(len(r.records) for r in pending)
-        if n_records:
-            final = self.output / RELATIONS / shard_name
-            tmp = final.with_name(final.name + ".tmp")
-            with tmp.open("w", encoding="utf-8") as fh:
-                for r in pending:
-                    for rec in r.records:
-                        fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-            _fsync_dir(final.parent)
-            self.totals.shards += 1
-        lines = [self._manifest_line(r, shard_name) for r in pending]
-        errors = [self._error_line(line) for line in lines if line["status"] == "error"]
-        if errors:
-            with (self.output / ERRORS).open("a", encoding="utf-8") as fh:
-                fh.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in errors)
-        with (self.output / MANIFEST).open("a", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    def _write_records(self, records: list[dict[str, Any]], seq: int) -> None:
+        """Append a document's records to the open ``.tmp`` of shard ``seq`` (records are
+        serialised at once, so a shard's records are never all held in memory)."""
+        if self._shard_fh is None:
+            tmp = self.output / RELATIONS / f"shard-{seq:06d}.jsonl.tmp"
+            self._shard_fh = tmp.open("w", encoding="utf-8", buffering=1 << 20)
+        dumps = self._dumps
+        self._shard_fh.writelines(dumps(rec) + "\n" for rec in records)
+
+    def _flush(self, lines: list[dict[str, Any]], seq: int) -> None:
+        """Make shard ``seq`` durable (fsync, rename), then append its manifest lines."""
+        fh = self._shard_fh
+        if fh is not None:
+            self._shard_fh = None
             fh.flush()
             os.fsync(fh.fileno())
+            fh.close()
+            tmp = Path(fh.name)
+            os.replace(tmp, tmp.with_suffix(""))
+            _fsync_dir(tmp.parent)
+            self.totals.shards += 1
+        errors = [self._error_line(line) for line in lines if line["status"] == "error"]
+        dumps = self._dumps
+        if errors:
+            with (self.output / ERRORS).open("a", encoding="utf-8") as out:
+                out.writelines(dumps(e) + "\n" for e in errors)
+        with (self.output / MANIFEST).open("a", encoding="utf-8") as out:
+            out.writelines(dumps(line) + "\n" for line in lines)
+            out.flush()
+            os.fsync(out.fileno())
 
     def _compact(self) -> None:
         """One manifest line per id (the current one); errors.jsonl rewritten from it."""
@@ -826,7 +832,9 @@ class ExtractionRun:
         seq = self._next_shard()
         totals = self.totals
         progress = _Progress(self.progress)
-        pending: list[DocResult] = []
+        pending: list[dict[str, Any]] = []
+        self._shard_fh: IO[str] | None = None
+        self._dumps = json.JSONEncoder(ensure_ascii=False).encode
         try:
             for result in assemble(self._entries(done), self.annotator, self.limit):
                 e = result.entry
@@ -843,8 +851,9 @@ class ExtractionRun:
                     totals.errors += 1
                     log.warning("%s", e.error)
                 result.chars = len(e.text or "")
-                e.text = None  # only the records and counts are kept until the flush
-                pending.append(result)
+                if result.records:
+                    self._write_records(result.records, seq)
+                pending.append(self._manifest_line(result, f"shard-{seq:06d}.jsonl"))
                 if len(pending) >= self.shard_size:
                     self._flush(pending, seq)
                     pending = []
@@ -853,6 +862,8 @@ class ExtractionRun:
             if pending:
                 self._flush(pending, seq)
         finally:
+            if self._shard_fh is not None:  # interrupted: leave the .tmp for resume to remove
+                self._shard_fh.close()
             progress.close()
             totals.seconds = time.monotonic() - t0
         if self.resume:

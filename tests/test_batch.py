@@ -305,8 +305,9 @@ def test_long_document_split_offsets_point_into_the_original(fixture_model, tmp_
 def test_five_megabyte_single_line_document(fixture_model, tmp_path):
     rng = random.Random(6)
     parts, size = [], 0
-    while size < 5_000_000:
-        s = make_text(rng, 1)
+    filler = "The committee met again on Monday, and the discussion went on for hours."
+    while size < 5_000_000:  # mostly entity-free filler, an entity sentence now and then
+        s = make_text(rng, 1) if rng.random() < 0.01 else filler
         parts.append(s)
         size += len(s) + 1
     text = " ".join(parts)
@@ -345,6 +346,17 @@ def test_component_failure_is_an_error_entry(fixture_model, tmp_path):
     assert [m[k]["status"] for k in ("x0", "x1", "x2")] == ["ok", "error", "ok"]
     assert "boom inside the pipeline" in m["x1"]["error"]
     assert totals.errors == 1
+
+
+def test_progress_log_lines_without_a_terminal(fixture_model, tmp_path, caplog):
+    corpus = make_corpus(tmp_path / "c.jsonl", 3)
+    run = ExtractionRun([corpus], fixture_model, tmp_path / "run", progress=False)
+    run_progress = batch._Progress(False, every=0.0)
+    assert run_progress.bar is None
+    with caplog.at_level("INFO", logger="kgx"):
+        run_progress.update(batch.RunTotals(documents=7, words=70, relations=3), 0.0)
+    assert "extract: 7 documents, 70 words" in caplog.text
+    assert run.run().documents == 3
 
 
 # --- resume ----------------------------------------------------------------------------------
