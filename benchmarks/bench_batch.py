@@ -107,12 +107,15 @@ def _maxrss_mb(who: int) -> float:
 
 def child(kind: str, model: str, corpus: str, out: str, batch_size: int) -> dict:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    if kind == "plain":
+    if kind in ("plain", "records"):
         import spacy
 
         from kgx.batch import _count_words
+        from kgx.relations import doc_to_records, model_name
 
         nlp = spacy.load(model)
+        name = model_name(nlp)
+        encode = json.JSONEncoder(ensure_ascii=False).encode
 
         def texts():
             with open(corpus, encoding="utf-8") as fh:
@@ -121,10 +124,14 @@ def child(kind: str, model: str, corpus: str, out: str, batch_size: int) -> dict
 
         t0 = time.perf_counter()
         words = 0
-        for doc in nlp.pipe(texts(), batch_size=batch_size):
+        relations = None if kind == "plain" else 0
+        for i, doc in enumerate(nlp.pipe(texts(), batch_size=batch_size)):
             words += _count_words(doc)
+            if relations is not None:  # the records alone: built and serialised, not written
+                for rec in doc_to_records(doc, str(i), name):
+                    encode(rec)
+                    relations += 1
         seconds = time.perf_counter() - t0
-        relations = None
     else:
         from kgx.batch import ExtractionRun
 
@@ -183,19 +190,25 @@ def main() -> None:
     print(f"corpus: {args.docs} documents (1x), {args.docs * args.scale} ({args.scale}x); "
           f"batch size {args.batch_size}; CPUs: {os.cpu_count()}")
 
-    kinds = ["plain", "local1", "local2"] + ([] if args.skip_dask else ["dask1", "dask2"])
+    kinds = ["plain", "records", "local1", "local2"]
+    kinds += [] if args.skip_dask else ["dask1", "dask2"]
     results = {k: measure(k, model, small, work, args.batch_size) for k in kinds}
-    print(f"\n{'run':<26}{'words':>10}{'seconds':>10}{'words/s':>10}{'relations':>11}"
+    print(f"\n{'run':<27}{'words':>10}{'seconds':>10}{'words/s':>10}{'relations':>11}"
           f"{'maxrss MB':>11}{'children MB':>13}")
-    names = {"plain": "plain nlp.pipe", "local1": "kgx extract --n-process 1",
+    names = {"plain": "plain nlp.pipe", "records": "nlp.pipe + records",
+             "local1": "kgx extract --n-process 1",
              "local2": "kgx extract --n-process 2", "dask1": "kgx extract --dask local:1",
              "dask2": "kgx extract --dask local:2"}
     for k, r in results.items():
         rel = "" if r["relations"] is None else r["relations"]
-        print(f"{names[k]:<26}{r['words']:>10}{r['seconds']:>10.1f}{r['words_per_second']:>10.0f}"
+        print(f"{names[k]:<27}{r['words']:>10}{r['seconds']:>10.1f}{r['words_per_second']:>10.0f}"
               f"{rel:>11}{r['maxrss_mb']:>11.0f}{r['maxrss_children_mb']:>13.0f}")
     overhead = 1 - results["local1"]["words_per_second"] / results["plain"]["words_per_second"]
     print(f"\nbatch-layer overhead vs plain nlp.pipe (n_process 1): {100 * overhead:.1f}%")
+    overhead = 1 - results["local1"]["words_per_second"] / results["records"]["words_per_second"]
+    print(f"batch-layer overhead vs nlp.pipe + doc_to_records + JSON encoding: "
+          f"{100 * overhead:.1f}%  (the rest is the cost of producing the records; the "
+          f"relations/word ratio of the model decides it)")
 
     big_run = measure("local1", model, big, work, args.batch_size)
     print(f"\npeak RSS, kgx extract --n-process 1: {results['local1']['maxrss_mb']:.0f} MB for "
