@@ -178,15 +178,16 @@ def _ascii_words(text: str) -> list[str]:
 def entity_iri(base: str, type: str, normalised_name: str) -> str:
     """The IRI of an entity: ``{base}entity/{type}/{slug}``, the one place entity IRIs are minted.
 
-    The slug is the normalised name's lowercase ASCII letters/digits joined by ``-``. When the
-    name holds non-ASCII letters (or has no ASCII letter or digit), a readable ASCII part (accents
-    folded; ``entity`` when nothing is left) is followed by ``-`` and the first 12 hex digits of
-    the SHA-1 of the normalised name, so distinct names never share an IRI.
+    The slug is the normalised name's lowercase ASCII letters/digits joined by ``-`` when that
+    spells the name exactly (words separated by single spaces). Otherwise (non-ASCII letters,
+    symbols such as emoji, upper case or punctuation kept by the normalisation, no ASCII letter
+    or digit) a readable ASCII part (accents folded; ``entity`` when nothing is left) is followed
+    by ``-`` and the first 12 hex digits of the SHA-1 of the normalised name, so distinct names
+    never share an IRI.
     """
     base = base if base.endswith("/") else base + "/"
-    words = re.findall(r"[a-z0-9]+", normalised_name.lower())
-    non_ascii = any(not c.isascii() and c.isalnum() for c in normalised_name)
-    if words and not non_ascii:
+    words = re.findall(r"[a-z0-9]+", normalised_name)
+    if words and " ".join(words) == normalised_name:
         slug = "-".join(words)
     else:
         readable = "-".join(_ascii_words(normalised_name)) or "entity"

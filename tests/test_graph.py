@@ -94,6 +94,10 @@ def test_entity_iri_slug_and_hash():
     tokyo = entity_iri(DEFAULT_BASE, "LOC", "東京")
     assert tokyo.rsplit("/", 1)[1].startswith("entity-")
     assert tokyo.isascii()
+    # symbols the slug cannot spell must not collapse two names onto one IRI
+    paris = entity_iri(DEFAULT_BASE, "LOC", "paris")
+    assert entity_iri(DEFAULT_BASE, "LOC", "paris 😀") != paris
+    assert entity_iri(DEFAULT_BASE, "LOC", "Paris") != paris  # casefold switched off
 
 
 @pytest.mark.parametrize(
