@@ -91,3 +91,28 @@ def test_spacy_train_works_without_code(repo_root, tmp_path, trained):
     assert nlp.pipe_names == ["transformer", "ner", "kgx_relation_extractor"]
     assert set(nlp.get_pipe("kgx_relation_extractor").labels) == {
         "Work_For", "OrgBased_In", "Live_In", "Located_In"}
+
+
+@pytest.mark.slow
+def test_spacy_package_declares_kgx_and_loads_by_name(ruled_model, tmp_path):
+    """`spacy package` finds kgx through the entry points and lists it as a requirement; the
+    installed package loads by name in a fresh interpreter."""
+    out = tmp_path / "packages"
+    out.mkdir()
+    subprocess.run([sys.executable, "-m", "spacy", "package", str(ruled_model), str(out),
+                    "--name", "kgx_tiny", "--version", "0.0.1", "--force"],
+                   check=True, capture_output=True, text=True, timeout=300)
+    meta = json.loads((out / "en_kgx_tiny-0.0.1" / "meta.json").read_text())
+    assert any(r.startswith("kgx") for r in meta["requirements"])
+    (sdist,) = (out / "en_kgx_tiny-0.0.1" / "dist").glob("*.tar.gz")
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+                    "--no-build-isolation", "--target", str(target), str(sdist)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    code = ("import spacy; nlp = spacy.load('en_kgx_tiny'); "
+            "doc = nlp('Maria Lopez works for Acme in Paris .'); "
+            "print([r['label'] for r in doc._.kgx_relations])")
+    env = dict(os.environ, PYTHONPATH=str(target))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=300, check=True)
+    assert "Work_For" in res.stdout
