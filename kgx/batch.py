@@ -307,6 +307,24 @@ def split_points(text: str, limit: int) -> list[tuple[int, int]]:
 _FAILURES: dict[tuple, str] = {}
 
 
+def _set_error_handler(nlp: Any, handler: Callable[..., None]) -> None:
+    """``nlp.set_error_handler`` for every component that can hold one: spaCy's Cython
+    parsers (a trained ``ner``) have no ``error_handler`` slot and raise AttributeError."""
+    nlp.default_error_handler = handler
+    for _, proc in nlp.pipeline:
+        try:
+            proc.set_error_handler(handler)
+        except AttributeError:
+            log.debug("component %s cannot hold an error handler", type(proc).__name__)
+
+
+def _single_torch_thread() -> None:
+    """PyTorch's OpenMP pool does not survive ``fork`` (spaCy #6662, #4667): the workers of
+    ``nlp.pipe(n_process>1)`` hang unless the parent runs torch on one thread."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
 def _keep_going(name: str | None, proc: Any, docs: list | None, e: Exception) -> None:
     """spaCy error handler: log, remember why, and let the rest of the stream continue."""
     for doc in docs or []:
@@ -332,7 +350,9 @@ def annotate(
     original document), words and entities, or ``{"error": message}`` when the pipeline failed
     on it (the pipe continues with the next documents)."""
     model = model if model is not None else model_name(nlp)
-    nlp.set_error_handler(_keep_going)
+    _set_error_handler(nlp, _keep_going)
+    if n_process > 1:
+        _single_torch_thread()
     inflight: deque[Ctx] = deque()
 
     def feed() -> Iterator[tuple[str, Ctx]]:
