@@ -70,10 +70,10 @@ def _span_record(span: Span, char_offset: int) -> dict[str, Any]:
     }
 
 
-def _sentence_bounds(doc: Doc, head: Span, tail: Span) -> tuple[int, int]:
+def _sentence_bounds(head: Span, tail: Span, has_sents: bool) -> tuple[int, int]:
     """Characters of the sentence(s) holding both spans; the pair's span when unsegmented."""
     first, last = (head, tail) if head.start <= tail.start else (tail, head)
-    if doc.has_annotation("SENT_START"):
+    if has_sents:
         return first.sent.start_char, last.sent.end_char
     return first.start_char, max(head.end_char, tail.end_char)
 
@@ -87,8 +87,11 @@ def doc_to_records(
     whose records must point into the original text. ``sentence`` (the evidence text) is an
     addition to the DESIGN.md record: graph views and RDF provenance show it.
     """
+    # both are O(len(doc)): computed once, not once per relation
+    has_sents = doc.has_annotation("SENT_START")
+    text = doc.text
     for rel in get_relations(doc):
-        sent_start, sent_end = _sentence_bounds(doc, rel.head, rel.tail)
+        sent_start, sent_end = _sentence_bounds(rel.head, rel.tail, has_sents)
         yield {
             "doc_id": doc_id,
             "head": _span_record(rel.head, char_offset),
@@ -98,7 +101,7 @@ def doc_to_records(
             "sent_start_char": sent_start + char_offset,
             "sent_end_char": sent_end + char_offset,
             "model": model,
-            "sentence": doc.text[sent_start:sent_end],
+            "sentence": text[sent_start:sent_end],
         }
 
 
