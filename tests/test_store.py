@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from kgx import rdf
 from kgx.cli import app
-from kgx.graph import save_graph
+from kgx.graph import entity_iri, normalize_name, save_graph
 from kgx.store import (
     Endpoints,
     RemoteStore,
@@ -289,7 +289,7 @@ def test_injection_is_literal_text_via_push_and_update(server, export_nq):
     store = remote(server)
     push_file(store, export_nq)
     before = server_quads(store)
-    victim = ox.NamedNode(BASE + "entity/PER/x-drop-all-insert-data-a-b-c")
+    victim = ox.NamedNode(entity_iri(BASE, "PER", normalize_name(INJECTION)))
     label = ox.Quad(victim, RDFS_LABEL, ox.Literal(INJECTION, language="en"))
     assert label in before  # pushed through the Graph Store Protocol as data
     extra = [ox.Quad(ox.NamedNode(BASE + "entity/PER/eve"), RDFS_LABEL, ox.Literal(text),
