@@ -379,21 +379,20 @@ class RemoteStore:
         if batch:
             yield block()
 
-    def insert(self, quads: Iterable[ox.Quad], batch_size: int = 5000) -> int:
-        """Add quads with batched ``INSERT DATA``; returns the number of requests."""
+    def _batched(self, operation: str, quads: Iterable[ox.Quad], batch_size: int) -> int:
         n = 0
         for data in self._data_blocks(quads, batch_size):
-            self.update(f"INSERT DATA {data}")
+            self.update(f"{operation} {data}")
             n += 1
         return n
 
+    def insert(self, quads: Iterable[ox.Quad], batch_size: int = 5000) -> int:
+        """Add quads with batched ``INSERT DATA``; returns the number of requests."""
+        return self._batched("INSERT DATA", quads, batch_size)
+
     def delete(self, quads: Iterable[ox.Quad], batch_size: int = 5000) -> int:
         """Remove quads with batched ``DELETE DATA``; returns the number of requests."""
-        n = 0
-        for data in self._data_blocks(quads, batch_size):
-            self.update(f"DELETE DATA {data}")
-            n += 1
-        return n
+        return self._batched("DELETE DATA", quads, batch_size)
 
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad], batch_size: int = 5000) -> None:
         """Replace one named graph through SPARQL Update (drop it, then insert in batches)."""
