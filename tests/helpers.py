@@ -6,6 +6,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
+from spacy.util import fix_random_seed
 
 from kgx.relations import set_relations
 
@@ -46,6 +47,7 @@ def blank_pipeline() -> Language:
 
 def train_tiny(steps: int = 40):
     """A small pipeline overfitted on TRAIN, and its training examples."""
+    fix_random_seed(0)
     nlp = blank_pipeline()
     examples = [make_example(nlp, *row) for row in TRAIN]
     optimizer = nlp.initialize(lambda: examples)
@@ -61,8 +63,6 @@ def annotate(nlp: Language, doc: Doc) -> Doc:
     for _, proc in nlp.pipeline:
         doc = proc(doc)
     return doc
-
-
 
 
 def ruled_pipeline(trained_nlp: Language, examples: list[Example]) -> Language:

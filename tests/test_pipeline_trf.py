@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import spacy
-from spacy.util import load_config, load_model_from_config
+from spacy.util import fix_random_seed, load_config, load_model_from_config
 from thinc.api import Adam
 
 from helpers import TRAIN, annotate, make_example, with_gold_ents
@@ -14,14 +14,19 @@ from kgx.relations import raw_relations
 
 @pytest.fixture(scope="module")
 def trf_trained(repo_root, minilm_path):
-    """transformer -> ner -> relations from the shipped config, fine-tuned on TRAIN."""
+    """transformer -> ner -> relations from the shipped config, fine-tuned on TRAIN.
+
+    Seeded and clipped: at 5e-4 without clipping one seed in four diverged and
+    left a reversed pair above threshold.
+    """
+    fix_random_seed(0)
     config = load_config(repo_root / "configs" / "kgx_trf.cfg", interpolate=True)
     nlp = load_model_from_config(config, auto_fill=True, validate=True)
     examples = [make_example(nlp, *row) for row in TRAIN]
     nlp.initialize(lambda: examples)
-    optimizer = Adam(5e-4)  # no warm-up: a few steps must overfit four sentences
+    optimizer = Adam(2e-4, grad_clip=1.0)  # no warm-up: a few steps must overfit four sentences
     losses_seen = []
-    for _ in range(25):
+    for _ in range(30):
         losses: dict[str, float] = {}
         nlp.update(examples, sgd=optimizer, losses=losses)
         losses_seen.append(losses)
