@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import spacy
+from spacy.util import fix_random_seed
 
 from helpers import TRAIN, make_example
 from kgx.batch import extract
@@ -11,6 +12,7 @@ from kgx.batch import extract
 def test_extract_runs_a_pipeline_with_a_trained_ner(trained, tmp_path):
     """spaCy's Cython parsers cannot hold an error handler; the batch layer must still run."""
     rel_nlp, _, _ = trained
+    fix_random_seed(0)
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("ner")

@@ -9,6 +9,7 @@ import pytest
 import spacy
 from spacy.language import Language
 from spacy.training import Example
+from spacy.util import fix_random_seed
 from thinc.api import NumpyOps
 
 from helpers import TRAIN, annotate, blank_pipeline, make_example, with_gold_ents
@@ -231,6 +232,7 @@ def test_cross_sentence_relations_when_the_window_allows():
     ref = nlp.get_pipe("sentencizer")(ref)
     set_relations(ref, [{"head": 0, "tail": 1, "label": "Work_For"}])
     eg = Example(nlp.make_doc(text), ref)
+    fix_random_seed(0)
     optimizer = nlp.initialize(lambda: [eg])
     for _ in range(30):
         nlp.update([eg], sgd=optimizer)
