@@ -92,6 +92,23 @@ def test_spacy_train_works_without_code(repo_root, tmp_path, trained):
     assert set(nlp.get_pipe("kgx_relation_extractor").labels) == {
         "Work_For", "OrgBased_In", "Live_In", "Located_In"}
 
+    # configs/kgx_trf_continue.cfg picks the saved pipeline up and trains it further
+    out = subprocess.run(
+        [sys.executable, "-m", "spacy", "train",
+         str(repo_root / "configs" / "kgx_trf_continue.cfg"),
+         "--output", str(tmp_path / "more"), "--paths.source", str(tmp_path / "out" / "model-last"),
+         "--paths.train", str(data), "--paths.dev", str(data), "--training.max_steps", "3",
+         "--training.eval_frequency", "3", "--training.optimizer.learn_rate.warmup_steps", "1"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    more = spacy.load(tmp_path / "more" / "model-last")
+    assert more.pipe_names == nlp.pipe_names
+    assert more.get_pipe("kgx_relation_extractor").labels == \
+        nlp.get_pipe("kgx_relation_extractor").labels
+    for name in ("transformer", "kgx_relation_extractor"):  # trained further, not just copied
+        assert more.get_pipe(name).to_bytes() != nlp.get_pipe(name).to_bytes()
+
 
 @pytest.mark.slow
 def test_spacy_package_declares_kgx_and_loads_by_name(ruled_model, tmp_path):
