@@ -128,6 +128,10 @@ def evaluate_cmd(
     gold_tokens: Annotated[
         bool, typer.Option(help="Use the data's own tokenisation (pre-tokenised corpora).")
     ] = False,
+    gold_entities: Annotated[
+        bool, typer.Option(help="Give the relation component the gold entities (what entity "
+                                "errors cost).")
+    ] = False,
     output: Annotated[Path | None, typer.Option(help="Also write the scores as JSON.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
@@ -137,7 +141,11 @@ def evaluate_cmd(
     from kgx.pipeline.evaluate import evaluate, format_report
 
     nlp = _load_pipeline(model)
-    result = evaluate(nlp, _read_examples(nlp, data, gold_tokens))
+    try:
+        result = evaluate(nlp, _read_examples(nlp, data, gold_tokens),
+                          gold_entities=gold_entities)
+    except ValueError as e:
+        raise fail(f"{data}: {e}") from e
     text = json.dumps(result, indent=2, default=str)
     typer.echo(text if as_json else format_report(result))
     if output is not None:

@@ -61,6 +61,9 @@ def test_evaluate_and_tune_thresholds(ruled_model, tmp_path):
     assert "relations, strict" in result.output
     scores = json.loads((tmp_path / "m.json").read_text())
     assert scores["rel_strict_micro_f"] == pytest.approx(1.0)
+    result = runner.invoke(app, ["evaluate", str(ruled_model), str(dev), "--gold-entities"])
+    assert result.exit_code == 0, result.output
+    assert "NER (gold entities given)" in result.output
     tuned = tmp_path / "tuned"
     result = runner.invoke(app, ["tune-thresholds", str(ruled_model), str(dev),
                                  "--output", str(tuned)])

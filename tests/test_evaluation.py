@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from spacy.tokens import Doc
 from spacy.training import Example
 
 from helpers import make_example, ruled_pipeline
@@ -74,8 +75,35 @@ def test_evaluate_end_to_end_report(trained):
     nlp, examples, _ = trained
     ruled = ruled_pipeline(nlp, examples)
     result = evaluate(ruled, examples)
+    assert not any(eg.predicted.ents for eg in examples)  # the caller's docs are left alone
     assert result["ents_f"] == pytest.approx(1.0)
     assert result["rel_strict_micro_f"] == pytest.approx(1.0)
     assert result["relation_errors"] == {}
     text = format_report(result)
     assert "relations, strict" in text and "Work_For" in text
+
+
+def test_gold_entities_separate_entity_errors_from_relation_errors(trained):
+    nlp, examples, _ = trained
+    ruled = ruled_pipeline(nlp, examples)
+    ruler = ruled.get_pipe("entity_ruler")
+    ruler.clear()  # the recogniser now misses Paris, so OrgBased_In(Acme, Paris) is lost
+    ruler.add_patterns([{"label": e.label_, "pattern": e.text}
+                        for eg in examples for e in eg.reference.ents if e.text != "Paris"])
+    end_to_end = evaluate(ruled, examples)
+    assert end_to_end["rel_strict_micro_r"] < 1.0
+    assert end_to_end["relation_errors"]["missed: entity not found"] >= 1
+    oracle = evaluate(ruled, examples, gold_entities=True)
+    assert oracle["ents_f"] == pytest.approx(1.0)
+    assert oracle["rel_strict_micro_f"] == pytest.approx(1.0)
+    assert "NER (gold entities given)" in format_report(oracle)
+
+
+def test_gold_entities_off_token_boundaries_are_named(trained):
+    nlp, examples, _ = trained
+    ruled = ruled_pipeline(nlp, examples)
+    ref = Doc(ruled.vocab, words=["Mar", "ia", "Lopez"], spaces=[False, True, False])
+    ref.ents = [ref.char_span(0, 3, label="PER")]
+    pred = ruled.make_doc("Maria Lopez")
+    with pytest.raises(ValueError, match="token boundaries"):
+        evaluate(ruled, [Example(pred, ref)], gold_entities=True)

@@ -65,7 +65,7 @@ def tune_thresholds(
     name = find_component(nlp, component)
     rel = nlp.get_pipe(name)
     examples = list(examples)
-    docs = [eg.predicted for eg in examples]
+    docs = [eg.predicted.copy() for eg in examples]  # the caller's examples stay as they were
     for pipe_name, proc in nlp.pipeline:
         if pipe_name == name:
             break
