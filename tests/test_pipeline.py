@@ -8,13 +8,17 @@ import numpy
 import pytest
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import fix_random_seed
 from thinc.api import NumpyOps
 
 from helpers import TRAIN, annotate, blank_pipeline, make_example, with_gold_ents
+from kgx.pipeline.component import DEFAULT_MODEL
 from kgx.pipeline.model import (
+    CONTEXT_MARGIN,
     Candidates,
+    _pool_pairs,
     _span_means,
     distance_buckets,
     make_candidate_generator,
@@ -276,3 +280,70 @@ def test_candidates_arrays():
     c = Candidates.from_pairs(doc.ents, [(1, 0)])
     assert c.spans.tolist() == [[2, 3, 0, 1]]
     assert len(Candidates.from_pairs(doc.ents, [])) == 0
+
+
+def test_candidate_windows_cover_the_sentences_or_a_margin():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    text = "Ann met Bob . Carl saw Dan today ."
+    ents = [(0, 3, "PER"), (8, 11, "PER"), (14, 18, "PER"), (23, 26, "PER")]
+    doc = _doc_with_ents(nlp, text, ents)
+    c = Candidates.from_pairs(doc.ents, [(0, 1), (1, 3)])
+    assert c.windows.tolist() == [[0, 4], [0, 9]]  # one sentence; both sentences
+    words = ["w"] * 40
+    bare = Doc(nlp.vocab, words=words)
+    bare.ents = [Span(bare, 20, 21, label="PER"), Span(bare, 23, 25, label="PER")]
+    c = Candidates.from_pairs(bare.ents, [(0, 1)])
+    assert c.windows.tolist() == [[20 - CONTEXT_MARGIN, 40]]
+
+
+def test_pair_context_features_and_gradient():
+    ops = NumpyOps()
+    rng = numpy.random.default_rng(1)
+    X = rng.normal(size=(9, 4)).astype("float64")
+    cand = Candidates(
+        pairs=numpy.asarray([[0, 1], [1, 0]]),
+        spans=numpy.asarray([[1, 3, 5, 6], [5, 6, 1, 3]]),
+        labels=numpy.zeros((2, 2), dtype="uint64"),
+        windows=numpy.asarray([[0, 9], [1, 7]]),
+    )
+    out, backprop = _pool_pairs(ops, X, cand, pair_context=True)
+    head, tail = X[1:3].mean(0), X[5:6].mean(0)
+    assert numpy.allclose(out[0], numpy.concatenate(
+        [head, tail, X[3:5].mean(0), X.mean(0), head * tail]))
+    assert numpy.allclose(out[1, 12:16], X[1:7].mean(0))
+    assert _pool_pairs(ops, X, cand, pair_context=False)[0].shape == (2, 12)
+    d_out = rng.normal(size=out.shape)
+    dX = backprop(d_out)
+    eps = 1e-6
+    numeric = numpy.zeros_like(X)
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            Xp = X.copy()
+            Xp[i, j] += eps
+            numeric[i, j] = ((_pool_pairs(ops, Xp, cand, True)[0] - out) * d_out).sum() / eps
+    assert numpy.allclose(dX, numeric, atol=1e-4)
+
+
+def test_relation_model_v2_trains_and_round_trips(tmp_path):
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    model = dict(DEFAULT_MODEL, **{"@architectures": "kgx.RelationModel.v2"})
+    nlp.add_pipe("kgx_relation_extractor", config={"model": model})
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    optimizer = nlp.initialize(lambda: examples)
+    losses = []
+    for _ in range(40):
+        step: dict[str, float] = {}
+        nlp.update(examples, sgd=optimizer, losses=step)
+        losses.append(step["kgx_relation_extractor"])
+    assert losses[-1] < losses[0] / 10
+    for eg in examples:
+        doc = annotate(nlp, with_gold_ents(nlp, eg))
+        assert {(r["head"], r["tail"], r["label"]) for r in raw_relations(doc)} == {
+            (r["head"], r["tail"], r["label"]) for r in raw_relations(eg.reference)}
+    nlp.to_disk(tmp_path / "v2")
+    loaded = spacy.load(tmp_path / "v2")
+    doc = annotate(loaded, with_gold_ents(loaded, examples[0]))
+    assert {r["label"] for r in raw_relations(doc)} == {"Work_For", "OrgBased_In"}

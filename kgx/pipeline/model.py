@@ -8,6 +8,12 @@ vectors, so pooling costs O(tokens + pairs) per document however many pairs ther
 the backward pass is a scatter into the prefix-sum gradient followed by a reverse cumulative
 sum. The classifier outputs one logit per label (multi-label); the component applies the
 sigmoid, so the loss is a true binary cross-entropy.
+
+``kgx.RelationModel.v2`` adds two features: the mean of the pair's enclosing context (the
+sentences holding the two entities, or a fixed token margin around them when the document has
+no sentence boundaries), because relations such as Live_In are often signalled outside the
+tokens between the entities; and the element-wise product of the head and tail means, which a
+single hidden layer cannot otherwise form.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ log = logging.getLogger("kgx")
 # token-distance buckets: 0,1,2,3,4,5-7,8-15,16-31,32-63,64-127,128+
 _BUCKET_EDGES = numpy.asarray([1, 2, 3, 4, 5, 8, 16, 32, 64, 128], dtype="int64")
 N_DISTANCE_BUCKETS = 2 * (len(_BUCKET_EDGES) + 1)
+# context either side of a pair when a document has no sentence boundaries (RelationModel.v2)
+CONTEXT_MARGIN = 16
 
 
 @dataclass
@@ -36,12 +44,15 @@ class Candidates:
 
     ``pairs`` indexes the entity list the candidates were made from (gold entities in
     training, ``doc.ents`` at inference); ``spans`` holds token offsets
-    (head_start, head_end, tail_start, tail_end); ``labels`` the entity-type hashes.
+    (head_start, head_end, tail_start, tail_end); ``labels`` the entity-type hashes;
+    ``windows`` the enclosing context (first sentence start to last sentence end, or
+    ``CONTEXT_MARGIN`` tokens either side when the document has no sentence boundaries).
     """
 
     pairs: numpy.ndarray  # (n, 2) int64
     spans: numpy.ndarray  # (n, 4) int64
     labels: numpy.ndarray  # (n, 2) uint64
+    windows: numpy.ndarray  # (n, 2) int64: token range of the enclosing context
 
     def __len__(self) -> int:
         return int(self.pairs.shape[0])
@@ -53,13 +64,23 @@ class Candidates:
                 numpy.zeros((0, 2), dtype="int64"),
                 numpy.zeros((0, 4), dtype="int64"),
                 numpy.zeros((0, 2), dtype="uint64"),
+                numpy.zeros((0, 2), dtype="int64"),
             )
         p = numpy.asarray(pairs, dtype="int64")
         starts = numpy.asarray([e.start for e in ents], dtype="int64")
         ends = numpy.asarray([e.end for e in ents], dtype="int64")
         labels = numpy.asarray([e.label for e in ents], dtype="uint64")
         spans = numpy.stack([starts[p[:, 0]], ends[p[:, 0]], starts[p[:, 1]], ends[p[:, 1]]], 1)
-        return cls(p, spans, numpy.stack([labels[p[:, 0]], labels[p[:, 1]]], 1))
+        doc = ents[0].doc
+        if doc.has_annotation("SENT_START"):
+            ctx_starts = numpy.asarray([e.sent.start for e in ents], dtype="int64")
+            ctx_ends = numpy.asarray([e.sent.end for e in ents], dtype="int64")
+        else:
+            ctx_starts = numpy.maximum(starts - CONTEXT_MARGIN, 0)
+            ctx_ends = numpy.minimum(ends + CONTEXT_MARGIN, len(doc))
+        windows = numpy.stack([numpy.minimum(ctx_starts[p[:, 0]], ctx_starts[p[:, 1]]),
+                               numpy.maximum(ctx_ends[p[:, 0]], ctx_ends[p[:, 1]])], 1)
+        return cls(p, spans, numpy.stack([labels[p[:, 0]], labels[p[:, 1]]], 1), windows)
 
 
 CandidateGenerator = Callable[[Doc, Sequence[Span]], list[tuple[int, int]]]
@@ -131,6 +152,26 @@ def build_relation_model(
     nO: int | None = None,
 ) -> Model[InT, Floats2d]:
     """Pair classifier over a token-vector layer (a transformer listener or a CNN tok2vec)."""
+    return _build(tok2vec, hidden_width, type_width, distance_width, dropout, nO,
+                  pair_context=False)
+
+
+@registry.architectures("kgx.RelationModel.v2")
+def build_relation_model_v2(
+    tok2vec: Model[list[Doc], list[Floats2d]],
+    hidden_width: int = 256,
+    type_width: int = 32,
+    distance_width: int = 32,
+    dropout: float = 0.1,
+    nO: int | None = None,
+) -> Model[InT, Floats2d]:
+    """v1 plus the enclosing-context mean and the head-tail product (see the module doc)."""
+    return _build(tok2vec, hidden_width, type_width, distance_width, dropout, nO,
+                  pair_context=True)
+
+
+def _build(tok2vec: Model, hidden_width: int, type_width: int, distance_width: int,
+           dropout: float, nO: int | None, pair_context: bool) -> Model[InT, Floats2d]:
     type_embed = HashEmbed(nO=type_width, nV=128, seed=17)
     distance_embed = HashEmbed(nO=distance_width, nV=64, seed=23)
     hidden = Relu(nO=hidden_width)
@@ -150,7 +191,8 @@ def build_relation_model(
             "output": output,
         },
         dims={"nO": nO},
-        attrs={"type_width": type_width, "distance_width": distance_width},
+        attrs={"type_width": type_width, "distance_width": distance_width,
+               "n_pooled": 5 if pair_context else 3, "pair_context": pair_context},
     )
 
 
@@ -166,7 +208,8 @@ def _init(model: Model, X: InT | None = None, Y: Any = None) -> Model:
         if not docs:
             raise ValueError("kgx.RelationModel.v1 needs sample docs to infer the token width")
         width = int(tok2vec.predict(docs)[0].shape[1])
-    n_in = 3 * width + 2 * model.attrs["type_width"] + model.attrs["distance_width"]
+    n_in = (model.attrs["n_pooled"] * width + 2 * model.attrs["type_width"]
+            + model.attrs["distance_width"])
     model.get_ref("hidden").set_dim("nI", n_in)
     if model.has_dim("nO") and model.get_dim("nO"):
         model.get_ref("output").set_dim("nO", model.get_dim("nO"))
@@ -199,18 +242,13 @@ def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Calla
     xp = ops.xp
     tokvecs, bp_tokvecs = model.get_ref("tok2vec")(docs, is_train)
     features: list[Floats2d] = []
-    pool_backprops: list[tuple[int, list[Callable]]] = []
+    pool_backprops: list[tuple[int, Callable]] = []
     for i, (X, cand) in enumerate(zip(tokvecs, cands, strict=True)):
         if not len(cand):
             continue
-        spans = xp.asarray(cand.spans)
-        ctx_start = xp.minimum(spans[:, 1], spans[:, 3])
-        ctx_end = xp.maximum(xp.maximum(spans[:, 0], spans[:, 2]), ctx_start)
-        head, bp_head = _span_means(ops, X, spans[:, 0], spans[:, 1])
-        tail, bp_tail = _span_means(ops, X, spans[:, 2], spans[:, 3])
-        ctx, bp_ctx = _span_means(ops, X, ctx_start, ctx_end)
-        features.append(xp.concatenate([head, tail, ctx], axis=1))
-        pool_backprops.append((i, [bp_head, bp_tail, bp_ctx]))
+        feats, bp_feats = _pool_pairs(ops, X, cand, model.attrs["pair_context"])
+        features.append(feats)
+        pool_backprops.append((i, bp_feats))
     n_pairs = sum(len(c) for c in cands)
     width = model.get_ref("hidden").get_dim("nI")
     if n_pairs:
@@ -242,13 +280,41 @@ def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Calla
         bp_dists(xp.ascontiguousarray(d_repr[:, pooled_width + type_width:]))
         d_tokvecs = [ops.alloc2f(*X.shape) for X in tokvecs]
         offset = 0
-        for i, bps in pool_backprops:
+        for i, bp in pool_backprops:
             n = len(cands[i])
-            d_pair = d_repr[offset:offset + n, :pooled_width]
-            part = pooled_width // 3
-            for k, bp in enumerate(bps):
-                d_tokvecs[i] += bp(xp.ascontiguousarray(d_pair[:, k * part:(k + 1) * part]))
+            d_tokvecs[i] += bp(d_repr[offset:offset + n, :pooled_width])
             offset += n
         return bp_tokvecs(d_tokvecs)
 
     return logits, backprop
+
+
+def _pool_pairs(ops: Any, X: Floats2d, cand: Candidates,
+                pair_context: bool) -> tuple[Floats2d, Callable]:
+    """One document's pooled pair features: [head, tail, between] (+ [window, head*tail])."""
+    xp = ops.xp
+    spans = xp.asarray(cand.spans)
+    ctx_start = xp.minimum(spans[:, 1], spans[:, 3])
+    ctx_end = xp.maximum(xp.maximum(spans[:, 0], spans[:, 2]), ctx_start)
+    head, bp_head = _span_means(ops, X, spans[:, 0], spans[:, 1])
+    tail, bp_tail = _span_means(ops, X, spans[:, 2], spans[:, 3])
+    ctx, bp_ctx = _span_means(ops, X, ctx_start, ctx_end)
+    parts = [head, tail, ctx]
+    if pair_context:
+        windows = xp.asarray(cand.windows)
+        window, bp_window = _span_means(ops, X, windows[:, 0], windows[:, 1])
+        parts += [window, head * tail]
+    W = X.shape[1]
+
+    def backprop(d_feats: Floats2d) -> Floats2d:
+        d = [xp.ascontiguousarray(d_feats[:, k * W:(k + 1) * W]) for k in range(len(parts))]
+        d_head, d_tail = d[0], d[1]
+        if pair_context:
+            d_head = d_head + d[4] * tail
+            d_tail = d_tail + d[4] * head
+        d_X = bp_head(d_head) + bp_tail(d_tail) + bp_ctx(d[2])
+        if pair_context:
+            d_X += bp_window(d[3])
+        return d_X
+
+    return xp.concatenate(parts, axis=1), backprop
