@@ -39,6 +39,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import stat
 import sys
 import time
@@ -632,6 +633,7 @@ class ExtractionRun:
         shard_size: int = 1000,
         resume: bool = False,
         retry_errors: bool = False,
+        overwrite: bool = False,
         max_length: int | None = None,
         progress: bool | None = None,
         annotator: Annotator | None = None,
@@ -651,7 +653,9 @@ class ExtractionRun:
         self.output = Path(output)
         self.glob, self.id_field, self.text_field = glob, id_field, text_field
         self.batch_size, self.n_process, self.shard_size = batch_size, n_process, shard_size
-        self.resume, self.retry_errors = resume, retry_errors
+        if resume and overwrite:
+            raise BatchError("--resume continues a run and --overwrite replaces it: pass one")
+        self.resume, self.retry_errors, self.overwrite = resume, retry_errors, overwrite
         self.progress = progress
         self.args = dict(args or {})
         self._prepare_output()
@@ -670,10 +674,14 @@ class ExtractionRun:
         if out.exists() and not out.is_dir():
             raise BatchError(f"output {out} exists and is not a directory")
         if out.is_dir() and any(out.iterdir()) and not self.resume:
-            if (out / MANIFEST).exists():
-                raise BatchError(f"{out} already holds a run: pass --resume to continue it, or "
-                                 "choose a new output directory")
-            raise BatchError(f"output directory {out} is not empty")
+            if (out / MANIFEST).exists() and self.overwrite:
+                log.info("replacing the run in %s (--overwrite)", out)
+                shutil.rmtree(out)  # only a directory holding a kgx run is ever removed
+            elif (out / MANIFEST).exists():
+                raise BatchError(f"{out} already holds a run: pass --resume to continue it, "
+                                 "--overwrite to replace it, or choose a new output directory")
+            else:
+                raise BatchError(f"output directory {out} is not empty")
         try:
             (out / RELATIONS).mkdir(parents=True, exist_ok=True)
             probe = out / ".kgx-write-test"

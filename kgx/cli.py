@@ -198,6 +198,9 @@ def extract_cmd(
         "--resume", help="Continue RUN_DIR: skip documents done with the same content.")] = False,
     retry_errors: Annotated[bool, typer.Option(
         "--retry-errors", help="With --resume, process documents that failed again.")] = False,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace the run already in RUN_DIR (a kgx run directory only).")
+    ] = False,
     dask: Annotated[str | None, typer.Option(
         "--dask", help="Scheduler address (tcp://host:8786) or local:N worker processes.")] = None,
     partition_size: Annotated[int, typer.Option(
@@ -221,7 +224,8 @@ def extract_cmd(
         kwargs = {"dask": dask, "partition_size": partition_size} if dask else {}
         run = Run(inputs, model, output, glob=glob, id_field=id_field, text_field=text_field,
                   batch_size=batch_size, n_process=n_process, shard_size=shard_size,
-                  resume=resume, retry_errors=retry_errors, max_length=max_length,
+                  resume=resume, retry_errors=retry_errors, overwrite=overwrite,
+                  max_length=max_length,
                   progress=progress, args=args, **kwargs)
         totals = run.run()
         typer.echo(f"{output}: {totals.summary()}")

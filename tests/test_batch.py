@@ -482,7 +482,23 @@ def test_cli_exits_non_zero_only_when_the_run_cannot_proceed(fixture_model, tmp_
     assert r.exit_code == 0 and "1 errors" in r.output
     r = runner.invoke(app, ["extract", str(corpus), "--model", str(fixture_model),
                             "--output", str(tmp_path / "r4")])
-    assert r.exit_code != 0 and "--resume" in r.output
+    assert r.exit_code != 0 and "--resume" in r.output and "--overwrite" in r.output
+    r = runner.invoke(app, ["extract", str(corpus), "--model", str(fixture_model),
+                            "--output", str(tmp_path / "r4"), "--overwrite", "--resume"])
+    assert r.exit_code != 0 and "pass one" in r.output
+    r = runner.invoke(app, ["extract", str(corpus), "--model", str(fixture_model),
+                            "--output", str(tmp_path / "r4"), "--overwrite"])
+    assert r.exit_code == 0, r.output
+    replaced = manifest(tmp_path / "r4")
+    assert len(replaced) == 3  # the corpus's documents only: the old run is gone, not merged
+    assert all(m["status"] != "error" for m in replaced.values())
+    stranger = tmp_path / "not-a-run"
+    stranger.mkdir()
+    (stranger / "keep.txt").write_text("mine")
+    r = runner.invoke(app, ["extract", str(corpus), "--model", str(fixture_model),
+                            "--output", str(stranger), "--overwrite"])
+    assert r.exit_code != 0 and "not empty" in r.output
+    assert (stranger / "keep.txt").read_text() == "mine"  # --overwrite never removes other data
 
 
 def test_cli_reads_stdin_jsonl(fixture_model, tmp_path):
