@@ -256,15 +256,20 @@ def test_span_mean_gradient_matches_finite_differences():
     out, backprop = _span_means(ops, X, starts, ends)
     assert numpy.allclose(out[0], X[0:2].mean(0)) and numpy.allclose(out[2], 0)
     d_out = rng.normal(size=out.shape)
-    dX = backprop(d_out)
-    eps = 1e-6
+    numeric = _numeric_gradient(lambda Xp: _span_means(ops, Xp, starts, ends)[0], X, d_out)
+    assert numpy.allclose(backprop(d_out), numeric, atol=1e-4)
+
+
+def _numeric_gradient(f, X, d_out, eps=1e-6):
+    """Finite-difference gradient of sum(f(X) * d_out) with respect to X."""
+    out = f(X)
     numeric = numpy.zeros_like(X)
     for i in range(X.shape[0]):
         for j in range(X.shape[1]):
             Xp = X.copy()
             Xp[i, j] += eps
-            numeric[i, j] = ((_span_means(ops, Xp, starts, ends)[0] - out) * d_out).sum() / eps
-    assert numpy.allclose(dX, numeric, atol=1e-4)
+            numeric[i, j] = ((f(Xp) - out) * d_out).sum() / eps
+    return numeric
 
 
 def test_distance_buckets_are_directional():
@@ -314,15 +319,8 @@ def test_pair_context_features_and_gradient():
     assert numpy.allclose(out[1, 12:16], X[1:7].mean(0))
     assert _pool_pairs(ops, X, cand, pair_context=False)[0].shape == (2, 12)
     d_out = rng.normal(size=out.shape)
-    dX = backprop(d_out)
-    eps = 1e-6
-    numeric = numpy.zeros_like(X)
-    for i in range(X.shape[0]):
-        for j in range(X.shape[1]):
-            Xp = X.copy()
-            Xp[i, j] += eps
-            numeric[i, j] = ((_pool_pairs(ops, Xp, cand, True)[0] - out) * d_out).sum() / eps
-    assert numpy.allclose(dX, numeric, atol=1e-4)
+    numeric = _numeric_gradient(lambda Xp: _pool_pairs(ops, Xp, cand, True)[0], X, d_out)
+    assert numpy.allclose(backprop(d_out), numeric, atol=1e-4)
 
 
 def test_relation_model_v2_trains_and_round_trips(tmp_path):
