@@ -20,7 +20,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 
 from kgx.pipeline.scorer import score_relations
-from kgx.pipeline.thresholds import find_component
+from kgx.pipeline.thresholds import find_component, run_until
 from kgx.relations import raw_relations
 
 
@@ -109,9 +109,7 @@ def _relations_on_gold_entities(nlp: Language, examples: list[Example],
                                 batch_size: int) -> list[Doc]:
     """The pipeline up to the relation component, then the gold entities, then relations."""
     name = find_component(nlp)
-    before = nlp.pipe_names[:nlp.pipe_names.index(name)]
-    with nlp.select_pipes(enable=before):
-        docs = list(nlp.pipe((eg.predicted.copy() for eg in examples), batch_size=batch_size))
+    docs = run_until(nlp, name, [eg.predicted.copy() for eg in examples], batch_size)
     for doc, eg in zip(docs, examples, strict=True):
         spans = [doc.char_span(e.start_char, e.end_char, label=e.label_)
                  for e in eg.reference.ents]

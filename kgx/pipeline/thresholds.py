@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from spacy.language import Language
+from spacy.tokens import Doc
 from spacy.training import Example
 
 from kgx.pipeline.scorer import relation_keys
@@ -35,6 +36,16 @@ def find_component(nlp: Language, name: str | None = None) -> str:
             f"expected one {FACTORY} component in the pipeline, found {found or 'none'}"
         )
     return found[0]
+
+
+def run_until(nlp: Language, name: str, docs: list[Doc], batch_size: int = 64) -> list[Doc]:
+    """The docs through every component before ``name`` (what the relation component reads)."""
+    for pipe_name, proc in nlp.pipeline:
+        if pipe_name == name:
+            break
+        docs = list(proc.pipe(docs, batch_size=batch_size)) if hasattr(proc, "pipe") else [
+            proc(d) for d in docs]
+    return docs
 
 
 def best_threshold(scored: list[tuple[float, bool]], n_gold: int,
@@ -65,12 +76,7 @@ def tune_thresholds(
     name = find_component(nlp, component)
     rel = nlp.get_pipe(name)
     examples = list(examples)
-    docs = [eg.predicted.copy() for eg in examples]  # the caller's examples stay as they were
-    for pipe_name, proc in nlp.pipeline:
-        if pipe_name == name:
-            break
-        docs = list(proc.pipe(docs, batch_size=batch_size)) if hasattr(proc, "pipe") else [
-            proc(d) for d in docs]
+    docs = run_until(nlp, name, [eg.predicted.copy() for eg in examples], batch_size)
     scored: dict[str, list[tuple[float, bool]]] = {label: [] for label in rel.labels}
     n_gold: dict[str, int] = dict.fromkeys(rel.labels, 0)
     for start in range(0, len(docs), batch_size):
