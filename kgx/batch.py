@@ -532,16 +532,23 @@ def current_manifest(run_dir: str | Path) -> dict[str, dict[str, Any]]:
     return {line["id"]: line for line in read_manifest(run_dir)}
 
 
+def current_shards(run_dir: str | Path) -> dict[str, str]:
+    """Per document id, the shard its current (last) manifest line names; documents whose
+    current line is an error or has no records are absent."""
+    where: dict[str, str] = {}
+    for line in read_manifest(Path(run_dir)):
+        if line.get("status") == "ok" and line.get("shard"):
+            where[line.get("id")] = line["shard"]
+        else:
+            where.pop(line.get("id"), None)
+    return where
+
+
 def iter_run_records(run_dir: str | Path) -> Iterator[dict[str, Any]]:
     """Exactly the current records of a run: per document, those of the shard its current
     manifest line names (superseded and orphaned records are left out)."""
     run_dir = Path(run_dir)
-    where: dict[str, str] = {}
-    for line in read_manifest(run_dir):
-        if line.get("status") == "ok" and line.get("shard"):
-            where[line["id"]] = line["shard"]
-        else:
-            where.pop(line["id"], None)
+    where = current_shards(run_dir)
     rel = run_dir / RELATIONS
     if not rel.is_dir():
         raise ValueError(f"{run_dir} is not a run directory: it has no {RELATIONS}/ folder")

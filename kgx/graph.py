@@ -382,19 +382,10 @@ def iter_input_records(
     """
     path = Path(path)
     if path.is_dir():
-        read_manifest = None
         if (path / "manifest.jsonl").is_file():
-            try:
-                from kgx.batch import read_manifest
-            except ImportError:
-                read_manifest = None
-        if read_manifest is not None:
-            where: dict[str, str] = {}
-            for line in read_manifest(path):
-                if line.get("status") == "ok" and line.get("shard"):
-                    where[line.get("id")] = line["shard"]
-                else:
-                    where.pop(line.get("id"), None)
+            from kgx.batch import current_shards
+
+            where = current_shards(path)
             wanted = set(where.values())
             for shard in run_shards(path):
                 if shard.name in wanted:
