@@ -1,0 +1,71 @@
+"""Token features that the encoder cannot see, added beside its output.
+
+all-MiniLM-L6-v2 is uncased: "Apple", "apple" and "APPLE" reach it as the same word pieces, yet
+capitalisation is among the strongest cues for entity boundaries and types. Hashed embeddings of
+the token's shape, prefix, suffix and norm (spaCy's ``MultiHashEmbed``) are concatenated to the
+transformer listener's vectors, so a component downstream sees both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from spacy.ml.models import MultiHashEmbed
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import Model
+from thinc.types import Floats2d
+
+DEFAULT_ATTRS = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+DEFAULT_ROWS = [5000, 1000, 2500, 2500]
+
+
+@registry.architectures("kgx.WithLexicalFeatures.v1")
+def build_with_lexical_features(
+    tok2vec: Model[list[Doc], list[Floats2d]],
+    width: int = 64,
+    attrs: list[str] = DEFAULT_ATTRS,  # noqa: B006  (confection passes plain lists)
+    rows: list[int] = DEFAULT_ROWS,  # noqa: B006
+) -> Model[list[Doc], list[Floats2d]]:
+    """``tok2vec``'s vectors with ``width`` more columns of hashed lexical features."""
+    if len(attrs) != len(rows):
+        raise ValueError(
+            f"kgx.WithLexicalFeatures.v1: {len(attrs)} attrs but {len(rows)} rows; "
+            "give one table size per attribute"
+        )
+    lexical = MultiHashEmbed(width=width, attrs=list(attrs), rows=list(rows),
+                             include_static_vectors=False)
+    return Model(
+        "with_lexical_features",
+        _forward,
+        init=_init,
+        layers=[tok2vec, lexical],
+        refs={"tok2vec": tok2vec, "lexical": lexical},
+        dims={"nO": None},
+    )
+
+
+def _init(model: Model, X: list[Doc] | None = None, Y: Any = None) -> Model:
+    tok2vec = model.get_ref("tok2vec")
+    lexical = model.get_ref("lexical")
+    tok2vec.initialize(X=X)
+    lexical.initialize(X=X)
+    if tok2vec.has_dim("nO") and lexical.has_dim("nO"):
+        model.set_dim("nO", tok2vec.get_dim("nO") + lexical.get_dim("nO"))
+    return model
+
+
+def _forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[list[Floats2d], Callable]:
+    encoded, backprop_encoded = model.get_ref("tok2vec")(docs, is_train)
+    lexical, backprop_lexical = model.get_ref("lexical")(docs, is_train)
+    xp = model.ops.xp
+    width = encoded[0].shape[1] if encoded else 0
+    out = [xp.hstack([a, b]) for a, b in zip(encoded, lexical, strict=True)]
+
+    def backprop(d_out: list[Floats2d]) -> list[Doc]:
+        backprop_encoded([model.ops.as_contig(d[:, :width]) for d in d_out])
+        backprop_lexical([model.ops.as_contig(d[:, width:]) for d in d_out])
+        return []
+
+    return out, backprop
