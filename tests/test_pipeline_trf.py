@@ -52,6 +52,8 @@ def test_transformer_is_shared_through_listeners(trf_trained):
     nlp, _, _ = trf_trained
     trf = nlp.get_pipe("transformer")
     assert set(trf.listening_components) == {"ner", "kgx_relation_extractor"}
+    # ner's listener sits inside kgx.WithLexicalFeatures.v1 and is still found
+    assert any(node.name == "with_lexical_features" for node in nlp.get_pipe("ner").model.walk())
 
 
 @pytest.mark.slow
