@@ -77,10 +77,8 @@ def _case_task(nlp):
     examples = []
     for text in rows:
         doc = nlp.make_doc(text)
-        ents = [{"start": t.idx, "end": t.idx + len(t), "label": "ORG"}
-                for t in doc if t.text == "Apple"]
-        examples.append(Example.from_dict(doc, {"entities": [
-            (e["start"], e["end"], e["label"]) for e in ents]}))
+        ents = [(t.idx, t.idx + len(t), "ORG") for t in doc if t.text == "Apple"]
+        examples.append(Example.from_dict(doc, {"entities": ents}))
     return examples
 
 
