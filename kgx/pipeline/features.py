@@ -56,6 +56,8 @@ def _init(model: Model, X: list[Doc] | None = None, Y: Any = None) -> Model:
     return model
 
 
+# Not thinc's ``concatenate``: its list backprop adds up the layers' input gradients, and
+# spacy-transformers' listener returns None there (the gradient goes to the transformer).
 def _forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[list[Floats2d], Callable]:
     encoded, backprop_encoded = model.get_ref("tok2vec")(docs, is_train)
     lexical, backprop_lexical = model.get_ref("lexical")(docs, is_train)
