@@ -95,6 +95,21 @@ def make_relation_extractor(
     )
 
 
+def scaled_finish_update(model: Model, sgd: Optimizer, lr_scale: float) -> None:
+    """Like ``Model.finish_update``, with a learning-rate scale for the model's own weights.
+
+    Shims (wrapped PyTorch models) keep the base rate.
+    """
+    for node in model.walk():
+        for shim in node.shims:
+            shim.finish_update(sgd)
+        for name in node.param_names:
+            if node.has_grad(name):
+                param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name),
+                               lr_scale=lr_scale)
+                node.set_param(name, param)
+
+
 def _sigmoid(x: numpy.ndarray) -> numpy.ndarray:
     return 1.0 / (1.0 + numpy.exp(-numpy.clip(x, -30.0, 30.0)))
 
@@ -245,15 +260,7 @@ class RelationExtractor(TrainablePipe):
         return losses
 
     def finish_update(self, sgd: Optimizer) -> None:
-        """Like ``Model.finish_update``, with this component's learning-rate scale."""
-        for node in self.model.walk():
-            for shim in node.shims:
-                shim.finish_update(sgd)
-            for name in node.param_names:
-                if node.has_grad(name):
-                    param, _ = sgd((node.id, name), node.get_param(name), node.get_grad(name),
-                                   lr_scale=self.learn_rate_scale)
-                    node.set_param(name, param)
+        scaled_finish_update(self.model, sgd, self.learn_rate_scale)
 
     def get_loss(self, examples: Iterable[Example], scores: Any) -> tuple[float, Floats2d]:
         """Binary cross-entropy summed over pairs and labels.

@@ -1,0 +1,135 @@
+"""``kgx_span_ner``: a span-classifying entity recogniser that writes ``doc.ents``.
+
+Every span of up to ``max_width`` tokens is classified into the entity labels or "no entity"
+(softmax), and the best-scoring non-overlapping spans become ``doc.ents``: the span-based
+recogniser of SpERT (Eberts & Ulges 2020) and PURE (Zhong & Chen 2021), in place of the
+transition-based ``ner``. It is spaCy's ``spancat_singlelabel`` trained on, and writing,
+``doc.ents`` so that the relation component and the scorer downstream need nothing else:
+spaCy's own component reads and writes ``doc.spans`` only.
+"""
+
+# No ``from __future__ import annotations``: spaCy builds pydantic models from signatures.
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from spacy.language import Language
+from spacy.pipeline.spancat import SpanCategorizer, Suggester
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_get_examples
+from spacy.util import filter_spans
+from thinc.api import Config, Model, Optimizer
+
+from kgx.pipeline.component import scaled_finish_update
+
+SPANS_KEY = "kgx_ents"
+
+# CPU-friendly default so that ``nlp.add_pipe("kgx_span_ner")`` works on its own; the
+# training configs put a transformer listener in place of the tok2vec.
+DEFAULT_MODEL_CONFIG = """
+[model]
+@architectures = "spacy.SpanCategorizer.v1"
+scorer = {"@layers": "Softmax.v2"}
+
+[model.reducer]
+@layers = "spacy.mean_max_reducer.v1"
+hidden_size = 128
+
+[model.tok2vec]
+@architectures = "spacy.HashEmbedCNN.v2"
+pretrained_vectors = null
+width = 96
+depth = 2
+embed_size = 2000
+window_size = 1
+maxout_pieces = 3
+subword_features = true
+"""
+DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+
+
+@Language.factory(
+    "kgx_span_ner",
+    assigns=["doc.ents", "doc.spans"],
+    default_config={
+        "model": DEFAULT_MODEL,
+        "suggester": {"@misc": "spacy.ngram_range_suggester.v1", "min_size": 1, "max_size": 8},
+        "negative_weight": 1.0,
+        "threshold": None,
+        "learn_rate_scale": 1.0,
+        "scorer": {"@scorers": "spacy.ner_scorer.v1"},
+    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_span_ner(
+    nlp: Language,
+    name: str,
+    model: Model,
+    suggester: Suggester,
+    negative_weight: float,
+    threshold: float | None,
+    learn_rate_scale: float,
+    scorer: Callable | None,
+) -> "SpanEntityRecognizer":
+    """``negative_weight`` scales the gradient of the "no entity" spans (most of them);
+    ``threshold`` is the least probability a span's best label needs (None: the argmax
+    decides); ``learn_rate_scale`` as for ``kgx_relation_extractor``."""
+    return SpanEntityRecognizer(
+        nlp.vocab, model, suggester, name, negative_weight=negative_weight,
+        threshold=threshold, learn_rate_scale=learn_rate_scale, scorer=scorer,
+    )
+
+
+class SpanEntityRecognizer(SpanCategorizer):
+    def __init__(
+        self,
+        vocab: Any,
+        model: Model,
+        suggester: Suggester,
+        name: str = "kgx_span_ner",
+        *,
+        negative_weight: float = 1.0,
+        threshold: float | None = None,
+        learn_rate_scale: float = 1.0,
+        scorer: Callable | None = None,
+    ) -> None:
+        super().__init__(
+            vocab, model, suggester, name, add_negative_label=True, spans_key=SPANS_KEY,
+            negative_weight=negative_weight, allow_overlap=False, max_positive=1,
+            threshold=threshold, scorer=scorer,
+        )
+        self.learn_rate_scale = learn_rate_scale
+
+    def _get_aligned_spans(self, eg: Example) -> list[Span]:
+        return eg.get_aligned_spans_y2x(eg.reference.ents, allow_overlap=True)
+
+    def set_annotations(self, docs: Iterable[Doc], indices_scores: Any) -> None:
+        docs = list(docs)
+        super().set_annotations(docs, indices_scores)
+        for doc in docs:
+            # spans come out non-overlapping already; filter_spans also orders them
+            doc.ents = filter_spans(doc.spans[SPANS_KEY])
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Language | None = None,
+        labels: list[str] | None = None,
+    ) -> None:
+        validate_get_examples(get_examples, "SpanEntityRecognizer.initialize")
+        if labels is None:
+            labels = sorted({e.label_ for eg in get_examples() for e in eg.reference.ents})
+        if not labels:
+            raise ValueError(
+                f"{self.name}: no entity labels: the training examples carry no doc.ents "
+                "and no labels were given to initialize"
+            )
+        super().initialize(get_examples, nlp=nlp, labels=labels)
+
+    def finish_update(self, sgd: Optimizer) -> None:
+        scaled_finish_update(self.model, sgd, self.learn_rate_scale)
+
+    def score(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:
+        if self.scorer is None:
+            raise ValueError(f"{self.name} has no scorer")
+        return self.scorer(examples, **kwargs)

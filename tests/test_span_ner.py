@@ -1,0 +1,108 @@
+"""kgx_span_ner: span classification into doc.ents, trained from doc.ents."""
+
+from __future__ import annotations
+
+import numpy
+import pytest
+import spacy
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.util import fix_random_seed, registry
+
+from kgx.pipeline.span_ner import SPANS_KEY
+
+DATA = [
+    ("Alice Smith works for Acme Corp in Paris .",
+     [(0, 11, "PER"), (22, 31, "ORG"), (35, 40, "LOC")]),
+    ("Bob visited Berlin with Carol .", [(0, 3, "PER"), (12, 18, "LOC"), (24, 29, "PER")]),
+    ("The Acme Corp office in Berlin closed .", [(4, 13, "ORG"), (24, 30, "LOC")]),
+    ("Carol Jones left Initech for Paris .", [(0, 11, "PER"), (17, 24, "ORG"), (29, 34, "LOC")]),
+]
+
+
+def _examples(nlp):
+    return [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in DATA]
+
+
+def _trained(steps: int = 80, **config):
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("kgx_span_ner", config=config)
+    examples = _examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(steps):
+        nlp.update(examples, sgd=optimizer)
+    return nlp, examples
+
+
+def _ents(doc: Doc) -> list[tuple[str, str]]:
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+def test_registered_through_entry_points():
+    assert "kgx_span_ner" in registry._entry_point_factories.get_all()
+
+
+def test_learns_and_writes_non_overlapping_ents(tmp_path):
+    nlp, examples = _trained()
+    assert nlp.get_pipe("kgx_span_ner").labels == ("LOC", "ORG", "PER")
+    scores = nlp.evaluate(examples)
+    assert scores["ents_f"] == pytest.approx(1.0)
+    doc = nlp(DATA[0][0])
+    assert _ents(doc) == [("Alice Smith", "PER"), ("Acme Corp", "ORG"), ("Paris", "LOC")]
+    # the spans (with their probabilities) stay under their key; they never overlap
+    group = doc.spans[SPANS_KEY]
+    assert len(group.attrs["scores"]) == len(group) == 3
+    assert all(0.5 < s <= 1.0 for s in group.attrs["scores"])
+    nlp.to_disk(tmp_path / "p")
+    again = spacy.load(tmp_path / "p")
+    assert [_ents(d) for d in again.pipe(t for t, _ in DATA)] == \
+        [_ents(d) for d in nlp.pipe(t for t, _ in DATA)]
+
+
+def test_entities_longer_than_the_suggester_are_not_proposed():
+    nlp, _ = _trained(suggester={"@misc": "spacy.ngram_range_suggester.v1",
+                                 "min_size": 1, "max_size": 1})
+    assert all(len(e) == 1 for t, _ in DATA for e in nlp(t).ents)
+
+
+def test_gold_entities_are_aligned_onto_other_tokens():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("kgx_span_ner")
+    # the reference tokenises "Acme-Corp" as one token, the prediction as three
+    words, spaces = ["Ann", "joined", "Acme-Corp", "today"], [True, True, True, False]
+    ref = Doc(nlp.vocab, words=words, spaces=spaces, ents=["B-PER", "O", "B-ORG", "O"])
+    eg = Example(nlp.make_doc("Ann joined Acme-Corp today"), ref)
+    assert len(eg.predicted) == 6
+    aligned = nlp.get_pipe("kgx_span_ner")._get_aligned_spans(eg)
+    assert [(s.text, s.label_) for s in aligned] == [("Ann", "PER"), ("Acme-Corp", "ORG")]
+
+
+def test_no_entity_labels_is_a_clear_error():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("kgx_span_ner")
+    examples = [Example.from_dict(nlp.make_doc("nothing here"), {})]
+    with pytest.raises(ValueError, match="kgx_span_ner: no entity labels"):
+        nlp.initialize(lambda: examples)
+
+
+@pytest.mark.parametrize("scale", [0.0, 1.0])
+def test_learn_rate_scale_reaches_the_weights(scale):
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("kgx_span_ner", config={"learn_rate_scale": scale})
+    examples = _examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    before = [p.copy() for node in pipe.model.walk() for name in node.param_names
+              if node.has_param(name) for p in [node.get_param(name)]]
+    nlp.update(examples, sgd=optimizer)
+    after = [node.get_param(name) for node in pipe.model.walk() for name in node.param_names
+             if node.has_param(name)]
+    changed = any(not numpy.array_equal(b, a) for b, a in zip(before, after, strict=True))
+    assert changed is (scale > 0)
+
+
+def test_relations_follow_the_span_recogniser():
+    nlp, examples = _trained()
+    nlp.add_pipe("kgx_relation_extractor")
+    assert nlp.analyze_pipes()["problems"]["kgx_relation_extractor"] == []
