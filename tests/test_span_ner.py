@@ -8,6 +8,7 @@ import spacy
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed, registry
+from thinc.types import Ragged
 
 from kgx.pipeline.span_ner import SPANS_KEY
 
@@ -106,3 +107,34 @@ def test_relations_follow_the_span_recogniser():
     nlp, examples = _trained()
     nlp.add_pipe("kgx_relation_extractor")
     assert nlp.analyze_pipes()["problems"]["kgx_relation_extractor"] == []
+
+
+def _reducer(registered_as: dict, **kw):
+    return registry.resolve({"m": {**registered_as, "hidden_size": 8, **kw}})["m"]
+
+
+def test_span_reducer_sees_the_width():
+    # spans [v] and [v, v] pool to the same first/last/mean/max: only the width tells them apart
+    v = numpy.random.default_rng(0).random((1, 6), dtype="float32")
+    X = Ragged(numpy.concatenate([v, v, v]), numpy.array([1, 2], dtype="int32"))
+    plain = _reducer({"@layers": "spacy.mean_max_reducer.v1"})
+    plain.initialize(X=X)
+    out = plain.predict(X)
+    assert numpy.allclose(out[0], out[1])
+    ours = _reducer({"@architectures": "kgx.SpanReducer.v1"}, width_size=4, max_width=3)
+    ours.initialize(X=X)
+    out = ours.predict(X)
+    assert not numpy.allclose(out[0], out[1])
+
+
+def test_span_width_gradient_goes_to_the_spans_rows():
+    X = Ragged(numpy.ones((9, 6), dtype="float32"), numpy.array([1, 3, 5], dtype="int32"))
+    model = _reducer({"@architectures": "kgx.SpanReducer.v1"}, width_size=4, max_width=3)
+    model.initialize(X=X)
+    out, backprop = model.begin_update(X)
+    dX = backprop(numpy.ones_like(out))
+    assert dX.dataXd.shape == (9, 6)
+    table = next(n for n in model.walk() if n.name == "span_width_embed")
+    grad = table.get_grad("E")
+    used = numpy.abs(grad).sum(axis=1) > 0
+    assert used.tolist() == [False, True, False, True]  # width 5 shares the last row with 3

@@ -12,12 +12,25 @@ spaCy's own component reads and writes ``doc.spans`` only.
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy
 from spacy.language import Language
 from spacy.pipeline.spancat import SpanCategorizer, Suggester
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
-from spacy.util import filter_spans
-from thinc.api import Config, Model, Optimizer
+from spacy.util import filter_spans, registry
+from thinc.api import (
+    Config,
+    Maxout,
+    Model,
+    Optimizer,
+    chain,
+    concatenate,
+    reduce_first,
+    reduce_last,
+    reduce_max,
+    reduce_mean,
+)
+from thinc.types import Floats2d, Ragged
 
 from kgx.pipeline.component import scaled_finish_update
 
@@ -133,3 +146,44 @@ class SpanEntityRecognizer(SpanCategorizer):
         if self.scorer is None:
             raise ValueError(f"{self.name} has no scorer")
         return self.scorer(examples, **kwargs)
+
+
+@registry.architectures("kgx.SpanReducer.v1")
+def build_span_reducer(
+    hidden_size: int, width_size: int = 32, max_width: int = 16
+) -> Model[Ragged, Floats2d]:
+    """spaCy's mean/max/first/last reducer plus a learned embedding of the span's width
+    (SpERT, PURE): the width is otherwise only implicit in the pooled vectors."""
+    return chain(
+        concatenate(
+            reduce_last(), reduce_first(), reduce_mean(), reduce_max(),
+            _width_embedding(width_size, max_width),
+        ),
+        Maxout(nO=hidden_size, normalize=True, dropout=0.0),
+    )
+
+
+def _width_embedding(width: int, max_width: int) -> Model[Ragged, Floats2d]:
+    return Model(
+        "span_width_embed", _width_forward, init=_width_init,
+        dims={"nO": width}, params={"E": None}, attrs={"max_width": max_width},
+    )
+
+
+def _width_init(model: Model, X: Any = None, Y: Any = None) -> None:
+    shape = (model.attrs["max_width"] + 1, model.get_dim("nO"))
+    model.set_param("E", model.ops.asarray2f(numpy.random.normal(0.0, 0.1, shape)))
+
+
+def _width_forward(model: Model, X: Ragged, is_train: bool) -> tuple[Floats2d, Callable]:
+    # spans wider than max_width share the last row
+    rows = model.ops.xp.minimum(X.lengths, model.attrs["max_width"]).astype("int32")
+    table = model.get_param("E")
+
+    def backprop(dY: Floats2d) -> Ragged:
+        d_table = model.ops.alloc2f(*table.shape)
+        model.ops.xp.add.at(d_table, rows, dY)
+        model.inc_grad("E", d_table)
+        return Ragged(model.ops.alloc2f(*X.dataXd.shape), X.lengths)
+
+    return table[rows], backprop
