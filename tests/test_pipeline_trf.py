@@ -54,6 +54,7 @@ def test_transformer_is_shared_through_listeners(trf_trained):
     assert set(trf.listening_components) == {"ner", "kgx_relation_extractor"}
     # ner's listener sits inside kgx.WithLexicalFeatures.v1 and is still found
     assert any(node.name == "with_lexical_features" for node in nlp.get_pipe("ner").model.walk())
+    assert type(nlp.get_pipe("ner")).__name__ == "SpanEntityRecognizer"
 
 
 @pytest.mark.slow
