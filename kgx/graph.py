@@ -51,9 +51,10 @@ from urllib.parse import quote
 
 import networkx as nx
 
+from kgx import __version__ as KGX_VERSION
+
 log = logging.getLogger("kgx")
 
-KGX_VERSION = "0.1.0"
 DEFAULT_BASE = "http://kgx.example.org/"
 DOC_INDEX = "kgx_doc_index"
 NORM_KEY = "kgx_normalization"

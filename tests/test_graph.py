@@ -133,7 +133,7 @@ def test_normalization_is_configurable():
 def test_builder_contract(records):
     G = build(records).graph
     assert isinstance(G, nx.MultiDiGraph)
-    assert G.graph["base"] == DEFAULT_BASE and G.graph["kgx_version"] == "0.1.0"
+    assert G.graph["base"] == DEFAULT_BASE and G.graph["kgx_version"] == kgx.__version__
     assert set(G.nodes) == {ALICE, ACME, PARIS, iri("PER", "Bob")}
     alice = G.nodes[ALICE]
     assert alice == {"label": "PER", "name": "Alice Smith", "aliases": ["alice smith"],
