@@ -138,3 +138,13 @@ def test_span_width_gradient_goes_to_the_spans_rows():
     grad = table.get_grad("E")
     used = numpy.abs(grad).sum(axis=1) > 0
     assert used.tolist() == [False, True, False, True]  # width 5 shares the last row with 3
+
+
+def test_entities_already_set_are_kept():
+    nlp, _ = _trained()
+    ruler = nlp.add_pipe("entity_ruler", before="kgx_span_ner")
+    ruler.add_patterns([{"label": "LOC", "pattern": "Acme Corp"}])
+    doc = nlp(DATA[0][0])
+    # the ruler's span stays; the recogniser's non-overlapping spans join it
+    assert _ents(doc) == [("Alice Smith", "PER"), ("Acme Corp", "LOC"), ("Paris", "LOC")]
+    assert ("Acme Corp", "ORG") in [(s.text, s.label_) for s in doc.spans[SPANS_KEY]]

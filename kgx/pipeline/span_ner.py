@@ -1,7 +1,8 @@
 """``kgx_span_ner``: a span-classifying entity recogniser that writes ``doc.ents``.
 
-Every span of up to ``max_width`` tokens is classified into the entity labels or "no entity"
-(softmax), and the best-scoring non-overlapping spans become ``doc.ents``: the span-based
+Every span the suggester proposes (1 to 8 tokens by default) is classified into the entity
+labels or "no entity" (softmax), and the most probable non-overlapping spans become
+``doc.ents``: the span-based
 recogniser of SpERT (Eberts & Ulges 2020) and PURE (Zhong & Chen 2021), in place of the
 transition-based ``ner``. It is spaCy's ``spancat_singlelabel`` trained on, and writing,
 ``doc.ents`` so that the relation component and the scorer downstream need nothing else:
@@ -17,7 +18,7 @@ from spacy.language import Language
 from spacy.pipeline.spancat import SpanCategorizer, Suggester
 from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
-from spacy.util import filter_spans, registry
+from spacy.util import registry
 from thinc.api import (
     Config,
     Maxout,
@@ -116,11 +117,16 @@ class SpanEntityRecognizer(SpanCategorizer):
         return eg.get_aligned_spans_y2x(eg.reference.ents, allow_overlap=True)
 
     def set_annotations(self, docs: Iterable[Doc], indices_scores: Any) -> None:
+        """Predicted spans join the entities a doc already has (from an ``entity_ruler``
+        before this component, say) where they do not overlap them, as with spaCy's ``ner``."""
         docs = list(docs)
         super().set_annotations(docs, indices_scores)
         for doc in docs:
-            # spans come out non-overlapping already; filter_spans also orders them
-            doc.ents = filter_spans(doc.spans[SPANS_KEY])
+            preset = list(doc.ents)
+            taken = {i for ent in preset for i in range(ent.start, ent.end)}
+            found = [span for span in doc.spans[SPANS_KEY]
+                     if taken.isdisjoint(range(span.start, span.end))]
+            doc.ents = sorted(preset + found, key=lambda span: span.start)
 
     def initialize(
         self,
@@ -182,7 +188,7 @@ def _width_forward(model: Model, X: Ragged, is_train: bool) -> tuple[Floats2d, C
 
     def backprop(dY: Floats2d) -> Ragged:
         d_table = model.ops.alloc2f(*table.shape)
-        model.ops.xp.add.at(d_table, rows, dY)
+        model.ops.scatter_add(d_table, rows, dY)
         model.inc_grad("E", d_table)
         return Ragged(model.ops.alloc2f(*X.dataXd.shape), X.lengths)
 
