@@ -20,7 +20,6 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_get_examples
 from spacy.util import registry
 from thinc.api import (
-    Config,
     Maxout,
     Model,
     Optimizer,
@@ -33,32 +32,19 @@ from thinc.api import (
 )
 from thinc.types import Floats2d, Ragged
 
+from kgx.pipeline.component import DEFAULT_MODEL as RELATION_DEFAULT_MODEL
 from kgx.pipeline.component import scaled_finish_update
 
 SPANS_KEY = "kgx_ents"
 
-# CPU-friendly default so that ``nlp.add_pipe("kgx_span_ner")`` works on its own; the
-# training configs put a transformer listener in place of the tok2vec.
-DEFAULT_MODEL_CONFIG = """
-[model]
-@architectures = "spacy.SpanCategorizer.v1"
-scorer = {"@layers": "Softmax.v2"}
-
-[model.reducer]
-@layers = "spacy.mean_max_reducer.v1"
-hidden_size = 128
-
-[model.tok2vec]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 96
-depth = 2
-embed_size = 2000
-window_size = 1
-maxout_pieces = 3
-subword_features = true
-"""
-DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+# CPU-friendly default so that ``nlp.add_pipe("kgx_span_ner")`` works on its own, with the
+# relation component's default tok2vec; the training configs put a transformer listener there.
+DEFAULT_MODEL = {
+    "@architectures": "spacy.SpanCategorizer.v1",
+    "scorer": {"@layers": "Softmax.v2"},
+    "reducer": {"@layers": "spacy.mean_max_reducer.v1", "hidden_size": 128},
+    "tok2vec": dict(RELATION_DEFAULT_MODEL["tok2vec"]),
+}
 
 
 @Language.factory(
@@ -147,11 +133,6 @@ class SpanEntityRecognizer(SpanCategorizer):
 
     def finish_update(self, sgd: Optimizer) -> None:
         scaled_finish_update(self.model, sgd, self.learn_rate_scale)
-
-    def score(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:
-        if self.scorer is None:
-            raise ValueError(f"{self.name} has no scorer")
-        return self.scorer(examples, **kwargs)
 
 
 @registry.architectures("kgx.SpanReducer.v1")
