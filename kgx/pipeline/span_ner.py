@@ -2,11 +2,10 @@
 
 Every span the suggester proposes (1 to 8 tokens by default) is classified into the entity
 labels or "no entity" (softmax), and the most probable non-overlapping spans become
-``doc.ents``: the span-based
-recogniser of SpERT (Eberts & Ulges 2020) and PURE (Zhong & Chen 2021), in place of the
-transition-based ``ner``. It is spaCy's ``spancat_singlelabel`` trained on, and writing,
-``doc.ents`` so that the relation component and the scorer downstream need nothing else:
-spaCy's own component reads and writes ``doc.spans`` only.
+``doc.ents``: the span-based recogniser of SpERT (Eberts & Ulges 2020) and PURE (Zhong & Chen
+2021), in place of the transition-based ``ner``. It is spaCy's ``spancat_singlelabel``
+trained on, and writing, ``doc.ents`` so that the relation component and the scorer
+downstream need nothing else: spaCy's own component reads and writes ``doc.spans`` only.
 """
 
 # No ``from __future__ import annotations``: spaCy builds pydantic models from signatures.
