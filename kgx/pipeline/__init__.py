@@ -6,4 +6,11 @@ them too, for code that builds pipelines by hand.
 
 from __future__ import annotations
 
-from kgx.pipeline import component, features, model, scorer, span_ner  # noqa: F401  (registrations)
+from kgx.pipeline import (  # noqa: F401  (registrations)
+    component,
+    features,
+    model,
+    optimizers,
+    scorer,
+    span_ner,
+)
