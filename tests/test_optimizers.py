@@ -96,3 +96,22 @@ def test_reaches_the_weights_of_a_wrapped_torch_model():
     assert moved["encoder.layer.1.weight"] == pytest.approx(0.01 * 0.1, rel=0.05)
     assert moved["encoder.layer.0.weight"] == pytest.approx(0.01 * 0.01, rel=0.05)
     assert moved["embeddings.weight"] == pytest.approx(0.01 * 0.001, rel=0.05)
+
+
+def test_the_readme_override_of_the_shipped_config_builds_it(repo_root):
+    """`--training.optimizer.@optimizers kgx.AdamLayerDecay.v1` plus its two settings."""
+    from spacy.util import load_config
+
+    config = load_config(
+        repo_root / "configs" / "kgx_trf.cfg",
+        overrides={
+            "training.optimizer.@optimizers": "kgx.AdamLayerDecay.v1",
+            "training.optimizer.layer_decay": 0.9,
+            "training.optimizer.num_layers": 12,
+        },
+        interpolate=True,
+    )
+    optimizer = registry.resolve({"o": config["training"]["optimizer"]})["o"]
+    assert isinstance(optimizer, LayerDecayOptimizer)
+    assert optimizer.layer_scale("encoder.layer.11.output.dense.weight") == pytest.approx(0.9)
+    assert optimizer.L2 == pytest.approx(0.01) and optimizer.grad_clip == pytest.approx(1.0)
