@@ -79,6 +79,26 @@ def test_initialize_with_explicit_labels():
     assert nlp.get_pipe("kgx_relation_extractor").labels == ("A", "B")
 
 
+@pytest.mark.parametrize("weight", [1.0, 0.25])
+def test_negative_weight_scales_the_no_decisions_only(weight):
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("kgx_relation_extractor", config={"negative_weight": weight})
+    logits = numpy.array([[2.0, -1.0], [0.0, 3.0]], dtype="f")
+    truth = numpy.array([[1.0, 0.0], [0.0, 1.0]], dtype="f")
+    loss, d_logits = pipe.get_loss([], (logits, truth))
+    probs = 1.0 / (1.0 + numpy.exp(-logits))
+    expected = numpy.where(truth == 1.0, probs - 1.0, weight * probs)
+    assert numpy.allclose(pipe.model.ops.to_numpy(d_logits), expected, atol=1e-6)
+    bce = numpy.where(truth == 1.0, -numpy.log(probs), -weight * numpy.log(1.0 - probs))
+    assert loss == pytest.approx(float(bce.sum()), rel=1e-4)
+
+
+def test_negative_weight_must_be_positive():
+    nlp = spacy.blank("en")
+    with pytest.raises(ValueError, match="kgx_relation_extractor: negative_weight"):
+        nlp.add_pipe("kgx_relation_extractor", config={"negative_weight": 0.0})
+
+
 def test_training_loss_falls_and_training_relations_are_predicted(trained):
     nlp, examples, losses = trained
     assert losses[-1] < losses[0] / 10

@@ -73,6 +73,7 @@ SCORE_WEIGHTS = {
         },
         "threshold": 0.5,
         "learn_rate_scale": 1.0,
+        "negative_weight": 1.0,
         "scorer": {"@scorers": "kgx.rel_scorer.v1"},
     },
     default_score_weights=SCORE_WEIGHTS,
@@ -84,14 +85,17 @@ def make_relation_extractor(
     candidates: CandidateGenerator,
     threshold: float,
     learn_rate_scale: float,
+    negative_weight: float,
     scorer: Callable | None,
 ) -> "RelationExtractor":
     """``learn_rate_scale`` multiplies the optimizer's rate for this component's own weights:
     a classifier trained from scratch wants a larger rate than the shared transformer it
-    fine-tunes (which the transformer component updates at the base rate)."""
+    fine-tunes (which the transformer component updates at the base rate).
+    ``negative_weight`` scales the loss of the (pair, label) decisions whose gold answer is
+    "no": nearly all of them, as candidate pairs far outnumber relations."""
     return RelationExtractor(
         nlp.vocab, model, name, candidates=candidates, threshold=threshold,
-        learn_rate_scale=learn_rate_scale, scorer=scorer,
+        learn_rate_scale=learn_rate_scale, negative_weight=negative_weight, scorer=scorer,
     )
 
 
@@ -126,14 +130,18 @@ class RelationExtractor(TrainablePipe):
         candidates: CandidateGenerator,
         threshold: float = 0.5,
         learn_rate_scale: float = 1.0,
+        negative_weight: float = 1.0,
         scorer: Callable | None = None,
     ) -> None:
+        if negative_weight <= 0:
+            raise ValueError(f"{name}: negative_weight must be positive, got {negative_weight}")
         self.vocab = vocab
         self.model = model
         self.name = name
         self.candidates = candidates
         self.scorer = scorer
         self.learn_rate_scale = learn_rate_scale
+        self.negative_weight = negative_weight
         self.cfg: dict[str, Any] = {"labels": [], "threshold": threshold, "thresholds": {}}
 
     # --- labels and thresholds ----------------------------------------------------------
@@ -263,7 +271,8 @@ class RelationExtractor(TrainablePipe):
         scaled_finish_update(self.model, sgd, self.learn_rate_scale)
 
     def get_loss(self, examples: Iterable[Example], scores: Any) -> tuple[float, Floats2d]:
-        """Binary cross-entropy summed over pairs and labels.
+        """Binary cross-entropy summed over pairs and labels, the "no" decisions weighted by
+        ``negative_weight``.
 
         The gradient is not averaged over the batch: like spaCy's parser, the component's
         pull on the shared transformer grows with the number of decisions it makes. The
@@ -272,11 +281,14 @@ class RelationExtractor(TrainablePipe):
         logits, truth = scores
         n_docs = max(len(list(examples)), 1)
         probs = _sigmoid(self.model.ops.to_numpy(logits))
+        truth = numpy.asarray(truth, dtype="f")
+        weights = truth + self.negative_weight * (1 - truth)
         eps = 1e-7
         loss = -float(
-            (truth * numpy.log(probs + eps) + (1 - truth) * numpy.log(1 - probs + eps)).sum()
+            (weights * (truth * numpy.log(probs + eps)
+                        + (1 - truth) * numpy.log(1 - probs + eps))).sum()
         ) / n_docs
-        d_logits = self.model.ops.asarray2f(probs - truth)
+        d_logits = self.model.ops.asarray2f(weights * (probs - truth))
         return loss, d_logits
 
     def initialize(
