@@ -16,6 +16,19 @@ def make(decay: float = 0.5, layers: int = 3, **kwargs) -> LayerDecayOptimizer:
     )
 
 
+def test_found_through_its_entry_point():
+    # a fresh interpreter: nothing of kgx imported before thinc looks the name up
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from thinc.api import registry; "
+        "f = registry.optimizers.get('kgx.AdamLayerDecay.v1'); print(f.__module__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "kgx.pipeline.optimizers"
+
+
 @pytest.mark.parametrize(
     "name, scale",
     [
