@@ -23,8 +23,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-# (layers, hidden, heads, feed-forward): BERT-base is SpERT's and PURE's encoder; MPNet-base
-# (all-mpnet-base-v2) has its shape; BERT-large that of PURE's best CoNLL04 rows
+# (layers, hidden, heads, feed-forward): BERT-base is SpERT's encoder, and MPNet-base
+# (all-mpnet-base-v2) has its shape; MiniLM-L12 is the 12-layer sibling of the offline encoder
 SHAPES = {
     "BERT-base / MPNet-base (110M)": (12, 768, 12, 3072),
     "MiniLM-L12-H384 (33M)": (12, 384, 12, 1536),
