@@ -3,7 +3,7 @@
 Realistic in shape: ~50k distinct entities (PER/ORG/LOC) with Zipf-like popularity, surface
 variants that the graph builder must merge ("Acme Corp" / "Acme Corp." / "the Acme Corp" /
 "ACME CORP"), a few relation labels with typed heads and tails, ~5 records per document, and a
-sentence text on each record, as ``kgx.relations.doc_to_records`` writes them.
+sentence text on each record, as ``kgx.records.doc_to_records`` writes them.
 """
 
 from __future__ import annotations

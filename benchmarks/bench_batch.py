@@ -110,8 +110,8 @@ def child(kind: str, model: str, corpus: str, out: str, batch_size: int) -> dict
     if kind in ("plain", "records"):
         import spacy
 
-        from kgx.batch import _count_words
-        from kgx.relations import doc_to_records, model_name
+        from kgx.batch.annotation import _count_words
+        from kgx.records import doc_to_records, model_name
 
         nlp = spacy.load(model)
         name = model_name(nlp)
@@ -137,7 +137,7 @@ def child(kind: str, model: str, corpus: str, out: str, batch_size: int) -> dict
 
         kwargs: dict = {}
         if kind.startswith("dask"):
-            from kgx.distributed import DaskExtractionRun as Run
+            from kgx.batch.distributed import DaskExtractionRun as Run
 
             kwargs = {"dask": f"local:{kind[4:]}", "partition_size": batch_size}
         else:

@@ -31,7 +31,8 @@ __all__ = ["synthetic_records", "write_run_dir"]
 
 def child(run_dir: Path, out: Path, phases: bool) -> None:
     """Runs in the subprocess: build, save, print one JSON line of figures."""
-    from kgx.graph import GraphBuilder, iter_input_records, save_graph
+    from kgx.graph import GraphBuilder, save_graph
+    from kgx.rundir import iter_input_records
 
     figures: dict[str, float | int] = {}
     t0 = time.perf_counter()
@@ -70,7 +71,8 @@ def child_load(graph_json: Path, update_from: Path | None) -> None:
     """Second subprocess: load the saved graph, rank related entities of the top entity; with
     ``update_from``, add every record again (each document is replaced by itself) and check that
     the graph did not change."""
-    from kgx.graph import GraphBuilder, graph_stats, iter_input_records, load_graph, related
+    from kgx.graph import GraphBuilder, graph_stats, load_graph, related
+    from kgx.rundir import iter_input_records
 
     t0, c0 = time.perf_counter(), time.process_time()
     G = load_graph(graph_json)

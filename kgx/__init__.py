@@ -18,7 +18,7 @@ logging.getLogger("kgx").addHandler(logging.NullHandler())
 _LAZY = {
     "Relation": "kgx.relations",
     "get_relations": "kgx.relations",
-    "doc_to_records": "kgx.relations",
+    "doc_to_records": "kgx.records",
     "extract": "kgx.batch",
     "GraphBuilder": "kgx.graph",
 }

@@ -1,4 +1,6 @@
-"""The ``kgx`` command. Thin: parses arguments, calls the modules, reports errors in one line."""
+"""The ``kgx`` command. Thin: each command parses its arguments, calls one function of the layer
+below, prints the result and reports errors in one line. Nothing heavy is imported before a
+command runs; the format and flavor names in the help come from their registries."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from typing import Annotated
 import typer
 
 from kgx import __version__
+from kgx.rdf.formats import FORMATS
+from kgx.store.flavors import FLAVORS
 
 app = typer.Typer(
     name="kgx",
@@ -51,13 +55,13 @@ def _root(
 
 
 def _load_pipeline(model: str):
-    """spacy.load with a one-line error instead of a traceback."""
-    import spacy
+    """kgx's one model loader, with a one-line error instead of a traceback."""
+    from kgx.batch import BatchError, load_model
 
     try:
-        return spacy.load(model)
-    except (OSError, ValueError, ImportError) as e:
-        raise fail(f"cannot load the pipeline {model!r}: {e}") from e
+        return load_model(model)
+    except BatchError as e:
+        raise fail(str(e)) from e
 
 
 @app.command("convert")
@@ -206,40 +210,69 @@ def extract_cmd(
     partition_size: Annotated[int, typer.Option(
         min=1, help="Documents per Dask task.")] = 64,
     then_graph: Annotated[bool, typer.Option(
-        "--then-graph", help="Build RUN_DIR/graph.json afterwards.")] = False,
+        "--then-graph", help="Then build RUN_DIR/graph.json, as `kgx graph RUN_DIR` does.")
+    ] = False,
     then_export: Annotated[str | None, typer.Option(
-        "--then-export", help="Also export RDF as RUN_DIR/graph.<ext> (nt, nq, ttl, ...).")] = None,
+        "--then-export", help=f"Then also export RDF as RUN_DIR/graph.<ext> ({FORMATS.help()}); "
+                              "implies --then-graph.")] = None,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
 ) -> None:
     """Extract relations from a corpus into a run directory (shards, manifest, errors)."""
-    from kgx.batch import BatchError, ExtractionRun, chain_graph
+    from kgx.batch import BatchError, run_extraction
 
-    args = {"dask": dask, "partition_size": partition_size}
+    if then_export is not None:
+        _rdf_format(then_export)
     try:
-        if dask:
-            from kgx.distributed import DaskExtractionRun as Run
-        else:
-            Run = ExtractionRun
-        kwargs = {"dask": dask, "partition_size": partition_size} if dask else {}
-        run = Run(inputs, model, output, glob=glob, id_field=id_field, text_field=text_field,
-                  batch_size=batch_size, n_process=n_process, shard_size=shard_size,
-                  resume=resume, retry_errors=retry_errors, overwrite=overwrite,
-                  max_length=max_length,
-                  progress=progress, args=args, **kwargs)
-        totals = run.run()
-        typer.echo(f"{output}: {totals.summary()}")
-        if then_graph or then_export:
-            done = chain_graph(output, then_export)
-            typer.echo(f"{done['graph']}: {done['nodes']} nodes, {done['edges']} edges"
-                       + (f"; {done['rdf']}: {done['statements']} statements"
-                          if "rdf" in done else ""))
+        totals = run_extraction(
+            inputs, model, output, dask=dask, partition_size=partition_size, glob=glob,
+            id_field=id_field, text_field=text_field, batch_size=batch_size,
+            n_process=n_process, shard_size=shard_size, resume=resume,
+            retry_errors=retry_errors, overwrite=overwrite, max_length=max_length,
+            progress=progress, args={"dask": dask, "partition_size": partition_size})
     except BatchError as e:
         raise fail(str(e)) from e
     except OSError as e:
         raise fail(f"{output}: {e}") from e
+    typer.echo(f"{output}: {totals.summary()}")
+    if then_graph or then_export:
+        G = _build_graph([output], output / "graph.json").graph
+        if then_export:
+            from kgx.rdf.exporter import export, export_path
+
+            try:
+                result = export(G, export_path(output, then_export), then_export)
+            except (ValueError, OSError) as e:
+                raise fail(str(e)) from e
+            typer.echo(f"{result.path}: {result.statements} statements")
+
+
+def _rdf_format(name: str) -> None:
+    try:
+        FORMATS.get_or_raise(name)
+    except ValueError as e:
+        raise fail(str(e)) from e
+
 
 # --- graph, RDF, stores: graph, export, load, push, query, related ---------------------------
+
+
+def _build_graph(inputs: list[Path], output: Path, **options):
+    """:func:`kgx.graph.build_graph`, its malformed lines and its summary printed."""
+    from kgx.graph import build_graph
+
+    try:
+        built = build_graph(inputs, output, **options)
+    except (ValueError, OSError) as e:
+        raise fail(str(e)) from e
+    for err in built.errors[:20]:
+        typer.echo(f"kgx: skipped {err}", err=True)
+    if len(built.errors) > 20:
+        typer.echo(f"kgx: ... and {len(built.errors) - 20} more malformed lines", err=True)
+    G = built.graph
+    typer.echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges, "
+               f"{len(built.errors)} malformed lines skipped", err=True)
+    return built
 
 
 @app.command("graph")
@@ -270,48 +303,14 @@ def graph_cmd(
     """Build (or update) the knowledge graph from relation records."""
     import json
 
-    from kgx.graph import (
-        AliasTable,
-        GraphBuilder,
-        NormalizationConfig,
-        ReadError,
-        format_stats,
-        iter_input_records,
-        load_graph,
-        save_graph,
-    )
+    from kgx.graph import format_stats
 
-    try:
-        aliases = AliasTable.from_file(alias_table) if alias_table else None
-        existing = load_graph(output) if update and output.exists() else None
-        config = None
-        if merge_across_types or existing is None:
-            config = NormalizationConfig(merge_across_types=merge_across_types)
-        builder = GraphBuilder(existing, base=base, config=config, aliases=aliases,
-                               min_score=min_score)
-        for path in inputs:
-            if not path.exists():
-                raise ValueError(f"no such input: {path}")
-        errors: list[ReadError] = []
-        # one call for all inputs: a document spread over several inputs is merged, not replaced
-        builder.add_records(
-            (r for path in inputs for r in iter_input_records(path, errors)), validate=False
-        )
-        save_graph(builder.graph, output)
-        if merge_log is not None:
-            builder.write_merge_log(merge_log)
-    except (ValueError, OSError) as e:
-        raise fail(str(e)) from e
-    for err in errors[:20]:
-        typer.echo(f"kgx: skipped {err}", err=True)
-    if len(errors) > 20:
-        typer.echo(f"kgx: ... and {len(errors) - 20} more malformed lines", err=True)
-    G = builder.graph
-    typer.echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges, "
-               f"{len(errors)} malformed lines skipped", err=True)
+    built = _build_graph(inputs, output, update=update, min_score=min_score,
+                         alias_table=alias_table, merge_across_types=merge_across_types,
+                         base=base, merge_log=merge_log)
     if stats:
-        result = builder.stats()
-        result["malformed_lines"] = len(errors)
+        result = built.builder.stats()
+        result["malformed_lines"] = len(built.errors)
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json
                    else format_stats(result))
 
@@ -329,8 +328,7 @@ def related_cmd(
     from kgx.graph import load_graph, related
 
     try:
-        G = load_graph(graph)
-        ranking = related(G, entity, top=top)
+        ranking = related(load_graph(graph), entity, top=top)
     except ValueError as e:
         raise fail(str(e)) from e
     except KeyError as e:
@@ -343,7 +341,7 @@ def related_cmd(
 
 
 def _vocabulary(vocab: Path | None):
-    from kgx.rdf import Vocabulary
+    from kgx.rdf.vocabulary import Vocabulary
 
     try:
         return Vocabulary.from_file(vocab) if vocab is not None else Vocabulary.default()
@@ -356,8 +354,8 @@ def export_cmd(
     graph: Annotated[Path, typer.Argument(help="graph.json or graph.graphml (`kgx graph`).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The RDF file to write.")],
     fmt: Annotated[
-        str | None, typer.Option("--format", help="ttl, nt, nq, trig, jsonld or xml (default: "
-                                 "from the suffix).")
+        str | None, typer.Option("--format", help=f"{FORMATS.help()} (default: from the "
+                                 "suffix).")
     ] = None,
     vocab: Annotated[
         Path | None, typer.Option("--vocab", help="Vocabulary mapping (.toml/.json); default "
@@ -377,8 +375,8 @@ def export_cmd(
     nodes stay, with prov:wasDerivedFrom their document). nt/nq are streamed.
     """
     from kgx.graph import load_graph
-    from kgx.rdf import export
-    from kgx.rdf import validate as shacl_validate
+    from kgx.rdf.exporter import export
+    from kgx.rdf.shacl import validate as shacl_validate
 
     mapping = _vocabulary(vocab)
     try:
@@ -397,7 +395,7 @@ def export_cmd(
 
 @app.command("load")
 def load_cmd(
-    files: Annotated[list[Path], typer.Argument(help="RDF files: nq, trig, jsonld, nt, ttl, xml.")],
+    files: Annotated[list[Path], typer.Argument(help=f"RDF files: {', '.join(FORMATS)}.")],
     store: Annotated[Path, typer.Option("--store", help="Embedded store directory.")],
     fmt: Annotated[str | None, typer.Option("--format", help="RDF format of all FILES.")] = None,
     replace_default: Annotated[
@@ -405,7 +403,7 @@ def load_cmd(
     ] = False,
 ) -> None:
     """Bulk-load RDF into the embedded store; each document's named graph is replaced."""
-    from kgx.store import StoreError, load_file, open_store
+    from kgx.store.embedded import StoreError, load_file, open_store
 
     try:
         st = open_store(store)
@@ -418,7 +416,7 @@ def load_cmd(
 
 
 def _endpoints(endpoint, flavor, dataset, store_url, update_url, query_url):
-    from kgx.store import Endpoints
+    from kgx.store.flavors import Endpoints
 
     try:
         return Endpoints.build(endpoint, flavor, dataset, store_url, update_url, query_url)
@@ -427,8 +425,8 @@ def _endpoints(endpoint, flavor, dataset, store_url, update_url, query_url):
 
 
 _ENDPOINT = typer.Option("--endpoint", help="Server root URL (paths from --flavor).")
-_FLAVOR = typer.Option("--flavor", help="oxigraph (/store /update /query) or fuseki "
-                       "(/DATASET/data /update /query).")
+_FLAVOR = typer.Option("--flavor", help=f"{FLAVORS.help()}: the server's endpoint paths "
+                       "under --endpoint (default oxigraph).")
 
 
 @app.command("push")
@@ -456,7 +454,7 @@ def push_cmd(
 
     Credentials: KGX_STORE_TOKEN (bearer) or KGX_STORE_USER/KGX_STORE_PASSWORD (basic).
     """
-    from kgx.store import RemoteStore, StoreError, push_file
+    from kgx.store.remote import RemoteStore, StoreError, push_file
 
     remote = RemoteStore(_endpoints(endpoint, flavor, dataset, store_url, update_url, query_url),
                          retries=retries)
@@ -490,14 +488,8 @@ def query_cmd(
     ] = None,
 ) -> None:
     """Run a SPARQL query on the embedded store (or a remote endpoint) and print the results."""
-    from kgx.store import (
-        RemoteStore,
-        StoreError,
-        format_results,
-        open_store,
-        parse_param,
-        query_store,
-    )
+    from kgx.store.embedded import StoreError, parse_param
+    from kgx.store.queries import format_results, run_query
 
     if (sparql is None) == (file is None):
         raise fail("give the query either as an argument or with --file, not both")
@@ -511,18 +503,9 @@ def query_cmd(
         raise fail(f"unknown --format {out_format!r} (use table, json or csv)")
     try:
         params = dict(parse_param(p) for p in param or [])
-        remote = endpoint or query_url
-        if (store is None) == (not remote):
-            raise ValueError("give exactly one of --store DIR or --endpoint/--query-url")
-        if store is not None:
-            if not store.is_dir():
-                raise ValueError(f"no store at {store} (create it with `kgx load`)")
-            results = query_store(open_store(store), sparql, params)
-        else:
-            if params:
-                raise ValueError("--param is supported on the embedded store only")
-            endpoints = _endpoints(endpoint, flavor, dataset, None, None, query_url)
-            results = RemoteStore(endpoints).query(sparql)
+        endpoints = (_endpoints(endpoint, flavor, dataset, None, None, query_url)
+                     if endpoint or query_url else None)
+        results = run_query(sparql, store=store, endpoints=endpoints, params=params)
     except (StoreError, ValueError) as e:
         raise fail(str(e)) from e
     typer.echo(format_results(results, out_format, _vocabulary(vocab).all_prefixes()))

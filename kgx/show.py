@@ -8,7 +8,8 @@ from typing import Any
 from spacy import displacy
 from spacy.tokens import Doc
 
-from kgx.relations import doc_to_records, get_relations, model_name
+from kgx.records import doc_to_records, model_name
+from kgx.relations import get_relations
 
 
 def render_table(doc: Doc) -> str:

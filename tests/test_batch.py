@@ -1,4 +1,4 @@
-"""kgx.batch and `kgx extract`: inputs, ids, shards/manifest, resume after SIGKILL, bad input.
+"""kgx.batch, kgx.rundir, `kgx extract`: inputs, ids, shards, manifest, resume after kill, bad data.
 
 The pipeline is real and on disk (blank en + sentencizer + entity_ruler + an initialised
 ``kgx_relation_extractor`` with threshold 0.0, so every candidate pair yields relations):
@@ -21,9 +21,10 @@ import pytest
 import spacy
 from typer.testing import CliRunner
 
-from kgx import batch
-from kgx.batch import ExtractionRun, extract, iter_run_records, read_manifest, split_points
+from kgx.batch import ExtractionRun, RunTotals, extract, split_points
+from kgx.batch.run import _Progress
 from kgx.cli import app
+from kgx.rundir import iter_run_records, read_manifest
 
 PERSONS = ["Maria Lopez", "John Smith", "Ana Diaz", "Peter Novak", "Aiko Tanaka", "Omar Haddad"]
 ORGS = ["Acme", "Nordwind", "Globex", "Initech", "Vandelay Industries"]
@@ -125,7 +126,7 @@ def test_extract_yields_records_matching_nlp(fixture_model, tmp_path):
     nlp = spacy.load(fixture_model)
     texts = {json.loads(x)["id"]: json.loads(x)["text"] for x in corpus.read_text().splitlines()}
     expected = []
-    from kgx.relations import doc_to_records, model_name
+    from kgx.records import doc_to_records, model_name
 
     for doc_id, text in texts.items():
         expected.extend(doc_to_records(nlp(text), doc_id, model_name(nlp)))
@@ -180,8 +181,8 @@ def test_shards_manifest_and_counts(fixture_model, tmp_path):
         assert line["sha256"] and line["words"] > 0 and line["chars"] > 0
         assert line["entities"] >= 2
     assert sum(line["relations"] for line in m.values()) == totals.relations == len(recs)
-    # the graph builder reads a run directory through iter_run_records
-    from kgx.graph import iter_input_records
+    # the graph builder reads a run directory through the same reader
+    from kgx.rundir import iter_input_records
 
     assert len(list(iter_input_records(out))) == len(recs)
 
@@ -351,10 +352,10 @@ def test_component_failure_is_an_error_entry(fixture_model, tmp_path):
 def test_progress_log_lines_without_a_terminal(fixture_model, tmp_path, caplog):
     corpus = make_corpus(tmp_path / "c.jsonl", 3)
     run = ExtractionRun([corpus], fixture_model, tmp_path / "run", progress=False)
-    run_progress = batch._Progress(False, every=0.0)
+    run_progress = _Progress(False, every=0.0)
     assert run_progress.bar is None
     with caplog.at_level("INFO", logger="kgx"):
-        run_progress.update(batch.RunTotals(documents=7, words=70, relations=3), 0.0)
+        run_progress.update(RunTotals(documents=7, words=70, relations=3), 0.0)
     assert "extract: 7 documents, 70 words" in caplog.text
     assert run.run().documents == 3
 
@@ -409,6 +410,7 @@ def _extract_cmd(model: Path, corpus: Path, out: Path, *extra: str) -> list[str]
             "--output", str(out), "--shard-size", "20", "--batch-size", "8", *extra]
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_equals_an_uninterrupted_run(fixture_model, tmp_path):
     corpus = make_corpus(tmp_path / "c.jsonl", 300)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -513,5 +515,6 @@ def test_cli_reads_stdin_jsonl(fixture_model, tmp_path):
 
 def test_module_exports_extract_lazily():
     import kgx
+    import kgx.batch
 
-    assert kgx.extract is batch.extract
+    assert kgx.extract is kgx.batch.extract

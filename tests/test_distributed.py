@@ -1,4 +1,4 @@
-"""kgx.distributed: a run on a LocalCluster writes the same records as a local run."""
+"""kgx.batch.distributed: a run on a LocalCluster writes the same records as a local run."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 from test_batch import build_fixture_pipeline, make_corpus
 from typer.testing import CliRunner
 
-from kgx.batch import BatchError, ExtractionRun, iter_run_records, read_manifest
+from kgx.batch import BatchError, ExtractionRun
+from kgx.batch.distributed import connect
 from kgx.cli import app
-from kgx.distributed import connect
+from kgx.rundir import iter_run_records, read_manifest
 
 pytest.importorskip("dask.distributed")
 
@@ -60,8 +61,8 @@ def test_dask_annotator_bounds_futures_and_keeps_order(fixture_model, tmp_path):
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         from kgx.batch import load_model
-        from kgx.distributed import DaskAnnotator
-        from kgx.relations import model_name
+        from kgx.batch.distributed import DaskAnnotator
+        from kgx.records import model_name
 
         nlp = load_model(fixture_model)
         annotator = DaskAnnotator(client, str(fixture_model), model_name(nlp),

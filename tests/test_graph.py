@@ -523,10 +523,7 @@ def test_cli_graph_run_dir_update_stats(tmp_path, records):
 
 
 def test_run_dir_with_manifest_reads_only_current_records(tmp_path, records):
-    batch = pytest.importorskip("kgx.batch")
-    if not hasattr(batch, "iter_run_records"):
-        pytest.skip("kgx.batch has no iter_run_records yet")
-    from kgx.graph import iter_input_records
+    from kgx.rundir import iter_input_records, iter_run_records
 
     run = tmp_path / "run"
     (run / "relations").mkdir(parents=True)
@@ -539,7 +536,7 @@ def test_run_dir_with_manifest_reads_only_current_records(tmp_path, records):
     write_jsonl(run / "manifest.jsonl", manifest)
     got = list(iter_input_records(run))
     assert old_d1 not in got and sorted(r["doc_id"] for r in got) == ["d1", "d1", "d1", "d3"]
-    assert got == list(batch.iter_run_records(run))  # the batch module's reading of a run
+    assert got == list(iter_run_records(run))  # one reader for `kgx graph` and --then-graph
     with (run / "relations" / "shard-001.jsonl").open("a", encoding="utf-8") as fh:
         fh.write('{"doc_id": "d1", broken\n')
     (run / "relations" / "shard-002.jsonl.tmp").write_text("half a line", encoding="utf-8")

@@ -16,6 +16,7 @@ def make(decay: float = 0.5, layers: int = 3, **kwargs) -> LayerDecayOptimizer:
     )
 
 
+@pytest.mark.slow  # a fresh interpreter imports spaCy
 def test_found_through_its_entry_point():
     # a fresh interpreter: nothing of kgx imported before thinc looks the name up
     import subprocess

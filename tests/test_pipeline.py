@@ -26,6 +26,7 @@ from kgx.pipeline.model import (
 from kgx.relations import get_relations, raw_relations, set_relations
 
 
+@pytest.mark.slow  # a fresh interpreter imports spaCy
 def test_factory_is_found_through_entry_points():
     # a fresh interpreter, so nothing of kgx is imported before spaCy looks the name up
     import subprocess

@@ -48,8 +48,15 @@ def test_config_accepts_any_hub_name(repo_root):
     assert config["components"]["transformer"]["model"]["name"] == "roberta-base"
 
 
-def test_transformer_is_shared_through_listeners(trf_trained):
-    nlp, _, _ = trf_trained
+@pytest.fixture(scope="module")
+def trf_built(repo_root, minilm_path):
+    """The shipped config's pipeline, built and not trained: enough for the wiring."""
+    config = load_config(repo_root / "configs" / "kgx_trf.cfg", interpolate=True)
+    return load_model_from_config(config, auto_fill=True, validate=True)
+
+
+def test_transformer_is_shared_through_listeners(trf_built):
+    nlp = trf_built
     trf = nlp.get_pipe("transformer")
     assert set(trf.listening_components) == {"ner", "kgx_relation_extractor"}
     # ner's listener sits inside kgx.WithLexicalFeatures.v1 and is still found

@@ -67,9 +67,9 @@ def vocab() -> rdf.Vocabulary:
 
 def parse_both(path: Path, fmt: str) -> tuple[set, rdflib.Dataset | rdflib.Graph]:
     oxq = set(ox.parse(path=str(path), format=OX_FORMATS[fmt]))
-    rdflib_format, graphs, _ = rdf.FORMATS[fmt]
-    target = rdflib.Dataset() if graphs else rdflib.Graph()
-    target.parse(str(path), format=rdflib_format or ("nquads" if graphs else "nt"))
+    fmt_cls = rdf.FORMATS[fmt]
+    target = rdflib.Dataset() if fmt_cls.named_graphs else rdflib.Graph()
+    target.parse(str(path), format=fmt_cls.rdflib)
     return oxq, target
 
 
@@ -236,7 +236,7 @@ def test_every_format_parses_back_with_rdflib_and_pyoxigraph(graph, vocab, tmp_p
     objects = ((q[2] for q in target.quads()) if isinstance(target, rdflib.Dataset)
                else target.objects())
     assert NASTY in {str(o) for o in objects}
-    has_graphs = rdf.FORMATS[fmt][1]
+    has_graphs = rdf.FORMATS[fmt].named_graphs
     assert any(not isinstance(q.graph_name, ox.DefaultGraph) for q in oxq) == has_graphs
 
 

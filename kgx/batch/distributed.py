@@ -20,7 +20,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from kgx.batch import BatchError, Ctx, ExtractionRun, annotate
+from kgx.batch.annotation import Ctx, annotate, load_model
+from kgx.batch.inputs import BatchError
+from kgx.batch.run import ExtractionRun
 
 log = logging.getLogger("kgx")
 
@@ -31,9 +33,7 @@ def _worker_model(model: str) -> Any:
     """The worker's pipeline for ``model``, loaded on first use."""
     nlp = _MODELS.get(model)
     if nlp is None:
-        import spacy
-
-        nlp = _MODELS[model] = spacy.load(model)
+        nlp = _MODELS[model] = load_model(model)
     return nlp
 
 
@@ -78,7 +78,7 @@ def connect(address: str, timeout: str = "20s") -> tuple[Any, Any]:
 
 
 class DaskAnnotator:
-    """An :data:`kgx.batch.Annotator` that runs ``annotate`` on Dask workers."""
+    """An :data:`kgx.batch.annotation.Annotator` that runs ``annotate`` on Dask workers."""
 
     def __init__(self, client: Any, model: str, model_label: str, *, partition_size: int = 64,
                  batch_size: int = 64, max_in_flight: int | None = None) -> None:
@@ -113,7 +113,7 @@ class DaskAnnotator:
 
 
 class DaskExtractionRun(ExtractionRun):
-    """:class:`kgx.batch.ExtractionRun` with the annotation done on a Dask cluster."""
+    """:class:`kgx.batch.run.ExtractionRun` with the annotation done on a Dask cluster."""
 
     def __init__(self, inputs: Any, model: str | Path, output: str | Path, *, dask: str,
                  partition_size: int = 64, max_in_flight: int | None = None,
@@ -134,6 +134,8 @@ class DaskExtractionRun(ExtractionRun):
             # and the timing of the run does not include model loading
             try:
                 client.run(_preload, self.model_path)
+            except BatchError as e:  # load_model's message names the pipeline
+                raise BatchError(f"a Dask worker: {e}") from e
             except (OSError, ValueError, ImportError) as e:
                 raise BatchError(f"a Dask worker cannot load the pipeline {self.model_path!r}: "
                                  f"{e}") from e

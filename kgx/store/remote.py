@@ -1,13 +1,7 @@
-"""Triple stores: an embedded Oxigraph store on disk, and remote stores over SPARQL 1.1 protocols.
+"""Remote stores over SPARQL 1.1 protocols, pushed idempotently.
 
-Loads are idempotent. A quad file (N-Quads, TriG, JSON-LD) holds one named graph per document
-(see :mod:`kgx.rdf`); loading it first drops each of those graphs, so a document re-exported and
-re-loaded is replaced, never doubled. Default-graph triples are merged (RDF set semantics make a
-re-load a no-op); ``replace_default`` clears the default graph first when the file is the whole
-knowledge graph.
-
-Remote pushes use the SPARQL 1.1 Graph Store HTTP Protocol: ``PUT`` per named graph (replace),
-then the default graph (``POST`` = merge, or ``PUT`` with ``replace_default``). A push that was
+Pushes use the SPARQL 1.1 Graph Store HTTP Protocol: ``PUT`` per named graph (replace), then the
+default graph (``POST`` = merge, or ``PUT`` with ``replace_default``). A push that was
 interrupted can therefore simply be run again and ends with exactly the file's content. The
 alternative ``mode="update"`` and :meth:`RemoteStore.insert`/:meth:`RemoteStore.delete` send
 batched ``INSERT DATA``/``DELETE DATA`` requests whose terms are always serialised RDF terms
@@ -15,13 +9,11 @@ batched ``INSERT DATA``/``DELETE DATA`` requests whose terms are always serialis
 environment (``KGX_STORE_TOKEN`` → bearer; ``KGX_STORE_USER``/``KGX_STORE_PASSWORD`` → basic)
 and are never logged. Connection errors and 5xx answers are retried with bounded exponential
 backoff; anything else raises :class:`StoreError` naming the endpoint and the HTTP status.
+Where the endpoints are comes from :class:`kgx.store.flavors.Endpoints`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import os
 import tempfile
@@ -34,202 +26,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
-from kgx.rdf import FORMATS, format_for
+from kgx.store.embedded import StoreError, rdf_format
+from kgx.store.flavors import Endpoints
 
 log = logging.getLogger("kgx")
-
-OX_FORMATS = {
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "nq": ox.RdfFormat.N_QUADS,
-    "ttl": ox.RdfFormat.TURTLE,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "xml": ox.RdfFormat.RDF_XML,
-}
-
-FLAVORS = {
-    "oxigraph": ("/store", "/update", "/query"),
-    "fuseki": ("/{dataset}/data", "/{dataset}/update", "/{dataset}/query"),
-}
-
-
-class StoreError(RuntimeError):
-    """A store operation failed; the message names the store or endpoint and the cause."""
-
-
-def _rdf_format(path: Path, fmt: str | None) -> tuple[str, Any]:
-    name = format_for(path, fmt)
-    return name, OX_FORMATS[name]
-
-
-def _parse(path: Path, fmt: str | None) -> Iterator[ox.Quad]:
-    name, oxfmt = _rdf_format(path, fmt)
-    if not path.is_file():
-        raise StoreError(f"no such RDF file: {path}")
-    try:
-        yield from ox.parse(path=str(path), format=oxfmt)
-    except SyntaxError as e:
-        raise StoreError(f"{path} is not valid {name}: {e}") from e
-
-
-# --- embedded store --------------------------------------------------------------------------
-
-
-def open_store(location: str | Path) -> ox.Store:
-    """The embedded store in ``location`` (created when missing); a clear error when locked."""
-    location = Path(location)
-    if location.exists() and not location.is_dir():
-        raise StoreError(f"store location {location} exists and is not a directory")
-    try:
-        return ox.Store(str(location))
-    except OSError as e:
-        raise StoreError(f"cannot open the store at {location}: {e}") from e
-
-
-@dataclass
-class LoadResult:
-    path: str
-    quads: int
-    graphs_replaced: int
-    store_quads: int
-
-
-def load_file(store: ox.Store, path: str | Path, fmt: str | None = None, *,
-              replace_default: bool = False) -> LoadResult:
-    """Bulk-load an RDF file; each named graph in it replaces the store's graph of that name."""
-    path = Path(path)
-    graphs: set[ox.NamedNode] = set()
-    n = 0
-    for q in _parse(path, fmt):
-        n += 1
-        if not isinstance(q.graph_name, ox.DefaultGraph):
-            graphs.add(q.graph_name)
-    _, oxfmt = _rdf_format(path, fmt)
-    if replace_default:
-        store.clear_graph(ox.DefaultGraph())
-    for g in graphs:
-        if store.contains_named_graph(g):
-            store.remove_graph(g)
-    try:
-        store.bulk_load(path=str(path), format=oxfmt)
-    except (SyntaxError, OSError) as e:
-        raise StoreError(f"cannot load {path}: {e}") from e
-    store.flush()
-    log.info("loaded %s: %d quads, %d named graphs replaced", path, n, len(graphs))
-    return LoadResult(str(path), n, len(graphs), len(store))
-
-
-def parse_param(spec: str) -> tuple[str, ox.NamedNode | ox.Literal]:
-    """``name=value`` → a variable binding: ``<...>`` is an IRI, anything else a plain string."""
-    name, sep, value = spec.partition("=")
-    name = name.strip().lstrip("?$")
-    if not sep or not name or not name.replace("_", "").isalnum():
-        raise ValueError(f"parameter {spec!r} must look like name=value (or name=<iri>)")
-    if value.startswith("<") and value.endswith(">"):
-        try:
-            return name, ox.NamedNode(value[1:-1])
-        except ValueError as e:
-            raise ValueError(f"parameter {name}: {value} is not a valid IRI: {e}") from e
-    return name, ox.Literal(value)
-
-
-def query_store(store: ox.Store, sparql: str,
-                params: dict[str, ox.NamedNode | ox.Literal] | None = None) -> dict[str, Any]:
-    """Run a query with variables bound to RDF terms (SEP-0007 substitution, not text pasting).
-
-    Returns SPARQL 1.1 JSON results (``head``/``results`` or ``boolean``); CONSTRUCT/DESCRIBE
-    give ``{"triples": [N-Triples lines]}``.
-    """
-    substitutions = {ox.Variable(k): v for k, v in (params or {}).items()}
-    try:
-        result = store.query(sparql, substitutions=substitutions or None)
-    except SyntaxError as e:
-        raise StoreError(f"invalid SPARQL: {e}") from e
-    except RuntimeError as e:  # e.g. a parameter that the SELECT clause does not project
-        hint = (" (Oxigraph binds parameters only when the SELECT clause lists them)"
-                if substitutions else "")
-        raise StoreError(f"query failed: {e}{hint}") from e
-    if isinstance(result, ox.QueryBoolean):
-        return {"head": {}, "boolean": bool(result)}
-    if isinstance(result, ox.QueryTriples):
-        return {"triples": [f"{t.subject} {t.predicate} {t.object} ." for t in result]}
-    return json.loads(result.serialize(format=ox.QueryResultsFormat.JSON))
-
-
-def _cell(binding: dict[str, Any] | None, prefixes: dict[str, str]) -> str:
-    if binding is None:
-        return ""
-    value = binding["value"]
-    if binding["type"] == "uri":
-        for name, ns in prefixes.items():
-            if value.startswith(ns) and len(value) > len(ns):
-                return f"{name}:{value[len(ns):]}"
-        return f"<{value}>"
-    return value
-
-
-def format_results(results: dict[str, Any], fmt: str = "table",
-                   prefixes: dict[str, str] | None = None) -> str:
-    """SPARQL JSON results as an aligned text table, JSON, or CSV."""
-    if fmt == "json":
-        return json.dumps(results, indent=2, ensure_ascii=False)
-    if "triples" in results:
-        return "\n".join(results["triples"])
-    if "boolean" in results:
-        return "true" if results["boolean"] else "false"
-    variables = results["head"].get("vars", [])
-    rows = results["results"]["bindings"]
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(variables)
-        for row in rows:
-            writer.writerow([row[v]["value"] if v in row else "" for v in variables])
-        return buf.getvalue().rstrip("\n")
-    if fmt != "table":
-        raise ValueError(f"unknown result format {fmt!r} (use table, json or csv)")
-    control = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
-    cells = [[_cell(row.get(v), prefixes or {}).translate(control) for v in variables]
-             for row in rows]
-    widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(variables)]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-              for r in cells]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines)
-
-
-# --- remote stores ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Where a remote store answers: Graph Store Protocol, SPARQL Update and SPARQL Query."""
-
-    store_url: str | None = None
-    update_url: str | None = None
-    query_url: str | None = None
-
-    @classmethod
-    def build(cls, endpoint: str | None = None, flavor: str | None = None,
-              dataset: str = "ds", store_url: str | None = None,
-              update_url: str | None = None, query_url: str | None = None) -> Endpoints:
-        """Explicit URLs win; otherwise ``endpoint`` (the server root) plus the flavor's paths."""
-        derived: list[str | None] = [None, None, None]
-        if endpoint:
-            flavor = flavor or "oxigraph"
-            if flavor not in FLAVORS:
-                raise ValueError(f"unknown store flavor {flavor!r} (use {', '.join(FLAVORS)})")
-            root = endpoint.rstrip("/")
-            derived = [root + p.format(dataset=dataset) for p in FLAVORS[flavor]]
-        elif flavor:
-            raise ValueError("--flavor needs --endpoint (the server's root URL)")
-        result = cls(store_url or derived[0], update_url or derived[1], query_url or derived[2])
-        for url in (result.store_url, result.update_url, result.query_url):
-            if url and urlsplit(url).scheme not in ("http", "https"):
-                raise ValueError(f"{url!r} is not an http(s) URL")
-        return result
 
 
 def _safe_url(url: str) -> str:
@@ -436,7 +236,7 @@ def push_file(
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"no such RDF file: {path}")
-    name_fmt, oxfmt = _rdf_format(path, fmt)
+    name_fmt, oxfmt = rdf_format(path, fmt)
     before = remote.requests
     with tempfile.TemporaryDirectory(prefix="kgx-push-") as tmp:
         staging = ox.Store(tmp)
@@ -479,9 +279,3 @@ def push_file(
     log.info("pushed %s: %d quads, %d named graphs, %d requests", path, quads, n_named,
              remote.requests - before)
     return PushResult(n_named, quads, remote.requests - before)
-
-
-__all__ = [
-    "FORMATS", "Endpoints", "LoadResult", "PushResult", "RemoteStore", "StoreError",
-    "format_results", "load_file", "open_store", "parse_param", "push_file", "query_store",
-]

@@ -1,0 +1,278 @@
+"""Reading the inputs of a run: files, folders and stdin → one :class:`Entry` per document.
+
+* **Streaming.** Inputs are read by generators (files one at a time, JSONL line by line).
+* **Formats.** :data:`INPUT_FORMATS` maps a name to a class that claims file suffixes (each also
+  gzipped) and reads such a file; ``-`` (stdin) is JSONL. One entry adds a format; other
+  packages add theirs through the ``kgx_input_formats`` entry-point group.
+* **Ids.** A JSONL document's id is its ``--id-field``; a file's id is its path relative to the
+  input root (posix); a JSONL line without an id gets ``<file>:<line>``. A second document with
+  an id already seen is an *error* entry keyed by its location (``<file>:<line>``), with
+  ``duplicate_of`` naming the id, so every input line is accounted for once.
+* **Bad input** never stops the run: non-UTF-8 bytes and NUL bytes (binary files) are error
+  entries (no guessing of encodings: the records' offsets must be exact), empty or
+  whitespace-only documents are ``skipped``, malformed JSONL lines, a missing text field,
+  unreadable or non-regular files and a truncated gzip (documents before the damage are kept)
+  are error entries.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import stat
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from kgx.registry import Registry
+
+
+class BatchError(ValueError):
+    """The run cannot proceed (no inputs, unusable output directory, model not loadable)."""
+
+
+def sha256(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Entry:
+    """One input document, or one input that could not become a document (status error)."""
+
+    id: str
+    path: str
+    line: int | None
+    sha256: str
+    text: str | None = None
+    status: str = "ok"  # ok | skipped | error
+    error: str | None = None
+    meta: dict[str, Any] | None = None
+    duplicate_of: str | None = None
+    seq: int = 0
+    loc: str = ""  # the location as an id (``<file>:<line>``), used for duplicates
+
+    @property
+    def source(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+def _rel_id(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _decode(data: bytes, what: str) -> tuple[str | None, str | None]:
+    """``(text, None)`` or ``(None, reason)``: NUL bytes and non-UTF-8 bytes are errors."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return None, f"{what}: binary content (NUL byte at offset {nul})"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        return None, (f"{what}: not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
+                      "convert it to UTF-8 first")
+
+
+def _regular(path: Path) -> None:
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise OSError(f"not a regular file (mode {stat.filemode(mode)})")
+
+
+# --- the formats -----------------------------------------------------------------------------
+
+
+class InputFormat:
+    """A kind of input file: the suffixes it claims (``.gz`` versions included) and a reader.
+
+    ``root`` is the folder ids are relative to, or None for stdin; ``id_field`` and
+    ``text_field`` are the JSONL fields (``--id-field``, ``--text-field``).
+    """
+
+    name: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
+             text_field: str = "text") -> Iterator[Entry]:
+        raise NotImplementedError
+
+
+class TextInput(InputFormat):
+    """A file holding one document; its id is its path relative to the input root."""
+
+    name = "text"
+    suffixes = (".txt", ".md")
+
+    @classmethod
+    def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
+             text_field: str = "text") -> Iterator[Entry]:
+        doc_id = _rel_id(path, root or path.parent)
+        where = str(path)
+        try:
+            _regular(path)
+            if path.name.endswith(".gz"):
+                with gzip.open(path, "rb") as fh:
+                    data = fh.read()
+            else:
+                data = path.read_bytes()
+        except (OSError, EOFError, zlib.error) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            yield Entry(doc_id, where, None, sha256(b""), status="error",
+                        error=f"{where}: cannot read: {reason}")
+            return
+        text, reason = _decode(data, where)
+        if text is None:
+            yield Entry(doc_id, where, None, sha256(data), status="error", error=reason)
+            return
+        yield Entry(doc_id, where, None, sha256(text), text=text,
+                    status="ok" if text.strip() else "skipped")
+
+
+def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
+                 text_field: str) -> Entry | None:
+    if not raw.strip():
+        return None
+    loc_id = f"{rel}:{lineno}"
+    line, reason = _decode(raw, f"{where}:{lineno}")
+    if line is None:
+        return Entry(loc_id, where, lineno, sha256(raw), status="error", error=reason)
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        return Entry(loc_id, where, lineno, sha256(raw), status="error",
+                     error=f"{where}:{lineno}: malformed JSON: {e.msg} (column {e.colno})")
+    if not isinstance(obj, dict):
+        return Entry(loc_id, where, lineno, sha256(raw), status="error",
+                     error=f"{where}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+    raw_id = obj.get(id_field)
+    doc_id = loc_id if raw_id is None or raw_id == "" else str(raw_id)
+    text = obj.get(text_field)
+    if not isinstance(text, str):
+        problem = "missing" if text is None else f"not a string ({type(text).__name__})"
+        return Entry(doc_id, where, lineno, sha256(raw), status="error", loc=loc_id,
+                     error=f"{where}:{lineno}: text field {text_field!r} is {problem}")
+    meta = {k: v for k, v in obj.items() if k not in (id_field, text_field)}
+    return Entry(doc_id, where, lineno, sha256(text), text=text, meta=meta or None,
+                 status="ok" if text.strip() else "skipped", loc=loc_id)
+
+
+class JsonlInput(InputFormat):
+    """One JSON object a line, each a document; the other fields are kept as metadata."""
+
+    name = "jsonl"
+    suffixes = (".jsonl",)
+
+    @classmethod
+    def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
+             text_field: str = "text") -> Iterator[Entry]:
+        if root is None:
+            where, rel = "<stdin>", "<stdin>"
+        else:
+            where, rel = str(path), _rel_id(path, root)
+        lineno = 0
+        try:
+            if root is None:
+                fh: IO[bytes] = sys.stdin.buffer
+            else:
+                _regular(path)
+                fh = gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+        except OSError as e:
+            reason = e.strerror or str(e)
+            yield Entry(rel, where, None, sha256(b""), status="error",
+                        error=f"{where}: cannot read: {reason}")
+            return
+        try:
+            for raw in fh:
+                lineno += 1
+                entry = _jsonl_entry(raw, lineno, where, rel, id_field, text_field)
+                if entry is not None:
+                    yield entry
+        except (EOFError, OSError, zlib.error) as e:
+            yield Entry(f"{rel}:{lineno + 1}", where, lineno + 1, sha256(b""), status="error",
+                        error=f"{where}: unreadable after line {lineno} (truncated or corrupt "
+                              f"file: {e}); the {lineno} lines before were kept")
+        finally:
+            if root is not None:
+                fh.close()
+
+
+#: name → input format; stdin (``-``) is read as ``jsonl``.
+INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
+    "input format", "kgx_input_formats", {"text": TextInput, "jsonl": JsonlInput})
+STDIN_FORMAT = "jsonl"
+
+
+def suffixes() -> tuple[str, ...]:
+    """Every suffix an input file may have: each format's, then their ``.gz`` versions."""
+    plain = tuple(s for name in INPUT_FORMATS for s in INPUT_FORMATS[name].suffixes)
+    return plain + tuple(s + ".gz" for s in plain)
+
+
+def format_of(path: Path) -> type[InputFormat] | None:
+    """The input format of a file, by its suffix (``.gz`` ignored); None when unsupported."""
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    for fmt in INPUT_FORMATS:
+        cls = INPUT_FORMATS[fmt]
+        if name.endswith(cls.suffixes):
+            return cls
+    return None
+
+
+# --- the inputs of a run ---------------------------------------------------------------------
+
+
+def discover(
+    inputs: Sequence[str | Path], glob: str = "**/*"
+) -> Iterator[tuple[Path, Path | None]]:
+    """``(file, root)`` for every input; ``root`` is None for stdin (``-``).
+
+    Folders are searched with ``glob`` (sorted, so runs are reproducible) and filtered to the
+    supported suffixes; directories are skipped, other non-regular entries are kept so they
+    become error entries instead of silently disappearing.
+    """
+    for item in inputs:
+        if str(item) == "-":
+            yield Path("-"), None
+            continue
+        path = Path(item)
+        if path.is_dir():
+            for p in sorted(path.glob(glob)):
+                if format_of(p) is not None and not p.is_dir():
+                    yield p, path
+        elif path.exists() or path.is_symlink():
+            yield path, path.parent
+        else:
+            raise BatchError(f"no such input: {path}")
+
+
+def read_inputs(
+    inputs: Sequence[str | Path],
+    *,
+    glob: str = "**/*",
+    id_field: str = "id",
+    text_field: str = "text",
+) -> Iterator[Entry]:
+    """Every input document as an :class:`Entry`, duplicates of an earlier id as errors."""
+    seen: dict[str, str] = {}
+    for path, root in discover(inputs, glob):
+        fmt = INPUT_FORMATS[STDIN_FORMAT] if root is None else format_of(path) or TextInput
+        entries = fmt.read(path, root, id_field=id_field, text_field=text_field)
+        for entry in entries:
+            first = seen.get(entry.id)
+            if first is not None:
+                loc = entry.loc if entry.loc and entry.loc != entry.id else f"{entry.source}#dup"
+                entry = Entry(loc, entry.path, entry.line, entry.sha256, status="error",
+                              duplicate_of=entry.id,
+                              error=f"{entry.source}: duplicate id {entry.id!r} "
+                                    f"(first seen at {first})")
+            seen.setdefault(entry.id, entry.source)
+            yield entry

@@ -1,0 +1,38 @@
+"""Relation records → a NetworkX ``MultiDiGraph`` (DESIGN.md, "Graph").
+
+``schema`` says what a kgx graph holds (and reads it back as records), ``normalize`` and
+``aliases`` how names are compared, ``iris`` how entity IRIs are minted, ``resolve`` which node
+a mention belongs to, ``builder`` merges records incrementally and idempotently, ``build`` is
+``kgx graph`` (records in, saved graph out), ``io`` saves and loads, ``stats`` and ``ranking``
+answer questions about a graph. This layer reads records and run directories through
+:mod:`kgx.records` and :mod:`kgx.rundir`, never through :mod:`kgx.batch`, and imports nothing
+of the RDF and store layers above it.
+"""
+
+from __future__ import annotations
+
+from kgx.graph.aliases import AliasTable
+from kgx.graph.build import BuildResult, build_graph
+from kgx.graph.builder import GraphBuilder
+from kgx.graph.io import load_graph, save_graph
+from kgx.graph.iris import DEFAULT_BASE, entity_iri, normalize_base
+from kgx.graph.normalize import NormalizationConfig, explain_normalization, normalize_name
+from kgx.graph.ranking import match_entities, personalized_pagerank, related
+from kgx.graph.resolve import EntityResolver
+from kgx.graph.schema import (
+    DOC_INDEX,
+    NORM_KEY,
+    aggregate_score,
+    evidence_items,
+    graph_records,
+    new_graph,
+)
+from kgx.graph.stats import format_stats, graph_stats
+
+__all__ = [
+    "DEFAULT_BASE", "DOC_INDEX", "NORM_KEY", "AliasTable", "BuildResult", "EntityResolver",
+    "GraphBuilder", "NormalizationConfig", "aggregate_score", "build_graph", "entity_iri",
+    "evidence_items", "explain_normalization", "format_stats", "graph_records", "graph_stats",
+    "load_graph", "match_entities", "new_graph", "normalize_base", "normalize_name",
+    "personalized_pagerank", "related", "save_graph",
+]

@@ -1,0 +1,106 @@
+"""Entity names → the normalised form that entities merge on.
+
+Mentions merge when their normalised names are equal (:class:`NormalizationConfig`: NFKC,
+whitespace, casefold, possessive ``'s``, punctuation, leading articles) or when an alias table
+(:mod:`kgx.graph.aliases`) maps them to the same canonical name. Different entity types never
+merge unless ``merge_across_types`` is set. Every step that changed a form is reported
+(:func:`explain_normalization`), so the builder's merge log can say why two forms merged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NormalizationConfig:
+    """How surface forms are normalised before entities merge. Each step can be switched off.
+
+    Steps run in this order, and the merge log names each one that changed a form: ``nfkc``
+    (Unicode compatibility forms: full-width letters, ligatures), ``whitespace`` (runs
+    collapsed, ends stripped), ``casefold``, ``possessive`` (a trailing ``'s``/``’s`` or ``s'``),
+    ``punctuation``
+    (dashes and slashes become spaces, other punctuation is dropped: ``Acme Corp.`` → ``acme corp``,
+    ``U.S.`` → ``us``), ``article`` (one leading article from ``articles``, only if a word remains).
+    """
+
+    casefold: bool = True
+    whitespace: bool = True
+    unicode_nfkc: bool = True
+    punctuation: bool = True
+    strip_articles: bool = True
+    articles: tuple[str, ...] = ("the", "a", "an")
+    possessive: bool = True
+    merge_across_types: bool = False
+
+    @cached_property
+    def article_set(self) -> frozenset[str]:
+        return frozenset(a.casefold() for a in self.articles)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NormalizationConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        clean = {k: v for k, v in data.items() if k in known}
+        if "articles" in clean:
+            clean["articles"] = tuple(clean["articles"])
+        return cls(**clean)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["articles"] = list(self.articles)
+        return data
+
+
+WHITESPACE = re.compile(r"\s+")
+_POSSESSIVE = re.compile(r"(?:(?<=\S)['’]s|(?<=s)['’])$", re.IGNORECASE)
+
+
+def _strip_punctuation(text: str) -> str:
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Pd", "Pc") or ch in "/\\":
+            out.append(" ")
+        elif cat.startswith("P"):
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def explain_normalization(text: str, config: NormalizationConfig) -> tuple[str, list[str]]:
+    """The normalised form of ``text`` and the names of the steps that changed it."""
+    rules: list[str] = []
+
+    def step(name: str, value: str) -> str:
+        nonlocal text
+        if value != text:
+            rules.append(name)
+            text = value
+        return text
+
+    if config.unicode_nfkc:
+        step("nfkc", unicodedata.normalize("NFKC", text))
+    if config.whitespace:
+        step("whitespace", WHITESPACE.sub(" ", text).strip())
+    if config.casefold:
+        step("casefold", text.casefold())
+    if config.possessive:
+        step("possessive", _POSSESSIVE.sub("", text).rstrip())
+    if config.punctuation:
+        value = _strip_punctuation(text)
+        step("punctuation", WHITESPACE.sub(" ", value).strip() if config.whitespace else value)
+    if config.strip_articles and config.articles:
+        words = text.split(" ", 1)
+        if len(words) == 2 and words[1].strip() and words[0].casefold() in config.article_set:
+            step("article", words[1].strip())
+    return text, rules
+
+
+def normalize_name(text: str, config: NormalizationConfig | None = None) -> str:
+    """The normalised form of an entity name (the identity entities merge on)."""
+    return explain_normalization(text, config or NormalizationConfig())[0]

@@ -1,0 +1,91 @@
+"""RDF terms in N-Triples syntax, and the IRIs kgx mints (DESIGN.md "RDF": no blank nodes).
+
+Namespaces; :func:`nt_iri`, :func:`nt_string`, :func:`nt_double`, :func:`nt_integer` write terms
+(the streaming writers and the store use exactly these); ``document_iri``, ``relation_iri``,
+``type_iri``, ``fact_iri`` and ``evidence_iri`` are deterministic under a base IRI (entity IRIs
+are minted by :func:`kgx.graph.iris.entity_iri`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+from urllib.parse import quote
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+PROV = "http://www.w3.org/ns/prov#"
+SH = "http://www.w3.org/ns/shacl#"
+KGX = "https://w3id.org/kgx/vocab#"
+
+STANDARD_PREFIXES = {"rdf": RDF, "rdfs": RDFS, "xsd": XSD, "skos": SKOS, "prov": PROV, "kgx": KGX}
+
+# Characters that may not appear in an N-Triples IRIREF (spaces and controls included).
+IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_LIT_SPECIAL = re.compile(r'["\\\x00-\x1f\x7f\ud800-\udfff]')
+_LIT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    ch = m.group()
+    esc = _LIT_ESCAPES.get(ch)
+    if esc is not None:
+        return esc
+    if "\ud800" <= ch <= "\udfff":  # a lone surrogate cannot be encoded: keep the text valid
+        return "\ufffd"
+    return f"\\u{ord(ch):04X}"
+
+
+def nt_iri(iri: str) -> str:
+    """``<iri>`` in N-Triples syntax; a clear error for a string that cannot be an IRI there."""
+    if IRI_BAD.search(iri) or ":" not in iri:
+        raise ValueError(f"{iri!r} is not a valid absolute IRI (spaces, quotes, <>{{}}|^` or "
+                         "backslashes must be percent-encoded)")
+    return f"<{iri}>"
+
+
+def nt_string(text: str) -> str:
+    """A quoted N-Triples string: ``"`` ``\\`` newline, CR, tab and controls escaped, rest UTF-8."""
+    return '"' + _LIT_SPECIAL.sub(_escape_char, text) + '"'
+
+def nt_double(value: float) -> str:
+    return f'"{float(value)!r}"^^<{XSD}double>'
+
+
+def nt_integer(value: int) -> str:
+    return f'"{int(value)}"^^<{XSD}integer>'
+
+
+def document_iri(base: str, doc_id: str) -> str:
+    """``{base}document/{doc_id}`` with every reserved or non-ASCII character percent-encoded."""
+    return f"{base}document/{quote(doc_id, safe='')}"
+
+
+def relation_iri(base: str, label: str) -> str:
+    return f"{base}relation/{quote(label, safe='-_.~')}"
+
+
+def type_iri(base: str, label: str) -> str:
+    return f"{base}type/{quote(label, safe='-_.~')}"
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8", "surrogatepass")
+                        ).hexdigest()[:24]
+
+
+def fact_iri(base: str, head: str, relation: str, tail: str) -> str:
+    """The statement node of a merged fact (deterministic: hash of head, relation, tail)."""
+    return f"{base}statement/{_digest('fact', head, relation, tail)}"
+
+
+def evidence_iri(base: str, doc_id: str, head: str, relation: str, tail: str,
+                 ev: dict[str, Any]) -> str:
+    """The statement node of one evidence item: hash of document, triple and offsets."""
+    return f"{base}statement/" + _digest(
+        doc_id, head, relation, tail, ev.get("head_start"), ev.get("head_end"),
+        ev.get("tail_start"), ev.get("tail_end"), ev.get("sent_start"), ev.get("sent_end"))

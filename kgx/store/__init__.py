@@ -1,0 +1,37 @@
+"""Triple stores: an embedded Oxigraph store on disk, and remote stores over SPARQL 1.1 protocols.
+
+``embedded`` opens, loads (idempotently: each document's named graph replaced) and queries the
+on-disk store; ``remote`` pushes to and queries a server; ``flavors`` names the servers kgx
+knows (one class each); ``queries`` runs ``kgx query`` on either and formats the answer. This
+layer reads RDF files through :mod:`kgx.rdf`'s format table and imports nothing above it.
+
+The names below are imported on first use (``kgx.store.flavors`` is what the CLI lists).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {
+    **dict.fromkeys(("StoreError", "LoadResult", "load_file", "open_store", "parse_param",
+                     "query_store", "rdf_format"), "kgx.store.embedded"),
+    **dict.fromkeys(("FLAVORS", "Endpoints", "Flavor"), "kgx.store.flavors"),
+    **dict.fromkeys(("PushResult", "RemoteStore", "push_file"), "kgx.store.remote"),
+    **dict.fromkeys(("format_results", "run_query"), "kgx.store.queries"),
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kgx.store' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
