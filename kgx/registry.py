@@ -40,6 +40,11 @@ class Registry(Mapping[str, T], Generic[T]):
     ``group``. Entries given as ``"module:attribute"`` strings are imported when looked up."""
 
     def __init__(self, kind: str, group: str, builtins: Mapping[str, T | str]) -> None:
+        """
+        kind (str): What the entries are, for messages (``RDF format``).
+        group (str): The entry-point group other packages register in (``kgx_rdf_formats``).
+        builtins (Mapping[str, T | str]): name → entry, or → ``"module:attribute"``.
+        """
         self.kind = kind
         self.group = group
         self._refs: dict[str, T | str] = dict(builtins)

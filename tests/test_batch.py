@@ -458,6 +458,46 @@ def test_cli_extract_summary_then_graph_and_export(fixture_model, tmp_path):
     assert (out / "graph.nt").read_text().count(" .\n") > 0
 
 
+def test_cli_then_graph_builds_what_kgx_graph_builds(fixture_model, tmp_path):
+    """--then-graph reads the run through the same reader and builder as `kgx graph RUN_DIR`."""
+    from kgx.graph import load_graph
+
+    corpus = make_corpus(tmp_path / "c.jsonl", 8)
+    out = tmp_path / "run"
+    runner = CliRunner()
+    result = runner.invoke(app, ["extract", str(corpus), "--model", str(fixture_model),
+                                 "--output", str(out), "--then-graph"])
+    assert result.exit_code == 0, result.output
+    assert "0 malformed lines skipped" in result.output and not (out / "graph.nt").exists()
+    result = runner.invoke(app, ["graph", str(out), "--output", str(tmp_path / "g.json")])
+    assert result.exit_code == 0, result.output
+    chained, built = load_graph(out / "graph.json"), load_graph(tmp_path / "g.json")
+    assert chained.graph == built.graph
+    assert list(chained.nodes(data=True)) == list(built.nodes(data=True))
+    assert list(chained.edges(keys=True, data=True)) == list(built.edges(keys=True, data=True))
+    r = runner.invoke(app, ["extract", str(corpus), "--model", str(fixture_model), "--output",
+                            str(tmp_path / "r2"), "--then-export", "n3"])
+    assert r.exit_code != 0 and "unknown RDF format 'n3'" in r.output
+    assert not (tmp_path / "r2").exists()  # refused before the run, not after it
+
+
+def test_a_run_directory_in_use_is_refused(fixture_model, tmp_path):
+    from kgx.batch import BatchError
+    from kgx.rundir import RunDir
+
+    corpus = make_corpus(tmp_path / "c.jsonl", 3)
+    out = tmp_path / "run"
+    ExtractionRun([corpus], fixture_model, out, progress=False).run()
+    with RunDir(out).lock():  # another run holds the directory
+        with pytest.raises(BatchError, match="in use by another kgx run"):
+            ExtractionRun([corpus], fixture_model, out, resume=True, progress=False).run()
+        with pytest.raises(BatchError, match="in use by another kgx run"):
+            ExtractionRun([corpus], fixture_model, out, overwrite=True, progress=False)
+        assert len(manifest(out)) == 3  # nothing removed
+    again = ExtractionRun([corpus], fixture_model, out, resume=True, progress=False).run()
+    assert again.unchanged == 3  # the lock is released with its holder
+
+
 def test_cli_exits_non_zero_only_when_the_run_cannot_proceed(fixture_model, tmp_path):
     corpus = make_corpus(tmp_path / "c.jsonl", 3)
     runner = CliRunner()

@@ -91,10 +91,10 @@ def _regular(path: Path) -> None:
 
 
 class InputFormat:
-    """A kind of input file: the suffixes it claims (``.gz`` versions included) and a reader.
+    """A kind of input file, registered by name in :data:`INPUT_FORMATS`.
 
-    ``root`` is the folder ids are relative to, or None for stdin; ``id_field`` and
-    ``text_field`` are the JSONL fields (``--id-field``, ``--text-field``).
+    name (str): The name in the table.
+    suffixes (tuple[str, ...]): The file suffixes it claims; the ``.gz`` version of each too.
     """
 
     name: ClassVar[str]
@@ -103,6 +103,14 @@ class InputFormat:
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
              text_field: str = "text") -> Iterator[Entry]:
+        """Every document of one file, as entries (an unreadable one as an error entry).
+
+        path (Path): The file (``-`` for stdin).
+        root (Path | None): The folder ids are relative to; None for stdin.
+        id_field (str): The field holding a document's id, where documents have fields.
+        text_field (str): The field holding a document's text, likewise.
+        RETURNS (Iterator[Entry]): One entry per document, in file order.
+        """
         raise NotImplementedError
 
 

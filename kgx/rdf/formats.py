@@ -22,7 +22,15 @@ if TYPE_CHECKING:
 
 
 class RdfFormat:
-    """A serialisation of the RDF view of a graph (:mod:`kgx.rdf.quads`)."""
+    """A serialisation of the RDF view of a graph (:mod:`kgx.rdf.quads`), registered by name in
+    :data:`FORMATS`.
+
+    name (str): The name in the table (``--format``).
+    suffixes (tuple[str, ...]): File suffixes; the first is the one kgx writes.
+    media_type (str): The IANA media type; a triple store reads the file as this.
+    named_graphs (bool): Whether it keeps the per-document named graphs (False flattens).
+    rdflib (str): rdflib's name of the format, to read a file back.
+    """
 
     name: ClassVar[str]
     suffixes: ClassVar[tuple[str, ...]]  # the first is the one kgx writes
@@ -31,7 +39,15 @@ class RdfFormat:
     rdflib: ClassVar[str]  # rdflib's format name, for reading the file back
 
     def write(self, G: nx.MultiDiGraph, path: Path, vocab: Vocabulary, lang: str) -> int:
-        """Write the RDF view of ``G`` to ``path``; returns the number of statements."""
+        """Write the RDF view of a graph.
+
+        G (nx.MultiDiGraph): The graph (:mod:`kgx.graph`).
+        path (Path): The file to write (a temporary name: :func:`kgx.rdf.exporter.export`
+            renames it when this returns).
+        vocab (Vocabulary): The mapping of types and relation labels to IRIs.
+        lang (str): The language tag of labels.
+        RETURNS (int): The number of statements written.
+        """
         raise NotImplementedError
 
 

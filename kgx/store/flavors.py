@@ -16,7 +16,13 @@ from kgx.registry import Registry
 
 
 class Flavor:
-    """Paths of a server's endpoints under its root URL."""
+    """Paths of a server's endpoints under its root URL, registered by name in :data:`FLAVORS`.
+
+    name (str): The name in the table (``--flavor``).
+    store (str): The SPARQL 1.1 Graph Store HTTP Protocol path; ``{dataset}`` is ``--dataset``.
+    update (str): The SPARQL 1.1 Update path.
+    query (str): The SPARQL 1.1 Query path.
+    """
 
     name: ClassVar[str]
     store: ClassVar[str]  # Graph Store HTTP Protocol

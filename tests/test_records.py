@@ -1,0 +1,52 @@
+"""kgx.records: the one record schema, its validation, and the graph's evidence form of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from kgx.records import (
+    EVIDENCE_FIELDS,
+    RecordError,
+    from_evidence,
+    to_evidence,
+    validate_record,
+)
+
+REC = {
+    "doc_id": "news/1.txt",
+    "head": {"text": "Maria Lopez", "label": "PER", "start_char": 0, "end_char": 11},
+    "relation": "Work_For",
+    "tail": {"text": "Acme", "label": "ORG", "start_char": 22, "end_char": 26},
+    "score": 0.93, "sent_start_char": 0, "sent_end_char": 36, "model": "en_demo@0.0.0",
+    "sentence": "Maria Lopez works for Acme in Paris.",
+}
+
+
+def test_a_record_and_its_evidence_item_round_trip():
+    ev = to_evidence(REC)
+    assert tuple(ev) == (*EVIDENCE_FIELDS, "sentence")
+    assert (ev["head_start"], ev["tail_end"], ev["sent_end"]) == (0, 26, 36)
+    assert from_evidence(ev, "Work_For", "PER", "ORG") == REC
+
+
+def test_evidence_of_a_record_without_sentence_bounds_spans_the_pair():
+    rec = {k: v for k, v in REC.items()
+           if k not in ("sent_start_char", "sent_end_char", "model", "sentence")}
+    ev = to_evidence(rec)
+    assert (ev["sent_start"], ev["sent_end"], ev["model"]) == (0, 26, "")
+    assert "sentence" not in ev
+
+
+@pytest.mark.parametrize("broken, message", [
+    ([], "must be a JSON object"),
+    ({**REC, "doc_id": ""}, "'doc_id'"),
+    ({**REC, "relation": None}, "'relation'"),
+    ({**REC, "head": {**REC["head"], "text": " "}}, "'head.text'"),
+    ({**REC, "tail": {**REC["tail"], "start_char": True}}, "'tail.start_char'"),
+    ({**REC, "score": 1.5}, "'score' must be a number in \\[0, 1\\]"),
+    ({**REC, "sent_end_char": "36"}, "'sent_end_char'"),
+])
+def test_validation_says_what_is_wrong(broken, message):
+    assert validate_record(REC) is REC
+    with pytest.raises(RecordError, match=message):
+        validate_record(broken)
