@@ -86,13 +86,14 @@ def convert_cmd(
         typer.echo(f"  skipped: {message}", err=True)
 
 
-def _read_examples(nlp, data: Path, gold_tokens: bool) -> list:
+def _read_examples(nlp, data: Path, gold_tokens: bool, documents: int = 1) -> list:
     """Examples from a DocBin or any annotated format, through the registered reader."""
     from spacy.util import registry
 
     if not data.exists():
         raise fail(f"no such data file: {data}")
-    reader = registry.readers.get("kgx.Corpus.v1")(path=data, gold_tokens=gold_tokens)
+    reader = registry.readers.get("kgx.Corpus.v1")(path=data, gold_tokens=gold_tokens,
+                                                   documents=documents)
     try:
         return list(reader(nlp))
     except (ValueError, OSError) as e:
@@ -136,22 +137,50 @@ def evaluate_cmd(
         bool, typer.Option(help="Give the relation component the gold entities (what entity "
                                 "errors cost).")
     ] = False,
+    as_documents: Annotated[
+        int, typer.Option(min=1, help="Join K consecutive records (sentences) into one raw "
+                                      "document, as users' documents come; scored by "
+                                      "character offsets.")
+    ] = 1,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Score three ways side by side: sentences with "
+                                             "the corpus's tokens, raw sentences, and raw "
+                                             "documents of --as-documents K (default 5).")
+    ] = False,
     output: Annotated[Path | None, typer.Option(help="Also write the scores as JSON.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """NER and relation scores (strict/boundaries, micro/macro, per label) and the errors."""
+    """NER and relation scores (strict/boundaries, micro/macro, per label) and the errors.
+
+    By default the pipeline tokenises the raw text, as in use; --gold-tokens gives it the
+    corpus's tokens, --as-documents K whole documents of K sentences.
+    """
     import json
 
-    from kgx.pipeline.evaluate import evaluate, format_report
+    from kgx.pipeline.evaluate import evaluate, format_comparison, format_report
 
     nlp = _load_pipeline(model)
-    try:
-        result = evaluate(nlp, _read_examples(nlp, data, gold_tokens),
-                          gold_entities=gold_entities)
-    except ValueError as e:
-        raise fail(f"{data}: {e}") from e
-    text = json.dumps(result, indent=2, default=str)
-    typer.echo(text if as_json else format_report(result))
+    if compare:
+        k = as_documents if as_documents > 1 else 5
+        settings = {"sentences_gold_tokens": (True, 1), "sentences_raw": (False, 1),
+                    f"documents_raw_{k}": (False, k)}
+    else:
+        settings = {"": (gold_tokens, as_documents)}
+    results = {}
+    for name, (tokens, size) in settings.items():
+        try:
+            result = evaluate(nlp, _read_examples(nlp, data, tokens, size),
+                              gold_entities=gold_entities)
+        except ValueError as e:
+            raise fail(f"{data}: {e}") from e
+        result["input"] = {"data": str(data), "gold_tokens": tokens, "documents_of": size}
+        results[name] = result
+    payload = results if compare else results[""]
+    text = json.dumps(payload, indent=2, default=str)
+    if as_json:
+        typer.echo(text)
+    else:
+        typer.echo(format_comparison(results) if compare else format_report(results[""]))
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n", encoding="utf-8")

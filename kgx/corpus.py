@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -366,6 +367,55 @@ def docs_to_kgx_jsonl(docs: Iterable[Doc]) -> Iterator[dict[str, Any]]:
         }
 
 
+# --- documents assembled from sentences --------------------------------------------------
+
+
+def join_docs(docs: list[Doc]) -> Doc:
+    """One document from consecutive gold docs, joined by a space; entities, sentence starts
+    and relations kept (relation indices shifted to the joined ``doc.ents``)."""
+    if len(docs) == 1:
+        return docs[0]
+    with warnings.catch_warnings():
+        # W101/W102: from_docs does not carry extensions and user data; relations and ids
+        # are carried over below
+        warnings.filterwarnings("ignore", message=r"\[W10[12]\]")
+        joined = Doc.from_docs(docs, ensure_whitespace=True)
+    rels: list[dict[str, Any]] = []
+    offset = 0
+    for doc in docs:
+        for rel in raw_relations(doc):
+            rels.append({**rel, "head": rel["head"] + offset, "tail": rel["tail"] + offset})
+        offset += len(doc.ents)
+    if len(joined.ents) != offset:  # pragma: no cover - Doc.from_docs keeps every entity
+        raise ValueError("joining documents lost entities")
+    set_relations(joined, rels)
+    ids = [str(d.user_data.get("kgx_id", "")) for d in docs]
+    if any(ids):
+        joined.user_data["kgx_id"] = "+".join(ids)
+    return joined
+
+
+def assemble_documents(docs: Iterable[Doc], size: int,
+                       rng: random.Random | None = None) -> Iterator[Doc]:
+    """Consecutive docs joined into multi-sentence documents, as users' raw documents are.
+
+    ``size`` sentences (docs) each; with ``rng``, a random number from 1 to ``size`` each, so
+    that training sees single sentences and documents of every length up to ``size``.
+    """
+    if size < 1:
+        raise ValueError(f"documents need at least one sentence, got {size}")
+    group: list[Doc] = []
+    want = rng.randint(1, size) if rng is not None else size
+    for doc in docs:
+        group.append(doc)
+        if len(group) >= want:
+            yield join_docs(group)
+            group = []
+            want = rng.randint(1, size) if rng is not None else size
+    if group:
+        yield join_docs(group)
+
+
 # --- the spaCy reader ----------------------------------------------------------------------
 
 
@@ -375,20 +425,50 @@ class RelationCorpus:
     spaCy's own ``Corpus(gold_preproc=True)`` rebuilds reference docs with ``Span.as_doc``,
     which drops ``user_data`` and so the relations; this reader keeps them, and with
     ``gold_tokens`` gives the predicted doc the reference tokenisation (what pre-tokenised
-    corpora such as CoNLL04 are scored with).
+    corpora such as CoNLL04 are scored with). Without it the predicted doc is the reference
+    *text* tokenised by the pipeline, as at inference time, and the gold spans are aligned onto
+    those tokens.
+
+    ``documents`` joins consecutive records (sentences, for CoNLL04 and ADE) into documents:
+    ``documents = K`` for evaluation (K each), ``random_documents = true`` for training (1 to K
+    each, regrouped every epoch), so that the model meets whole documents as it does in use.
+    The predicted doc has no sentence boundaries: the pipeline's own segmenter sets them.
     """
 
     def __init__(self, path: Path | str, gold_tokens: bool = False, max_length: int = 0,
-                 limit: int = 0, shuffle: bool = False) -> None:
+                 limit: int = 0, shuffle: bool = False, documents: int = 1,
+                 random_documents: bool = False) -> None:
         self.path = Path(path)
         self.gold_tokens = gold_tokens
         self.max_length = max_length
         self.limit = limit
         self.shuffle = shuffle
+        if documents < 1:
+            raise ValueError(f"kgx.Corpus.v1: documents must be at least 1, got {documents}")
+        self.documents = documents
+        self.random_documents = random_documents
+
+    def _paths(self) -> list[Path]:
+        if self.path.is_dir():
+            found = sorted(p for p in self.path.iterdir()
+                           if p.is_file() and p.suffix in (".spacy", ".json", ".jsonl"))
+            if not found:
+                raise CorpusError(self.path, "0", "no .spacy, .json or .jsonl file in the folder")
+            return found
+        return [self.path]
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
-        docs = list(read_docs(self.path, vocab=nlp.vocab, lang=nlp.lang))
-        if self.shuffle:
+        docs = [doc for path in self._paths()
+                for doc in read_docs(path, vocab=nlp.vocab, lang=nlp.lang)]
+        if self.documents > 1:
+            rng = random.Random(random.random()) if self.random_documents else None
+            if self.shuffle:
+                # shuffle whole groups, keeping each document's sentences in order
+                starts = list(range(0, len(docs), self.documents))
+                random.shuffle(starts)
+                docs = [d for s in starts for d in docs[s:s + self.documents]]
+            docs = list(assemble_documents(docs, self.documents, rng))
+        elif self.shuffle:
             random.shuffle(docs)
         n = 0
         for ref in docs:
@@ -407,7 +487,21 @@ class RelationCorpus:
 
 @registry.readers("kgx.Corpus.v1")
 def create_corpus_reader(path: Path | None, gold_tokens: bool = False, max_length: int = 0,
-                         limit: int = 0, shuffle: bool = False) -> RelationCorpus:
+                         limit: int = 0, shuffle: bool = False, documents: int = 1,
+                         random_documents: bool = False) -> RelationCorpus:
+    """Gold examples with relations, from a file or a folder of files.
+
+    path (Path): a ``.spacy`` DocBin, any ``kgx convert`` input, or a folder of them (read in
+        name order: train and dev together for a final model, say).
+    gold_tokens (bool): give the predicted doc the reference tokens (pre-tokenised corpora)
+        instead of the pipeline's tokenisation of the text.
+    max_length (int): skip documents longer than this many tokens (0: keep all).
+    limit (int): stop after this many examples (0: all).
+    shuffle (bool): shuffle the documents every time the corpus is read.
+    documents (int): join this many consecutive records into one document.
+    random_documents (bool): join a random 1 to ``documents`` records each time instead.
+    """
     if path is None:
         raise ValueError("kgx.Corpus.v1 needs a path (set paths.train / paths.dev)")
-    return RelationCorpus(path, gold_tokens, max_length, limit, shuffle)
+    return RelationCorpus(path, gold_tokens, max_length, limit, shuffle, documents,
+                          random_documents)

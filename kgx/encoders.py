@@ -70,3 +70,48 @@ def build_transformer_model(
         mixed_precision=mixed_precision,
         grad_scaler_config=dict(grad_scaler_config),
     )
+
+
+def sentence_windows(doc: Any, max_tokens: int, stride: int) -> list[Any]:
+    """The spans the encoder reads for one doc: each sentence on its own, cut into strided
+    windows where it is longer than ``max_tokens``; strided windows over the whole doc when it
+    has no sentence boundaries."""
+    if not len(doc):
+        return []
+    units = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+    spans = []
+    for unit in units:
+        if len(unit) <= max_tokens:
+            spans.append(unit)
+            continue
+        start = unit.start
+        while True:
+            end = min(start + max_tokens, unit.end)
+            spans.append(doc[start:end])
+            if end >= unit.end:
+                break
+            start += stride
+    return spans
+
+
+def make_sentence_spans(max_tokens: int = 128, stride: int = 96) -> Any:
+    """``kgx.sentence_spans.v1`` (registered through the ``spacy_span_getters`` entry point,
+    as spacy-transformers creates that registry only when it is imported).
+
+    The encoder reads one sentence at a time, as it was trained on sentences, so that a
+    sentence is encoded the same way alone and inside a document of any length (the relation
+    F1 of whole documents no longer depends on their length: issue 19, BENCHMARKS.md).
+
+    max_tokens (int): the longest span in tokens; a longer sentence (or a doc without sentence
+        boundaries) is read in windows of this size.
+    stride (int): the step between those windows (less than ``max_tokens``: they overlap and
+        the overlapping tokens' vectors are averaged).
+    """
+    if not 0 < stride <= max_tokens:
+        raise ValueError(f"kgx.sentence_spans.v1: need 0 < stride <= max_tokens, "
+                         f"got stride={stride}, max_tokens={max_tokens}")
+
+    def get_spans(docs: Any) -> list[list[Any]]:
+        return [sentence_windows(doc, max_tokens, stride) for doc in docs]
+
+    return get_spans

@@ -28,7 +28,7 @@ def trf_trained(repo_root, minilm_path):
     losses_seen = []
     for _ in range(30):
         losses: dict[str, float] = {}
-        nlp.update(examples, sgd=optimizer, losses=losses)
+        nlp.update(examples, sgd=optimizer, losses=losses, annotates=["sentencizer"])
         losses_seen.append(losses)
     return nlp, examples, losses_seen
 
@@ -139,3 +139,30 @@ def test_two_processes_match_one_with_the_transformer(trf_trained, tmp_path):
         torch.set_num_threads(threads)
     assert multi == single
     assert any(single)
+
+
+def copy_relations(doc, n_copies: int, width: int) -> list[set]:
+    """Each copy's relations as (head, label, tail) character offsets within the copy."""
+    ents = doc.ents
+    per_copy: list[set] = [set() for _ in range(n_copies)]
+    for r in raw_relations(doc):
+        head, tail = ents[r["head"]], ents[r["tail"]]
+        k = head.start_char // width
+        per_copy[k].add((head.start_char - k * width, head.end_char - k * width, r["label"],
+                         tail.start_char - k * width, tail.end_char - k * width))
+    return per_copy
+
+
+@pytest.mark.slow
+def test_a_sentence_gets_the_same_relations_in_a_document_of_any_length(trf_trained):
+    """Issue 19: the same sentence repeated 1, 10, 100 and 1,000 times in one document gives
+    the same relations for every copy (the old configs gave 0 relations at 600 copies)."""
+    nlp, _, _ = trf_trained
+    sentence = TRAIN[0][0]
+    width = len(sentence) + 1
+    (alone,) = copy_relations(nlp(sentence), 1, width)
+    assert alone, "the fine-tuned pipeline finds the training sentence's relations"
+    for n in (10, 100, 1000):
+        doc = nlp(" ".join([sentence] * n))
+        assert len(list(doc.sents)) == n
+        assert copy_relations(doc, n, width) == [alone] * n, n

@@ -148,3 +148,19 @@ def test_entities_already_set_are_kept():
     # the ruler's span stays; the recogniser's non-overlapping spans join it
     assert _ents(doc) == [("Alice Smith", "PER"), ("Acme Corp", "LOC"), ("Paris", "LOC")]
     assert ("Acme Corp", "ORG") in [(s.text, s.label_) for s in doc.spans[SPANS_KEY]]
+
+
+def test_whitespace_is_never_part_of_an_entity():
+    """A span the model labels is written without its whitespace edges; one that is only
+    whitespace is never written (a text's trailing newline had become an ORG: issue 18)."""
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("kgx_span_ner")
+    ner.add_label("ORG")
+    doc = nlp.make_doc("Acme\n\nmakes tools .\n")
+    assert doc[1].is_space and doc[-1].is_space
+    # the decoder's input: "Acme\n\n", the final "\n" and "tools", all labelled ORG
+    indices = Ragged(numpy.asarray([[0, 2], [len(doc) - 1, len(doc)], [3, 4]], dtype="i"),
+                     numpy.asarray([3], dtype="i"))
+    scores = numpy.asarray([[0.9, 0.1], [0.95, 0.05], [0.8, 0.2]], dtype="f")
+    ner.set_annotations([doc], (indices, scores))
+    assert _ents(doc) == [("Acme", "ORG"), ("tools", "ORG")]

@@ -125,7 +125,13 @@ def _relations_on_gold_entities(nlp: Language, examples: list[Example],
 def format_report(result: dict[str, Any]) -> str:
     """The evaluation as plain-text tables."""
     ner = "NER (gold entities given)" if result.get("gold_entities") else "NER"
-    lines = [f"documents: {result['n_docs']}", "",
+    source = result.get("input") or {}
+    how = ""
+    if source:
+        how = (" (" + ("the corpus's tokens" if source.get("gold_tokens") else "raw text")
+               + (f", {source['documents_of']} records joined into each" if
+                  source.get("documents_of", 1) > 1 else "") + ")")
+    lines = [f"documents: {result['n_docs']}{how}", "",
              f"{ner:<28}{'P':>8}{'R':>8}{'F':>8}",
              f"{'  all (micro)':<28}{100 * result['ents_p']:8.2f}"
              f"{100 * result['ents_r']:8.2f}{100 * result['ents_f']:8.2f}"]
@@ -146,4 +152,17 @@ def format_report(result: dict[str, Any]) -> str:
         lines += ["", "most frequent confusions (gold -> predicted)"]
         lines += [f"  {c['gold']:<22} -> {c['predicted']:<24}{c['count']:>6}"
                   for c in result["relation_confusions"]]
+    return "\n".join(lines)
+
+
+def format_comparison(results: dict[str, dict[str, Any]]) -> str:
+    """One row per way of feeding the data (gold tokens, raw sentences, raw documents)."""
+    head = f"{'input':<26}{'docs':>6}{'NER P':>8}{'R':>7}{'F':>7}{'rel P':>8}{'R':>7}{'F':>7}"
+    lines = [head, "-" * len(head)]
+    for name, r in results.items():
+        lines.append(
+            f"{name:<26}{r['n_docs']:>6}{100 * r['ents_p']:8.2f}{100 * r['ents_r']:7.2f}"
+            f"{100 * r['ents_f']:7.2f}{100 * r['rel_strict_micro_p']:8.2f}"
+            f"{100 * r['rel_strict_micro_r']:7.2f}{100 * r['rel_strict_micro_f']:7.2f}")
+    lines.append("(relations: strict micro; entities and relations matched by character offsets)")
     return "\n".join(lines)

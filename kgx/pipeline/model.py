@@ -129,6 +129,62 @@ def make_candidate_generator(
     return generate
 
 
+@registry.misc("kgx.candidate_pairs.v2")
+def make_candidate_generator_v2(
+    max_sentences: int = 1, max_tokens: int = 100, max_tails: int = 32
+) -> CandidateGenerator:
+    """Ordered entity pairs worth classifying, with a cap that does not grow with the document.
+
+    v1 capped the pairs of a whole document (``max_pairs``) and kept the nearest ones, so in a
+    long document the cross-sentence pairs at a gap of one token crowded out the real ones: a
+    sentence repeated 600 times lost every relation (issue 19). Here each head keeps at most
+    ``max_tails`` tails (the nearest), so a document's pairs grow linearly with its entities
+    and a sentence gets the same pairs alone and inside any document.
+
+    max_sentences (int): how many sentences a pair may span (1 = the same sentence; 0 = ignore
+        sentence boundaries); it applies to docs with sentence boundaries.
+    max_tokens (int): the largest token gap between the two spans.
+    max_tails (int): the most tails one head is paired with (the nearest are kept).
+    """
+    if max_tails < 1:
+        raise ValueError(f"kgx.candidate_pairs.v2: max_tails must be at least 1, got {max_tails}")
+
+    def generate(doc: Doc, ents: Sequence[Span]) -> list[tuple[int, int]]:
+        n = len(ents)
+        if n < 2:
+            return []
+        order = sorted(range(n), key=lambda i: (ents[i].start, ents[i].end))
+        starts = numpy.asarray([ents[i].start for i in order], dtype="int64")
+        ends = numpy.asarray([ents[i].end for i in order], dtype="int64")
+        if max_sentences > 0 and doc.has_annotation("SENT_START"):
+            sent_ids = numpy.cumsum(doc.to_array("SENT_START") == 1) - 1
+            sents = sent_ids[starts]
+        else:
+            sents = None
+        # ends are non-decreasing for non-overlapping spans; prefix maxima keep the searches
+        # right if some overlap
+        run_ends = numpy.maximum.accumulate(ends)
+        found: list[tuple[int, int]] = []
+        for a in range(n):
+            # tails after the head: start - head end <= max_tokens; before: head start - end
+            hi = int(numpy.searchsorted(starts, ends[a] + max_tokens, side="right"))
+            lo = int(numpy.searchsorted(run_ends, starts[a] - max_tokens, side="left"))
+            if sents is not None:
+                lo = max(lo, int(numpy.searchsorted(sents, sents[a] - max_sentences + 1)))
+                hi = min(hi, int(numpy.searchsorted(sents, sents[a] + max_sentences - 1,
+                                                    side="right")))
+            near = [b for b in range(lo, hi) if b != a]
+            if len(near) > max_tails:
+                gaps = [max(starts[b] - ends[a], starts[a] - ends[b], 0) for b in near]
+                keep = sorted(sorted(range(len(near)), key=lambda k: (gaps[k], k))[:max_tails])
+                near = [near[k] for k in keep]
+            found.extend((order[a], order[b]) for b in near)
+        found.sort()
+        return found
+
+    return generate
+
+
 def distance_buckets(spans: numpy.ndarray) -> numpy.ndarray:
     """Bucketed token gap between head and tail, offset by direction (head first or not)."""
     head_first = spans[:, 0] <= spans[:, 2]

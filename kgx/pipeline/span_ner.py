@@ -24,6 +24,7 @@ from thinc.api import (
     Optimizer,
     chain,
     concatenate,
+    get_current_ops,
     reduce_first,
     reduce_last,
     reduce_max,
@@ -102,15 +103,16 @@ class SpanEntityRecognizer(SpanCategorizer):
         return eg.get_aligned_spans_y2x(eg.reference.ents, allow_overlap=True)
 
     def set_annotations(self, docs: Iterable[Doc], indices_scores: Any) -> None:
-        """Predicted spans join the entities a doc already has (from an ``entity_ruler``
+        """Predicted spans, without leading or trailing whitespace tokens (a newline is never
+        an entity), join the entities a doc already has (from an ``entity_ruler``
         before this component, say) where they do not overlap them, as with spaCy's ``ner``."""
         docs = list(docs)
         super().set_annotations(docs, indices_scores)
         for doc in docs:
             preset = list(doc.ents)
             taken = {i for ent in preset for i in range(ent.start, ent.end)}
-            found = [span for span in doc.spans[SPANS_KEY]
-                     if taken.isdisjoint(range(span.start, span.end))]
+            found = [span for span in map(_strip, doc.spans[SPANS_KEY])
+                     if span is not None and taken.isdisjoint(range(span.start, span.end))]
             doc.ents = sorted(preset + found, key=lambda span: span.start)
 
     def initialize(
@@ -132,6 +134,66 @@ class SpanEntityRecognizer(SpanCategorizer):
 
     def finish_update(self, sgd: Optimizer) -> None:
         scaled_finish_update(self.model, sgd, self.learn_rate_scale)
+
+
+@registry.misc("kgx.sentence_ngram_suggester.v1")
+def make_sentence_ngram_suggester(min_size: int = 1, max_size: int = 8) -> Suggester:
+    """Every span of ``min_size`` to ``max_size`` tokens inside one sentence, and with no
+    whitespace token at either edge.
+
+    spaCy's ``ngram_range_suggester`` also proposes spans across sentence boundaries and
+    around newlines: an entity can be neither, and a span across a boundary would make a
+    sentence's entities depend on its neighbours (issue 19). Docs without sentence boundaries
+    are one sentence.
+
+    min_size (int): the fewest tokens in a span.
+    max_size (int): the most tokens in a span.
+    """
+    if not 1 <= min_size <= max_size:
+        raise ValueError(f"kgx.sentence_ngram_suggester.v1: need 1 <= min_size <= max_size, "
+                         f"got {min_size}, {max_size}")
+    sizes = range(min_size, max_size + 1)
+
+    def suggest(docs: Iterable[Doc], *, ops: Any = None) -> Ragged:
+        ops = ops if ops is not None else get_current_ops()
+        found, lengths = [], []
+        for doc in docs:
+            n = len(doc)
+            if n and doc.has_annotation("SENT_START"):
+                sent = numpy.cumsum(doc.to_array("SENT_START") == 1)
+            else:
+                sent = numpy.zeros((n,), dtype="int64")
+            space = numpy.asarray([t.is_space for t in doc], dtype=bool)
+            count = 0
+            for size in sizes:
+                if size > n:
+                    break
+                starts = numpy.arange(n - size + 1)
+                ends = starts + size
+                ok = (sent[starts] == sent[ends - 1]) & ~space[starts] & ~space[ends - 1]
+                pairs = numpy.stack([starts[ok], ends[ok]], axis=1).astype("int32")
+                found.append(pairs)
+                count += len(pairs)
+            lengths.append(count)
+        data = numpy.concatenate(found) if found else numpy.zeros((0, 2), dtype="int32")
+        return Ragged(ops.asarray2i(data), ops.asarray1i(lengths))
+
+    return suggest
+
+
+def _strip(span: Span) -> Span | None:
+    """The span without whitespace tokens at its edges; None when nothing is left."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end and doc[start].is_space:
+        start += 1
+    while end > start and doc[end - 1].is_space:
+        end -= 1
+    if start == end:
+        return None
+    if (start, end) == (span.start, span.end):
+        return span
+    return Span(doc, start, end, label=span.label)
 
 
 @registry.architectures("kgx.SpanReducer.v1")

@@ -1,0 +1,316 @@
+"""Whole documents as users have them: sentence boundaries in every shipped pipeline, encoder
+spans and candidate pairs that do not depend on a document's length, and corpora assembled
+into documents for training and evaluation (issue 19)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import spacy
+from spacy.tokens import Span
+from spacy.util import load_config, load_model_from_config, registry
+from typer.testing import CliRunner
+
+from helpers import TRAIN, make_example
+from kgx.cli import app
+from kgx.corpus import assemble_documents, read_docs
+from kgx.encoders import sentence_windows
+from kgx.pipeline.model import make_candidate_generator, make_candidate_generator_v2
+from kgx.relations import raw_relations
+
+SHIPPED = ["kgx_trf.cfg", "kgx_demo.cfg"]
+
+
+def sentences_doc(text: str):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp(text)
+
+
+# --- the shipped configs ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_config_segments_sentences_before_everything(repo_root, name):
+    config = load_config(repo_root / "configs" / name, interpolate=True)
+    nlp = load_model_from_config(config, auto_fill=True, validate=True)
+    assert nlp.pipe_names == ["sentencizer", "transformer", "ner", "kgx_relation_extractor"]
+    assert "sentencizer" in config["training"]["annotating_components"]
+    assert config["corpora"]["train"]["gold_tokens"] is False
+    assert config["components"]["transformer"]["model"]["get_spans"]["@span_getters"] == \
+        "kgx.sentence_spans.v1"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_config_pipeline_sets_sentences_and_records_cite_them(repo_root, minilm_path,
+                                                                     name):
+    from kgx.relations import doc_to_records
+
+    config = load_config(repo_root / "configs" / name, interpolate=True)
+    nlp = load_model_from_config(config, auto_fill=True, validate=True)
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    nlp.initialize(lambda: examples)
+    text = "Maria Lopez works for Acme in Paris. John Smith lives in Berlin."
+    doc = nlp(text)
+    assert doc.has_annotation("SENT_START")
+    assert [s.text for s in doc.sents] == ["Maria Lopez works for Acme in Paris.",
+                                          "John Smith lives in Berlin."]
+    # a record made from this doc cites the whole sentence, not the text between the entities
+    doc.ents = [doc.char_span(0, 11, label="PER"), doc.char_span(22, 26, label="ORG")]
+    doc._.kgx_relations = [{"head": 0, "tail": 1, "label": "Work_For", "score": 0.9}]
+    (record,) = doc_to_records(doc, "d")
+    assert record["sentence"] == "Maria Lopez works for Acme in Paris."
+    assert (record["sent_start_char"], record["sent_end_char"]) == (0, 36)
+
+
+# --- what the encoder reads --------------------------------------------------------------------
+
+
+def test_sentence_windows_one_span_per_sentence():
+    doc = sentences_doc("Ann works here. Bob lives there. Done.")
+    assert [s.text for s in sentence_windows(doc, 128, 96)] == [
+        "Ann works here.", "Bob lives there.", "Done."]
+
+
+def test_sentence_windows_cut_long_sentences_and_cover_every_token():
+    doc = sentences_doc(" ".join(["word"] * 300) + ". Short one.")
+    spans = sentence_windows(doc, 128, 96)
+    assert max(len(s) for s in spans) <= 128
+    covered = {i for s in spans for i in range(s.start, s.end)}
+    assert covered == set(range(len(doc)))
+    assert spans[-1].text == "Short one."
+    # no span crosses a sentence boundary
+    for span in spans:
+        assert len({tok.sent.start for tok in span}) == 1
+
+
+def test_sentence_windows_without_boundaries_fall_back_to_strided_windows():
+    doc = spacy.blank("en")(" ".join(["w"] * 250))
+    spans = sentence_windows(doc, 100, 80)
+    assert [(s.start, s.end) for s in spans] == [(0, 100), (80, 180), (160, 250)]
+    assert sentence_windows(spacy.blank("en")(""), 100, 80) == []
+
+
+def test_sentence_spans_registered_and_validated():
+    getter = registry.get("span_getters", "kgx.sentence_spans.v1")(max_tokens=10, stride=5)
+    doc = sentences_doc("One two. Three four.")
+    assert [[s.text for s in spans] for spans in getter([doc])] == [["One two.", "Three four."]]
+    with pytest.raises(ValueError, match="stride"):
+        registry.get("span_getters", "kgx.sentence_spans.v1")(max_tokens=10, stride=20)
+
+
+# --- candidate pairs ----------------------------------------------------------------------------
+
+
+def random_doc(rng: random.Random, n_sents: int):
+    words, spaces, starts = [], [], []
+    for _ in range(n_sents):
+        length = rng.randint(3, 15)
+        starts.append(len(words))
+        words += [rng.choice(["Ann", "Acme", "Oslo", "was", "in", "the"]) for _ in range(length)]
+        words.append(".")
+    spaces = [True] * len(words)
+    from spacy.tokens import Doc
+
+    doc = Doc(spacy.blank("en").vocab, words=words, spaces=spaces)
+    for tok in doc:
+        tok.is_sent_start = tok.i in starts
+    ents, i = [], 0
+    while i < len(doc) - 1:
+        if doc[i].text != "." and rng.random() < 0.3:
+            end = i + rng.randint(1, 2)
+            if all(t.text != "." and t.sent.start == doc[i].sent.start for t in doc[i:end]):
+                ents.append(doc[i:end])
+                i = end
+                continue
+        i += 1
+    doc.ents = [doc.char_span(e.start_char, e.end_char, label="X") for e in ents]
+    return doc
+
+
+@pytest.mark.parametrize("max_sentences", [0, 1, 2])
+def test_candidate_pairs_v2_equals_v1_while_no_cap_applies(max_sentences):
+    rng = random.Random(7)
+    v1 = make_candidate_generator(max_sentences=max_sentences, max_tokens=12, max_pairs=10**6)
+    v2 = make_candidate_generator_v2(max_sentences=max_sentences, max_tokens=12, max_tails=10**6)
+    for _ in range(30):
+        doc = random_doc(rng, rng.randint(1, 6))
+        ents = list(doc.ents)
+        assert v2(doc, ents) == v1(doc, ents)
+        shuffled = ents[:]
+        rng.shuffle(shuffled)  # entity lists need not be sorted
+        assert sorted(v2(doc, shuffled)) == sorted(v1(doc, shuffled))
+
+
+def test_candidate_pairs_v2_keep_every_sentence_of_a_long_document():
+    """v1's per-document cap kept the nearest pairs: across sentences, gap 1, so a long document
+    lost its real pairs. v2's pairs of a sentence are the same at any document length."""
+    one = sentences_doc("Wei Chen works for Globex in Osaka.")
+    spans = [(0, 8, "PER"), (19, 25, "ORG"), (29, 34, "LOC")]
+    one.ents = [one.char_span(s, e, label=lab) for s, e, lab in spans]
+    text = " ".join(["Wei Chen works for Globex in Osaka."] * 600)
+    doc = sentences_doc(text)
+    ents = []
+    for k in range(600):
+        base = k * 36
+        ents += [doc.char_span(base + s, base + e, label=lab) for s, e, lab in spans]
+    doc.ents = ents
+    v2 = make_candidate_generator_v2(max_sentences=1, max_tokens=100, max_tails=32)
+    single = v2(one, list(one.ents))
+    pairs = v2(doc, list(doc.ents))
+    assert len(single) == 6
+    assert len(pairs) == 600 * 6
+    assert set(pairs) == {(3 * k + a, 3 * k + b) for k in range(600) for a, b in single}
+    v1 = make_candidate_generator(max_sentences=1, max_tokens=100, max_pairs=1000)
+    assert len(v1(doc, list(doc.ents))) == 1000  # the old cap: 2,600 pairs lost
+
+
+def test_candidate_pairs_v2_cap_is_per_head_and_keeps_the_nearest():
+    doc = spacy.blank("en")(" ".join(f"E{i}" for i in range(10)))
+    doc.ents = [Span(doc, i, i + 1, label="X") for i in range(10)]
+    v2 = make_candidate_generator_v2(max_sentences=0, max_tokens=100, max_tails=2)
+    pairs = v2(doc, list(doc.ents))
+    assert [b for a, b in pairs if a == 5] == [4, 6]
+    assert [b for a, b in pairs if a == 0] == [1, 2]
+    with pytest.raises(ValueError, match="max_tails"):
+        make_candidate_generator_v2(max_tails=0)
+
+
+# --- the span suggester ---------------------------------------------------------------------------
+
+
+def test_sentence_ngram_suggester_stays_inside_sentences_and_off_whitespace():
+    suggest = registry.misc.get("kgx.sentence_ngram_suggester.v1")(min_size=1, max_size=3)
+    doc = sentences_doc("Ann Lee left. Acme\n\nOslo")
+    spans = suggest([doc]).dataXd.tolist()
+    texts = {doc[s:e].text for s, e in spans}
+    assert "Ann Lee left" in texts and "Acme" in texts and "Oslo" in texts
+    for s, e in spans:
+        span = doc[s:e]
+        assert len({t.sent.start for t in span}) == 1, span.text
+        assert not span[0].is_space and not span[-1].is_space, repr(span.text)
+    assert suggest([spacy.blank("en")("")]).lengths.tolist() == [0]
+
+
+# --- documents assembled from sentences ---------------------------------------------------
+
+
+SPERT = [
+    {"tokens": ["Ann", "Lee", "works", "for", "Acme", "."],
+     "entities": [{"type": "Peop", "start": 0, "end": 2}, {"type": "Org", "start": 4, "end": 5}],
+     "relations": [{"type": "Work_For", "head": 0, "tail": 1}]},
+    {"tokens": ["No", "one", "here", "."], "entities": [], "relations": []},
+    {"tokens": ["Paris", "is", "in", "France", "."],
+     "entities": [{"type": "Loc", "start": 0, "end": 1}, {"type": "Loc", "start": 3, "end": 4}],
+     "relations": [{"type": "Located_In", "head": 0, "tail": 1}]},
+]
+
+
+def char_triples(doc):
+    ents = doc.ents
+    return {((ents[r["head"]].start_char, ents[r["head"]].end_char), r["label"],
+             (ents[r["tail"]].start_char, ents[r["tail"]].end_char))
+            for r in raw_relations(doc)}
+
+
+def test_assembled_documents_keep_entities_relations_and_sentences(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(SPERT))
+    (doc,) = list(assemble_documents(read_docs(path), 3))
+    assert doc.text == "Ann Lee works for Acme . No one here . Paris is in France ."
+    assert [e.text for e in doc.ents] == ["Ann Lee", "Acme", "Paris", "France"]
+    assert [s.text for s in doc.sents] == ["Ann Lee works for Acme .", "No one here .",
+                                          "Paris is in France ."]
+    ents = doc.ents
+    assert {(ents[r["head"]].text, r["label"], ents[r["tail"]].text)
+            for r in raw_relations(doc)} == {("Ann Lee", "Work_For", "Acme"),
+                                             ("Paris", "Located_In", "France")}
+    assert [len(d) for d in assemble_documents(read_docs(path), 2)] == [10, 5]
+    with pytest.raises(ValueError):
+        list(assemble_documents(read_docs(path), 0))
+
+
+def test_reader_documents_raw_text_and_random_sizes(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(SPERT * 4))
+    nlp = spacy.blank("en")
+    reader = registry.readers.get("kgx.Corpus.v1")
+    fixed = list(reader(path=path, documents=3)(nlp))
+    assert len(fixed) == 4
+    for eg in fixed:
+        # raw text: the predicted doc is the pipeline's tokenisation, without sentences
+        assert eg.predicted.text == eg.reference.text
+        assert not eg.predicted.has_annotation("SENT_START")
+        assert len(list(eg.reference.sents)) == 3
+    random.seed(3)
+    sizes = {len(list(eg.reference.sents)) for eg in reader(path=path, documents=3,
+                                                            random_documents=True)(nlp)}
+    assert sizes <= {1, 2, 3} and len(sizes) > 1
+    # every relation survives, whatever the grouping
+    total = sum(len(raw_relations(eg.reference)) for eg in reader(
+        path=path, documents=3, random_documents=True, shuffle=True)(nlp))
+    assert total == 8
+
+
+def test_reader_reads_a_folder_of_files(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.json").write_text(json.dumps(SPERT[:1]))
+    (tmp_path / "data" / "b.json").write_text(json.dumps(SPERT[2:]))
+    reader = registry.readers.get("kgx.Corpus.v1")(path=tmp_path / "data")
+    texts = [eg.reference.text for eg in reader(spacy.blank("en"))]
+    assert texts == ["Ann Lee works for Acme .", "Paris is in France ."]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no .spacy"):
+        list(registry.readers.get("kgx.Corpus.v1")(path=tmp_path / "empty")(spacy.blank("en")))
+
+
+def test_evaluate_as_documents_scores_by_character_offsets(trained, tmp_path):
+    from helpers import ruled_pipeline
+
+    nlp, examples = trained[0], trained[1]
+    model = tmp_path / "ruled"
+    ruled_pipeline(nlp, examples).to_disk(model)
+    data = tmp_path / "dev.json"
+    data.write_text(json.dumps([
+        {"tokens": text.split(), "entities": [], "relations": []} for text, _, _ in TRAIN]))
+    # gold from the TRAIN rows, as SpERT records
+    rows = []
+    for text, ents, rels in TRAIN:
+        tokens = text.split()
+        starts = [len(" ".join(tokens[:i])) + (1 if i else 0) for i in range(len(tokens))]
+        spert_ents = []
+        for s, e, label in ents:
+            first = starts.index(s)
+            last = max(i for i, st in enumerate(starts) if st < e)
+            spert_ents.append({"type": label, "start": first, "end": last + 1})
+        rows.append({"tokens": tokens, "entities": spert_ents,
+                     "relations": [{"type": lab, "head": h, "tail": t} for h, t, lab in rels]})
+    data.write_text(json.dumps(rows))
+    out1, out4 = tmp_path / "s.json", tmp_path / "d.json"
+    runner = CliRunner()
+    r1 = runner.invoke(app, ["evaluate", str(model), str(data), "--output", str(out1)])
+    r4 = runner.invoke(app, ["evaluate", str(model), str(data), "--as-documents", "4",
+                             "--output", str(out4)])
+    assert r1.exit_code == 0, r1.output
+    assert r4.exit_code == 0, r4.output
+    one, four = json.loads(out1.read_text()), json.loads(out4.read_text())
+    assert one["n_docs"] == 4 and four["n_docs"] == 1
+    assert four["input"]["documents_of"] == 4
+    assert one["rel_strict_micro_f"] > 0.9
+    # the same relations found in one document as in four
+    assert four["rel_strict_micro_f"] == pytest.approx(one["rel_strict_micro_f"])
+    assert four["ents_f"] == pytest.approx(one["ents_f"])
+
+    out = tmp_path / "c.json"
+    rc = runner.invoke(app, ["evaluate", str(model), str(data), "--compare", "--as-documents",
+                             "4", "--output", str(out)])
+    assert rc.exit_code == 0, rc.output
+    assert "documents_raw_4" in rc.output and "sentences_gold_tokens" in rc.output
+    both = json.loads(out.read_text())
+    assert list(both) == ["sentences_gold_tokens", "sentences_raw", "documents_raw_4"]
+    assert both["documents_raw_4"]["n_docs"] == 1
+    assert both["sentences_raw"]["rel_strict_micro_f"] == pytest.approx(
+        one["rel_strict_micro_f"])
