@@ -47,7 +47,7 @@ def test_shipped_config_segments_sentences_before_everything(repo_root, name):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_config_pipeline_sets_sentences_and_records_cite_them(repo_root, minilm_path,
                                                                      name):
-    from kgx.relations import doc_to_records
+    from kgx.records import doc_to_records
 
     config = load_config(repo_root / "configs" / name, interpolate=True)
     nlp = load_model_from_config(config, auto_fill=True, validate=True)

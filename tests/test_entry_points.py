@@ -7,6 +7,7 @@ import re
 from importlib.metadata import distribution
 
 import pytest
+import spacy_transformers  # noqa: F401  (creates spaCy's span_getters registry)
 from spacy.language import Language
 from spacy.util import registry
 
