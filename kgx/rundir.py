@@ -297,7 +297,8 @@ class RunDir:
             os.close(fd)
 
     def recover(self) -> dict[str, tuple[str, str]]:
-        """Clean up after an interrupted run; id → (sha256, status) of the documents done."""
+        """Clean up after an interrupted run; id → (sha256, status) of the documents done (a
+        document a pipeline component failed on has status ``retry``: it is not done)."""
         manifest = self.manifest
         if manifest.is_file():
             size = manifest.stat().st_size
@@ -318,7 +319,10 @@ class RunDir:
         done: dict[str, tuple[str, str]] = {}
         referenced: set[str] = set()
         for line in read_manifest(self.path):
-            done[line["id"]] = (line.get("sha256", ""), line.get("status", ""))
+            status = line.get("status", "")
+            if status == "error" and line.get("stage") == "pipeline":
+                status = "retry"
+            done[line["id"]] = (line.get("sha256", ""), status)
             if line.get("shard"):
                 referenced.add(line["shard"])
         for p in self.relations.iterdir():

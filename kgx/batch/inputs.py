@@ -56,6 +56,9 @@ class Entry:
     duplicate_of: str | None = None
     seq: int = 0
     loc: str = ""  # the location as an id (``<file>:<line>``), used for duplicates
+    #: where an error happened: ``input`` (reading, decoding: final for these bytes) or
+    #: ``pipeline`` (a component failed: processed again by ``--resume``)
+    stage: str = "input"
 
     @property
     def source(self) -> str:

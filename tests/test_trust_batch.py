@@ -1,0 +1,147 @@
+"""Issue 13 (a graph users can trust), the batch side: a failing batch costs only the documents
+that fail, pipeline errors are retried on --resume, and the caller's pipeline and process are left
+as they were (error handlers, torch threads, model caches)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.language import Language
+from test_batch import manifest
+
+from kgx.batch import ExtractionRun, extract
+
+
+class BatchBomb:
+    """A component that fails a whole minibatch when one of its documents says BOOM (as a
+    trained component's ``predict`` fails for the batch, not for one document)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc):
+        if "BOOM" in doc.text:
+            raise RuntimeError("boom inside the pipeline")
+        return doc
+
+    def pipe(self, docs, batch_size: int = 128):
+        from spacy.util import minibatch
+
+        handler = self.get_error_handler()
+        for batch in minibatch(docs, size=batch_size):
+            try:
+                for doc in batch:
+                    self(doc)
+                yield from batch
+            except Exception as e:
+                handler(self.name, self, batch, e)
+
+    def set_error_handler(self, handler) -> None:
+        self.error_handler = handler
+
+    def get_error_handler(self):
+        from spacy.util import raise_error
+
+        return getattr(self, "error_handler", raise_error)
+
+
+@Language.factory("kgx_test_batch_bomb")
+def make_batch_bomb(nlp, name: str):
+    return BatchBomb(name)
+
+
+def bomb_pipeline(fixture_model: Path):
+    nlp = spacy.load(fixture_model)
+    nlp.add_pipe("kgx_test_batch_bomb", first=True)
+    return nlp
+
+
+def corpus_with_one_bomb(path: Path, n: int = 8, bomb: int = 3) -> Path:
+    texts = [f"John Smith lives in Berlin ({i})." for i in range(n)]
+    texts[bomb] = "BOOM said Acme in Oslo."
+    path.write_text("".join(json.dumps({"id": f"x{i}", "text": t}) + "\n"
+                            for i, t in enumerate(texts)), encoding="utf-8")
+    return path
+
+
+def test_one_failing_document_in_a_batch_of_8_is_one_error(fixture_model, tmp_path):
+    """Item 1: spaCy hands the error handler the whole minibatch; the other 7 documents of the
+    batch are processed again one at a time and come out ok."""
+    nlp = bomb_pipeline(fixture_model)
+    corpus = corpus_with_one_bomb(tmp_path / "c.jsonl")
+    out = tmp_path / "run"
+    totals = ExtractionRun([corpus], nlp, out, batch_size=8, progress=False).run()
+    m = manifest(out)
+    assert [m[f"x{i}"]["status"] for i in range(8)] == ["ok"] * 3 + ["error"] + ["ok"] * 4
+    assert totals.errors == 1 and totals.ok == 7
+    assert "kgx_test_batch_bomb" in m["x3"]["error"]
+    assert "boom inside the pipeline" in m["x3"]["error"]
+    assert all(m[f"x{i}"]["relations"] > 0 for i in range(8) if i != 3)
+    # the same through the streaming API
+    assert {r["doc_id"] for r in extract([corpus], nlp, batch_size=8)} == \
+        {f"x{i}" for i in range(8) if i != 3}
+
+
+def test_pipeline_errors_are_retried_on_resume_input_errors_are_not(fixture_model, tmp_path):
+    """Item 1: only input errors (decoding, JSON) are final; a document the pipeline failed on is
+    processed again by --resume (the pipeline may have been fixed, or the failure transient)."""
+    nlp = bomb_pipeline(fixture_model)
+    corpus = corpus_with_one_bomb(tmp_path / "c.jsonl", n=4, bomb=1)
+    with corpus.open("a", encoding="utf-8") as fh:
+        fh.write("{not json\n")
+    out = tmp_path / "run"
+    ExtractionRun([corpus], nlp, out, batch_size=4, progress=False).run()
+    m = manifest(out)
+    assert m["x1"]["status"] == "error" and m["c.jsonl:5"]["status"] == "error"
+    fixed = spacy.load(fixture_model)  # the pipeline without the failing component
+    again = ExtractionRun([corpus], fixed, out, resume=True, progress=False).run()
+    assert again.documents == 1 and again.ok == 1 and again.unchanged == 4
+    m = manifest(out)
+    assert m["x1"]["status"] == "ok" and m["c.jsonl:5"]["status"] == "error"
+
+
+def test_the_callers_pipeline_keeps_its_error_handlers(fixture_model, tmp_path):
+    """Item 17: kgx.batch used to leave its error handler on the caller's Language, so that a
+    later failure outside kgx was swallowed instead of raising the real error."""
+    from spacy.util import raise_error
+
+    nlp = bomb_pipeline(fixture_model)
+    corpus = corpus_with_one_bomb(tmp_path / "c.jsonl", n=3, bomb=1)
+    list(extract([corpus], nlp, batch_size=2))
+    ExtractionRun([corpus], nlp, tmp_path / "run", progress=False).run()
+    assert nlp.default_error_handler is raise_error
+    assert nlp.get_pipe("kgx_test_batch_bomb").get_error_handler() is raise_error
+    with pytest.raises(RuntimeError, match="boom inside the pipeline"):
+        list(nlp.pipe(["BOOM again"]))
+
+
+def test_torch_threads_are_restored_after_n_process_2(fixture_model, tmp_path):
+    """Item 17: nlp.pipe(n_process>1) needs one torch thread in the parent while it forks;
+    the caller's setting comes back afterwards."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        corpus = corpus_with_one_bomb(tmp_path / "c.jsonl", n=4, bomb=2)
+        records = list(extract([corpus], spacy.load(fixture_model), n_process=2, batch_size=2))
+        assert records
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.slow
+def test_the_real_error_reaches_the_parent_with_n_process_2(fixture_model, tmp_path):
+    """Item 17: the failures dict lived in the worker processes; now the failing document is
+    processed again in the parent, which sees the real error."""
+    nlp = bomb_pipeline(fixture_model)
+    corpus = corpus_with_one_bomb(tmp_path / "c.jsonl", n=6, bomb=4)
+    out = tmp_path / "run"
+    totals = ExtractionRun([corpus], nlp, out, batch_size=2, n_process=2, progress=False).run()
+    m = manifest(out)
+    assert totals.errors == 1 and totals.ok == 5
+    assert "boom inside the pipeline" in m["x4"]["error"]
+    assert m["x4"]["stage"] == "pipeline"
