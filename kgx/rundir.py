@@ -132,6 +132,18 @@ def current_shards(run_dir: str | Path) -> dict[str, str]:
     return where
 
 
+def documents_without_records(run_dir: str | Path) -> set[str]:
+    """Ids whose current manifest line names no shard: documents that now have no relation
+    (``"shard": null``), failed or were skipped. An incremental graph update removes them, as
+    a build from scratch never sees them."""
+    current: dict[str, bool] = {}
+    for line in read_manifest(Path(run_dir)):
+        doc_id = line.get("id")
+        if isinstance(doc_id, str):
+            current[doc_id] = bool(line.get("status") == "ok" and line.get("shard"))
+    return {doc_id for doc_id, has in current.items() if not has}
+
+
 def run_shards(run_dir: str | Path) -> list[Path]:
     """The relation shards of a run directory (``relations/*.jsonl[.gz]``, never ``*.tmp``)."""
     rel = Path(run_dir) / RELATIONS

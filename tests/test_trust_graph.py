@@ -1,0 +1,48 @@
+"""Issue 13 (a graph users can trust), the graph side: updates equal a build from scratch,
+entity IRIs never collide, and bad records or names never crash or corrupt a graph file."""
+
+from __future__ import annotations
+
+import json
+
+from test_batch import make_corpus
+from typer.testing import CliRunner
+
+from kgx.batch import ExtractionRun
+from kgx.cli import app
+from kgx.graph import load_graph
+
+
+def same_graph(a, b) -> bool:
+    return (a.graph == b.graph and sorted(a.nodes(data=True)) == sorted(b.nodes(data=True))
+            and sorted(a.edges(keys=True, data=True)) == sorted(b.edges(keys=True, data=True)))
+
+
+def test_update_drops_a_document_that_now_has_no_relations(fixture_model, tmp_path):
+    """Item 2a: a document re-extracted with 0 relations (manifest "shard": null) loses its old
+    edges on `kgx graph RUN --update`, as a build from scratch has none."""
+    corpus = make_corpus(tmp_path / "c.jsonl", 6)
+    run = tmp_path / "run"
+    ExtractionRun([corpus], fixture_model, run, progress=False).run()
+    runner = CliRunner()
+    graph = tmp_path / "g.json"
+    res = runner.invoke(app, ["graph", str(run), "-o", str(graph)])
+    assert res.exit_code == 0, res.output
+    assert "d00002" in load_graph(graph).graph["kgx_doc_index"]
+    lines = corpus.read_text().splitlines()
+    changed = json.loads(lines[2])
+    changed["text"] = "Nothing anyone would call an entity happened here."
+    lines[2] = json.dumps(changed)
+    corpus.write_text("\n".join(lines) + "\n")
+    ExtractionRun([corpus], fixture_model, run, resume=True, progress=False).run()
+    res = runner.invoke(app, ["graph", str(run), "-o", str(graph), "--update"])
+    assert res.exit_code == 0, res.output
+    scratch = tmp_path / "scratch.json"
+    assert runner.invoke(app, ["graph", str(run), "-o", str(scratch)]).exit_code == 0
+    updated = load_graph(graph)
+    assert "d00002" not in updated.graph["kgx_doc_index"]
+    assert not any(ev["doc_id"] == "d00002" for _, _, d in updated.edges(data=True)
+                   for ev in d["evidence"])
+    assert same_graph(updated, load_graph(scratch))
+
+
