@@ -428,18 +428,19 @@ def load_cmd(
     store: Annotated[Path, typer.Option("--store", help="Embedded store directory.")],
     fmt: Annotated[str | None, typer.Option("--format", help="RDF format of all FILES.")] = None,
     replace_default: Annotated[
-        bool, typer.Option("--replace-default", help="Clear the default graph first.")
-    ] = False,
+        bool, typer.Option("--replace-default/--merge-default", help="Replace the merged view "
+                           "and drop documents no longer in FILES (default: the store then "
+                           "equals one loaded from scratch), or merge FILES into the store.")
+    ] = True,
 ) -> None:
-    """Bulk-load RDF into the embedded store; each document's named graph is replaced."""
-    from kgx.store.embedded import StoreError, load_file, open_store
+    """Bulk-load RDF into the embedded store: it then holds exactly FILES' knowledge graph."""
+    from kgx.store.embedded import StoreError, load_files, open_store
 
     try:
-        st = open_store(store)
-        for i, path in enumerate(files):
-            r = load_file(st, path, fmt, replace_default=replace_default and i == 0)
+        for r in load_files(open_store(store), files, fmt, replace_default=replace_default):
             typer.echo(f"loaded {r.path}: {r.quads} quads, {r.graphs_replaced} named graphs "
-                       f"replaced; the store holds {r.store_quads} quads", err=True)
+                       f"replaced, {r.graphs_dropped} dropped; the store holds {r.store_quads} "
+                       "quads", err=True)
     except (StoreError, ValueError) as e:
         raise fail(str(e)) from e
 
@@ -456,6 +457,7 @@ def _endpoints(endpoint, flavor, dataset, store_url, update_url, query_url):
 _ENDPOINT = typer.Option("--endpoint", help="Server root URL (paths from --flavor).")
 _FLAVOR = typer.Option("--flavor", help=f"{FLAVORS.help()}: the server's endpoint paths "
                        "under --endpoint (default oxigraph).")
+_TIMEOUT = typer.Option("--timeout", min=0.001, help="Seconds to wait for each answer.")
 
 
 @app.command("push")
@@ -473,27 +475,31 @@ def push_cmd(
                           "Update).")
     ] = "gsp",
     replace_default: Annotated[
-        bool, typer.Option("--replace-default", help="Replace the default graph (else merge).")
-    ] = False,
+        bool, typer.Option("--replace-default/--merge-default", help="Replace the merged view "
+                           "and drop documents no longer in FILE (default), or merge.")
+    ] = True,
     retries: Annotated[int, typer.Option("--retries", min=0, help="Retries per request.")] = 5,
+    timeout: Annotated[float, _TIMEOUT] = 60.0,
+    verify: Annotated[bool, typer.Option(
+        "--verify/--no-verify", help="Compare the store's counts with the file's after.")] = True,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Quads per update.")]
     = 5000,
 ) -> None:
-    """Push RDF to a remote store; re-running replaces each document's graph (idempotent).
+    """Push RDF to a remote store: it then answers as one loaded from scratch with FILE.
 
     Credentials: KGX_STORE_TOKEN (bearer) or KGX_STORE_USER/KGX_STORE_PASSWORD (basic).
     """
     from kgx.store.remote import RemoteStore, StoreError, push_file
 
     remote = RemoteStore(_endpoints(endpoint, flavor, dataset, store_url, update_url, query_url),
-                         retries=retries)
+                         retries=retries, timeout=timeout)
     try:
         r = push_file(remote, file, fmt, mode=mode, replace_default=replace_default,
-                      batch_size=batch_size)
+                      batch_size=batch_size, verify=verify)
     except (StoreError, ValueError) as e:
         raise fail(str(e)) from e
-    typer.echo(f"pushed {file}: {r.quads} quads, {r.graphs} named graphs, {r.requests} requests",
-               err=True)
+    typer.echo(f"pushed {file}: {r.quads} quads, {r.graphs} named graphs, {r.dropped} dropped, "
+               f"{r.requests} requests", err=True)
 
 
 @app.command("query")
@@ -515,6 +521,7 @@ def query_cmd(
     vocab: Annotated[
         Path | None, typer.Option("--vocab", help="Mapping whose prefixes shorten IRIs.")
     ] = None,
+    timeout: Annotated[float, _TIMEOUT] = 60.0,
 ) -> None:
     """Run a SPARQL query on the embedded store (or a remote endpoint) and print the results."""
     from kgx.store.embedded import StoreError, parse_param
@@ -534,7 +541,8 @@ def query_cmd(
         params = dict(parse_param(p) for p in param or [])
         endpoints = (_endpoints(endpoint, flavor, dataset, None, None, query_url)
                      if endpoint or query_url else None)
-        results = run_query(sparql, store=store, endpoints=endpoints, params=params)
+        results = run_query(sparql, store=store, endpoints=endpoints, params=params,
+                            timeout=timeout)
     except (StoreError, ValueError) as e:
         raise fail(str(e)) from e
     typer.echo(format_results(results, out_format, _vocabulary(vocab).all_prefixes()))

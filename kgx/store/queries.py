@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from kgx.store.embedded import open_store, query_store
 from kgx.store.flavors import Endpoints
-from kgx.store.remote import RemoteStore
+from kgx.store.remote import DEFAULT_TIMEOUT, RemoteStore
 
 
 def run_query(
@@ -22,10 +22,11 @@ def run_query(
     store: str | Path | None = None,
     endpoints: Endpoints | None = None,
     params: dict[str, ox.NamedNode | ox.Literal] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> dict[str, Any]:
     """SPARQL JSON results of ``sparql`` on exactly one of the embedded ``store`` (a directory
     made by ``kgx load``) or a remote store's ``endpoints``; ``params`` (embedded store only)
-    are bound as RDF terms."""
+    are bound as RDF terms; a remote store's answer is waited for ``timeout`` seconds."""
     if (store is None) == (endpoints is None):
         raise ValueError("give exactly one of --store DIR or --endpoint/--query-url")
     if store is not None:
@@ -35,7 +36,7 @@ def run_query(
     if params:
         raise ValueError("--param is supported on the embedded store only")
     assert endpoints is not None
-    return RemoteStore(endpoints).query(sparql)
+    return RemoteStore(endpoints, timeout=timeout).query(sparql)
 
 
 def _cell(binding: dict[str, Any] | None, prefixes: dict[str, str]) -> str:
