@@ -388,7 +388,7 @@ def export_cmd(
     ] = None,
     vocab: Annotated[
         Path | None, typer.Option("--vocab", help="Vocabulary mapping (.toml/.json); default "
-                                  "configs/vocab.toml.")
+                                  "the one shipped in kgx/data/vocab.toml.")
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language tag of labels.")] = "en",
     validate: Annotated[
