@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -32,9 +33,15 @@ def test_the_default_vocabulary_is_package_data():
 def test_an_installed_wheel_exports_with_the_vocabulary(tmp_path):
     """Build the wheel, install it in a fresh venv (dependencies borrowed from this one, kgx
     itself only from the wheel) and export from outside the checkout: PER is schema:Person."""
+    src = tmp_path / "src"  # a clean copy: no build/ left from elsewhere ends up in the wheel
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "kgx", src / "kgx",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(dist), str(ROOT)], check=True, capture_output=True)
+                    "-q", "-w", str(dist), str(src)], check=True, capture_output=True)
     wheel = next(dist.glob("kgx-*.whl"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
