@@ -46,3 +46,34 @@ def test_update_drops_a_document_that_now_has_no_relations(fixture_model, tmp_pa
     assert same_graph(updated, load_graph(scratch))
 
 
+
+
+def test_a_crafted_name_cannot_take_another_entitys_iri():
+    """Item 4: "Zoë Ångström" had the slug zoe-angstrom-1fdc419ff189, which the plain name
+    "Zoe Angstrom 1fdc419ff189" spelled too: the crafted name merged into the entity and
+    carried its facts. Hashed slugs and plain slugs can no longer meet."""
+    from kgx.graph import DEFAULT_BASE, GraphBuilder, entity_iri, normalize_name
+
+    real = entity_iri(DEFAULT_BASE, "PER", normalize_name("Zoë Ångström"))
+    slug = real.rsplit("/", 1)[1]
+    crafted = " ".join(slug.replace("_", "-").split("-"))
+    assert entity_iri(DEFAULT_BASE, "PER", normalize_name(crafted)) != real
+    builder = GraphBuilder()
+
+    def rec(doc, head):
+        return {"doc_id": doc, "relation": "Work_For", "score": 0.9,
+                "head": {"text": head, "label": "PER", "start_char": 0, "end_char": len(head)},
+                "tail": {"text": "Acme", "label": "ORG", "start_char": 40, "end_char": 44}}
+
+    builder.add_records([rec("a", "Zoë Ångström"), rec("b", crafted)])
+    assert len([n for n, d in builder.graph.nodes(data=True) if d["label"] == "PER"]) == 2
+
+
+def test_entity_iris_are_injective_on_name_and_type():
+    from kgx.graph import DEFAULT_BASE, entity_iri
+
+    names = ["zoë ångström", "zoe angstrom", "zoe-angstrom", "zoe angstrom 1fdc419ff189",
+             "東京", "京東", "entity", "paris 😀", "paris", "a_b", "a b", "a  b", "A b"]
+    iris = {(t, n): entity_iri(DEFAULT_BASE, t, n) for t in ("PER", "PER/x", "PER%2Fx")
+            for n in names}
+    assert len(set(iris.values())) == len(iris)
