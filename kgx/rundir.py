@@ -54,6 +54,22 @@ RELATIONS = "relations"
 SHARD_RE = re.compile(r"^shard-(\d+)\.jsonl$")
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, allow_nan=False).encode
+
+
+def dump_line(obj: Any) -> str:
+    """One JSON line (no newline): UTF-8 text as is, never a bare NaN; a string that cannot be
+    written as UTF-8 (a lone surrogate) is kept as a JSON ``\\ud800`` escape, so that a line is
+    always written and always valid JSON."""
+    text = _ENCODE(obj)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _ENCODE_ASCII(obj)
+    return text
+
+
 def shard_name(seq: int) -> str:
     return f"shard-{seq:06d}.jsonl"
 
@@ -229,13 +245,11 @@ class ShardWriter:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self._fh: IO[str] | None = None
-        self._dumps = json.JSONEncoder(ensure_ascii=False).encode
 
     def write(self, records: Iterable[Record]) -> None:
         if self._fh is None:
             self._fh = self.tmp.open("w", encoding="utf-8", buffering=1 << 20)
-        dumps = self._dumps
-        self._fh.writelines(dumps(rec) + "\n" for rec in records)
+        self._fh.writelines(dump_line(rec) + "\n" for rec in records)
 
     def commit(self) -> bool:
         """fsync, rename to the final name, fsync the folder; False when nothing was written."""
@@ -264,7 +278,6 @@ class RunDir:
         self.relations = self.path / RELATIONS
         self.manifest = self.path / MANIFEST
         self.errors = self.path / ERRORS
-        self._dumps = json.JSONEncoder(ensure_ascii=False).encode
 
     def prepare(self, *, resume: bool = False, overwrite: bool = False) -> None:
         """Create the directory, or check that it may be used: a run is continued only with
@@ -362,13 +375,12 @@ class RunDir:
 
     def append(self, lines: list[dict[str, Any]]) -> None:
         """Append manifest lines (fsynced) and the error lines of those with status error."""
-        dumps = self._dumps
         errors = [error_line(line) for line in lines if line["status"] == "error"]
         if errors:
             with self.errors.open("a", encoding="utf-8") as out:
-                out.writelines(dumps(e) + "\n" for e in errors)
+                out.writelines(dump_line(e) + "\n" for e in errors)
         with self.manifest.open("a", encoding="utf-8") as out:
-            out.writelines(dumps(line) + "\n" for line in lines)
+            out.writelines(dump_line(line) + "\n" for line in lines)
             out.flush()
             os.fsync(out.fileno())
 
@@ -385,9 +397,9 @@ class RunDir:
             for i, line in enumerate(read_manifest(self.path)):
                 if last[line["id"]] != i:
                     continue
-                fm.write(json.dumps(line, ensure_ascii=False) + "\n")
+                fm.write(dump_line(line) + "\n")
                 if line["status"] == "error":
-                    fe.write(json.dumps(error_line(line), ensure_ascii=False) + "\n")
+                    fe.write(dump_line(error_line(line)) + "\n")
             fm.flush()
             os.fsync(fm.fileno())
         os.replace(tmp_m, self.manifest)
@@ -399,5 +411,10 @@ class RunDir:
         """Write ``run.json`` atomically."""
         path = self.path / RUN_JSON
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        text = json.dumps(info, indent=2, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # an input path that is not UTF-8
+            text = json.dumps(info, indent=2)
+        tmp.write_text(text + "\n", encoding="utf-8")
         os.replace(tmp, path)

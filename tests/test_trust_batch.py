@@ -145,3 +145,72 @@ def test_the_real_error_reaches_the_parent_with_n_process_2(fixture_model, tmp_p
     assert totals.errors == 1 and totals.ok == 5
     assert "boom inside the pipeline" in m["x4"]["error"]
     assert m["x4"]["stage"] == "pipeline"
+
+
+def test_lone_surrogates_are_error_entries_not_a_crash(fixture_model, tmp_path):
+    """Item 7: a lone surrogate ("\\ud800" in JSON) in the text, the id or a metadata field
+    stopped `kgx extract` with a traceback and an empty manifest."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join([
+        '{"id": "a", "text": "Maria Lopez works for Acme in Paris."}',
+        '{"id": "b", "text": "bad \\ud800 text"}',
+        '{"id": "c\\udc00", "text": "John Smith lives in Berlin."}',
+        '{"id": "d", "text": "Ana Diaz joined Acme.", "src": ["x\\ud800"]}',
+        '{"id": "e", "text": "Acme is in Oslo."}']) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    totals = ExtractionRun([corpus], fixture_model, out, progress=False).run()
+    assert (totals.ok, totals.errors) == (2, 3)
+    m = manifest(out)
+    assert m["a"]["status"] == m["e"]["status"] == "ok"
+    for loc in ("c.jsonl:2", "c.jsonl:3", "c.jsonl:4"):
+        assert m[loc]["status"] == "error" and "lone surrogate" in m[loc]["error"]
+    assert "'text'" in m["c.jsonl:2"]["error"] and "'src[0]'" in m["c.jsonl:4"]["error"]
+    again = ExtractionRun([corpus], fixture_model, out, resume=True, progress=False).run()
+    assert again.unchanged == 5
+
+
+def test_a_file_name_that_is_not_utf8_is_recorded(fixture_model, tmp_path):
+    """Item 8: caf\\xe9.txt crashed `kgx extract` at the manifest write, and --resume crashed
+    the same way, forever."""
+    root = tmp_path / "in"
+    root.mkdir()
+    import os
+
+    name = os.fsdecode(b"caf\xe9.txt")
+    (root / name).write_text("Maria Lopez works for Acme in Paris.", encoding="utf-8")
+    (root / "ok.txt").write_text("John Smith lives in Berlin.", encoding="utf-8")
+    out = tmp_path / "run"
+    totals = ExtractionRun([root], fixture_model, out, progress=False).run()
+    assert totals.ok == 2
+    m = manifest(out)
+    assert "caf\\xe9.txt" in m and m["caf\\xe9.txt"]["relations"] > 0
+    (out / "manifest.jsonl").read_text(encoding="utf-8")  # valid UTF-8 throughout
+    again = ExtractionRun([root], fixture_model, out, resume=True, progress=False).run()
+    assert again.unchanged == 2 and again.documents == 0
+
+
+def test_nan_metadata_and_odd_ids(fixture_model, tmp_path):
+    """Item 15: a NaN metadata value was written to manifest.jsonl as bare NaN (not JSON);
+    JSONL ids 1 and "1" were one id, and true or {} were ids through Python's str()."""
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join([
+        '{"id": 1, "text": "Maria Lopez works for Acme in Paris."}',
+        '{"id": "1", "text": "John Smith lives in Berlin."}',
+        '{"id": "n", "text": "Acme is in Oslo.", "score": NaN}',
+        '{"id": true, "text": "Acme is in Oslo."}',
+        '{"id": {"a": 1}, "text": "Acme is in Oslo."}',
+        '{"id": 2.5, "text": "Acme is in Oslo."}']) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    ExtractionRun([corpus], fixture_model, out, progress=False).run()
+    def strict(name):
+        raise AssertionError(f"{name} in manifest.jsonl")
+
+    lines = [json.loads(line, parse_constant=strict)
+             for line in (out / "manifest.jsonl").read_text().splitlines()]
+    m = {line["id"]: line for line in lines}
+    assert m["1"]["status"] == "ok" and m["c.jsonl:2"]["status"] == "error"
+    assert "duplicate id" in m["c.jsonl:2"]["error"]
+    assert m["c.jsonl:3"]["status"] == "error" and "NaN" in m["c.jsonl:3"]["error"]
+    for loc in ("c.jsonl:4", "c.jsonl:5", "c.jsonl:6"):
+        assert m[loc]["status"] == "error" and "id field" in m[loc]["error"], m[loc]
+    assert not any(k in m for k in ("True", "{'a': 1}", "2.5"))
