@@ -81,6 +81,14 @@ def _require(cond: bool, path: Path, where: str, message: str) -> None:
         raise CorpusError(path, where, message)
 
 
+def _has_surrogate(obj: Any) -> bool:
+    """Whether parsed JSON holds a lone surrogate (``"\\ud800"``): not text, no DocBin holds it."""
+    return any("\ud800" <= ch <= "\udfff" for ch in json.dumps(obj, ensure_ascii=False))
+
+
+_SURROGATE_MESSAGE = "the record holds a lone surrogate (a \\ud800-\\udfff escape, not text)"
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -141,6 +149,7 @@ def _finish_doc(doc: Doc, spans: list[Span], rels: list[tuple[int, int, str]],
 
 def _spert_doc(vocab: Vocab, item: Any, path: Path, where: str, stats: ConvertStats) -> Doc:
     _require(isinstance(item, dict), path, where, "record is not a JSON object")
+    _require(not _has_surrogate(item), path, where, _SURROGATE_MESSAGE)
     tokens = item.get("tokens")
     _require(isinstance(tokens, list) and tokens and all(isinstance(t, str) and t for t in tokens),
              path, where, "'tokens' must be a non-empty list of non-empty strings")
@@ -213,9 +222,11 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield n, json.loads(line)
+                rec = json.loads(line)
             except json.JSONDecodeError as e:
                 yield n, CorpusError(path, str(n), f"not valid JSON: {e.msg}")
+                continue
+            yield n, CorpusError(path, str(n), _SURROGATE_MESSAGE) if _has_surrogate(rec) else rec
 
 
 def _kgx_doc(nlp: Language, rec: Any, path: Path, where: str,

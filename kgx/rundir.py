@@ -33,6 +33,7 @@ import logging
 import os
 import re
 import shutil
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,23 +103,35 @@ def _report(err: ReadError, errors: list[ReadError] | None) -> None:
         errors.append(err)
 
 
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
-
-
 def read_jsonl(path: str | Path, errors: list[ReadError] | None = None) -> Iterator[Record]:
-    """Valid records of one JSONL file (``.gz`` too); malformed lines go to ``errors``, skipped."""
+    """Valid records of one JSONL file (``.gz`` too); malformed lines go to ``errors``, skipped.
+
+    A line that is not UTF-8 is a malformed line; a file that cannot be read on (a truncated or
+    corrupt gzip) is reported with the line it stopped at, and the records before it are kept.
+    """
     path = Path(path)
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                yield validate_record(json.loads(line))
-            except (json.JSONDecodeError, RecordError) as e:
-                _report(ReadError(str(path), lineno, f"malformed record: {e}"), errors)
+    lineno = 0
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as fh:
+            for raw in fh:
+                lineno += 1
+                if not raw.strip():
+                    continue
+                try:
+                    yield validate_record(json.loads(raw.decode("utf-8"),
+                                                     parse_constant=_no_constant))
+                except UnicodeDecodeError as e:
+                    _report(ReadError(str(path), lineno, f"malformed record: not UTF-8 (byte "
+                                      f"0x{raw[e.start]:02x} at column {e.start + 1})"), errors)
+                except (ValueError, RecordError) as e:  # JSONDecodeError is a ValueError
+                    _report(ReadError(str(path), lineno, f"malformed record: {e}"), errors)
+    except (EOFError, OSError, zlib.error) as e:
+        _report(ReadError(str(path), lineno + 1, f"unreadable after line {lineno} (truncated or "
+                          f"corrupt file: {e}); the records before it were kept"), errors)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def read_manifest(run_dir: str | Path) -> Iterator[dict[str, Any]]:

@@ -255,3 +255,35 @@ def test_an_entity_of_whitespace_is_dropped_with_its_relations(tmp_path, span):
     [(ents, rels)] = _read_back(tmp_path / "c.spacy")
     assert ents == ["Maria", "Acme", "Paris"]
     assert rels == [("Acme", "OrgBased_In", "Paris"), ("Maria", "Work_For", "Acme")]
+
+
+@pytest.mark.parametrize("fmt", ["kgx", "spert", "prodigy"])
+def test_lone_surrogates_are_malformed_records(tmp_path, fmt):
+    """Issue 13, item 7: a lone surrogate ("\\ud800" in JSON) made `kgx convert --skip-invalid`
+    abort; it is a malformed record, skipped with its line (or item)."""
+    bad = "Bad \ud800 text ."
+    if fmt == "kgx":
+        recs = [{"text": "Maria works .", "entities": [{"start": 0, "end": 5, "label": "PER"}]},
+                {"text": bad, "entities": [{"start": 0, "end": 3, "label": "PER"}]}]
+        content = "".join(json.dumps(r) + "\n" for r in recs)
+        src = tmp_path / "c.jsonl"
+    elif fmt == "spert":
+        recs = [{"tokens": ["Maria", "works", "."], "entities": [], "relations": []},
+                {"tokens": bad.split(), "entities": [], "relations": []}]
+        content = json.dumps(recs)
+        src = tmp_path / "c.json"
+    else:
+        recs = [{"text": t, "tokens": [{"text": w, "ws": i < len(t.split()) - 1}
+                                       for i, w in enumerate(t.split())],
+                 "spans": [], "relations": [], "answer": "accept"}
+                for t in ("Maria works .", bad)]
+        content = "".join(json.dumps(r) + "\n" for r in recs)
+        src = tmp_path / "c.jsonl"
+    src.write_text(content, encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(app, ["convert", str(src), str(tmp_path / "c.spacy"), "--format", fmt])
+    assert res.exit_code == 1 and "lone surrogate" in res.output, res.output
+    res = runner.invoke(app, ["convert", str(src), str(tmp_path / "c.spacy"), "--format", fmt,
+                              "--skip-invalid"])
+    assert res.exit_code == 0, res.output
+    assert "1 docs" in res.output and "1 malformed records skipped" in res.output

@@ -77,3 +77,74 @@ def test_entity_iris_are_injective_on_name_and_type():
     iris = {(t, n): entity_iri(DEFAULT_BASE, t, n) for t in ("PER", "PER/x", "PER%2Fx")
             for n in names}
     assert len(set(iris.values())) == len(iris)
+
+
+def _rec(doc="d1", head="Maria Lopez", start=0, end=11, **extra):
+    rec = {"doc_id": doc, "relation": "Work_For", "score": 0.9,
+           "head": {"text": head, "label": "PER", "start_char": start, "end_char": end},
+           "tail": {"text": "Acme", "label": "ORG", "start_char": 22, "end_char": 26}}
+    rec.update(extra)
+    return json.dumps(rec)  # a lone surrogate becomes a \ud800 escape
+
+
+def test_bad_records_are_skipped_with_file_and_line(tmp_path):
+    """Items 7 and 11: a lone surrogate made `kgx graph` exit 1 with no file or line (in
+    entity_iri); offsets of -5, end before start, `true` and 10^30 were accepted."""
+    lines = [
+        _rec("ok1"),
+        _rec("d2", head="bad \ud800 name"),
+        _rec("d3\udc00"),
+        _rec("d4", start=-5),
+        _rec("d5", start=11, end=3),
+        _rec("d6", end=True),
+        _rec("d7", end=10**30),
+        _rec("d8", sent_start_char=True),
+        _rec("ok2", head="John Smith", end=10),
+    ]
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["graph", str(path), "-o", str(tmp_path / "g.json")])
+    assert res.exit_code == 0, res.output
+    for lineno in range(2, 9):
+        assert f"r.jsonl:{lineno}: malformed record" in res.output, res.output
+    assert "lone surrogate" in res.output and "7 malformed lines skipped" in res.output
+    assert sorted(load_graph(tmp_path / "g.json").graph["kgx_doc_index"]) == ["ok1", "ok2"]
+
+
+def test_a_truncated_jsonl_gz_keeps_what_was_read(tmp_path):
+    """Item 10: a truncated .jsonl.gz into `kgx graph` gave "Aborted." with no file or reason
+    and lost the records before the damage."""
+    import gzip
+
+    data = gzip.compress(("\n".join(_rec(f"d{i}") for i in range(400)) + "\n").encode())
+    path = tmp_path / "r.jsonl.gz"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    res = CliRunner().invoke(app, ["graph", str(path), "-o", str(tmp_path / "g.json")])
+    assert res.exit_code == 0, res.output
+    assert "r.jsonl.gz" in res.output and "truncated or corrupt" in res.output
+    docs = load_graph(tmp_path / "g.json").graph["kgx_doc_index"]
+    assert 0 < len(docs) < 400
+    bad = tmp_path / "latin1.jsonl"
+    latin1 = json.dumps(json.loads(_rec("b", head="caf\xe9")), ensure_ascii=False)
+    bad.write_bytes(_rec("a").encode() + b"\n" + latin1.encode("latin-1") + b"\n"
+                    + _rec("c").encode() + b"\n")
+    res = CliRunner().invoke(app, ["graph", str(bad), "-o", str(tmp_path / "g2.json")])
+    assert res.exit_code == 0, res.output
+    assert "latin1.jsonl:2" in res.output and "UTF-8" in res.output
+    assert sorted(load_graph(tmp_path / "g2.json").graph["kgx_doc_index"]) == ["a", "c"]
+
+
+def test_records_validation_rejects_bad_offsets():
+    import pytest
+
+    from kgx.records import RecordError, validate_record
+
+    good = json.loads(_rec())
+    validate_record(good)
+    for side, key, value in [("head", "start_char", -5), ("head", "end_char", True),
+                             ("head", "end_char", 10**30), ("tail", "start_char", 30),
+                             ("tail", "start_char", 26.0)]:
+        bad = json.loads(_rec())
+        bad[side][key] = value
+        with pytest.raises(RecordError):
+            validate_record(bad)
