@@ -148,3 +148,48 @@ def test_records_validation_rejects_bad_offsets():
         bad[side][key] = value
         with pytest.raises(RecordError):
             validate_record(bad)
+
+
+CONTROL = "Acme\x01Corp\x1b[2J\ufffe"
+
+
+def test_control_characters_round_trip_through_graphml(tmp_path):
+    """Item 9: a \\x01 in a name gave a .graphml that no XML parser reads back (exit 0)."""
+    import xml.etree.ElementTree as ET
+
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join([
+        _rec("d1", head=CONTROL, end=len(CONTROL), sentence="s\x0b\x0c\x7f end"),
+        _rec("d\x02id")]) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    for name in ("g.graphml", "g.json"):
+        res = runner.invoke(app, ["graph", str(path), "-o", str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+    ET.parse(tmp_path / "g.graphml")  # well-formed XML
+    assert same_graph(load_graph(tmp_path / "g.graphml"), load_graph(tmp_path / "g.json"))
+    names = {d["name"] for _, d in load_graph(tmp_path / "g.graphml").nodes(data=True)}
+    assert CONTROL in names
+
+
+def test_rdf_xml_refuses_what_xml_cannot_hold(tmp_path):
+    """Item 9: `kgx export --format xml` wrote a file no XML parser reads back, exit 0. XML 1.0
+    cannot carry U+0001 at all: the export says so (the other formats carry it, round trip)."""
+    import pyoxigraph as ox
+
+    path = tmp_path / "r.jsonl"
+    path.write_text(_rec("d1", head=CONTROL, end=len(CONTROL)) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["graph", str(path), "-o", str(tmp_path / "g.json")]).exit_code == 0
+    res = runner.invoke(app, ["export", str(tmp_path / "g.json"), "-o", str(tmp_path / "g.rdf")])
+    assert res.exit_code == 1 and "XML 1.0" in res.output and "U+0001" in res.output
+    assert not list(tmp_path.glob("g.rdf*"))
+    formats = {"nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS,
+               "ttl": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG,
+               "jsonld": ox.RdfFormat.JSON_LD}
+    for fmt, oxfmt in formats.items():
+        out = tmp_path / f"g.{fmt}"
+        res = runner.invoke(app, ["export", str(tmp_path / "g.json"), "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        labels = {q.object.value for q in ox.parse(path=str(out), format=oxfmt)
+                  if q.predicate.value.endswith("#label")}
+        assert CONTROL in labels, fmt
