@@ -25,15 +25,23 @@ app = typer.Typer(
 log = logging.getLogger("kgx")
 
 
+def echo(text: str = "", err: bool = False, *, as_json: bool = False) -> None:
+    """``typer.echo``, with whatever a terminal would act on (escape sequences in a name, say)
+    shown as escapes (:mod:`kgx.terminal`); JSON stays JSON."""
+    from kgx.terminal import safe_json, safe_output
+
+    typer.echo(safe_json(text) if as_json else safe_output(text), err=err)
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"kgx: error: {message}", err=True)
+    echo(f"kgx: error: {message}", err=True)
     return typer.Exit(code)
 
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"kgx {__version__}")
+        echo(f"kgx {__version__}")
         raise typer.Exit()
 
 
@@ -81,9 +89,9 @@ def convert_cmd(
         stats = convert(input_path, output, fmt=fmt, lang=lang, strict=not skip_invalid)
     except (CorpusError, ValueError) as e:
         raise fail(str(e)) from e
-    typer.echo(f"{input_path} -> {output}: {stats.summary()}")
+    echo(f"{input_path} -> {output}: {stats.summary()}")
     for message in stats.skipped[:20]:
-        typer.echo(f"  skipped: {message}", err=True)
+        echo(f"  skipped: {message}", err=True)
 
 
 def _read_examples(nlp, data: Path, gold_tokens: bool, documents: int = 1) -> list:
@@ -120,10 +128,10 @@ def tune_thresholds_cmd(
     except ValueError as e:
         raise fail(str(e)) from e
     for label, r in report.items():
-        typer.echo(f"{label:<24} threshold {r['threshold']:.3f}   dev strict F1 {100 * r['f']:6.2f}"
+        echo(f"{label:<24} threshold {r['threshold']:.3f}   dev strict F1 {100 * r['f']:6.2f}"
                    f"   ({r['gold']} gold)")
     nlp.to_disk(output)
-    typer.echo(f"saved {output}", err=True)
+    echo(f"saved {output}", err=True)
 
 
 @app.command("evaluate")
@@ -178,9 +186,9 @@ def evaluate_cmd(
     payload = results if compare else results[""]
     text = json.dumps(payload, indent=2, default=str)
     if as_json:
-        typer.echo(text)
+        echo(text, as_json=True)
     else:
-        typer.echo(format_comparison(results) if compare else format_report(results[""]))
+        echo(format_comparison(results) if compare else format_report(results[""]))
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n", encoding="utf-8")
@@ -203,12 +211,12 @@ def show_cmd(
     if as_json:
         import json
 
-        typer.echo(json.dumps(show_records(doc, nlp), ensure_ascii=False, indent=2))
+        echo(json.dumps(show_records(doc, nlp), ensure_ascii=False, indent=2), as_json=True)
     else:
-        typer.echo(render_table(doc))
+        echo(render_table(doc))
     if html is not None:
         html.write_text(render_html(doc), encoding="utf-8")
-        typer.echo(f"wrote {html}", err=True)
+        echo(f"wrote {html}", err=True)
 
 # --- batch: extract --------------------------------------------------------------------------
 
@@ -263,7 +271,7 @@ def extract_cmd(
         raise fail(str(e)) from e
     except OSError as e:
         raise fail(f"{output}: {e}") from e
-    typer.echo(f"{output}: {totals.summary()}")
+    echo(f"{output}: {totals.summary()}")
     if then_graph or then_export:
         G = _build_graph([output], output / "graph.json").graph
         if then_export:
@@ -273,7 +281,7 @@ def extract_cmd(
                 result = export(G, export_path(output, then_export), then_export)
             except (ValueError, OSError) as e:
                 raise fail(str(e)) from e
-            typer.echo(f"{result.path}: {result.statements} statements")
+            echo(f"{result.path}: {result.statements} statements")
 
 
 def _rdf_format(name: str) -> None:
@@ -295,11 +303,11 @@ def _build_graph(inputs: list[Path], output: Path, **options):
     except (ValueError, OSError) as e:
         raise fail(str(e)) from e
     for err in built.errors[:20]:
-        typer.echo(f"kgx: skipped {err}", err=True)
+        echo(f"kgx: skipped {err}", err=True)
     if len(built.errors) > 20:
-        typer.echo(f"kgx: ... and {len(built.errors) - 20} more malformed lines", err=True)
+        echo(f"kgx: ... and {len(built.errors) - 20} more malformed lines", err=True)
     G = built.graph
-    typer.echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges, "
+    echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges, "
                f"{len(built.errors)} malformed lines skipped", err=True)
     return built
 
@@ -340,8 +348,8 @@ def graph_cmd(
     if stats:
         result = built.builder.stats()
         result["malformed_lines"] = len(built.errors)
-        typer.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json
-                   else format_stats(result))
+        echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json
+             else format_stats(result), as_json=as_json)
 
 
 @app.command("related")
@@ -363,10 +371,13 @@ def related_cmd(
     except KeyError as e:
         raise fail(f"{e.args[0]} in {graph}") from e
     if as_json:
-        typer.echo(json.dumps(ranking, indent=2, ensure_ascii=False))
+        echo(json.dumps(ranking, indent=2, ensure_ascii=False), as_json=True)
         return
+    from kgx.terminal import printable
+
     for i, r in enumerate(ranking, 1):
-        typer.echo(f"{i:>3}  {r['score']:.4f}  {r['label']:<8} {r['name']}  <{r['node']}>")
+        echo(f"{i:>3}  {r['score']:.4f}  {printable(r['label']):<8} {printable(r['name'])}  "
+             f"<{printable(r['node'])}>")
 
 
 def _vocabulary(vocab: Path | None):
@@ -414,10 +425,10 @@ def export_cmd(
         report = shacl_validate(G, mapping) if validate else None
     except (ValueError, OSError) as e:
         raise fail(str(e)) from e
-    typer.echo(f"wrote {result.path}: {result.statements} statements ({result.format}), "
+    echo(f"wrote {result.path}: {result.statements} statements ({result.format}), "
                f"{result.documents} documents", err=True)
     if report is not None:
-        typer.echo(report.summary())
+        echo(report.summary())
         if strict and not report.conforms:
             raise typer.Exit(1)
 
@@ -438,7 +449,7 @@ def load_cmd(
 
     try:
         for r in load_files(open_store(store), files, fmt, replace_default=replace_default):
-            typer.echo(f"loaded {r.path}: {r.quads} quads, {r.graphs_replaced} named graphs "
+            echo(f"loaded {r.path}: {r.quads} quads, {r.graphs_replaced} named graphs "
                        f"replaced, {r.graphs_dropped} dropped; the store holds {r.store_quads} "
                        "quads", err=True)
     except (StoreError, ValueError) as e:
@@ -498,7 +509,7 @@ def push_cmd(
                       batch_size=batch_size, verify=verify)
     except (StoreError, ValueError) as e:
         raise fail(str(e)) from e
-    typer.echo(f"pushed {file}: {r.quads} quads, {r.graphs} named graphs, {r.dropped} dropped, "
+    echo(f"pushed {file}: {r.quads} quads, {r.graphs} named graphs, {r.dropped} dropped, "
                f"{r.requests} requests", err=True)
 
 
@@ -545,7 +556,8 @@ def query_cmd(
                             timeout=timeout)
     except (StoreError, ValueError) as e:
         raise fail(str(e)) from e
-    typer.echo(format_results(results, out_format, _vocabulary(vocab).all_prefixes()))
+    echo(format_results(results, out_format, _vocabulary(vocab).all_prefixes()),
+         as_json=out_format == "json")
 
 # --- views: view -----------------------------------------------------------------------------
 
@@ -579,7 +591,7 @@ def view_cmd(
         raise fail(str(e)) from e
     note = (f" (of {stats['nodes_total']} entities and {stats['edges_total']} relations: "
             "see --max-nodes, --max-edges)" if stats["truncated"] else "")
-    typer.echo(f"wrote {out}: {stats['nodes_shown']} entities, {stats['edges_shown']} relations"
+    echo(f"wrote {out}: {stats['nodes_shown']} entities, {stats['edges_shown']} relations"
                f"{note}", err=True)
 
 

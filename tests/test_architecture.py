@@ -18,7 +18,7 @@ KGX = Path(__file__).resolve().parents[1] / "kgx"
 
 # bottom up (docs/architecture.md); a module belongs to the layer of its longest listed prefix
 LAYERS: list[tuple[str, ...]] = [
-    ("kgx", "kgx.registry", "kgx.relations", "kgx.records", "kgx.rundir"),
+    ("kgx", "kgx.registry", "kgx.relations", "kgx.records", "kgx.rundir", "kgx.terminal"),
     ("kgx.pipeline", "kgx.corpus", "kgx.encoders"),
     ("kgx.batch",),
     ("kgx.graph",),
@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kgx.cli", "kgx.__main__"),
 ]
 # modules at the bottom that must import neither spaCy nor torch (nor anything that does)
-LIGHT = ("kgx.records", "kgx.rundir", "kgx.registry")
+LIGHT = ("kgx.records", "kgx.rundir", "kgx.registry", "kgx.terminal")
 
 
 def module_name(path: Path) -> str:

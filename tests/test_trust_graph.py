@@ -193,3 +193,45 @@ def test_rdf_xml_refuses_what_xml_cannot_hold(tmp_path):
         labels = {q.object.value for q in ox.parse(path=str(out), format=oxfmt)
                   if q.predicate.value.endswith("#label")}
         assert CONTROL in labels, fmt
+
+
+EVIL = "Evil\x1b]0;pwned\x07\x1b[2J\x9b31m\u202eCorp"
+
+
+def _no_escapes(text: str) -> None:
+    for ch in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert ch not in text, f"{ch!r} printed raw"
+
+
+def test_terminal_escapes_in_names_are_not_printed_raw(tmp_path):
+    """Item 14: \\x1b]0;... and \\x1b[2J in names were printed raw by `kgx query` (table),
+    `kgx related` and `kgx graph --stats`."""
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join([_rec("d1", head=EVIL, end=len(EVIL)), _rec("d2")]) + "\n",
+                    encoding="utf-8")
+    runner = CliRunner()
+    graph = tmp_path / "g.json"
+    for extra in ([], ["--json"]):
+        res = runner.invoke(app, ["graph", str(path), "-o", str(graph), "--stats", *extra])
+        assert res.exit_code == 0, res.output
+        _no_escapes(res.output)
+    assert "Evil\\u001b]0;pwned" in res.output
+    res = runner.invoke(app, ["graph", str(path), "-o", str(graph), "--stats"])
+    assert "Evil\\x1b]0;pwned\\x07" in res.output
+    for extra in ([], ["--json"]):
+        res = runner.invoke(app, ["related", "Acme", "--graph", str(graph), *extra])
+        assert res.exit_code == 0, res.output
+        _no_escapes(res.output)
+    assert "Evil" in res.output
+    runner.invoke(app, ["export", str(graph), "-o", str(tmp_path / "g.nq")])
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["load", str(tmp_path / "g.nq"), "--store", str(store)]
+                         ).exit_code == 0
+    for fmt in ("table", "json"):
+        res = runner.invoke(app, ["query", "--store", str(store), "--format", fmt,
+                                  "SELECT ?n WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#"
+                                  "label> ?n }"])
+        assert res.exit_code == 0, res.output
+        _no_escapes(res.output)
+        assert "Evil" in res.output
+    json.loads(res.output)  # the JSON output stays JSON

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from kgx.store.embedded import open_store, query_store
 from kgx.store.flavors import Endpoints
 from kgx.store.remote import DEFAULT_TIMEOUT, RemoteStore
+from kgx.terminal import printable
 
 
 def run_query(
@@ -71,9 +72,8 @@ def format_results(results: dict[str, Any], fmt: str = "table",
         return buf.getvalue().rstrip("\n")
     if fmt != "table":
         raise ValueError(f"unknown result format {fmt!r} (use table, json or csv)")
-    control = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
-    cells = [[_cell(row.get(v), prefixes or {}).translate(control) for v in variables]
-             for row in rows]
+    cells = [[printable(_cell(row.get(v), prefixes or {})) for v in variables] for row in rows]
+    variables = [printable(v) for v in variables]
     widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(variables)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
