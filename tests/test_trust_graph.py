@@ -235,3 +235,27 @@ def test_terminal_escapes_in_names_are_not_printed_raw(tmp_path):
         _no_escapes(res.output)
         assert "Evil" in res.output
     json.loads(res.output)  # the JSON output stays JSON
+
+
+def test_a_full_disk_leaves_no_tmp_file(tmp_path):
+    """Item 15: `kgx graph` on a full disk left a 0-byte .tmp beside the graph. /dev/full
+    answers every write with ENOSPC; the .tmp name is made to lead there."""
+    import os
+
+    import pytest
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(_rec(f"d{i}") for i in range(50)) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    for name in ("g.json", "g.graphml"):
+        out = tmp_path / name
+        assert runner.invoke(app, ["graph", str(path), "-o", str(out)]).exit_code == 0
+        before = out.read_bytes()
+        tmp = tmp_path / (name + ".tmp")
+        tmp.symlink_to("/dev/full")
+        res = runner.invoke(app, ["graph", str(path), "-o", str(out), "--min-score", "0.5"])
+        assert res.exit_code == 1 and "No space left" in res.output, res.output
+        assert not tmp.exists() and not tmp.is_symlink()
+        assert out.read_bytes() == before  # the graph that was there is untouched

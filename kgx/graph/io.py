@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,23 @@ from kgx.graph.iris import normalize_base
 from kgx.graph.schema import DOC_INDEX, JSON_ATTRS_KEY, NORM_KEY
 
 
-def atomic_write(path: Path, text: str) -> None:
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """The ``.tmp`` path to write ``path`` through: renamed over ``path`` when the block ends,
+    removed when it fails (a full disk leaves neither a ``.tmp`` nor a damaged ``path``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: Path, text: str) -> None:
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def _node_link_data(G: nx.MultiDiGraph) -> dict[str, Any]:
@@ -44,9 +57,7 @@ def _write_node_link(G: nx.MultiDiGraph, path: Path) -> None:
         atomic_write(path, json.dumps(_node_link_data(G), ensure_ascii=False))
         return
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    with replacing(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
         fh.write('{"directed":true,"multigraph":true,"graph":')
         fh.write(encode(G.graph))
         for name, items in (
@@ -66,7 +77,6 @@ def _write_node_link(G: nx.MultiDiGraph, path: Path) -> None:
                 fh.write(("" if first else ",") + ",".join(chunk))
             fh.write("]")
         fh.write("}")
-    os.replace(tmp, path)
 
 
 def _node_link_graph(data: dict[str, Any]) -> nx.MultiDiGraph:
@@ -127,10 +137,8 @@ def save_graph(G: nx.MultiDiGraph, path: str | Path) -> None:
             H.add_edge(u, v, key=k, **_flatten(d, keys["edge"], escaped["edge"]))
         H.graph.update(_flatten(G.graph, keys["graph"], escaped["graph"]))
         H.graph[JSON_ATTRS_KEY] = json.dumps({k: sorted(v) for k, v in keys.items()})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        nx.write_graphml(H, tmp, encoding="utf-8")
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            nx.write_graphml(H, tmp, encoding="utf-8")
     else:
         raise ValueError(f"{path}: unknown graph format (use .json or .graphml)")
 
