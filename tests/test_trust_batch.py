@@ -5,6 +5,7 @@ as they were (error handlers, torch threads, model caches)."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,30 @@ def test_nan_metadata_and_odd_ids(fixture_model, tmp_path):
     for loc in ("c.jsonl:4", "c.jsonl:5", "c.jsonl:6"):
         assert m[loc]["status"] == "error" and "id field" in m[loc]["error"], m[loc]
     assert not any(k in m for k in ("True", "{'a': 1}", "2.5"))
+
+
+def test_a_second_process_cannot_resume_a_run_in_use(fixture_model, tmp_path):
+    """Item 16 (fixed when the lock was added, 5e7ddce): two --resume runs on one run directory
+    deleted each other's open shards; a second process now stops with a clear message."""
+    import subprocess
+
+    from test_batch import make_corpus
+
+    corpus = make_corpus(tmp_path / "c.jsonl", 3)
+    out = tmp_path / "run"
+    ExtractionRun([corpus], fixture_model, out, progress=False).run()
+    tmp_shard = out / "relations" / "shard-000009.jsonl.tmp"
+    tmp_shard.write_text("")  # the first run's open shard
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom kgx.rundir import RunDir\n"
+         f"with RunDir({str(out)!r}).lock():\n    print('locked', flush=True)\n"
+         "    sys.stdin.read()\n"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        res = subprocess.run([sys.executable, "-m", "kgx", "extract", str(corpus), "--model",
+                              str(fixture_model), "--output", str(out), "--resume"],
+                             capture_output=True, text=True)
+        assert res.returncode == 1 and "in use by another kgx run" in res.stderr
+        assert tmp_shard.exists()  # nothing of the first run was touched
+    finally:
+        holder.communicate("")
