@@ -242,3 +242,33 @@ def test_a_second_process_cannot_resume_a_run_in_use(fixture_model, tmp_path):
         assert tmp_shard.exists()  # nothing of the first run was touched
     finally:
         holder.communicate("")
+
+
+def test_worker_model_cache_notices_a_retrained_model(fixture_model, tmp_path):
+    """Item 17: Dask workers cached models by path forever: a model retrained at the same path
+    was never reloaded. The cache is keyed on the model's meta (and its files' mtimes)."""
+    import shutil
+
+    from kgx.batch import distributed
+
+    path = tmp_path / "model"
+    shutil.copytree(fixture_model, path)
+    first = distributed._worker_model(str(path))
+    assert distributed._worker_model(str(path)) is first  # cached
+    nlp = spacy.load(path)
+    nlp.meta["version"] = "0.0.2"
+    nlp.to_disk(path)
+    again = distributed._worker_model(str(path))
+    assert again is not first and again.meta["version"] == "0.0.2"
+    assert len(distributed._MODELS) == 1  # the old pipeline is not kept
+
+
+def test_resolving_the_encoder_leaves_the_environment_alone(minilm_path, monkeypatch):
+    """Item 17: kgx/encoders.py set HF_HUB_OFFLINE=1 for the whole process."""
+    import os
+
+    from kgx.encoders import resolve_encoder
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    assert resolve_encoder("all-MiniLM-L6-v2") == str(minilm_path)
+    assert "HF_HUB_OFFLINE" not in os.environ
