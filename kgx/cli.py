@@ -128,8 +128,9 @@ def tune_thresholds_cmd(
     except ValueError as e:
         raise fail(str(e)) from e
     for label, r in report.items():
-        echo(f"{label:<24} threshold {r['threshold']:.3f}   dev strict F1 {100 * r['f']:6.2f}"
-                   f"   ({r['gold']} gold)")
+        score = ("kept: no gold relation in the dev data" if r["kept"]
+                 else f"dev strict F1 {100 * r['f']:6.2f}   ({r['gold']} gold)")
+        echo(f"{label:<24} threshold {r['threshold']:.4f}   {score}")
     nlp.to_disk(output)
     echo(f"saved {output}", err=True)
 
