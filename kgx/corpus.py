@@ -76,7 +76,7 @@ class ConvertStats:
         return ", ".join(parts)
 
 
-def _require(cond: bool, path: Path, where: str, message: str) -> None:
+def _require(cond: Any, path: Path, where: str, message: str) -> None:
     if not cond:
         raise CorpusError(path, where, message)
 
@@ -498,7 +498,7 @@ class RelationCorpus:
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         docs = [doc for path in self._paths()
-                for doc in read_docs(path, vocab=nlp.vocab, lang=nlp.lang)]
+                for doc in read_docs(path, vocab=nlp.vocab, lang=nlp.lang or "en")]
         if self.documents > 1:
             rng = random.Random(random.random()) if self.random_documents else None
             if self.shuffle:

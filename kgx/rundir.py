@@ -154,10 +154,13 @@ def current_shards(run_dir: str | Path) -> dict[str, str]:
     current line is an error or has no records are absent."""
     where: dict[str, str] = {}
     for line in read_manifest(Path(run_dir)):
+        doc_id = line.get("id")
+        if not isinstance(doc_id, str):
+            continue
         if line.get("status") == "ok" and line.get("shard"):
-            where[line.get("id")] = line["shard"]
+            where[doc_id] = line["shard"]
         else:
-            where.pop(line.get("id"), None)
+            where.pop(doc_id, None)
     return where
 
 

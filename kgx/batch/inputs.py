@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 from kgx.registry import Registry
 
@@ -181,9 +181,9 @@ class TextInput(InputFormat):
             yield Entry(doc_id, where, None, sha256(b""), status="error",
                         error=f"{where}: cannot read: {reason}")
             return
-        text, reason = _decode(data, where)
+        text, problem = _decode(data, where)
         if text is None:
-            yield Entry(doc_id, where, None, sha256(data), status="error", error=reason)
+            yield Entry(doc_id, where, None, sha256(data), status="error", error=problem)
             return
         yield Entry(doc_id, where, None, sha256(text), text=text,
                     status="ok" if text.strip() else "skipped")
@@ -250,7 +250,8 @@ class JsonlInput(InputFormat):
                 fh: IO[bytes] = sys.stdin.buffer
             else:
                 _regular(path)
-                fh = gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+                fh = (cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz")
+                      else path.open("rb"))
         except OSError as e:
             reason = e.strerror or str(e)
             yield Entry(rel, where, None, sha256(b""), status="error",

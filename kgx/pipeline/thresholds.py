@@ -92,7 +92,7 @@ def tune_thresholds(
     "kept"}}`` (``kept``: no gold relation of the label in dev, its threshold unchanged and
     ``f`` None)."""
     name = find_component(nlp, component)
-    rel = nlp.get_pipe(name)
+    rel: Any = nlp.get_pipe(name)
     examples = list(examples)
     docs = run_until(nlp, name, [eg.predicted.copy() for eg in examples], batch_size)
     scored: dict[str, list[tuple[float, bool]]] = {label: [] for label in rel.labels}

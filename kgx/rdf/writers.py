@@ -49,6 +49,7 @@ def to_rdflib(G: nx.MultiDiGraph, vocab: Vocabulary | None = None, *, lang: str 
     buf = io.StringIO()
     write_stream(iter_quads(G, vocab, lang=lang, named_graphs=named_graphs), buf,
                  quads_format=named_graphs)
+    target: rdflib.Graph
     if named_graphs:
         target = rdflib.Dataset()
         target.namespace_manager = NamespaceManager(target, bind_namespaces="none")

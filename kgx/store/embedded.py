@@ -166,7 +166,8 @@ def query_store(store: ox.Store, sparql: str,
     Returns SPARQL 1.1 JSON results (``head``/``results`` or ``boolean``); CONSTRUCT/DESCRIBE
     give ``{"triples": [N-Triples lines]}``.
     """
-    substitutions = {ox.Variable(k): v for k, v in (params or {}).items()}
+    substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+        ox.Variable(k): v for k, v in (params or {}).items()}
     try:
         result = store.query(sparql, substitutions=substitutions or None)
     except SyntaxError as e:
@@ -179,4 +180,4 @@ def query_store(store: ox.Store, sparql: str,
         return {"head": {}, "boolean": bool(result)}
     if isinstance(result, ox.QueryTriples):
         return {"triples": [f"{t.subject} {t.predicate} {t.object} ." for t in result]}
-    return json.loads(result.serialize(format=ox.QueryResultsFormat.JSON))
+    return json.loads(result.serialize(format=ox.QueryResultsFormat.JSON) or b"{}")
