@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup test test-fast demo lint browser clean-demo
+.PHONY: setup test test-fast demo lint typecheck browser clean-demo
 
 setup: $(VENV)/.kgx-installed
 
@@ -29,6 +29,10 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check kgx tests benchmarks corpora
+
+# mypy on the package, configured in pyproject.toml ([tool.mypy])
+typecheck: setup
+	$(BIN)/mypy kgx
 
 # the browser used by the HTML-view tests (Debian/Ubuntu, as root); they skip without it
 browser:

@@ -25,15 +25,23 @@ app = typer.Typer(
 log = logging.getLogger("kgx")
 
 
+def echo(text: str = "", err: bool = False, *, as_json: bool = False) -> None:
+    """``typer.echo``, with whatever a terminal would act on (escape sequences in a name, say)
+    shown as escapes (:mod:`kgx.terminal`); JSON stays JSON."""
+    from kgx.terminal import safe_json, safe_output
+
+    typer.echo(safe_json(text) if as_json else safe_output(text), err=err)
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"kgx: error: {message}", err=True)
+    echo(f"kgx: error: {message}", err=True)
     return typer.Exit(code)
 
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"kgx {__version__}")
+        echo(f"kgx {__version__}")
         raise typer.Exit()
 
 
@@ -81,9 +89,9 @@ def convert_cmd(
         stats = convert(input_path, output, fmt=fmt, lang=lang, strict=not skip_invalid)
     except (CorpusError, ValueError) as e:
         raise fail(str(e)) from e
-    typer.echo(f"{input_path} -> {output}: {stats.summary()}")
+    echo(f"{input_path} -> {output}: {stats.summary()}")
     for message in stats.skipped[:20]:
-        typer.echo(f"  skipped: {message}", err=True)
+        echo(f"  skipped: {message}", err=True)
 
 
 def _read_examples(nlp, data: Path, gold_tokens: bool, documents: int = 1) -> list:
@@ -120,10 +128,11 @@ def tune_thresholds_cmd(
     except ValueError as e:
         raise fail(str(e)) from e
     for label, r in report.items():
-        typer.echo(f"{label:<24} threshold {r['threshold']:.3f}   dev strict F1 {100 * r['f']:6.2f}"
-                   f"   ({r['gold']} gold)")
+        score = ("kept: no gold relation in the dev data" if r["kept"]
+                 else f"dev strict F1 {100 * r['f']:6.2f}   ({r['gold']} gold)")
+        echo(f"{label:<24} threshold {r['threshold']:.4f}   {score}")
     nlp.to_disk(output)
-    typer.echo(f"saved {output}", err=True)
+    echo(f"saved {output}", err=True)
 
 
 @app.command("evaluate")
@@ -178,9 +187,9 @@ def evaluate_cmd(
     payload = results if compare else results[""]
     text = json.dumps(payload, indent=2, default=str)
     if as_json:
-        typer.echo(text)
+        echo(text, as_json=True)
     else:
-        typer.echo(format_comparison(results) if compare else format_report(results[""]))
+        echo(format_comparison(results) if compare else format_report(results[""]))
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n", encoding="utf-8")
@@ -203,12 +212,12 @@ def show_cmd(
     if as_json:
         import json
 
-        typer.echo(json.dumps(show_records(doc, nlp), ensure_ascii=False, indent=2))
+        echo(json.dumps(show_records(doc, nlp), ensure_ascii=False, indent=2), as_json=True)
     else:
-        typer.echo(render_table(doc))
+        echo(render_table(doc))
     if html is not None:
         html.write_text(render_html(doc), encoding="utf-8")
-        typer.echo(f"wrote {html}", err=True)
+        echo(f"wrote {html}", err=True)
 
 # --- batch: extract --------------------------------------------------------------------------
 
@@ -263,7 +272,7 @@ def extract_cmd(
         raise fail(str(e)) from e
     except OSError as e:
         raise fail(f"{output}: {e}") from e
-    typer.echo(f"{output}: {totals.summary()}")
+    echo(f"{output}: {totals.summary()}")
     if then_graph or then_export:
         G = _build_graph([output], output / "graph.json").graph
         if then_export:
@@ -273,7 +282,7 @@ def extract_cmd(
                 result = export(G, export_path(output, then_export), then_export)
             except (ValueError, OSError) as e:
                 raise fail(str(e)) from e
-            typer.echo(f"{result.path}: {result.statements} statements")
+            echo(f"{result.path}: {result.statements} statements")
 
 
 def _rdf_format(name: str) -> None:
@@ -295,11 +304,11 @@ def _build_graph(inputs: list[Path], output: Path, **options):
     except (ValueError, OSError) as e:
         raise fail(str(e)) from e
     for err in built.errors[:20]:
-        typer.echo(f"kgx: skipped {err}", err=True)
+        echo(f"kgx: skipped {err}", err=True)
     if len(built.errors) > 20:
-        typer.echo(f"kgx: ... and {len(built.errors) - 20} more malformed lines", err=True)
+        echo(f"kgx: ... and {len(built.errors) - 20} more malformed lines", err=True)
     G = built.graph
-    typer.echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges, "
+    echo(f"wrote {output}: {G.number_of_nodes()} nodes, {G.number_of_edges()} edges, "
                f"{len(built.errors)} malformed lines skipped", err=True)
     return built
 
@@ -340,8 +349,8 @@ def graph_cmd(
     if stats:
         result = built.builder.stats()
         result["malformed_lines"] = len(built.errors)
-        typer.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json
-                   else format_stats(result))
+        echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json
+             else format_stats(result), as_json=as_json)
 
 
 @app.command("related")
@@ -363,10 +372,13 @@ def related_cmd(
     except KeyError as e:
         raise fail(f"{e.args[0]} in {graph}") from e
     if as_json:
-        typer.echo(json.dumps(ranking, indent=2, ensure_ascii=False))
+        echo(json.dumps(ranking, indent=2, ensure_ascii=False), as_json=True)
         return
+    from kgx.terminal import printable
+
     for i, r in enumerate(ranking, 1):
-        typer.echo(f"{i:>3}  {r['score']:.4f}  {r['label']:<8} {r['name']}  <{r['node']}>")
+        echo(f"{i:>3}  {r['score']:.4f}  {printable(r['label']):<8} {printable(r['name'])}  "
+             f"<{printable(r['node'])}>")
 
 
 def _vocabulary(vocab: Path | None):
@@ -388,7 +400,7 @@ def export_cmd(
     ] = None,
     vocab: Annotated[
         Path | None, typer.Option("--vocab", help="Vocabulary mapping (.toml/.json); default "
-                                  "configs/vocab.toml.")
+                                  "the one shipped in kgx/data/vocab.toml.")
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language tag of labels.")] = "en",
     validate: Annotated[
@@ -414,10 +426,10 @@ def export_cmd(
         report = shacl_validate(G, mapping) if validate else None
     except (ValueError, OSError) as e:
         raise fail(str(e)) from e
-    typer.echo(f"wrote {result.path}: {result.statements} statements ({result.format}), "
+    echo(f"wrote {result.path}: {result.statements} statements ({result.format}), "
                f"{result.documents} documents", err=True)
     if report is not None:
-        typer.echo(report.summary())
+        echo(report.summary())
         if strict and not report.conforms:
             raise typer.Exit(1)
 
@@ -428,18 +440,19 @@ def load_cmd(
     store: Annotated[Path, typer.Option("--store", help="Embedded store directory.")],
     fmt: Annotated[str | None, typer.Option("--format", help="RDF format of all FILES.")] = None,
     replace_default: Annotated[
-        bool, typer.Option("--replace-default", help="Clear the default graph first.")
-    ] = False,
+        bool, typer.Option("--replace-default/--merge-default", help="Replace the merged view "
+                           "and drop documents no longer in FILES (default: the store then "
+                           "equals one loaded from scratch), or merge FILES into the store.")
+    ] = True,
 ) -> None:
-    """Bulk-load RDF into the embedded store; each document's named graph is replaced."""
-    from kgx.store.embedded import StoreError, load_file, open_store
+    """Bulk-load RDF into the embedded store: it then holds exactly FILES' knowledge graph."""
+    from kgx.store.embedded import StoreError, load_files, open_store
 
     try:
-        st = open_store(store)
-        for i, path in enumerate(files):
-            r = load_file(st, path, fmt, replace_default=replace_default and i == 0)
-            typer.echo(f"loaded {r.path}: {r.quads} quads, {r.graphs_replaced} named graphs "
-                       f"replaced; the store holds {r.store_quads} quads", err=True)
+        for r in load_files(open_store(store), files, fmt, replace_default=replace_default):
+            echo(f"loaded {r.path}: {r.quads} quads, {r.graphs_replaced} named graphs "
+                       f"replaced, {r.graphs_dropped} dropped; the store holds {r.store_quads} "
+                       "quads", err=True)
     except (StoreError, ValueError) as e:
         raise fail(str(e)) from e
 
@@ -456,6 +469,7 @@ def _endpoints(endpoint, flavor, dataset, store_url, update_url, query_url):
 _ENDPOINT = typer.Option("--endpoint", help="Server root URL (paths from --flavor).")
 _FLAVOR = typer.Option("--flavor", help=f"{FLAVORS.help()}: the server's endpoint paths "
                        "under --endpoint (default oxigraph).")
+_TIMEOUT = typer.Option("--timeout", min=0.001, help="Seconds to wait for each answer.")
 
 
 @app.command("push")
@@ -473,27 +487,31 @@ def push_cmd(
                           "Update).")
     ] = "gsp",
     replace_default: Annotated[
-        bool, typer.Option("--replace-default", help="Replace the default graph (else merge).")
-    ] = False,
+        bool, typer.Option("--replace-default/--merge-default", help="Replace the merged view "
+                           "and drop documents no longer in FILE (default), or merge.")
+    ] = True,
     retries: Annotated[int, typer.Option("--retries", min=0, help="Retries per request.")] = 5,
+    timeout: Annotated[float, _TIMEOUT] = 60.0,
+    verify: Annotated[bool, typer.Option(
+        "--verify/--no-verify", help="Compare the store's counts with the file's after.")] = True,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Quads per update.")]
     = 5000,
 ) -> None:
-    """Push RDF to a remote store; re-running replaces each document's graph (idempotent).
+    """Push RDF to a remote store: it then answers as one loaded from scratch with FILE.
 
     Credentials: KGX_STORE_TOKEN (bearer) or KGX_STORE_USER/KGX_STORE_PASSWORD (basic).
     """
     from kgx.store.remote import RemoteStore, StoreError, push_file
 
     remote = RemoteStore(_endpoints(endpoint, flavor, dataset, store_url, update_url, query_url),
-                         retries=retries)
+                         retries=retries, timeout=timeout)
     try:
         r = push_file(remote, file, fmt, mode=mode, replace_default=replace_default,
-                      batch_size=batch_size)
+                      batch_size=batch_size, verify=verify)
     except (StoreError, ValueError) as e:
         raise fail(str(e)) from e
-    typer.echo(f"pushed {file}: {r.quads} quads, {r.graphs} named graphs, {r.requests} requests",
-               err=True)
+    echo(f"pushed {file}: {r.quads} quads, {r.graphs} named graphs, {r.dropped} dropped, "
+               f"{r.requests} requests", err=True)
 
 
 @app.command("query")
@@ -515,6 +533,7 @@ def query_cmd(
     vocab: Annotated[
         Path | None, typer.Option("--vocab", help="Mapping whose prefixes shorten IRIs.")
     ] = None,
+    timeout: Annotated[float, _TIMEOUT] = 60.0,
 ) -> None:
     """Run a SPARQL query on the embedded store (or a remote endpoint) and print the results."""
     from kgx.store.embedded import StoreError, parse_param
@@ -534,10 +553,12 @@ def query_cmd(
         params = dict(parse_param(p) for p in param or [])
         endpoints = (_endpoints(endpoint, flavor, dataset, None, None, query_url)
                      if endpoint or query_url else None)
-        results = run_query(sparql, store=store, endpoints=endpoints, params=params)
+        results = run_query(sparql, store=store, endpoints=endpoints, params=params,
+                            timeout=timeout)
     except (StoreError, ValueError) as e:
         raise fail(str(e)) from e
-    typer.echo(format_results(results, out_format, _vocabulary(vocab).all_prefixes()))
+    echo(format_results(results, out_format, _vocabulary(vocab).all_prefixes()),
+         as_json=out_format == "json")
 
 # --- views: view -----------------------------------------------------------------------------
 
@@ -571,7 +592,7 @@ def view_cmd(
         raise fail(str(e)) from e
     note = (f" (of {stats['nodes_total']} entities and {stats['edges_total']} relations: "
             "see --max-nodes, --max-edges)" if stats["truncated"] else "")
-    typer.echo(f"wrote {out}: {stats['nodes_shown']} entities, {stats['edges_shown']} relations"
+    echo(f"wrote {out}: {stats['nodes_shown']} entities, {stats['edges_shown']} relations"
                f"{note}", err=True)
 
 

@@ -57,6 +57,8 @@ class ConvertStats:
     skipped: list[str] = field(default_factory=list)
     dropped_entities: int = 0
     dropped_relations: int = 0
+    blank_entities: int = 0  # entities covering no text but whitespace, dropped
+    blank_relations: int = 0  # the relations of those, dropped with them
     rejected: int = 0  # prodigy answers other than accept
 
     def summary(self) -> str:
@@ -64,6 +66,9 @@ class ConvertStats:
         if self.dropped_entities:
             parts.append(f"{self.dropped_entities} nested/overlapping entities dropped "
                          f"(with {self.dropped_relations} relations)")
+        if self.blank_entities:
+            parts.append(f"{self.blank_entities} entities without text dropped "
+                         f"(with {self.blank_relations} relations)")
         if self.rejected:
             parts.append(f"{self.rejected} records not accepted (answer != accept)")
         if self.skipped:
@@ -71,9 +76,17 @@ class ConvertStats:
         return ", ".join(parts)
 
 
-def _require(cond: bool, path: Path, where: str, message: str) -> None:
+def _require(cond: Any, path: Path, where: str, message: str) -> None:
     if not cond:
         raise CorpusError(path, where, message)
+
+
+def _has_surrogate(obj: Any) -> bool:
+    """Whether parsed JSON holds a lone surrogate (``"\\ud800"``): not text, no DocBin holds it."""
+    return any("\ud800" <= ch <= "\udfff" for ch in json.dumps(obj, ensure_ascii=False))
+
+
+_SURROGATE_MESSAGE = "the record holds a lone surrogate (a \\ud800-\\udfff escape, not text)"
 
 
 def _is_int(value: Any) -> bool:
@@ -96,14 +109,35 @@ def _relation_triples(rels: list[Any], n_ents: int, label_key: str, path: Path,
 
 
 def _finish_doc(doc: Doc, spans: list[Span], rels: list[tuple[int, int, str]],
-                path: Path, where: str) -> Doc:
-    """Set entities and relations; ``rels`` index ``spans`` (the record's order)."""
+                path: Path, where: str, stats: ConvertStats | None = None) -> Doc:
+    """Set entities and relations; ``rels`` index ``spans`` (the record's order).
+
+    An entity that covers no text but whitespace (``doc.ents`` cannot hold it) is dropped with
+    every relation that names it, counted and logged; the other relations keep pointing at
+    their own entities."""
+    blank = {i for i, span in enumerate(spans) if not span.text.strip()}
+    if blank:
+        lost = [r for r in rels if r[0] in blank or r[1] in blank]
+        log.warning("%s:%s: %d entities without text dropped (%s), with %d relations", path,
+                    where, len(blank), ", ".join(repr(spans[i].text) for i in sorted(blank)),
+                    len(lost))
+        if stats is not None:
+            stats.blank_entities += len(blank)
+            stats.blank_relations += len(lost)
+        keep = [i for i in range(len(spans)) if i not in blank]
+        index = {old: new for new, old in enumerate(keep)}
+        spans = [spans[i] for i in keep]
+        rels = [(index[h], index[t], label) for h, t, label in rels
+                if h in index and t in index]
     order = sorted(range(len(spans)), key=lambda i: (spans[i].start, spans[i].end))
     for a, b in zip(order, order[1:], strict=False):
         if spans[b].start < spans[a].end:
             raise CorpusError(path, where, f"overlapping entities {spans[a].text!r} "
                                            f"and {spans[b].text!r}")
     doc.ents = [spans[i] for i in order]
+    if len(doc.ents) != len(spans):  # never silently shift the relations' indices
+        raise CorpusError(path, where, f"{len(spans)} entities given, doc.ents kept "
+                                       f"{len(doc.ents)}")
     position = {old: new for new, old in enumerate(order)}
     set_relations(doc, [{"head": position[h], "tail": position[t], "label": label, "score": 1.0}
                         for h, t, label in rels])
@@ -115,6 +149,7 @@ def _finish_doc(doc: Doc, spans: list[Span], rels: list[tuple[int, int, str]],
 
 def _spert_doc(vocab: Vocab, item: Any, path: Path, where: str, stats: ConvertStats) -> Doc:
     _require(isinstance(item, dict), path, where, "record is not a JSON object")
+    _require(not _has_surrogate(item), path, where, _SURROGATE_MESSAGE)
     tokens = item.get("tokens")
     _require(isinstance(tokens, list) and tokens and all(isinstance(t, str) and t for t in tokens),
              path, where, "'tokens' must be a non-empty list of non-empty strings")
@@ -152,7 +187,7 @@ def _spert_doc(vocab: Vocab, item: Any, path: Path, where: str, stats: ConvertSt
         stats.dropped_entities += dropped
         log.warning("%s:%s: %d nested entities dropped (doc.ents cannot hold them)",
                     path, where, dropped)
-    doc = _finish_doc(doc, [spans[i] for i in sorted(keep)], triples, path, where)
+    doc = _finish_doc(doc, [spans[i] for i in sorted(keep)], triples, path, where, stats)
     if "orig_id" in item:
         doc.user_data["kgx_id"] = str(item["orig_id"])
     return doc
@@ -187,12 +222,15 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
             if not line.strip():
                 continue
             try:
-                yield n, json.loads(line)
+                rec = json.loads(line)
             except json.JSONDecodeError as e:
                 yield n, CorpusError(path, str(n), f"not valid JSON: {e.msg}")
+                continue
+            yield n, CorpusError(path, str(n), _SURROGATE_MESSAGE) if _has_surrogate(rec) else rec
 
 
-def _kgx_doc(nlp: Language, rec: Any, path: Path, where: str) -> Doc:
+def _kgx_doc(nlp: Language, rec: Any, path: Path, where: str,
+             stats: ConvertStats | None = None) -> Doc:
     _require(isinstance(rec, dict), path, where, "record is not a JSON object")
     text = rec.get("text")
     _require(isinstance(text, str), path, where, "missing or non-string 'text'")
@@ -216,13 +254,14 @@ def _kgx_doc(nlp: Language, rec: Any, path: Path, where: str) -> Doc:
         _require(span is not None, path, where, f"entity {k} {text[start:end]!r} has no tokens")
         spans.append(span)  # type: ignore[arg-type]
     triples = _relation_triples(rels, len(spans), "label", path, where)
-    doc = _finish_doc(doc, spans, triples, path, where)
+    doc = _finish_doc(doc, spans, triples, path, where, stats)
     if rec.get("id") is not None:
         doc.user_data["kgx_id"] = str(rec["id"])
     return doc
 
 
-def _prodigy_doc(vocab: Vocab, rec: Any, path: Path, where: str) -> Doc:
+def _prodigy_doc(vocab: Vocab, rec: Any, path: Path, where: str,
+                 stats: ConvertStats | None = None) -> Doc:
     _require(isinstance(rec, dict), path, where, "record is not a JSON object")
     text, tokens = rec.get("text"), rec.get("tokens")
     _require(isinstance(text, str) and isinstance(tokens, list) and tokens, path, where,
@@ -257,7 +296,7 @@ def _prodigy_doc(vocab: Vocab, rec: Any, path: Path, where: str) -> Doc:
             raise CorpusError(path, where, f"relation {k} does not point at a span ({e})") from e
         _require(isinstance(label, str), path, where, f"relation {k} has no string 'label'")
         triples.append((head, tail, label))
-    doc = _finish_doc(doc, spans, triples, path, where)
+    doc = _finish_doc(doc, spans, triples, path, where, stats)
     if "_input_hash" in rec:
         doc.user_data["kgx_id"] = str(rec["_input_hash"])
     return doc
@@ -327,10 +366,10 @@ def read_docs(path: Path | str, vocab: Vocab | None = None, fmt: str = "auto", l
     elif fmt == "spert":
         docs = read_spert(path, nlp.vocab, strict, stats)
     elif fmt == "kgx":
-        docs = _read_jsonl(path, lambda r, w: _kgx_doc(nlp, r, path, w), strict, stats)
+        docs = _read_jsonl(path, lambda r, w: _kgx_doc(nlp, r, path, w, stats), strict, stats)
     elif fmt == "prodigy":
-        docs = _read_jsonl(path, lambda r, w: _prodigy_doc(nlp.vocab, r, path, w), strict, stats,
-                           prodigy=True)
+        docs = _read_jsonl(path, lambda r, w: _prodigy_doc(nlp.vocab, r, path, w, stats), strict,
+                           stats, prodigy=True)
     else:
         raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS} or 'auto'")
     for doc in docs:
@@ -459,7 +498,7 @@ class RelationCorpus:
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
         docs = [doc for path in self._paths()
-                for doc in read_docs(path, vocab=nlp.vocab, lang=nlp.lang)]
+                for doc in read_docs(path, vocab=nlp.vocab, lang=nlp.lang or "en")]
         if self.documents > 1:
             rng = random.Random(random.random()) if self.random_documents else None
             if self.shuffle:

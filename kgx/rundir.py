@@ -33,6 +33,7 @@ import logging
 import os
 import re
 import shutil
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,22 @@ ERRORS = "errors.jsonl"
 RUN_JSON = "run.json"
 RELATIONS = "relations"
 SHARD_RE = re.compile(r"^shard-(\d+)\.jsonl$")
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, allow_nan=False).encode
+
+
+def dump_line(obj: Any) -> str:
+    """One JSON line (no newline): UTF-8 text as is, never a bare NaN; a string that cannot be
+    written as UTF-8 (a lone surrogate) is kept as a JSON ``\\ud800`` escape, so that a line is
+    always written and always valid JSON."""
+    text = _ENCODE(obj)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _ENCODE_ASCII(obj)
+    return text
 
 
 def shard_name(seq: int) -> str:
@@ -86,23 +103,35 @@ def _report(err: ReadError, errors: list[ReadError] | None) -> None:
         errors.append(err)
 
 
-def _open_text(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
-
-
 def read_jsonl(path: str | Path, errors: list[ReadError] | None = None) -> Iterator[Record]:
-    """Valid records of one JSONL file (``.gz`` too); malformed lines go to ``errors``, skipped."""
+    """Valid records of one JSONL file (``.gz`` too); malformed lines go to ``errors``, skipped.
+
+    A line that is not UTF-8 is a malformed line; a file that cannot be read on (a truncated or
+    corrupt gzip) is reported with the line it stopped at, and the records before it are kept.
+    """
     path = Path(path)
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                yield validate_record(json.loads(line))
-            except (json.JSONDecodeError, RecordError) as e:
-                _report(ReadError(str(path), lineno, f"malformed record: {e}"), errors)
+    lineno = 0
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as fh:
+            for raw in fh:
+                lineno += 1
+                if not raw.strip():
+                    continue
+                try:
+                    yield validate_record(json.loads(raw.decode("utf-8"),
+                                                     parse_constant=_no_constant))
+                except UnicodeDecodeError as e:
+                    _report(ReadError(str(path), lineno, f"malformed record: not UTF-8 (byte "
+                                      f"0x{raw[e.start]:02x} at column {e.start + 1})"), errors)
+                except (ValueError, RecordError) as e:  # JSONDecodeError is a ValueError
+                    _report(ReadError(str(path), lineno, f"malformed record: {e}"), errors)
+    except (EOFError, OSError, zlib.error) as e:
+        _report(ReadError(str(path), lineno + 1, f"unreadable after line {lineno} (truncated or "
+                          f"corrupt file: {e}); the records before it were kept"), errors)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def read_manifest(run_dir: str | Path) -> Iterator[dict[str, Any]]:
@@ -125,11 +154,26 @@ def current_shards(run_dir: str | Path) -> dict[str, str]:
     current line is an error or has no records are absent."""
     where: dict[str, str] = {}
     for line in read_manifest(Path(run_dir)):
+        doc_id = line.get("id")
+        if not isinstance(doc_id, str):
+            continue
         if line.get("status") == "ok" and line.get("shard"):
-            where[line.get("id")] = line["shard"]
+            where[doc_id] = line["shard"]
         else:
-            where.pop(line.get("id"), None)
+            where.pop(doc_id, None)
     return where
+
+
+def documents_without_records(run_dir: str | Path) -> set[str]:
+    """Ids whose current manifest line names no shard: documents that now have no relation
+    (``"shard": null``), failed or were skipped. An incremental graph update removes them, as
+    a build from scratch never sees them."""
+    current: dict[str, bool] = {}
+    for line in read_manifest(Path(run_dir)):
+        doc_id = line.get("id")
+        if isinstance(doc_id, str):
+            current[doc_id] = bool(line.get("status") == "ok" and line.get("shard"))
+    return {doc_id for doc_id, has in current.items() if not has}
 
 
 def run_shards(run_dir: str | Path) -> list[Path]:
@@ -217,13 +261,11 @@ class ShardWriter:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self._fh: IO[str] | None = None
-        self._dumps = json.JSONEncoder(ensure_ascii=False).encode
 
     def write(self, records: Iterable[Record]) -> None:
         if self._fh is None:
             self._fh = self.tmp.open("w", encoding="utf-8", buffering=1 << 20)
-        dumps = self._dumps
-        self._fh.writelines(dumps(rec) + "\n" for rec in records)
+        self._fh.writelines(dump_line(rec) + "\n" for rec in records)
 
     def commit(self) -> bool:
         """fsync, rename to the final name, fsync the folder; False when nothing was written."""
@@ -252,7 +294,6 @@ class RunDir:
         self.relations = self.path / RELATIONS
         self.manifest = self.path / MANIFEST
         self.errors = self.path / ERRORS
-        self._dumps = json.JSONEncoder(ensure_ascii=False).encode
 
     def prepare(self, *, resume: bool = False, overwrite: bool = False) -> None:
         """Create the directory, or check that it may be used: a run is continued only with
@@ -297,7 +338,8 @@ class RunDir:
             os.close(fd)
 
     def recover(self) -> dict[str, tuple[str, str]]:
-        """Clean up after an interrupted run; id → (sha256, status) of the documents done."""
+        """Clean up after an interrupted run; id → (sha256, status) of the documents done (a
+        document a pipeline component failed on has status ``retry``: it is not done)."""
         manifest = self.manifest
         if manifest.is_file():
             size = manifest.stat().st_size
@@ -318,7 +360,10 @@ class RunDir:
         done: dict[str, tuple[str, str]] = {}
         referenced: set[str] = set()
         for line in read_manifest(self.path):
-            done[line["id"]] = (line.get("sha256", ""), line.get("status", ""))
+            status = line.get("status", "")
+            if status == "error" and line.get("stage") == "pipeline":
+                status = "retry"
+            done[line["id"]] = (line.get("sha256", ""), status)
             if line.get("shard"):
                 referenced.add(line["shard"])
         for p in self.relations.iterdir():
@@ -346,13 +391,12 @@ class RunDir:
 
     def append(self, lines: list[dict[str, Any]]) -> None:
         """Append manifest lines (fsynced) and the error lines of those with status error."""
-        dumps = self._dumps
         errors = [error_line(line) for line in lines if line["status"] == "error"]
         if errors:
             with self.errors.open("a", encoding="utf-8") as out:
-                out.writelines(dumps(e) + "\n" for e in errors)
+                out.writelines(dump_line(e) + "\n" for e in errors)
         with self.manifest.open("a", encoding="utf-8") as out:
-            out.writelines(dumps(line) + "\n" for line in lines)
+            out.writelines(dump_line(line) + "\n" for line in lines)
             out.flush()
             os.fsync(out.fileno())
 
@@ -369,9 +413,9 @@ class RunDir:
             for i, line in enumerate(read_manifest(self.path)):
                 if last[line["id"]] != i:
                     continue
-                fm.write(json.dumps(line, ensure_ascii=False) + "\n")
+                fm.write(dump_line(line) + "\n")
                 if line["status"] == "error":
-                    fe.write(json.dumps(error_line(line), ensure_ascii=False) + "\n")
+                    fe.write(dump_line(error_line(line)) + "\n")
             fm.flush()
             os.fsync(fm.fileno())
         os.replace(tmp_m, self.manifest)
@@ -383,5 +427,10 @@ class RunDir:
         """Write ``run.json`` atomically."""
         path = self.path / RUN_JSON
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        text = json.dumps(info, indent=2, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # an input path that is not UTF-8
+            text = json.dumps(info, indent=2)
+        tmp.write_text(text + "\n", encoding="utf-8")
         os.replace(tmp, path)

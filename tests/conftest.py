@@ -42,3 +42,11 @@ def trained():
     from helpers import train_tiny
 
     return train_tiny()
+
+
+@pytest.fixture(scope="session")
+def fixture_model(tmp_path_factory) -> Path:
+    """The small deterministic batch pipeline on disk (``test_batch.build_fixture_pipeline``)."""
+    from test_batch import build_fixture_pipeline
+
+    return build_fixture_pipeline(tmp_path_factory.mktemp("batch-model") / "model")

@@ -86,11 +86,6 @@ def make_corpus(path: Path, n: int, seed: int = 0, sentences: tuple[int, int] = 
     return path
 
 
-@pytest.fixture(scope="session")
-def fixture_model(tmp_path_factory) -> Path:
-    return build_fixture_pipeline(tmp_path_factory.mktemp("batch-model") / "model")
-
-
 def run_records(run_dir: Path) -> list[dict]:
     return sorted(iter_run_records(run_dir), key=lambda r: json.dumps(r, sort_keys=True))
 

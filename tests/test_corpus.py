@@ -222,3 +222,68 @@ def test_cli_convert_summary_and_errors(tmp_path):
     assert f"{bad}:2" in result.output
     result = runner.invoke(app, ["convert", str(bad), str(tmp_path / "b.spacy"), "--skip-invalid"])
     assert result.exit_code == 0 and "1 malformed records skipped" in result.output
+
+
+def _read_back(path):
+    nlp = spacy.blank("en")
+    docs = list(DocBin(store_user_data=True).from_disk(path).get_docs(nlp.vocab))
+    from kgx.relations import get_relations
+
+    return [([e.text for e in d.ents],
+             sorted((r.head.text, r.label, r.tail.text) for r in get_relations(d))) for d in docs]
+
+
+@pytest.mark.parametrize("span", [(5, 6), (5, 7)], ids=["between-tokens", "whitespace-token"])
+def test_an_entity_of_whitespace_is_dropped_with_its_relations(tmp_path, span):
+    """Issue 13, item 5: an entity covering only whitespace was dropped but the relation
+    indices were remapped as if it were kept ("Maria Live_In Acme"), exit 0."""
+    text = "Maria  works for Acme in Paris ."
+    start, end = span
+    rec = {"id": "a", "text": text,
+           "entities": [{"start": 0, "end": 5, "label": "PER"},
+                        {"start": start, "end": end, "label": "LOC"},
+                        {"start": 17, "end": 21, "label": "ORG"},
+                        {"start": 25, "end": 30, "label": "LOC"}],
+           "relations": [{"head": 0, "tail": 1, "label": "Live_In"},
+                         {"head": 0, "tail": 2, "label": "Work_For"},
+                         {"head": 2, "tail": 3, "label": "OrgBased_In"}]}
+    src = tmp_path / "c.jsonl"
+    src.write_text(json.dumps(rec) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["convert", str(src), str(tmp_path / "c.spacy")])
+    assert res.exit_code == 0, res.output
+    assert "1 entities without text dropped (with 1 relations)" in res.output
+    [(ents, rels)] = _read_back(tmp_path / "c.spacy")
+    assert ents == ["Maria", "Acme", "Paris"]
+    assert rels == [("Acme", "OrgBased_In", "Paris"), ("Maria", "Work_For", "Acme")]
+
+
+@pytest.mark.parametrize("fmt", ["kgx", "spert", "prodigy"])
+def test_lone_surrogates_are_malformed_records(tmp_path, fmt):
+    """Issue 13, item 7: a lone surrogate ("\\ud800" in JSON) made `kgx convert --skip-invalid`
+    abort; it is a malformed record, skipped with its line (or item)."""
+    bad = "Bad \ud800 text ."
+    if fmt == "kgx":
+        recs = [{"text": "Maria works .", "entities": [{"start": 0, "end": 5, "label": "PER"}]},
+                {"text": bad, "entities": [{"start": 0, "end": 3, "label": "PER"}]}]
+        content = "".join(json.dumps(r) + "\n" for r in recs)
+        src = tmp_path / "c.jsonl"
+    elif fmt == "spert":
+        recs = [{"tokens": ["Maria", "works", "."], "entities": [], "relations": []},
+                {"tokens": bad.split(), "entities": [], "relations": []}]
+        content = json.dumps(recs)
+        src = tmp_path / "c.json"
+    else:
+        recs = [{"text": t, "tokens": [{"text": w, "ws": i < len(t.split()) - 1}
+                                       for i, w in enumerate(t.split())],
+                 "spans": [], "relations": [], "answer": "accept"}
+                for t in ("Maria works .", bad)]
+        content = "".join(json.dumps(r) + "\n" for r in recs)
+        src = tmp_path / "c.jsonl"
+    src.write_text(content, encoding="utf-8")
+    runner = CliRunner()
+    res = runner.invoke(app, ["convert", str(src), str(tmp_path / "c.spacy"), "--format", fmt])
+    assert res.exit_code == 1 and "lone surrogate" in res.output, res.output
+    res = runner.invoke(app, ["convert", str(src), str(tmp_path / "c.spacy"), "--format", fmt,
+                              "--skip-invalid"])
+    assert res.exit_code == 0, res.output
+    assert "1 docs" in res.output and "1 malformed records skipped" in res.output

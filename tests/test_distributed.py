@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_batch import build_fixture_pipeline, make_corpus
+from test_batch import make_corpus
 from typer.testing import CliRunner
 
 from kgx.batch import BatchError, ExtractionRun
@@ -15,11 +15,6 @@ from kgx.cli import app
 from kgx.rundir import iter_run_records, read_manifest
 
 pytest.importorskip("dask.distributed")
-
-
-@pytest.fixture(scope="module")
-def fixture_model(tmp_path_factory) -> Path:
-    return build_fixture_pipeline(tmp_path_factory.mktemp("dask-model") / "model")
 
 
 def _records(run_dir: Path) -> list[dict]:

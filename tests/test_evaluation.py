@@ -107,3 +107,58 @@ def test_gold_entities_off_token_boundaries_are_named(trained):
     pred = ruled.make_doc("Maria Lopez")
     with pytest.raises(ValueError, match="token boundaries"):
         evaluate(ruled, [Example(pred, ref)], gold_entities=True)
+
+
+def _f1_at(scored, n_gold, t):
+    import numpy
+
+    t = float(numpy.float32(t))  # the component compares float32 probabilities
+    tp = sum(1 for p, c in scored if p >= t and c)
+    fp = sum(1 for p, c in scored if p >= t and not c)
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def test_the_reported_f1_is_the_saved_thresholds():
+    """Issue 13, item 18: the threshold was clamped to 0.05-0.95 after it was chosen, so the
+    reported F1 was not the saved threshold's."""
+    import random
+
+    scored = [(0.9, False), (0.03, True), (0.02, True)]
+    t, f = best_threshold(scored, n_gold=2)
+    assert 0.05 <= t <= 0.95 and f == pytest.approx(_f1_at(scored, 2, t))
+    rng = random.Random(0)
+    for _ in range(300):
+        scored = [(round(rng.random(), rng.choice([1, 2, 6])), rng.random() < 0.4)
+                  for _ in range(rng.randint(1, 12))]
+        n_gold = sum(c for _, c in scored) + rng.randint(0, 2)
+        t, f = best_threshold(scored, n_gold)
+        assert 0.05 <= t <= 0.95
+        assert f == pytest.approx(_f1_at(scored, n_gold, t)), (scored, n_gold, t, f)
+        best = max(_f1_at(scored, n_gold, c / 1000) for c in range(50, 951))
+        assert f >= best - 1e-9  # no threshold in the range does better
+
+
+def test_a_label_without_gold_in_dev_keeps_its_threshold(trained):
+    """Issue 13, item 18: a label with no gold relation in dev silently got 0.95 (switched
+    off); it keeps its threshold and the report says why."""
+    nlp, examples, _ = trained
+    rel = nlp.get_pipe("kgx_relation_extractor")
+    dev = []
+    for eg in examples:
+        if any(r["label"] == "Located_In" for r in eg.reference._.kgx_relations):
+            continue
+        pred = nlp.make_doc(eg.reference.text)
+        pred.ents = [pred.char_span(e.start_char, e.end_char, label=e.label_)
+                     for e in eg.reference.ents]
+        dev.append(Example(pred, eg.reference))
+    before = rel.thresholds["Located_In"]
+    try:
+        report = tune_thresholds(nlp, dev)
+        assert report["Located_In"]["gold"] == 0 and report["Located_In"]["kept"]
+        assert report["Located_In"]["f"] is None
+        assert rel.thresholds["Located_In"] == before
+        assert "Located_In" not in rel.cfg["thresholds"]
+    finally:
+        rel.set_thresholds({})

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from kgx import rdf
 from kgx.cli import app
-from kgx.graph import entity_iri, normalize_name, save_graph
+from kgx.graph import entity_iri, load_graph, normalize_name, save_graph
 from kgx.store import (
     Endpoints,
     RemoteStore,
@@ -43,10 +43,17 @@ def quads_of(path: Path) -> set[ox.Quad]:
     return set(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
 
 
+def load_graph_of(export: Path):
+    """The graph an N-Quads export was written from (the fixtures keep it beside the file)."""
+    return load_graph(export.with_suffix(".json"))
+
+
 @pytest.fixture(scope="module")
 def export_nq(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("rdf") / "kg.nq"
-    rdf.export(build(), path)
+    G = build()
+    rdf.export(G, path)
+    save_graph(G, path.with_suffix(".json"))
     return path
 
 
@@ -74,9 +81,93 @@ def test_load_is_idempotent_and_replaces_document_graphs(tmp_path, export_nq, ex
     d2 = ox.NamedNode(BASE + "document/d2")
     in_store = set(store.quads_for_pattern(None, None, None, d2))
     assert in_store == {q for q in quads_of(export_b) if q.graph_name == d2}
-    # the default graph merges (the old score stays) unless it is replaced too
-    load_file(store, export_b, replace_default=True)
+    # item 2b: the merged view is replaced whole: the old score does not stay
     assert set(store.quads_for_pattern(None, None, None, None)) == quads_of(export_b)
+    # --merge-default keeps the older behaviour (for files that are not a whole graph)
+    load_file(store, export_nq)
+    load_file(store, export_b, replace_default=False)
+    assert set(store.quads_for_pattern(None, None, None, None)) > quads_of(export_b)
+
+
+@pytest.fixture(scope="module")
+def export_c(tmp_path_factory) -> Path:
+    """The graph after documents d2 and d3 left it (re-extracted with no relation) and d1 was
+    re-processed with a lower score."""
+    records = [r for r in RECORDS if r["doc_id"] not in ("d2", "d3")]
+    records = [{**r, "score": 0.4} if r["doc_id"] == "d1" and r["relation"] == "Work_For"
+               else r for r in records]
+    path = tmp_path_factory.mktemp("rdf") / "kg-c.nq"
+    G = build(records)
+    rdf.export(G, path)
+    save_graph(G, path.with_suffix(".json"))
+    return path
+
+
+def qa_answers(store: ox.Store) -> dict[str, list]:
+    """What every query of docs/queries answers (the QA a user runs after an update)."""
+    params = {"who_works_for": {"name": "Acme"}, "where_is_located": {"name": "Acme"},
+              "facts_about": {"name": "Maria Lopez"}, "entities_of_type": {"type": "PER"},
+              "most_confident_facts": {}}
+    return {q: run_query(store, q, **p) for q, p in params.items()}
+
+
+@pytest.mark.parametrize("fmt", ["nq", "trig", "jsonld", "ttl", "nt"])
+def test_an_updated_store_answers_as_one_loaded_from_scratch(tmp_path, export_nq, export_c, fmt):
+    """Item 2b: after loading an updated export, nothing of the replaced or removed documents
+    is left (facts, scores, labels, counts, document graphs), in every format; loads stay
+    idempotent."""
+    old, new = tmp_path / f"old.{fmt}", tmp_path / f"new.{fmt}"
+    rdf.export(load_graph_of(export_nq), old)
+    rdf.export(load_graph_of(export_c), new)
+    updated = open_store(tmp_path / "updated")
+    load_file(updated, export_nq)  # an earlier load kept its document graphs
+    load_file(updated, old)
+    result = load_file(updated, new)
+    scratch = open_store(tmp_path / "scratch")
+    load_file(scratch, new)
+    assert set(updated) == set(scratch)
+    assert qa_answers(updated) == qa_answers(scratch)
+    # triple formats have no document graphs: the load of old.* already dropped them
+    assert result.graphs_dropped == (0 if fmt in ("ttl", "nt") else 2)
+    works = [r for r in qa_answers(updated)["who_works_for"]]
+    assert [float(r["score"]) for r in works] == [0.4]
+    load_file(updated, new)
+    assert set(updated) == set(scratch)
+
+
+def test_named_graphs_that_are_not_kgx_documents_stay(tmp_path, export_nq, export_c):
+    store = open_store(tmp_path / "store")
+    mine = ox.Quad(ox.NamedNode("http://example.org/a"), RDFS_LABEL, ox.Literal("mine"),
+                   ox.NamedNode("http://example.org/my-graph"))
+    store.add(mine)
+    load_file(store, export_nq)
+    load_file(store, export_c)
+    assert mine in set(store)
+
+
+def test_cli_load_replaces_by_default(tmp_path, export_nq, export_c):
+    runner = CliRunner()
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["load", str(export_nq), "--store", str(store)]).exit_code == 0
+    res = runner.invoke(app, ["load", str(export_c), "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    assert "2 dropped" in res.output
+    assert f"the store holds {len(quads_of(export_c))} quads" in res.output
+
+
+def test_a_killed_bulk_load_leaves_no_files_behind(tmp_path, export_nq):
+    """Item 15: a killed `kgx load` leaves the bulk loader's bulk-*.sst files in the store's
+    folder (100 MB for a large file); the next open removes them."""
+    location = tmp_path / "store"
+    store = open_store(location)
+    load_file(store, export_nq)
+    del store
+    orphan = location / "bulk-93643726370256259586195650983510458706.sst"
+    orphan.write_bytes(b"\0" * 4096)  # what `kill -9` during bulk_load leaves (observed)
+    res = CliRunner().invoke(app, ["load", str(export_nq), "--store", str(location)])
+    assert res.exit_code == 0, res.output
+    assert not list(location.glob("bulk-*.sst"))
+    assert f"the store holds {len(quads_of(export_nq))} quads" in res.output
 
 
 def test_load_triple_formats_and_errors(tmp_path):
@@ -259,11 +350,29 @@ def test_push_count_query_and_repush(server, export_nq, export_b, mode):
     assert [r["o"]["value"] for r in rows["results"]["bindings"]] == [BASE + "entity/ORG/acme"]
     push_file(store, export_nq, mode=mode, batch_size=50)
     assert server_quads(store) == expected  # no duplicates, nothing lost
-    result = push_file(store, export_b, mode=mode, replace_default=True, default_chunk=40)
+    result = push_file(store, export_b, mode=mode, default_chunk=40)
     assert server_quads(store) == quads_of(export_b)
-    if mode == "gsp":  # 4 document graphs, then the default graph in chunks: PUT, POST, ...
+    if mode == "gsp":  # the documents listed, 4 document graphs, then the default graph in
+        # chunks (PUT, POST, ...), then the two counts that verify the push
         n_default = sum(1 for q in quads_of(export_b) if isinstance(q.graph_name, ox.DefaultGraph))
-        assert result.requests == 4 + -(-n_default // 40)
+        assert result.requests == 1 + 4 + -(-n_default // 40) + 2
+
+
+@pytest.mark.parametrize("mode", ["gsp", "update"])
+def test_a_pushed_update_answers_as_a_server_loaded_from_scratch(tmp_path, server, export_nq,
+                                                                 export_c, mode):
+    """Item 2b on a server: the merged view is replaced, documents that left are deleted."""
+    store = remote(server)
+    push_file(store, export_nq, mode=mode)
+    result = push_file(store, export_c, mode=mode)
+    assert result.dropped == 2
+    assert server_quads(store) == quads_of(export_c)
+    push_file(store, export_c, mode=mode)
+    assert server_quads(store) == quads_of(export_c)
+    scratch = open_store(tmp_path / "scratch")
+    load_file(scratch, export_c)
+    assert store.query((QUERIES / "most_confident_facts.rq").read_text()) == \
+        query_store(scratch, (QUERIES / "most_confident_facts.rq").read_text())
 
 
 def test_server_killed_mid_push_then_repushed(server, export_nq):
@@ -306,25 +415,35 @@ def test_injection_is_literal_text_via_push_and_update(server, export_nq):
 
 
 class Recorder:
-    """A tiny HTTP server that records requests and answers with scripted status codes."""
+    """A tiny HTTP server that records requests and answers with scripted status codes, or
+    with what ``respond(request) -> (status, headers, body)`` says when it is set."""
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.script: list[int] = []
+        self.respond = None
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                recorder.requests.append({"method": self.command, "path": self.path,
-                                          "headers": dict(self.headers), "body": body})
-                status = recorder.script.pop(0) if recorder.script else 204
+                request = {"method": self.command, "path": self.path,
+                           "headers": dict(self.headers), "body": body}
+                recorder.requests.append(request)
+                status, headers, answer = 204, {}, b""
+                if recorder.respond is not None:
+                    status, headers, answer = recorder.respond(request)
+                elif recorder.script:
+                    status = recorder.script.pop(0)
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
-            do_PUT = do_POST = do_GET = _answer
+            do_PUT = do_POST = do_GET = do_DELETE = _answer
 
             def log_message(self, *args) -> None:
                 pass
@@ -376,24 +495,27 @@ def test_cli_push_uses_env_credentials_and_hides_them(recorder, export_nq, monke
     assert res.exit_code == 0, res.output
     assert "4 named graphs" in res.output and SECRET not in res.output
     methods = [(r["method"], r["path"].split("?")[1].split("=")[0]) for r in recorder.requests]
-    assert methods.count(("PUT", "graph")) == 4 and methods[-1] == ("POST", "default")
+    # the documents the store lists (read from its default graph: no query URL), the 4 document
+    # graphs, then the default graph replaced
+    assert methods[0] == ("GET", "default")
+    assert methods.count(("PUT", "graph")) == 4 and methods[-1] == ("PUT", "default")
     assert all(r["headers"]["Authorization"] == f"Bearer {SECRET}" for r in recorder.requests)
     assert all(r["headers"]["Content-Type"] == "application/n-triples"
-               for r in recorder.requests)
+               for r in recorder.requests if r["method"] != "GET")
 
 
 def test_retries_on_5xx_then_clear_error_on_4xx(recorder, export_nq, caplog):
     store = RemoteStore(Endpoints(store_url=recorder.url + "/store"), env={}, backoff=0.01)
     recorder.script = [503, 502]
     push_file(store, export_nq)
-    assert len(recorder.requests) == 5 + 2  # 4 graphs + default, 2 retried
+    assert len(recorder.requests) == 6 + 2  # documents, 4 graphs, default; 2 retried
     assert "retry 2/5" in caplog.text
     recorder.script = [500] * 3
     bounded = RemoteStore(Endpoints(store_url=recorder.url + "/store"), env={}, retries=2,
                           backoff=0.01)
     with pytest.raises(StoreError, match=r"failed after 3 attempts: HTTP 500"):
         push_file(bounded, export_nq)
-    recorder.script = [400]
+    recorder.script = [204, 400]
     with pytest.raises(StoreError, match=r"PUT http://127\.0\.0\.1:\d+/store failed: HTTP 400"):
         push_file(store, export_nq)
 
@@ -432,3 +554,145 @@ def test_cli_export_then_push_to_server(server, tmp_path):
     assert res.exit_code == 0, res.output
     n_named = sum(1 for q in expected if not isinstance(q.graph_name, ox.DefaultGraph))
     assert res.output.split() == ["n", str(n_named)]
+
+
+# --- issue 13: a push that stored nothing never succeeds; long ids; hanging servers; secrets ---
+
+
+LOGIN = b"<!doctype html><html><body><form>Log in</form></body></html>"
+
+
+def test_a_redirect_to_a_login_page_is_not_a_push(recorder, export_nq):
+    """Item 6: PUT/POST answered 302 to a login page (which requests followed as a GET, 200)
+    used to give "pushed N quads", exit 0."""
+    def login(request):
+        if request["path"].startswith("/login"):
+            return 200, {"Content-Type": "text/html"}, LOGIN
+        if request["method"] == "GET":  # reading the (empty) default graph is allowed
+            return 200, {"Content-Type": "application/n-triples"}, b""
+        return 302, {"Location": "/login?next=/store"}, b""
+
+    recorder.respond = login
+    res = CliRunner().invoke(app, ["push", str(export_nq), "--store-url",
+                                   recorder.url + "/store"])
+    assert res.exit_code == 1, res.output
+    assert "redirects to" in res.output and "nothing was stored" in res.output
+    assert "pushed" not in res.output
+
+
+def test_an_html_page_answered_200_is_not_a_push(recorder, export_nq):
+    recorder.respond = lambda request: (200, {"Content-Type": "text/html; charset=utf-8"}, LOGIN)
+    store = RemoteStore(Endpoints(store_url=recorder.url + "/store"), env={})
+    with pytest.raises(StoreError, match="HTML page"):
+        push_file(store, export_nq)
+    recorder.respond = lambda request: (
+        (200, {"Content-Type": "text/html"}, LOGIN) if request["method"] == "PUT" else
+        (200, {"Content-Type": "application/n-triples"}, b""))
+    with pytest.raises(StoreError, match=r"PUT .*HTML page.*nothing is known to be stored"):
+        push_file(store, export_nq)
+
+
+def test_a_store_that_answers_ok_but_stores_nothing_fails_the_check(recorder, export_nq):
+    """Item 6: with a query URL, the counts of the store are compared with the file's."""
+    def swallow(request):
+        if request["path"].startswith("/query"):
+            body = b'{"head": {"vars": ["n"]}, "results": {"bindings": [{"n": ' \
+                   b'{"type": "literal", "value": "0"}}]}}'
+            if b"Document" in request["body"] and b"COUNT" not in request["body"]:
+                body = b'{"head": {"vars": ["d"]}, "results": {"bindings": []}}'
+            return 200, {"Content-Type": "application/sparql-results+json"}, body
+        return 204, {}, b""
+
+    recorder.respond = swallow
+    endpoints = Endpoints.build(recorder.url, "oxigraph")
+    with pytest.raises(StoreError, match="does not hold what was pushed"):
+        push_file(RemoteStore(endpoints, env={}), export_nq)
+
+
+def test_a_9000_character_document_id_pushes(server, tmp_path):
+    """Item 12: the graph IRI travels in the Graph Store URL; a 9,000-character document id
+    gave HTTP 400 and stopped the push after 1 of 3 graphs. Long ids are hashed in the IRI
+    (the id itself stays in kgx:documentId)."""
+    long_id = "x" * 9000
+    records = [record("a", "Maria Lopez", "PER", "Work_For", "Acme", "ORG", 0.9),
+               record(long_id, "John Smith", "PER", "Live_In", "Berlin", "LOC", 0.8),
+               record("c", "Ana Diaz", "PER", "Work_For", "Nordwind", "ORG", 0.7)]
+    path = tmp_path / "kg.nq"
+    rdf.export(build(records), path)
+    iris = {q.graph_name.value for q in quads_of(path) if hasattr(q.graph_name, "value")}
+    assert len(iris) == 3 and all(len(i) < 300 for i in iris)
+    store = remote(server)
+    assert push_file(store, path).graphs == 3
+    assert server_quads(store) == quads_of(path)
+    rows = store.query("SELECT ?id WHERE { ?d <https://w3id.org/kgx/vocab#documentId> ?id }")
+    assert long_id in {r["id"]["value"] for r in rows["results"]["bindings"]}
+
+
+def test_document_iris_stay_injective():
+    from kgx.rdf.terms import document_iri
+
+    ids = ["x" * 9000, "x" * 9001, "x" * 8999 + "y", "long", "long/abc", "a b", "a%20b"]
+    assert len({document_iri(BASE, i) for i in ids}) == len(ids)
+    assert document_iri(BASE, "d1") == BASE + "document/d1"
+
+
+@pytest.fixture
+def hanging():
+    """A server that accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    stop.set()
+    thread.join(2)
+    for conn in held:
+        conn.close()
+    sock.close()
+
+
+def test_a_hanging_endpoint_fails_within_the_timeout(hanging, export_nq):
+    """Item 13: `kgx query` took 738 s (6 x 120 s) to fail on an endpoint that never answers."""
+    runner = CliRunner()
+    start = time.monotonic()
+    res = runner.invoke(app, ["query", "--endpoint", hanging, "--timeout", "1", "ASK {}"])
+    assert res.exit_code == 1 and "no answer within 1 s" in res.output
+    res = runner.invoke(app, ["push", str(export_nq), "--endpoint", hanging, "--timeout", "1"])
+    assert res.exit_code == 1 and "no answer within 1 s" in res.output
+    assert time.monotonic() - start < 10
+    from kgx.store.remote import DEFAULT_TIMEOUT
+
+    assert DEFAULT_TIMEOUT <= 60
+
+
+def test_credentials_echoed_by_a_server_are_redacted(recorder, export_nq):
+    """Item 15: a server echoing the request headers put `Authorization: Basic ...` into kgx's
+    error line (the first 300 characters of the body)."""
+    def echo(request):
+        lines = [f"{k}: {v}" for k, v in request["headers"].items()]
+        return 400, {"Content-Type": "text/plain"}, ("\n".join(lines) + f"\npw={SECRET}").encode()
+
+    recorder.respond = echo
+    env = {"KGX_STORE_USER": "kgx", "KGX_STORE_PASSWORD": SECRET}
+    token = base64.b64encode(f"kgx:{SECRET}".encode()).decode()
+    with pytest.raises(StoreError) as err:
+        push_file(RemoteStore(Endpoints(store_url=recorder.url + "/store"), env=env), export_nq)
+    message = str(err.value)
+    assert "HTTP 400" in message and "[redacted]" in message
+    assert SECRET not in message and token not in message
+    env = {"KGX_STORE_TOKEN": SECRET}
+    with pytest.raises(StoreError) as err:
+        push_file(RemoteStore(Endpoints(store_url=recorder.url + "/store"), env=env), export_nq)
+    assert SECRET not in str(err.value) and "Authorization: [redacted]" in str(err.value)

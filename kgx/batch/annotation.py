@@ -4,7 +4,8 @@ An :data:`Annotator` turns ``(text, ctx)`` pieces into ``(ctx, result)`` pairs; 
 is ``nlp.pipe`` (:func:`local_annotator`), :mod:`kgx.batch.distributed` has a Dask one.
 :func:`assemble` splits long documents into pieces under the limit, feeds an annotator and
 puts each document back together, in input order, whatever the scheduling. A component that
-fails on a document makes that document an error entry; the stream goes on.
+fails on a document makes that document (and only it: a failed minibatch is processed again one
+document at a time) an error entry of stage ``pipeline``; the stream goes on.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,34 +45,71 @@ def load_model(model: str | Path | Any) -> Any:
         raise BatchError(f"cannot load the pipeline {str(model)!r}: {e}") from e
 
 
-_FAILURES: dict[tuple, str] = {}
+def _skip_batch(name: str | None, proc: Any, docs: list | None, e: Exception) -> None:
+    """The error handler of the main pass: spaCy hands it the whole minibatch, which the pipe
+    then drops; :func:`annotate` runs each dropped document again on its own, so that only the
+    documents that really fail become errors. A module-level function: it must survive pickling
+    to the worker processes of ``n_process > 1``."""
+    log.debug("component %r failed on a batch of %d document(s) (%s: %s); processing them "
+              "one at a time", name, len(docs or []), type(e).__name__, e)
 
 
-def _set_error_handler(nlp: Any, handler: Callable[..., None]) -> None:
-    """``nlp.set_error_handler`` for every component that can hold one: spaCy's Cython
-    parsers (a trained ``ner``) have no ``error_handler`` slot and raise AttributeError."""
-    nlp.default_error_handler = handler
-    for _, proc in nlp.pipeline:
-        try:
-            proc.set_error_handler(handler)
-        except AttributeError:
-            log.debug("component %s cannot hold an error handler", type(proc).__name__)
+@contextmanager
+def error_handler(nlp: Any, handler: Callable[..., None]) -> Iterator[None]:
+    """Install ``handler`` on the pipeline and every component that can hold one, and put the
+    previous handlers back afterwards: the caller's ``Language`` is left as it was. (spaCy's
+    Cython parsers, a trained ``ner``, have no ``error_handler`` slot.)"""
+    saved_default = nlp.default_error_handler
+    saved: list[tuple[Any, Any]] = []
+    try:
+        for _, proc in nlp.pipeline:
+            getter = getattr(proc, "get_error_handler", None)
+            if getter is None or not hasattr(proc, "set_error_handler"):
+                continue
+            try:
+                previous = getter()
+                proc.set_error_handler(handler)
+            except AttributeError:
+                log.debug("component %s cannot hold an error handler", type(proc).__name__)
+                continue
+            saved.append((proc, previous))
+        nlp.default_error_handler = handler
+        yield
+    finally:
+        nlp.default_error_handler = saved_default
+        for proc, previous in saved:
+            proc.set_error_handler(previous)
 
 
-def _single_torch_thread() -> None:
+@contextmanager
+def single_torch_thread(enabled: bool = True) -> Iterator[None]:
     """PyTorch's OpenMP pool does not survive ``fork`` (spaCy #6662, #4667): the workers of
-    ``nlp.pipe(n_process>1)`` hang unless the parent runs torch on one thread."""
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
+    ``nlp.pipe(n_process>1)`` hang unless the parent runs torch on one thread. The parent's
+    thread count is restored afterwards."""
+    torch = sys.modules.get("torch") if enabled else None
+    previous = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if torch is not None and previous is not None:
+            torch.set_num_threads(previous)
 
 
-def _keep_going(name: str | None, proc: Any, docs: list | None, e: Exception) -> None:
-    """spaCy error handler: log, remember why, and let the rest of the stream continue."""
-    for doc in docs or []:
-        ctx = getattr(doc, "_context", None)
-        if isinstance(ctx, tuple):
-            _FAILURES[tuple(ctx)] = f"component {name!r} failed: {type(e).__name__}: {e}"
-    log.error("component %r failed on %d document(s): %s", name, len(docs or []), e)
+def process_alone(nlp: Any, text: str) -> tuple[Any, str | None]:
+    """``(doc, None)`` for one text run through the pipeline on its own, component by
+    component, or ``(None, reason)`` naming the component that failed and the real error."""
+    try:
+        doc = nlp.make_doc(text)
+    except Exception as e:
+        return None, f"the tokenizer failed: {type(e).__name__}: {e}"
+    for name, proc in nlp.pipeline:
+        try:
+            doc = proc(doc)
+        except Exception as e:
+            return None, f"component {name!r} failed: {type(e).__name__}: {e}"
+    return doc, None
 
 
 def _count_words(doc: Any) -> int:
@@ -87,35 +126,46 @@ def annotate(
 ) -> Iterator[tuple[Ctx, dict[str, Any]]]:
     """``(ctx, result)`` for every piece, in order: records (offsets already shifted into the
     original document), words and entities, or ``{"error": message}`` when the pipeline failed
-    on it (the pipe continues with the next documents)."""
+    on it.
+
+    A component that fails fails its whole minibatch (spaCy drops the batch); the documents of
+    that batch are then processed again one at a time, in this process, so that the others
+    succeed and the one that fails reports its real error, whatever ``n_process``. The
+    pipeline's error handlers and torch's thread count are restored when the stream ends.
+    """
     model = model if model is not None else model_name(nlp)
-    _set_error_handler(nlp, _keep_going)
-    if n_process > 1:
-        _single_torch_thread()
-    inflight: deque[Ctx] = deque()
+    inflight: deque[tuple[str, Ctx]] = deque()
 
     def feed() -> Iterator[tuple[str, Ctx]]:
         for text, ctx in pieces:
-            inflight.append(ctx)
+            inflight.append((text, ctx))
             yield text, ctx
 
-    def lost(ctx: Ctx) -> tuple[Ctx, dict[str, Any]]:
-        reason = _FAILURES.pop(tuple(ctx), "the pipeline failed on this document (see the log)")
-        return ctx, {"error": reason}
-
-    for doc, ctx in nlp.pipe(feed(), as_tuples=True, batch_size=batch_size, n_process=n_process):
-        ctx = tuple(ctx)
-        while inflight and inflight[0] != ctx:
-            yield lost(inflight.popleft())
-        if inflight:
-            inflight.popleft()
-        yield ctx, {
+    def result(doc: Any, ctx: Ctx) -> tuple[Ctx, dict[str, Any]]:
+        return ctx, {
             "records": list(doc_to_records(doc, ctx[1], model, char_offset=ctx[4])),
             "words": _count_words(doc),
             "entities": len(doc.ents),
         }
-    while inflight:
-        yield lost(inflight.popleft())
+
+    def alone(text: str, ctx: Ctx) -> tuple[Ctx, dict[str, Any]]:
+        doc, reason = process_alone(nlp, text)
+        if doc is None:
+            log.error("%s: %s", ctx[1], reason)
+            return ctx, {"error": reason}
+        return result(doc, ctx)
+
+    with error_handler(nlp, _skip_batch), single_torch_thread(n_process > 1):
+        for doc, ctx in nlp.pipe(feed(), as_tuples=True, batch_size=batch_size,
+                                 n_process=n_process):
+            ctx = tuple(ctx)
+            while inflight and inflight[0][1] != ctx:
+                yield alone(*inflight.popleft())
+            if inflight:
+                inflight.popleft()
+            yield result(doc, ctx)
+        while inflight:
+            yield alone(*inflight.popleft())
 
 
 @dataclass
@@ -164,6 +214,7 @@ def assemble(entries: Iterable[Entry], annotator: Annotator, limit: int) -> Iter
         if "error" in res:
             if result.entry.status != "error":
                 result.entry.status = "error"
+                result.entry.stage = "pipeline"
                 where = result.entry.source
                 part = f" (piece {ctx[2] + 1} of {ctx[3]})" if ctx[3] > 1 else ""
                 result.entry.error = f"{where}{part}: {res['error']}"

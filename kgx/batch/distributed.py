@@ -6,16 +6,20 @@ outstanding, so client memory stays flat however large the corpus), and consumes
 in submission order. Shards, manifest and errors are therefore written by the same code as a
 local run and hold the same records.
 
-Each worker loads the pipeline once per model path (a module-level cache), so the model
-directory must exist at the same path on every worker (or on shared storage), or be an
-installed package (``spacy package`` + ``pip install`` on each worker).
+Each worker loads the pipeline once per model (a module-level cache keyed on the model's path
+and its ``meta.json``: contents and modification times, so a model retrained at the same path is
+loaded again, and only the newest is kept), so the model directory must exist at the same path
+on every worker (or on shared storage), or be an installed package (``spacy package`` + ``pip
+install`` on each worker).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
+from importlib import metadata
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -26,14 +30,39 @@ from kgx.batch.run import ExtractionRun
 
 log = logging.getLogger("kgx")
 
-_MODELS: dict[str, Any] = {}
+#: model reference → (its identity, the loaded pipeline)
+_MODELS: dict[str, tuple[tuple, Any]] = {}
+
+
+def _model_identity(model: str) -> tuple:
+    """What tells one trained model at ``model`` from another: the sha256 and mtime of its
+    ``meta.json`` and the mtimes of its ``config.cfg`` and component folders (a directory),
+    or the installed package's version (a package name)."""
+    path = Path(model)
+    if path.is_dir():
+        parts: list[Any] = []
+        meta = path / "meta.json"
+        if meta.is_file():
+            parts.append(hashlib.sha256(meta.read_bytes()).hexdigest())
+        for p in sorted(path.iterdir()):
+            parts.append((p.name, p.stat().st_mtime_ns))
+        return tuple(parts)
+    try:
+        return ("package", metadata.version(model))
+    except metadata.PackageNotFoundError:
+        return ("name",)
 
 
 def _worker_model(model: str) -> Any:
-    """The worker's pipeline for ``model``, loaded on first use."""
-    nlp = _MODELS.get(model)
-    if nlp is None:
-        nlp = _MODELS[model] = load_model(model)
+    """The worker's pipeline for ``model``, loaded on first use and again when the model at that
+    path changed (retrained, repackaged)."""
+    identity = _model_identity(model)
+    cached = _MODELS.get(model)
+    if cached is not None and cached[0] == identity:
+        return cached[1]
+    _MODELS.pop(model, None)  # never keep the old pipeline beside the new one
+    nlp = load_model(model)
+    _MODELS[model] = (identity, nlp)
     return nlp
 
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import stat
 import sys
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, cast
 
 from kgx.registry import Registry
 
@@ -56,17 +57,60 @@ class Entry:
     duplicate_of: str | None = None
     seq: int = 0
     loc: str = ""  # the location as an id (``<file>:<line>``), used for duplicates
+    #: where an error happened: ``input`` (reading, decoding: final for these bytes) or
+    #: ``pipeline`` (a component failed: processed again by ``--resume``)
+    stage: str = "input"
 
     @property
     def source(self) -> str:
         return self.path if self.line is None else f"{self.path}:{self.line}"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` as valid Unicode: a file name that is not UTF-8 (Python keeps its bytes as
+    lone surrogates) shows them as ``\\xe9`` escapes, any other lone surrogate as ``\\ud800``,
+    so that ids, sources and messages can always be written."""
+    if not _SURROGATE.search(text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _rel_id(path: Path, root: Path) -> str:
     try:
-        return path.relative_to(root).as_posix()
+        return clean_text(path.relative_to(root).as_posix())
     except ValueError:
-        return path.as_posix()
+        return clean_text(path.as_posix())
+
+
+def _lone_surrogate(obj: Any, field: str = "") -> str | None:
+    """The field of a parsed JSON value that holds a lone surrogate (``"\\ud800"`` in JSON
+    decodes to one; it is not text and cannot be written as UTF-8), or None."""
+    if isinstance(obj, str):
+        return field or "the value" if _SURROGATE.search(obj) else None
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            name = f"{field}.{key}" if field else str(key)
+            if _SURROGATE.search(str(key)):
+                return clean_text(name)
+            found = _lone_surrogate(value, name)
+            if found is not None:
+                return found
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            found = _lone_surrogate(value, f"{field}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
 
 
 def _decode(data: bytes, what: str) -> tuple[str | None, str | None]:
@@ -124,7 +168,7 @@ class TextInput(InputFormat):
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
              text_field: str = "text") -> Iterator[Entry]:
         doc_id = _rel_id(path, root or path.parent)
-        where = str(path)
+        where = clean_text(str(path))
         try:
             _regular(path)
             if path.name.endswith(".gz"):
@@ -137,9 +181,9 @@ class TextInput(InputFormat):
             yield Entry(doc_id, where, None, sha256(b""), status="error",
                         error=f"{where}: cannot read: {reason}")
             return
-        text, reason = _decode(data, where)
+        text, problem = _decode(data, where)
         if text is None:
-            yield Entry(doc_id, where, None, sha256(data), status="error", error=reason)
+            yield Entry(doc_id, where, None, sha256(data), status="error", error=problem)
             return
         yield Entry(doc_id, where, None, sha256(text), text=text,
                     status="ok" if text.strip() else "skipped")
@@ -154,14 +198,28 @@ def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
     if line is None:
         return Entry(loc_id, where, lineno, sha256(raw), status="error", error=reason)
     try:
-        obj = json.loads(line)
+        obj = json.loads(line, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         return Entry(loc_id, where, lineno, sha256(raw), status="error",
                      error=f"{where}:{lineno}: malformed JSON: {e.msg} (column {e.colno})")
+    except ValueError as e:  # NaN, Infinity
+        return Entry(loc_id, where, lineno, sha256(raw), status="error",
+                     error=f"{where}:{lineno}: malformed JSON: {e}")
     if not isinstance(obj, dict):
         return Entry(loc_id, where, lineno, sha256(raw), status="error",
                      error=f"{where}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+    field = _lone_surrogate(obj)
+    if field is not None:
+        return Entry(loc_id, where, lineno, sha256(raw), status="error",
+                     error=f"{where}:{lineno}: {field!r} holds a lone surrogate (a \\ud800-"
+                           "\\udfff escape that is not text); fix what wrote the line")
     raw_id = obj.get(id_field)
+    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, str | int)):
+        return Entry(loc_id, where, lineno, sha256(raw), status="error",
+                     error=f"{where}:{lineno}: the id field {id_field!r} must be a string or an "
+                           f"integer, got {type(raw_id).__name__}")
+    # an integer id is its decimal string: 1 and "1" name one document (the second is a
+    # duplicate id, reported)
     doc_id = loc_id if raw_id is None or raw_id == "" else str(raw_id)
     text = obj.get(text_field)
     if not isinstance(text, str):
@@ -185,14 +243,15 @@ class JsonlInput(InputFormat):
         if root is None:
             where, rel = "<stdin>", "<stdin>"
         else:
-            where, rel = str(path), _rel_id(path, root)
+            where, rel = clean_text(str(path)), _rel_id(path, root)
         lineno = 0
         try:
             if root is None:
                 fh: IO[bytes] = sys.stdin.buffer
             else:
                 _regular(path)
-                fh = gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+                fh = (cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz")
+                      else path.open("rb"))
         except OSError as e:
             reason = e.strerror or str(e)
             yield Entry(rel, where, None, sha256(b""), status="error",

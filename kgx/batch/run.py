@@ -4,8 +4,10 @@
   appended only after that shard is durable, so a kill never leaves a manifest line pointing at
   records that are not there.
 * **Resume and changed documents.** ``--resume`` skips documents whose id and sha256 are in the
-  manifest with status ``ok``/``skipped``/``error`` (errors are deterministic in the input
-  bytes; ``--retry-errors`` processes them again, e.g. after fixing permissions); changed
+  manifest with status ``ok``/``skipped``, or ``error`` of stage ``input`` (reading and decoding
+  errors are deterministic in the input bytes; ``--retry-errors`` processes them again, e.g.
+  after fixing permissions); documents a pipeline component failed on (stage ``pipeline``) are
+  always processed again; changed
   documents are processed again and their new manifest line supersedes the old one. On resume
   the run directory is first recovered (:meth:`kgx.rundir.RunDir.recover`), and at the end the
   manifest is compacted to one line per id and ``errors.jsonl`` rewritten from it.
@@ -172,11 +174,11 @@ class ExtractionRun:
         })
 
     def _entries(self, done: dict[str, tuple[str, str]]) -> Iterator[Entry]:
-        redo = {"ok", "skipped"} if self.retry_errors else {"ok", "skipped", "error"}
+        keep = {"ok", "skipped"} if self.retry_errors else {"ok", "skipped", "error"}
         for entry in read_inputs(self.inputs, glob=self.glob, id_field=self.id_field,
                                  text_field=self.text_field):
             prev = done.get(entry.id)
-            if prev is not None and prev[0] == entry.sha256 and prev[1] in redo:
+            if prev is not None and prev[0] == entry.sha256 and prev[1] in keep:
                 self.totals.unchanged += 1
                 continue
             yield entry
@@ -197,6 +199,8 @@ class ExtractionRun:
             line["meta"] = e.meta
         if e.error:
             line["error"] = e.error
+        if e.status == "error":
+            line["stage"] = e.stage
         if e.duplicate_of is not None:
             line["duplicate_of"] = e.duplicate_of
         return line

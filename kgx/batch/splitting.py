@@ -40,9 +40,9 @@ def split_points(text: str, limit: int) -> list[tuple[int, int]]:
             if last is not None:
                 cut = last.end()
         if cut < 0:
-            m = re.search(r"\s(?=\S*$)", window[half:])
-            if m is not None:
-                cut = half + m.end()
+            space = re.search(r"\s(?=\S*$)", window[half:])
+            if space is not None:
+                cut = half + space.end()
         if cut <= 0:
             cut = limit
         pieces.append((start, start + cut))

@@ -7,7 +7,7 @@ several inputs is merged, not replaced.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from kgx.graph.aliases import AliasTable
 from kgx.graph.builder import GraphBuilder
 from kgx.graph.io import load_graph, save_graph
 from kgx.graph.normalize import NormalizationConfig
-from kgx.rundir import ReadError, iter_input_records
+from kgx.records import Record
+from kgx.rundir import ReadError, documents_without_records, iter_input_records
 
 
 @dataclass
@@ -46,8 +47,10 @@ def build_graph(
 ) -> BuildResult:
     """Build the graph of ``inputs`` (run directories or ``.jsonl[.gz]`` files) and save it to
     ``output`` (``.json`` or ``.graphml``); with ``update``, add to the graph already there
-    (its documents replaced by the inputs' versions). ``merge_log`` also writes the merge log.
-    Raises ValueError (or OSError) with a one-line message when something cannot be read."""
+    (its documents replaced by the inputs' versions, and documents a run directory's manifest
+    now lists without records removed, so the result equals a build from scratch).
+    ``merge_log`` also writes the merge log. Raises ValueError (or OSError) with a one-line
+    message when something cannot be read."""
     output = Path(output)
     aliases = AliasTable.from_file(alias_table) if alias_table else None
     existing = load_graph(output) if update and output.exists() else None
@@ -60,9 +63,22 @@ def build_graph(
         if not Path(path).exists():
             raise ValueError(f"no such input: {path}")
     errors: list[ReadError] = []
-    builder.add_records(
-        (r for path in inputs for r in iter_input_records(path, errors)), validate=False
-    )
+    seen: set[str] = set()
+
+    def records() -> Iterator[Record]:
+        for path in inputs:
+            for rec in iter_input_records(path, errors):
+                seen.add(rec["doc_id"])
+                yield rec
+
+    builder.add_records(records(), validate=False)
+    if existing is not None:
+        # documents a run directory now holds no records of (re-extracted with no relation,
+        # failed, emptied) lose what they had: the update equals a build from scratch
+        for path in inputs:
+            if Path(path).is_dir():
+                for doc_id in sorted(documents_without_records(path) - seen):
+                    builder.remove_document(doc_id)
     save_graph(builder.graph, output)
     if merge_log is not None:
         builder.write_merge_log(merge_log)

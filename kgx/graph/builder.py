@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +46,9 @@ from kgx.graph.stats import graph_stats
 from kgx.records import EVIDENCE_FIELDS, Record, RecordError, to_evidence, validate_record
 
 log = logging.getLogger("kgx")
+
+# a hashed entity slug as earlier kgx minted it (12 hex digits after a '-', not '_')
+_OLD_HASHED_SLUG = re.compile(r"/entity/[^/]+/[a-z0-9-]*-[0-9a-f]{12}$")
 
 # what the merge loop takes: (doc_id, score, payload), and how a payload is added
 Row = tuple[str, float, Any]
@@ -91,6 +95,10 @@ class GraphBuilder:
                     "would not match; rebuild the graph to change the base"
                 )
             graph.graph["base"] = normalize_base(existing or base)
+            if any(_OLD_HASHED_SLUG.search(str(n)) for n in graph.nodes):
+                log.warning("the graph was built by an earlier kgx, whose IRIs of names that "
+                            "need a hash could collide (issue 13): those entities get new IRIs "
+                            "now; rebuild the graph from its records")
             graph.graph.setdefault("kgx_version", KGX_VERSION)
             graph.graph.setdefault(DOC_INDEX, {})
             stored = graph.graph.get(NORM_KEY)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,23 @@ from kgx.graph.iris import normalize_base
 from kgx.graph.schema import DOC_INDEX, JSON_ATTRS_KEY, NORM_KEY
 
 
-def atomic_write(path: Path, text: str) -> None:
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """The ``.tmp`` path to write ``path`` through: renamed over ``path`` when the block ends,
+    removed when it fails (a full disk leaves neither a ``.tmp`` nor a damaged ``path``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path: Path, text: str) -> None:
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def _node_link_data(G: nx.MultiDiGraph) -> dict[str, Any]:
@@ -43,9 +57,7 @@ def _write_node_link(G: nx.MultiDiGraph, path: Path) -> None:
         atomic_write(path, json.dumps(_node_link_data(G), ensure_ascii=False))
         return
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    with replacing(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
         fh.write('{"directed":true,"multigraph":true,"graph":')
         fh.write(encode(G.graph))
         for name, items in (
@@ -65,7 +77,6 @@ def _write_node_link(G: nx.MultiDiGraph, path: Path) -> None:
                 fh.write(("" if first else ",") + ",".join(chunk))
             fh.write("]")
         fh.write("}")
-    os.replace(tmp, path)
 
 
 def _node_link_graph(data: dict[str, Any]) -> nx.MultiDiGraph:
@@ -75,17 +86,34 @@ def _node_link_graph(data: dict[str, Any]) -> nx.MultiDiGraph:
         return nx.node_link_graph(data, directed=True, multigraph=True, link="edges")
 
 
-def _flatten(attrs: dict[str, Any], flattened: set[str]) -> dict[str, Any]:
+#: characters XML 1.0 cannot hold, not even as a character reference
+XML_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _as_json(value: Any) -> str:
+    """JSON text of a value that XML can hold: ``\\u`` escapes where it has to."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return json.dumps(value, sort_keys=True) if XML_ILLEGAL.search(text) else text
+
+
+def _flatten(attrs: dict[str, Any], flattened: set[str], escaped: set[str]) -> dict[str, Any]:
+    """GraphML attributes: lists and dicts as JSON, and also as JSON every string of a key in
+    ``escaped`` (keys holding, somewhere, characters XML cannot: \\x01, U+FFFE, ...)."""
     out = {}
     for k, v in attrs.items():
-        if isinstance(v, list | dict | tuple):
-            out[k] = json.dumps(v, ensure_ascii=False, sort_keys=True)
+        if isinstance(v, list | dict | tuple) or (k in escaped and isinstance(v, str)):
+            out[k] = _as_json(v)
             flattened.add(k)
         elif v is None:
             continue
         else:
             out[k] = v
     return out
+
+
+def _xml_unsafe_keys(items: Iterable[dict[str, Any]]) -> set[str]:
+    return {k for attrs in items for k, v in attrs.items()
+            if isinstance(v, str) and XML_ILLEGAL.search(v)}
 
 
 def save_graph(G: nx.MultiDiGraph, path: str | Path) -> None:
@@ -95,17 +123,22 @@ def save_graph(G: nx.MultiDiGraph, path: str | Path) -> None:
         _write_node_link(G, path)
     elif path.suffix == ".graphml":
         keys: dict[str, set[str]] = {"graph": set(), "node": set(), "edge": set()}
+        for what in [*G.nodes, *(k for _, _, k in G.edges(keys=True))]:
+            if isinstance(what, str) and XML_ILLEGAL.search(what):
+                raise ValueError(f"{path}: the node or relation {what!r} holds a character "
+                                 "XML cannot hold: save the graph as .json")
+        escaped = {"node": _xml_unsafe_keys(d for _, d in G.nodes(data=True)),
+                   "edge": _xml_unsafe_keys(d for _, _, d in G.edges(data=True)),
+                   "graph": _xml_unsafe_keys([G.graph])}
         H = nx.MultiDiGraph()
         for n, d in G.nodes(data=True):
-            H.add_node(n, **_flatten(d, keys["node"]))
+            H.add_node(n, **_flatten(d, keys["node"], escaped["node"]))
         for u, v, k, d in G.edges(keys=True, data=True):
-            H.add_edge(u, v, key=k, **_flatten(d, keys["edge"]))
-        H.graph.update(_flatten(G.graph, keys["graph"]))
+            H.add_edge(u, v, key=k, **_flatten(d, keys["edge"], escaped["edge"]))
+        H.graph.update(_flatten(G.graph, keys["graph"], escaped["graph"]))
         H.graph[JSON_ATTRS_KEY] = json.dumps({k: sorted(v) for k, v in keys.items()})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        nx.write_graphml(H, tmp, encoding="utf-8")
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            nx.write_graphml(H, tmp, encoding="utf-8")
     else:
         raise ValueError(f"{path}: unknown graph format (use .json or .graphml)")
 

@@ -32,11 +32,13 @@ def entity_iri(base: str, type: str, normalised_name: str) -> str:
     """The IRI of an entity: ``{base}entity/{type}/{slug}``, the one place entity IRIs are minted.
 
     The slug is the normalised name's lowercase ASCII letters/digits joined by ``-`` when that
-    spells the name exactly (words separated by single spaces). Otherwise (non-ASCII letters,
-    symbols such as emoji, upper case or punctuation kept by the normalisation, no ASCII letter
-    or digit) a readable ASCII part (accents folded; ``entity`` when nothing is left) is followed
-    by ``-`` and the first 12 hex digits of the SHA-1 of the normalised name, so distinct names
-    never share an IRI.
+    spells the name exactly (words separated by single spaces): ``[a-z0-9-]`` only. Otherwise
+    (non-ASCII letters, symbols such as emoji, upper case or punctuation kept by the
+    normalisation, no ASCII letter or digit) a readable ASCII part (accents folded; ``entity``
+    when nothing is left) is followed by ``_`` and 32 hex digits (128 bits) of the SHA-256 of the
+    normalised name. A plain slug never holds ``_``, so no name can spell another's hashed slug
+    (issue 13: "Zoe Angstrom 1fdc419ff189" took the IRI of "Zoë Ångström"), and the type is
+    percent-encoded: IRIs are injective on (normalised name, type).
     """
     base = base if base.endswith("/") else base + "/"
     words = re.findall(r"[a-z0-9]+", normalised_name)
@@ -44,6 +46,6 @@ def entity_iri(base: str, type: str, normalised_name: str) -> str:
         slug = "-".join(words)
     else:
         readable = "-".join(_ascii_words(normalised_name)) or "entity"
-        digest = hashlib.sha1(normalised_name.encode("utf-8")).hexdigest()[:12]
-        slug = f"{readable}-{digest}"
-    return f"{base}entity/{quote(type, safe='-_.~')}/{slug}"
+        digest = hashlib.sha256(normalised_name.encode("utf-8", "surrogatepass")).hexdigest()
+        slug = f"{readable}_{digest[:32]}"
+    return f"{base}entity/{quote(type, safe='-_.~', errors='surrogatepass')}/{slug}"

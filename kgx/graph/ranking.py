@@ -85,7 +85,7 @@ def personalized_pagerank(
     dangling = strength <= 0
     restart = np.zeros(n)
     restart[[pos[s] for s in seeds]] = 1.0 / len(seeds)
-    rank = restart.copy()
+    rank: np.ndarray = restart.copy()
     for _ in range(max_iter):
         new = alpha * np.bincount(d_arr, weights=rank[s_arr] * prob, minlength=n)
         new += ((1.0 - alpha) + alpha * rank[dangling].sum()) * restart

@@ -8,6 +8,7 @@ from typing import Any
 import networkx as nx
 
 from kgx.graph.schema import DOC_INDEX
+from kgx.terminal import printable
 
 
 def graph_stats(G: nx.MultiDiGraph, top: int = 10) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def graph_stats(G: nx.MultiDiGraph, top: int = 10) -> dict[str, Any]:
 
 
 def format_stats(stats: dict[str, Any]) -> str:
-    """The statistics as a plain-text table for the terminal."""
+    """The statistics as a plain-text table for the terminal (names escaped: kgx.terminal)."""
     lines = [
         f"nodes      {stats['nodes']:>10}",
         f"edges      {stats['edges']:>10}",
@@ -50,12 +51,13 @@ def format_stats(stats: dict[str, Any]) -> str:
         "",
         "nodes by type",
     ]
-    lines += [f"  {k:<24}{v:>10}" for k, v in stats["nodes_by_type"].items()]
+    lines += [f"  {printable(k):<24}{v:>10}" for k, v in stats["nodes_by_type"].items()]
     lines += ["", "edges by relation"]
-    lines += [f"  {k:<24}{v:>10}" for k, v in stats["edges_by_label"].items()]
+    lines += [f"  {printable(k):<24}{v:>10}" for k, v in stats["edges_by_label"].items()]
     if stats.get("records"):
         lines += ["", "records (this run)"]
         lines += [f"  {k:<24}{v:>10}" for k, v in stats["records"].items()]
     lines += ["", "top entities by degree"]
-    lines += [f"  {e['degree']:>6}  {e['label']:<8} {e['name']}" for e in stats["top_entities"]]
+    lines += [f"  {e['degree']:>6}  {printable(e['label']):<8} {printable(e['name'])}"
+              for e in stats["top_entities"]]
     return "\n".join(lines)

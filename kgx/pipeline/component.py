@@ -50,7 +50,7 @@ subword_features = true
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 
-SCORE_WEIGHTS = {
+SCORE_WEIGHTS: dict[str, float | None] = {
     "rel_strict_micro_f": 1.0,
     "rel_strict_micro_p": 0.0,
     "rel_strict_micro_r": 0.0,

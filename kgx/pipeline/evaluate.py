@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from spacy.language import Language
 from spacy.scorer import Scorer
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.training import Example
 
 from kgx.pipeline.scorer import score_relations
@@ -84,6 +84,7 @@ def evaluate(nlp: Language, examples: Iterable[Example], batch_size: int = 64,
              gold_entities: bool = False) -> dict[str, Any]:
     """Run ``nlp`` over the examples' texts and score NER and relations end to end."""
     examples = list(examples)
+    docs: Iterable[Doc]
     if gold_entities:
         docs = _relations_on_gold_entities(nlp, examples, batch_size)
     else:
@@ -118,8 +119,9 @@ def _relations_on_gold_entities(nlp: Language, examples: list[Example],
                 f"a gold entity does not fall on token boundaries in {doc.text[:60]!r}; "
                 "evaluate pre-tokenised data with gold tokens"
             )
-        doc.ents = spans
-    return list(nlp.get_pipe(name).pipe(docs, batch_size=batch_size))
+        doc.ents = cast(list[Span], spans)
+    rel: Any = nlp.get_pipe(name)
+    return list(rel.pipe(docs, batch_size=batch_size))
 
 
 def format_report(result: dict[str, Any]) -> str:

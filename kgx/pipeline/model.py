@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy
 from spacy.tokens import Doc, Span
@@ -228,11 +228,11 @@ def build_relation_model_v2(
 
 def _build(tok2vec: Model, hidden_width: int, type_width: int, distance_width: int,
            dropout: float, nO: int | None, pair_context: bool) -> Model[InT, Floats2d]:
-    type_embed = HashEmbed(nO=type_width, nV=128, seed=17)
-    distance_embed = HashEmbed(nO=distance_width, nV=64, seed=23)
+    type_embed: Model = HashEmbed(nO=type_width, nV=128, seed=17)
+    distance_embed: Model = HashEmbed(nO=distance_width, nV=64, seed=23)
     hidden = Relu(nO=hidden_width)
     output = Linear(nO=nO)
-    classifier = chain(hidden, Dropout(dropout), output)
+    classifier: Model = chain(hidden, Dropout(dropout), output)
     return Model(
         "kgx_relation_model",
         _forward,
@@ -316,10 +316,11 @@ def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Calla
                              - model.attrs["distance_width"])
         type_ids = numpy.zeros((0,), dtype="uint64")
         dist_ids = numpy.zeros((0,), dtype="uint64")
-    types, bp_types = model.get_ref("type_embed")(ops.asarray(type_ids, dtype="uint64"), is_train)
+    types, bp_types = model.get_ref("type_embed")(
+        ops.asarray(cast(Any, type_ids), dtype="uint64"), is_train)
     types = types.reshape((n_pairs, 2 * model.attrs["type_width"]))
     dists, bp_dists = model.get_ref("distance_embed")(
-        ops.asarray(dist_ids, dtype="uint64"), is_train
+        ops.asarray(cast(Any, dist_ids), dtype="uint64"), is_train
     )
     pair_repr = xp.concatenate([pooled, types, dists], axis=1).astype("float32")
     logits, bp_classifier = model.get_ref("classifier")(pair_repr, is_train)

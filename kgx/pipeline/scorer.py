@@ -30,7 +30,7 @@ MODES = ("strict", "boundaries")
 def relation_keys(doc: Doc, mode: str) -> set[tuple[Any, ...]]:
     """The relations of ``doc`` as comparable tuples for a scoring mode."""
     ents = doc.ents
-    keys = set()
+    keys: set[tuple[Any, ...]] = set()
     for rel in raw_relations(doc):
         head, tail = ents[rel["head"]], ents[rel["tail"]]
         if mode == "strict":
@@ -69,7 +69,7 @@ def score_relations(examples: Iterable[Example], **_: Any) -> dict[str, Any]:
     scores: dict[str, Any] = {}
     for mode in MODES:
         counts = count_relations(examples, mode)
-        total = Counter()
+        total: Counter[str] = Counter()
         per_type: dict[str, dict[str, float]] = {}
         for label, c in sorted(counts.items()):
             total.update(c)

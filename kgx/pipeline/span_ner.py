@@ -10,7 +10,7 @@ downstream need nothing else: spaCy's own component reads and writes ``doc.spans
 
 # No ``from __future__ import annotations``: spaCy builds pydantic models from signatures.
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy
 from spacy.language import Language
@@ -220,7 +220,7 @@ def _width_embedding(width: int, max_width: int) -> Model[Ragged, Floats2d]:
 
 def _width_init(model: Model, X: Any = None, Y: Any = None) -> None:
     shape = (model.attrs["max_width"] + 1, model.get_dim("nO"))
-    model.set_param("E", model.ops.asarray2f(numpy.random.normal(0.0, 0.1, shape)))
+    model.set_param("E", model.ops.asarray2f(cast(Any, numpy.random.normal(0.0, 0.1, shape))))
 
 
 def _width_forward(model: Model, X: Ragged, is_train: bool) -> tuple[Floats2d, Callable]:

@@ -4,15 +4,20 @@ For each label the candidate pairs are sorted by probability and the threshold t
 that label's strict F1 is chosen, with every gold relation in the denominator of recall (gold
 relations whose entities were missed can never be recovered by a threshold, but they still
 count). The threshold is placed halfway between the last accepted and the first rejected
-probability, so that it generalises rather than sitting on a training point.
+probability, so that it generalises rather than sitting on a training point; it is chosen among
+thresholds inside [0.05, 0.95], rounded as saved, and the F1 reported is the one the saved
+threshold gives on dev. A label with no gold relation in dev keeps its threshold: there is
+nothing to tune it on (it used to be switched off at 0.95).
 """
 
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
+import numpy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
@@ -48,33 +53,46 @@ def run_until(nlp: Language, name: str, docs: list[Doc], batch_size: int = 64) -
     return docs
 
 
+def _as_saved(threshold: float) -> float:
+    """The threshold as the component will compare it: rounded to 4 places, float32."""
+    return float(numpy.float32(round(threshold, 4)))
+
+
 def best_threshold(scored: list[tuple[float, bool]], n_gold: int,
                    floor: float = 0.05, ceiling: float = 0.95) -> tuple[float, float]:
-    """(threshold, F1) maximising F1 over ``(probability, correct)`` candidates."""
-    scored = sorted(scored, key=lambda s: -s[0])
-    best_f, best_t = 0.0, ceiling
-    tp = fp = 0
-    for k, (prob, correct) in enumerate(scored):
-        tp += int(correct)
-        fp += int(not correct)
-        nxt = scored[k + 1][0] if k + 1 < len(scored) else 0.0
-        if nxt == prob:
-            continue  # a threshold cannot separate equal probabilities
-        p = tp / (tp + fp)
+    """(threshold, F1) maximising F1 over ``(probability, correct)`` candidates, the threshold
+    inside ``[floor, ceiling]`` and the F1 exactly the one that threshold gives (a candidate is
+    accepted when its probability is at least the threshold, as the component decides)."""
+    probs = sorted(p for p, _ in scored)
+    right = sorted(p for p, c in scored if c)
+
+    def f1_at(t: float) -> float:
+        accepted = len(probs) - bisect_left(probs, t)
+        tp = len(right) - bisect_left(right, t)
+        p = tp / accepted if accepted else 0.0
         r = tp / n_gold if n_gold else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    distinct = sorted(set(probs), reverse=True)
+    best_t = round(ceiling, 4)
+    best_f = f1_at(_as_saved(best_t))
+    for prob, nxt in zip(distinct, [*distinct[1:], 0.0], strict=True):
+        t = round(min(max((prob + nxt) / 2, floor), ceiling), 4)
+        f = f1_at(_as_saved(t))
         if f > best_f:
-            best_f, best_t = f, (prob + nxt) / 2
-    return min(max(best_t, floor), ceiling), best_f
+            best_f, best_t = f, t
+    return best_t, best_f
 
 
 def tune_thresholds(
     nlp: Language, examples: Iterable[Example], component: str | None = None,
     batch_size: int = 64,
 ) -> dict[str, Any]:
-    """Tune and set per-label thresholds; returns ``{label: {"threshold", "f"}}``."""
+    """Tune and set per-label thresholds; returns ``{label: {"threshold", "f", "gold",
+    "kept"}}`` (``kept``: no gold relation of the label in dev, its threshold unchanged and
+    ``f`` None)."""
     name = find_component(nlp, component)
-    rel = nlp.get_pipe(name)
+    rel: Any = nlp.get_pipe(name)
     examples = list(examples)
     docs = run_until(nlp, name, [eg.predicted.copy() for eg in examples], batch_size)
     scored: dict[str, list[tuple[float, bool]]] = {label: [] for label in rel.labels}
@@ -97,11 +115,21 @@ def tune_thresholds(
                     scored[label].append((float(probs[offset + r, c]), key in gold))
             offset += len(cand)
     report: dict[str, Any] = {}
-    thresholds = {}
+    thresholds: dict[str, float] = {}
+    tuned_before = rel.cfg.get("thresholds") or {}
+    current = rel.thresholds
     for label in rel.labels:
+        if n_gold[label] == 0:
+            # nothing to tune on: keep what the label had (tuned before, or the global one)
+            if label in tuned_before:
+                thresholds[label] = float(tuned_before[label])
+            report[label] = {"threshold": current[label], "f": None, "gold": 0, "kept": True}
+            log.warning("threshold %s kept at %.3f: no gold relation of it in the dev data",
+                        label, current[label])
+            continue
         t, f = best_threshold(scored[label], n_gold[label])
-        thresholds[label] = round(t, 4)
-        report[label] = {"threshold": thresholds[label], "f": f, "gold": n_gold[label]}
-        log.info("threshold %s = %.3f (dev strict F1 %.3f, %d gold)", label, t, f, n_gold[label])
+        thresholds[label] = t
+        report[label] = {"threshold": t, "f": f, "gold": n_gold[label], "kept": False}
+        log.info("threshold %s = %.4f (dev strict F1 %.3f, %d gold)", label, t, f, n_gold[label])
     rel.set_thresholds(thresholds)
     return report

@@ -135,15 +135,16 @@ def iter_quads(
         yield fact, k["evidenceCount"], nt_integer(data.get("count", len(evidence))), None
         if named_graphs:
             for doc_id in sorted({str(ev["doc_id"]) for ev in evidence}):
-                d = docs.get(doc_id)
-                if d is None:
-                    d = docs[doc_id] = f"<{document_iri(base, doc_id)}>"
-                yield hs, p, ts, d
+                known = docs.get(doc_id)
+                if known is None:
+                    known = docs[doc_id] = f"<{document_iri(base, doc_id)}>"
+                yield hs, p, ts, known
         for ev in evidence:
             doc_id = str(ev["doc_id"])
-            d = docs.get(doc_id)
-            if d is None:
-                d = docs[doc_id] = f"<{document_iri(base, doc_id)}>"
+            known = docs.get(doc_id)
+            if known is None:
+                known = docs[doc_id] = f"<{document_iri(base, doc_id)}>"
+            d = known
             g = d if named_graphs else None
             e = f"<{evidence_iri(base, doc_id, h, label, t, ev)}>"
             yield e, a, statement, g

@@ -1,4 +1,9 @@
-"""The vocabulary mapping: entity types and relation labels → IRIs (``configs/vocab.toml``).
+"""The vocabulary mapping: entity types and relation labels → IRIs.
+
+The default mapping is package data (``kgx/data/vocab.toml``, read through
+``importlib.resources``), so an installed kgx (a wheel, a packaged pipeline's environment, a
+Dask worker) maps types exactly as a checkout does; ``--vocab FILE`` replaces it (start from a
+copy of that file).
 
 Unmapped types and labels fall back to the kgx namespace under the graph's base
 (``{base}type/{label}``, ``{base}relation/{label}``). Relations may declare a domain and a
@@ -11,6 +16,8 @@ import json
 import logging
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +25,8 @@ from kgx.rdf.terms import IRI_BAD, STANDARD_PREFIXES, nt_iri, relation_iri, type
 
 log = logging.getLogger("kgx")
 
-# the repository's mapping (configs/ sits beside the kgx package in a checkout)
-DEFAULT_VOCAB = Path(__file__).resolve().parents[2] / "configs" / "vocab.toml"
+#: the default mapping, shipped inside the package
+DEFAULT_VOCAB = files("kgx") / "data" / "vocab.toml"
 
 
 @dataclass(frozen=True)
@@ -86,32 +93,29 @@ class Vocabulary:
         return vocab
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Vocabulary:
-        """Read a mapping file (``.toml`` or ``.json``)."""
-        path = Path(path)
+    def from_file(cls, path: str | Path | Traversable) -> Vocabulary:
+        """Read a mapping file (``.toml`` or ``.json``; a path or a package resource)."""
+        name = path.name if isinstance(path, Traversable) else Path(path).name
+        source = str(path)
         try:
-            raw = path.read_bytes()
+            raw = path.read_bytes() if isinstance(path, Traversable) else Path(path).read_bytes()
         except OSError as e:
-            raise ValueError(f"cannot read the vocabulary mapping {path}: {e}") from e
+            raise ValueError(f"cannot read the vocabulary mapping {source}: {e}") from e
         try:
-            if path.suffix == ".json":
+            if name.endswith(".json"):
                 data = json.loads(raw.decode("utf-8"))
-            elif path.suffix == ".toml":
+            elif name.endswith(".toml"):
                 data = tomllib.loads(raw.decode("utf-8"))
             else:
-                raise ValueError(f"{path}: a vocabulary mapping must be .toml or .json")
+                raise ValueError(f"{source}: a vocabulary mapping must be .toml or .json")
         except (json.JSONDecodeError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ValueError(f"vocabulary mapping {path} is not valid: {e}") from e
-        return cls.from_dict(data, str(path))
+            raise ValueError(f"vocabulary mapping {source} is not valid: {e}") from e
+        return cls.from_dict(data, source)
 
     @classmethod
     def default(cls) -> Vocabulary:
-        """The repository's configs/vocab.toml, or an empty mapping when it is not there."""
-        if DEFAULT_VOCAB.is_file():
-            return cls.from_file(DEFAULT_VOCAB)
-        log.warning("no default vocabulary at %s: every type and relation stays in the kgx "
-                    "namespace", DEFAULT_VOCAB)
-        return cls()
+        """The mapping shipped with kgx (``kgx/data/vocab.toml``, package data)."""
+        return cls.from_file(DEFAULT_VOCAB)
 
     def class_for(self, base: str, type_label: str) -> str:
         return self.types.get(type_label) or type_iri(base, type_label)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -48,6 +49,7 @@ def to_rdflib(G: nx.MultiDiGraph, vocab: Vocabulary | None = None, *, lang: str 
     buf = io.StringIO()
     write_stream(iter_quads(G, vocab, lang=lang, named_graphs=named_graphs), buf,
                  quads_format=named_graphs)
+    target: rdflib.Graph
     if named_graphs:
         target = rdflib.Dataset()
         target.namespace_manager = NamespaceManager(target, bind_namespaces="none")
@@ -165,3 +167,19 @@ class JsonLd(_ThroughRdflib):
 class RdfXml(_ThroughRdflib):
     name, suffixes, media_type = "xml", (".rdf", ".xml", ".owl"), "application/rdf+xml"
     named_graphs, rdflib = False, "xml"
+
+    def serialize(self, data: Any, path: Path) -> None:
+        """RDF/XML is XML 1.0, which cannot hold some characters (U+0001, U+FFFE, ...) at all,
+        not even escaped: a graph holding one is refused with a clear message (the other
+        formats carry them), never written as a file no XML parser reads back."""
+        for term in (t for triple in data for t in triple):
+            found = _XML_ILLEGAL.search(str(term))
+            if found:
+                raise ValueError(
+                    f"RDF/XML is XML 1.0, which cannot hold the character "
+                    f"U+{ord(found.group()):04X} (in {str(term)[:60]!r}): export as nt, nq, ttl, "
+                    "trig or jsonld, which can")
+        super().serialize(data, path)
+
+
+_XML_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -14,8 +14,8 @@ from importlib import import_module
 from typing import Any
 
 _LAZY = {
-    **dict.fromkeys(("StoreError", "LoadResult", "load_file", "open_store", "parse_param",
-                     "query_store", "rdf_format"), "kgx.store.embedded"),
+    **dict.fromkeys(("StoreError", "LoadResult", "load_file", "load_files", "open_store",
+                     "parse_param", "query_store", "rdf_format"), "kgx.store.embedded"),
     **dict.fromkeys(("FLAVORS", "Endpoints", "Flavor"), "kgx.store.flavors"),
     **dict.fromkeys(("PushResult", "RemoteStore", "push_file"), "kgx.store.remote"),
     **dict.fromkeys(("format_results", "run_query"), "kgx.store.queries"),

@@ -13,7 +13,8 @@ import pyoxigraph as ox
 
 from kgx.store.embedded import open_store, query_store
 from kgx.store.flavors import Endpoints
-from kgx.store.remote import RemoteStore
+from kgx.store.remote import DEFAULT_TIMEOUT, RemoteStore
+from kgx.terminal import printable
 
 
 def run_query(
@@ -22,10 +23,11 @@ def run_query(
     store: str | Path | None = None,
     endpoints: Endpoints | None = None,
     params: dict[str, ox.NamedNode | ox.Literal] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> dict[str, Any]:
     """SPARQL JSON results of ``sparql`` on exactly one of the embedded ``store`` (a directory
     made by ``kgx load``) or a remote store's ``endpoints``; ``params`` (embedded store only)
-    are bound as RDF terms."""
+    are bound as RDF terms; a remote store's answer is waited for ``timeout`` seconds."""
     if (store is None) == (endpoints is None):
         raise ValueError("give exactly one of --store DIR or --endpoint/--query-url")
     if store is not None:
@@ -35,7 +37,7 @@ def run_query(
     if params:
         raise ValueError("--param is supported on the embedded store only")
     assert endpoints is not None
-    return RemoteStore(endpoints).query(sparql)
+    return RemoteStore(endpoints, timeout=timeout).query(sparql)
 
 
 def _cell(binding: dict[str, Any] | None, prefixes: dict[str, str]) -> str:
@@ -70,9 +72,8 @@ def format_results(results: dict[str, Any], fmt: str = "table",
         return buf.getvalue().rstrip("\n")
     if fmt != "table":
         raise ValueError(f"unknown result format {fmt!r} (use table, json or csv)")
-    control = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
-    cells = [[_cell(row.get(v), prefixes or {}).translate(control) for v in variables]
-             for row in rows]
+    cells = [[printable(_cell(row.get(v), prefixes or {})) for v in variables] for row in rows]
+    variables = [printable(v) for v in variables]
     widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(variables)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
