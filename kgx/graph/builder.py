@@ -392,9 +392,9 @@ class GraphBuilder:
                 self._forms.pop(iri, None)
                 removed.add(iri)
                 continue
-            type_, key = data["label"], self.resolver.local_key  # the fullest name, if resolving
-            full = self.resolution.enabled
-            name = min(forms, key=lambda f: (-full * key(f, type_)[0].count(" "), -forms[f], f))
+            type_, full = data["label"], self.resolver.fullness  # the fullest name, if resolving
+            on = self.resolution.enabled
+            name = min(forms, key=lambda f: (-on * full(f, type_), -forms[f], -on * len(f), f))
             data["name"] = name
             data["aliases"] = sorted(f for f in forms if f != name)
             data["mentions"] = sum(forms.values())

@@ -109,6 +109,7 @@ class EntityResolver:
         self._alias_map = aliases.compiled(config) if aliases else {}
         self._kb_map = kb.compiled(config) if kb else {}
         self._local: dict[tuple[str, str], tuple[str, str]] = {}  # (text, type) -> (key, rule)
+        self._designated: set[tuple[str, str]] = set()
         self._iris: dict[tuple[str, str], str] = {}  # (type, key) -> IRI
         self.node_keys: dict[str, tuple[str, str]] = {}  # IRI -> (type, key)
         self.kb_ids: dict[str, str] = {}  # IRI -> knowledge-base id
@@ -133,6 +134,11 @@ class EntityResolver:
 
     # --- step 1: the key of a form
 
+    def fullness(self, text: str, type: str) -> int:
+        """How full a name a form is (its key's words, one more for a designator): the fullest
+        form names a node."""
+        return self.local_key(text, type)[0].count(" ") + ((text, type) in self._designated)
+
     def local_key(self, text: str, type: str) -> tuple[str, str]:
         """``(key, rule)`` of a surface form, before its document and other documents count."""
         hit = self._local.get((text, type))
@@ -155,6 +161,8 @@ class EntityResolver:
             more = [r for r in more if (r == "designator" and res.designators)
                     or (r == "title" and res.titles)]
             if more:
+                if "designator" in more:
+                    self._designated.add((text, type))
                 norm, steps = key, [*steps, *more]
                 rule = "normalization" if rule == "exact" else rule
             kb = self._kb_map.get((type, norm))
