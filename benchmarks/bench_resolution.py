@@ -45,7 +45,7 @@ def gold_records(docs: list[dict]) -> list[dict]:
     records = []
     for doc in docs:
         ms = doc["mentions"]
-        pairs = list(zip(ms, ms[1:])) or [(ms[0], ms[0])]
+        pairs = list(zip(ms, ms[1:], strict=False)) or [(ms[0], ms[0])]
         for h, t in pairs:
             records.append({
                 "doc_id": doc["id"], "relation": "Near", "score": 0.9, "model": "gold@0",

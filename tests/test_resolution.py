@@ -235,3 +235,36 @@ def test_cli_explain(tmp_path):
     result = runner.invoke(app, ["graph", str(records), "-o", str(tmp_path / "b.json"),
                                  "--no-resolution"])
     assert result.exit_code == 0 and load_graph(tmp_path / "b.json").number_of_nodes() == 7
+
+
+def _bench():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_resolution.py"
+    spec = importlib.util.spec_from_file_location("bench_resolution", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gold_files_are_fresh():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "corpora/resolution/build_gold.py"
+    out = subprocess.run([sys.executable, str(script), "--check"], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("name", ["demo", "health"])
+def test_resolution_meets_the_issue_17_targets_on_gold_mentions(name):
+    bench = _bench()
+    docs = [json.loads(x) for x in bench.GOLD[name].read_text(encoding="utf-8").splitlines()]
+    gold = {(d["id"], m["start"], m["end"]): m["cluster"] for d in docs for m in d["mentions"]}
+    new = bench.score(gold, bench.predicted_clusters(docs, True))
+    old = bench.score(gold, bench.predicted_clusters(docs, False))
+    assert new["b3_f1"] >= 0.95 and new["pair_p"] >= 0.98
+    assert new["b3_f1"] > old["b3_f1"]
