@@ -268,3 +268,18 @@ def test_resolution_meets_the_issue_17_targets_on_gold_mentions(name):
     old = bench.score(gold, bench.predicted_clusters(docs, False))
     assert new["b3_f1"] >= 0.95 and new["pair_p"] >= 0.98
     assert new["b3_f1"] > old["b3_f1"]
+
+
+def test_a_continued_graph_keeps_its_cross_document_merges(tmp_path):
+    from kgx.graph import save_graph
+
+    records = [m("d1", "World Health Organization", "ORG", "Geneva", "LOC"),
+               m("d1", "WHO", "ORG", "Geneva", "LOC", hs=100),
+               m("d2", "Ana Ruiz", "PER", "WHO", "ORG")]
+    b = build(records)
+    save_graph(b.graph, tmp_path / "g.json")
+    before = _snapshot(b.graph)
+    again = GraphBuilder(load_graph(tmp_path / "g.json"))
+    again.add_records(records)  # every document replaced by itself
+    again.resolve_across_documents()
+    assert _snapshot(again.graph) == before

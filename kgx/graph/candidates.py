@@ -22,10 +22,8 @@ import networkx as nx
 
 from kgx.graph.names import fold, similarity
 from kgx.graph.normalize import NormalizationConfig
-from kgx.graph.resolve import RESOLUTION_KEY, EntityResolver, ResolutionConfig
+from kgx.graph.resolve import MERGES_KEY, RESOLUTION_KEY, EntityResolver, ResolutionConfig
 from kgx.graph.schema import DOC_INDEX, NORM_KEY
-
-MERGES_KEY = "kgx_merges"  # the cross-document decisions that merged, kept in the graph
 
 
 def _neighbours(G: nx.MultiDiGraph, iri: str) -> set[str]:
@@ -190,10 +188,6 @@ def explain_entity(G: nx.MultiDiGraph, nodes: list[str]) -> list[dict[str, Any]]
     resolver = EntityResolver(
         G, G.graph.get("base") or "", NormalizationConfig.from_dict(norm or {}),
         resolution=ResolutionConfig.from_dict(res) if isinstance(res, dict) else None)
-    for m in G.graph.get(MERGES_KEY) or []:
-        resolver.merges.append(m)
-        if m.get("merged"):
-            resolver.global_map[(m["type"], m["from"])] = m["key"]
     index = G.graph.get(DOC_INDEX) or {}
     forms: dict[str, dict[str, int]] = {}
     for node in nodes:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from kgx.graph.kb import KnowledgeBase
 
 RESOLUTION_KEY = "kgx_resolution"
+MERGES_KEY = "kgx_merges"  # the cross-document merges, kept in the graph
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,10 @@ class EntityResolver:
         self._log: list[dict[str, Any]] = []
         self.merges: list[dict[str, Any]] = []  # cross-document decisions (kgx.graph.candidates)
         self._by_norm: dict[str, str] | None = None
+        for m in graph.graph.get(MERGES_KEY) or []:  # a graph continued keeps its merges
+            if isinstance(m, dict) and m.get("merged"):
+                self.merges.append(m)
+                self.global_map[(m["type"], m["from"])] = m["key"]
 
     def _norm_registry(self) -> dict[str, str]:
         """Normalised name → node, for merging across types (built from the graph once)."""
