@@ -318,8 +318,8 @@ def graph_cmd(
     inputs: Annotated[list[Path] | None, typer.Argument(
         help="Run directories (relations/*.jsonl) or .jsonl[.gz] files (none: --explain only).")
     ] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="graph.json or graph.graphml.")
-                      ] = Path("graph.json"),
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="graph.json or graph.graphml (required).")] = None,
     update: Annotated[
         bool, typer.Option("--update", help="Add to the existing output graph (docs replaced).")
     ] = False,
@@ -351,6 +351,8 @@ def graph_cmd(
 
     from kgx.graph import explain_entity, format_stats, load_graph, match_entities
 
+    if output is None:
+        raise fail("kgx graph: --output is required")
     if inputs:
         built = _build_graph(inputs, output, update=update, min_score=min_score,
                              alias_table=alias_table, merge_across_types=merge_across_types,
