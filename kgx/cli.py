@@ -315,10 +315,11 @@ def _build_graph(inputs: list[Path], output: Path, **options):
 
 @app.command("graph")
 def graph_cmd(
-    inputs: Annotated[
-        list[Path], typer.Argument(help="Run directories (relations/*.jsonl) or .jsonl[.gz] files.")
-    ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="graph.json or graph.graphml.")],
+    inputs: Annotated[list[Path] | None, typer.Argument(
+        help="Run directories (relations/*.jsonl) or .jsonl[.gz] files (none: --explain only).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="graph.json or graph.graphml (required).")] = None,
     update: Annotated[
         bool, typer.Option("--update", help="Add to the existing output graph (docs replaced).")
     ] = False,
@@ -328,6 +329,13 @@ def graph_cmd(
     alias_table: Annotated[
         Path | None, typer.Option("--alias-table", help="Alias table (JSON or TSV).")
     ] = None,
+    kb: Annotated[Path | None, typer.Option(
+        "--kb", help="Knowledge base: CSV/JSONL of id, name, aliases, type (owl:sameAs).")] = None,
+    no_resolution: Annotated[bool, typer.Option(
+        "--no-resolution", help="Merge equal normalised names only (no short forms, "
+        "designators, titles, acronyms, diacritics).")] = False,
+    explain: Annotated[str | None, typer.Option(
+        "--explain", help="Show why the node(s) of this name hold what they hold.")] = None,
     merge_across_types: Annotated[
         bool, typer.Option("--merge-across-types", help="Merge equal names of different types.")
     ] = False,
@@ -341,16 +349,30 @@ def graph_cmd(
     """Build (or update) the knowledge graph from relation records."""
     import json
 
-    from kgx.graph import format_stats
+    from kgx.graph import explain_entity, format_stats, load_graph, match_entities
 
-    built = _build_graph(inputs, output, update=update, min_score=min_score,
-                         alias_table=alias_table, merge_across_types=merge_across_types,
-                         base=base, merge_log=merge_log)
-    if stats:
+    if output is None:
+        raise fail("kgx graph: --output is required")
+    if inputs:
+        built = _build_graph(inputs, output, update=update, min_score=min_score,
+                             alias_table=alias_table, merge_across_types=merge_across_types,
+                             base=base, merge_log=merge_log, kb=kb,
+                             resolution=False if no_resolution else None)
+        G = built.graph
+    elif explain is not None:
+        G = load_graph(output)
+    else:
+        raise fail("kgx graph: give inputs to build from, or --explain NAME")
+    if stats and inputs:
         result = built.builder.stats()
         result["malformed_lines"] = len(built.errors)
         echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json
              else format_stats(result), as_json=as_json)
+    if explain is not None:
+        found = explain_entity(G, match_entities(G, explain))
+        if not found:
+            raise fail(f"no entity named {explain!r} in {output}")
+        echo(json.dumps(found, indent=2, ensure_ascii=False), as_json=True)
 
 
 @app.command("related")

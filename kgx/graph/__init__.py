@@ -14,11 +14,13 @@ from __future__ import annotations
 from kgx.graph.aliases import AliasTable
 from kgx.graph.build import BuildResult, build_graph
 from kgx.graph.builder import GraphBuilder
+from kgx.graph.candidates import explain_entity
 from kgx.graph.io import load_graph, save_graph
 from kgx.graph.iris import DEFAULT_BASE, entity_iri, normalize_base
+from kgx.graph.kb import KnowledgeBase
 from kgx.graph.normalize import NormalizationConfig, explain_normalization, normalize_name
 from kgx.graph.ranking import match_entities, personalized_pagerank, related
-from kgx.graph.resolve import EntityResolver
+from kgx.graph.resolve import EntityResolver, ResolutionConfig
 from kgx.graph.schema import (
     DOC_INDEX,
     NORM_KEY,
@@ -31,8 +33,9 @@ from kgx.graph.stats import format_stats, graph_stats
 
 __all__ = [
     "DEFAULT_BASE", "DOC_INDEX", "NORM_KEY", "AliasTable", "BuildResult", "EntityResolver",
-    "GraphBuilder", "NormalizationConfig", "aggregate_score", "build_graph", "entity_iri",
-    "evidence_items", "explain_normalization", "format_stats", "graph_records", "graph_stats",
+    "GraphBuilder", "KnowledgeBase", "NormalizationConfig", "ResolutionConfig",
+    "aggregate_score", "build_graph", "entity_iri", "evidence_items", "explain_entity",
+    "explain_normalization", "format_stats", "graph_records", "graph_stats",
     "load_graph", "match_entities", "new_graph", "normalize_base", "normalize_name",
     "personalized_pagerank", "related", "save_graph",
 ]

@@ -1,8 +1,8 @@
 """Relation records → the graph: entity resolution and incremental, idempotent updates.
 
 Entity merging
-    Mentions resolve to nodes through :mod:`kgx.graph.resolve`; every surface form → node
-    decision is in :meth:`GraphBuilder.merge_log`.
+    Mentions resolve to nodes through :mod:`kgx.graph.resolve` (a document's mentions together),
+    then :meth:`GraphBuilder.resolve_across_documents`; every decision is in the merge log.
 
 Incremental, idempotent updates
     Records are added per call of :meth:`GraphBuilder.add_records`; a document already in the
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -27,12 +26,20 @@ from typing import Any
 
 import networkx as nx
 
-from kgx import __version__ as KGX_VERSION
 from kgx.graph.aliases import AliasTable
+from kgx.graph.candidates import (
+    apply_merges,
+    cross_document_merges,
+)
 from kgx.graph.io import atomic_write
-from kgx.graph.iris import normalize_base
+from kgx.graph.kb import KnowledgeBase
 from kgx.graph.normalize import NormalizationConfig
-from kgx.graph.resolve import EntityResolver
+from kgx.graph.resolve import (
+    EntityResolver,
+    ResolutionConfig,
+    doc_chunks,
+    mentions_of,
+)
 from kgx.graph.schema import (
     DOC_INDEX,
     NORM_KEY,
@@ -40,15 +47,12 @@ from kgx.graph.schema import (
     aggregate_score,
     evidence_items,
     evidence_sort_key,
-    new_graph,
+    open_graph,
 )
 from kgx.graph.stats import graph_stats
 from kgx.records import EVIDENCE_FIELDS, Record, RecordError, to_evidence, validate_record
 
 log = logging.getLogger("kgx")
-
-# a hashed entity slug as earlier kgx minted it (12 hex digits after a '-', not '_')
-_OLD_HASHED_SLUG = re.compile(r"/entity/[^/]+/[a-z0-9-]*-[0-9a-f]{12}$")
 
 # what the merge loop takes: (doc_id, score, payload), and how a payload is added
 Row = tuple[str, float, Any]
@@ -82,32 +86,10 @@ class GraphBuilder:
         config: NormalizationConfig | None = None,
         aliases: AliasTable | None = None,
         min_score: float = 0.0,
+        resolution: ResolutionConfig | None = None,
+        kb: KnowledgeBase | None = None,
     ) -> None:
-        if graph is None:
-            graph = new_graph(base)
-        else:
-            if not isinstance(graph, nx.MultiDiGraph):
-                raise TypeError("GraphBuilder needs a networkx.MultiDiGraph")
-            existing = graph.graph.get("base")
-            if base is not None and existing and normalize_base(base) != existing:
-                raise ValueError(
-                    f"the graph's base IRI is {existing}, not {normalize_base(base)}: entity IRIs "
-                    "would not match; rebuild the graph to change the base"
-                )
-            graph.graph["base"] = normalize_base(existing or base)
-            if any(_OLD_HASHED_SLUG.search(str(n)) for n in graph.nodes):
-                log.warning("the graph was built by an earlier kgx, whose IRIs of names that "
-                            "need a hash could collide (issue 13): those entities get new IRIs "
-                            "now; rebuild the graph from its records")
-            graph.graph.setdefault("kgx_version", KGX_VERSION)
-            graph.graph.setdefault(DOC_INDEX, {})
-            stored = graph.graph.get(NORM_KEY)
-            if isinstance(stored, dict):
-                if config is None:
-                    config = NormalizationConfig.from_dict(stored)
-                elif NormalizationConfig.from_dict(stored) != config:
-                    log.warning("the graph was built with other normalisation settings (%s); "
-                                "entities already in it keep their old IRIs", stored)
+        graph, config, resolution = open_graph(graph, base, config, resolution)
         if not 0.0 <= min_score <= 1.0:
             raise ValueError(f"min_score must be in [0, 1], got {min_score}")
         self.G = graph
@@ -115,7 +97,8 @@ class GraphBuilder:
         self.config = config or NormalizationConfig()
         self.G.graph[NORM_KEY] = self.config.to_dict()
         self.aliases = aliases
-        self.resolver = EntityResolver(graph, self.base, self.config, aliases)
+        self.resolution = resolution
+        self.resolver = EntityResolver(graph, self.base, self.config, aliases, resolution, kb)
         self.min_score = min_score
         self._strings: dict[str, str] = {}
         self.counters: Counter[str] = Counter()
@@ -181,8 +164,7 @@ class GraphBuilder:
         were already validated (:mod:`kgx.rundir`'s readers do). Returns this call's counters.
 
         Memory stays bounded by the graph: a document's records are folded into the graph when
-        the next document starts; a document that comes back later in the same call is reopened
-        from the graph and continued.
+        the next document starts; a document that comes back later in the call is continued.
         """
         counts: Counter[str] = Counter()
 
@@ -211,28 +193,35 @@ class GraphBuilder:
         min_score = self.min_score
         doc_id: str | None = None
         state: _DocBatch | None = None
-        for rec_doc, score, payload in rows:
-            if rec_doc != doc_id:
-                if state is not None:
-                    self._flush(doc_id, state, touched_nodes, touched_edges)
-                doc_id = intern(rec_doc)
-                state = _DocBatch()
-                if doc_id in seen:
-                    counts["reopened_documents"] += 1
-                    self._reopen(doc_id, state, touched_nodes, touched_edges)
-                else:
-                    seen.add(doc_id)
-                    if doc_id in self._index:
-                        self._remove_doc(doc_id, touched_nodes, touched_edges)
-                        counts["replaced_documents"] += 1
-            assert state is not None
-            if score < min_score:
-                counts["below_min_score"] += 1
-                continue
-            if add(payload, state):
-                counts["added"] += 1
+        for rec_doc, chunk in doc_chunks(rows):
+            if state is not None:
+                self._flush(doc_id, state, touched_nodes, touched_edges)
+            doc_id = intern(rec_doc)
+            state = _DocBatch()
+            reopened: list[tuple[EvidenceItem, str, str]] = []
+            if doc_id in seen:
+                counts["reopened_documents"] += 1
+                if doc_id in self._index:
+                    reopened = self._typed_items([doc_id])
+                    self._remove_doc(doc_id, touched_nodes, touched_edges)
             else:
-                counts["duplicate_evidence"] += 1
+                seen.add(doc_id)
+                if doc_id in self._index:
+                    self._remove_doc(doc_id, touched_nodes, touched_edges)
+                    counts["replaced_documents"] += 1
+            # the document's mentions first: a short form resolves against its whole document
+            self.resolver.begin_document(doc_id, mentions_of(
+                [*reopened, *(p for _, s, p in chunk if s >= min_score)]))
+            for item in reopened:
+                self._add_item(item, state)
+            for _, score, payload in chunk:
+                if score < min_score:
+                    counts["below_min_score"] += 1
+                    continue
+                if add(payload, state):
+                    counts["added"] += 1
+                else:
+                    counts["duplicate_evidence"] += 1
         if state is not None:
             self._flush(doc_id, state, touched_nodes, touched_edges)
         counts["documents"] = len(seen)
@@ -256,6 +245,9 @@ class GraphBuilder:
         """Fold one evidence item taken from the graph (with its nodes' types) back in."""
         (h, t, label, old), h_type, t_type = item
         intern = self._intern
+        if self.resolution.enabled:  # resolved again: its document or the merges changed
+            h = self.resolve(old["head_text"], h_type)
+            t = self.resolve(old["tail_text"], t_type)
         ev = {k: old[k] for k in EVIDENCE_FIELDS}
         ev["score"] = float(ev["score"])
         for key in ("doc_id", "head_text", "tail_text"):
@@ -285,6 +277,9 @@ class GraphBuilder:
                 if iri not in G:
                     G.add_node(iri, label=self._intern(type_), name=text, aliases=[],
                                mentions=0, docs=[])
+                    kb_id = self.resolver.kb_ids.get(iri)
+                    if kb_id is not None:
+                        G.nodes[iri]["kb_id"] = kb_id
         sentence = ev.get("sentence")
         if isinstance(sentence, str):
             ev["sentence"] = state.sentences.setdefault(sentence, sentence)
@@ -324,18 +319,6 @@ class GraphBuilder:
             "nodes": dict(state.nodes),
             "edges": sorted([h, label, t] for h, label, t in edges),
         }
-
-    def _reopen(
-        self, doc_id: str, state: _DocBatch, touched_nodes: set[str],
-        touched_edges: set[tuple[str, str, str]],
-    ) -> None:
-        """Take a document flushed earlier in this call back out of the graph to continue it."""
-        if doc_id not in self._index:
-            return
-        items = self._typed_items([doc_id])
-        self._remove_doc(doc_id, touched_nodes, touched_edges)
-        for item in items:
-            self._add_item(item, state)
 
     def _typed_items(self, doc_ids: Iterable[str]) -> list[tuple[EvidenceItem, str, str]]:
         """The documents' evidence in the graph, each with its head and tail types."""
@@ -409,12 +392,30 @@ class GraphBuilder:
                 self._forms.pop(iri, None)
                 removed.add(iri)
                 continue
-            name = min(forms, key=lambda f: (-forms[f], f))
+            type_, full = data["label"], self.resolver.fullness  # the fullest name, if resolving
+            on = self.resolution.enabled
+            name = min(forms, key=lambda f: (-on * full(f, type_), -forms[f], -on * len(f), f))
             data["name"] = name
             data["aliases"] = sorted(f for f in forms if f != name)
             data["mentions"] = sum(forms.values())
         if removed:
             self.resolver.forget(removed)
+
+    def resolve_across_documents(self) -> int:
+        """Merge nodes across documents (:mod:`kgx.graph.candidates`: acronyms defined in a
+        document, names equal up to diacritics, scored against the threshold), resolve the
+        documents that mention a merged node again, and keep the merges in the graph
+        (:func:`kgx.graph.candidates.apply_merges`). Returns the number of keys merged."""
+        mapping = cross_document_merges(self.G, self.resolver)
+        if mapping:
+            affected = apply_merges(self.G, self.resolver, mapping)
+            items = sorted(self._typed_items(affected), key=lambda it: it[0][3]["doc_id"])
+            counters = self.counters.copy()
+            self._merge(((it[0][3]["doc_id"], float(it[0][3]["score"]), it) for it in items),
+                        self._add_item, Counter())
+            self.counters = counters
+            log.info("resolution: %d keys merged, %d documents again", len(mapping), len(affected))
+        return len(mapping)
 
     # --- filtering and statistics
 

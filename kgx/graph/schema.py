@@ -20,6 +20,8 @@ Score aggregation
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -27,6 +29,8 @@ import networkx as nx
 
 from kgx import __version__ as KGX_VERSION
 from kgx.graph.iris import normalize_base
+from kgx.graph.normalize import NormalizationConfig
+from kgx.graph.resolve import RESOLUTION_KEY, ResolutionConfig
 from kgx.records import Record, from_evidence
 
 DOC_INDEX = "kgx_doc_index"
@@ -42,6 +46,52 @@ def new_graph(base: str | None = None) -> nx.MultiDiGraph:
     G = nx.MultiDiGraph()
     G.graph.update({"base": normalize_base(base), "kgx_version": KGX_VERSION, DOC_INDEX: {}})
     return G
+
+
+log = logging.getLogger("kgx")
+
+# a hashed entity slug as earlier kgx minted it (12 hex digits after a '-', not '_')
+_OLD_HASHED_SLUG = re.compile(r"/entity/[^/]+/[a-z0-9-]*-[0-9a-f]{12}$")
+
+
+def open_graph(graph: nx.MultiDiGraph | None, base: str | None,
+               config: NormalizationConfig | None, resolution: ResolutionConfig | None
+               ) -> tuple[nx.MultiDiGraph, NormalizationConfig | None, ResolutionConfig]:
+    """A new graph, or an existing one checked (base IRI, IRIs of an earlier kgx) with its
+    stored normalisation and resolution settings (used unless others are given; a graph built
+    before resolution existed keeps it off)."""
+    if graph is None:
+        graph = new_graph(base)
+    else:
+        if not isinstance(graph, nx.MultiDiGraph):
+            raise TypeError("GraphBuilder needs a networkx.MultiDiGraph")
+        existing = graph.graph.get("base")
+        if base is not None and existing and normalize_base(base) != existing:
+            raise ValueError(
+                f"the graph's base IRI is {existing}, not {normalize_base(base)}: entity IRIs "
+                "would not match; rebuild the graph to change the base"
+            )
+        graph.graph["base"] = normalize_base(existing or base)
+        if any(_OLD_HASHED_SLUG.search(str(n)) for n in graph.nodes):
+            log.warning("the graph was built by an earlier kgx, whose IRIs of names that "
+                        "need a hash could collide (issue 13): those entities get new IRIs "
+                        "now; rebuild the graph from its records")
+        graph.graph.setdefault("kgx_version", KGX_VERSION)
+        graph.graph.setdefault(DOC_INDEX, {})
+        stored = graph.graph.get(NORM_KEY)
+        if isinstance(stored, dict):
+            if config is None:
+                config = NormalizationConfig.from_dict(stored)
+            elif NormalizationConfig.from_dict(stored) != config:
+                log.warning("the graph was built with other normalisation settings (%s); "
+                            "entities already in it keep their old IRIs", stored)
+    if resolution is None:
+        stored_res = graph.graph.get(RESOLUTION_KEY)
+        resolution = (ResolutionConfig.from_dict(stored_res) if isinstance(stored_res, dict)
+                      else ResolutionConfig() if not graph.graph.get(DOC_INDEX)
+                      else ResolutionConfig(enabled=False))
+    graph.graph[RESOLUTION_KEY] = resolution.to_dict()
+    return graph, config, resolution
 
 
 def evidence_sort_key(ev: dict[str, Any]) -> tuple:

@@ -3,7 +3,8 @@
 Default graph
     Every entity (the node key is its IRI): ``rdf:type`` its mapped class, ``kgx:entityType`` the
     original type label, ``rdfs:label`` its name and ``skos:altLabel`` each alias (language-tagged),
-    ``kgx:mentions``. Every merged fact as a plain triple ``<head> <relation> <tail>`` (what QA
+    ``kgx:mentions``, ``owl:sameAs`` and ``schema:sameAs`` its knowledge-base id when linked
+    (``--kb``). Every merged fact as a plain triple ``<head> <relation> <tail>`` (what QA
     queries want), plus its statement node ``{base}statement/{hash}`` (``rdf:Statement`` with
     ``rdf:subject/predicate/object``, ``kgx:score`` the aggregated score, ``kgx:evidenceCount``).
     Every document ``{base}document/{quoted doc_id}`` as a ``prov:Entity`` with ``kgx:documentId``.
@@ -32,13 +33,16 @@ from kgx.graph import DEFAULT_BASE, DOC_INDEX
 from kgx.rdf.terms import (
     KGX,
     LANG_TAG,
+    OWL,
     PROV,
     RDF,
     RDFS,
+    SCHEMA,
     SKOS,
     document_iri,
     evidence_iri,
     fact_iri,
+    kb_iri,
     nt_double,
     nt_integer,
     nt_iri,
@@ -106,6 +110,10 @@ def iter_quads(
             yield s, alt_p, f"{nt_string(str(alias))}@{lang}", None
         if "mentions" in data:
             yield s, k["mentions"], nt_integer(data["mentions"]), None
+        if data.get("kb_id"):  # linked to the user's knowledge base (kgx.graph.kb)
+            same = nt_iri(kb_iri(base, str(data["kb_id"])))
+            yield s, f"<{OWL}sameAs>", same, None
+            yield s, f"<{SCHEMA}sameAs>", same, None
 
     docs: dict[str, str] = {}
     for doc_id in doc_ids(G):

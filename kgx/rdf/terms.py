@@ -20,6 +20,8 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 PROV = "http://www.w3.org/ns/prov#"
 SH = "http://www.w3.org/ns/shacl#"
 KGX = "https://w3id.org/kgx/vocab#"
+OWL = "http://www.w3.org/2002/07/owl#"
+SCHEMA = "https://schema.org/"
 
 STANDARD_PREFIXES = {"rdf": RDF, "rdfs": RDFS, "xsd": XSD, "skos": SKOS, "prov": PROV, "kgx": KGX}
 
@@ -80,6 +82,14 @@ def document_iri(base: str, doc_id: str) -> str:
         start = start[:start.rindex("%")]
     digest = hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{base}document/long/{start}-{digest}"
+
+
+def kb_iri(base: str, kb_id: str) -> str:
+    """The IRI of a knowledge-base id (``owl:sameAs`` of a linked entity): the id itself when it
+    is an absolute IRI (``http://www.wikidata.org/entity/Q42``), else ``{base}kb/{quoted id}``."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$", kb_id) and not IRI_BAD.search(kb_id):
+        return kb_id
+    return f"{base}kb/{quote(kb_id, safe='', errors='surrogatepass')}"
 
 
 def relation_iri(base: str, label: str) -> str:
