@@ -595,6 +595,10 @@ def view_cmd(
     echo(f"wrote {out}: {stats['nodes_shown']} entities, {stats['edges_shown']} relations"
                f"{note}", err=True)
 
+
+# --- service: serve --------------------------------------------------------------------------
+
+
 @app.command("serve")
 def serve_cmd(
     model: Annotated[str, typer.Argument(help="Pipeline name or path.")],
@@ -612,6 +616,8 @@ def serve_cmd(
     flavor: Annotated[str | None, _FLAVOR] = None,
     dataset: Annotated[str, typer.Option("--dataset", help="Fuseki dataset name.")] = "ds",
     state: Annotated[Path | None, typer.Option("--state", help="Graph file.")] = None,
+    code: Annotated[Path | None, typer.Option("--code", help="Python file to import.")]
+    = None,
 ) -> None:
     """Serve extraction and live graph upkeep over HTTP (README "Serving")."""
     from kgx.serve.inputs import Limits
@@ -620,8 +626,8 @@ def serve_cmd(
     endpoints = _endpoints(endpoint, flavor, dataset, None, None, None) if endpoint else None
     try:
         serve(model, host=host, port=port, workers=workers, store=store, endpoints=endpoints,
-              state=state, max_batch_words=max_batch_words, max_wait_ms=max_wait_ms,
-              max_queue=max_queue, batching=batching,
+              state=state, code=code, max_batch_words=max_batch_words,
+              max_wait_ms=max_wait_ms, max_queue=max_queue, batching=batching,
               limits=Limits(max_body_bytes, max_text_chars))
     except ValueError as e:
         raise fail(str(e)) from e

@@ -425,3 +425,53 @@ def test_ingest_into_a_real_oxigraph_server(fixture_model, corpus, tmp_path):
     finally:
         assert srv.stop() == 0
         ox_server.stop()
+
+
+BOOM_CODE = '''
+from spacy.language import Language
+
+
+@Language.component("kgx_test_boom")
+def boom(doc):
+    if "BOOM" in doc.text:
+        raise ValueError("this component fails on BOOM")
+    return doc
+'''
+
+
+def test_a_saved_pipeline_that_fails_on_one_document_in_a_server_process(fixture_model,
+                                                                         tmp_path):
+    """The same with a real saved pipeline and `kgx serve --code` in its own process."""
+    nlp = spacy.load(fixture_model)
+    nlp.add_pipe("kgx_test_boom")
+    nlp.to_disk(tmp_path / "boom-model")
+    code = tmp_path / "boom.py"
+    code.write_text(BOOM_CODE, encoding="utf-8")
+    srv = ServerProc(tmp_path / "boom-model", tmp_path, "--code", str(code), "--max-wait-ms",
+                     "50")
+    try:
+        good = {"id": "g", "text": "Maria Lopez works for Acme in Paris."}
+        bad = {"id": "b", "text": "BOOM: John Smith works for Globex."}
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(
+                lambda body: httpx.post(srv.url + "/v1/extract", json=body, timeout=60),
+                [good, bad, good, good]))
+        assert [a.status_code for a in answers] == [200, 500, 200, 200]
+        assert "Traceback" not in answers[1].text and answers[1].json()["request_id"]
+        assert httpx.post(srv.url + "/v1/extract", json=good).status_code == 200
+    finally:
+        assert srv.stop() == 0
+    assert answers[1].json()["request_id"] in srv.text()  # the error is logged with the id
+
+
+def test_workers(fixture_model, tmp_path):
+    srv = ServerProc(fixture_model, tmp_path, "--workers", "2")
+    try:
+        for _ in range(4):
+            r = httpx.post(srv.url + "/v1/extract", json={"text": "Maria Lopez works for Acme."})
+            assert r.status_code == 200 and r.json()["documents"][0]["records"]
+    finally:
+        assert srv.stop() == 0
+    bad = subprocess.run([sys.executable, "-m", "kgx", "serve", str(fixture_model), "--workers",
+                          "2", "--store", str(tmp_path / "s")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "one process" in bad.stderr

@@ -95,8 +95,9 @@ class Service:
 
     def __init__(self, model: Any, *, limits: Limits, batcher_options: dict[str, Any],
                  store: str | Path | None, endpoints: Endpoints | None, state: str | Path | None,
-                 base: str | None, token: str | None) -> None:
+                 base: str | None, token: str | None, code: str | Path | None = None) -> None:
         self.model_ref = model
+        self.code = code
         self.limits = limits
         self.batcher_options = batcher_options
         self.store_options: dict[str, Any] = {"store": store, "endpoints": endpoints,
@@ -116,6 +117,10 @@ class Service:
 
     async def _load(self) -> None:
         try:
+            if self.code:  # custom components the pipeline needs, as `spacy ... --code`
+                from spacy.util import import_file
+
+                await asyncio.to_thread(import_file, "kgx_serve_code", str(self.code))
             self.nlp = await asyncio.to_thread(load_model, self.model_ref)
             self.model = model_name(self.nlp)
             if self.store_options["store"] or self.store_options["endpoints"]:
@@ -190,15 +195,16 @@ def create_app(model: Any, *, max_batch_words: int = 4000, max_wait_ms: float = 
                max_queue: int = 1024, batching: bool = True, limits: Limits | None = None,
                store: str | Path | None = None, endpoints: Endpoints | None = None,
                state: str | Path | None = None, base: str | None = None,
-               token: str | None = None) -> FastAPI:
+               token: str | None = None, code: str | Path | None = None) -> FastAPI:
     """The kgx service over ``model`` (a pipeline name or path, or a loaded ``Language``).
 
     ``store`` (an embedded store folder) or ``endpoints`` (a remote store) enable ingest,
     delete, related and SPARQL. ``token`` (default: ``KGX_SERVE_TOKEN``) requires a bearer
-    token on every ``/v1`` route."""
+    token on every ``/v1`` route. ``code`` is a Python file imported before the model is
+    loaded (custom components, as spaCy's ``--code``)."""
     token = token if token is not None else os.environ.get("KGX_SERVE_TOKEN") or None
     svc = Service(model, limits=limits or Limits(), store=store, endpoints=endpoints,
-                  state=state, base=base, token=token,
+                  state=state, base=base, token=token, code=code,
                   batcher_options={"max_batch_words": max_batch_words,
                                    "max_wait_ms": max_wait_ms, "max_queue": max_queue,
                                    "batching": batching})
