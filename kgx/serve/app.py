@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,46 @@ def negotiate(accept: str | None, fmt: str | None) -> str:
         if media in ("*/*", "application/*"):
             return "nq"
     raise HttpError(406, "acceptable: " + ", ".join(sorted(table)))
+
+
+class Observe:
+    """Pure ASGI middleware: the request id, auth on ``/v1``, and the request metrics."""
+
+    def __init__(self, app: Any, service: Service) -> None:
+        self.app = app
+        self.svc = service
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        rid = headers.get(b"x-request-id", b"").decode("latin-1")
+        if not (0 < len(rid) <= 64 and rid.replace("-", "").isalnum()):
+            rid = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+        start = time.perf_counter()
+        status = [500]
+
+        async def send_with_id(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            if scope["path"].startswith("/v1/"):
+                try:
+                    self.svc.check_auth(Request(scope))
+                except HttpError as e:
+                    await _error(e, rid)(scope, receive, send_with_id)
+                    return
+            await self.app(scope, receive, send_with_id)
+        finally:
+            path = getattr(scope.get("route"), "path", None) or "other"
+            self.svc.metrics.request(path, scope["method"], status[0],
+                                     time.perf_counter() - start)
 
 
 class Service:
@@ -219,33 +259,17 @@ def create_app(model: Any, *, max_batch_words: int = 4000, max_wait_ms: float = 
                   lifespan=lifespan)
     app.state.service = svc
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                      ) -> Response:
-        rid = request.headers.get("x-request-id", "")
-        if not (0 < len(rid) <= 64 and rid.replace("-", "").isalnum()):
-            rid = uuid.uuid4().hex
-        request.state.request_id = rid
-        start = time.perf_counter()
-        try:
-            if request.url.path.startswith("/v1/"):
-                svc.check_auth(request)
-            response = await call_next(request)
-        except HttpError as e:
-            response = _error(e, rid)
-        except Exception:
-            log.exception("request %s failed", rid)
-            response = JSONResponse({"error": "internal error", "request_id": rid}, 500)
-        route = request.scope.get("route")
-        path = getattr(route, "path", None) or "other"
-        svc.metrics.request(path, request.method, response.status_code,
-                            time.perf_counter() - start)
-        response.headers["X-Request-ID"] = rid
-        return response
+    app.add_middleware(Observe, service=svc)
 
     @app.exception_handler(HttpError)
     async def http_error(request: Request, exc: HttpError) -> Response:
         return _error(exc, getattr(request.state, "request_id", ""))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        rid = getattr(request.state, "request_id", "")
+        return JSONResponse({"error": "internal error", "request_id": rid}, 500,
+                            headers={"X-Request-ID": rid})
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> Response:
@@ -269,12 +293,12 @@ def create_app(model: Any, *, max_batch_words: int = 4000, max_wait_ms: float = 
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @app.post("/v1/extract", openapi_extra=_DOCS_BODY)
-    async def extract(request: Request) -> dict[str, Any]:
+    async def extract(request: Request) -> Response:
         """Entities and relation records (the record schema of ``kgx extract``)."""
         docs = await svc.documents(request, need_id=False)
         results = await svc.extract(request, docs)
-        return {"model": svc.model,
-                "documents": [_document(d, r) for d, r in zip(docs, results, strict=True)]}
+        return JSONResponse({"model": svc.model, "documents": [
+            _document(d, r) for d, r in zip(docs, results, strict=True)]})
 
     @app.post("/v1/rdf", openapi_extra=_DOCS_BODY)
     async def rdf(request: Request, format: str | None = None) -> Response:

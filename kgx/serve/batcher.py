@@ -3,8 +3,11 @@
 Each request puts its documents on a bounded queue (:class:`Batcher`); one task takes documents
 off it until a word budget (``max_batch_words``) is reached or the oldest has waited
 ``max_wait_ms``, and runs them through the pipeline in one ``nlp.pipe`` call on a worker thread
-(the event loop keeps accepting requests meanwhile). A full queue raises :class:`QueueFull`
-(the app answers 503 with ``Retry-After``): memory stays bounded whatever the load.
+(the event loop keeps accepting requests meanwhile). Requests that arrive while a batch runs
+make the next one; the wait for company is only spent under concurrency (when the last batch
+held several requests), so a lone client gets the latency of one call. A full queue raises
+:class:`QueueFull` (the app answers 503 with ``Retry-After``): memory stays bounded whatever the
+load.
 
 A component that fails fails its whole minibatch (spaCy drops it); the documents of that batch
 are then run again one at a time (:func:`kgx.batch.annotation.process_alone`, as ``kgx
@@ -112,6 +115,7 @@ class Batcher:
         self._task: asyncio.Task | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="kgx-nlp")
         self._closing = False
+        self._last_requests = 1
 
     @property
     def depth(self) -> int:
@@ -166,8 +170,10 @@ class Batcher:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            if self.batching and not self._closing:
-                # wait for company: until the budget is full or the oldest waited max_wait
+            if self.batching and not self._closing and self._last_requests > 1:
+                # wait for company (only under concurrency: the last batch held several
+                # requests; a lone client is not kept waiting): until the budget is full or the
+                # oldest waited max_wait
                 deadline = self._queue[0].since + self.max_wait
                 while (sum(p.words for p in self._queue) < self.max_batch_words
                        and (left := deadline - time.monotonic()) > 0):
@@ -177,6 +183,7 @@ class Batcher:
                     except TimeoutError:
                         break
             batch = self._take()
+            self._last_requests = len(batch)
             docs = [d for p in batch for d in p.docs]
             start = time.perf_counter()
             try:
