@@ -618,6 +618,43 @@ def view_cmd(
                f"{note}", err=True)
 
 
+# --- service: serve --------------------------------------------------------------------------
+
+
+@app.command("serve")
+def serve_cmd(
+    model: Annotated[str, typer.Argument(help="Pipeline name or path.")],
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8080,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes.")] = 1,
+    max_batch_words: Annotated[int, typer.Option("--max-batch-words", min=1)] = 4000,
+    max_wait_ms: Annotated[float, typer.Option("--max-wait-ms", min=0.0)] = 5.0,
+    max_queue: Annotated[int, typer.Option("--max-queue", min=1, help="Queued documents.")] = 1024,
+    batching: Annotated[bool, typer.Option("--batching/--no-batching")] = True,
+    max_text_chars: Annotated[int, typer.Option("--max-text-chars", min=1)] = 100_000,
+    max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", min=1)] = 10_000_000,
+    store: Annotated[Path | None, typer.Option("--store", help="Embedded store.")] = None,
+    endpoint: Annotated[str | None, _ENDPOINT] = None,
+    flavor: Annotated[str | None, _FLAVOR] = None,
+    dataset: Annotated[str, typer.Option("--dataset", help="Fuseki dataset name.")] = "ds",
+    state: Annotated[Path | None, typer.Option("--state", help="Graph file.")] = None,
+    code: Annotated[Path | None, typer.Option("--code", help="Python file to import.")]
+    = None,
+) -> None:
+    """Serve extraction and live graph upkeep over HTTP (README "Serving")."""
+    from kgx.serve.inputs import Limits
+    from kgx.serve.server import serve
+
+    endpoints = _endpoints(endpoint, flavor, dataset, None, None, None) if endpoint else None
+    try:
+        serve(model, host=host, port=port, workers=workers, store=store, endpoints=endpoints,
+              state=state, code=code, max_batch_words=max_batch_words,
+              max_wait_ms=max_wait_ms, max_queue=max_queue, batching=batching,
+              limits=Limits(max_body_bytes, max_text_chars))
+    except ValueError as e:
+        raise fail(str(e)) from e
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,477 @@
+"""`kgx serve` (issue 15): a real server process on 127.0.0.1 with the small CPU pipeline
+(``fixture_model``), real stores (embedded Oxigraph and ``oxigraph serve``).
+
+Pipelines with a test-only component (one that raises on a document, one that is slow) exist
+only in this process: those tests run the app in-process (``create_app`` with a built
+``Language``) under a real uvicorn server in a thread, still over real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("fastapi")
+uvicorn = pytest.importorskip("uvicorn")
+
+import pyoxigraph as ox  # noqa: E402
+import spacy  # noqa: E402
+from spacy.language import Language  # noqa: E402
+from test_batch import make_corpus  # noqa: E402
+from test_store import OxigraphServer, free_port, oxigraph_binary  # noqa: E402
+
+from kgx.batch import extract  # noqa: E402
+from kgx.graph import GraphBuilder  # noqa: E402
+from kgx.rdf import export  # noqa: E402
+from kgx.serve import create_app  # noqa: E402
+from kgx.store import load_file, open_store  # noqa: E402
+
+
+class ServerProc:
+    """``kgx serve MODEL`` in a subprocess on a free port."""
+
+    def __init__(self, model: Path, tmp: Path, *args: str, env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp / f"serve-{self.port}.log"
+        cmd = [sys.executable, "-m", "kgx", "serve", str(model), "--port", str(self.port), *args]
+        self.log = open(self.log_path, "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(env or {})})
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kgx serve exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("kgx serve did not get ready in 120 s")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+class InProcess:
+    """The app of a built ``Language`` under uvicorn in a thread, on a free port."""
+
+    def __init__(self, app):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("the in-process server did not get ready")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+
+@Language.component("kgx_test_boom")
+def _boom(doc):
+    if "BOOM" in doc.text:
+        raise ValueError("this component fails on BOOM")
+    return doc
+
+
+@Language.component("kgx_test_slow")
+def _slow(doc):
+    time.sleep(0.2)
+    return doc
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> list[dict]:
+    path = make_corpus(tmp_path_factory.mktemp("serve-corpus") / "docs.jsonl", 40, seed=7)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    return [{"id": r["id"], "text": r["text"], "meta": {"source": r["source"]}} for r in rows]
+
+
+@pytest.fixture(scope="module")
+def served(fixture_model, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("served")
+    srv = ServerProc(fixture_model, tmp, "--store", str(tmp / "store"), "--max-text-chars",
+                     "2000", "--max-body-bytes", "60000", "--max-wait-ms", "20")
+    srv.store = tmp / "store"
+    yield srv
+    assert srv.stop() == 0, srv.text()[-2000:]
+
+
+def batch_records(model, docs: list[dict], tmp: Path) -> dict[str, list]:
+    """What `kgx extract` gives for the documents, by id."""
+    path = tmp / "batch.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    out: dict[str, list] = {d["id"]: [] for d in docs}
+    for rec in extract([path], model):
+        out[rec["doc_id"]].append(rec)
+    return out
+
+
+def canon(records: list) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True) for r in records)
+
+
+def test_concurrent_clients_get_the_records_of_kgx_extract(served, fixture_model, corpus,
+                                                           tmp_path):
+    expected = batch_records(fixture_model, corpus, tmp_path)
+
+    def call(i: int) -> list[dict]:
+        docs = corpus[i:i + 2] if i % 3 == 0 else corpus[i:i + 1]
+        r = httpx.post(served.url + "/v1/extract", json=docs if len(docs) > 1 else docs[0],
+                       timeout=60)
+        assert r.status_code == 200, r.text
+        return r.json()["documents"]
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = [d for docs in pool.map(call, range(len(corpus))) for d in docs]
+    assert {d["id"] for d in answers} == set(expected)
+    for doc in answers:
+        assert canon(doc["records"]) == canon(expected[doc["id"]]), doc["id"]
+        text = next(d["text"] for d in corpus if d["id"] == doc["id"])
+        assert doc["entities"] and all(text[e["start_char"]:e["end_char"]] == e["text"]
+                                       for e in doc["entities"])
+        assert doc["meta"] == {"source": "synthetic"}
+    metrics = httpx.get(served.url + "/metrics").text
+    batches = int(next(line.split()[-1] for line in metrics.splitlines()
+                       if line.startswith("kgx_serve_batch_documents_count")))
+    docs_total = int(next(line.split()[-1] for line in metrics.splitlines()
+                          if line.startswith("kgx_serve_documents_total")))
+    assert docs_total >= len(answers) and batches < docs_total  # requests were coalesced
+
+
+def test_bad_inputs(served):
+    url = served.url + "/v1/extract"
+    r = httpx.post(url, content=b"x" * 70_000)
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
+    r = httpx.post(url, json={"id": "long", "text": "word " * 500})
+    assert r.status_code == 413 and "body.text" in r.json()["detail"]
+    assert "'long'" in r.json()["detail"]
+    r = httpx.post(url, json=[{"text": "ok"}, {"id": "b", "text": "x" * 2001}])
+    assert r.status_code == 413 and "body[1].text" in r.json()["detail"]
+    r = httpx.post(url, content=b'{"text": "Maria', headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "invalid JSON" in r.json()["detail"][0]["msg"]
+    r = httpx.post(url, content=b'{"text": NaN}')
+    assert r.status_code == 422
+    r = httpx.post(url, json={"id": "a", "text": 5})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "text"]
+    r = httpx.post(url, json=[{"id": "a", "text": "x"}, {"id": ["x"], "text": "y"}])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", 1, "id"]
+    r = httpx.post(url, json={"id": "a", "text": "x", "meta": 3})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "meta"]
+    r = httpx.post(url, json=[1, 2])
+    assert r.status_code == 422
+    r = httpx.post(url, content=b'{"text": "\\ud800"}')
+    assert r.status_code == 422 and "surrogate" in r.json()["detail"][0]["msg"]
+    r = httpx.post(url, json={"id": "empty", "text": ""})
+    assert r.status_code == 200
+    assert r.json()["documents"] == [{"id": "empty", "entities": [], "records": []}]
+    r = httpx.post(url, json={"id": "blank", "text": "  \n "})
+    assert r.status_code == 200 and r.json()["documents"][0]["records"] == []
+    r = httpx.post(served.url + "/v1/rdf", json={"text": "x"}, headers={"accept": "image/png"})
+    assert r.status_code == 406
+    assert httpx.get(served.url + "/health").json() == {"status": "ok"}
+    assert httpx.post(url, json={"text": "Maria Lopez works for Acme."}).status_code == 200
+
+
+def test_openapi_and_metrics(served):
+    schema = httpx.get(served.url + "/openapi.json").json()
+    assert {"/v1/extract", "/v1/rdf", "/v1/ingest", "/v1/sparql", "/v1/related",
+            "/health", "/ready", "/metrics"} <= set(schema["paths"])
+    text = httpx.get(served.url + "/metrics").text
+    for name in ("kgx_serve_requests_total", "kgx_serve_request_seconds_bucket",
+                 "kgx_serve_batch_documents_bucket", "kgx_serve_queue_depth",
+                 "kgx_serve_words_total"):
+        assert name in text
+    assert 'route="/v1/extract",method="POST",status="200"' in text
+
+
+def quads(store: ox.Store) -> set[ox.Quad]:
+    return set(store.quads_for_pattern(None, None, None, None))
+
+
+def test_ingest_reingest_delete_equal_a_batch_run(served, fixture_model, corpus, tmp_path):
+    docs = corpus[:12]
+
+    def ingest(batch):
+        r = httpx.post(served.url + "/v1/ingest", json=batch, timeout=120)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(ingest, [docs[i:i + 2] for i in range(0, len(docs), 2)]))
+    changed = {**docs[3], "text": "Aiko Tanaka works for Initech in Nairobi."}
+    ingest(changed)  # re-ingest: replaces, never duplicates
+    ingest(docs[3])
+    ingest(changed)
+    assert httpx.delete(served.url + "/v1/documents/" + docs[5]["id"]).status_code == 200
+    assert httpx.delete(served.url + "/v1/documents/" + docs[5]["id"]).status_code == 404
+    final = [changed if d["id"] == docs[3]["id"] else d for d in docs if d is not docs[5]]
+
+    # the same documents through the batch path: extract, graph, export, load
+    builder = GraphBuilder()
+    builder.add_records(extract([_jsonl(tmp_path, final)], fixture_model))
+    export(builder.graph, tmp_path / "batch.nq", "nq")
+    batch_store = ox.Store()
+    load_file(batch_store, tmp_path / "batch.nq")
+
+    count = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    r = httpx.post(served.url + "/v1/sparql", json={"query": count})
+    assert r.status_code == 200, r.text
+    served_n = int(r.json()["results"]["bindings"][0]["n"]["value"])
+    assert served_n == len(batch_store) > 0
+
+    # the store itself, quad for quad (read through the API: the server holds the store)
+    dump = httpx.post(served.url + "/v1/sparql", json={
+        "query": "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"}).json()["triples"]
+    expected_default = {f"{q.subject} {q.predicate} {q.object} ."
+                        for q in batch_store.quads_for_pattern(None, None, None,
+                                                               ox.DefaultGraph())}
+    assert set(dump) == expected_default
+
+    # parameters are bound as terms, never pasted
+    r = httpx.post(served.url + "/v1/sparql", json={
+        "query": "SELECT ?d ?id WHERE { ?d <https://w3id.org/kgx/vocab#documentId> ?id }",
+        "params": {"id": docs[0]["id"]}})
+    assert len(r.json()["results"]["bindings"]) == 1
+    r = httpx.post(served.url + "/v1/sparql", json={
+        "query": "SELECT ?d ?id WHERE { ?d <https://w3id.org/kgx/vocab#documentId> ?id }",
+        "params": {"id": '" } DROP ALL #'}})
+    assert r.status_code == 200 and r.json()["results"]["bindings"] == []
+    r = httpx.post(served.url + "/v1/sparql", json={"query": "DROP ALL"})
+    assert r.status_code == 400
+    r = httpx.post(served.url + "/v1/sparql", json={"query": count})
+    assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == served_n
+
+    r = httpx.get(served.url + "/v1/related", params={"entity": "Initech"})
+    assert r.status_code == 200 and r.json()["related"]
+    assert httpx.get(served.url + "/v1/related",
+                     params={"entity": "Nobody Known"}).status_code == 404
+
+
+def _jsonl(tmp: Path, docs: list[dict]) -> Path:
+    path = tmp / f"docs-{len(docs)}.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+    return path
+
+
+def test_rdf_is_what_kgx_export_writes(served, fixture_model, corpus, tmp_path):
+    docs = corpus[20:23]
+    builder = GraphBuilder()
+    builder.add_records(extract([_jsonl(tmp_path, docs)], fixture_model))
+    export(builder.graph, tmp_path / "x.nq", "nq")
+    expected = set(ox.parse(path=str(tmp_path / "x.nq"), format=ox.RdfFormat.N_QUADS))
+    r = httpx.post(served.url + "/v1/rdf", json=docs, headers={"accept": "application/n-quads"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/n-quads")
+    assert set(ox.parse(r.content, format=ox.RdfFormat.N_QUADS)) == expected
+    for accept, fmt in (("text/turtle", ox.RdfFormat.TURTLE),
+                        ("application/trig", ox.RdfFormat.TRIG),
+                        ("application/ld+json", ox.RdfFormat.JSON_LD)):
+        r = httpx.post(served.url + "/v1/rdf", json=docs, headers={"accept": accept})
+        assert r.status_code == 200, (accept, r.text[:300])
+        assert r.headers["content-type"].startswith(accept)
+        assert len(list(ox.parse(r.content, format=fmt))) > 0
+
+
+def test_auth(fixture_model, tmp_path):
+    secret = "s3cret-token-value"
+    srv = ServerProc(fixture_model, tmp_path, env={"KGX_SERVE_TOKEN": secret})
+    try:
+        url = srv.url + "/v1/extract"
+        body = {"text": "Maria Lopez works for Acme."}
+        r = httpx.post(url, json=body)
+        assert r.status_code == 401 and "bearer" in r.headers["www-authenticate"].lower()
+        assert httpx.post(url, json=body, headers={"authorization": "Bearer nope"}
+                          ).status_code == 403
+        assert httpx.post(url, json=body, headers={"authorization": f"Bearer {secret}"}
+                          ).status_code == 200
+        assert httpx.get(srv.url + "/health").status_code == 200
+        assert httpx.get(srv.url + "/ready").status_code == 200
+    finally:
+        assert srv.stop() == 0
+    assert secret not in srv.text()
+
+
+def test_a_document_the_pipeline_fails_on_fails_its_request_only(fixture_model):
+    nlp = spacy.load(fixture_model)
+    nlp.add_pipe("kgx_test_boom")
+    srv = InProcess(create_app(nlp, max_wait_ms=50))
+    try:
+        good = {"id": "g", "text": "Maria Lopez works for Acme in Paris."}
+        bad = {"id": "b", "text": "BOOM: John Smith works for Globex."}
+
+        def call(body):
+            return httpx.post(srv.url + "/v1/extract", json=body, timeout=30)
+
+        with ThreadPoolExecutor(8) as pool:  # batched together with good requests
+            answers = list(pool.map(call, [good, bad, good, [good, bad], good, good]))
+        statuses = [a.status_code for a in answers]
+        assert statuses == [200, 500, 200, 500, 200, 200]
+        failed = answers[1].json()
+        assert failed["request_id"] and "Traceback" not in answers[1].text
+        assert "BOOM" not in answers[1].text  # the pipeline's error is logged, not answered
+        assert answers[1].headers["x-request-id"] == failed["request_id"]
+        assert answers[0].json()["documents"][0]["records"]
+        assert call(good).status_code == 200
+    finally:
+        srv.stop()
+
+
+def test_back_pressure_answers_503_with_retry_after(fixture_model):
+    nlp = spacy.load(fixture_model)
+    nlp.add_pipe("kgx_test_slow")
+    srv = InProcess(create_app(nlp, max_queue=2, max_batch_words=10, max_wait_ms=0))
+    try:
+        def call(i):
+            return httpx.post(srv.url + "/v1/extract", json={"text": f"Maria Lopez {i}."},
+                              timeout=60)
+
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(call, range(12)))
+        codes = sorted(a.status_code for a in answers)
+        assert 503 in codes and 200 in codes
+        busy = next(a for a in answers if a.status_code == 503)
+        assert busy.headers["retry-after"] == "1"
+        assert call(99).status_code == 200
+    finally:
+        srv.stop()
+
+
+def test_sigterm_under_load_loses_no_accepted_ingest(fixture_model, corpus, tmp_path):
+    store = tmp_path / "store"
+    srv = ServerProc(fixture_model, tmp_path, "--store", str(store))
+    accepted: list[str] = []
+    lock = threading.Lock()
+
+    def ingest(doc):
+        try:
+            r = httpx.post(srv.url + "/v1/ingest", json=doc, timeout=60)
+        except httpx.HTTPError:
+            return
+        if r.status_code == 200:
+            with lock:
+                accepted.append(doc["id"])
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(ingest, d) for d in corpus]
+        while len(accepted) < 3:
+            time.sleep(0.01)
+        rc = srv.stop(signal.SIGTERM)
+        for f in futures:
+            f.result()
+    assert rc == 0, srv.text()[-2000:]
+    assert accepted
+    graphs = {g.value for g in open_store(store).named_graphs()}
+    missing = [d for d in accepted if not any(g.endswith("/" + d) for g in graphs)]
+    assert not missing
+
+
+def test_ingest_into_a_real_oxigraph_server(fixture_model, corpus, tmp_path):
+    oxigraph_binary()
+    ox_server = OxigraphServer(tmp_path / "oxigraph")
+    ox_server.start()
+    srv = ServerProc(fixture_model, tmp_path, "--endpoint", ox_server.url, "--flavor",
+                     "oxigraph")
+    try:
+        docs = corpus[:5]
+        r = httpx.post(srv.url + "/v1/ingest", json=docs, timeout=120)
+        assert r.status_code == 200, r.text
+        changed = {**docs[0], "text": "Omar Haddad works for Nordwind in Lyon."}
+        assert httpx.post(srv.url + "/v1/ingest", json=changed, timeout=120).status_code == 200
+        assert httpx.delete(srv.url + "/v1/documents/" + docs[1]["id"]).status_code == 200
+        final = [changed, *docs[2:]]
+        builder = GraphBuilder()
+        builder.add_records(extract([_jsonl(tmp_path, final)], fixture_model))
+        export(builder.graph, tmp_path / "b.nq", "nq")
+        expected = set(ox.parse(path=str(tmp_path / "b.nq"), format=ox.RdfFormat.N_QUADS))
+        dump = httpx.get(ox_server.url + "/store", headers={"accept": "application/n-quads"})
+        assert set(ox.parse(dump.content, format=ox.RdfFormat.N_QUADS)) == expected
+        r = httpx.post(srv.url + "/v1/sparql", json={
+            "query": "SELECT ?d ?id WHERE { ?d <https://w3id.org/kgx/vocab#documentId> ?id }",
+            "params": {"id": docs[2]["id"]}})
+        assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 1
+    finally:
+        assert srv.stop() == 0
+        ox_server.stop()
+
+
+BOOM_CODE = '''
+from spacy.language import Language
+
+
+@Language.component("kgx_test_boom")
+def boom(doc):
+    if "BOOM" in doc.text:
+        raise ValueError("this component fails on BOOM")
+    return doc
+'''
+
+
+def test_a_saved_pipeline_that_fails_on_one_document_in_a_server_process(fixture_model,
+                                                                         tmp_path):
+    """The same with a real saved pipeline and `kgx serve --code` in its own process."""
+    nlp = spacy.load(fixture_model)
+    nlp.add_pipe("kgx_test_boom")
+    nlp.to_disk(tmp_path / "boom-model")
+    code = tmp_path / "boom.py"
+    code.write_text(BOOM_CODE, encoding="utf-8")
+    srv = ServerProc(tmp_path / "boom-model", tmp_path, "--code", str(code), "--max-wait-ms",
+                     "50")
+    try:
+        good = {"id": "g", "text": "Maria Lopez works for Acme in Paris."}
+        bad = {"id": "b", "text": "BOOM: John Smith works for Globex."}
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(
+                lambda body: httpx.post(srv.url + "/v1/extract", json=body, timeout=60),
+                [good, bad, good, good]))
+        assert [a.status_code for a in answers] == [200, 500, 200, 200]
+        assert "Traceback" not in answers[1].text and answers[1].json()["request_id"]
+        assert httpx.post(srv.url + "/v1/extract", json=good).status_code == 200
+    finally:
+        assert srv.stop() == 0
+    assert answers[1].json()["request_id"] in srv.text()  # the error is logged with the id
+
+
+def test_workers(fixture_model, tmp_path):
+    srv = ServerProc(fixture_model, tmp_path, "--workers", "2")
+    try:
+        for _ in range(4):
+            r = httpx.post(srv.url + "/v1/extract", json={"text": "Maria Lopez works for Acme."})
+            assert r.status_code == 200 and r.json()["documents"][0]["records"]
+    finally:
+        assert srv.stop() == 0
+    bad = subprocess.run([sys.executable, "-m", "kgx", "serve", str(fixture_model), "--workers",
+                          "2", "--store", str(tmp_path / "s")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "one process" in bad.stderr
