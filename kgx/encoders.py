@@ -46,6 +46,11 @@ def resolve_encoder(name: str) -> str:
 
 @registry.misc("kgx.encoder_path.v1")
 def make_encoder_path(name: str = "all-MiniLM-L6-v2") -> str:
+    """A name or path ``transformers`` can load here, for configs that want the path itself.
+
+    name (str): a Hugging Face name or a local directory; all-MiniLM-L6-v2 resolves to the
+        offline package's copy.
+    """
     return resolve_encoder(name)
 
 
@@ -58,7 +63,13 @@ def build_transformer_model(
     mixed_precision: bool = False,
     grad_scaler_config: dict = {},  # noqa: B006
 ) -> Any:
-    """spacy-transformers' ``TransformerModel.v3`` with the encoder name resolved first."""
+    """spacy-transformers' ``TransformerModel.v3`` with the encoder name resolved first.
+
+    name (str): a Hugging Face name or a local directory (all-MiniLM-L6-v2: the offline copy).
+    get_spans (Callable): the spans the encoder reads (``kgx.sentence_spans.v1`` in the configs).
+    tokenizer_config, transformer_config, mixed_precision, grad_scaler_config: as for
+        ``spacy-transformers.TransformerModel.v3``.
+    """
     from spacy_transformers.architectures import create_TransformerModel_v3
 
     return create_TransformerModel_v3(

@@ -28,7 +28,13 @@ def build_with_lexical_features(
     attrs: list[str] = DEFAULT_ATTRS,  # noqa: B006  (confection passes plain lists)
     rows: list[int] = DEFAULT_ROWS,  # noqa: B006
 ) -> Model[list[Doc], list[Floats2d]]:
-    """``tok2vec``'s vectors with ``width`` more columns of hashed lexical features."""
+    """``tok2vec``'s vectors with ``width`` more columns of hashed lexical features.
+
+    tok2vec (Model[List[Doc], List[Floats2d]]): the wrapped layer (a transformer listener).
+    width (int): the columns added (spaCy's ``MultiHashEmbed`` over ``attrs``).
+    attrs (List[str]): the token attributes hashed (NORM, PREFIX, SUFFIX, SHAPE, ...).
+    rows (List[int]): the hash table rows of each attribute, one per entry of ``attrs``.
+    """
     if len(attrs) != len(rows):
         raise ValueError(
             f"kgx.WithLexicalFeatures.v1: {len(attrs)} attrs but {len(rows)} rows; "

@@ -90,13 +90,15 @@ CandidateGenerator = Callable[[Doc, Sequence[Span]], list[tuple[int, int]]]
 def make_candidate_generator(
     max_sentences: int = 1, max_tokens: int = 100, max_pairs: int = 1000
 ) -> CandidateGenerator:
-    """Ordered entity pairs worth classifying.
+    """Ordered entity pairs worth classifying (kept for saved pipelines; the configs use
+    ``kgx.candidate_pairs.v2``, whose cap does not grow with the document).
 
-    ``max_sentences``: how many sentences a pair may span (1 = same sentence; 0 = ignore
-    sentence boundaries). It applies only to docs with sentence boundaries; otherwise
-    ``max_tokens`` alone limits the window. ``max_tokens``: the largest token gap between the
-    two spans. ``max_pairs``: a per-document cap (the nearest pairs are kept) so that one
-    document with hundreds of entities cannot exhaust memory; hitting it is logged.
+    max_sentences (int): how many sentences a pair may span (1 = same sentence; 0 = ignore
+        sentence boundaries). It applies only to docs with sentence boundaries; otherwise
+        ``max_tokens`` alone limits the window.
+    max_tokens (int): the largest token gap between the two spans.
+    max_pairs (int): a per-document cap (the nearest pairs are kept) so that one document
+        with hundreds of entities cannot exhaust memory; hitting it is logged.
     """
 
     def generate(doc: Doc, ents: Sequence[Span]) -> list[tuple[int, int]]:
@@ -207,7 +209,15 @@ def build_relation_model(
     dropout: float = 0.1,
     nO: int | None = None,
 ) -> Model[InT, Floats2d]:
-    """Pair classifier over a token-vector layer (a transformer listener or a CNN tok2vec)."""
+    """Pair classifier over a token-vector layer (a transformer listener or a CNN tok2vec).
+
+    tok2vec (Model[List[Doc], List[Floats2d]]): the token vectors pooled into pair features.
+    hidden_width (int): the classifier's hidden layer.
+    type_width (int): the embedding of each entity's type.
+    distance_width (int): the embedding of the bucketed, directional token distance.
+    dropout (float): dropout after the hidden layer.
+    nO (Optional[int]): the number of labels (set by the component from its labels).
+    """
     return _build(tok2vec, hidden_width, type_width, distance_width, dropout, nO,
                   pair_context=False)
 
@@ -221,7 +231,8 @@ def build_relation_model_v2(
     dropout: float = 0.1,
     nO: int | None = None,
 ) -> Model[InT, Floats2d]:
-    """v1 plus the enclosing-context mean and the head-tail product (see the module doc)."""
+    """v1 plus the enclosing-context mean and the head-tail product (see the module doc);
+    the same arguments as ``kgx.RelationModel.v1``."""
     return _build(tok2vec, hidden_width, type_width, distance_width, dropout, nO,
                   pair_context=True)
 

@@ -74,7 +74,15 @@ def make_adam_layer_decay(
     L2_is_weight_decay: bool = True,
     use_averages: bool = False,
 ) -> Optimizer:
-    """thinc's ``Adam.v1`` arguments plus ``layer_decay`` and the encoder's ``num_layers``."""
+    """thinc's ``Adam.v1`` with layer-wise learning-rate decay for the fine-tuned encoder.
+
+    learn_rate (float or schedule), L2, beta1, beta2, eps, grad_clip, L2_is_weight_decay,
+        use_averages: as for thinc's ``Adam.v1``.
+    layer_decay (float): encoder layer ``i`` of ``num_layers`` learns at
+        ``layer_decay ** (num_layers - i)`` of the rate, the embeddings one step lower, thinc's
+        own layers (the task heads) at the full rate.
+    num_layers (int): the encoder's number of layers.
+    """
     return LayerDecayOptimizer(
         learn_rate, layer_decay=layer_decay, num_layers=num_layers, L2=L2, beta1=beta1,
         beta2=beta2, eps=eps, grad_clip=grad_clip, L2_is_weight_decay=L2_is_weight_decay,

@@ -86,4 +86,6 @@ def score_relations(examples: Iterable[Example], **_: Any) -> dict[str, Any]:
 
 @registry.scorers("kgx.rel_scorer.v1")
 def make_rel_scorer() -> Callable[..., dict[str, Any]]:
+    """Relation P/R/F, strict and boundaries, micro and macro, per label, every gold relation
+    counted (takes no arguments)."""
     return score_relations

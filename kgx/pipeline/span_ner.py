@@ -201,7 +201,12 @@ def build_span_reducer(
     hidden_size: int, width_size: int = 32, max_width: int = 16
 ) -> Model[Ragged, Floats2d]:
     """spaCy's mean/max/first/last reducer plus a learned embedding of the span's width
-    (SpERT, PURE): the width is otherwise only implicit in the pooled vectors."""
+    (SpERT, PURE): the width is otherwise only implicit in the pooled vectors.
+
+    hidden_size (int): the output width (a Maxout layer).
+    width_size (int): the width embedding's size.
+    max_width (int): spans wider than this share the last embedding row.
+    """
     return chain(
         concatenate(
             reduce_last(), reduce_first(), reduce_mean(), reduce_max(),
