@@ -12,11 +12,13 @@ from typing import Annotated
 import typer
 
 from kgx import __version__
+from kgx.clihelp import Command, Group
 from kgx.rdf.formats import FORMATS
 from kgx.store.flavors import FLAVORS
 
 app = typer.Typer(
     name="kgx",
+    cls=Group,
     help="Turn documents into a knowledge graph: train, extract, build the graph, export RDF.",
     no_args_is_help=True,
     add_completion=False,
@@ -72,7 +74,7 @@ def _load_pipeline(model: str):
         raise fail(str(e)) from e
 
 
-@app.command("convert")
+@app.command("convert", cls=Command)
 def convert_cmd(
     input_path: Annotated[Path, typer.Argument(help="Annotated corpus file.")],
     output: Annotated[Path, typer.Argument(help="The .spacy DocBin to write.")],
@@ -108,7 +110,7 @@ def _read_examples(nlp, data: Path, gold_tokens: bool, documents: int = 1) -> li
         raise fail(f"cannot read {data}: {e}") from e
 
 
-@app.command("tune-thresholds")
+@app.command("tune-thresholds", cls=Command)
 def tune_thresholds_cmd(
     model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
     data: Annotated[Path, typer.Argument(help="Dev data: .spacy or any `kgx convert` input.")],
@@ -135,7 +137,7 @@ def tune_thresholds_cmd(
     echo(f"saved {output}", err=True)
 
 
-@app.command("evaluate")
+@app.command("evaluate", cls=Command)
 def evaluate_cmd(
     model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
     data: Annotated[Path, typer.Argument(help="Gold data: .spacy or any `kgx convert` input.")],
@@ -195,7 +197,7 @@ def evaluate_cmd(
         output.write_text(text + "\n", encoding="utf-8")
 
 
-@app.command("show")
+@app.command("show", cls=Command)
 def show_cmd(
     text_or_file: Annotated[str, typer.Argument(help="Text, or the path of a text file.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Pipeline name or path.")],
@@ -222,12 +224,13 @@ def show_cmd(
 # --- batch: extract --------------------------------------------------------------------------
 
 
-@app.command("extract")
+@app.command("extract", cls=Command)
 def extract_cmd(
     inputs: Annotated[list[str], typer.Argument(
         help="Files, folders (searched with --glob) or - for JSONL on stdin.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Pipeline name or path.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory to write.")],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", metavar="DIR", help="The run directory to write (or continue).")],
     glob: Annotated[str, typer.Option(help="Pattern for files inside folders.")] = "**/*",
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id.")] = "id",
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
@@ -237,21 +240,22 @@ def extract_cmd(
     max_length: Annotated[int | None, typer.Option(
         min=2, help="Split longer documents (default: the pipeline's max_length).")] = None,
     resume: Annotated[bool, typer.Option(
-        "--resume", help="Continue RUN_DIR: skip documents done with the same content.")] = False,
+        "--resume", help="Continue the run in --output: skip documents done with the same "
+        "content.")] = False,
     retry_errors: Annotated[bool, typer.Option(
         "--retry-errors", help="With --resume, process documents that failed again.")] = False,
     overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="Replace the run already in RUN_DIR (a kgx run directory only).")
+        "--overwrite", help="Replace the run already in --output (a kgx run directory only).")
     ] = False,
     dask: Annotated[str | None, typer.Option(
         "--dask", help="Scheduler address (tcp://host:8786) or local:N worker processes.")] = None,
     partition_size: Annotated[int, typer.Option(
         min=1, help="Documents per Dask task.")] = 64,
     then_graph: Annotated[bool, typer.Option(
-        "--then-graph", help="Then build RUN_DIR/graph.json, as `kgx graph RUN_DIR` does.")
+        "--then-graph", help="Then build DIR/graph.json, as `kgx graph DIR` does.")
     ] = False,
     then_export: Annotated[str | None, typer.Option(
-        "--then-export", help=f"Then also export RDF as RUN_DIR/graph.<ext> ({FORMATS.help()}); "
+        "--then-export", help=f"Then also export RDF as DIR/graph.<ext> ({FORMATS.help()}); "
                               "implies --then-graph.")] = None,
     progress: Annotated[bool | None, typer.Option(
         "--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
@@ -313,7 +317,7 @@ def _build_graph(inputs: list[Path], output: Path, **options):
     return built
 
 
-@app.command("graph")
+@app.command("graph", cls=Command)
 def graph_cmd(
     inputs: Annotated[list[Path] | None, typer.Argument(
         help="Run directories (relations/*.jsonl) or .jsonl[.gz] files (none: --explain only).")
@@ -375,7 +379,7 @@ def graph_cmd(
         echo(json.dumps(found, indent=2, ensure_ascii=False), as_json=True)
 
 
-@app.command("related")
+@app.command("related", cls=Command)
 def related_cmd(
     entity: Annotated[str, typer.Argument(help="Entity IRI, name or alias.")],
     graph: Annotated[Path, typer.Option("--graph", "-g", help="graph.json or graph.graphml.")],
@@ -412,7 +416,7 @@ def _vocabulary(vocab: Path | None):
         raise fail(str(e)) from e
 
 
-@app.command("export")
+@app.command("export", cls=Command)
 def export_cmd(
     graph: Annotated[Path, typer.Argument(help="graph.json or graph.graphml (`kgx graph`).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The RDF file to write.")],
@@ -456,7 +460,7 @@ def export_cmd(
             raise typer.Exit(1)
 
 
-@app.command("load")
+@app.command("load", cls=Command)
 def load_cmd(
     files: Annotated[list[Path], typer.Argument(help=f"RDF files: {', '.join(FORMATS)}.")],
     store: Annotated[Path, typer.Option("--store", help="Embedded store directory.")],
@@ -494,7 +498,7 @@ _FLAVOR = typer.Option("--flavor", help=f"{FLAVORS.help()}: the server's endpoin
 _TIMEOUT = typer.Option("--timeout", min=0.001, help="Seconds to wait for each answer.")
 
 
-@app.command("push")
+@app.command("push", cls=Command)
 def push_cmd(
     file: Annotated[Path, typer.Argument(help="RDF file to push (nq/trig keep document graphs).")],
     endpoint: Annotated[str | None, _ENDPOINT] = None,
@@ -536,7 +540,7 @@ def push_cmd(
                f"{r.requests} requests", err=True)
 
 
-@app.command("query")
+@app.command("query", cls=Command)
 def query_cmd(
     sparql: Annotated[str | None, typer.Argument(help="SPARQL query text (or use --file).")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="Embedded store directory.")]
@@ -585,7 +589,7 @@ def query_cmd(
 # --- views: view -----------------------------------------------------------------------------
 
 
-@app.command("view")
+@app.command("view", cls=Command)
 def view_cmd(
     graph: Annotated[Path, typer.Argument(help="graph.json or graph.graphml (from kgx graph).")],
     output: Annotated[
