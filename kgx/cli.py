@@ -549,7 +549,9 @@ def query_cmd(
     = None,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="name=value (string) or "
-                                       "name=<iri>; bound safely, repeatable.")
+                                       "name=<iri>, bound as an RDF term (on a remote store "
+                                       "too); repeatable. A parameter the query declares "
+                                       "(# Parameter: name) is required.")
     ] = None,
     out_format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     endpoint: Annotated[str | None, _ENDPOINT] = None,
