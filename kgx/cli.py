@@ -261,7 +261,9 @@ def extract_cmd(
         "--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
 ) -> None:
     """Extract relations from a corpus into a run directory (shards, manifest, errors)."""
-    from kgx.batch import BatchError, run_extraction
+    import shlex
+
+    from kgx.batch import BatchError, RunInterrupted, run_extraction
 
     if then_export is not None:
         _rdf_format(then_export)
@@ -272,6 +274,11 @@ def extract_cmd(
             n_process=n_process, shard_size=shard_size, resume=resume,
             retry_errors=retry_errors, overwrite=overwrite, max_length=max_length,
             progress=progress, args={"dask": dask, "partition_size": partition_size})
+    except RunInterrupted as e:
+        again = shlex.join(["kgx", "extract", *inputs, "--model", model, "--output", str(output),
+                            "--resume"])
+        raise fail(f"{output}: {e}; run.json says interrupted. Continue with: {again} (and the "
+                   "same options)", 128 + e.signum) from e
     except BatchError as e:
         raise fail(str(e)) from e
     except OSError as e:
