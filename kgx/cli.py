@@ -91,9 +91,7 @@ def convert_cmd(
         stats = convert(input_path, output, fmt=fmt, lang=lang, strict=not skip_invalid)
     except (CorpusError, ValueError) as e:
         raise fail(str(e)) from e
-    echo(f"{input_path} -> {output}: {stats.summary()}")
-    for message in stats.skipped[:20]:
-        echo(f"  skipped: {message}", err=True)
+    echo(f"{input_path} -> {output}: {stats.summary()}")  # each skipped record: logged above
 
 
 def _read_examples(nlp, data: Path, gold_tokens: bool, documents: int = 1) -> list:

@@ -65,3 +65,39 @@ def test_extract_help_names_its_arguments_and_values():
     assert re.search(r"--resume\s+Continue the run in --output", text), text
     assert re.search(r"--progress\s+--no-progress\s+Progress bar", text), text
     assert "Usage: kgx query [OPTIONS] [SPARQL]" in _help("query")
+
+
+def _kgx(*args: str) -> list[str]:
+    """The lines ``kgx ARGS`` writes, stdout and stderr together (logging as configured by the
+    command itself, at its default level)."""
+    res = subprocess.run([sys.executable, "-m", "kgx", *args], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    return (res.stdout + res.stderr).splitlines()
+
+
+def test_each_result_is_said_once(tmp_path):
+    # a step's result is printed by the command, not also logged by the layer below
+    from test_rdf import build
+
+    from kgx.graph import save_graph
+
+    graph = tmp_path / "g.json"
+    save_graph(build(), graph)
+    steps = {
+        "g.nq": ["export", str(graph), "--output", str(tmp_path / "g.nq")],
+        "the store holds": ["load", str(tmp_path / "g.nq"), "--store", str(tmp_path / "store")],
+        "v.html": ["view", str(graph), "--output", str(tmp_path / "v.html"), "--max-nodes", "2",
+                   "--max-edges", "1"],
+    }
+    for said, args in steps.items():
+        lines = _kgx(*args)
+        assert len([line for line in lines if said in line]) == 1, lines
+    lines = _kgx("view", str(graph), "--output", str(tmp_path / "v.html"), "--max-nodes", "2")
+    assert len([line for line in lines if "entities" in line]) == 1, lines
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "Acme.", "entities": [], "relations": []}\n{"text": 1}\n',
+                   encoding="utf-8")
+    lines = _kgx("convert", str(bad), str(tmp_path / "b.spacy"), "--skip-invalid")
+    assert len([line for line in lines if f"{bad}:2" in line]) == 1, lines
+    assert any("1 malformed records skipped" in line for line in lines), lines
