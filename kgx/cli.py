@@ -256,9 +256,13 @@ def extract_cmd(
         "--then-export", help=f"Then also export RDF as DIR/graph.<ext> ({FORMATS.help()}); "
                               "implies --then-graph.")] = None,
     progress: Annotated[bool | None, typer.Option(
-        "--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
+        "--progress/--no-progress", help="Progress bar, with a total and an ETA when the "
+        "inputs are files (default: on a terminal).")] = None,
 ) -> None:
-    """Extract relations from a corpus into a run directory (shards, manifest, errors)."""
+    """Extract relations from a corpus into a run directory (shards, manifest, errors).
+
+    Ctrl-C or SIGTERM stops it between documents (run.json: interrupted); --resume continues.
+    """
     import shlex
 
     from kgx.batch import BatchError, RunInterrupted, run_extraction

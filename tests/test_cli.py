@@ -63,7 +63,8 @@ def test_extract_help_names_its_arguments_and_values():
     assert re.search(r"--output\s+-o\s+DIR\s+The run directory to write", text), text
     assert re.search(r"--batch-size\s+INTEGER \[x>=1\]", text), text
     assert re.search(r"--resume\s+Continue the run in --output", text), text
-    assert re.search(r"--progress\s+--no-progress\s+Progress bar", text), text
+    assert re.search(r"--progress\s+--no-progress\s+Progress bar, with a total", text), text
+    assert "SIGTERM" in text
     assert "Usage: kgx query [OPTIONS] [SPARQL]" in _help("query")
 
 
