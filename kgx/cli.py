@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from kgx import __version__
-from kgx.clihelp import Command, Group
+from kgx.clihelp import Group
 from kgx.rdf.formats import FORMATS
 from kgx.store.flavors import FLAVORS
 
@@ -74,7 +74,7 @@ def _load_pipeline(model: str):
         raise fail(str(e)) from e
 
 
-@app.command("convert", cls=Command)
+@app.command("convert")
 def convert_cmd(
     input_path: Annotated[Path, typer.Argument(help="Annotated corpus file.")],
     output: Annotated[Path, typer.Argument(help="The .spacy DocBin to write.")],
@@ -108,7 +108,7 @@ def _read_examples(nlp, data: Path, gold_tokens: bool, documents: int = 1) -> li
         raise fail(f"cannot read {data}: {e}") from e
 
 
-@app.command("tune-thresholds", cls=Command)
+@app.command("tune-thresholds")
 def tune_thresholds_cmd(
     model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
     data: Annotated[Path, typer.Argument(help="Dev data: .spacy or any `kgx convert` input.")],
@@ -135,7 +135,7 @@ def tune_thresholds_cmd(
     echo(f"saved {output}", err=True)
 
 
-@app.command("evaluate", cls=Command)
+@app.command("evaluate")
 def evaluate_cmd(
     model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
     data: Annotated[Path, typer.Argument(help="Gold data: .spacy or any `kgx convert` input.")],
@@ -195,7 +195,7 @@ def evaluate_cmd(
         output.write_text(text + "\n", encoding="utf-8")
 
 
-@app.command("show", cls=Command)
+@app.command("show")
 def show_cmd(
     text_or_file: Annotated[str, typer.Argument(help="Text, or the path of a text file.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Pipeline name or path.")],
@@ -222,7 +222,7 @@ def show_cmd(
 # --- batch: extract --------------------------------------------------------------------------
 
 
-@app.command("extract", cls=Command)
+@app.command("extract")
 def extract_cmd(
     inputs: Annotated[list[str], typer.Argument(
         help="Files, folders (searched with --glob) or - for JSONL on stdin.")],
@@ -326,7 +326,7 @@ def _build_graph(inputs: list[Path], output: Path, **options):
     return built
 
 
-@app.command("graph", cls=Command)
+@app.command("graph")
 def graph_cmd(
     inputs: Annotated[list[Path] | None, typer.Argument(
         help="Run directories (relations/*.jsonl) or .jsonl[.gz] files (none: --explain only).")
@@ -388,7 +388,7 @@ def graph_cmd(
         echo(json.dumps(found, indent=2, ensure_ascii=False), as_json=True)
 
 
-@app.command("related", cls=Command)
+@app.command("related")
 def related_cmd(
     entity: Annotated[str, typer.Argument(help="Entity IRI, name or alias.")],
     graph: Annotated[Path, typer.Option("--graph", "-g", help="graph.json or graph.graphml.")],
@@ -425,7 +425,7 @@ def _vocabulary(vocab: Path | None):
         raise fail(str(e)) from e
 
 
-@app.command("export", cls=Command)
+@app.command("export")
 def export_cmd(
     graph: Annotated[Path, typer.Argument(help="graph.json or graph.graphml (`kgx graph`).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The RDF file to write.")],
@@ -469,7 +469,7 @@ def export_cmd(
             raise typer.Exit(1)
 
 
-@app.command("load", cls=Command)
+@app.command("load")
 def load_cmd(
     files: Annotated[list[Path], typer.Argument(help=f"RDF files: {', '.join(FORMATS)}.")],
     store: Annotated[Path, typer.Option("--store", help="Embedded store directory.")],
@@ -507,7 +507,7 @@ _FLAVOR = typer.Option("--flavor", help=f"{FLAVORS.help()}: the server's endpoin
 _TIMEOUT = typer.Option("--timeout", min=0.001, help="Seconds to wait for each answer.")
 
 
-@app.command("push", cls=Command)
+@app.command("push")
 def push_cmd(
     file: Annotated[Path, typer.Argument(help="RDF file to push (nq/trig keep document graphs).")],
     endpoint: Annotated[str | None, _ENDPOINT] = None,
@@ -549,7 +549,7 @@ def push_cmd(
                f"{r.requests} requests", err=True)
 
 
-@app.command("query", cls=Command)
+@app.command("query")
 def query_cmd(
     sparql: Annotated[str | None, typer.Argument(help="SPARQL query text (or use --file).")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="Embedded store directory.")]
@@ -600,7 +600,7 @@ def query_cmd(
 # --- views: view -----------------------------------------------------------------------------
 
 
-@app.command("view", cls=Command)
+@app.command("view")
 def view_cmd(
     graph: Annotated[Path, typer.Argument(help="graph.json or graph.graphml (from kgx graph).")],
     output: Annotated[

@@ -57,7 +57,14 @@ class Command(TyperCommand):
 
 
 class Group(TyperGroup):
-    """The kgx group: its options (--version, --verbose) rendered as above."""
+    """The kgx group: its options (--version, --verbose) and every command's parameters
+    rendered as above, commands added later included (no ``cls=`` to remember)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            if type(command) is TyperCommand:
+                command.__class__ = Command
 
     def get_params(self, ctx):  # type: ignore[no-untyped-def]
         return _tidy(super().get_params(ctx))
