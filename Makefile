@@ -10,9 +10,10 @@ export TRANSFORMERS_OFFLINE := 1
 
 setup: $(VENV)/.kgx-installed
 
+# (re-run when the version in kgx/__init__.py changes: pip records it at install time)
 # torch first, from the pinned CPU build: a plain `torch` requirement resolved by pip
 # alongside the rest would pull a multi-GB CUDA build
-$(VENV)/.kgx-installed: pyproject.toml
+$(VENV)/.kgx-installed: pyproject.toml kgx/__init__.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -U pip
 	$(BIN)/python -m pip install -q torch==2.13.0

@@ -10,7 +10,7 @@ import logging
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.2.1"
+__version__ = "0.2.2"
 
 logging.getLogger("kgx").addHandler(logging.NullHandler())
 

@@ -12,11 +12,13 @@ from typing import Annotated
 import typer
 
 from kgx import __version__
+from kgx.clihelp import Group
 from kgx.rdf.formats import FORMATS
 from kgx.store.flavors import FLAVORS
 
 app = typer.Typer(
     name="kgx",
+    cls=Group,
     help="Turn documents into a knowledge graph: train, extract, build the graph, export RDF.",
     no_args_is_help=True,
     add_completion=False,
@@ -89,9 +91,7 @@ def convert_cmd(
         stats = convert(input_path, output, fmt=fmt, lang=lang, strict=not skip_invalid)
     except (CorpusError, ValueError) as e:
         raise fail(str(e)) from e
-    echo(f"{input_path} -> {output}: {stats.summary()}")
-    for message in stats.skipped[:20]:
-        echo(f"  skipped: {message}", err=True)
+    echo(f"{input_path} -> {output}: {stats.summary()}")  # each skipped record: logged above
 
 
 def _read_examples(nlp, data: Path, gold_tokens: bool, documents: int = 1) -> list:
@@ -227,7 +227,8 @@ def extract_cmd(
     inputs: Annotated[list[str], typer.Argument(
         help="Files, folders (searched with --glob) or - for JSONL on stdin.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Pipeline name or path.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Run directory to write.")],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", metavar="DIR", help="The run directory to write (or continue).")],
     glob: Annotated[str, typer.Option(help="Pattern for files inside folders.")] = "**/*",
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id.")] = "id",
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
@@ -237,27 +238,34 @@ def extract_cmd(
     max_length: Annotated[int | None, typer.Option(
         min=2, help="Split longer documents (default: the pipeline's max_length).")] = None,
     resume: Annotated[bool, typer.Option(
-        "--resume", help="Continue RUN_DIR: skip documents done with the same content.")] = False,
+        "--resume", help="Continue the run in --output: skip documents done with the same "
+        "content.")] = False,
     retry_errors: Annotated[bool, typer.Option(
         "--retry-errors", help="With --resume, process documents that failed again.")] = False,
     overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="Replace the run already in RUN_DIR (a kgx run directory only).")
+        "--overwrite", help="Replace the run already in --output (a kgx run directory only).")
     ] = False,
     dask: Annotated[str | None, typer.Option(
         "--dask", help="Scheduler address (tcp://host:8786) or local:N worker processes.")] = None,
     partition_size: Annotated[int, typer.Option(
         min=1, help="Documents per Dask task.")] = 64,
     then_graph: Annotated[bool, typer.Option(
-        "--then-graph", help="Then build RUN_DIR/graph.json, as `kgx graph RUN_DIR` does.")
+        "--then-graph", help="Then build DIR/graph.json, as `kgx graph DIR` does.")
     ] = False,
     then_export: Annotated[str | None, typer.Option(
-        "--then-export", help=f"Then also export RDF as RUN_DIR/graph.<ext> ({FORMATS.help()}); "
+        "--then-export", help=f"Then also export RDF as DIR/graph.<ext> ({FORMATS.help()}); "
                               "implies --then-graph.")] = None,
     progress: Annotated[bool | None, typer.Option(
-        "--progress/--no-progress", help="Progress bar (default: on a terminal).")] = None,
+        "--progress/--no-progress", help="Progress bar, with a total and an ETA when the "
+        "inputs are files (default: on a terminal).")] = None,
 ) -> None:
-    """Extract relations from a corpus into a run directory (shards, manifest, errors)."""
-    from kgx.batch import BatchError, run_extraction
+    """Extract relations from a corpus into a run directory (shards, manifest, errors).
+
+    Ctrl-C or SIGTERM stops it between documents (run.json: interrupted); --resume continues.
+    """
+    import shlex
+
+    from kgx.batch import BatchError, RunInterrupted, run_extraction
 
     if then_export is not None:
         _rdf_format(then_export)
@@ -268,6 +276,11 @@ def extract_cmd(
             n_process=n_process, shard_size=shard_size, resume=resume,
             retry_errors=retry_errors, overwrite=overwrite, max_length=max_length,
             progress=progress, args={"dask": dask, "partition_size": partition_size})
+    except RunInterrupted as e:
+        again = shlex.join(["kgx", "extract", *inputs, "--model", model, "--output", str(output),
+                            "--resume"])
+        raise fail(f"{output}: {e}; run.json says interrupted. Continue with: {again} (and the "
+                   "same options)", 128 + e.signum) from e
     except BatchError as e:
         raise fail(str(e)) from e
     except OSError as e:
@@ -545,7 +558,9 @@ def query_cmd(
     = None,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="name=value (string) or "
-                                       "name=<iri>; bound safely, repeatable.")
+                                       "name=<iri>, bound as an RDF term (on a remote store "
+                                       "too); repeatable. A parameter the query declares "
+                                       "(# Parameter: name) is required.")
     ] = None,
     out_format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     endpoint: Annotated[str | None, _ENDPOINT] = None,

@@ -175,8 +175,8 @@ def graph_view_data(
     if nodes_truncated:
         nodes.sort(key=lambda n: (-degree[n], -int(G.nodes[n].get("mentions") or 0), str(n)))
         nodes = nodes[:max_nodes]
-        log.info("graph view: %d of %d entities kept (max_nodes=%d)", max_nodes, nodes_total,
-                 max_nodes)
+        log.debug("graph view: %d of %d entities kept (max_nodes=%d)", max_nodes, nodes_total,
+                  max_nodes)
     node_set = set(nodes)
     kept = [e for e in kept if e[0] in node_set and e[1] in node_set]
     edges_truncated = len(kept) > max_edges
@@ -187,8 +187,8 @@ def graph_view_data(
         kept = kept[:max_edges]
         linked = {n for e in kept for n in e[:2]}
         nodes = [n for n in nodes if n in linked or n not in had_edges]
-        log.info("graph view: the %d strongest of %d relations kept (max_edges=%d)", max_edges,
-                 n_before, max_edges)
+        log.debug("graph view: the %d strongest of %d relations kept (max_edges=%d)", max_edges,
+                  n_before, max_edges)
     shown_degree: Counter[Any] = Counter()
     for u, v, *_ in kept:
         shown_degree[u] += 1
@@ -311,5 +311,5 @@ def write_html(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
-    log.info("wrote %s (%d bytes)", path, len(page.encode("utf-8")))
+    log.debug("wrote %s (%d bytes)", path, len(page.encode("utf-8")))
     return data["stats"]

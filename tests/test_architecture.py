@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kgx.rdf",),
     ("kgx.store",),
     ("kgx.serve", "kgx.viz", "kgx.show"),
-    ("kgx.cli", "kgx.__main__"),
+    ("kgx.cli", "kgx.clihelp", "kgx.__main__"),
 ]
 # modules at the bottom that must import neither spaCy nor torch (nor anything that does)
 LIGHT = ("kgx.records", "kgx.rundir", "kgx.registry", "kgx.terminal")

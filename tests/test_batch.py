@@ -438,6 +438,55 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(fixture_model, tmp_path
     assert "unchanged" in res.stdout
 
 
+def test_sigterm_marks_the_run_interrupted_and_says_how_to_resume(fixture_model, tmp_path):
+    # stdin held open: the run waits for more documents when SIGTERM comes
+    docs = [json.dumps({"id": f"d{i}", "text": "Maria Lopez works for Acme."}) for i in range(3)]
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "kgx", "extract", "-", "--model", str(fixture_model),
+           "--output", str(out), "--shard-size", "1", "--batch-size", "1"]
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdin is not None
+    proc.stdin.write(docs[0] + "\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "run.json").exists() and \
+                json.loads((out / "run.json").read_text())["status"] == "running":
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    assert "interrupted" in stderr and "--resume" in stderr, stderr
+    assert "Traceback" not in stderr
+    res = subprocess.run([*cmd, "--resume"], env=env, input="\n".join(docs) + "\n",
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads((out / "run.json").read_text())["status"] == "finished"
+    assert sorted(m["id"] for m in read_manifest(out)) == ["d0", "d1", "d2"]
+
+
+def test_progress_shows_a_total_when_the_inputs_are_files(fixture_model, tmp_path):
+    root = tmp_path / "in"
+    root.mkdir()
+    make_corpus(root / "c.jsonl", 7)
+    (root / "a.txt").write_text("Acme is in Paris.", encoding="utf-8")
+    (root / "blank.jsonl").write_text("\n\n", encoding="utf-8")
+    from kgx.batch.inputs import count_documents
+
+    assert count_documents([root]) == 8 and count_documents([root, "-"]) is None
+    res = subprocess.run([sys.executable, "-m", "kgx", "extract", str(root), "--model",
+                          str(fixture_model), "--output", str(tmp_path / "run"), "--progress"],
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert res.returncode == 0, res.stderr
+    assert "8/8" in res.stderr, res.stderr  # a total, so tqdm shows an ETA while running
+
+
 # --- CLI -------------------------------------------------------------------------------------
 
 

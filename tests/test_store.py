@@ -358,6 +358,75 @@ def test_push_count_query_and_repush(server, export_nq, export_b, mode):
         assert result.requests == 1 + 4 + -(-n_default // 40) + 2
 
 
+def test_remote_query_binds_parameters_as_terms(server, export_nq, monkeypatch):
+    # `kgx query --endpoint --param`: the same rows as the embedded store, the parameters bound
+    # as terms on the client; hostile values match nothing and change nothing
+    monkeypatch.delenv("KGX_STORE_TOKEN", raising=False)
+    monkeypatch.delenv("KGX_STORE_USER", raising=False)
+    push_file(remote(server), export_nq)
+    runner = CliRunner()
+    query = ["query", "--endpoint", server.url, "--file", str(QUERIES / "who_works_for.rq")]
+    res = runner.invoke(app, [*query, "--param", "name=ACME"])
+    assert res.exit_code == 0, res.output
+    assert "Maria Lopez" in res.output and "(1 row)" in res.output
+    before = remote(server).count()
+    for name in (INJECTION, '") } } ; CLEAR ALL #', "\\u0022",
+                 "x\" } INSERT DATA { <a:b> <a:b> <a:b> }"):
+        res = runner.invoke(app, [*query, "--param", f"name={name}"])
+        assert res.exit_code == 0 and "(0 rows)" in res.output, res.output
+    assert remote(server).count() == before
+    res = runner.invoke(app, ["query", "--endpoint", server.url, "--format", "csv", "--file",
+                              str(QUERIES / "entities_of_type.rq"), "-p", "type=LOC"])
+    assert res.exit_code == 0, res.output
+    assert {line.split(",")[2] for line in res.output.splitlines()[1:]} == \
+        {"Paris", "France", "תל אביב"}
+    # an IRI parameter, in a query given on the command line
+    res = runner.invoke(app, ["query", "--endpoint", server.url, "--format", "csv",
+                              "SELECT ?o WHERE { ?s ?p ?o }", "-p",
+                              "p=<https://schema.org/worksFor>"])
+    assert res.exit_code == 0 and res.output.splitlines()[1:] == [BASE + "entity/ORG/acme"], \
+        res.output
+
+
+@pytest.mark.parametrize("where", ["--endpoint", "--store"])
+def test_a_declared_parameter_left_unbound_is_an_error(tmp_path, server, export_nq, where):
+    runner = CliRunner()
+    if where == "--store":
+        target = str(tmp_path / "store")
+        assert runner.invoke(app, ["load", str(export_nq), "--store", target]).exit_code == 0
+    else:
+        push_file(remote(server), export_nq)
+        target = server.url
+    res = runner.invoke(app, ["query", where, target, "--file",
+                              str(QUERIES / "who_works_for.rq")])
+    assert res.exit_code == 1
+    assert "declares the parameter(s) ?name; give --param name=VALUE" in res.output
+    res = runner.invoke(app, ["query", where, target, "--file",
+                              str(QUERIES / "who_works_for.rq"), "-p", "nom=Acme"])
+    assert res.exit_code == 1 and "?name" in res.output
+
+
+def test_bind_params_opens_the_where_pattern():
+    from kgx.store.queries import bind_params, declared_params
+
+    acme = {"name": ox.Literal('Ac"me')}
+    assert declared_params((QUERIES / "who_works_for.rq").read_text()) == ["name"]
+    assert declared_params("# Parameters: a (string), $b (iri).\nASK {}") == ["a", "b"]
+    assert declared_params("SELECT * { ?s ?p ?o }") == []
+    bound = bind_params('# a { in a comment\nPREFIX x: <http://x/a#> '
+                        'SELECT ("{" AS ?c) ?name WHERE { ?s x:p ?name }', acme)
+    assert bound.endswith('WHERE { VALUES (?name) { ("Ac\\"me") } ?s x:p ?name }')
+    bound = bind_params("CONSTRUCT { ?s ?p ?name } WHERE { ?s ?p ?name }", acme)
+    assert bound == 'CONSTRUCT { ?s ?p ?name } WHERE { VALUES (?name) { ("Ac\\"me") } ?s ?p ?name }'
+    assert bind_params("ASK { ?s ?p $name }", acme).startswith('ASK { VALUES (?name)')
+    for sparql in ('SELECT ?name WHERE { ?s ?p ?name }', "ASK { ?s ?p ?name }"):
+        assert ox.Store().query(bind_params(sparql, acme)) is not None  # valid SPARQL
+    with pytest.raises(ValueError, match="no variable [?]nom"):
+        bind_params("ASK { ?s ?p ?name }", {"nom": ox.Literal("x")})
+    with pytest.raises(ValueError, match="no WHERE pattern"):
+        bind_params("DESCRIBE ?name", acme)
+
+
 @pytest.mark.parametrize("mode", ["gsp", "update"])
 def test_a_pushed_update_answers_as_a_server_loaded_from_scratch(tmp_path, server, export_nq,
                                                                  export_c, mode):

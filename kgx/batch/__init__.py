@@ -30,11 +30,12 @@ from kgx.batch.inputs import (
     read_inputs,
     sha256,
 )
-from kgx.batch.run import ExtractionRun, RunTotals
+from kgx.batch.run import ExtractionRun, RunInterrupted, RunTotals
 from kgx.batch.splitting import split_points
 
 __all__ = [
     "INPUT_FORMATS", "Annotator", "BatchError", "Ctx", "DocResult", "Entry", "ExtractionRun",
+    "RunInterrupted",
     "InputFormat", "RunTotals", "annotate", "assemble", "discover", "extract", "load_model",
     "local_annotator", "read_inputs", "run_extraction", "sha256", "split_points",
 ]

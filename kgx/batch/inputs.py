@@ -157,6 +157,12 @@ class InputFormat:
         """
         raise NotImplementedError
 
+    @classmethod
+    def count(cls, path: Path) -> int | None:
+        """How many documents the file holds, cheaply (for a progress bar's total); None when
+        only reading it would tell."""
+        return None
+
 
 class TextInput(InputFormat):
     """A file holding one document; its id is its path relative to the input root."""
@@ -187,6 +193,10 @@ class TextInput(InputFormat):
             return
         yield Entry(doc_id, where, None, sha256(text), text=text,
                     status="ok" if text.strip() else "skipped")
+
+    @classmethod
+    def count(cls, path: Path) -> int | None:
+        return 1
 
 
 def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
@@ -271,6 +281,15 @@ class JsonlInput(InputFormat):
             if root is not None:
                 fh.close()
 
+    @classmethod
+    def count(cls, path: Path) -> int | None:
+        try:
+            opener = gzip.open if path.name.endswith(".gz") else open
+            with opener(path, "rb") as fh:
+                return sum(1 for raw in fh if raw.strip())
+        except (OSError, EOFError, zlib.error):
+            return None
+
 
 #: name → input format; stdin (``-``) is read as ``jsonl``.
 INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
@@ -319,6 +338,19 @@ def discover(
             yield path, path.parent
         else:
             raise BatchError(f"no such input: {path}")
+
+
+def count_documents(inputs: Sequence[str | Path], glob: str = "**/*") -> int | None:
+    """How many documents the inputs hold (each JSONL file read once, line by line); None when
+    it cannot be told beforehand (stdin, a format that does not say)."""
+    total = 0
+    for path, root in discover(inputs, glob):
+        fmt = None if root is None else format_of(path) or TextInput
+        n = None if fmt is None else fmt.count(path)
+        if n is None:
+            return None
+        total += n
+    return total
 
 
 def read_inputs(

@@ -13,12 +13,16 @@
   manifest is compacted to one line per id and ``errors.jsonl`` rewritten from it.
 * **One run at a time.** The run holds a lock on its directory (:meth:`kgx.rundir.RunDir.lock`).
 * **Memory.** Only the documents in flight and the open shard's file handle are held.
+* **Interruption.** SIGTERM (as SIGINT) stops the run between documents: ``run.json`` says
+  ``interrupted`` and :class:`RunInterrupted` is raised; ``--resume`` continues it.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -32,7 +36,14 @@ from kgx.batch.annotation import (
     load_model,
     local_annotator,
 )
-from kgx.batch.inputs import BatchError, Entry, discover, read_inputs, suffixes
+from kgx.batch.inputs import (
+    BatchError,
+    Entry,
+    count_documents,
+    discover,
+    read_inputs,
+    suffixes,
+)
 from kgx.records import model_name
 from kgx.rundir import RunDir, RunDirError, ShardWriter, shard_name
 
@@ -65,10 +76,20 @@ class RunTotals:
                 f"entities, {self.relations} relations, {self.words_per_second:,.0f} words/s")
 
 
-class _Progress:
-    """A tqdm bar on a terminal, periodic log lines otherwise."""
+class RunInterrupted(BatchError):
+    """The run was stopped by SIGTERM or SIGINT; ``run.json`` says ``interrupted``."""
 
-    def __init__(self, enabled: bool | None, every: float = 10.0) -> None:
+    def __init__(self, message: str, signum: int = signal.SIGINT) -> None:
+        super().__init__(message)
+        self.signum = int(signum)
+
+
+class _Progress:
+    """A tqdm bar on a terminal (with a total, so an ETA, when the inputs are files), periodic
+    log lines otherwise."""
+
+    def __init__(self, enabled: bool | None, every: float = 10.0,
+                 total: Any = None) -> None:
         self.bar = None
         self.every = every
         self.last = time.monotonic()
@@ -77,7 +98,13 @@ class _Progress:
         if enabled:
             from tqdm import tqdm
 
-            self.bar = tqdm(unit="doc", desc="extract", dynamic_ncols=True)
+            self.bar = tqdm(unit="doc", desc="extract", dynamic_ncols=True,
+                            total=total() if callable(total) else total)
+
+    def skip(self) -> None:
+        """A document counted in the total but not processed (unchanged, on --resume)."""
+        if self.bar is not None:
+            self.bar.update(1)
 
     def update(self, totals: RunTotals, start: float) -> None:
         wps = totals.words / max(time.monotonic() - start, 1e-9)
@@ -96,6 +123,14 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is, so that it stops as on Ctrl-C."""
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise _Terminated(signum)
 
 
 class ExtractionRun:
@@ -156,6 +191,7 @@ class ExtractionRun:
         self.annotator = annotator or local_annotator(self.nlp, batch_size=batch_size,
                                                       n_process=n_process)
         self.totals = RunTotals()
+        self._progress = _Progress(False)
 
     def _write_run_json(self, status: str, started: float) -> None:
         self.rundir.write_run_json({
@@ -180,6 +216,7 @@ class ExtractionRun:
             prev = done.get(entry.id)
             if prev is not None and prev[0] == entry.sha256 and prev[1] in keep:
                 self.totals.unchanged += 1
+                self._progress.skip()
                 continue
             yield entry
 
@@ -222,12 +259,18 @@ class ExtractionRun:
         result.chars = len(e.text or "")
 
     def run(self) -> RunTotals:
-        """Process every input not already done; returns this invocation's totals."""
+        """Process every input not already done; returns this invocation's totals. SIGTERM
+        interrupts it as SIGINT does (:class:`RunInterrupted`)."""
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
         try:
             with self.rundir.lock():
                 return self._run()
         except RunDirError as e:
             raise BatchError(str(e)) from e
+        finally:
+            if in_main:
+                signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
 
     def _run(self) -> RunTotals:
         started = time.time()
@@ -239,7 +282,10 @@ class ExtractionRun:
         self._write_run_json("running", started)
         seq = rundir.next_shard()
         totals = self.totals
-        progress = _Progress(self.progress)
+        has_stdin = any(str(i) == "-" for i in self.inputs)
+        progress = self._progress = _Progress(
+            self.progress, total=None if has_stdin else
+            (lambda: count_documents(self.inputs, self.glob)))
         pending: list[dict[str, Any]] = []
         shard: ShardWriter = rundir.shard(seq)
         try:
@@ -256,6 +302,12 @@ class ExtractionRun:
                 progress.update(totals, t0)
             if pending:
                 self._flush(shard, pending)
+        except KeyboardInterrupt as e:  # SIGINT, or SIGTERM (see run())
+            totals.seconds = time.monotonic() - t0
+            self._write_run_json("interrupted", started)
+            raise RunInterrupted(
+                f"interrupted after {totals.documents} documents",
+                signal.SIGTERM if isinstance(e, _Terminated) else signal.SIGINT) from e
         finally:
             shard.close()  # interrupted: the .tmp is left for the next --resume to remove
             progress.close()

@@ -47,7 +47,7 @@ def export(
         if tmp.exists():
             tmp.unlink()
     n_docs = len(doc_ids(G))
-    log.info("exported %d statements (%d documents) to %s as %s", n, n_docs, path, fmt)
+    log.debug("exported %d statements (%d documents) to %s as %s", n, n_docs, path, fmt)
     return ExportResult(str(path), fmt, n, n_docs)
 
 

@@ -131,8 +131,8 @@ def load_file(store: ox.Store, path: str | Path, fmt: str | None = None, *,
     except (SyntaxError, OSError) as e:
         raise StoreError(f"cannot load {path}: {e}") from e
     store.flush()
-    log.info("loaded %s: %d quads, %d named graphs replaced, %d document graphs dropped", path,
-             n, len(graphs), len(stale))
+    log.debug("loaded %s: %d quads, %d named graphs replaced, %d document graphs dropped", path,
+              n, len(graphs), len(stale))
     return LoadResult(str(path), n, len(graphs), len(store), len(stale))
 
 

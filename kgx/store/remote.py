@@ -418,8 +418,8 @@ def push_file(
                 f"{got[1]} document-graph quads, expected {expected[0]} and {expected[1]} "
                 f"(it answered every request as stored: check that {_safe_url(query_url)} and "
                 "the write URLs are one store)")
-    log.info("pushed %s: %d quads, %d named graphs, %d dropped, %d requests", path, quads,
-             len(named), len(stale), remote.requests - before)
+    log.debug("pushed %s: %d quads, %d named graphs, %d dropped, %d requests", path, quads,
+              len(named), len(stale), remote.requests - before)
     return PushResult(len(named), quads, remote.requests - before, len(stale))
 
 
