@@ -10,7 +10,7 @@ import logging
 from importlib import import_module
 from typing import Any
 
-__version__ = "0.2.2"
+__version__ = "0.3.0"
 
 logging.getLogger("kgx").addHandler(logging.NullHandler())
 
