@@ -468,7 +468,16 @@ def test_workers(fixture_model, tmp_path):
     srv = ServerProc(fixture_model, tmp_path, "--workers", "2")
     try:
         for _ in range(4):
-            r = httpx.post(srv.url + "/v1/extract", json={"text": "Maria Lopez works for Acme."})
+            # /ready answered for one worker; the other may still be loading its model and
+            # answer 503 with Retry-After, which a client honours
+            deadline = time.monotonic() + 120
+            while True:
+                r = httpx.post(srv.url + "/v1/extract",
+                               json={"text": "Maria Lopez works for Acme."})
+                if r.status_code != 503 or time.monotonic() > deadline:
+                    break
+                assert "retry-after" in r.headers
+                time.sleep(0.5)
             assert r.status_code == 200 and r.json()["documents"][0]["records"]
     finally:
         assert srv.stop() == 0
