@@ -7,8 +7,8 @@ imported on first use, so ``import kgx`` (and ``kgx --help``) stays fast.
 from __future__ import annotations
 
 import logging
-from importlib import import_module
-from typing import Any
+
+from kgx.registry import lazy_attributes
 
 __version__ = "0.3.0"
 
@@ -25,11 +25,4 @@ _LAZY = {
 
 __all__ = ["__version__", *_LAZY]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kgx' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

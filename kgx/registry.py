@@ -17,7 +17,7 @@ This module imports nothing of kgx.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
@@ -25,6 +25,31 @@ from typing import Any, Generic, TypeVar
 log = logging.getLogger("kgx")
 
 T = TypeVar("T")
+
+
+def lazy_attributes(package: str, table: Mapping[str, str], namespace: dict[str, Any]
+                    ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A package's ``__getattr__`` and ``__dir__`` (PEP 562) for public names that live in
+    submodules, imported on first use (and then kept in ``namespace``), so that importing the
+    package stays cheap.
+
+    package (str): the package's ``__name__``, for the error message.
+    table (Mapping[str, str]): public name → the module that defines it.
+    namespace (dict): the package's ``globals()``.
+    """
+
+    def getattr_(name: str) -> Any:
+        module = table.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(import_module(module), name)
+        namespace[name] = value
+        return value
+
+    def dir_() -> list[str]:
+        return sorted([*namespace, *table])
+
+    return getattr_, dir_
 
 
 def _load(ref: str) -> Any:

@@ -11,8 +11,7 @@ CLI lists) can be imported without networkx or rdflib.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from kgx.registry import lazy_attributes
 
 _LAZY = {
     **dict.fromkeys(
@@ -29,15 +28,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kgx.rdf' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -10,8 +10,7 @@ The names below are imported on first use (``kgx.store.flavors`` is what the CLI
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from kgx.registry import lazy_attributes
 
 _LAZY = {
     **dict.fromkeys(("StoreError", "LoadResult", "load_file", "load_files", "open_store",
@@ -23,15 +22,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kgx.store' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
