@@ -15,23 +15,16 @@ alternate round by round over the same texts; the ratio is the figure that matte
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-
-def load_texts(path: Path, documents: int) -> list[str]:
-    """Texts from a folder of .txt files, kgx JSONL, or SpERT JSON (K sentences a document)."""
-    if path.is_dir():
-        return [p.read_text(encoding="utf-8") for p in sorted(path.rglob("*.txt"))]
-    if path.suffix == ".json":
-        sents = [" ".join(d["tokens"]) for d in json.loads(path.read_text(encoding="utf-8"))]
-        return [" ".join(sents[i:i + documents]) for i in range(0, len(sents), documents)]
-    return [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()]
+from bench_inference import load_texts  # noqa: E402  (the benchmarks' one text reader)
 
 
 def main() -> None:
@@ -53,7 +46,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     nlp = spacy.load(args.model)
-    texts = load_texts(args.texts, args.documents)
+    texts = load_texts(args.texts, documents=args.documents)
     words = sum(len(t.split()) for t in texts)
     trf, ner, rel = (nlp.get_pipe(n) for n in ("transformer", "ner", "kgx_relation_extractor"))
     shipped = (trf.model.attrs["get_spans"], ner.suggester, rel.candidates)

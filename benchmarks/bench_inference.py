@@ -19,12 +19,14 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def load_texts(path: Path, limit: int) -> list[str]:
-    """Texts from SpERT JSON, kgx JSONL or a folder of .txt files."""
+def load_texts(path: Path, limit: int = 0, documents: int = 1) -> list[str]:
+    """Texts from SpERT JSON (``documents`` sentences joined into each), kgx JSONL or a folder
+    of .txt files."""
     if path.is_dir():
         texts = [p.read_text(encoding="utf-8") for p in sorted(path.rglob("*.txt"))]
     elif path.suffix == ".json":
-        texts = [" ".join(d["tokens"]) for d in json.loads(path.read_text(encoding="utf-8"))]
+        sents = [" ".join(d["tokens"]) for d in json.loads(path.read_text(encoding="utf-8"))]
+        texts = [" ".join(sents[i:i + documents]) for i in range(0, len(sents), documents)]
     else:
         texts = [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()]
     return texts[:limit] if limit else texts

@@ -163,7 +163,7 @@ def make_sentence_ngram_suggester(min_size: int = 1, max_size: int = 8) -> Sugge
                 sent = numpy.cumsum(doc.to_array("SENT_START") == 1)
             else:
                 sent = numpy.zeros((n,), dtype="int64")
-            space = numpy.asarray([t.is_space for t in doc], dtype=bool)
+            space = doc.to_array("IS_SPACE").astype(bool)
             count = 0
             for size in sizes:
                 if size > n:
