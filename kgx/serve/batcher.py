@@ -67,17 +67,17 @@ def process(nlp: Any, docs: list[tuple[str, str]], model: str | None = None) -> 
     empty text gives an empty result without reaching the pipeline."""
     model = model if model is not None else model_name(nlp)
     out: list[DocOut | None] = [None] * len(docs)
-    todo = []
+    pending = []
     for i, (doc_id, text) in enumerate(docs):
         if text.strip():
-            todo.append((text, i))
+            pending.append((text, i))
         else:
             out[i] = DocOut(doc_id)
-    if todo:
+    if pending:
         with error_handler(nlp, _skip_batch):
-            for doc, i in nlp.pipe(todo, as_tuples=True, batch_size=len(todo)):
+            for doc, i in nlp.pipe(pending, as_tuples=True, batch_size=len(pending)):
                 out[i] = _result(doc, docs[i][0], model)
-    for text, i in todo:
+    for text, i in pending:
         if out[i] is None:  # its minibatch failed: alone, to find the document that fails
             doc, reason = process_alone(nlp, text)
             out[i] = (_result(doc, docs[i][0], model) if doc is not None
