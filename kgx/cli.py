@@ -195,6 +195,23 @@ def evaluate_cmd(
         output.write_text(text + "\n", encoding="utf-8")
 
 
+@app.command("quantize")
+def quantize_cmd(
+    model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
+    output: Annotated[Path, typer.Argument(help="Directory for the int8 pipeline.")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT.")] = False,
+) -> None:
+    """Copy a pipeline with dynamic int8 inference for its transformer (CPU; the weights stay
+    float32 on disk and are quantized at load). Not for training: train the original."""
+    from kgx.pipeline.encoder import quantize_pipeline
+
+    try:
+        names = quantize_pipeline(model, output, overwrite=overwrite)
+    except (ValueError, OSError, RuntimeError) as e:
+        raise fail(str(e)) from e
+    echo(f"wrote {output}: int8 inference for {', '.join(names)}", err=True)
+
+
 @app.command("show")
 def show_cmd(
     text_or_file: Annotated[str, typer.Argument(help="Text, or the path of a text file.")],

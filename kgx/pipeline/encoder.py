@@ -1,0 +1,338 @@
+"""How the shared transformer runs: ``kgx.TransformerModel.v2``.
+
+spacy-transformers pads every span of a batch to the longest one. Reading one sentence at a
+time (``kgx.sentence_spans.v1``) makes those spans vary from three word pieces to a hundred, so
+at inference most of the encoder's work went into padding (BENCHMARKS.md, issue 19). v2 sorts
+the spans by length and runs the encoder on buckets of similar length, then puts the outputs
+back in their places: the same vectors, less padding. Training keeps spacy-transformers' own
+forward pass (its backprop needs one batch).
+
+Two CPU options ride on the same forward pass (issue 16):
+
+- ``frozen_layers``: the embeddings and the lowest N layers keep their pretrained weights
+  (partial fine-tuning); backprop stops above them, so training costs less.
+- ``quantize = "int8"``: post-training dynamic int8 of the encoder's linear layers at
+  inference (``torch.ao.quantization.quantize_dynamic``). The weights on disk stay float32, so
+  a quantized pipeline is the same pipeline with one config value changed (``kgx quantize``),
+  which ``spacy.load``, ``spacy package`` and every kgx command load unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy
+from spacy.util import registry
+
+from ..encoders import resolve_encoder
+
+log = logging.getLogger("kgx")
+
+QUANTIZE_CHOICES = (None, "int8")
+
+
+def int8_supported() -> bool:
+    """Whether torch has a quantized engine for this CPU (fbgemm/x86 on AVX2, qnnpack on ARM)."""
+    import torch
+
+    return any(e != "none" for e in torch.backends.quantized.supported_engines)
+
+
+def length_buckets(lengths: Sequence[int], max_items: int) -> list[list[int]]:
+    """Span indices grouped by length, shortest first, each group's padded size (count times
+    its longest) at most ``max_items`` (a span longer than that gets a group of its own)."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    buckets: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # sorted ascending: this span is the group's longest
+        if current and (len(current) + 1) * max(lengths[i], 1) > max_items:
+            buckets.append(current)
+            current = []
+        current.append(i)
+    if current:
+        buckets.append(current)
+    return buckets
+
+
+def encoder_layers(module: Any) -> Any:
+    """The stack of transformer layers of a Hugging Face encoder (BERT, RoBERTa, DistilBERT,
+    XLM-R, ...): the ``ModuleList`` as long as the config's ``num_hidden_layers``."""
+    import torch
+
+    want = getattr(getattr(module, "config", None), "num_hidden_layers", None)
+    for _, child in module.named_modules():
+        if isinstance(child, torch.nn.ModuleList) and len(child) == want:
+            return child
+    raise ValueError(f"kgx.TransformerModel.v2: cannot find the layer stack of "
+                     f"{type(module).__name__} (frozen_layers needs one)")
+
+
+def freeze(module: Any, n_layers: int) -> int:
+    """Freeze the embeddings and the lowest ``n_layers`` layers (all of them and the pooler
+    when ``n_layers`` reaches the depth); returns how many layers are frozen."""
+    layers = encoder_layers(module)
+    embeddings = getattr(module, "embeddings", None)
+    if embeddings is None:
+        raise ValueError(f"kgx.TransformerModel.v2: {type(module).__name__} has no "
+                         f"'embeddings' module to freeze")
+    n = min(n_layers, len(layers))
+    frozen = [embeddings, *list(layers)[:n]]
+    if n == len(layers) and getattr(module, "pooler", None) is not None:
+        frozen.append(module.pooler)
+    for part in frozen:
+        for param in part.parameters():
+            param.requires_grad_(False)
+    return n
+
+
+class TransformerModelV2:
+    """Builds the spacy-transformers ``TransformerModel`` subclass lazily, so that importing
+    kgx does not import spacy-transformers (and torch) before a pipeline needs them."""
+
+    _cls: Any = None
+
+    @classmethod
+    def cls(cls) -> Any:
+        if cls._cls is None:
+            cls._cls = _define_class()
+        return cls._cls
+
+
+def _define_class() -> Any:
+    import torch
+    from spacy_transformers.align import get_alignment, get_alignment_via_offset_mapping
+    from spacy_transformers.data_classes import FullTransformerBatch, WordpieceBatch
+    from spacy_transformers.layers.transformer_model import (
+        TransformerModel,
+        huggingface_tokenize,
+    )
+    from spacy_transformers.layers.transformer_model import forward as trf_forward
+    from spacy_transformers.truncate import truncate_oversize_splits
+    from thinc.api import xp2torch
+
+    class KgxTransformerModel(TransformerModel):  # type: ignore[misc,valid-type]
+        """spacy-transformers' model with kgx's forward pass (see the module docstring)."""
+
+        def __init__(self, name: str, get_spans: Callable, tokenizer_config: dict,
+                     transformer_config: dict, mixed_precision: bool,
+                     grad_scaler_config: dict, frozen_layers: int, quantize: str | None,
+                     max_batch_items: int) -> None:
+            super().__init__(name, get_spans, tokenizer_config, transformer_config,
+                             mixed_precision, grad_scaler_config)
+            self._func = forward
+            self._kgx_args = (name, get_spans, tokenizer_config, transformer_config,
+                              mixed_precision, grad_scaler_config, frozen_layers, quantize,
+                              max_batch_items)
+            # settings from the config, not in ``attrs``: thinc restores attrs from the saved
+            # weights, which would undo a config edit such as ``kgx quantize``'s
+            self._kgx_cfg = {"frozen_layers": frozen_layers, "quantize": quantize,
+                             "max_batch_items": max_batch_items}
+            # the Hugging Face module each derived state was made for (it is replaced when a
+            # pipeline is loaded): the int8 copy, and whether its layers are frozen
+            self._kgx_state: dict[str, Any] = {}
+
+        def copy(self) -> Any:
+            copied = super().copy()
+            new = KgxTransformerModel(*self._kgx_args)
+            new.layers[0] = copied.layers[0]
+            new.attrs.update(self.attrs)
+            return new
+
+    def hf_module(model: Any) -> Any:
+        return model.layers[0].shims[0]._hfmodel.transformer
+
+    def prepare_training(model: Any) -> None:
+        if model._kgx_cfg["quantize"]:
+            raise ValueError("kgx.TransformerModel.v2: an int8-quantized encoder is for "
+                             "inference only; train the float32 pipeline (quantize = null)")
+        n = model._kgx_cfg["frozen_layers"]
+        module = hf_module(model)
+        if n and model._kgx_state.get("frozen") is not module:
+            done = freeze(module, n)
+            model._kgx_state["frozen"] = module
+            log.info("encoder: embeddings and %d of %d layers frozen", done,
+                     len(encoder_layers(module)))
+
+    def inference_module(model: Any) -> Any:
+        module = hf_module(model)
+        if not model._kgx_cfg["quantize"]:
+            return module
+        cached = model._kgx_state.get("int8")
+        if cached is None or cached[0] is not module:
+            if not int8_supported():
+                raise RuntimeError("kgx.TransformerModel.v2: quantize = 'int8' but torch has no "
+                                   "quantized engine on this CPU; use the float32 pipeline")
+            module.eval()
+            with warnings.catch_warnings():
+                # torch 2.13 announces the end of eager quantized tensors (pytorch#184982);
+                # they work in this release, and the warning would reach every kgx user
+                warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor")
+                # per output channel: one scale per row of each weight matrix
+                spec = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
+                q = torch.ao.quantization.quantize_dynamic(module, spec, dtype=torch.qint8)
+            module.train()
+            model._kgx_state["int8"] = (module, q)
+            return q
+        return cached[1]
+
+    def run_buckets(module: Any, wordpieces: Any, max_items: int) -> Any:
+        n, width = wordpieces.input_ids.shape
+        device = next(module.parameters()).device
+        lengths = [int(x) for x in wordpieces.lengths]
+        was_training = module.training
+        module.eval()
+        outputs: list[tuple[list[int], int, Any]] = []
+        try:
+            with torch.no_grad():
+                for idx in length_buckets(lengths, max_items):
+                    longest = max(max(lengths[i] for i in idx), 1)
+                    take = numpy.asarray(idx)
+                    kwargs = {
+                        "input_ids": xp2torch(wordpieces.input_ids[take, :longest],
+                                              device=device),
+                        "attention_mask": xp2torch(wordpieces.attention_mask[take, :longest],
+                                                   device=device),
+                    }
+                    if wordpieces.token_type_ids is not None:
+                        kwargs["token_type_ids"] = xp2torch(
+                            wordpieces.token_type_ids[take, :longest], device=device)
+                    outputs.append((idx, longest, module(**kwargs)))
+        finally:
+            if was_training:
+                module.train()
+        first = outputs[0][2]
+        merged: dict[str, Any] = {}
+        for key, value in first.items():
+            if not isinstance(value, torch.Tensor) or value.dim() not in (2, 3):
+                return None  # hidden states of every layer etc.: not bucketed
+            shape = (n, width, value.shape[-1]) if value.dim() == 3 else (n, value.shape[-1])
+            full = value.new_zeros(shape)
+            for idx, longest, out in outputs:
+                rows = torch.as_tensor(idx, device=full.device)
+                if value.dim() == 3:
+                    full[rows, :longest] = out[key]
+                else:
+                    full[rows] = out[key]
+            merged[key] = full
+        return type(first)(**merged)
+
+    def forward(model: Any, docs: list, is_train: bool) -> tuple[Any, Callable]:
+        if is_train:
+            prepare_training(model)
+            return trf_forward(model, docs, is_train)
+        module = inference_module(model)
+        nested = model.attrs["get_spans"](docs)
+        flat = [span for doc_spans in nested for span in doc_spans]
+        tokenizer = model.tokenizer
+        encoding = huggingface_tokenize(tokenizer, [span.text for span in flat])
+        wordpieces = WordpieceBatch.from_batch_encoding(encoding)
+        if "offset_mapping" in encoding:
+            align = get_alignment_via_offset_mapping(flat, encoding["offset_mapping"])
+        else:
+            align = get_alignment(flat, wordpieces.strings, tokenizer.all_special_tokens)
+        wordpieces, align = truncate_oversize_splits(wordpieces, align,
+                                                     tokenizer.model_max_length)
+        output = run_buckets(module, wordpieces, model._kgx_cfg["max_batch_items"])
+        if output is None:
+            if model._kgx_cfg["quantize"]:
+                raise RuntimeError("kgx.TransformerModel.v2: int8 needs the plain encoder "
+                                   "outputs (no per-layer hidden states)")
+            return trf_forward(model, docs, is_train)
+        batch = FullTransformerBatch(spans=nested, wordpieces=wordpieces,
+                                     model_output=output, align=align)
+        return batch, lambda d_output: docs
+
+    return KgxTransformerModel
+
+
+@registry.architectures("kgx.TransformerModel.v2")
+def build_transformer_model_v2(
+    name: str,
+    get_spans: Any,
+    tokenizer_config: dict = {},  # noqa: B006  (confection passes plain dicts)
+    transformer_config: dict = {},  # noqa: B006
+    mixed_precision: bool = False,
+    grad_scaler_config: dict = {},  # noqa: B006
+    frozen_layers: int = 0,
+    quantize: str | None = None,
+    max_batch_items: int = 2048,
+) -> Any:
+    """v1 (the encoder name resolved offline first) with inference in length-sorted buckets,
+    partial fine-tuning and optional int8 inference.
+
+    name (str): a Hugging Face name or a local directory (all-MiniLM-L6-v2: the offline copy).
+    get_spans (Callable): the spans the encoder reads (``kgx.sentence_spans.v1``).
+    frozen_layers (int): freeze the embeddings and this many of the lowest layers in training
+        (0: fine-tune everything; the encoder's depth or more: train the heads only).
+    quantize (str | None): "int8" for dynamic int8 inference of the linear layers, or null.
+    max_batch_items (int): the most word pieces (count times longest, padding included) the
+        encoder reads at once at inference.
+    tokenizer_config, transformer_config, mixed_precision, grad_scaler_config: as for
+        ``spacy-transformers.TransformerModel.v3``.
+    """
+    if quantize not in QUANTIZE_CHOICES:
+        raise ValueError(f"kgx.TransformerModel.v2: quantize must be null or 'int8', "
+                         f"got {quantize!r}")
+    if frozen_layers < 0:
+        raise ValueError(f"kgx.TransformerModel.v2: frozen_layers must be >= 0, "
+                         f"got {frozen_layers}")
+    if max_batch_items < 1:
+        raise ValueError(f"kgx.TransformerModel.v2: max_batch_items must be >= 1, "
+                         f"got {max_batch_items}")
+    return TransformerModelV2.cls()(
+        resolve_encoder(name), get_spans, dict(tokenizer_config), dict(transformer_config),
+        mixed_precision, dict(grad_scaler_config), frozen_layers, quantize, max_batch_items)
+
+
+# --- kgx quantize ------------------------------------------------------------------------
+
+# encoder architectures whose arguments v2 takes as they are
+_UPGRADABLE = ("kgx.TransformerModel.v1", "kgx.TransformerModel.v2",
+               "spacy-transformers.TransformerModel.v3")
+
+
+def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = False) -> list[str]:
+    """Write ``model`` to ``output`` with int8 inference switched on for each transformer
+    component (``kgx.TransformerModel.v2``, ``quantize = "int8"``); returns their names.
+
+    The weights stay float32 on disk and are quantized when the pipeline is loaded, so the
+    result is an ordinary spaCy pipeline. Refuses where torch has no int8 engine, where a
+    transformer's architecture is not one v2 can stand in for, and an existing ``output``
+    unless ``overwrite``.
+    """
+    import spacy
+    from confection import Config
+
+    if not int8_supported():
+        raise RuntimeError("this CPU has no int8 support in torch (no quantized engine): "
+                           "keep the float32 pipeline")
+    output = Path(output)
+    if output.exists() and any(output.iterdir()) and not overwrite:
+        raise FileExistsError(f"{output} exists and is not empty (--overwrite replaces it)")
+    nlp = spacy.load(model)
+    names = [name for name in nlp.component_names
+             if nlp.get_pipe_meta(name).factory == "transformer"]
+    if not names:
+        raise ValueError(f"{model}: the pipeline has no transformer component to quantize "
+                         f"(components: {', '.join(nlp.component_names)})")
+    for name in names:
+        arch = nlp.config["components"][name]["model"].get("@architectures")
+        if arch not in _UPGRADABLE:
+            raise ValueError(f"{model}: component {name!r} uses {arch}; kgx quantize knows "
+                             f"{', '.join(_UPGRADABLE)}")
+    nlp.to_disk(output)
+    config = Config().from_disk(output / "config.cfg", interpolate=False)
+    for name in names:
+        section = config["components"][name]["model"]
+        section["@architectures"] = "kgx.TransformerModel.v2"
+        section["quantize"] = "int8"
+    config.to_disk(output / "config.cfg", interpolate=False)
+    check = spacy.load(output)
+    check("Quantized pipelines still read sentences.")
+    log.info("%s: int8 inference for %s", output, ", ".join(names))
+    return names

@@ -1,0 +1,162 @@
+"""kgx.TransformerModel.v2 (kgx/pipeline/encoder.py): length-sorted inference buckets give the
+vectors v1 gives, frozen layers keep their weights, int8 pipelines load and refuse training."""
+
+from __future__ import annotations
+
+import numpy
+import pytest
+import spacy
+from spacy.util import fix_random_seed, load_config, load_model_from_config
+from thinc.api import Adam
+from typer.testing import CliRunner
+
+from helpers import TRAIN, make_example
+from kgx.cli import app
+from kgx.pipeline.encoder import build_transformer_model_v2, length_buckets
+from kgx.relations import raw_relations
+
+# sentences of very different lengths in one document: the case the buckets are for
+MIXED = ("Maria Lopez works for Acme in Paris . Why ? " + "John Smith , who had lived in "
+         "Berlin for many years before he moved on to other cities across the continent and "
+         "then back again , lives in Berlin . Ana Diaz joined Nordwind , a firm based in Oslo .")
+
+
+@pytest.mark.parametrize("lengths,limit", [
+    ([5, 3, 9, 1, 7, 2], 10), ([4] * 10, 8), ([100, 3, 3], 50), ([], 16), ([0, 0, 2], 4),
+])
+def test_length_buckets_cover_every_span_once_within_the_limit(lengths, limit):
+    buckets = length_buckets(lengths, limit)
+    assert sorted(i for b in buckets for i in b) == list(range(len(lengths)))
+    flat = [lengths[i] for b in buckets for i in b]
+    assert flat == sorted(flat)  # shortest first
+    for b in buckets:
+        longest = max(max(lengths[i] for i in b), 1)
+        assert len(b) * longest <= limit or len(b) == 1
+
+
+def test_v2_rejects_bad_settings(minilm_path):
+    from kgx.encoders import make_sentence_spans
+
+    spans = make_sentence_spans()
+    with pytest.raises(ValueError, match="quantize must be null or 'int8'"):
+        build_transformer_model_v2("all-MiniLM-L6-v2", spans, quantize="int4")
+    with pytest.raises(ValueError, match="frozen_layers must be >= 0"):
+        build_transformer_model_v2("all-MiniLM-L6-v2", spans, frozen_layers=-1)
+    with pytest.raises(ValueError, match="max_batch_items must be >= 1"):
+        build_transformer_model_v2("all-MiniLM-L6-v2", spans, max_batch_items=0)
+
+
+def _build(repo_root, **model):
+    config = load_config(repo_root / "configs" / "kgx_trf.cfg", interpolate=True)
+    config["components"]["transformer"]["model"].update(model)
+    return load_model_from_config(config, auto_fill=True, validate=True)
+
+
+@pytest.fixture(scope="module")
+def trained(repo_root, minilm_path):
+    """The shipped config (v2), briefly fine-tuned on TRAIN."""
+    fix_random_seed(0)
+    nlp = _build(repo_root)
+    assert nlp.config["components"]["transformer"]["model"]["@architectures"] == \
+        "kgx.TransformerModel.v2"
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    nlp.initialize(lambda: examples)
+    optimizer = Adam(2e-4, grad_clip=1.0)
+    for _ in range(20):
+        nlp.update(examples, sgd=optimizer, annotates=["sentencizer"])
+    return nlp
+
+
+def _with_arch(nlp, tmp_path, name, **model):
+    """The same weights loaded under another encoder architecture/settings."""
+    nlp.to_disk(tmp_path / name)
+    config = nlp.config.copy()
+    section = config["components"]["transformer"]["model"]
+    if model.get("@architectures") == "kgx.TransformerModel.v1":
+        for key in ("frozen_layers", "quantize", "max_batch_items"):
+            section.pop(key)
+    section.update(model)
+    return spacy.util.load_model_from_path(tmp_path / name, config=config)
+
+
+def _real_vectors(doc):
+    """Each real (not padding) word piece's output vector."""
+    data = doc._.trf_data
+    hidden = numpy.asarray(data.model_output.last_hidden_state)
+    lengths = data.wordpieces.lengths
+    return numpy.concatenate([hidden[i, :n] for i, n in enumerate(lengths)])
+
+
+@pytest.mark.slow
+def test_length_buckets_give_the_vectors_and_annotations_of_one_padded_batch(trained, tmp_path):
+    v1 = _with_arch(trained, tmp_path, "v1", **{"@architectures": "kgx.TransformerModel.v1"})
+    for key in ("frozen_layers", "quantize", "max_batch_items"):
+        assert key not in v1.config["components"]["transformer"]["model"]
+    # a tiny budget: every sentence in a bucket of its own
+    tiny = _with_arch(trained, tmp_path, "tiny", max_batch_items=8)
+    texts = [MIXED, TRAIN[0][0], "", "Nothing here ."]
+    for other in (v1, tiny):
+        for a, b in zip(trained.pipe(texts), other.pipe(texts), strict=True):
+            assert [(e.start_char, e.end_char, e.label_) for e in a.ents] == \
+                   [(e.start_char, e.end_char, e.label_) for e in b.ents]
+            assert [(r["head"], r["tail"], r["label"]) for r in raw_relations(a)] == \
+                   [(r["head"], r["tail"], r["label"]) for r in raw_relations(b)]
+            if len(a):
+                numpy.testing.assert_allclose(_real_vectors(a), _real_vectors(b), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_frozen_layers_keep_their_weights_and_the_rest_learns(repo_root, minilm_path):
+    import torch
+
+    fix_random_seed(0)
+    nlp = _build(repo_root, frozen_layers=4)
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    nlp.initialize(lambda: examples)
+    module = nlp.get_pipe("transformer").model.transformer
+    before = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    optimizer = Adam(1e-3)
+    for _ in range(2):
+        nlp.update(examples, sgd=optimizer, annotates=["sentencizer"])
+    after = module.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert not any(k.startswith("embeddings.") for k in changed)
+    for layer in range(4):
+        assert not any(k.startswith(f"encoder.layer.{layer}.") for k in changed), layer
+    assert any(k.startswith("encoder.layer.5.") for k in changed)
+
+
+@pytest.mark.slow
+def test_kgx_quantize_writes_an_int8_pipeline_that_loads_and_refuses_training(trained,
+                                                                               tmp_path):
+    trained.to_disk(tmp_path / "fp32")
+    runner = CliRunner()
+    result = runner.invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "int8")])
+    assert result.exit_code == 0, result.output
+    assert "int8 inference for transformer" in result.output
+    q = spacy.load(tmp_path / "int8")
+    assert q.config["components"]["transformer"]["model"]["quantize"] == "int8"
+    a, b = trained(MIXED), q(MIXED)
+    x, y = _real_vectors(a), _real_vectors(b)
+    cosine = (x * y).sum(1) / (numpy.linalg.norm(x, axis=1) * numpy.linalg.norm(y, axis=1))
+    assert cosine.mean() > 0.9  # int8 is close to float32, and not the same
+    assert not numpy.allclose(x, y, atol=1e-4)
+    # the int8 encoder's linear layers really are quantized
+    model = q.get_pipe("transformer").model
+    kinds = {type(m).__module__ for m in model._kgx_state["int8"][1].modules()}
+    assert any("quantized" in k for k in kinds)
+    examples = [make_example(q, *row) for row in TRAIN]
+    with pytest.raises(ValueError, match="inference only"):
+        q.update(examples, sgd=Adam(1e-4))
+    # the output exists now: refused without --overwrite, nothing lost
+    again = runner.invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "int8")])
+    assert again.exit_code == 1 and "exists and is not empty" in again.output
+    assert (tmp_path / "int8" / "config.cfg").exists()
+
+
+def test_kgx_quantize_refuses_a_pipeline_without_a_transformer(tmp_path):
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    result = CliRunner().invoke(app, ["quantize", str(tmp_path / "blank"), str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "no transformer component to quantize" in result.output
+    assert not (tmp_path / "o").exists()
