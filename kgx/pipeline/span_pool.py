@@ -89,9 +89,9 @@ def _pool_forward(model: Model, inputs: tuple[Ragged, Ragged],
             flat = (cast(numpy.ndarray, which) * width + numpy.arange(width)).ravel()
             dX += numpy.bincount(flat, weights=d[:, 3 * width:].ravel(),
                                  minlength=n_tok * width).reshape(n_tok, width)
-        return Ragged(ops.asarray2f(dX), X.lengths), spans
+        return Ragged(ops.asarray2f(cast(Floats2d, dX)), X.lengths), spans
 
-    return ops.asarray2f(Y), backprop
+    return ops.asarray2f(cast(Floats2d, Y)), backprop
 
 
 @registry.architectures("kgx.SpanCategorizer.v1")
@@ -107,8 +107,8 @@ def build_span_categorizer(
     scorer (Model): the output layer (``Softmax.v2`` for one label a span).
     hidden_size (int): the width of the Maxout layer over the pooled vectors.
     """
-    reducer = chain(span_pool(), Maxout(nO=hidden_size, normalize=True, dropout=0.0))
-    model = chain(
+    reducer: Model = chain(span_pool(), Maxout(nO=hidden_size, normalize=True, dropout=0.0))
+    model: Model = chain(
         cast(Model, with_getitem(0, chain(tok2vec, cast(Model, list2ragged())))),
         reducer,
         scorer,
