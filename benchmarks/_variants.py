@@ -12,7 +12,8 @@ V2_ONLY = ("frozen_layers", "quantize", "max_batch_items")
 
 def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | None = None):
     """The pipeline at ``model`` with its transformer built by ``encoder`` settings and, with
-    ``pooled_spans`` True/False, its recogniser pooling spans in place / by extraction."""
+    ``pooled_spans``, its recogniser computing the spans' Maxout in place (spaCy's
+    architecture saved: ``kgx.SpanCategorizer.v1``'s layer swapped in, the weights kept)."""
     import spacy
 
     path = Path(model)
@@ -24,31 +25,30 @@ def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | N
                 section.pop(key, None)
         section.update(encoder)
     nlp = spacy.util.load_model_from_path(path, config=config)
-    if pooled_spans is not None:
-        set_span_pooling(nlp.get_pipe("ner").model, pooled_spans)
+    if pooled_spans:
+        set_span_pooling(nlp.get_pipe("ner").model)
     return nlp
 
 
-def set_span_pooling(model: Any, pooled: bool) -> None:
-    """Swap, in a loaded span categoriser, spaCy's ``extract_spans`` + mean/max reducer for
-    ``span_pool`` (or back): the Maxout and everything else keep their weights."""
-    from spacy.ml.extract_spans import extract_spans
-    from thinc.api import chain, concatenate, reduce_first, reduce_last, reduce_max, reduce_mean
+def set_span_pooling(model: Any) -> None:
+    """In a loaded recogniser built with spaCy's ``SpanCategorizer.v1`` and mean/max reducer,
+    put ``span_maxout`` (``kgx.SpanCategorizer.v1``'s layer) in place of ``extract_spans``,
+    the reducer's concatenation and its Maxout, with the Maxout's weights."""
+    from thinc.api import chain
 
-    from kgx.pipeline.span_pool import span_pool
+    from kgx.pipeline.span_pool import span_maxout
 
     names = [layer.name for layer in model.layers]
-    if "extract_spans" in names:  # spaCy's: [with_getitem, extract_spans, reducer, scorer]
-        if not pooled:
-            return
-        tail = model.layers[2].layers[1:]
-        reducer = chain(span_pool(), *tail)
-        model.layers[1:3] = [reducer]
-    else:  # kgx.SpanCategorizer.v1: [with_getitem, chain(span_pool, maxout), scorer]
-        if pooled:
-            return
-        tail = model.layers[1].layers[1:]
-        reducer = chain(concatenate(reduce_last(), reduce_first(), reduce_mean(),
-                                    reduce_max()), *tail)
-        model.layers[1:2] = [extract_spans(), reducer]
-    model.set_ref("reducer", reducer)
+    if "extract_spans" not in names:
+        return  # already kgx.SpanCategorizer.v1
+    reducer = model.layers[2]
+    nodes = list(reducer.walk())
+    maxout = next(node for node in nodes if node.name == "maxout")
+    after = [node for node in nodes if node.name in ("layernorm", "dropout")]
+    fused = span_maxout(nO=maxout.get_dim("nO"), nP=maxout.get_dim("nP"))
+    fused.set_dim("nI", maxout.get_dim("nI") // 4)
+    for name in ("W", "b"):
+        fused.set_param(name, maxout.get_param(name))
+    new_reducer = chain(fused, *after)
+    model.layers[1:3] = [new_reducer]
+    model.set_ref("reducer", new_reducer)

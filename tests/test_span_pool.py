@@ -7,10 +7,18 @@ from __future__ import annotations
 import numpy
 import pytest
 from spacy.ml.extract_spans import extract_spans
-from thinc.api import chain, concatenate, reduce_first, reduce_last, reduce_max, reduce_mean
+from thinc.api import (
+    Maxout,
+    chain,
+    concatenate,
+    reduce_first,
+    reduce_last,
+    reduce_max,
+    reduce_mean,
+)
 from thinc.types import Ragged
 
-from kgx.pipeline.span_pool import span_pool
+from kgx.pipeline.span_pool import span_maxout
 
 
 def _batch(doc_lengths, max_width, width=6, seed=0):
@@ -32,25 +40,36 @@ def _batch(doc_lengths, max_width, width=6, seed=0):
 @pytest.mark.parametrize("doc_lengths,max_width", [
     ([7, 1, 12, 5], 8), ([30], 3), ([2, 0, 3], 8), ([1], 1),
 ])
-def test_span_pool_equals_extract_spans_and_mean_max_reducer(doc_lengths, max_width):
+def test_span_maxout_equals_extract_spans_mean_max_reducer_and_maxout(doc_lengths, max_width):
     X, S, rng = _batch(doc_lengths, max_width)
+    maxout = Maxout(nO=5, nP=3, normalize=False, dropout=None)
     spacy_way = chain(extract_spans(),
-                      concatenate(reduce_last(), reduce_first(), reduce_mean(), reduce_max()))
-    spacy_way.initialize()
-    pooled = span_pool()
+                      concatenate(reduce_last(), reduce_first(), reduce_mean(), reduce_max()),
+                      maxout)
+    fused = span_maxout(nO=5, nP=3)
+    fused.initialize(X=(X, S))
+    spacy_way.initialize(X=(X, S))
+    for name in ("W", "b"):  # the same weights in both
+        fused.set_param(name, maxout.get_param(name) + rng.normal(size=1).astype("f"))
+        maxout.set_param(name, fused.get_param(name).copy())
+    assert fused.get_param("W").shape == (5, 3, 4 * X.dataXd.shape[1])
     Y1, back1 = spacy_way((X, S), is_train=True)
-    Y2, back2 = pooled((X, S), is_train=True)
-    assert Y2.shape == Y1.shape == (len(S.dataXd), 4 * X.dataXd.shape[1])
-    numpy.testing.assert_allclose(Y2, Y1, atol=1e-5)
+    Y2, back2 = fused((X, S), is_train=True)
+    assert Y2.shape == Y1.shape == (len(S.dataXd), 5)
+    numpy.testing.assert_allclose(Y2, Y1, atol=1e-4)
     dY = rng.normal(size=Y1.shape).astype("f")
     numpy.testing.assert_allclose(back2(dY)[0].dataXd, back1(dY)[0].dataXd, atol=1e-4)
+    for name in ("W", "b"):
+        numpy.testing.assert_allclose(fused.get_grad(name), maxout.get_grad(name), atol=1e-3)
 
 
-def test_span_pool_with_no_spans():
+def test_span_maxout_with_no_spans():
     X = Ragged(numpy.ones((3, 4), dtype="f"), numpy.asarray([3], dtype="int32"))
     S = Ragged(numpy.zeros((0, 2), dtype="int32"), numpy.asarray([0], dtype="int32"))
-    Y, back = span_pool()((X, S), is_train=True)
-    assert Y.shape == (0, 16)
+    model = span_maxout(nO=2)
+    model.initialize(X=(X, S))
+    Y, back = model((X, S), is_train=True)
+    assert Y.shape == (0, 2)
     assert not back(Y)[0].dataXd.any()
 
 

@@ -3,12 +3,14 @@
 spaCy's span categoriser copies every token of every candidate span into a new array
 (``extract_spans``, a Python loop over the spans) and then reduces each copy (last, first, mean,
 max of the span's token vectors, concatenated: ``spacy.mean_max_reducer.v1``). With spans of up
-to 8 tokens that is about 36 copied rows per token, and the loop, the copies and the
-concatenation cost more than the encoder (BENCHMARKS.md, issue 16). ``span_pool`` computes the
-same four vectors from the token array itself: running sums and maxima over all spans of one
-width at once, one vectorised step per width. Same numbers (to float rounding), same gradients,
-same parameters: ``kgx.SpanCategorizer.v1`` is spaCy's ``SpanCategorizer.v1`` with the
-mean/max reducer, with this pooling in place of the extraction.
+to 8 tokens that is about 36 copied rows per token, and the loop, the copies, the concatenation
+and the Maxout over 4 x 448 inputs per span cost more than the encoder (BENCHMARKS.md, issue 16).
+``span_maxout`` computes the same Maxout from the token array itself: last, first and mean
+are linear, so their part of the Maxout's weights is applied once per token and the spans
+read the products (means by running sums); only the max part is multiplied per span, its
+maxima taken by running maxima over all spans of one width at once. Same numbers (to float
+rounding), same gradients, same parameters as thinc's Maxout: ``kgx.SpanCategorizer.v1`` is
+spaCy's ``SpanCategorizer.v1`` with ``spacy.mean_max_reducer.v1``, computed this way.
 """
 
 from __future__ import annotations
@@ -18,80 +20,135 @@ from typing import Any, cast
 
 import numpy
 from spacy.util import registry
-from thinc.api import Maxout, Model, chain, list2ragged, with_getitem
+from thinc.api import (
+    LayerNorm,
+    Model,
+    chain,
+    glorot_uniform_init,
+    list2ragged,
+    with_getitem,
+    zero_init,
+)
 from thinc.types import Floats2d, Ragged
 
 
-def span_pool() -> Model[tuple[Ragged, Ragged], Floats2d]:
-    """(tokens, spans) -> each span's [last; first; mean; max] token vector (the order of
-    ``spacy.mean_max_reducer.v1``); spans are (start, end) token offsets within their doc."""
-    return Model("span_pool", _pool_forward)
+def span_maxout(nO: int | None = None, nP: int = 3) -> Model[tuple[Ragged, Ragged], Floats2d]:
+    """(tokens, spans) -> Maxout over each span's [last; first; mean; max] token vector: what
+    spaCy's ``extract_spans`` + ``spacy.mean_max_reducer.v1`` compute, with the same ``W``
+    (nO, nP, 4 * nI) and ``b`` (nO, nP) as thinc's Maxout. Last, first and mean are linear, so
+    their share of ``W`` is applied once per token, not once per span; only the max part is
+    multiplied per span. Spans are (start, end) token offsets within their doc."""
+    return Model("span_maxout", _forward, init=_init, dims={"nO": nO, "nI": None, "nP": nP},
+                 params={"W": None, "b": None})
+
+
+def _init(model: Model, X: tuple[Ragged, Ragged] | None = None, Y: Any = None) -> None:
+    if X is not None:
+        model.set_dim("nI", int(X[0].dataXd.shape[1]))
+    if Y is not None:
+        model.set_dim("nO", int(Y.shape[1]))
+    nO, nP, nI = model.get_dim("nO"), model.get_dim("nP"), model.get_dim("nI")
+    model.set_param("W", glorot_uniform_init(model.ops, (nO, nP, 4 * nI)))
+    model.set_param("b", zero_init(model.ops, (nO, nP)))
 
 
 def _global_offsets(X: Ragged, spans: Ragged) -> tuple[numpy.ndarray, numpy.ndarray]:
     """Span starts and ends as rows of the concatenated token array."""
-    xp = numpy
-    doc_start = xp.concatenate([[0], xp.cumsum(xp.asarray(X.lengths))[:-1]]).astype("int64")
-    shift = xp.repeat(doc_start, xp.asarray(spans.lengths))
-    bounds = xp.asarray(spans.dataXd, dtype="int64").reshape(-1, 2)
+    doc_start = numpy.concatenate([[0], numpy.cumsum(numpy.asarray(X.lengths))[:-1]])
+    shift = numpy.repeat(doc_start.astype("int64"), numpy.asarray(spans.lengths))
+    bounds = numpy.asarray(spans.dataXd, dtype="int64").reshape(-1, 2)
     return bounds[:, 0] + shift, bounds[:, 1] + shift
 
 
-def _pool_forward(model: Model, inputs: tuple[Ragged, Ragged],
-                  is_train: bool) -> tuple[Floats2d, Callable]:
+def _running(values: numpy.ndarray, lengths: numpy.ndarray, starts: numpy.ndarray,
+             reduce: str, with_arg: bool = False
+             ) -> tuple[numpy.ndarray, numpy.ndarray | None]:
+    """For each span, the sum (or max, and the row of each maximum) of ``values`` over its
+    rows: running sums/maxima of the w rows from every position, w = 1, 2, ..., read at the
+    starts of the spans of width w. One vectorised step per width."""
+    n_rows, width = values.shape
+    out = numpy.zeros((len(starts), width), dtype="float32")
+    arg = numpy.zeros((len(starts), width), dtype="int64") if with_arg else None
+    run = values.astype("float32", copy=True)
+    run_arg = (numpy.broadcast_to(numpy.arange(n_rows)[:, None], values.shape).copy()
+               if with_arg else None)
+    for w in range(1, int(lengths.max()) + 1):
+        if w > 1:
+            rows = n_rows - w + 1
+            nxt = values[w - 1:]
+            if reduce == "sum":
+                run[:rows] += nxt
+            else:
+                greater = nxt > run[:rows]  # strict: the first maximum wins, as in thinc
+                numpy.copyto(run[:rows], nxt, where=greater)
+                if run_arg is not None:
+                    numpy.copyto(run_arg[:rows], numpy.arange(w - 1, n_rows)[:, None],
+                                 where=greater)
+        sel = numpy.flatnonzero(lengths == w)
+        if len(sel):
+            out[sel] = run[starts[sel]]
+            if arg is not None and run_arg is not None:
+                arg[sel] = run_arg[starts[sel]]
+    return out, arg
+
+
+def _forward(model: Model, inputs: tuple[Ragged, Ragged],
+             is_train: bool) -> tuple[Floats2d, Callable]:
     X, spans = inputs
     ops = model.ops
-    data = cast(numpy.ndarray, ops.to_numpy(X.dataXd))
-    n_tok, width = data.shape
+    nO, nP = model.get_dim("nO"), model.get_dim("nP")
+    K = nO * nP
+    data = cast(numpy.ndarray, ops.to_numpy(X.dataXd)).astype("float32", copy=False)
+    n_tok, nI = data.shape
+    W = cast(numpy.ndarray, ops.to_numpy(model.get_param("W"))).reshape(K, 4 * nI)
+    b = cast(numpy.ndarray, ops.to_numpy(model.get_param("b"))).reshape(K)
     starts, ends = _global_offsets(X, spans)
     lengths = ends - starts
     n = len(starts)
-    Y = numpy.zeros((n, 4 * width), dtype="float32")
-    which = numpy.zeros((n, width), dtype="int64") if is_train else None
+    if n and int(lengths.min()) < 1:
+        raise ValueError("span_maxout: a span has no tokens")
+    W_lfm = W[:, :3 * nI].reshape(K, 3, nI).transpose(1, 0, 2)  # last, first, mean blocks
+    W_max = W[:, 3 * nI:]
+    maxima = which_row = None
+    Z = numpy.empty((n, K), dtype="float32")
     if n:
-        if int(lengths.min()) < 1:
-            raise ValueError("span_pool: a span has no tokens")
-        Y[:, :width] = data[ends - 1]
-        Y[:, width:2 * width] = data[starts]
-        # running sum/max of the ``w`` tokens from each position, for w = 1, 2, ...: the
-        # spans of width w read row ``start`` of them
-        run_sum = data.astype("float32", copy=True)
-        run_max = data.copy()
-        run_arg = numpy.broadcast_to(numpy.arange(n_tok)[:, None], data.shape).copy()
-        for w in range(1, int(lengths.max()) + 1):
-            if w > 1:
-                rows = n_tok - w + 1
-                nxt = data[w - 1:]
-                run_sum[:rows] += nxt
-                greater = nxt > run_max[:rows]  # strict: the first maximum wins, as in thinc
-                numpy.copyto(run_max[:rows], nxt, where=greater)
-                numpy.copyto(run_arg[:rows], numpy.arange(w - 1, n_tok)[:, None],
-                             where=greater)
-            sel = numpy.flatnonzero(lengths == w)
-            if not len(sel):
-                continue
-            at = starts[sel]
-            Y[sel, 2 * width:3 * width] = run_sum[at] / w
-            Y[sel, 3 * width:] = run_max[at]
-            if which is not None:
-                which[sel] = run_arg[at]
+        # per token: x W_last, x W_first, x W_mean at once
+        P = data @ W_lfm.reshape(3 * K, nI).T
+        Z[:] = P[ends - 1, :K]
+        Z += P[starts, K:2 * K]
+        sums, _ = _running(P[:, 2 * K:], lengths, starts, "sum")
+        Z += sums / lengths[:, None]
+        maxima, which_row = _running(data, lengths, starts, "max", with_arg=is_train)
+        Z += maxima @ W_max.T
+        Z += b
+    Y, which_piece = ops.maxout(ops.reshape3f(ops.asarray2f(cast(Floats2d, Z)), n, nO, nP))
 
     def backprop(dY: Floats2d) -> tuple[Ragged, Ragged]:
-        d = cast(numpy.ndarray, ops.to_numpy(dY))
-        dX = numpy.zeros((n_tok, width), dtype="float32")
+        dZ = (cast(numpy.ndarray, ops.to_numpy(ops.backprop_maxout(dY, which_piece, nP)))
+              .reshape(n, K) if n else numpy.zeros((0, K), dtype="float32"))
+        dX = numpy.zeros((n_tok, nI), dtype="float32")
+        dW = numpy.zeros((K, 4 * nI), dtype="float32")
         if n:
-            numpy.add.at(dX, ends - 1, d[:, :width])
-            numpy.add.at(dX, starts, d[:, width:2 * width])
-            d_mean = d[:, 2 * width:3 * width] / lengths[:, None]
+            G = numpy.zeros((n_tok, 3, K), dtype="float32")  # d(x W_last, x W_first, x W_mean)
+            numpy.add.at(G[:, 0], ends - 1, dZ)
+            numpy.add.at(G[:, 1], starts, dZ)
+            d_mean = dZ / lengths[:, None]
             for k in range(int(lengths.max())):
                 sel = numpy.flatnonzero(lengths > k)
-                numpy.add.at(dX, starts[sel] + k, d_mean[sel])
-            flat = (cast(numpy.ndarray, which) * width + numpy.arange(width)).ravel()
-            dX += numpy.bincount(flat, weights=d[:, 3 * width:].ravel(),
-                                 minlength=n_tok * width).reshape(n_tok, width)
+                numpy.add.at(G[:, 2], starts[sel] + k, d_mean[sel])
+            G2 = G.reshape(n_tok, 3 * K)
+            dW[:, :3 * nI] = (G2.T @ data).reshape(3, K, nI).transpose(1, 0, 2).reshape(K, -1)
+            dW[:, 3 * nI:] = dZ.T @ cast(numpy.ndarray, maxima)
+            dX += G2 @ W_lfm.reshape(3 * K, nI)
+            d_max = dZ @ W_max
+            flat = (cast(numpy.ndarray, which_row) * nI + numpy.arange(nI)).ravel()
+            dX += numpy.bincount(flat, weights=d_max.ravel(),
+                                 minlength=n_tok * nI).reshape(n_tok, nI)
+        model.inc_grad("W", ops.asarray3f(cast(Any, dW.reshape(nO, nP, 4 * nI))))
+        model.inc_grad("b", ops.asarray2f(cast(Any, dZ.sum(axis=0).reshape(nO, nP))))
         return Ragged(ops.asarray2f(cast(Floats2d, dX)), X.lengths), spans
 
-    return ops.asarray2f(cast(Floats2d, Y)), backprop
+    return Y, backprop
 
 
 @registry.architectures("kgx.SpanCategorizer.v1")
@@ -100,14 +157,14 @@ def build_span_categorizer(
     scorer: Model[Floats2d, Floats2d],
     hidden_size: int = 128,
 ) -> Model[tuple[list[Any], Ragged], Floats2d]:
-    """spaCy's ``SpanCategorizer.v1`` with ``spacy.mean_max_reducer.v1``, pooling the spans
-    in place (``span_pool``) instead of copying their tokens out first.
+    """spaCy's ``SpanCategorizer.v1`` with ``spacy.mean_max_reducer.v1``, the spans pooled in
+    place and the Maxout's linear part for last/first/mean applied per token (``span_maxout``).
 
     tok2vec (Model): the token vectors.
     scorer (Model): the output layer (``Softmax.v2`` for one label a span).
     hidden_size (int): the width of the Maxout layer over the pooled vectors.
     """
-    reducer: Model = chain(span_pool(), Maxout(nO=hidden_size, normalize=True, dropout=0.0))
+    reducer: Model = chain(span_maxout(nO=hidden_size), LayerNorm(nI=hidden_size))
     model: Model = chain(
         cast(Model, with_getitem(0, chain(tok2vec, cast(Model, list2ragged())))),
         reducer,
