@@ -44,7 +44,7 @@ def span_maxout(nO: int | None = None, nP: int = 3) -> Model[tuple[Ragged, Ragge
 
 def _init(model: Model, X: tuple[Ragged, Ragged] | None = None, Y: Any = None) -> None:
     if X is not None:
-        model.set_dim("nI", int(X[0].dataXd.shape[1]))
+        model.set_dim("nI", int(cast(Any, X[0]).dataXd.shape[1]))
     if Y is not None:
         model.set_dim("nO", int(Y.shape[1]))
     nO, nP, nI = model.get_dim("nO"), model.get_dim("nP"), model.get_dim("nI")
