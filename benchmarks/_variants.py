@@ -12,8 +12,8 @@ V2_ONLY = ("frozen_layers", "quantize", "max_batch_items")
 
 def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | None = None):
     """The pipeline at ``model`` with its transformer built by ``encoder`` settings and, with
-    ``pooled_spans``, its recogniser computing the spans' Maxout in place (spaCy's
-    architecture saved: ``kgx.SpanCategorizer.v1``'s layer swapped in, the weights kept)."""
+    ``pooled_spans`` True/False, its recogniser computing the spans' Maxout in place
+    (``kgx.SpanCategorizer.v1``) or by spaCy's extraction, the weights kept."""
     import spacy
 
     path = Path(model)
@@ -25,30 +25,51 @@ def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | N
                 section.pop(key, None)
         section.update(encoder)
     nlp = spacy.util.load_model_from_path(path, config=config)
-    if pooled_spans:
-        set_span_pooling(nlp.get_pipe("ner").model)
+    if pooled_spans is not None:
+        set_span_pooling(nlp.get_pipe("ner").model, pooled_spans)
     return nlp
 
 
-def set_span_pooling(model: Any) -> None:
-    """In a loaded recogniser built with spaCy's ``SpanCategorizer.v1`` and mean/max reducer,
-    put ``span_maxout`` (``kgx.SpanCategorizer.v1``'s layer) in place of ``extract_spans``,
-    the reducer's concatenation and its Maxout, with the Maxout's weights."""
-    from thinc.api import chain
+def set_span_pooling(model: Any, pooled: bool) -> None:
+    """Swap, in a loaded span recogniser, spaCy's ``extract_spans`` + mean/max reducer +
+    Maxout for ``span_maxout`` (``kgx.SpanCategorizer.v1``'s layer), or back; the weights are
+    the same parameters in either."""
+    from spacy.ml.extract_spans import extract_spans
+    from thinc.api import (
+        Maxout,
+        chain,
+        concatenate,
+        reduce_first,
+        reduce_last,
+        reduce_max,
+        reduce_mean,
+    )
 
     from kgx.pipeline.span_pool import span_maxout
 
-    names = [layer.name for layer in model.layers]
-    if "extract_spans" not in names:
-        return  # already kgx.SpanCategorizer.v1
-    reducer = model.layers[2]
-    nodes = list(reducer.walk())
-    maxout = next(node for node in nodes if node.name == "maxout")
-    after = [node for node in nodes if node.name in ("layernorm", "dropout")]
-    fused = span_maxout(nO=maxout.get_dim("nO"), nP=maxout.get_dim("nP"))
-    fused.set_dim("nI", maxout.get_dim("nI") // 4)
+    spacy_layout = "extract_spans" in [layer.name for layer in model.layers]
+    if spacy_layout == (not pooled):
+        return
+    if pooled:  # [with_getitem, extract_spans, reducer, scorer]
+        nodes = list(model.layers[2].walk())
+        maxout = next(node for node in nodes if node.name == "maxout")
+        after = [node for node in nodes if node.name in ("layernorm", "dropout")]
+        new = span_maxout(nO=maxout.get_dim("nO"), nP=maxout.get_dim("nP"))
+        new.set_dim("nI", maxout.get_dim("nI") // 4)
+        reducer = chain(new, *after)
+        old = maxout
+        replace = slice(1, 3)
+        layers = [reducer]
+    else:  # [with_getitem, chain(span_maxout, layernorm), scorer]
+        fused, *after = model.layers[1].layers
+        new = Maxout(nO=fused.get_dim("nO"), nP=fused.get_dim("nP"),
+                     nI=4 * fused.get_dim("nI"), normalize=False, dropout=None)
+        reducer = chain(concatenate(reduce_last(), reduce_first(), reduce_mean(),
+                                    reduce_max()), new, *after)
+        old = fused
+        replace = slice(1, 2)
+        layers = [extract_spans(), reducer]
     for name in ("W", "b"):
-        fused.set_param(name, maxout.get_param(name))
-    new_reducer = chain(fused, *after)
-    model.layers[1:3] = [new_reducer]
-    model.set_ref("reducer", new_reducer)
+        new.set_param(name, old.get_param(name))
+    model.layers[replace] = layers
+    model.set_ref("reducer", reducer)

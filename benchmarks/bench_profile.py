@@ -1,0 +1,149 @@
+"""Where the time of a trained pipeline goes (issue 16), and how far each part is from what the
+machine can do: seconds per component and inside the recogniser and the relation component,
+on 1 and 2 threads, and the encoder's achieved GFLOP/s against this machine's GEMM GFLOP/s
+(float32 and int8, measured in the same run).
+
+Encoder FLOPs are counted on the real word pieces (no padding): per layer and sequence of L
+pieces, 24·L·d² for the projections and the feed-forward block plus 4·L²·d for attention.
+
+    python benchmarks/bench_profile.py --model training/conll04/model-last \
+        --texts ../shared/data/conll04/dev.json --documents 5 --threads 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from _variants import load_variant  # noqa: E402
+from bench_inference import load_texts  # noqa: E402  (the benchmarks' one text reader)
+
+
+def gemm_gflops(seconds: float = 2.0) -> tuple[float, float]:
+    """float32 GEMM and int8 dynamic-quantized Linear throughput, GFLOP/s (2 per MAC), at the
+    encoder's own shapes (2,048 pieces x 384 -> 1,536)."""
+    import warnings
+
+    import torch
+
+    x = torch.randn(2048, 384)
+    lin = torch.nn.Linear(384, 1536)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's deprecation notices for eager quantization
+        q = torch.ao.quantization.quantize_dynamic(
+            torch.nn.Sequential(lin), {torch.nn.Linear}, dtype=torch.qint8)
+    flops = 2 * 2048 * 384 * 1536
+    out = []
+    for f in (lin, q):
+        with torch.no_grad():
+            f(x)
+            n, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                f(x)
+                n += 1
+        out.append(flops * n / (time.perf_counter() - start) / 1e9)
+    return out[0], out[1]
+
+
+def encoder_flops(nlp, docs) -> float:
+    """FLOPs of the encoder over the real word pieces of ``docs`` (already annotated)."""
+    cfg = nlp.get_pipe("transformer").model.transformer.config
+    d, layers = cfg.hidden_size, cfg.num_hidden_layers
+    total = 0.0
+    for doc in docs:
+        for n in doc._.trf_data.wordpieces.lengths:
+            total += layers * (24 * n * d * d + 4 * n * n * d)
+    return total
+
+
+def profile(nlp, texts: list[str]) -> dict[str, float]:
+    """Seconds per stage over ``texts``, each component run on the previous one's output."""
+    t: dict[str, float] = {}
+    start = time.perf_counter()
+    docs = [nlp.make_doc(text) for text in texts]
+    t["tokenizer"] = time.perf_counter() - start
+    for name, proc in nlp.pipeline:
+        if name == "ner":
+            start = time.perf_counter()
+            spans = proc.suggester(docs, ops=proc.model.ops)
+            t["ner: span suggestions"] = time.perf_counter() - start
+            start = time.perf_counter()
+            scores = proc.model.predict((docs, spans))
+            t["ner: pooling + classifier"] = time.perf_counter() - start
+            start = time.perf_counter()
+            proc.set_annotations(docs, (spans, scores))
+            t["ner: best spans -> doc.ents"] = time.perf_counter() - start
+            continue
+        if name == "kgx_relation_extractor":
+            start = time.perf_counter()
+            cands = [proc._candidates(doc, doc.ents) for doc in docs]
+            t["relations: candidate pairs"] = time.perf_counter() - start
+            start = time.perf_counter()
+            logits = proc.model.predict((docs, cands)) if any(len(c) for c in cands) else None
+            t["relations: features + classifier"] = time.perf_counter() - start
+            start = time.perf_counter()
+            if logits is not None:
+                import numpy
+
+                probs = 1 / (1 + numpy.exp(-proc.model.ops.to_numpy(logits)))
+                proc.set_annotations(docs, (cands, probs))
+            t["relations: thresholds -> records"] = time.perf_counter() - start
+            continue
+        start = time.perf_counter()
+        docs = list(proc.pipe(docs, batch_size=32))
+        t[name] = time.perf_counter() - start
+    t["_docs"] = docs  # type: ignore[assignment]
+    return t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--texts", type=Path, required=True)
+    ap.add_argument("--documents", type=int, default=5)
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--int8", action="store_true", help="profile the int8 encoder too")
+    args = ap.parse_args()
+
+    import torch
+
+    texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
+    words = sum(len(t.split()) for t in texts)
+    variants = {"float32": load_variant(args.model, {"@architectures": "kgx.TransformerModel.v2"},
+                                        pooled_spans=True)}
+    if args.int8:
+        variants["int8"] = load_variant(args.model, {"@architectures": "kgx.TransformerModel.v2",
+                                                     "quantize": "int8"}, pooled_spans=True)
+    print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words)")
+    before = torch.get_num_threads()
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        fp32, int8 = gemm_gflops()
+        print(f"\n== {threads} thread(s): GEMM float32 {fp32:.1f} GFLOP/s, "
+              f"int8 {int8:.1f} GOP/s")
+        for name, nlp in variants.items():
+            list(nlp.pipe(texts[:4]))  # warm-up
+            t = profile(nlp, texts)
+            docs = t.pop("_docs")
+            total = sum(t.values())
+            print(f"-- {name}: {words / total:.0f} words/s, {total:.2f} s")
+            for stage, sec in t.items():
+                print(f"   {stage:<36} {sec:7.3f} s  {100 * sec / total:5.1f}%")
+            flops = encoder_flops(nlp, docs)
+            limit = int8 if name == "int8" else fp32
+            achieved = flops / t["transformer"] / 1e9
+            print(f"   encoder: {achieved:.1f} GFLOP/s achieved = {100 * achieved / limit:.0f}% "
+                  f"of the {name} GEMM limit; pipeline / encoder alone: "
+                  f"{t['transformer'] / total:.2f}")
+    torch.set_num_threads(before)
+
+
+if __name__ == "__main__":
+    main()

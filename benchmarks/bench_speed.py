@@ -1,0 +1,124 @@
+"""Inference speed and memory, step by step (issue 16): words/s and peak RSS of one trained
+pipeline as it ran before (``kgx.TransformerModel.v1``: one padded batch; spaCy's span
+extraction), with the encoder in length-sorted buckets (``v2``), with the recogniser computed
+in place (``kgx.SpanCategorizer.v1``'s ``span_maxout``), and with dynamic int8 (``quantize =
+"int8"``, what ``kgx quantize`` writes); and the encoder alone (the transformer component).
+Same weights throughout; the variants alternate round by round in one process, so the ratios
+are the figures that matter. Peak RSS is measured per variant in a fresh child process (load,
+then one pass over the texts).
+
+    python benchmarks/bench_speed.py --model training/conll04/model-last \
+        --texts ../shared/data/conll04/dev.json --documents 5 --rounds 3 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from _variants import load_variant  # noqa: E402
+from bench_inference import load_texts  # noqa: E402  (the benchmarks' one text reader)
+
+V1 = {"@architectures": "kgx.TransformerModel.v1"}
+V2 = {"@architectures": "kgx.TransformerModel.v2", "quantize": None}
+INT8 = {"@architectures": "kgx.TransformerModel.v2", "quantize": "int8"}
+# name: (encoder settings, recogniser computed in place)
+VARIANTS = {
+    "before (v1, span copies)": (V1, False),
+    "+ encoder buckets (v2)": (V2, False),
+    "+ in-place recogniser": (V2, True),
+    "+ int8 encoder": (INT8, True),
+}
+
+
+def child(args: argparse.Namespace) -> None:
+    """One variant in a fresh process: its peak RSS after loading and one pass."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
+    nlp = load_variant(args.model, *VARIANTS[args.child])
+    list(nlp.pipe(texts, batch_size=args.batch_size))
+    print(json.dumps({"maxrss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not getrusage: Linux carries ru_maxrss
+    over exec, so a child would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--texts", type=Path, required=True)
+    ap.add_argument("--documents", type=int, default=5, help="sentences a document (SpERT)")
+    ap.add_argument("--limit", type=int, default=0, help="the first N documents only")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--child", choices=list(VARIANTS), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
+    words = sum(len(t.split()) for t in texts)
+    pipelines = {name: load_variant(args.model, *v) for name, v in VARIANTS.items()}
+    for nlp in pipelines.values():
+        list(nlp.pipe(texts[:8]))  # warm-up (int8: quantizes here)
+    times: dict[str, list[float]] = {name: [] for name in [*pipelines, "encoder alone"]}
+    found: dict[str, int] = {}
+    for _ in range(args.rounds):
+        for name, nlp in pipelines.items():
+            start = time.perf_counter()
+            docs = list(nlp.pipe(texts, batch_size=args.batch_size))
+            times[name].append(time.perf_counter() - start)
+            found[name] = sum(len(d._.kgx_relations or []) for d in docs)
+        # the float32 v2 encoder on its own: the tokenizer, the sentencizer, the transformer
+        nlp = pipelines["+ in-place recogniser"]
+        start = time.perf_counter()
+        with nlp.select_pipes(enable=["sentencizer", "transformer"]):
+            list(nlp.pipe(texts, batch_size=args.batch_size))
+        times["encoder alone"].append(time.perf_counter() - start)
+    rss = {}
+    for name in pipelines:
+        out = subprocess.run([sys.executable, __file__, "--model", args.model, "--texts",
+                              str(args.texts), "--documents", str(args.documents),
+                              "--limit", str(args.limit), "--threads", str(args.threads),
+                              "--child", name],
+                             capture_output=True, text=True, check=True)
+        rss[name] = json.loads(out.stdout.strip().splitlines()[-1])["maxrss_mb"]
+    print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words)  "
+          f"threads: {args.threads}  rounds: {args.rounds}")
+    median = {name: statistics.median(t) for name, t in times.items()}
+    base = median["before (v1, span copies)"]
+    for name, t in median.items():
+        memory = f"peak RSS {rss[name]:6.0f} MB" if name in rss else " " * 19
+        print(f"{name:<26} {words / t:8.0f} words/s  x{base / t:4.2f}  {memory}  "
+              f"(runs {', '.join(f'{x:.2f}' for x in times[name])} s)"
+              + (f"  relations: {found[name]}" if name in found else ""))
+    fp32, int8 = median["+ in-place recogniser"], median["+ int8 encoder"]
+    print(f"float32 pipeline / encoder alone (words/s): {median['encoder alone'] / fp32:.2f}; "
+          f"int8 / float32 speed: {fp32 / int8:.2f}x; peak RSS int8 / float32: "
+          f"{rss['+ int8 encoder'] / rss['+ in-place recogniser']:.2f}")
+
+if __name__ == "__main__":
+    main()
