@@ -714,9 +714,10 @@ def dark_pixels(page: Page, box: dict[str, float]) -> int:
 
 
 @needs_chromium
-def test_cli_view_screenshot_in_chromium(tmp_path, graph, page):
-    """`kgx view --screenshot` waits for the drawing: the PNG shows nodes, not a blank canvas."""
-    save_graph(graph, tmp_path / "g.json")
+def test_cli_view_screenshot_in_chromium(tmp_path, page):
+    """`kgx view --screenshot` waits for the drawing: the PNG shows nodes, not a blank canvas
+    (this graph takes long enough to lay out for a screenshot taken at once to be blank)."""
+    save_graph(hub_graph(40, n_ring=160), tmp_path / "g.json")
     out, png = tmp_path / "g.html", tmp_path / "g.png"
     result = runner.invoke(app, ["view", str(tmp_path / "g.json"), "-o", str(out),
                                  "--screenshot", str(png)])
