@@ -4,15 +4,15 @@
 
 Builds a graph from synthetic relation records (benchmarks/_synth.py) with GraphBuilder, renders
 the page with the default 2,000-entity cap, and prints the render time and page size. With
-chromium installed it then opens the page (the DevTools-protocol client of tests/test_viz.py)
-and prints the time until the layout has stabilised and the first frame is drawn, and the
+chromium installed it then opens the page (kgx.browser's DevTools-protocol client, the page
+helper of tests/test_viz.py) and prints the time until the layout has stabilised and the first
+frame is drawn, how the first view is framed (zoom, the focus entity's label height), and the
 console errors (there should be none).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
@@ -24,6 +24,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from _synth import synthetic_records  # noqa: E402
 
+from kgx.browser import BrowserError, Chromium, find_chromium  # noqa: E402
 from kgx.graph import GraphBuilder  # noqa: E402
 from kgx.viz import DEFAULT_MAX_NODES, render_html  # noqa: E402
 
@@ -48,11 +49,15 @@ def main() -> None:
     print(f"render_html (max_nodes={args.max_nodes}): {t2 - t1:.2f} s, "
           f"{len(page.encode()) / 1e6:.2f} MB")
 
-    chromium = shutil.which("chromium")
-    if args.no_browser or chromium is None:
-        print("browser: skipped" + ("" if args.no_browser else " (chromium not installed)"))
+    try:
+        chromium = None if args.no_browser else find_chromium()
+    except BrowserError as e:
+        print(f"browser: skipped ({e})")
         return
-    from test_viz import Chromium, Page
+    if chromium is None:
+        print("browser: skipped")
+        return
+    from test_viz import Page
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.html"
@@ -69,6 +74,11 @@ def main() -> None:
             edges = tab.js("kgxView.network.body.data.edges.length")
             print(f"chromium: load event {t4 - t3:.2f} s, stabilised and drawn {t5 - t3:.2f} s; "
                   f"{shown} nodes, {edges} edges drawn; console errors: {tab.errors()}")
+            first = tab.js("kgxView.firstView()")
+            label = first.get("label") or {}
+            print(f"first view: {first['how']} at zoom {first['scale']:.2f} on "
+                  f"{first.get('name')!r}, its label {label.get('height', 0):.0f} px tall "
+                  f"(drawn: {label.get('drawn')})")
             tab.close()
         finally:
             browser.close()

@@ -633,6 +633,8 @@ def view_cmd(
     max_edges: Annotated[
         int, typer.Option("--max-edges", min=1, help="Keep the strongest relations among them.")
     ] = 10_000,
+    screenshot: Annotated[Path | None, typer.Option(
+        help="Also write a PNG of the page once drawn (headless Chromium).")] = None,
 ) -> None:
     """Write one self-contained HTML page (opens offline) to explore the graph."""
     from kgx.graph import load_graph
@@ -641,13 +643,14 @@ def view_cmd(
     out = output or graph.with_suffix(".html")
     try:
         stats = write_html(load_graph(graph), out, title=title or f"kgx: {graph.name}",
-                           min_score=min_score, max_nodes=max_nodes, max_edges=max_edges)
+                           min_score=min_score, max_nodes=max_nodes, max_edges=max_edges,
+                           screenshot=screenshot)
     except (ValueError, OSError) as e:
         raise fail(str(e)) from e
     note = (f" (of {stats['nodes_total']} entities and {stats['edges_total']} relations: "
             "see --max-nodes, --max-edges)" if stats["truncated"] else "")
     echo(f"wrote {out}: {stats['nodes_shown']} entities, {stats['edges_shown']} relations"
-               f"{note}", err=True)
+               f"{note}" + (f"; screenshot: {screenshot}" if screenshot else ""), err=True)
 
 
 # --- service: serve --------------------------------------------------------------------------

@@ -11,6 +11,13 @@ Large graphs: above ``max_nodes`` entities only the ones with the most relations
 ``max_edges`` relations among them only the strongest (the page says so); the physics layout runs
 a bounded number of stabilisation iterations and is switched off afterwards, and each relation
 carries at most ``max_evidence`` evidence items (the best first).
+
+First sight: the page opens on the most connected entity (``view.focus``) and its neighbours at
+a zoom where labels are legible (the whole graph when it fits so), labels too small to read are
+not drawn, several relations between two entities are drawn as one edge (``groups``) labelled
+with their list, and above ``EDGE_LABELS_ALWAYS`` edges relation labels show on hover and
+selection only. Once laid out and drawn the page sets ``window.kgxReady``, which
+:func:`kgx.browser.screenshot` waits for.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import json
 import logging
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,7 @@ DEFAULT_MAX_EDGES = 10_000
 DEFAULT_MAX_EVIDENCE = 20
 MAX_DOCS_PER_NODE = 50
 LARGE_GRAPH = 300
+EDGE_LABELS_ALWAYS = 60  # up to this many drawn edges every relation label shows; above, on focus
 
 # Tableau 10: distinct, readable on white; further types get golden-angle hues.
 PALETTE = (
@@ -214,16 +222,15 @@ def graph_view_data(
             "degree": shown_degree[n],
         })
 
-    pair_count = Counter(frozenset((u, v)) for u, v, *_ in kept)
-    pair_seen: defaultdict[frozenset, int] = defaultdict(int)
-    edge_items = []
+    # several relations between the same two entities are drawn as one edge (a group)
     kept.sort(key=lambda e: (str(e[0]), str(e[1]), e[2]))
+    groups: dict[frozenset[Any], dict[str, Any]] = {}
+    edge_items = []
     for i, (u, v, relation, score, d, where) in enumerate(kept):
-        pair = frozenset((u, v))
-        roundness = None
-        if pair_count[pair] > 1 and u != v:
-            roundness = round(0.15 + 0.2 * pair_seen[pair], 2)
-            pair_seen[pair] += 1
+        group = groups.get(frozenset((u, v)))
+        if group is None:
+            group = groups[frozenset((u, v))] = {"id": f"g{len(groups)}", "from": ids[u],
+                                                 "to": ids[v], "edges": []}
         evidence = d.get("evidence") or []
         edge_items.append({
             "id": f"e{i}",
@@ -234,13 +241,21 @@ def graph_view_data(
             "count": int(d.get("count") or len(evidence)),
             "evidence": _evidence(evidence, max_evidence, where),
             "evidence_total": len(evidence) if isinstance(evidence, list) else 0,
-            "roundness": roundness,
+            "group": group["id"],
         })
+        group["edges"].append(edge_items[-1])
+    for group in groups.values():  # the strongest relation leads the label and sets the direction
+        members = sorted(group["edges"], key=lambda e: (-e["score"], e["relation"]))
+        group.update({"from": members[0]["from"], "to": members[0]["to"],
+                      "edges": [e["id"] for e in members]})
+    focus = min(nodes, key=lambda n: (-shown_degree[n], -int(G.nodes[n].get("mentions") or 0),
+                                      str(n)), default=None)
 
     n_shown = len(node_items)
     return {
         "nodes": node_items,
         "edges": edge_items,
+        "groups": list(groups.values()),
         "types": [{"type": t, "color": colors[t], "count": type_counts[t]} for t in types],
         "stats": {
             "nodes_total": nodes_total,
@@ -255,6 +270,8 @@ def graph_view_data(
             "truncated": nodes_truncated or edges_truncated,
         },
         "view": {
+            "focus": ids[focus] if focus is not None else None,
+            "edge_labels": "always" if len(groups) <= EDGE_LABELS_ALWAYS else "focus",
             "large": n_shown > LARGE_GRAPH,
             "improved_layout": n_shown <= 150,
             "smooth_edges": len(edge_items) <= 1000,
@@ -303,8 +320,12 @@ def write_html(
     max_nodes: int = DEFAULT_MAX_NODES,
     max_edges: int = DEFAULT_MAX_EDGES,
     max_evidence: int = DEFAULT_MAX_EVIDENCE,
+    screenshot: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Render ``G`` to ``path`` (UTF-8) and return the page's counts (``graph_view_data`` stats)."""
+    """Render ``G`` to ``path`` (UTF-8) and return the page's counts (``graph_view_data`` stats).
+
+    With ``screenshot``, also write a PNG of the page once drawn (headless Chromium,
+    :func:`kgx.browser.screenshot`; :class:`kgx.browser.BrowserError` when there is none)."""
     data = graph_view_data(G, min_score=min_score, max_nodes=max_nodes, max_edges=max_edges,
                            max_evidence=max_evidence)
     page = _page(data, title)
@@ -312,4 +333,8 @@ def write_html(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     log.debug("wrote %s (%d bytes)", path, len(page.encode("utf-8")))
+    if screenshot is not None:
+        from kgx.browser import screenshot as take_screenshot
+
+        take_screenshot(path, screenshot)
     return data["stats"]

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kgx.graph",),
     ("kgx.rdf",),
     ("kgx.store",),
-    ("kgx.serve", "kgx.viz", "kgx.show"),
+    ("kgx.serve", "kgx.viz", "kgx.browser", "kgx.show"),
     ("kgx.cli", "kgx.clihelp", "kgx.__main__"),
 ]
 # modules at the bottom that must import neither spaCy nor torch (nor anything that does)

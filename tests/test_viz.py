@@ -1,24 +1,18 @@
 """kgx.viz: the self-contained HTML view, checked as text and in a real headless Chromium.
 
 The browser tests drive Debian's ``chromium`` over the Chrome DevTools Protocol on a pipe
-(``--remote-debugging-pipe``: NUL-separated JSON on file descriptors 3 and 4), so they need no
-extra Python package and open no port. They skip when chromium is not installed
-(``make browser`` installs it).
+(``kgx.browser.Chromium``: ``--remote-debugging-pipe``, NUL-separated JSON on file descriptors 3
+and 4), so they need no extra Python package and open no port. They skip when chromium is not
+installed (``make browser`` installs it).
 """
 
 from __future__ import annotations
 
 import base64
-import fcntl
-import itertools
 import json
-import os
-import queue
 import re
 import shutil
-import subprocess
-import tempfile
-import threading
+import struct
 import time
 from pathlib import Path
 from typing import Any
@@ -27,16 +21,18 @@ import networkx as nx
 import pytest
 from typer.testing import CliRunner
 
+from kgx import browser as kgx_browser
+from kgx.browser import BROWSERS, BrowserError, Chromium
 from kgx.cli import app
 from kgx.graph import GraphBuilder, save_graph
 from kgx.viz import PALETTE, embed_json, graph_view_data, render_html, write_html
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = next((path for name in BROWSERS if (path := shutil.which(name))), None)
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None,
-    reason="chromium is not installed (apt-get install -y chromium chromium-driver; make browser)",
+    reason="no chromium/chrome on PATH (apt-get install -y chromium chromium-driver; make browser)",
 )
 runner = CliRunner()
 
@@ -128,6 +124,31 @@ def hostile_graph() -> nx.MultiDiGraph:
     return G
 
 
+def hub_graph(n_leaves: int, n_ring: int = 0) -> nx.MultiDiGraph:
+    """A hub with ``n_leaves`` neighbours, plus a ring of ``n_ring`` entities with chords: a
+    graph whose whole-graph fit is far too small to read, with one clear most connected entity."""
+    G = nx.MultiDiGraph()
+
+    def edge(u, v, relation, score):
+        G.add_edge(f"http://x/{u}", f"http://x/{v}", key=relation, score=score, count=1,
+                   evidence=[{"doc_id": f"d-{u}-{v}", "score": score, "head_text": u,
+                              "tail_text": v}])
+
+    for i in range(n_leaves):
+        edge("hub", f"leaf{i}", ("Work_For", "Live_In", "Knows")[i % 3], 0.5 + (i % 5) / 10)
+    for i in range(n_ring):
+        edge(f"ring{i}", f"ring{(i + 1) % n_ring}", "Near", 0.8)
+        if i % 4 == 0:
+            edge(f"ring{i}", f"ring{(i * 7 + 3) % n_ring}", "Knows", 0.6)
+    if n_ring:
+        edge("leaf0", "ring0", "Near", 0.9)
+    for node, d in G.nodes(data=True):
+        name = node.rsplit("/", 1)[1]
+        d.update(label="HUB" if name == "hub" else "LEAF" if name.startswith("leaf") else "RING",
+                 name=name.capitalize(), aliases=[], mentions=1, docs=[])
+    return G
+
+
 def data_block(page: str) -> str:
     m = re.search(r'<script type="application/json" id="kgx-data">(.*?)</script>', page, re.S)
     assert m, "no data block"
@@ -185,15 +206,36 @@ def test_view_data_follows_the_graph(graph):
     assert [t["color"] for t in data["types"]] == list(PALETTE[:3])
 
 
-def test_parallel_edges_are_curved_apart():
-    G = build([
-        ("a", "Ann Lee works for Bolt.", "Ann Lee", "PER", "Work_For", "Bolt", "ORG", 0.9),
-        ("a", "Ann Lee works for Bolt.", "Ann Lee", "PER", "Founded", "Bolt", "ORG", 0.8),
-    ])
+PARALLEL = [  # three relations between Ann Lee and Bolt, one of them the other way round
+    ("a", "Ann Lee works for Bolt.", "Ann Lee", "PER", "Work_For", "Bolt", "ORG", 0.9),
+    ("a", "Ann Lee works for Bolt.", "Ann Lee", "PER", "Founded", "Bolt", "ORG", 0.8),
+    ("b", "Bolt employs Ann Lee.", "Bolt", "ORG", "Employs", "Ann Lee", "PER", 0.6),
+    ("c", "Bolt is in Oslo.", "Bolt", "ORG", "OrgBased_In", "Oslo", "LOC", 0.7),
+]
+
+
+def test_parallel_relations_are_one_drawn_edge():
+    G = build(PARALLEL)
     data = graph_view_data(G)
-    assert sorted(e["roundness"] for e in data["edges"]) == [0.15, 0.35]
-    single = graph_view_data(build(FACTS[:1]))["edges"][0]
-    assert single["roundness"] is None
+    ann, bolt = node_by_name(G, "Ann Lee"), node_by_name(G, "Bolt")
+    rel = {e["id"]: e["relation"] for e in data["edges"]}
+    assert len(data["edges"]) == 4 and len(data["groups"]) == 2
+    pair = next(g for g in data["groups"] if {g["from"], g["to"]} == {ann, bolt})
+    assert (pair["from"], pair["to"]) == (ann, bolt)
+    assert [rel[i] for i in pair["edges"]] == ["Work_For", "Founded", "Employs"]  # strongest first
+    assert {e["group"] for e in data["edges"] if e["id"] in pair["edges"]} == {pair["id"]}
+    single = graph_view_data(build(FACTS[:1]))
+    assert [g["edges"] for g in single["groups"]] == [[single["edges"][0]["id"]]]
+
+
+def test_first_view_hints(graph):
+    view = graph_view_data(graph)["view"]
+    assert view["focus"] == node_by_name(graph, "Acme Corp")  # 3 relations, the most
+    assert view["edge_labels"] == "always"
+    star = hub_graph(80)
+    view = graph_view_data(star)["view"]
+    assert view["focus"] == "http://x/hub" and view["edge_labels"] == "focus"
+    assert graph_view_data(nx.MultiDiGraph())["view"]["focus"] is None
 
 
 def test_min_score_leaves_out_weak_edges_and_their_orphans(graph):
@@ -336,101 +378,21 @@ def test_cli_view_errors(tmp_path):
     assert result.exit_code == 2
 
 
+def test_screenshot_without_a_browser_names_what_to_install(tmp_path, graph, monkeypatch):
+    monkeypatch.setattr(kgx_browser, "BROWSERS", ("kgx-no-such-browser",))
+    with pytest.raises(BrowserError, match=r"no headless browser found .*apt-get install chromium"):
+        kgx_browser.find_chromium()
+    save_graph(graph, tmp_path / "g.json")
+    out, png = tmp_path / "g.html", tmp_path / "g.png"
+    result = runner.invoke(app, ["view", str(tmp_path / "g.json"), "-o", str(out),
+                                 "--screenshot", str(png)])
+    assert result.exit_code == 1
+    assert "kgx: error: no headless browser found" in result.output
+    assert "make browser" in result.output
+    assert out.exists() and not png.exists()  # the page itself is written all the same
+
+
 # --- a real headless Chromium ----------------------------------------------------------------
-
-
-class Chromium:
-    """A headless Chromium driven over the DevTools Protocol on a pipe (fds 3 and 4)."""
-
-    def __init__(self, binary: str) -> None:
-        self.profile = tempfile.mkdtemp(prefix="kgx-chromium-")
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-        # move the child's ends above 10, so redirecting them onto 3 and 4 cannot clobber them
-        child_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
-        child_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        args = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run",
-            "--disable-sync", "--disable-extensions", "--disable-default-apps", "--mute-audio",
-            "--hide-scrollbars", "--no-default-browser-check", "--remote-debugging-pipe",
-            f"--user-data-dir={self.profile}", "--window-size=1280,860", "about:blank",
-        ]
-        self.proc = subprocess.Popen(
-            ["/bin/bash", "-c",
-             f'exec "$0" "$@" 3<&{child_r} 4>&{child_w} {child_r}<&- {child_w}>&-', binary, *args],
-            pass_fds=(child_r, child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        os.close(child_r)
-        os.close(child_w)
-        self._ids = itertools.count(1)
-        self._replies: dict[int, queue.Queue] = {}
-        self._lock = threading.Lock()
-        self.events: list[dict[str, Any]] = []
-        self._stderr: list[bytes] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
-
-    def _drain_stderr(self) -> None:
-        for line in self.proc.stderr:
-            self._stderr.append(line)
-
-    def _read(self) -> None:
-        buf = b""
-        while True:
-            chunk = os.read(self._from_chrome, 1 << 16)
-            if not chunk:
-                break
-            buf += chunk
-            while b"\0" in buf:
-                raw, buf = buf.split(b"\0", 1)
-                msg = json.loads(raw)
-                if "id" in msg:
-                    with self._lock:
-                        q = self._replies.get(msg["id"])
-                    if q is not None:
-                        q.put(msg)
-                else:
-                    self.events.append(msg)
-
-    def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 60) -> dict[str, Any]:
-        msg_id = next(self._ids)
-        q: queue.Queue = queue.Queue()
-        with self._lock:
-            self._replies[msg_id] = q
-        msg: dict[str, Any] = {"id": msg_id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        os.write(self._to_chrome, json.dumps(msg).encode() + b"\0")
-        try:
-            reply = q.get(timeout=timeout)
-        except queue.Empty:
-            stderr = b"".join(self._stderr[-20:]).decode(errors="replace")
-            raise RuntimeError(f"chromium did not answer {method} in {timeout} s; "
-                               f"its stderr ends: {stderr}") from None
-        finally:
-            with self._lock:
-                self._replies.pop(msg_id, None)
-        if "error" in reply:
-            raise RuntimeError(f"{method}: {reply['error']}")
-        return reply["result"]
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close", timeout=10)
-        except (RuntimeError, OSError):
-            pass
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self._to_chrome)
-        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 class Page:
@@ -500,6 +462,9 @@ class Page:
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             self.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
                                                    "clickCount": 1})
+
+    def hover(self, x: float, y: float) -> None:
+        self.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
 
     def type_text(self, text: str) -> None:
         self.send("Input.insertText", {"text": text})
@@ -706,3 +671,144 @@ def test_large_graph_in_chromium(tmp_path, page):
     assert "out of 2,500" in page.js("document.getElementById('kgx-notice').innerText")
     assert page.js("kgxView.search('e42') !== null")
     page.screenshot(ARTIFACTS / "graph-large.png")
+
+
+# --- first sight: the view opens readable, and a screenshot waits for the drawing -------------
+
+
+def png_stats(page: Page, png: bytes, colors: list[str], region: tuple[int, int, int, int]):
+    """Decode a PNG in the browser: its size, how many distinct colours it has, and per colour
+    in ``colors`` how many pixels inside ``region`` (x0, y0, x1, y1) have it (±6 a channel)."""
+    b64 = base64.b64encode(png).decode()
+    rgb = [[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colors]
+    return page.js(f"""(async () => {{
+        const img = new Image(); img.src = "data:image/png;base64,{b64}"; await img.decode();
+        const c = document.createElement("canvas"); c.width = img.width; c.height = img.height;
+        const ctx = c.getContext("2d"); ctx.drawImage(img, 0, 0);
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set(), want = {json.dumps(rgb)}, counts = want.map(() => 0);
+        const [x0, y0, x1, y1] = {json.dumps(list(region))};
+        for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) {{
+            const i = 4 * (y * c.width + x);
+            seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+            if (x < x0 || x >= x1 || y < y0 || y >= y1) continue;
+            want.forEach((w, k) => {{ if (Math.abs(d[i] - w[0]) <= 6
+                && Math.abs(d[i + 1] - w[1]) <= 6 && Math.abs(d[i + 2] - w[2]) <= 6)
+                counts[k]++; }});
+        }}
+        return {{width: c.width, height: c.height, colours: seen.size, counts: counts}};
+    }})()""")
+
+
+def dark_pixels(page: Page, box: dict[str, float]) -> int:
+    """Dark (text-coloured) pixels the graph canvas holds inside a box given in window pixels."""
+    return page.js(f"""(() => {{
+        const c = kgxView.network.canvas.frame.canvas, r = c.getBoundingClientRect();
+        const k = c.width / r.width, b = {json.dumps(box)};
+        const d = c.getContext("2d").getImageData(Math.floor((b.x - r.left) * k),
+            Math.floor((b.y - r.top) * k), Math.ceil(b.width * k), Math.ceil(b.height * k)).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4)
+            if (d[i + 3] > 200 && Math.max(d[i], d[i + 1], d[i + 2]) < 90) n++;
+        return n; }})()""")
+
+
+@needs_chromium
+def test_cli_view_screenshot_in_chromium(tmp_path, page):
+    """`kgx view --screenshot` waits for the drawing: the PNG shows nodes, not a blank canvas
+    (this graph takes long enough to lay out for a screenshot taken at once to be blank)."""
+    save_graph(hub_graph(40, n_ring=160), tmp_path / "g.json")
+    out, png = tmp_path / "g.html", tmp_path / "g.png"
+    result = runner.invoke(app, ["view", str(tmp_path / "g.json"), "-o", str(out),
+                                 "--screenshot", str(png)])
+    assert result.exit_code == 0, result.output
+    assert f"screenshot: {png}" in result.output
+    raw = png.read_bytes()
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", raw[16:24]) == (1280, 860)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "graph-screenshot.png").write_bytes(raw)
+    # the graph area: right of the legend, below the header, left of the side panel
+    stats = png_stats(page, raw, list(PALETTE[:3]), (140, 90, 880, 860))
+    assert stats["width"] == 1280 and stats["colours"] > 50  # not one colour, not a blank page
+    assert min(stats["counts"]) >= 100, stats  # nodes of each of the three types are drawn
+
+
+@needs_chromium
+def test_first_view_is_readable_in_chromium(tmp_path, page):
+    """A graph too big to read whole opens on its hub, zoomed so that its label is legible."""
+    G = hub_graph(40, n_ring=160)
+    out = tmp_path / "hub.html"
+    write_html(G, out)
+    page.open(out)
+    page.wait_for(READY)
+    assert page.errors() == []
+    assert page.js("window.kgxReady") is True
+    first = page.js("kgxView.firstView()")
+    assert first["focus"] == "http://x/hub" and first["name"] == "Hub"
+    assert first["how"] in ("neighbours", "entity") and first["scale"] >= 0.8
+    box = first["label"]
+    assert box["drawn"] and box["inside"] and box["uncovered"], box
+    assert box["height"] >= 10 and box["font_px"] >= 12, box
+    assert dark_pixels(page, box) >= 30  # the label's text is really on the canvas there
+    assert json.loads(page.js("document.body.dataset.firstView")) == first  # for --dump-dom
+    page.screenshot(ARTIFACTS / "graph-hub.png")
+
+    # few relation labels: none until an entity or edge is pointed at or selected
+    labelled = "kgxView.edges.get().filter(e => e.label.trim()).map(e => e.id).sort()"
+    assert page.js(labelled) == []
+    leaf, x, y = page.js("""(() => { const net = kgxView.network, r = net.canvas.frame.canvas
+        .getBoundingClientRect();
+        for (const id of net.getConnectedNodes("http://x/hub")) {
+            if (id === "http://x/leaf0") continue;
+            const p = net.canvasToDOM(net.getPosition(id));
+            if (p.x > 160 && p.x < r.width - 160 && p.y > 120 && p.y < r.height - 60)
+                return [id, r.left + p.x, r.top + p.y];
+        } return [null, 0, 0]; })()""")
+    assert leaf is not None
+    (edge,) = [e for e in json.loads(data_block(out.read_text(encoding="utf-8")))["edges"]
+               if e["to"] == leaf]
+    page.hover(x, y)
+    page.wait_for(f"kgxView.edges.get({json.dumps(edge['group'])}).label === "
+                  f"{json.dumps(edge['relation'])}")
+    page.js("kgxView.selectNode('http://x/hub', false)")
+    assert len(page.js(labelled)) == 40  # every relation of the hub
+
+    # zoomed out, small labels are not drawn while the hub's larger one still is
+    page.js("kgxView.network.moveTo({scale: 0.5}); kgxView.network.redraw(); true")
+    assert page.js("kgxView.labelBox('http://x/hub').drawn") is True
+    assert page.js("kgxView.labelBox('http://x/leaf1').drawn") is False
+    # and the whole graph at once would have been unreadable: the test graph is a real hairball
+    assert page.js("kgxView.network.fit({animation: false}); kgxView.network.getScale()") < 0.8
+    assert page.errors() == []
+
+
+@needs_chromium
+def test_parallel_relations_in_chromium(tmp_path, page):
+    G = build(PARALLEL)
+    out = tmp_path / "parallel.html"
+    write_html(G, out)
+    page.open(out)
+    page.wait_for(READY)
+    assert page.errors() == []
+    assert page.js("kgxView.network.body.data.edges.length") == 2
+    ann, bolt = node_by_name(G, "Ann Lee"), node_by_name(G, "Bolt")
+    (group,) = [g["id"] for g in graph_view_data(G)["groups"] if g["from"] == ann]
+    drawn = f"""(() => {{ const e = kgxView.edges.get({json.dumps(group)});
+        return [e.label, e.hidden || false, e.arrows.to.enabled, e.arrows.from.enabled]; }})()"""
+    assert page.js(drawn) == ["Work_For · Founded · Employs", False, True, True]
+    # a real click on the drawn edge lists the three facts between the two entities
+    x, y = page.js(f"""(() => {{ const net = kgxView.network;
+        const p = net.canvasToDOM(net.body.edges[{json.dumps(group)}].edgeType.getPoint(0.5));
+        const r = net.canvas.frame.canvas.getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y]; }})()""")
+    page.click(x, y)
+    panel = page.js("document.getElementById('kgx-panel').innerText")
+    assert "Facts (3)" in panel and "Bolt employs Ann Lee." in panel
+    assert all(rel in panel for rel in ("Work_For", "Founded", "Employs"))
+    # the score filter takes relations off the edge, then the edge itself
+    page.js("kgxView.setMinScore(0.75)")
+    assert page.js(drawn) == ["Work_For · Founded", False, True, False]
+    page.js("kgxView.setMinScore(0.95)")
+    assert page.js(drawn)[1] is True
+    assert bolt and page.errors() == []

@@ -6,16 +6,30 @@
   var body = document.body;
   var view = data.view;
   var byId = new Map();
+  var edgeById = new Map();
+  var groupById = new Map();
   var incident = new Map();
   var typeColor = new Map();
+  // labels drawn smaller than this (screen px) are hidden: they would only be noise
+  var LABEL_MIN_PX = 10;
+  // the first view zooms no further out than this, so that the smallest labels (14 px) stay legible
+  var LEGIBLE_SCALE = 0.8;
+  var FONT_MIN = 14, FONT_MAX = 24;
 
   data.types.forEach(function (t) { typeColor.set(t.type, t.color); });
   data.nodes.forEach(function (n) { byId.set(n.id, n); incident.set(n.id, []); });
   data.edges.forEach(function (e) {
+    edgeById.set(e.id, e);
     incident.get(e.from).push(e);
     if (e.to !== e.from) incident.get(e.to).push(e);
   });
+  data.groups.forEach(function (g) {
+    g.members = g.edges.map(function (id) { return edgeById.get(id); });
+    groupById.set(g.id, g);
+  });
+  var maxDegree = data.nodes.reduce(function (m, n) { return Math.max(m, n.degree); }, 0);
 
+  var first = { how: "all", focus: view.focus }; // how the first view was framed (see fitFirstView)
   var state = {
     minScore: data.stats.min_score,
     hiddenTypes: new Set(),
@@ -63,6 +77,13 @@
 
   // --- the network -----------------------------------------------------------------------------
 
+  // the most connected entities get the largest labels, so they stay readable when zoomed out
+  // (hubs of a small graph only a little larger: the denominator is at least 8)
+  function fontSize(n) {
+    var k = Math.sqrt(Math.max(0, n.degree - 1) / Math.max(maxDegree - 1, 8));
+    return Math.round(FONT_MIN + (FONT_MAX - FONT_MIN) * k);
+  }
+
   var nodes = new vis.DataSet(data.nodes.map(function (n) {
     var c = typeColor.get(n.type) || "#999999";
     return {
@@ -70,6 +91,7 @@
       label: n.name,
       title: n.name + " (" + n.type + ")",
       value: n.mentions,
+      font: { size: fontSize(n) },
       color: {
         background: c, border: darker(c),
         highlight: { background: c, border: "#1d2330" },
@@ -77,13 +99,52 @@
       },
     };
   }));
-  var edges = new vis.DataSet(data.edges.map(function (e) {
-    var item = {
-      id: e.id, from: e.from, to: e.to, label: e.relation,
-      title: e.relation + " · confidence " + fmt(e.score) + " · " + plural(e.count, "evidence item", "evidence items"),
-      width: 1 + 3 * e.score,
+
+  // a group is the one drawn edge for all relations between two entities
+  function groupLabel(members) {
+    var names = [];
+    members.forEach(function (e) { if (names.indexOf(e.relation) < 0) names.push(e.relation); });
+    if (names.length > 3) return names.slice(0, 2).join(" · ") + " +" + (names.length - 2);
+    return names.join(" · ");
+  }
+
+  function groupTitle(g, members) {
+    var box = el("div", { className: "kgx-tip" });
+    members.forEach(function (e) {
+      box.appendChild(el("div", { text: byId.get(e.from).name + " —" + e.relation + "→ " + byId.get(e.to).name +
+        " · confidence " + fmt(e.score) + " · " + plural(e.count, "evidence item", "evidence items") }));
+    });
+    if (members.length < g.members.length) {
+      box.appendChild(el("div", { className: "kgx-muted", text: (g.members.length - members.length) + " more hidden by the filters" }));
+    }
+    return box;
+  }
+
+  function groupItem(g, members) {
+    var fwd = false, back = false, best = 0;
+    members.forEach(function (e) {
+      if (e.from === g.from) fwd = true; else back = true;
+      best = Math.max(best, e.score);
+    });
+    return {
+      id: g.id, from: g.from, to: g.to,
+      text: groupLabel(members),
+      title: groupTitle(g, members),
+      width: (view.edge_labels === "always" ? 1 + 3 * best : 0.5 + 1.5 * best) + Math.min(3, members.length - 1),
+      arrows: { to: { enabled: fwd, scaleFactor: 0.55 }, from: { enabled: back && g.from !== g.to, scaleFactor: 0.55 } },
     };
-    if (e.roundness !== null) item.smooth = { enabled: true, type: "curvedCW", roundness: e.roundness };
+  }
+
+  // the groups whose relation labels are drawn: all of them in a small graph, else those around
+  // the hovered or selected entity or edge (see focusLabels)
+  var labelled = new Set(view.edge_labels === "always" ? data.groups.map(function (g) { return g.id; }) : []);
+
+  var edges = new vis.DataSet(data.groups.map(function (g) {
+    var item = groupItem(g, g.members);
+    g.text = item.text;
+    g.shown = g.members.length;
+    item.label = labelled.has(g.id) ? item.text : " ";
+    delete item.text;
     return item;
   }));
 
@@ -94,20 +155,22 @@
     nodes: {
       shape: "dot",
       borderWidth: 1.5,
-      scaling: { min: 9, max: 28, label: { enabled: false } },
-      font: { size: 14, color: "#1d2330", strokeWidth: 4, strokeColor: "#ffffff" },
+      scaling: { min: 9, max: 28, label: { enabled: false, drawThreshold: LABEL_MIN_PX } },
+      font: { size: FONT_MIN, color: "#1d2330", strokeWidth: 4, strokeColor: "#ffffff" },
     },
     edges: {
       arrows: { to: { enabled: true, scaleFactor: 0.55 } },
-      color: { color: "#9aa1ab", highlight: "#1d2330", hover: "#1d2330", inherit: false },
-      font: { size: 12, align: "horizontal", color: "#3b4250", strokeWidth: 3, strokeColor: "#ffffff" },
+      color: { color: "#9aa1ab", highlight: "#1d2330", hover: "#1d2330", inherit: false,
+        opacity: view.edge_labels === "always" ? 1 : 0.6 },
+      font: { size: 13, align: "horizontal", color: "#3b4250", strokeWidth: 3, strokeColor: "#ffffff" },
+      scaling: { label: { drawThreshold: LABEL_MIN_PX } },
       smooth: view.smooth_edges ? { enabled: true, type: "continuous", roundness: 0.3 } : false,
       selectionWidth: 1.5,
     },
     physics: {
       solver: "forceAtlas2Based",
       forceAtlas2Based: { gravitationalConstant: -70, springLength: 140, springConstant: 0.05, avoidOverlap: 0.3 },
-      stabilization: { enabled: true, iterations: view.stabilization_iterations, updateInterval: 50, fit: true },
+      stabilization: { enabled: true, iterations: view.stabilization_iterations, updateInterval: 50, fit: false },
       minVelocity: 0.75,
     },
     interaction: {
@@ -134,7 +197,18 @@
         shownDegree.set(e.from, (shownDegree.get(e.from) || 0) + 1);
         shownDegree.set(e.to, (shownDegree.get(e.to) || 0) + 1);
       }
-      if (hide !== Boolean(e.hidden)) { e.hidden = hide; edgeUpdates.push({ id: e.id, hidden: hide }); }
+      e.hidden = hide;
+    });
+    data.groups.forEach(function (g) {
+      var members = g.members.filter(function (e) { return !e.hidden; });
+      if (members.length === g.shown) return; // the filters are monotone: same count, same set
+      g.shown = members.length;
+      var item = groupItem(g, members.length ? members : g.members);
+      g.text = item.text;
+      item.label = labelled.has(g.id) ? item.text : " ";
+      delete item.text;
+      item.hidden = members.length === 0;
+      edgeUpdates.push(item);
     });
     visible.nodes = 0;
     data.nodes.forEach(function (n) {
@@ -269,13 +343,13 @@
     facts.forEach(function (e) { panel.appendChild(fact(e, id)); });
   }
 
-  function showEdge(edgeId) {
-    var e = data.edges.find(function (x) { return x.id === edgeId; });
+  function showEdge(groupId) {
+    var g = groupById.get(groupId);
     clear(panel);
-    panel.append(el("h2", { text: e.relation }),
-      el("p", { className: "kgx-meta" }, entityLink(e.from), " → ", entityLink(e.to)),
-      el("p", { className: "kgx-meta", text: "confidence " + fmt(e.score) + " · count " + e.count }),
-      evidenceList(e));
+    panel.append(el("h2", { text: groupLabel(g.members) }),
+      el("p", { className: "kgx-meta" }, entityLink(g.from), g.from === g.to ? "" : " — ", g.from === g.to ? null : entityLink(g.to)),
+      el("h3", { text: "Facts (" + g.members.length + ")" }));
+    g.members.forEach(function (e) { panel.appendChild(fact(e, e.from)); });
   }
 
   function showOverview() {
@@ -288,6 +362,15 @@
       el("p", { className: "kgx-muted", text: "Click an entity to list its facts and their evidence; click a relation " +
         "to see its evidence. Use Find to locate an entity by name or alias, the slider to hide weak relations, " +
         "and the legend to hide entity types." }));
+    if (view.focus !== null) {
+      panel.append(el("p", { className: "kgx-meta" }, "Most connected: ", entityLink(view.focus),
+        " (" + plural(byId.get(view.focus).degree, "relation", "relations") + ")" +
+        (first.how === "all" ? "" : ": the view opens on it; scroll to zoom out, or press “Whole graph”.")));
+    }
+    if (view.edge_labels !== "always") {
+      panel.append(el("p", { className: "kgx-muted", text: "Relation labels show when you point at or select an " +
+        "entity or an edge; labels too small to read appear as you zoom in." }));
+    }
   }
 
   function selectNode(id, focus) {
@@ -295,6 +378,7 @@
     state.selected = id;
     body.dataset.selected = id;
     network.selectNodes([id]);
+    focusLabels();
     if (focus) network.focus(id, { scale: Math.max(network.getScale(), 1.0), animation: { duration: 300 } });
     showNode(id);
     return true;
@@ -302,9 +386,43 @@
 
   network.on("click", function (params) {
     if (params.nodes.length) selectNode(params.nodes[0], false);
-    else if (params.edges.length) { state.selected = null; showEdge(params.edges[0]); }
+    else if (params.edges.length) { state.selected = null; delete body.dataset.selected; showEdge(params.edges[0]); }
     else { state.selected = null; delete body.dataset.selected; showOverview(); }
+    focusLabels();
   });
+
+  // --- relation labels on hover and selection ----------------------------------------------------
+
+  var hovered = { node: null, edge: null };
+
+  function groupsAround(id) {
+    var out = [];
+    incident.get(id).forEach(function (e) { if (out.indexOf(e.group) < 0) out.push(e.group); });
+    return out;
+  }
+
+  function setLabelled(ids) {
+    var want = new Set(ids), updates = [];
+    labelled.forEach(function (id) { if (!want.has(id)) updates.push({ id: id, label: " " }); });
+    want.forEach(function (id) { if (!labelled.has(id)) updates.push({ id: id, label: groupById.get(id).text }); });
+    labelled = want;
+    if (updates.length) edges.update(updates);
+  }
+
+  function focusLabels() {
+    if (view.edge_labels === "always") return;
+    var ids = [];
+    if (state.selected !== null) ids = ids.concat(groupsAround(state.selected));
+    if (hovered.node !== null) ids = ids.concat(groupsAround(hovered.node));
+    ids = ids.concat(network.getSelectedEdges());
+    if (hovered.edge !== null) ids.push(hovered.edge);
+    setLabelled(ids);
+  }
+
+  network.on("hoverNode", function (p) { hovered.node = p.node; focusLabels(); });
+  network.on("blurNode", function () { hovered.node = null; focusLabels(); });
+  network.on("hoverEdge", function (p) { hovered.edge = p.edge; focusLabels(); });
+  network.on("blurEdge", function () { hovered.edge = null; focusLabels(); });
 
   // --- search ----------------------------------------------------------------------------------
 
@@ -385,24 +503,67 @@
   showOverview();
   applyFilters();
 
+  // --- the first view: the most connected part of the graph, at a zoom where labels are legible --
+
+  function fitFirstView() {
+    network.fit({ animation: false });
+    if (network.getScale() >= LEGIBLE_SCALE || view.focus === null) return "all";
+    network.fit({ nodes: [view.focus].concat(network.getConnectedNodes(view.focus)), animation: false });
+    if (network.getScale() >= LEGIBLE_SCALE) return "neighbours";
+    network.moveTo({ position: network.getPosition(view.focus), scale: LEGIBLE_SCALE, animation: false });
+    return "entity";
+  }
+
+  // where an entity's label is drawn, in CSS pixels of the window (tests and screenshots read it)
+  function labelBox(id) {
+    var node = network.body.nodes[id];
+    if (!node || !node.labelModule) return null;
+    var lm = node.labelModule, size = lm.size;
+    var canvas = network.canvas.frame.canvas, r = canvas.getBoundingClientRect();
+    var a = network.canvasToDOM({ x: size.left, y: size.top });
+    var b = network.canvasToDOM({ x: size.left + size.width, y: size.top + size.height });
+    var box = { x: r.left + a.x, y: r.top + a.y, width: b.x - a.x, height: b.y - a.y,
+      font_px: lm.fontOptions.size * network.getScale(), drawn: Boolean(lm.visible()) && !node.options.hidden };
+    box.inside = box.x >= r.left && box.y >= r.top && box.x + box.width <= r.right && box.y + box.height <= r.bottom;
+    var hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+    box.uncovered = hit !== null && (hit === canvas || hit.contains(canvas));
+    return box;
+  }
+
+  function describe() {
+    var out = { how: first.how, focus: view.focus, scale: network.getScale() };
+    if (view.focus !== null) {
+      out.name = byId.get(view.focus).name;
+      out.label = labelBox(view.focus);
+    }
+    return out;
+  }
+
+  document.getElementById("kgx-fit").addEventListener("click", function () {
+    network.fit({ animation: { duration: 300 } });
+  });
+
   function ready() {
     body.dataset.nodeCount = String(network.body.data.nodes.length);
     body.dataset.edgeCount = String(network.body.data.edges.length);
-    body.dataset.state = "ready";
-  }
-  // data-layout: "moving" while the physics simulation runs, "stable" once nodes stay put
-  body.dataset.layout = "moving";
-  network.on("startStabilizing", function () { body.dataset.layout = "moving"; });
-  network.on("stabilized", function () { body.dataset.layout = "stable"; });
-  if (data.nodes.length === 0) {
     body.dataset.layout = "stable";
+    first = describe();
+    var heading = panel.querySelector("h2");
+    if (heading && heading.textContent === "Overview") showOverview(); // now it knows the first view
+    body.dataset.firstView = JSON.stringify(first);
+    body.dataset.state = "ready";
+    window.kgxReady = true; // kgx view --screenshot waits for this
+    window.dispatchEvent(new Event("kgx:ready"));
+  }
+  // data-layout: "moving" while the layout is computed, "stable" once it is drawn; the physics
+  // simulation is switched off then, so the first view (and a screenshot of it) stays put
+  body.dataset.layout = "moving";
+  if (data.nodes.length === 0) {
     ready();
   } else {
     network.once("stabilizationIterationsDone", function () {
-      if (view.large) {
-        network.setOptions({ physics: { enabled: false } });
-        body.dataset.layout = "stable";
-      }
+      network.setOptions({ physics: { enabled: false } });
+      first.how = fitFirstView();
       network.once("afterDrawing", ready);
       network.redraw();
     });
@@ -411,5 +572,6 @@
   window.kgxView = {
     data: data, network: network, nodes: nodes, edges: edges, state: state, visible: visible,
     search: search, findNode: findNode, selectNode: selectNode, setMinScore: setMinScore, applyFilters: applyFilters,
+    groups: groupById, labelBox: labelBox, firstView: function () { return first; },
   };
 })();
