@@ -61,7 +61,6 @@ from _resolution_score import (  # noqa: E402
 GOLD = {"demo": ROOT / "corpora/resolution/demo_gold.jsonl",
         "health": ROOT / "corpora/resolution/health_gold.jsonl"}
 RUNS = (("baseline", False), ("resolution", True))
-SCORES = ("b3_p", "b3_r", "b3_f1", "pair_p", "pair_r", "pair_f1")
 
 
 def load_docs(path: Path) -> list[dict]:
