@@ -4,6 +4,8 @@ and what resolution costs at scale.
     python benchmarks/bench_resolution.py                 # both gold sets, then 100k records
     python benchmarks/bench_resolution.py --n 1000000     # the cost at 1M records
     python benchmarks/bench_resolution.py --n 0           # quality only
+    python benchmarks/bench_resolution.py --n 0 --model training/demo/model-tuned \\
+        --output metrics/resolution.json                  # end to end too; figures as JSON
 
 Quality: each gold set (``corpora/resolution/*_gold.jsonl``, gold mentions with cluster ids)
 becomes relation records (each mention paired with the next one of its document, so every
@@ -13,6 +15,18 @@ them, and each mention's node is its predicted cluster. Scores: B-cubed precisio
 cluster), for the baseline (``ResolutionConfig(enabled=False)``: equal normalised names only,
 what kgx did before issue 17) and with resolution. Mentions are gold, so the figures measure
 resolution alone, not the recogniser.
+
+End to end (``--model``): the pipeline runs over the gold documents' texts (each gold line
+carries its text: the demo corpus documents, ``health_docs.jsonl``), its relation records
+(``doc_to_records``, what ``kgx extract`` writes) are built into a graph as ``kgx graph`` does
+(``build_graph``), and the graph's mentions, with their nodes, are scored against the gold
+clusters. Predicted and gold mentions match on doc id and character offsets; mentions with no
+counterpart are treated as the CoNLL reference scorer does (Pradhan et al. 2014, see
+``_resolution_score.py``): a gold mention missing from the graph scores 0 in recall, a graph
+mention with no gold counterpart 0 in precision, nothing is added to either side. Only
+mentions that take part in a predicted relation reach the graph, so the recogniser's mention
+recall and the graph's are printed too, and the same scores on the matched mentions only
+(resolution apart from recognition).
 
 Cost: synthetic records (benchmarks/_synth.py, as bench_graph.py) built in a fresh subprocess
 each, resolution off and on, the way ``kgx graph`` does (read, merge, cross-document pass);
@@ -30,14 +44,31 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _resolution_score import (  # noqa: E402
+    Mention,
+    graph_mentions,
+    mention_match,
+    restrict,
+    score,
+)
+
 GOLD = {"demo": ROOT / "corpora/resolution/demo_gold.jsonl",
         "health": ROOT / "corpora/resolution/health_gold.jsonl"}
+RUNS = (("baseline", False), ("resolution", True))
+
+
+def load_docs(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def gold_clusters(docs: list[dict]) -> dict[Mention, str]:
+    return {(d["id"], m["start"], m["end"]): m["cluster"] for d in docs for m in d["mentions"]}
 
 
 def gold_records(docs: list[dict]) -> list[dict]:
@@ -58,71 +89,115 @@ def gold_records(docs: list[dict]) -> list[dict]:
     return records
 
 
-def predicted_clusters(docs: list[dict], enabled: bool) -> dict[tuple[str, int, int], str]:
+def predicted_clusters(docs: list[dict], enabled: bool) -> dict[Mention, str]:
+    """Each gold mention's node, the gold records built into a graph."""
     from kgx.graph import GraphBuilder, ResolutionConfig
 
     builder = GraphBuilder(resolution=ResolutionConfig(enabled=enabled))
     builder.add_records(gold_records(docs))
     builder.resolve_across_documents()
-    node: dict[tuple[str, int, int], str] = {}
-    for h, t, _, data in builder.graph.edges(keys=True, data=True):
-        for ev in data["evidence"]:
-            node[(ev["doc_id"], ev["head_start"], ev["head_end"])] = h
-            node[(ev["doc_id"], ev["tail_start"], ev["tail_end"])] = t
-    return node
+    return graph_mentions(builder.graph)
 
 
-def prf(p: float, r: float) -> tuple[float, float, float]:
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+def run_pipeline(nlp: Any, docs: list[dict]) -> tuple[set[Mention], list[dict]]:
+    """The pipeline over the gold documents' own texts (the offsets of the gold mentions point
+    into them): its entities, and the relation records ``kgx extract`` writes of each doc."""
+    from kgx.records import doc_to_records, model_name
+
+    model = model_name(nlp)
+    entities: set[Mention] = set()
+    records: list[dict] = []
+    for doc, d in zip(nlp.pipe(d["text"] for d in docs), docs, strict=True):
+        entities.update((d["id"], e.start_char, e.end_char) for e in doc.ents)
+        records.extend(doc_to_records(doc, d["id"], model))
+    return entities, records
 
 
-def score(gold: dict, pred: dict) -> dict[str, float]:
-    """B-cubed and pairwise precision, recall, F1 of ``pred`` against ``gold`` (mention → id)."""
-    g_members, p_members = defaultdict(set), defaultdict(set)
-    for m, c in gold.items():
-        g_members[c].add(m)
-        p_members[pred[m]].add(m)
-    bp = sum(len(p_members[pred[m]] & g_members[gold[m]]) / len(p_members[pred[m]])
-             for m in gold) / len(gold)
-    br = sum(len(p_members[pred[m]] & g_members[gold[m]]) / len(g_members[gold[m]])
-             for m in gold) / len(gold)
-    g_pairs = {frozenset(p) for ms in g_members.values() for p in combinations(sorted(ms), 2)}
-    p_pairs = {frozenset(p) for ms in p_members.values() for p in combinations(sorted(ms), 2)}
-    both = len(g_pairs & p_pairs)
-    b = prf(bp, br)
-    pw = prf(both / len(p_pairs) if p_pairs else 1.0, both / len(g_pairs) if g_pairs else 1.0)
-    return {"b3_p": b[0], "b3_r": b[1], "b3_f1": b[2], "pair_p": pw[0], "pair_r": pw[1],
-            "pair_f1": pw[2], "pred_clusters": len(p_members), "gold_clusters": len(g_members),
-            "false_pairs": len(p_pairs - g_pairs), "missed_pairs": len(g_pairs - p_pairs)}
+def graph_clusters(records: list[dict], enabled: bool) -> dict[Mention, str]:
+    """Each mention of ``records`` and its node, in the graph ``kgx graph`` builds of them
+    (``kgx.graph.build_graph``: validation, merge, cross-document pass)."""
+    from kgx.graph import build_graph
+
+    with tempfile.TemporaryDirectory(prefix="kgx-bench-resolution-") as tmp:
+        path = Path(tmp) / "records.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                        encoding="utf-8")
+        built = build_graph([path], Path(tmp) / "graph.json", resolution=enabled)
+        return graph_mentions(built.graph)
 
 
-def quality(name: str, path: Path, show_errors: bool) -> None:
-    docs = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    gold = {(d["id"], m["start"], m["end"]): m["cluster"] for d in docs for m in d["mentions"]}
-    texts = {(d["id"], m["start"], m["end"]): m["text"] for d in docs for m in d["mentions"]}
-    print(f"\n{name}: {len(docs)} documents, {len(gold)} gold mentions, "
-          f"{len(set(gold.values()))} gold clusters ({path.relative_to(ROOT)})")
-    print(f"{'':12} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6} {'pair P':>7} {'pair R':>7} "
+def end_to_end(docs: list[dict], entities: set[Mention], records: list[dict]) -> dict:
+    """Scores of the graph built from predicted records against the gold clusters: mention
+    recall of the recogniser (``entities``) and of the graph (only mentions in a relation get
+    there), then, per run, B-cubed and pairwise over all mentions (twinless ones as
+    ``_resolution_score`` says: a missed gold mention lowers recall, a mention with no gold
+    counterpart lowers precision) and over the matched mentions only (resolution alone)."""
+    gold = gold_clusters(docs)
+    out: dict[str, Any] = {"recognised": mention_match(gold, entities), "records": len(records)}
+    for label, enabled in RUNS:
+        pred = graph_clusters(records, enabled)
+        out[label] = score(gold, pred)
+        out[f"{label}_matched"] = score(restrict(gold, pred), restrict(pred, gold))
+    out["in_graph"] = mention_match(gold, pred)  # the same mentions in both runs
+    return out
+
+
+HEADER = (f"{'':24} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6} {'pair P':>7} {'pair R':>7} "
           f"{'pair F1':>7} {'clusters':>8} {'false':>6} {'missed':>6}")
-    for label, enabled in (("baseline", False), ("resolution", True)):
+
+
+def row(label: str, s: dict) -> str:
+    return (f"{label:24} {s['b3_p']:6.3f} {s['b3_r']:6.3f} {s['b3_f1']:6.3f} "
+            f"{s['pair_p']:7.3f} {s['pair_r']:7.3f} {s['pair_f1']:7.3f} "
+            f"{s['pred_clusters']:8d} {s['false_pairs']:6d} {s['missed_pairs']:6d}")
+
+
+def show_errors(gold: dict, pred: dict, texts: dict) -> None:
+    by_node = defaultdict(set)
+    for m, node in pred.items():
+        by_node[node].add(gold[m])
+    for node, clusters in sorted(by_node.items()):
+        if len(clusters) > 1:
+            print(f"   false merge: {node} holds {sorted(clusters)}")
+    by_gold = defaultdict(set)
+    for m, c in gold.items():
+        by_gold[c].add((pred[m], texts[m]))
+    for c, nodes in sorted(by_gold.items()):
+        if len({n for n, _ in nodes}) > 1:
+            print(f"   split: {c}: {sorted({t for _, t in nodes})}")
+
+
+def quality(name: str, path: Path, errors: bool, nlp: Any = None) -> dict:
+    """Gold-mention scores of one set (and end-to-end ones with a pipeline), printed and
+    returned."""
+    docs = load_docs(path)
+    gold = gold_clusters(docs)
+    texts = {(d["id"], m["start"], m["end"]): m["text"] for d in docs for m in d["mentions"]}
+    result: dict[str, Any] = {"path": str(path.relative_to(ROOT)), "documents": len(docs),
+                              "gold_mentions": len(gold),
+                              "gold_clusters": len(set(gold.values())), "gold_mentions_run": {}}
+    print(f"\n{name}: {len(docs)} documents, {len(gold)} gold mentions, "
+          f"{len(set(gold.values()))} gold clusters ({result['path']})")
+    print(HEADER)
+    for label, enabled in RUNS:
         pred = predicted_clusters(docs, enabled)
-        s = score(gold, pred)
-        print(f"{label:12} {s['b3_p']:6.3f} {s['b3_r']:6.3f} {s['b3_f1']:6.3f} "
-              f"{s['pair_p']:7.3f} {s['pair_r']:7.3f} {s['pair_f1']:7.3f} "
-              f"{s['pred_clusters']:8d} {s['false_pairs']:6d} {s['missed_pairs']:6d}")
-        if show_errors and enabled:
-            by_node = defaultdict(set)
-            for m, node in pred.items():
-                by_node[node].add(gold[m])
-            for node, clusters in sorted(by_node.items()):
-                if len(clusters) > 1:
-                    print(f"   false merge: {node} holds {sorted(clusters)}")
-            by_gold = defaultdict(set)
-            for m, c in gold.items():
-                by_gold[c].add((pred[m], texts[m]))
-            for c, nodes in sorted(by_gold.items()):
-                if len({n for n, _ in nodes}) > 1:
-                    print(f"   split: {c}: {sorted({t for _, t in nodes})}")
+        result["gold_mentions_run"][label] = s = score(gold, pred)
+        print(row(f"gold mentions {label}", s))
+        if errors and enabled:
+            show_errors(gold, pred, texts)
+    if nlp is not None:
+        e2e = result["predicted_mentions_run"] = end_to_end(docs, *run_pipeline(nlp, docs))
+        for label, _ in RUNS:
+            print(row(f"predicted {label}", e2e[label]))
+        for label, _ in RUNS:
+            print(row(f"matched only {label}", e2e[f"{label}_matched"]))
+        rec, gr = e2e["recognised"], e2e["in_graph"]
+        print(f"predicted mentions: the recogniser found {rec['matched']} of {rec['gold']} gold "
+              f"(recall {rec['recall']:.3f}; {rec['twinless_found']} of its {rec['found']} "
+              f"entities match none); {e2e['records']} records bring {gr['matched']} to the "
+              f"graph (mention recall {gr['recall']:.3f}; {gr['twinless_found']} of its "
+              f"{gr['found']} mentions match none)")
+    return result
 
 
 def child(run_dir: Path, out: Path, enabled: bool) -> None:
@@ -144,7 +219,7 @@ def child(run_dir: Path, out: Path, enabled: bool) -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 
 
-def cost(n: int, seed: int) -> None:
+def cost(n: int, seed: int) -> dict:
     from _synth import write_run_dir
 
     with tempfile.TemporaryDirectory(prefix="kgx-bench-resolution-") as tmp:
@@ -168,6 +243,16 @@ def cost(n: int, seed: int) -> None:
         off, on = rows["off"][k], rows["on"][k]
         ratio = f"{on / off:7.2f}" if k in keys[:4] and off else ""
         print(f"{k:22} {off:>10} {on:>10} {ratio}")
+    return {"records": n, "seed": seed, **rows}
+
+
+def rounded(value: Any) -> Any:
+    """``value`` with its floats to 4 decimals (the JSON is read by people and diffs)."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    return value
 
 
 def main() -> None:
@@ -176,6 +261,9 @@ def main() -> None:
                     "(0: skip)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--errors", action="store_true", help="list false merges and splits")
+    ap.add_argument("--model", help="also score end to end: mentions and records predicted by "
+                    "this pipeline (name or path)")
+    ap.add_argument("--output", type=Path, help="also write the figures here (JSON)")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--enabled", help=argparse.SUPPRESS)
@@ -183,10 +271,20 @@ def main() -> None:
     if args.child:
         child(args.child, args.out, args.enabled == "1")
         return
+    nlp = None
+    if args.model:
+        from kgx.batch import load_model
+
+        nlp = load_model(args.model)
+    result: dict[str, Any] = {"model": args.model, "sets": {}}
     for name, path in GOLD.items():
-        quality(name, path, args.errors)
+        result["sets"][name] = quality(name, path, args.errors, nlp)
     if args.n:
-        cost(args.n, args.seed)
+        result["cost"] = cost(args.n, args.seed)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(rounded(result), indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.output}")
 
 
 if __name__ == "__main__":
