@@ -216,7 +216,7 @@ def quantize_cmd(
 def show_cmd(
     text_or_file: Annotated[str, typer.Argument(help="Text, or the path of a text file.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Pipeline name or path.")],
-    html: Annotated[Path | None, typer.Option(help="Also write a displaCy view here.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Also write a relation-arcs page here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON records.")] = False,
 ) -> None:
     """Print the entities and relations found in one text."""

@@ -38,6 +38,7 @@ def test_show_prints_entities_and_relations(ruled_model, tmp_path):
     assert "Maria Lopez" in result.output and "Work_For" in result.output
     page = html.read_text(encoding="utf-8")
     assert "<h2>Relations</h2>" in page and "Work_For" in page
+    assert '<g class="kgx-rel" data-label="Work_For"' in page and 'class="kgx-arc"' in page
     text_file = tmp_path / "in.txt"
     text_file.write_text(TRAIN[1][0], encoding="utf-8")
     result = runner.invoke(app, ["show", str(text_file), "--model", str(ruled_model), "--json"])

@@ -74,3 +74,66 @@ def test_bad_dask_addresses_are_clear_errors():
         connect("local:zero")
     with pytest.raises(BatchError, match="cannot connect"):
         connect("tcp://127.0.0.1:1", timeout="1s")
+
+
+def test_quiet_dask_logs_raises_and_restores_levels():
+    """Only raised (never lowered), restored after, and left alone when kgx logs at DEBUG."""
+    import logging
+
+    from kgx.batch.distributed import quiet_dask_logs
+
+    dist, kgx_log = logging.getLogger("distributed"), logging.getLogger("kgx")
+    old, old_kgx = dist.level, kgx_log.level
+    try:
+        dist.setLevel(logging.INFO)
+        with quiet_dask_logs():
+            assert dist.level == logging.WARNING
+        assert dist.level == logging.INFO
+        dist.setLevel(logging.ERROR)
+        with quiet_dask_logs():
+            assert dist.level == logging.ERROR
+        dist.setLevel(logging.INFO)
+        kgx_log.setLevel(logging.DEBUG)  # `kgx -v`
+        with quiet_dask_logs():
+            assert dist.level == logging.INFO
+    finally:
+        dist.setLevel(old)
+        kgx_log.setLevel(old_kgx)
+
+
+# the `kgx` command in a fresh process, logging configured before distributed is imported (as
+# the CLI does), so distributed's records reach the root handler; prints the levels afterwards
+_QUIET_SCRIPT = """
+import json, logging, sys
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+import distributed
+logging.getLogger("distributed").setLevel(15)  # the caller's own choice, to be kept
+from kgx.cli import app
+try:
+    app(sys.argv[1:], standalone_mode=False)
+finally:
+    print(json.dumps({"distributed": logging.getLogger("distributed").level}))
+"""
+
+
+@pytest.mark.slow
+def test_local_cluster_is_quiet_and_closes_cleanly(fixture_model, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    corpus = make_corpus(tmp_path / "c.jsonl", 6)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _QUIET_SCRIPT, "extract", str(corpus), "--model",
+         str(fixture_model), "--output", str(tmp_path / "run"), "--dask", "local:1",
+         "--no-progress"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "6 documents (6 ok" in proc.stdout
+    noise = [line for line in proc.stderr.splitlines()
+             if "distributed" in line and "INFO" in line]
+    assert not noise, proc.stderr
+    assert "still alive" not in proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"distributed": 15}

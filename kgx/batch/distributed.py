@@ -11,14 +11,22 @@ and its ``meta.json``: contents and modification times, so a model retrained at 
 loaded again, and only the newest is kept), so the model directory must exist at the same path
 on every worker (or on shared storage), or be an installed package (``spacy package`` + ``pip
 install`` on each worker).
+
+A ``local:N`` cluster is quiet: distributed's INFO lines (scheduler, nannies and workers
+starting and stopping, some 35 a run) are held back while it lives, unless kgx logs at DEBUG
+(``kgx -v``); warnings and errors still show, and the caller's logger levels are restored
+afterwards. Its workers are stopped before the scheduler, each given time to exit, so that none
+is cut off mid-heartbeat or killed ("Worker process still alive after 4.0 seconds, killing").
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from itertools import islice
 from pathlib import Path
@@ -29,6 +37,13 @@ from kgx.batch.inputs import BatchError
 from kgx.batch.run import ExtractionRun
 
 log = logging.getLogger("kgx")
+
+#: seconds a local worker process may take to exit before its nanny kills it (distributed gives
+#: it 4 s, too few on a busy machine for a process holding a pipeline)
+CLOSE_TIMEOUT = 60.0
+
+#: the loggers a local cluster writes through (``distributed.*``)
+DASK_LOGGERS = ("distributed",)
 
 #: model reference → (its identity, the loaded pipeline)
 _MODELS: dict[str, tuple[tuple, Any]] = {}
@@ -97,13 +112,67 @@ def connect(address: str, timeout: str = "20s") -> tuple[Any, Any]:
             n = 0
         if n < 1:
             raise BatchError(f"--dask {address!r}: expected local:N with N >= 1 workers")
+        quiet = not log.isEnabledFor(logging.DEBUG)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=None,
+                               silence_logs=logging.WARNING if quiet else False)
         return Client(cluster), cluster
     try:
         return Client(address, timeout=timeout), None
     except (OSError, TimeoutError, ValueError) as e:
         raise BatchError(f"cannot connect to the Dask scheduler at {address}: {e}") from e
+
+
+@contextmanager
+def quiet_dask_logs(level: int = logging.WARNING) -> Iterator[None]:
+    """Raise distributed's loggers to ``level`` for the block, unless kgx logs at DEBUG.
+
+    Why: a LocalCluster's start and stop are logged at INFO (to the caller's root handler
+    once the caller has configured logging), which drowns kgx's own output and says nothing to
+    its user. Levels are only raised, never lowered, and restored on exit: a library leaves
+    its caller's logging as it found it."""
+    import distributed  # noqa: F401  (its import configures these loggers: save them after)
+
+    saved = [(lg, lg.level) for lg in map(logging.getLogger, DASK_LOGGERS)]
+    try:
+        if not log.isEnabledFor(logging.DEBUG):
+            for lg, _ in saved:
+                if lg.getEffectiveLevel() < level:
+                    lg.setLevel(level)
+        yield
+    finally:
+        for lg, old in saved:
+            lg.setLevel(old)
+
+
+def close_cluster(cluster: Any, timeout: float = CLOSE_TIMEOUT) -> None:
+    """Stop the workers, each given ``timeout`` seconds to exit, then the cluster.
+
+    Why: ``cluster.close()`` alone has the scheduler drop the workers first (a worker cut off
+    mid-heartbeat logs an ERROR traceback) and then gives each process 4 s before killing it,
+    with a warning; a worker told to stop first leaves the scheduler cleanly."""
+
+    async def stop_workers() -> None:
+        await asyncio.gather(*(w.close(timeout=timeout) for w in list(cluster.workers.values())))
+
+    try:
+        cluster.sync(stop_workers)
+    finally:
+        cluster.close()
+
+
+@contextmanager
+def dask_client(address: str, timeout: str = "20s") -> Iterator[Any]:
+    """A Dask client on ``address`` (:func:`connect`) for the block; a ``local:N`` cluster is
+    started quietly (:func:`quiet_dask_logs`) and stopped cleanly (:func:`close_cluster`)."""
+    with quiet_dask_logs():
+        client, cluster = connect(address, timeout)
+        try:
+            yield client
+        finally:
+            client.close()
+            if cluster is not None:
+                close_cluster(cluster)
 
 
 class DaskAnnotator:
@@ -157,8 +226,7 @@ class DaskExtractionRun(ExtractionRun):
 
     def run(self):  # type: ignore[override]
         address, partition_size, max_in_flight = self._dask
-        client, cluster = connect(address)
-        try:
+        with dask_client(address) as client:
             # load the model on every worker now: a worker without it fails the run at once,
             # and the timing of the run does not include model loading
             try:
@@ -173,7 +241,3 @@ class DaskExtractionRun(ExtractionRun):
                                            batch_size=self.batch_size,
                                            max_in_flight=max_in_flight)
             return super().run()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
