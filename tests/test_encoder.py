@@ -127,6 +127,36 @@ def test_frozen_layers_keep_their_weights_and_the_rest_learns(repo_root, minilm_
 
 
 @pytest.mark.slow
+def test_a_fully_frozen_encoder_trains_the_heads_only(repo_root, minilm_path):
+    """frozen_layers at the encoder's depth: no weight of the encoder moves, the heads learn
+    (and there is no backward pass through the encoder to fail for want of gradients)."""
+    import torch
+
+    fix_random_seed(0)
+    nlp = _build(repo_root, frozen_layers=6)
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    nlp.initialize(lambda: examples)
+    module = nlp.get_pipe("transformer").model.transformer
+    before = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    head = nlp.get_pipe("kgx_relation_extractor").model
+    head_before = [p.copy() for n in head.walk() for name in n.param_names
+                   if n.has_param(name) for p in [n.get_param(name)]]
+    losses: list[dict] = []
+    optimizer = Adam(1e-3)
+    for _ in range(3):
+        step: dict[str, float] = {}
+        nlp.update(examples, sgd=optimizer, losses=step, annotates=["sentencizer"])
+        losses.append(step)
+    after = module.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    head_after = [n.get_param(name) for n in head.walk() for name in n.param_names
+                  if n.has_param(name)]
+    assert any(not numpy.array_equal(a, b) for a, b in zip(head_before, head_after,
+                                                               strict=True))
+    assert losses[-1]["ner"] < losses[0]["ner"]
+
+
+@pytest.mark.slow
 def test_kgx_quantize_writes_an_int8_pipeline_that_loads_and_refuses_training(trained,
                                                                                tmp_path):
     trained.to_disk(tmp_path / "fp32")

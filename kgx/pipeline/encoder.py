@@ -154,9 +154,10 @@ def _define_class() -> Any:
         module = hf_module(model)
         if n and model._kgx_state.get("frozen") is not module:
             done = freeze(module, n)
+            depth = len(encoder_layers(module))
             model._kgx_state["frozen"] = module
-            log.info("encoder: embeddings and %d of %d layers frozen", done,
-                     len(encoder_layers(module)))
+            model._kgx_state["all_frozen"] = done >= depth
+            log.info("encoder: embeddings and %d of %d layers frozen", done, depth)
 
     def inference_module(model: Any) -> Any:
         module = hf_module(model)
@@ -224,10 +225,17 @@ def _define_class() -> Any:
     def forward(model: Any, docs: list, is_train: bool) -> tuple[Any, Callable]:
         if is_train:
             prepare_training(model)
-            return trf_forward(model, docs, is_train)
-        module = inference_module(model)
+            if not model._kgx_state.get("all_frozen"):
+                return trf_forward(model, docs, is_train)
+            # nothing of the encoder learns: it is a feature extractor, run as at inference
+            # (no dropout, no autograd graph) and its backward pass is empty
+            module = hf_module(model)
+        else:
+            module = inference_module(model)
         nested = model.attrs["get_spans"](docs)
         flat = [span for doc_spans in nested for span in doc_spans]
+        if not flat:
+            return trf_forward(model, docs, is_train)
         tokenizer = model.tokenizer
         encoding = huggingface_tokenize(tokenizer, [span.text for span in flat])
         wordpieces = WordpieceBatch.from_batch_encoding(encoding)
