@@ -105,20 +105,36 @@ def test_length_buckets_give_the_vectors_and_annotations_of_one_padded_batch(tra
                 numpy.testing.assert_allclose(_real_vectors(a), _real_vectors(b), atol=1e-4)
 
 
-@pytest.mark.slow
-def test_frozen_layers_keep_their_weights_and_the_rest_learns(repo_root, minilm_path):
-    import torch
-
+def _train_frozen(repo_root, frozen_layers: int, steps: int):
+    """The shipped config with ``frozen_layers``, a few updates on TRAIN: the encoder's
+    weights before and after, the relation head's before and after, and the losses."""
     fix_random_seed(0)
-    nlp = _build(repo_root, frozen_layers=4)
+    nlp = _build(repo_root, frozen_layers=frozen_layers)
     examples = [make_example(nlp, *row) for row in TRAIN]
     nlp.initialize(lambda: examples)
     module = nlp.get_pipe("transformer").model.transformer
     before = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    head = nlp.get_pipe("kgx_relation_extractor").model
+
+    def head_params():
+        return [n.get_param(name).copy() for n in head.walk() for name in n.param_names
+                if n.has_param(name)]
+
+    head_before = head_params()
+    losses: list[dict] = []
     optimizer = Adam(1e-3)
-    for _ in range(2):
-        nlp.update(examples, sgd=optimizer, annotates=["sentencizer"])
-    after = module.state_dict()
+    for _ in range(steps):
+        step: dict[str, float] = {}
+        nlp.update(examples, sgd=optimizer, losses=step, annotates=["sentencizer"])
+        losses.append(step)
+    return before, module.state_dict(), head_before, head_params(), losses
+
+
+@pytest.mark.slow
+def test_frozen_layers_keep_their_weights_and_the_rest_learns(repo_root, minilm_path):
+    import torch
+
+    before, after, _, _, _ = _train_frozen(repo_root, 4, steps=2)
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     assert not any(k.startswith("embeddings.") for k in changed)
     for layer in range(4):
@@ -132,27 +148,10 @@ def test_a_fully_frozen_encoder_trains_the_heads_only(repo_root, minilm_path):
     (and there is no backward pass through the encoder to fail for want of gradients)."""
     import torch
 
-    fix_random_seed(0)
-    nlp = _build(repo_root, frozen_layers=6)
-    examples = [make_example(nlp, *row) for row in TRAIN]
-    nlp.initialize(lambda: examples)
-    module = nlp.get_pipe("transformer").model.transformer
-    before = {k: v.detach().clone() for k, v in module.state_dict().items()}
-    head = nlp.get_pipe("kgx_relation_extractor").model
-    head_before = [p.copy() for n in head.walk() for name in n.param_names
-                   if n.has_param(name) for p in [n.get_param(name)]]
-    losses: list[dict] = []
-    optimizer = Adam(1e-3)
-    for _ in range(3):
-        step: dict[str, float] = {}
-        nlp.update(examples, sgd=optimizer, losses=step, annotates=["sentencizer"])
-        losses.append(step)
-    after = module.state_dict()
+    before, after, head_before, head_after, losses = _train_frozen(repo_root, 6, steps=3)
     assert all(torch.equal(before[k], after[k]) for k in before)
-    head_after = [n.get_param(name) for n in head.walk() for name in n.param_names
-                  if n.has_param(name)]
-    assert any(not numpy.array_equal(a, b) for a, b in zip(head_before, head_after,
-                                                               strict=True))
+    assert any(not numpy.array_equal(a, b)
+               for a, b in zip(head_before, head_after, strict=True))
     assert losses[-1]["ner"] < losses[0]["ner"]
 
 
