@@ -62,8 +62,11 @@ def encoder_flops(nlp, docs) -> float:
     return total
 
 
-def profile(nlp, texts: list[str]) -> dict[str, float]:
-    """Seconds per stage over ``texts``, each component run on the previous one's output."""
+def profile(nlp, texts: list[str]) -> tuple[dict[str, float], list]:
+    """Seconds per stage over ``texts``, each component run on the previous one's output, and
+    the annotated docs."""
+    from kgx.pipeline.component import _sigmoid  # the component's own, as predict() uses it
+
     t: dict[str, float] = {}
     start = time.perf_counter()
     docs = [nlp.make_doc(text) for text in texts]
@@ -89,17 +92,13 @@ def profile(nlp, texts: list[str]) -> dict[str, float]:
             t["relations: features + classifier"] = time.perf_counter() - start
             start = time.perf_counter()
             if logits is not None:
-                import numpy
-
-                probs = 1 / (1 + numpy.exp(-proc.model.ops.to_numpy(logits)))
-                proc.set_annotations(docs, (cands, probs))
+                proc.set_annotations(docs, (cands, _sigmoid(proc.model.ops.to_numpy(logits))))
             t["relations: thresholds -> records"] = time.perf_counter() - start
             continue
         start = time.perf_counter()
         docs = list(proc.pipe(docs, batch_size=32))
         t[name] = time.perf_counter() - start
-    t["_docs"] = docs  # type: ignore[assignment]
-    return t
+    return t, docs
 
 
 def main() -> None:
@@ -130,8 +129,7 @@ def main() -> None:
               f"int8 {int8:.1f} GOP/s")
         for name, nlp in variants.items():
             list(nlp.pipe(texts[:4]))  # warm-up
-            t = profile(nlp, texts)
-            docs = t.pop("_docs")
+            t, docs = profile(nlp, texts)
             total = sum(t.values())
             print(f"-- {name}: {words / total:.0f} words/s, {total:.2f} s")
             for stage, sec in t.items():

@@ -15,6 +15,9 @@ from kgx.cli import app
 from kgx.pipeline.encoder import build_transformer_model_v2, length_buckets
 from kgx.relations import raw_relations
 
+# the settings kgx.TransformerModel.v2 adds to v1
+V2_ONLY = ("frozen_layers", "quantize", "max_batch_items")
+
 # sentences of very different lengths in one document: the case the buckets are for
 MIXED = ("Maria Lopez works for Acme in Paris . Why ? " + "John Smith , who had lived in "
          "Berlin for many years before he moved on to other cities across the continent and "
@@ -73,7 +76,7 @@ def _with_arch(nlp, tmp_path, name, **model):
     config = nlp.config.copy()
     section = config["components"]["transformer"]["model"]
     if model.get("@architectures") == "kgx.TransformerModel.v1":
-        for key in ("frozen_layers", "quantize", "max_batch_items"):
+        for key in V2_ONLY:
             section.pop(key)
     section.update(model)
     return spacy.util.load_model_from_path(tmp_path / name, config=config)
@@ -90,7 +93,7 @@ def _real_vectors(doc):
 @pytest.mark.slow
 def test_length_buckets_give_the_vectors_and_annotations_of_one_padded_batch(trained, tmp_path):
     v1 = _with_arch(trained, tmp_path, "v1", **{"@architectures": "kgx.TransformerModel.v1"})
-    for key in ("frozen_layers", "quantize", "max_batch_items"):
+    for key in V2_ONLY:
         assert key not in v1.config["components"]["transformer"]["model"]
     # a tiny budget: every sentence in a bucket of its own
     tiny = _with_arch(trained, tmp_path, "tiny", max_batch_items=8)
