@@ -80,3 +80,20 @@ def test_the_shipped_recogniser_uses_in_place_pooling(repo_root):
         config = load_config(repo_root / "configs" / name)
         model = config["components"]["ner"]["model"]
         assert model["@architectures"] == "kgx.SpanCategorizer.v1", name
+
+
+@pytest.mark.parametrize("block_rows", [1, 3, 2048])
+def test_inference_in_blocks_gives_the_training_pass_output(monkeypatch, block_rows):
+    """Inference pools block by block of token rows (bounded memory on long documents): the
+    same outputs as the one-piece training pass, whatever the block size."""
+    from kgx.pipeline import span_pool
+
+    X, S, _ = _batch([7, 1, 12, 5, 30], 8, seed=3)
+    model = span_maxout(nO=4, nP=3)
+    model.initialize(X=(X, S))
+    Y_train, _ = model((X, S), is_train=True)
+    monkeypatch.setattr(span_pool, "INFERENCE_BLOCK_ROWS", block_rows)
+    Y_pred = model.predict((X, S))
+    numpy.testing.assert_allclose(Y_pred, Y_train, atol=1e-5)
+    with pytest.raises(ValueError, match="no gradient"):
+        model((X, S), is_train=False)[1](Y_pred)

@@ -92,6 +92,48 @@ def _running(values: numpy.ndarray, lengths: numpy.ndarray, starts: numpy.ndarra
     return out, arg
 
 
+# inference pools the spans starting in one block of this many token rows at a time, so that
+# its scratch memory is bounded by the block, not by the batch or the document (a 10,000-word
+# document has 80,000 candidate spans; issue 16)
+INFERENCE_BLOCK_ROWS = 512
+
+
+def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
+                   starts: numpy.ndarray, ends: numpy.ndarray, with_arg: bool
+                   ) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray | None]:
+    """The Maxout's pre-activations (n, K) of the spans over the token rows ``data``, and the
+    span maxima (with their rows when ``with_arg``) that the backward pass reads."""
+    K, nI = W.shape[0], data.shape[1]
+    lengths = ends - starts
+    W_lfm = W[:, :3 * nI].reshape(K, 3, nI).transpose(1, 0, 2)  # last, first, mean blocks
+    P = data @ W_lfm.reshape(3 * K, nI).T  # per token: x W_last, x W_first, x W_mean at once
+    Z = P[ends - 1, :K]
+    Z += P[starts, K:2 * K]
+    sums, _ = _running(P[:, 2 * K:], lengths, starts, "sum")
+    sums /= lengths[:, None]
+    Z += sums
+    del sums, P
+    maxima, which_row = _running(data, lengths, starts, "max", with_arg=with_arg)
+    Z += maxima @ W[:, 3 * nI:].T
+    Z += b
+    return Z, maxima, which_row
+
+
+def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: numpy.ndarray,
+             ends: numpy.ndarray, nO: int, nP: int) -> numpy.ndarray:
+    """The Maxout's output for inference, block by block of token rows (same numbers)."""
+    Y = numpy.empty((len(starts), nO), dtype="float32")
+    for first in range(0, len(data), INFERENCE_BLOCK_ROWS):
+        sel = numpy.flatnonzero((starts >= first) & (starts < first + INFERENCE_BLOCK_ROWS))
+        if not len(sel):
+            continue
+        last = int(ends[sel].max())
+        Z, _, _ = _maxout_inputs(data[first:last], W, b, starts[sel] - first,
+                                 ends[sel] - first, with_arg=False)
+        Y[sel] = Z.reshape(-1, nO, nP).max(axis=2)
+    return Y
+
+
 def _forward(model: Model, inputs: tuple[Ragged, Ragged],
              is_train: bool) -> tuple[Floats2d, Callable]:
     X, spans = inputs
@@ -107,20 +149,19 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
     n = len(starts)
     if n and int(lengths.min()) < 1:
         raise ValueError("span_maxout: a span has no tokens")
-    W_lfm = W[:, :3 * nI].reshape(K, 3, nI).transpose(1, 0, 2)  # last, first, mean blocks
+    if not is_train:
+        def no_backprop(dY: Floats2d) -> tuple[Ragged, Ragged]:
+            raise ValueError("span_maxout: no gradient from an inference pass (is_train=False)")
+
+        return ops.asarray2f(cast(Floats2d, _predict(data, W, b, starts, ends, nO, nP))), \
+            no_backprop
+    W_lfm = W[:, :3 * nI].reshape(K, 3, nI).transpose(1, 0, 2)
     W_max = W[:, 3 * nI:]
     maxima = which_row = None
-    Z = numpy.empty((n, K), dtype="float32")
     if n:
-        # per token: x W_last, x W_first, x W_mean at once
-        P = data @ W_lfm.reshape(3 * K, nI).T
-        Z[:] = P[ends - 1, :K]
-        Z += P[starts, K:2 * K]
-        sums, _ = _running(P[:, 2 * K:], lengths, starts, "sum")
-        Z += sums / lengths[:, None]
-        maxima, which_row = _running(data, lengths, starts, "max", with_arg=is_train)
-        Z += maxima @ W_max.T
-        Z += b
+        Z, maxima, which_row = _maxout_inputs(data, W, b, starts, ends, with_arg=True)
+    else:
+        Z = numpy.empty((0, K), dtype="float32")
     Y, which_piece = ops.maxout(ops.reshape3f(ops.asarray2f(cast(Floats2d, Z)), n, nO, nP))
 
     def backprop(dY: Floats2d) -> tuple[Ragged, Ragged]:
