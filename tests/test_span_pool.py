@@ -71,6 +71,7 @@ def test_span_maxout_with_no_spans():
     Y, back = model((X, S), is_train=True)
     assert Y.shape == (0, 2)
     assert not back(Y)[0].dataXd.any()
+    assert model.predict((X, S)).shape == (0, 2)
 
 
 def test_the_shipped_recogniser_uses_in_place_pooling(repo_root):
