@@ -98,6 +98,12 @@ def _running(values: numpy.ndarray, lengths: numpy.ndarray, starts: numpy.ndarra
 INFERENCE_BLOCK_ROWS = 512
 
 
+def _split_weights(W: numpy.ndarray, nI: int) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """``W`` (K, 4 * nI) as its last/first/mean blocks (3, K, nI) and its max block (K, nI)."""
+    K = W.shape[0]
+    return W[:, :3 * nI].reshape(K, 3, nI).transpose(1, 0, 2), W[:, 3 * nI:]
+
+
 def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
                    starts: numpy.ndarray, ends: numpy.ndarray, with_arg: bool
                    ) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray | None]:
@@ -105,7 +111,7 @@ def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
     span maxima (with their rows when ``with_arg``) that the backward pass reads."""
     K, nI = W.shape[0], data.shape[1]
     lengths = ends - starts
-    W_lfm = W[:, :3 * nI].reshape(K, 3, nI).transpose(1, 0, 2)  # last, first, mean blocks
+    W_lfm, W_max = _split_weights(W, nI)
     P = data @ W_lfm.reshape(3 * K, nI).T  # per token: x W_last, x W_first, x W_mean at once
     Z = P[ends - 1, :K]
     Z += P[starts, K:2 * K]
@@ -114,7 +120,7 @@ def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
     Z += sums
     del sums, P
     maxima, which_row = _running(data, lengths, starts, "max", with_arg=with_arg)
-    Z += maxima @ W[:, 3 * nI:].T
+    Z += maxima @ W_max.T
     Z += b
     return Z, maxima, which_row
 
@@ -123,10 +129,13 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
              ends: numpy.ndarray, nO: int, nP: int) -> numpy.ndarray:
     """The Maxout's output for inference, block by block of token rows (same numbers)."""
     Y = numpy.empty((len(starts), nO), dtype="float32")
-    for first in range(0, len(data), INFERENCE_BLOCK_ROWS):
-        sel = numpy.flatnonzero((starts >= first) & (starts < first + INFERENCE_BLOCK_ROWS))
-        if not len(sel):
-            continue
+    if not len(starts):
+        return Y
+    # the spans grouped by the block their start falls in: one pass, not one scan per block
+    block = starts // INFERENCE_BLOCK_ROWS
+    order = numpy.argsort(block, kind="stable")
+    for sel in numpy.split(order, numpy.flatnonzero(numpy.diff(block[order])) + 1):
+        first = int(block[sel[0]]) * INFERENCE_BLOCK_ROWS
         last = int(ends[sel].max())
         Z, _, _ = _maxout_inputs(data[first:last], W, b, starts[sel] - first,
                                  ends[sel] - first, with_arg=False)
@@ -155,8 +164,7 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
 
         return ops.asarray2f(cast(Floats2d, _predict(data, W, b, starts, ends, nO, nP))), \
             no_backprop
-    W_lfm = W[:, :3 * nI].reshape(K, 3, nI).transpose(1, 0, 2)
-    W_max = W[:, 3 * nI:]
+    W_lfm, W_max = _split_weights(W, nI)
     maxima = which_row = None
     if n:
         Z, maxima, which_row = _maxout_inputs(data, W, b, starts, ends, with_arg=True)
