@@ -20,17 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench_span_blocks import ONE_PIECE  # noqa: E402
+from bench_speed import memory_mb  # noqa: E402
+
 VARIANTS = ("float32", "int8", "float32, long documents, blocks",
             "float32, long documents, one piece")
-
-
-def _status() -> dict[str, float]:
-    """VmRSS and VmHWM (peak) of this process in MB."""
-    found = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            found[line.split(":")[0]] = int(line.split()[1]) / 1024
-    return found
 
 
 def _reset_peak() -> None:
@@ -50,13 +44,13 @@ def child(args: argparse.Namespace) -> None:
     import kgx  # noqa: F401  (its factories, as a user's process has them)
     from kgx.pipeline import span_pool
 
-    figures["imports"] = _status()["VmRSS"]
+    figures["imports"] = memory_mb()["VmRSS"]
     _reset_peak()
     encoder = {"@architectures": "kgx.TransformerModel.v2",
                "quantize": "int8" if args.child == "int8" else None}
     nlp = load_variant(args.model, encoder, pooled_spans=True)
-    figures["load peak"] = _status()["VmHWM"]
-    figures["loaded"] = _status()["VmRSS"]
+    figures["load peak"] = memory_mb()["VmHWM"]
+    figures["loaded"] = memory_mb()["VmRSS"]
     if "long" in args.child:
         sentences = load_texts(args.texts, documents=1)
         text, i = [], 0
@@ -65,13 +59,13 @@ def child(args: argparse.Namespace) -> None:
             i += 1
         texts = [" ".join(text)] * 2
         if "one piece" in args.child:
-            span_pool.INFERENCE_BLOCK_ROWS = 10 ** 9
+            span_pool.INFERENCE_BLOCK_ROWS = ONE_PIECE
     else:
         texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
     spacy.util.fix_random_seed(0)
     _reset_peak()
     docs = list(nlp.pipe(texts, batch_size=args.batch_size))
-    figures["pass peak"] = _status()["VmHWM"]
+    figures["pass peak"] = memory_mb()["VmHWM"]
     figures["words"] = sum(len(t.split()) for t in texts)
     figures["entities"] = sum(len(d.ents) for d in docs)
     print(json.dumps(figures))

@@ -52,13 +52,22 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({"maxrss_mb": peak_rss_mb()}))
 
 
+def memory_mb() -> dict[str, float]:
+    """This process's resident memory now (``VmRSS``) and at its peak (``VmHWM``) in MB, from
+    /proc/self/status; empty where there is none."""
+    status = Path("/proc/self/status")
+    found = {}
+    for line in (status.read_text().splitlines() if status.exists() else []):
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            found[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return found
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory. VmHWM, not getrusage: Linux carries ru_maxrss
     over exec, so a child would report its parent's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = memory_mb().get("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
