@@ -31,7 +31,6 @@ from thinc.api import (
 )
 from thinc.types import Floats2d, Ragged
 
-
 MAX_POOLS = ("vectors", "projections")
 
 
