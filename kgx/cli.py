@@ -116,21 +116,24 @@ def tune_thresholds_cmd(
     gold_tokens: Annotated[
         bool, typer.Option(help="Use the data's own tokenisation (pre-tokenised corpora).")
     ] = False,
+    as_documents: Annotated[int, typer.Option(min=1, help="Tune on raw documents of K "
+                                                          "records, as `evaluate`.")] = 1,
+    folds: Annotated[int, typer.Option(min=0, help="Also estimate by K-fold cross-validation "
+                                                   "whether tuning pays on unseen data.")] = 0,
     component: Annotated[str | None, typer.Option(help="Relation component name.")] = None,
 ) -> None:
     """Tune per-label relation thresholds on dev data and save the pipeline with them."""
-    from kgx.pipeline.thresholds import tune_thresholds
+    from kgx.pipeline import thresholds as th
 
     nlp = _load_pipeline(model)
-    examples = _read_examples(nlp, data, gold_tokens)
+    examples = _read_examples(nlp, data, gold_tokens, as_documents)
     try:
-        report = tune_thresholds(nlp, examples, component)
+        rel = nlp.get_pipe(th.find_component(nlp, component))
+        scored, n_gold = th.candidate_scores(nlp, examples, rel.name)
+        cv = th.cross_validate_thresholds(scored, n_gold, rel.thresholds, folds) if folds else None
     except ValueError as e:
         raise fail(str(e)) from e
-    for label, r in report.items():
-        score = ("kept: no gold relation in the dev data" if r["kept"]
-                 else f"dev strict F1 {100 * r['f']:6.2f}   ({r['gold']} gold)")
-        echo(f"{label:<24} threshold {r['threshold']:.4f}   {score}")
+    echo(th.format_tuning(th.set_tuned_thresholds(rel, scored, n_gold), cv))
     nlp.to_disk(output)
     echo(f"saved {output}", err=True)
 

@@ -67,8 +67,9 @@ def test_evaluate_and_tune_thresholds(ruled_model, tmp_path):
     assert "NER (gold entities given)" in result.output
     tuned = tmp_path / "tuned"
     result = runner.invoke(app, ["tune-thresholds", str(ruled_model), str(dev),
-                                 "--output", str(tuned)])
+                                 "--output", str(tuned), "--folds", "2"])
     assert result.exit_code == 0, result.output
+    assert "2-fold cross-validated 100.00" in result.output, result.output
     rel = spacy.load(tuned).get_pipe("kgx_relation_extractor")
     assert set(rel.cfg["thresholds"]) == set(rel.labels)
     result = runner.invoke(app, ["evaluate", str(ruled_model), str(tmp_path / "none.spacy")])
