@@ -42,6 +42,42 @@ def int8_supported() -> bool:
     return any(e != "none" for e in torch.backends.quantized.supported_engines)
 
 
+def full_range_int8() -> bool:
+    """Whether int8 activations may use all 8 bits here. torch's dynamic int8 linear layers
+    quantize activations to 7 bits (``reduce_range``) because fbgemm's AVX2 kernels add pairs
+    of u8 x s8 products in int16, which saturates at full range; VNNI instructions add them in
+    int32, so on a VNNI CPU the eighth bit is free. It is worth keeping: on the CoNLL04 and ADE
+    pipelines, 7-bit activations cost 0.95-1.5 relation F1 points, 8 bits 0.1-0.6 (BENCHMARKS.md,
+    issue 16)."""
+    import torch
+
+    probe = getattr(torch.cpu, "_is_vnni_supported", None)
+    try:
+        return (probe is not None and bool(probe())
+                and torch.backends.quantized.engine in ("fbgemm", "x86"))
+    except RuntimeError:
+        return False
+
+
+_FULL_RANGE_LINEAR: list[Any] = []
+
+
+def full_range_linear() -> Any:
+    """torch's dynamic int8 ``Linear`` with 8-bit activations (see ``full_range_int8``)."""
+    if not _FULL_RANGE_LINEAR:
+        import torch
+        from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+        class FullRangeDynamicLinear(DynamicLinear):
+            def forward(self, x: Any) -> Any:
+                packed = self._packed_params._packed_params
+                return torch.ops.quantized.linear_dynamic(x, packed, reduce_range=False
+                                                          ).to(x.dtype)
+
+        _FULL_RANGE_LINEAR.append(FullRangeDynamicLinear)
+    return _FULL_RANGE_LINEAR[0]
+
+
 def length_buckets(lengths: Sequence[int], max_items: int) -> list[list[int]]:
     """Span indices grouped by length, shortest first, each group's padded size (count times
     its longest) at most ``max_items`` (a span longer than that gets a group of its own)."""
@@ -175,7 +211,10 @@ def _define_class() -> Any:
                 warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor")
                 # per output channel: one scale per row of each weight matrix
                 spec = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
-                q = torch.ao.quantization.quantize_dynamic(module, spec, dtype=torch.qint8)
+                mapping = ({torch.nn.Linear: full_range_linear()} if full_range_int8()
+                           else None)
+                q = torch.ao.quantization.quantize_dynamic(module, spec, dtype=torch.qint8,
+                                                           mapping=mapping)
             module.train()
             model._kgx_state["int8"] = (module, q)
             return q
