@@ -143,20 +143,66 @@ def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
 
 def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: numpy.ndarray,
              ends: numpy.ndarray, nO: int, nP: int, max_pool: str) -> numpy.ndarray:
-    """The Maxout's output for inference, block by block of token rows (same numbers)."""
+    """The Maxout's output for inference, block by block of token rows: the training pass's
+    numbers, computed with torch, whose matrix products, gathers and elementwise maxima use
+    every thread torch has (numpy's elementwise work runs on one; issue 16)."""
+    import torch
+
     Y = numpy.empty((len(starts), nO), dtype="float32")
     if not len(starts):
         return Y
+    # W's rows piece-major (row p * nO + o, not o * nP + p): each piece's pre-activations are
+    # then one contiguous block of Z and the max over pieces is nP - 1 elementwise maxima
+    K, nI = nO * nP, data.shape[1]
+    W = W.reshape(nO, nP, -1).transpose(1, 0, 2).reshape(K, -1)
+    W_tok = torch.from_numpy(numpy.ascontiguousarray(_per_token_weights(W, nI, max_pool)))
+    W_max = torch.from_numpy(numpy.ascontiguousarray(W[:, 3 * nI:]))
+    bias = torch.from_numpy(numpy.ascontiguousarray(b.reshape(nO, nP).T.reshape(K)))
+    tokens = torch.from_numpy(numpy.ascontiguousarray(data))
     # the spans grouped by the block their start falls in: one pass, not one scan per block
     block = starts // INFERENCE_BLOCK_ROWS
     order = numpy.argsort(block, kind="stable")
-    for sel in numpy.split(order, numpy.flatnonzero(numpy.diff(block[order])) + 1):
-        first = int(block[sel[0]]) * INFERENCE_BLOCK_ROWS
-        last = int(ends[sel].max())
-        Z, _, _ = _maxout_inputs(data[first:last], W, b, starts[sel] - first,
-                                 ends[sel] - first, with_arg=False, max_pool=max_pool)
-        Y[sel] = Z.reshape(-1, nO, nP).max(axis=2)
+    with torch.no_grad():
+        for sel in numpy.split(order, numpy.flatnonzero(numpy.diff(block[order])) + 1):
+            first = int(block[sel[0]]) * INFERENCE_BLOCK_ROWS
+            last = int(ends[sel].max())
+            s = torch.from_numpy(starts[sel] - first)
+            e = torch.from_numpy(ends[sel] - first)
+            x = tokens[first:last]
+            P = x @ W_tok.T  # per token: x W_last, x W_first, x W_mean[, x W_max]
+            Z = P[:, :K].index_select(0, e - 1)
+            Z += P[:, K:2 * K].index_select(0, s)
+            lengths = e - s
+            Z += _running_torch(P[:, 2 * K:3 * K], lengths, s, "sum") / lengths[:, None]
+            if max_pool == "projections":
+                Z += _running_torch(P[:, 3 * K:], lengths, s, "max")
+            else:
+                Z += _running_torch(x, lengths, s, "max") @ W_max.T
+            Z += bias
+            best = Z[:, :nO]
+            for piece in range(1, nP):
+                best.clamp_(min=Z[:, piece * nO:(piece + 1) * nO])  # elementwise max
+            Y[sel] = best.numpy()
     return Y
+
+
+def _running_torch(values: Any, lengths: Any, starts: Any, reduce: str) -> Any:
+    """``_running`` for inference, in torch: each span's sum or max of ``values`` over its
+    rows, by running sums/maxima one width at a time."""
+    n_rows, width = values.shape
+    out = values.new_empty((len(starts), width))
+    run = values.clone()
+    for w in range(1, int(lengths.max()) + 1):
+        if w > 1:
+            rows = n_rows - w + 1
+            if reduce == "sum":
+                run[:rows] += values[w - 1:]
+            else:
+                run[:rows].clamp_(min=values[w - 1:])
+        sel = (lengths == w).nonzero().squeeze(1)
+        if len(sel):
+            out[sel] = run.index_select(0, starts[sel])
+    return out
 
 
 def _forward(model: Model, inputs: tuple[Ragged, Ragged],
