@@ -100,83 +100,20 @@ def test_inference_in_blocks_gives_the_training_pass_output(monkeypatch, block_r
         model((X, S), is_train=False)[1](Y_pred)
 
 
-def _torch_projections_maxout(X, S, W, b, dY):
-    """Reference for ``max_pool="projections"``, span by span with torch's autograd: Maxout over
-    [last; first; mean] @ W_lfm + max over the span's tokens of (x @ W_max) + b."""
-    torch = pytest.importorskip("torch")
-    nO, nP, four_nI = W.shape
-    nI = four_nI // 4
-    x = torch.tensor(X.dataXd, requires_grad=True)
-    w = torch.tensor(W.reshape(nO * nP, 4 * nI), requires_grad=True)
-    bias = torch.tensor(b.reshape(nO * nP), requires_grad=True)
-    offsets = numpy.concatenate([[0], numpy.cumsum(X.lengths)[:-1]])
-    doc_of_span = numpy.repeat(numpy.arange(len(X.lengths)), S.lengths)
-    rows = []
-    for (start, end), doc in zip(S.dataXd.tolist(), doc_of_span, strict=True):
-        tokens = x[offsets[doc] + start:offsets[doc] + end]
-        linear = torch.cat([tokens[-1], tokens[0], tokens.mean(0)]) @ w[:, :3 * nI].T
-        rows.append(linear + (tokens @ w[:, 3 * nI:].T).max(0).values + bias)
-    Y = torch.stack(rows).reshape(-1, nO, nP).max(-1).values
-    (Y * torch.tensor(dY)).sum().backward()
-    return (Y.detach().numpy(), x.grad.numpy(), w.grad.numpy().reshape(W.shape),
-            bias.grad.numpy().reshape(b.shape))
 
+def test_inference_gives_the_same_entities_as_a_numpy_inference_pass():
+    """Inference runs in torch; on a batch with ties and one-token docs its outputs are the
+    numpy training pass's, whatever torch's thread count."""
+    import torch
 
-@pytest.mark.parametrize("doc_lengths,max_width", [([7, 1, 12, 5], 8), ([30], 3), ([1], 1)])
-def test_max_over_projections_forward_and_backward_match_a_span_by_span_reference(
-        doc_lengths, max_width):
-    X, S, rng = _batch(doc_lengths, max_width)
-    if len(X.dataXd) > 4:
-        X.dataXd[3] += 0.5  # no ties: torch and kgx may pass a tie's gradient to either row
-    model = span_maxout(nO=5, nP=3, max_pool="projections")
-    model.initialize(X=(X, S))
-    model.set_param("b", rng.normal(size=(5, 3)).astype("f"))
-    Y, back = model((X, S), is_train=True)
-    dY = rng.normal(size=Y.shape).astype("f")
-    dX = back(dY)[0].dataXd
-    Y_ref, dX_ref, dW_ref, db_ref = _torch_projections_maxout(
-        X, S, model.get_param("W"), model.get_param("b"), dY)
-    numpy.testing.assert_allclose(Y, Y_ref, atol=1e-4)
-    numpy.testing.assert_allclose(dX, dX_ref, atol=1e-4)
-    numpy.testing.assert_allclose(model.get_grad("W"), dW_ref, atol=1e-3)
-    numpy.testing.assert_allclose(model.get_grad("b"), db_ref, atol=1e-3)
-    if max_width == 1:
-        return
-    # and it is not v1's function: the max of the products is not the product of the max
-    v1 = span_maxout(nO=5, nP=3)
-    v1.initialize(X=(X, S))
-    for name in ("W", "b"):
-        v1.set_param(name, model.get_param(name).copy())
-    assert not numpy.allclose(v1.predict((X, S)), Y, atol=1e-3)
-
-
-@pytest.mark.parametrize("block_rows", [1, 5, 2048])
-def test_max_over_projections_in_blocks_gives_the_training_pass_output(monkeypatch, block_rows):
-    from kgx.pipeline import span_pool
-
-    X, S, _ = _batch([7, 1, 12, 5, 30], 8, seed=4)
-    model = span_maxout(nO=4, nP=3, max_pool="projections")
+    X, S, _ = _batch([7, 1, 12, 5, 30, 1], 8, seed=5)
+    model = span_maxout(nO=6, nP=3)
     model.initialize(X=(X, S))
     Y_train, _ = model((X, S), is_train=True)
-    monkeypatch.setattr(span_pool, "INFERENCE_BLOCK_ROWS", block_rows)
-    numpy.testing.assert_allclose(model.predict((X, S)), Y_train, atol=1e-5)
-
-
-def test_an_unknown_max_pool_is_refused():
-    with pytest.raises(ValueError, match="max_pool must be one of"):
-        span_maxout(nO=2, max_pool="tokens")
-
-
-def test_span_categorizer_v2_builds_from_a_config():
-    """v2 resolves through the registry, its max_pool reaching the layer (v1: vectors)."""
-    from spacy.util import registry
-
-    tok2vec = {"@architectures": "spacy.HashEmbedCNN.v2", "width": 8, "depth": 1,
-               "embed_size": 100, "window_size": 1, "maxout_pieces": 2,
-               "subword_features": False, "pretrained_vectors": None}
-    for arch, expected in (("kgx.SpanCategorizer.v2", "projections"),
-                           ("kgx.SpanCategorizer.v1", "vectors")):
-        config = {"model": {"@architectures": arch, "hidden_size": 4, "tok2vec": tok2vec,
-                            "scorer": {"@layers": "Softmax.v2"}}}
-        model = registry.resolve(config)["model"]
-        assert model.get_ref("reducer").layers[0].attrs["max_pool"] == expected, arch
+    threads = torch.get_num_threads()
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            numpy.testing.assert_allclose(model.predict((X, S)), Y_train, atol=1e-5)
+    finally:
+        torch.set_num_threads(threads)

@@ -31,25 +31,15 @@ from thinc.api import (
 )
 from thinc.types import Floats2d, Ragged
 
-MAX_POOLS = ("vectors", "projections")
 
-
-def span_maxout(nO: int | None = None, nP: int = 3, max_pool: str = "vectors"
-                ) -> Model[tuple[Ragged, Ragged], Floats2d]:
+def span_maxout(nO: int | None = None, nP: int = 3) -> Model[tuple[Ragged, Ragged], Floats2d]:
     """(tokens, spans) -> Maxout over each span's [last; first; mean; max] token vector: what
     spaCy's ``extract_spans`` + ``spacy.mean_max_reducer.v1`` compute, with the same ``W``
     (nO, nP, 4 * nI) and ``b`` (nO, nP) as thinc's Maxout. Last, first and mean are linear, so
     their share of ``W`` is applied once per token, not once per span; only the max part is
-    multiplied per span. Spans are (start, end) token offsets within their doc.
-
-    ``max_pool="projections"`` takes the maximum of the max block's per-token products
-    (``max_t x_t W_max``) instead of multiplying the tokens' maximum (``(max_t x_t) W_max``):
-    a different function of the same shape (max pooling after a projection, as in a CNN), with
-    no per-span matrix product at all (issue 16)."""
-    if max_pool not in MAX_POOLS:
-        raise ValueError(f"span_maxout: max_pool must be one of {MAX_POOLS}, not {max_pool!r}")
+    multiplied per span. Spans are (start, end) token offsets within their doc."""
     return Model("span_maxout", _forward, init=_init, dims={"nO": nO, "nI": None, "nP": nP},
-                 params={"W": None, "b": None}, attrs={"max_pool": max_pool})
+                 params={"W": None, "b": None})
 
 
 def _init(model: Model, X: tuple[Ragged, Ragged] | None = None, Y: Any = None) -> None:
@@ -108,41 +98,35 @@ def _running(values: numpy.ndarray, lengths: numpy.ndarray, starts: numpy.ndarra
 INFERENCE_BLOCK_ROWS = 512
 
 
-def _per_token_weights(W: numpy.ndarray, nI: int, max_pool: str) -> numpy.ndarray:
-    """The blocks of ``W`` (K, 4 * nI) applied once per token, stacked (B * K, nI): last,
-    first, mean, and the max block too when the maximum is taken over the projections."""
+def _per_token_weights(W: numpy.ndarray, nI: int) -> numpy.ndarray:
+    """The blocks of ``W`` (K, 4 * nI) applied once per token, stacked (3 * K, nI): last,
+    first, mean."""
     K = W.shape[0]
-    n_blocks = 4 if max_pool == "projections" else 3
-    return W[:, :n_blocks * nI].reshape(K, n_blocks, nI).transpose(1, 0, 2).reshape(-1, nI)
+    return W[:, :3 * nI].reshape(K, 3, nI).transpose(1, 0, 2).reshape(-1, nI)
 
 
 def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
-                   starts: numpy.ndarray, ends: numpy.ndarray, with_arg: bool,
-                   max_pool: str) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray | None]:
+                   starts: numpy.ndarray, ends: numpy.ndarray, with_arg: bool
+                   ) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray | None]:
     """The Maxout's pre-activations (n, K) of the spans over the token rows ``data``, and the
-    span maxima (with their rows when ``with_arg``) that the backward pass reads: of the token
-    vectors (n, nI), or of the max block's projections (n, K)."""
+    span maxima (with their rows when ``with_arg``) that the backward pass reads."""
     K, nI = W.shape[0], data.shape[1]
     lengths = ends - starts
-    P = data @ _per_token_weights(W, nI, max_pool).T  # per token: x W_last, x W_first, ...
+    P = data @ _per_token_weights(W, nI).T  # per token: x W_last, x W_first, x W_mean
     Z = P[ends - 1, :K]
     Z += P[starts, K:2 * K]
     sums, _ = _running(P[:, 2 * K:3 * K], lengths, starts, "sum")
     sums /= lengths[:, None]
     Z += sums
-    del sums
-    if max_pool == "projections":
-        maxima, which_row = _running(P[:, 3 * K:], lengths, starts, "max", with_arg=with_arg)
-        Z += maxima
-    else:
-        maxima, which_row = _running(data, lengths, starts, "max", with_arg=with_arg)
-        Z += maxima @ W[:, 3 * nI:].T
+    del sums, P
+    maxima, which_row = _running(data, lengths, starts, "max", with_arg=with_arg)
+    Z += maxima @ W[:, 3 * nI:].T
     Z += b
     return Z, maxima, which_row
 
 
 def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: numpy.ndarray,
-             ends: numpy.ndarray, nO: int, nP: int, max_pool: str) -> numpy.ndarray:
+             ends: numpy.ndarray, nO: int, nP: int) -> numpy.ndarray:
     """The Maxout's output for inference, block by block of token rows: the training pass's
     numbers, computed with torch, whose matrix products, gathers and elementwise maxima use
     every thread torch has (numpy's elementwise work runs on one; issue 16)."""
@@ -155,7 +139,7 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
     # then one contiguous block of Z and the max over pieces is nP - 1 elementwise maxima
     K, nI = nO * nP, data.shape[1]
     W = W.reshape(nO, nP, -1).transpose(1, 0, 2).reshape(K, -1)
-    W_tok = torch.from_numpy(numpy.ascontiguousarray(_per_token_weights(W, nI, max_pool)))
+    W_tok = torch.from_numpy(numpy.ascontiguousarray(_per_token_weights(W, nI)))
     W_max = torch.from_numpy(numpy.ascontiguousarray(W[:, 3 * nI:]))
     bias = torch.from_numpy(numpy.ascontiguousarray(b.reshape(nO, nP).T.reshape(K)))
     tokens = torch.from_numpy(numpy.ascontiguousarray(data))
@@ -169,15 +153,12 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
             s = torch.from_numpy(starts[sel] - first)
             e = torch.from_numpy(ends[sel] - first)
             x = tokens[first:last]
-            P = x @ W_tok.T  # per token: x W_last, x W_first, x W_mean[, x W_max]
+            P = x @ W_tok.T  # per token: x W_last, x W_first, x W_mean
             Z = P[:, :K].index_select(0, e - 1)
             Z += P[:, K:2 * K].index_select(0, s)
             lengths = e - s
             Z += _running_torch(P[:, 2 * K:3 * K], lengths, s, "sum") / lengths[:, None]
-            if max_pool == "projections":
-                Z += _running_torch(P[:, 3 * K:], lengths, s, "max")
-            else:
-                Z += _running_torch(x, lengths, s, "max") @ W_max.T
+            Z += _running_torch(x, lengths, s, "max") @ W_max.T
             Z += bias
             best = Z[:, :nO]
             for piece in range(1, nP):
@@ -210,7 +191,6 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
     X, spans = inputs
     ops = model.ops
     nO, nP = model.get_dim("nO"), model.get_dim("nP")
-    max_pool = str(model.attrs.get("max_pool", "vectors"))
     K = nO * nP
     data = cast(numpy.ndarray, ops.to_numpy(X.dataXd)).astype("float32", copy=False)
     n_tok, nI = data.shape
@@ -225,15 +205,12 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
         def no_backprop(dY: Floats2d) -> tuple[Ragged, Ragged]:
             raise ValueError("span_maxout: no gradient from an inference pass (is_train=False)")
 
-        return ops.asarray2f(cast(Floats2d, _predict(data, W, b, starts, ends, nO, nP,
-                                                             max_pool))), \
+        return ops.asarray2f(cast(Floats2d, _predict(data, W, b, starts, ends, nO, nP))), \
             no_backprop
-    W_tok = _per_token_weights(W, nI, max_pool)
-    n_blocks = W_tok.shape[0] // K
+    W_tok = _per_token_weights(W, nI)
     maxima = which_row = None
     if n:
-        Z, maxima, which_row = _maxout_inputs(data, W, b, starts, ends, with_arg=True,
-                                              max_pool=max_pool)
+        Z, maxima, which_row = _maxout_inputs(data, W, b, starts, ends, with_arg=True)
     else:
         Z = numpy.empty((0, K), dtype="float32")
     Y, which_piece = ops.maxout(ops.reshape3f(ops.asarray2f(cast(Floats2d, Z)), n, nO, nP))
@@ -244,30 +221,21 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
         dX = numpy.zeros((n_tok, nI), dtype="float32")
         dW = numpy.zeros((K, 4 * nI), dtype="float32")
         if n:
-            # d(x W_last, x W_first, x W_mean[, x W_max]) per token
-            G = numpy.zeros((n_tok, n_blocks, K), dtype="float32")
+            G = numpy.zeros((n_tok, 3, K), dtype="float32")  # d(x W_last, x W_first, x W_mean)
             numpy.add.at(G[:, 0], ends - 1, dZ)
             numpy.add.at(G[:, 1], starts, dZ)
             d_mean = dZ / lengths[:, None]
             for k in range(int(lengths.max())):
                 sel = numpy.flatnonzero(lengths > k)
                 numpy.add.at(G[:, 2], starts[sel] + k, d_mean[sel])
-            rows = cast(numpy.ndarray, which_row)
-            if max_pool == "projections":  # each maximum's gradient to its token's product
-                flat = (rows * K + numpy.arange(K)).ravel()
-                G[:, 3] = numpy.bincount(flat, weights=dZ.ravel(),
-                                         minlength=n_tok * K).reshape(n_tok, K)
-            G2 = G.reshape(n_tok, n_blocks * K)
-            dW[:, :n_blocks * nI] = ((G2.T @ data).reshape(n_blocks, K, nI).transpose(1, 0, 2)
-                                     .reshape(K, -1))
+            G2 = G.reshape(n_tok, 3 * K)
+            dW[:, :3 * nI] = (G2.T @ data).reshape(3, K, nI).transpose(1, 0, 2).reshape(K, -1)
+            dW[:, 3 * nI:] = dZ.T @ cast(numpy.ndarray, maxima)
             dX += G2 @ W_tok
-            if max_pool == "vectors":
-                W_max = W[:, 3 * nI:]
-                dW[:, 3 * nI:] = dZ.T @ cast(numpy.ndarray, maxima)
-                d_max = dZ @ W_max
-                flat = (rows * nI + numpy.arange(nI)).ravel()
-                dX += numpy.bincount(flat, weights=d_max.ravel(),
-                                     minlength=n_tok * nI).reshape(n_tok, nI)
+            d_max = dZ @ W[:, 3 * nI:]
+            flat = (cast(numpy.ndarray, which_row) * nI + numpy.arange(nI)).ravel()
+            dX += numpy.bincount(flat, weights=d_max.ravel(),
+                                 minlength=n_tok * nI).reshape(n_tok, nI)
         model.inc_grad("W", ops.asarray3f(cast(Any, dW.reshape(nO, nP, 4 * nI))))
         model.inc_grad("b", ops.asarray2f(cast(Any, dZ.sum(axis=0).reshape(nO, nP))))
         return Ragged(ops.asarray2f(cast(Floats2d, dX)), X.lengths), spans
@@ -288,32 +256,7 @@ def build_span_categorizer(
     scorer (Model): the output layer (``Softmax.v2`` for one label a span).
     hidden_size (int): the width of the Maxout layer over the pooled vectors.
     """
-    return _span_categorizer(tok2vec, scorer, hidden_size, "vectors")
-
-
-@registry.architectures("kgx.SpanCategorizer.v2")
-def build_span_categorizer_v2(
-    tok2vec: Model[list[Any], list[Floats2d]],
-    scorer: Model[Floats2d, Floats2d],
-    hidden_size: int = 128,
-    max_pool: str = "projections",
-) -> Model[tuple[list[Any], Ragged], Floats2d]:
-    """v1 with a choice of what the max part pools: ``"vectors"`` is v1 (the maximum of the
-    token vectors, multiplied per span); ``"projections"`` takes the maximum of each token's
-    product with the Maxout's max weights, so no span needs a matrix product.
-
-    tok2vec (Model): the token vectors.
-    scorer (Model): the output layer (``Softmax.v2`` for one label a span).
-    hidden_size (int): the width of the Maxout layer over the pooled vectors.
-    max_pool (str): "projections" or "vectors".
-    """
-    return _span_categorizer(tok2vec, scorer, hidden_size, max_pool)
-
-
-def _span_categorizer(tok2vec: Model, scorer: Model, hidden_size: int, max_pool: str
-                      ) -> Model[tuple[list[Any], Ragged], Floats2d]:
-    reducer: Model = chain(span_maxout(nO=hidden_size, max_pool=max_pool),
-                           LayerNorm(nI=hidden_size))
+    reducer: Model = chain(span_maxout(nO=hidden_size), LayerNorm(nI=hidden_size))
     model: Model = chain(
         cast(Model, with_getitem(0, chain(tok2vec, cast(Model, list2ragged())))),
         reducer,
