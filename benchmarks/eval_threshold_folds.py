@@ -6,7 +6,8 @@ procedure) score the fold left out (``kgx.pipeline.thresholds.cross_validate_thr
 ``kgx tune-thresholds --folds N`` reports). Printed beside the current thresholds' F1 and the
 in-sample F1 (tuned and scored on all the documents: the optimism of choosing on the scored
 set). Relations strict micro F1; the evaluation's own F1 of the same pipeline is printed as a
-check that the candidates' scores reproduce it.
+check that the candidates' scores reproduce it. ``--curve`` adds the F1 of one global threshold
+for every label at each value given (what a single, lower threshold would do).
 
     python benchmarks/eval_threshold_folds.py --model training/conll04/model-last \
         --data corpus/conll04/dev.spacy --documents 5
@@ -29,6 +30,7 @@ def main() -> None:
     ap.add_argument("--documents", type=int, default=5)
     ap.add_argument("--folds", type=int, nargs="+", default=[2, 5, 10])
     ap.add_argument("--splits", type=int, default=5, help="random splits for each fold count")
+    ap.add_argument("--curve", type=float, nargs="*", default=[])
     args = ap.parse_args()
 
     import spacy
@@ -39,6 +41,7 @@ def main() -> None:
         candidate_scores,
         cross_validate_thresholds,
         find_component,
+        thresholds_f1,
     )
 
     for model in args.model:
@@ -51,6 +54,10 @@ def main() -> None:
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(examples)}  thresholds {rel.thresholds}")
         print(f"  the evaluation's relations strict micro F1: {100 * pipeline_f:.2f}")
+        if args.curve:
+            curve = [f"{t}: {100 * thresholds_f1(scored, n_gold, dict.fromkeys(rel.labels, t)):.2f}"
+                     for t in args.curve]
+            print("  one global threshold: " + ", ".join(curve))
         for folds in args.folds:
             runs = [cross_validate_thresholds(scored, n_gold, rel.thresholds, folds, seed)
                     for seed in range(args.splits)]

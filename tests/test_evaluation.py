@@ -188,7 +188,7 @@ def test_cross_validation_sees_through_thresholds_fitted_to_noise():
 def test_cross_validation_keeps_a_threshold_that_generalises():
     """Cleanly separated probabilities: a threshold tuned on any four folds is right on the
     fifth, where the current one (0.95) misses every correct candidate under it."""
-    from kgx.pipeline.thresholds import cross_validate_thresholds
+    from kgx.pipeline.thresholds import cross_validate_thresholds, thresholds_f1
 
     pairs = [(0.6 + i / 1000, True) for i in range(50)] + [(0.1 + i / 1000, False)
                                                            for i in range(50)]
@@ -197,5 +197,8 @@ def test_cross_validation_keeps_a_threshold_that_generalises():
     assert cv["cross_validated"] == pytest.approx(1.0)
     assert cv["in_sample"] == pytest.approx(1.0)
     assert cv["current"] == pytest.approx(0.0)
+    assert thresholds_f1(scored, n_gold, {"R": 0.5}) == pytest.approx(1.0)
+    # at 0.625 the 25 correct candidates under it are lost: P 1, R 0.5
+    assert thresholds_f1(scored, n_gold, {"R": 0.625}) == pytest.approx(2 / 3, abs=0.02)
     with pytest.raises(ValueError, match="folds must be between 2"):
         cross_validate_thresholds(scored, n_gold, {"R": 0.5}, folds=1)
