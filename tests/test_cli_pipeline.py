@@ -70,6 +70,10 @@ def test_evaluate_and_tune_thresholds(ruled_model, tmp_path):
                                  "--output", str(tuned), "--folds", "2"])
     assert result.exit_code == 0, result.output
     assert "2-fold cross-validated 100.00" in result.output, result.output
+    result = runner.invoke(app, ["tune-thresholds", str(ruled_model), str(dev),
+                                 "--output", str(tmp_path / "never"), "--folds", "100000"])
+    assert result.exit_code == 1 and "folds must be between 2" in result.output
+    assert not (tmp_path / "never").exists()
     rel = spacy.load(tuned).get_pipe("kgx_relation_extractor")
     assert set(rel.cfg["thresholds"]) == set(rel.labels)
     result = runner.invoke(app, ["evaluate", str(ruled_model), str(tmp_path / "none.spacy")])
