@@ -188,6 +188,16 @@ def thresholds_f1(scored: list[Scored], n_gold: list[dict[str, int]],
     return _f1(*_micro_f1(scored, n_gold, thresholds))
 
 
+def _fitted(scored: list[Scored], n_gold: list[dict[str, int]], current: dict[str, float]
+            ) -> dict[str, float]:
+    """Each label's best threshold on these examples; a label without gold keeps its own."""
+    fitted = {}
+    for label, t in current.items():
+        pooled, gold = _pooled(scored, n_gold, label)
+        fitted[label] = best_threshold(pooled, gold)[0] if gold else t
+    return fitted
+
+
 def cross_validate_thresholds(
     scored: list[Scored], n_gold: list[dict[str, int]], current: dict[str, float],
     folds: int = 5, seed: int = 0,
@@ -207,17 +217,10 @@ def cross_validate_thresholds(
     totals = numpy.zeros(3, dtype="int64")
     for k, held_out in enumerate(parts):
         train = numpy.concatenate([p for j, p in enumerate(parts) if j != k])
-        fit_s, fit_g = [scored[i] for i in train], [n_gold[i] for i in train]
-        tuned = {}
-        for label, t in current.items():
-            pooled, gold = _pooled(fit_s, fit_g, label)
-            tuned[label] = best_threshold(pooled, gold)[0] if gold else t
+        tuned = _fitted([scored[i] for i in train], [n_gold[i] for i in train], current)
         totals += _micro_f1([scored[i] for i in held_out], [n_gold[i] for i in held_out],
                             tuned)
-    in_sample = {}
-    for label, t in current.items():
-        pooled, gold = _pooled(scored, n_gold, label)
-        in_sample[label] = best_threshold(pooled, gold)[0] if gold else t
+    in_sample = _fitted(scored, n_gold, current)
     return {"current": thresholds_f1(scored, n_gold, current),
             "cross_validated": _f1(*(int(x) for x in totals)),
             "in_sample": thresholds_f1(scored, n_gold, in_sample),
