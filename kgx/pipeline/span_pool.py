@@ -154,12 +154,12 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
             e = torch.from_numpy(ends[sel] - first)
             x = tokens[first:last]
             P = x @ W_tok.T  # per token: x W_last, x W_first, x W_mean
+            P[:, :K] += bias  # every span reads one "last" row: the bias once per token
             Z = P[:, :K].index_select(0, e - 1)
             Z += P[:, K:2 * K].index_select(0, s)
             lengths = e - s
-            Z += _running_torch(P[:, 2 * K:3 * K], lengths, s, "sum") / lengths[:, None]
-            Z += _running_torch(x, lengths, s, "max") @ W_max.T
-            Z += bias
+            Z += _running_torch(P[:, 2 * K:3 * K], lengths, s, "sum").div_(lengths[:, None])
+            Z.addmm_(_running_torch(x, lengths, s, "max"), W_max.T)  # in place: no temporary
             best = Z[:, :nO]
             for piece in range(1, nP):
                 best.clamp_(min=Z[:, piece * nO:(piece + 1) * nO])  # elementwise max
