@@ -106,10 +106,11 @@ def _per_token_weights(W: numpy.ndarray, nI: int) -> numpy.ndarray:
 
 
 def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
-                   starts: numpy.ndarray, ends: numpy.ndarray, with_arg: bool
+                   starts: numpy.ndarray, ends: numpy.ndarray
                    ) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray | None]:
-    """The Maxout's pre-activations (n, K) of the spans over the token rows ``data``, and the
-    span maxima (with their rows when ``with_arg``) that the backward pass reads."""
+    """The training pass's Maxout pre-activations (n, K) of the spans over the token rows
+    ``data``, and the span maxima with their rows, which the backward pass reads (inference
+    computes the same pre-activations in torch: ``_predict``)."""
     K, nI = W.shape[0], data.shape[1]
     lengths = ends - starts
     P = data @ _per_token_weights(W, nI).T  # per token: x W_last, x W_first, x W_mean
@@ -119,7 +120,7 @@ def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
     sums /= lengths[:, None]
     Z += sums
     del sums, P
-    maxima, which_row = _running(data, lengths, starts, "max", with_arg=with_arg)
+    maxima, which_row = _running(data, lengths, starts, "max", with_arg=True)
     Z += maxima @ W[:, 3 * nI:].T
     Z += b
     return Z, maxima, which_row
@@ -210,7 +211,7 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
     W_tok = _per_token_weights(W, nI)
     maxima = which_row = None
     if n:
-        Z, maxima, which_row = _maxout_inputs(data, W, b, starts, ends, with_arg=True)
+        Z, maxima, which_row = _maxout_inputs(data, W, b, starts, ends)
     else:
         Z = numpy.empty((0, K), dtype="float32")
     Y, which_piece = ops.maxout(ops.reshape3f(ops.asarray2f(cast(Floats2d, Z)), n, nO, nP))
