@@ -1,13 +1,14 @@
 """Load one trained pipeline under other architectures, the weights unchanged: the encoder
-(``kgx.TransformerModel.v1``/``v2``, int8) and the span recogniser (spaCy's token extraction
-or ``kgx.SpanCategorizer.v1``'s in-place pooling). The benchmarks compare these side by side."""
+(``kgx.TransformerModel.v1``/``v2``, int8, ONNX Runtime) and the span recogniser (spaCy's
+token extraction or ``kgx.SpanCategorizer.v1``'s in-place pooling). The benchmarks compare
+these side by side."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-V2_ONLY = ("frozen_layers", "quantize", "max_batch_items")
+V2_ONLY = ("frozen_layers", "quantize", "max_batch_items", "runtime")
 
 
 def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | None = None):

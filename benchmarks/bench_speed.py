@@ -2,7 +2,9 @@
 pipeline as it ran before (``kgx.TransformerModel.v1``: one padded batch; spaCy's span
 extraction), with the encoder in length-sorted buckets (``v2``), with the recogniser computed
 in place (``kgx.SpanCategorizer.v1``'s ``span_maxout``), and with dynamic int8 (``quantize =
-"int8"``, what ``kgx quantize`` writes); and the encoder alone (the transformer component).
+"int8"``, what ``kgx quantize`` writes), and on ONNX Runtime in float32 and int8 (``kgx quantize
+--runtime onnxruntime [--float32]``); and the encoder alone (the transformer component), on
+torch and on ONNX Runtime.
 Same weights throughout; the variants alternate round by round in one process, so the ratios
 are the figures that matter. Peak RSS is measured per variant in a fresh child process (load,
 then one pass over the texts).
@@ -30,15 +32,22 @@ from _variants import load_variant  # noqa: E402
 from bench_inference import load_texts  # noqa: E402  (the benchmarks' one text reader)
 
 V1 = {"@architectures": "kgx.TransformerModel.v1"}
-V2 = {"@architectures": "kgx.TransformerModel.v2", "quantize": None}
-INT8 = {"@architectures": "kgx.TransformerModel.v2", "quantize": "int8"}
+V2 = {"@architectures": "kgx.TransformerModel.v2", "quantize": None, "runtime": "torch"}
+INT8 = {**V2, "quantize": "int8"}
+ORT = {**V2, "runtime": "onnxruntime"}
+ORT_INT8 = {**ORT, "quantize": "int8"}
 # name: (encoder settings, recogniser computed in place)
 VARIANTS = {
     "before (v1, span copies)": (V1, False),
     "+ encoder buckets (v2)": (V2, False),
     "+ in-place recogniser": (V2, True),
     "+ int8 encoder": (INT8, True),
+    "ONNX Runtime float32": (ORT, True),
+    "ONNX Runtime int8": (ORT_INT8, True),
 }
+# the encoder alone (tokenizer, sentencizer, transformer) of these pipelines
+ENCODERS = {"encoder alone": "+ in-place recogniser",
+            "ONNX Runtime encoder alone": "ONNX Runtime float32"}
 
 
 def child(args: argparse.Namespace) -> None:
@@ -92,8 +101,8 @@ def main() -> None:
     words = sum(len(t.split()) for t in texts)
     pipelines = {name: load_variant(args.model, *v) for name, v in VARIANTS.items()}
     for nlp in pipelines.values():
-        list(nlp.pipe(texts[:8]))  # warm-up (int8: quantizes here)
-    times: dict[str, list[float]] = {name: [] for name in [*pipelines, "encoder alone"]}
+        list(nlp.pipe(texts[:8]))  # warm-up (int8 quantizes, ONNX Runtime exports here)
+    times: dict[str, list[float]] = {name: [] for name in [*pipelines, *ENCODERS]}
     found: dict[str, int] = {}
     for _ in range(args.rounds):
         for name, nlp in pipelines.items():
@@ -101,12 +110,12 @@ def main() -> None:
             docs = list(nlp.pipe(texts, batch_size=args.batch_size))
             times[name].append(time.perf_counter() - start)
             found[name] = sum(len(d._.kgx_relations or []) for d in docs)
-        # the float32 v2 encoder on its own: the tokenizer, the sentencizer, the transformer
-        nlp = pipelines["+ in-place recogniser"]
-        start = time.perf_counter()
-        with nlp.select_pipes(enable=["sentencizer", "transformer"]):
-            list(nlp.pipe(texts, batch_size=args.batch_size))
-        times["encoder alone"].append(time.perf_counter() - start)
+        for name, pipeline in ENCODERS.items():
+            nlp = pipelines[pipeline]
+            start = time.perf_counter()
+            with nlp.select_pipes(enable=["sentencizer", "transformer"]):
+                list(nlp.pipe(texts, batch_size=args.batch_size))
+            times[name].append(time.perf_counter() - start)
     rss = {}
     for name in pipelines:
         out = subprocess.run([sys.executable, __file__, "--model", args.model, "--texts",
@@ -125,9 +134,14 @@ def main() -> None:
               f"(runs {', '.join(f'{x:.2f}' for x in times[name])} s)"
               + (f"  relations: {found[name]}" if name in found else ""))
     fp32, int8 = median["+ in-place recogniser"], median["+ int8 encoder"]
+    ort, ort8 = median["ONNX Runtime float32"], median["ONNX Runtime int8"]
     print(f"float32 pipeline / encoder alone (words/s): {median['encoder alone'] / fp32:.2f}; "
           f"int8 / float32 speed: {fp32 / int8:.2f}x; peak RSS int8 / float32: "
           f"{rss['+ int8 encoder'] / rss['+ in-place recogniser']:.2f}")
+    print(f"ONNX Runtime, against the torch float32 pipeline: float32 {fp32 / ort:.2f}x, "
+          f"int8 {fp32 / ort8:.2f}x (int8 / its float32 {ort / ort8:.2f}x); its pipeline / "
+          f"encoder alone {median['ONNX Runtime encoder alone'] / ort:.2f}; peak RSS "
+          f"{rss['ONNX Runtime float32']:.0f} / {rss['ONNX Runtime int8']:.0f} MB")
 
 if __name__ == "__main__":
     main()

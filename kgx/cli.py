@@ -201,18 +201,26 @@ def evaluate_cmd(
 @app.command("quantize")
 def quantize_cmd(
     model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
-    output: Annotated[Path, typer.Argument(help="Directory for the int8 pipeline.")],
+    output: Annotated[Path, typer.Argument(help="Directory for the converted pipeline.")],
+    runtime: Annotated[str, typer.Option(
+        help="torch, or onnxruntime (needs kgx[onnx]; fastest on CPU).")] = "torch",
+    float32: Annotated[bool, typer.Option(
+        "--float32", help="Keep float32 (with --runtime onnxruntime: the same vectors, "
+        "faster).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT.")] = False,
 ) -> None:
-    """Copy a pipeline with dynamic int8 inference for its transformer (CPU; the weights stay
-    float32 on disk and are quantized at load). Not for training: train the original."""
+    """Copy a pipeline with CPU inference settings for its transformer: dynamic int8, and/or
+    ONNX Runtime (the weights stay float32 on disk and are converted at load). Not for
+    training: train the original."""
     from kgx.pipeline.encoder import quantize_pipeline
 
     try:
-        names = quantize_pipeline(model, output, overwrite=overwrite)
+        names = quantize_pipeline(model, output, overwrite=overwrite, runtime=runtime,
+                                  quantize=None if float32 else "int8")
     except (ValueError, OSError, RuntimeError) as e:
         raise fail(str(e)) from e
-    echo(f"wrote {output}: int8 inference for {', '.join(names)}", err=True)
+    kind = ("float32" if float32 else "int8") + " ONNX Runtime" * (runtime == "onnxruntime")
+    echo(f"wrote {output}: {kind} inference for {', '.join(names)}", err=True)
 
 
 @app.command("show")

@@ -3,6 +3,9 @@ vectors v1 gives, frozen layers keep their weights, int8 pipelines load and refu
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import numpy
 import pytest
 import spacy
@@ -21,7 +24,7 @@ from kgx.pipeline.encoder import (
 from kgx.relations import raw_relations
 
 # the settings kgx.TransformerModel.v2 adds to v1
-V2_ONLY = ("frozen_layers", "quantize", "max_batch_items")
+V2_ONLY = ("frozen_layers", "quantize", "max_batch_items", "runtime")
 
 # sentences of very different lengths in one document: the case the buckets are for
 MIXED = ("Maria Lopez works for Acme in Paris . Why ? " + "John Smith , who had lived in "
@@ -52,6 +55,18 @@ def test_v2_rejects_bad_settings(minilm_path):
         build_transformer_model_v2("all-MiniLM-L6-v2", spans, frozen_layers=-1)
     with pytest.raises(ValueError, match="max_batch_items must be >= 1"):
         build_transformer_model_v2("all-MiniLM-L6-v2", spans, max_batch_items=0)
+    with pytest.raises(ValueError, match="runtime must be one of torch, onnxruntime"):
+        build_transformer_model_v2("all-MiniLM-L6-v2", spans, runtime="tensorflow")
+
+
+def test_onnxruntime_without_its_packages_is_a_clear_error(minilm_path, monkeypatch):
+    from kgx.encoders import make_sentence_spans
+    from kgx.pipeline import onnx_encoder
+
+    monkeypatch.setattr(onnx_encoder, "onnxruntime_available", lambda: False)
+    with pytest.raises(RuntimeError, match=r"onnxruntime and onnx .*kgx\[onnx\]"):
+        build_transformer_model_v2("all-MiniLM-L6-v2", make_sentence_spans(),
+                                   runtime="onnxruntime")
 
 
 def _build(repo_root, **model):
@@ -195,6 +210,67 @@ def test_kgx_quantize_writes_an_int8_pipeline_that_loads_and_refuses_training(tr
     again = runner.invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "int8")])
     assert again.exit_code == 1 and "exists and is not empty" in again.output
     assert (tmp_path / "int8" / "config.cfg").exists()
+
+
+@pytest.mark.slow
+def test_onnxruntime_float32_gives_the_torch_vectors_and_annotations(trained, tmp_path, caplog):
+    ort = _with_arch(trained, tmp_path, "ort", runtime="onnxruntime")
+    module = ort.get_pipe("transformer").model.transformer
+    mode, path = module.training, list(sys.path)
+    texts = [MIXED, TRAIN[0][0], "", "Nothing here ."]
+    with caplog.at_level(logging.INFO):
+        docs = list(ort.pipe(texts))  # exported, fused and loaded on the first batch
+    # ONNX Runtime's tools log to the root logger and to loggers named after their modules,
+    # and append to sys.path: none of it reaches the caller
+    assert not [r for r in caplog.records if "onnxruntime" in r.pathname], caplog.text
+    assert "encoder on ONNX Runtime (float32" in caplog.text
+    assert sys.path == path
+    for a, b in zip(trained.pipe(texts), docs, strict=True):
+        assert [(e.start_char, e.end_char, e.label_) for e in a.ents] == \
+               [(e.start_char, e.end_char, e.label_) for e in b.ents]
+        assert [(r["head"], r["tail"], r["label"]) for r in raw_relations(a)] == \
+               [(r["head"], r["tail"], r["label"]) for r in raw_relations(b)]
+        if len(a):
+            numpy.testing.assert_allclose(_real_vectors(a), _real_vectors(b), atol=1e-4)
+            assert set(a._.trf_data.model_output) == set(b._.trf_data.model_output)
+    # the export left the torch module as it found it (an exporter that restores its own
+    # wrapper's mode would switch dropout on for the torch path)
+    assert module.training == mode
+    assert type(ort.get_pipe("transformer").model._kgx_state["onnx"]).__name__ == "OnnxEncoder"
+
+
+@pytest.mark.slow
+def test_kgx_quantize_onnxruntime_int8_loads_and_refuses_training(trained, tmp_path, caplog):
+    trained.to_disk(tmp_path / "fp32")
+    runner = CliRunner()
+    root_filters = list(logging.getLogger().filters)
+    with caplog.at_level(logging.INFO):
+        result = runner.invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "q"),
+                                     "--runtime", "onnxruntime"])
+    assert result.exit_code == 0, result.output
+    # ONNX Runtime's quantizer advice (to the root logger) is kept from the user's log, and
+    # the loggers are left as they were
+    assert not [r for r in caplog.records if "onnxruntime" in r.pathname], caplog.text
+    assert logging.getLogger().filters == root_filters
+    assert not [name for name, logger in logging.root.manager.loggerDict.items()
+                if getattr(logger, "filters", None)
+                and any(type(f).__name__ == "_FromOnnxRuntime" for f in logger.filters)]
+    assert "int8 ONNX Runtime inference for transformer" in result.output
+    q = spacy.load(tmp_path / "q")
+    section = q.config["components"]["transformer"]["model"]
+    assert (section["runtime"], section["quantize"]) == ("onnxruntime", "int8")
+    x, y = _real_vectors(trained(MIXED)), _real_vectors(q(MIXED))
+    cosine = (x * y).sum(1) / (numpy.linalg.norm(x, axis=1) * numpy.linalg.norm(y, axis=1))
+    assert cosine.mean() > 0.9  # int8 is close to float32, and not the same
+    assert not numpy.allclose(x, y, atol=1e-4)
+    examples = [make_example(q, *row) for row in TRAIN]
+    with pytest.raises(ValueError, match="inference only"):
+        q.update(examples, sgd=Adam(1e-4))
+    # float32 on torch would change nothing: refused, and nothing written
+    same = runner.invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "f"),
+                               "--float32"])
+    assert same.exit_code == 1 and "nothing to change" in same.output
+    assert not (tmp_path / "f").exists()
 
 
 def test_kgx_quantize_refuses_a_pipeline_without_a_transformer(tmp_path):

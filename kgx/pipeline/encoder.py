@@ -29,6 +29,7 @@ import numpy
 from spacy.util import registry
 
 from ..encoders import resolve_encoder
+from .onnx_encoder import RUNTIMES, OnnxEncoder, require_onnxruntime
 
 log = logging.getLogger("kgx")
 
@@ -157,17 +158,17 @@ def _define_class() -> Any:
         def __init__(self, name: str, get_spans: Callable, tokenizer_config: dict,
                      transformer_config: dict, mixed_precision: bool,
                      grad_scaler_config: dict, frozen_layers: int, quantize: str | None,
-                     max_batch_items: int) -> None:
+                     max_batch_items: int, runtime: str = "torch") -> None:
             super().__init__(name, get_spans, tokenizer_config, transformer_config,
                              mixed_precision, grad_scaler_config)
             self._func = forward
             self._kgx_args = (name, get_spans, tokenizer_config, transformer_config,
                               mixed_precision, grad_scaler_config, frozen_layers, quantize,
-                              max_batch_items)
+                              max_batch_items, runtime)
             # settings from the config, not in ``attrs``: thinc restores attrs from the saved
             # weights, which would undo a config edit such as ``kgx quantize``'s
             self._kgx_cfg = {"frozen_layers": frozen_layers, "quantize": quantize,
-                             "max_batch_items": max_batch_items}
+                             "max_batch_items": max_batch_items, "runtime": runtime}
             # the Hugging Face module each derived state was made for (it is replaced when a
             # pipeline is loaded): the int8 copy, and whether its layers are frozen
             self._kgx_state: dict[str, Any] = {}
@@ -183,9 +184,10 @@ def _define_class() -> Any:
         return model.layers[0].shims[0]._hfmodel.transformer
 
     def prepare_training(model: Any) -> None:
-        if model._kgx_cfg["quantize"]:
-            raise ValueError("kgx.TransformerModel.v2: an int8-quantized encoder is for "
-                             "inference only; train the float32 pipeline (quantize = null)")
+        if model._kgx_cfg["quantize"] or model._kgx_cfg["runtime"] != "torch":
+            raise ValueError("kgx.TransformerModel.v2: an int8 or ONNX Runtime encoder is for "
+                             "inference only; train the float32 torch pipeline "
+                             "(quantize = null, runtime = \"torch\")")
         n = model._kgx_cfg["frozen_layers"]
         module = hf_module(model)
         if n and model._kgx_state.get("frozen") is not module:
@@ -197,6 +199,12 @@ def _define_class() -> Any:
 
     def inference_module(model: Any) -> Any:
         module = hf_module(model)
+        if model._kgx_cfg["runtime"] == "onnxruntime":
+            cached = model._kgx_state.get("onnx")
+            if cached is None or cached.module is not module:
+                cached = OnnxEncoder(module, int8=model._kgx_cfg["quantize"] == "int8")
+                model._kgx_state["onnx"] = cached
+            return cached
         if not model._kgx_cfg["quantize"]:
             return module
         cached = model._kgx_state.get("int8")
@@ -222,10 +230,11 @@ def _define_class() -> Any:
 
     def run_buckets(module: Any, wordpieces: Any, max_items: int) -> Any:
         n, width = wordpieces.input_ids.shape
-        device = next(module.parameters()).device
+        torch_module = module.module if isinstance(module, OnnxEncoder) else module
+        device = next(torch_module.parameters()).device
         lengths = [int(x) for x in wordpieces.lengths]
-        was_training = module.training
-        module.eval()
+        was_training = torch_module.training
+        torch_module.eval()
         outputs: list[tuple[list[int], int, Any]] = []
         try:
             with torch.no_grad():
@@ -244,7 +253,7 @@ def _define_class() -> Any:
                     outputs.append((idx, longest, module(**kwargs)))
         finally:
             if was_training:
-                module.train()
+                torch_module.train()
         first = outputs[0][2]
         merged: dict[str, Any] = {}
         for key, value in first.items():
@@ -308,6 +317,7 @@ def build_transformer_model_v2(
     frozen_layers: int = 0,
     quantize: str | None = None,
     max_batch_items: int = 2048,
+    runtime: str = "torch",
 ) -> Any:
     """v1 (the encoder name resolved offline first) with inference in length-sorted buckets,
     partial fine-tuning and optional int8 inference.
@@ -319,6 +329,8 @@ def build_transformer_model_v2(
     quantize (str | None): "int8" for dynamic int8 inference of the linear layers, or null.
     max_batch_items (int): the most word pieces (count times longest, padding included) the
         encoder reads at once at inference.
+    runtime (str): what runs the encoder at inference: "torch", or "onnxruntime" (the module
+        exported to ONNX and fused at the first inference; needs ``kgx[onnx]``).
     tokenizer_config, transformer_config, mixed_precision, grad_scaler_config: as for
         ``spacy-transformers.TransformerModel.v3``.
     """
@@ -328,12 +340,18 @@ def build_transformer_model_v2(
     if frozen_layers < 0:
         raise ValueError(f"kgx.TransformerModel.v2: frozen_layers must be >= 0, "
                          f"got {frozen_layers}")
+    if runtime not in RUNTIMES:
+        raise ValueError(f"kgx.TransformerModel.v2: runtime must be one of "
+                         f"{', '.join(RUNTIMES)}, got {runtime!r}")
+    if runtime == "onnxruntime":
+        require_onnxruntime("kgx.TransformerModel.v2")
     if max_batch_items < 1:
         raise ValueError(f"kgx.TransformerModel.v2: max_batch_items must be >= 1, "
                          f"got {max_batch_items}")
     return TransformerModelV2.cls()(
         resolve_encoder(name), get_spans, dict(tokenizer_config), dict(transformer_config),
-        mixed_precision, dict(grad_scaler_config), frozen_layers, quantize, max_batch_items)
+        mixed_precision, dict(grad_scaler_config), frozen_layers, quantize, max_batch_items,
+        runtime)
 
 
 # --- kgx quantize ------------------------------------------------------------------------
@@ -343,15 +361,29 @@ _UPGRADABLE = ("kgx.TransformerModel.v1", "kgx.TransformerModel.v2",
                "spacy-transformers.TransformerModel.v3")
 
 
-def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = False) -> list[str]:
-    """Write ``model`` to ``output`` with int8 inference switched on for each transformer
-    component (``kgx.TransformerModel.v2``, ``quantize = "int8"``); returns their names.
+def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = False,
+                      runtime: str = "torch", quantize: str | None = "int8") -> list[str]:
+    """Write ``model`` to ``output`` with CPU inference settings for each transformer
+    component (``kgx.TransformerModel.v2``): int8 on torch (the default), or ``runtime =
+    "onnxruntime"`` with int8 or float32 (``quantize = None``); returns their names.
 
-    The weights stay float32 on disk and are quantized when the pipeline is loaded, so the
-    result is an ordinary spaCy pipeline. Refuses where torch has no int8 engine, where a
+    The weights stay float32 on disk and are converted when the pipeline is loaded, so the
+    result is an ordinary spaCy pipeline. Refuses where the runtime cannot do it here, where a
     transformer's architecture is not one v2 can stand in for, and an existing ``output``
     unless ``overwrite``.
     """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    if quantize not in QUANTIZE_CHOICES:
+        raise ValueError(f"quantize must be None or 'int8', got {quantize!r}")
+    if runtime == "torch" and quantize is None:
+        raise ValueError("float32 on torch is the pipeline as trained: nothing to change "
+                         "(choose int8, or the onnxruntime runtime)")
+    if runtime == "onnxruntime":
+        require_onnxruntime("kgx quantize")
+    elif not int8_supported():
+        raise RuntimeError("this CPU has no int8 support in torch (no quantized engine): "
+                           "keep the float32 pipeline, or use the onnxruntime runtime")
     import spacy
     from confection import Config
 
@@ -377,9 +409,11 @@ def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = Fals
     for name in names:
         section = config["components"][name]["model"]
         section["@architectures"] = "kgx.TransformerModel.v2"
-        section["quantize"] = "int8"
+        section["quantize"] = quantize
+        section["runtime"] = runtime
     config.to_disk(output / "config.cfg", interpolate=False)
     check = spacy.load(output)
-    check("Quantized pipelines still read sentences.")
-    log.info("%s: int8 inference for %s", output, ", ".join(names))
+    check("Quantized pipelines still read sentences.")  # and build the runtime's graph
+    log.info("%s: %s inference on %s for %s", output, quantize or "float32", runtime,
+             ", ".join(names))
     return names
