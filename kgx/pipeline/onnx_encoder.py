@@ -6,9 +6,9 @@ norms and GELU into single kernels: the same vectors, faster. With ``quantize = 
 plain graph's linear layers are quantized dynamically instead (int8 weights per output
 channel, 8-bit activations per tensor, as torch's dynamic int8 does). The weights on disk stay
 the float32 ones that training and ``to_disk`` use, so the runtime is a config value, set by
-``kgx quantize --runtime onnxruntime``. On this project's 2-core CPU: 1.28x the torch float32
-pipeline's words/s in float32, 1.90x in int8 (BENCHMARKS.md, issue 16). Needs the ``onnx``
-extra (``pip install "kgx[onnx]"``).
+``kgx quantize --runtime onnxruntime``. On this project's 2-core CPU: 1.10-1.32x the torch
+float32 pipeline's words/s in float32, and in int8 a tie with torch's int8 (BENCHMARKS.md,
+issue 16). Needs the ``onnx`` extra (``pip install "kgx[onnx]"``).
 """
 
 from __future__ import annotations
