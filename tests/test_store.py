@@ -765,3 +765,31 @@ def test_credentials_echoed_by_a_server_are_redacted(recorder, export_nq):
     with pytest.raises(StoreError) as err:
         push_file(RemoteStore(Endpoints(store_url=recorder.url + "/store"), env=env), export_nq)
     assert SECRET not in str(err.value) and "Authorization: [redacted]" in str(err.value)
+
+
+@pytest.mark.parametrize("mode", ["gsp", "update"])
+def test_a_failed_push_drops_its_store_iterators_on_its_own_thread(recorder, export_nq, mode):
+    """pyoxigraph's iterators may only be dropped on the thread that made them. A push that
+    fails on a worker thread (as ``kgx serve``'s store upkeep runs) hands its exception, and
+    the traceback's frames with it, to another thread: no iterator may still be alive in them
+    (it showed as an intermittent unraisable RuntimeError in this suite)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    seen: list = []
+    hook = sys.unraisablehook
+    sys.unraisablehook = seen.append
+    try:
+        store = RemoteStore(Endpoints(store_url=recorder.url + "/store",
+                                      update_url=recorder.url + "/update"),
+                            env={}, retries=0, backoff=0.01)
+        with ThreadPoolExecutor(1) as pool:
+            for script in ([400], [204, 400], [204] * 5 + [400]):
+                recorder.script = list(script)
+                future = pool.submit(push_file, store, export_nq, mode=mode)
+                with pytest.raises(StoreError):
+                    future.result()
+                del future  # the exception and its frames are released on this thread
+    finally:
+        sys.unraisablehook = hook
+    assert not [u for u in seen if "unsendable" in str(u.exc_value)], \
+        [str(u.exc_value) for u in seen]

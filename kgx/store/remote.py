@@ -31,7 +31,8 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -380,31 +381,31 @@ def push_file(
                        key=lambda g: g.value)
         stale = remote.documents() - {g.value for g in named} if replace_default else set()
         for g in named:
-            members = staging.quads_for_pattern(None, None, None, g)
             if mode == "gsp" and not _too_long(g.value):
                 body = staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) or b""
                 remote.put_graph(g.value, body)
             else:
-                remote.replace_graph(g.value, members, batch_size)
+                with _graph_quads(staging, g) as members:
+                    remote.replace_graph(g.value, members, batch_size)
             _progress(progress, staging, g)
         for doc in sorted(stale):
             remote.delete_graph(doc)
         default = ox.DefaultGraph()
-        members = staging.quads_for_pattern(None, None, None, default)
-        if mode == "gsp":
-            sent = 0
-            for body in _ntriples_chunks(members, default_chunk):
+        with _graph_quads(staging, default) as members:
+            if mode == "gsp":
+                sent = 0
+                for body in _ntriples_chunks(members, default_chunk):
+                    if sent == 0 and replace_default:
+                        remote.put_graph(None, body)
+                    else:
+                        remote.post_graph(None, body)
+                    sent += 1
                 if sent == 0 and replace_default:
-                    remote.put_graph(None, body)
-                else:
-                    remote.post_graph(None, body)
-                sent += 1
-            if sent == 0 and replace_default:
-                remote.put_graph(None, b"")
-        else:
-            if replace_default:
-                remote.update("DROP SILENT DEFAULT")
-            remote.insert(members, batch_size)
+                    remote.put_graph(None, b"")
+            else:
+                if replace_default:
+                    remote.update("DROP SILENT DEFAULT")
+                remote.insert(members, batch_size)
         _progress(progress, staging, default)
         expected = _staged_counts(staging)
         del staging
@@ -421,6 +422,28 @@ def push_file(
     log.debug("pushed %s: %d quads, %d named graphs, %d dropped, %d requests", path, quads,
               len(named), len(stale), remote.requests - before)
     return PushResult(len(named), quads, remote.requests - before, len(stale))
+
+
+@contextmanager
+def _graph_quads(staging: ox.Store, g: ox.NamedNode | ox.DefaultGraph
+                 ) -> Iterator[Iterator[ox.Quad]]:
+    """The quads of one staged graph, released on this thread however the block ends.
+
+    pyoxigraph's iterators may only be dropped on the thread that made them; a failed request
+    would otherwise leave one in its traceback's frames, to be dropped wherever the exception
+    ends up (``kgx serve`` pushes on a worker thread) or wherever garbage collection runs.
+    """
+    quads = _quads_of(staging, g)
+    try:
+        yield quads
+    finally:
+        quads.close()  # ends the generator: its iterator, if it made one, is dropped here
+
+
+def _quads_of(staging: ox.Store, g: ox.NamedNode | ox.DefaultGraph
+              ) -> Generator[ox.Quad, None, None]:
+    # the iterator is made at the first quad asked for, inside the generator's frame
+    yield from staging.quads_for_pattern(None, None, None, g)
 
 
 def _progress(progress: Callable[[str | None, int], None] | None, staging: ox.Store,
