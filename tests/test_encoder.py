@@ -221,7 +221,7 @@ def test_onnxruntime_float32_gives_the_torch_vectors_and_annotations(trained, tm
     with caplog.at_level(logging.INFO):
         docs = list(ort.pipe(texts))  # exported, fused and loaded on the first batch
     # ONNX Runtime's tools log to the root logger and to loggers named after their modules,
-    # and append to sys.path: none of it reaches the caller
+    # and append to sys.path: they run in a child process, and none of it reaches the caller
     assert not [r for r in caplog.records if "onnxruntime" in r.pathname], caplog.text
     assert "encoder on ONNX Runtime (float32" in caplog.text
     assert sys.path == path
@@ -248,13 +248,10 @@ def test_kgx_quantize_onnxruntime_int8_loads_and_refuses_training(trained, tmp_p
         result = runner.invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "q"),
                                      "--runtime", "onnxruntime"])
     assert result.exit_code == 0, result.output
-    # ONNX Runtime's quantizer advice (to the root logger) is kept from the user's log, and
-    # the loggers are left as they were
+    # ONNX Runtime's quantizer advice (to the root logger) stays in the converting child
+    # process, out of the user's log
     assert not [r for r in caplog.records if "onnxruntime" in r.pathname], caplog.text
     assert logging.getLogger().filters == root_filters
-    assert not [name for name, logger in logging.root.manager.loggerDict.items()
-                if getattr(logger, "filters", None)
-                and any(type(f).__name__ == "_FromOnnxRuntime" for f in logger.filters)]
     assert "int8 ONNX Runtime inference for transformer" in result.output
     q = spacy.load(tmp_path / "q")
     section = q.config["components"]["transformer"]["model"]

@@ -1,7 +1,8 @@
 """The encoder on ONNX Runtime: ``runtime = "onnxruntime"`` of ``kgx.TransformerModel.v2``.
 
 The Hugging Face module a pipeline loads is exported to ONNX once per process, at its first
-inference. In float32, ONNX Runtime's transformer optimizer then fuses the attention, layer
+inference, by a child process that reads the module's weights (``convert_in_child``). In
+float32, ONNX Runtime's transformer optimizer then fuses the attention, layer
 norms and GELU into single kernels: the same vectors, faster. With ``quantize = "int8"`` the
 plain graph's linear layers are quantized dynamically instead (int8 weights per output
 channel, 8-bit activations per tensor, as torch's dynamic int8 does). The weights on disk stay
@@ -13,14 +14,14 @@ issue 16). Needs the ``onnx`` extra (``pip install "kgx[onnx]"``).
 
 from __future__ import annotations
 
-import io
+import json
 import logging
+import os
+import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,33 +82,78 @@ class OnnxEncoder:
         import torch
 
         start = time.perf_counter()
-        graph, outputs = export(self.module, names, {name: inputs[name] for name in names})
-        # int8 quantizes the plain graph: in the fused one the attention's query/key/value
-        # projection is inside one op, which int8 would leave in float32 (slower) or
-        # quantize per tensor (-1.8 relation F1 on a CoNLL04 model; BENCHMARKS.md)
-        graph = quantize_int8(graph) if self.int8 else fuse(graph, self.module.config)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # warnings about unused initializers are noise here
         # no busy-waiting after a call: the recogniser's torch threads run in between
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = onnxruntime.InferenceSession(graph.SerializeToString(), options,
-                                               providers=["CPUExecutionProvider"])
+        with tempfile.TemporaryDirectory(prefix="kgx-onnx-") as tmp:
+            final = Path(tmp, "encoder.onnx")
+            dtypes = {name: str(inputs[name].dtype).removeprefix("torch.") for name in names}
+            outputs = convert_in_child(self.module, dtypes, final, int8=self.int8)
+            session = onnxruntime.InferenceSession(str(final), options,
+                                                   providers=["CPUExecutionProvider"])
         log.info("encoder on ONNX Runtime (%s, %d threads): ready in %.1f s",
                  "int8" if self.int8 else "float32", options.intra_op_num_threads,
                  time.perf_counter() - start)
         return session, outputs
 
 
-def export(module: Any, names: tuple[str, ...], example: dict[str, Any]
-           ) -> tuple[Any, list[str]]:
-    """The module's ONNX graph (batch and sequence axes dynamic), as an ``onnx.ModelProto``,
-    and the names of its outputs: those of ``_OUTPUTS`` that the module returns."""
-    import onnx
+def convert_in_child(module: Any, dtypes: dict[str, str], target: Path, *, int8: bool
+                     ) -> list[str]:
+    """Write the module's ONNX graph, fused (float32) or quantized (int8), to ``target``;
+    returns its output names. The work runs in a child process from the module's saved
+    weights: the exporter and the optimizer leave hundreds of MB behind in the process that
+    runs them (about 450 MB of RSS measured for this encoder), and ONNX Runtime's tools
+    append to ``sys.path`` and log to the root logger."""
     import torch
 
-    buffer = io.BytesIO()
+    source = target.with_name("hf")
+    module.save_pretrained(source)
+    spec = {"source": str(source), "target": str(target), "inputs": dtypes, "int8": int8,
+            "attention": getattr(module.config, "_attn_implementation", None),
+            "threads": torch.get_num_threads()}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "kgx.pipeline.onnx_encoder", json.dumps(spec)],
+                          capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"exporting the encoder to ONNX failed (exit {done.returncode}):\n"
+                           f"{tail}")
+    return list(json.loads(done.stdout.strip().splitlines()[-1])["outputs"])
+
+
+def _convert(spec: dict[str, Any]) -> list[str]:
+    """The child's side of ``convert_in_child``."""
+    import torch
+    from transformers import AutoModel
+
+    torch.set_num_threads(int(spec["threads"]))
+    kwargs = {"attn_implementation": spec["attention"]} if spec["attention"] else {}
+    module = AutoModel.from_pretrained(spec["source"], **kwargs)
+    names = tuple(name for name in _INPUTS if name in spec["inputs"])
+    example = {name: (torch.zeros if name == "token_type_ids" else torch.ones)(
+        (2, 8), dtype=getattr(torch, spec["inputs"][name])) for name in names}
+    target = Path(spec["target"])
+    plain = target.with_name("plain.onnx")
+    outputs = export(module, names, example, plain)
+    # int8 quantizes the plain graph: in the fused one the attention's query/key/value
+    # projection is inside one op, which int8 would leave in float32 (slower) or quantize
+    # per tensor (-1.8 relation F1 on a CoNLL04 model; BENCHMARKS.md)
+    if spec["int8"]:
+        quantize_int8(plain, target)
+    elif not fuse(plain, target, module.config):
+        os.replace(plain, target)
+    return outputs
+
+
+def export(module: Any, names: tuple[str, ...], example: dict[str, Any], path: Path
+           ) -> list[str]:
+    """Write the module's ONNX graph (batch and sequence axes dynamic) to ``path``; returns
+    the names of its outputs: those of ``_OUTPUTS`` that the module returns."""
+    import torch
+
     was_training = module.training
     module.eval()
     try:
@@ -118,6 +164,7 @@ def export(module: Any, names: tuple[str, ...], example: dict[str, Any]
             for name in outputs:  # (batch, sequence, width) or (batch, width)
                 axes[name] = {0: "batch", 1: "sequence"} if getattr(probe, name).dim() == 3 \
                     else {0: "batch"}
+            del probe
             # tracing warns about Python control flow on shapes in the Hugging Face code,
             # which is constant for this export
             warnings.simplefilter("ignore")
@@ -125,82 +172,38 @@ def export(module: Any, names: tuple[str, ...], example: dict[str, Any]
             # a wrapper in training mode would leave the module in training mode (dropout on)
             wrapper = _keyword_module_class()(module, names, outputs).eval()
             torch.onnx.export(
-                wrapper, tuple(example[name] for name in names),
-                buffer,  # type: ignore[arg-type]  # torch takes a file object too
+                wrapper, tuple(example[name] for name in names), str(path),
                 input_names=list(names), output_names=outputs, dynamic_axes=axes,
                 opset_version=17, dynamo=False)
     finally:
         module.train(was_training)
-    return onnx.load_from_string(buffer.getvalue()), outputs
+    return outputs
 
 
-def fuse(graph: Any, config: Any) -> Any:
-    """ONNX Runtime's transformer fusions, where the model type is one they know."""
+def fuse(source: Path, target: Path, config: Any) -> bool:
+    """ONNX Runtime's transformer fusions of ``source``, written to ``target``, where the
+    model type is one they know; False (nothing written) where it is not."""
     if getattr(config, "model_type", None) not in _FUSIBLE:
-        return graph
-    with _import_path_kept():
-        from onnxruntime.transformers import optimizer
+        return False
+    from onnxruntime.transformers import optimizer
 
-        with _quiet_onnxruntime_logs(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fused = optimizer.optimize_model(
-                graph, model_type="bert", num_heads=int(config.num_attention_heads),
-                hidden_size=int(config.hidden_size))
-    return fused.model
+    fused = optimizer.optimize_model(
+        str(source), model_type="bert", num_heads=int(config.num_attention_heads),
+        hidden_size=int(config.hidden_size))
+    fused.save_model_to_file(str(target))
+    return True
 
 
-def quantize_int8(graph: Any) -> Any:
-    """Dynamic int8 of the graph's linear layers: int8 weights per output channel, 8-bit
-    activations per tensor."""
-    import onnx
+def quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 of ``source``'s linear layers, written to ``target``: int8 weights per
+    output channel, 8-bit activations per tensor."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with _import_path_kept(), tempfile.TemporaryDirectory(prefix="kgx-onnx-") as tmp:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        source, target = Path(tmp, "fp32.onnx"), Path(tmp, "int8.onnx")
-        onnx.save(graph, str(source))
-        # the products with a weight matrix (every linear layer), not attention's products
-        # of two activations: what torch's dynamic int8 does, and F1 stayed as close to
-        # float32 (BENCHMARKS.md)
-        with _quiet_onnxruntime_logs():
-            quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8,
-                             op_types_to_quantize=["MatMul"],
-                             extra_options={"MatMulConstBOnly": True})
-        return onnx.load(str(target))
-
-
-@contextmanager
-def _import_path_kept() -> Iterator[None]:
-    """ONNX Runtime's tools append their own folders to ``sys.path`` when first imported (they
-    import each other by bare names); kgx puts the caller's import path back afterwards."""
-    before = list(sys.path)
-    try:
-        yield
-    finally:
-        sys.path[:] = before
-
-
-class _FromOnnxRuntime(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "onnxruntime" not in Path(record.pathname).parts
-
-
-@contextmanager
-def _quiet_onnxruntime_logs() -> Iterator[None]:
-    """ONNX Runtime's tools log progress and advice to the root logger and to loggers named
-    after their modules ("fusion_base"...), which would reach the caller's log at every
-    load; kgx drops those records while the tools run and leaves every logger as it was."""
-    quiet = _FromOnnxRuntime()
-    loggers = [logging.getLogger()] + [
-        logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
-        if "onnxruntime" in Path(getattr(sys.modules.get(name), "__file__", None) or "").parts]
-    for logger in loggers:
-        logger.addFilter(quiet)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(quiet)
+    # the products with a weight matrix (every linear layer), not attention's products of two
+    # activations: what torch's dynamic int8 does, and F1 stayed as close to float32
+    # (BENCHMARKS.md)
+    quantize_dynamic(source, target, per_channel=True, weight_type=QuantType.QInt8,
+                     op_types_to_quantize=["MatMul"], extra_options={"MatMulConstBOnly": True})
 
 
 def _output_class() -> Any:
@@ -226,3 +229,7 @@ def _keyword_module_class() -> Any:
             return tuple(getattr(out, name) for name in self.outputs)
 
     return KeywordModule
+
+
+if __name__ == "__main__":  # the child of ``convert_in_child``
+    print(json.dumps({"outputs": _convert(json.loads(sys.argv[1]))}))
