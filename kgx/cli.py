@@ -203,7 +203,7 @@ def quantize_cmd(
     model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
     output: Annotated[Path, typer.Argument(help="Directory for the converted pipeline.")],
     runtime: Annotated[str, typer.Option(
-        help="torch, or onnxruntime (needs kgx[onnx]; fastest on CPU).")] = "torch",
+        help="torch, or onnxruntime (needs kgx[onnx]; the faster float32).")] = "torch",
     float32: Annotated[bool, typer.Option(
         "--float32", help="Keep float32 (with --runtime onnxruntime: the same vectors, "
         "faster).")] = False,

@@ -7,14 +7,18 @@ the spans by length and runs the encoder on buckets of similar length, then puts
 back in their places: the same vectors, less padding. Training keeps spacy-transformers' own
 forward pass (its backprop needs one batch).
 
-Two CPU options ride on the same forward pass (issue 16):
+Three CPU options ride on the same forward pass (issue 16):
 
 - ``frozen_layers``: the embeddings and the lowest N layers keep their pretrained weights
   (partial fine-tuning); backprop stops above them, so training costs less.
 - ``quantize = "int8"``: post-training dynamic int8 of the encoder's linear layers at
-  inference (``torch.ao.quantization.quantize_dynamic``). The weights on disk stay float32, so
-  a quantized pipeline is the same pipeline with one config value changed (``kgx quantize``),
-  which ``spacy.load``, ``spacy package`` and every kgx command load unchanged.
+  inference (``torch.ao.quantization.quantize_dynamic``).
+- ``runtime = "onnxruntime"``: the encoder runs on ONNX Runtime at inference, in float32 or
+  int8 (``onnx_encoder.py``).
+
+The weights on disk stay float32 for all three, so a quantized pipeline is the same pipeline
+with config values changed (``kgx quantize``), which ``spacy.load``, ``spacy package`` and
+every kgx command load unchanged.
 """
 
 from __future__ import annotations
@@ -330,7 +334,7 @@ def build_transformer_model_v2(
     max_batch_items (int): the most word pieces (count times longest, padding included) the
         encoder reads at once at inference.
     runtime (str): what runs the encoder at inference: "torch", or "onnxruntime" (the module
-        exported to ONNX and fused at the first inference; needs ``kgx[onnx]``).
+        converted to ONNX, fused or int8, at the first inference; needs ``kgx[onnx]``).
     tokenizer_config, transformer_config, mixed_precision, grad_scaler_config: as for
         ``spacy-transformers.TransformerModel.v3``.
     """

@@ -114,7 +114,11 @@ def convert_in_child(module: Any, dtypes: dict[str, str], target: Path, *, int8:
     spec = {"source": str(source), "target": str(target), "inputs": dtypes, "int8": int8,
             "attention": getattr(module.config, "_attn_implementation", None),
             "threads": torch.get_num_threads()}
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    # the kgx the caller imported, wherever it came from
+    home = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (home, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-m", "kgx.pipeline.onnx_encoder", json.dumps(spec)],
                           capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
