@@ -2,8 +2,8 @@
 
 The Hugging Face module a pipeline loads is exported to ONNX once per process, at its first
 inference, by a child process that reads the module's weights (``convert_in_child``). In
-float32, ONNX Runtime's transformer optimizer then fuses the attention, layer
-norms and GELU into single kernels: the same vectors, faster. With ``quantize = "int8"`` the
+float32, ONNX Runtime's transformer optimizer then fuses the attention, layer norms and GELU
+into single kernels: the same vectors, faster. With ``quantize = "int8"`` the
 plain graph's linear layers are quantized dynamically instead (int8 weights per output
 channel, 8-bit activations per tensor, as torch's dynamic int8 does). The weights on disk stay
 the float32 ones that training and ``to_disk`` use, so the runtime is a config value, set by
