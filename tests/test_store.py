@@ -783,8 +783,11 @@ def test_a_failed_push_drops_its_store_iterators_on_its_own_thread(recorder, exp
                                       update_url=recorder.url + "/update"),
                             env={}, retries=0, backoff=0.01)
         with ThreadPoolExecutor(1) as pool:
-            for script in ([400], [204, 400], [204] * 5 + [400]):
-                recorder.script = list(script)
+            recorder.requests.clear()
+            pool.submit(push_file, store, export_nq, mode=mode).result()
+            # a failure at each of the push's requests in turn
+            for k in range(len(recorder.requests)):
+                recorder.script = [204] * k + [400]
                 future = pool.submit(push_file, store, export_nq, mode=mode)
                 with pytest.raises(StoreError):
                     future.result()

@@ -32,7 +32,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -385,13 +385,13 @@ def push_file(
                 body = staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) or b""
                 remote.put_graph(g.value, body)
             else:
-                with _graph_quads(staging, g) as members:
+                with closing(_graph_quads(staging, g)) as members:
                     remote.replace_graph(g.value, members, batch_size)
             _progress(progress, staging, g)
         for doc in sorted(stale):
             remote.delete_graph(doc)
         default = ox.DefaultGraph()
-        with _graph_quads(staging, default) as members:
+        with closing(_graph_quads(staging, default)) as members:
             if mode == "gsp":
                 sent = 0
                 for body in _ntriples_chunks(members, default_chunk):
@@ -424,25 +424,16 @@ def push_file(
     return PushResult(len(named), quads, remote.requests - before, len(stale))
 
 
-@contextmanager
 def _graph_quads(staging: ox.Store, g: ox.NamedNode | ox.DefaultGraph
-                 ) -> Iterator[Iterator[ox.Quad]]:
-    """The quads of one staged graph, released on this thread however the block ends.
+                 ) -> Generator[ox.Quad, None, None]:
+    """The quads of one staged graph, for ``with closing(...)``: closing the generator drops
+    its pyoxigraph iterator on this thread however the block ends.
 
     pyoxigraph's iterators may only be dropped on the thread that made them; a failed request
     would otherwise leave one in its traceback's frames, to be dropped wherever the exception
-    ends up (``kgx serve`` pushes on a worker thread) or wherever garbage collection runs.
+    ends up (``kgx serve`` pushes on a worker thread) or wherever garbage collection runs. The
+    iterator is made at the first quad asked for, inside the generator's frame.
     """
-    quads = _quads_of(staging, g)
-    try:
-        yield quads
-    finally:
-        quads.close()  # ends the generator: its iterator, if it made one, is dropped here
-
-
-def _quads_of(staging: ox.Store, g: ox.NamedNode | ox.DefaultGraph
-              ) -> Generator[ox.Quad, None, None]:
-    # the iterator is made at the first quad asked for, inside the generator's frame
     yield from staging.quads_for_pattern(None, None, None, g)
 
 
