@@ -18,6 +18,7 @@ from kgx.pipeline.component import DEFAULT_MODEL
 from kgx.pipeline.model import (
     CONTEXT_MARGIN,
     Candidates,
+    _classify,
     _pool_pairs,
     _span_means,
     distance_buckets,
@@ -351,6 +352,17 @@ def test_pair_context_features_and_gradient():
     d_out = rng.normal(size=out.shape)
     numeric = _numeric_gradient(lambda Xp: _pool_pairs(ops, Xp, cand, True)[0], X, d_out)
     assert numpy.allclose(backprop(d_out), numeric, atol=1e-4)
+
+
+def test_inference_classifier_matches_thinc(trained):
+    # inference runs the pair classifier with numpy's matrix product, training with thinc's
+    model = trained[0].get_pipe("kgx_relation_extractor").model
+    X = numpy.random.default_rng(0).normal(
+        size=(7, model.get_ref("hidden").get_dim("nI"))).astype("float32")
+    expected = model.get_ref("classifier").predict(X)
+    assert numpy.abs(expected).max() > 0.1
+    assert numpy.allclose(_classify(model, X), expected, atol=1e-5)
+    assert _classify(model, X[:0]).shape == (0, expected.shape[1])
 
 
 def test_relation_model_v2_trains_and_round_trips(tmp_path):
