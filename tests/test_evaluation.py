@@ -25,6 +25,12 @@ def test_best_threshold_counts_unreachable_gold():
     assert f == pytest.approx(2 * 1 * 0.25 / 1.25)
 
 
+def test_best_threshold_without_any_candidate_keeps_the_ceiling():
+    # a label with gold relations whose entities were all missed: no candidate to place
+    # a threshold between, and no error either (kgx tune-thresholds on a weak model)
+    assert best_threshold([], n_gold=3) == (0.95, 0.0)
+
+
 def test_best_threshold_without_any_correct_candidate_rejects_everything():
     t, f = best_threshold([(0.7, False), (0.3, False)], n_gold=2)
     assert f == 0.0 and t == 0.95

@@ -76,7 +76,7 @@ def best_threshold(scored: list[tuple[float, bool]], n_gold: int,
     distinct = sorted(set(probs), reverse=True)
     best_t = round(ceiling, 4)
     best_f = f1_at(_as_saved(best_t))
-    for prob, nxt in zip(distinct, [*distinct[1:], 0.0], strict=True):
+    for prob, nxt in zip(distinct, [*distinct[1:], 0.0][:len(distinct)], strict=True):
         t = round(min(max((prob + nxt) / 2, floor), ceiling), 4)
         f = f1_at(_as_saved(t))
         if f > best_f:

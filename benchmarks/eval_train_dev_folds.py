@@ -1,0 +1,160 @@
+"""Cross-validation on train+dev folds (issue 19): what a threshold chosen on held-out
+predictions is worth, with five times the data a dev set gives.
+
+``split`` pools a corpus's train and dev records and cuts them into K contiguous folds; for
+each fold it writes the other K-1 folds as a training set and the fold itself as held-out data.
+Train one model a fold with the shipped config (the command is printed). ``score`` then runs
+each fold's model on its own held-out fold (raw documents of N sentences, as ``kgx evaluate
+--as-documents N`` does) and reports, over all the records, predicted only by a model that
+never saw them:
+
+- NER F1 and relation strict micro F1 per fold and pooled, at the config's threshold;
+- the relations' F1 at each global threshold of ``--grid`` (every label alike);
+- leave one fold out: a global threshold (from the grid) or per-label thresholds (``kgx
+  tune-thresholds``' procedure) chosen on the other folds' held-out predictions, scored on the
+  fold left out; pooled over the folds.
+
+    python benchmarks/eval_train_dev_folds.py split --train corpus/conll04/train.spacy \
+        --dev corpus/conll04/dev.spacy --folds 4 --output training/cv
+    python benchmarks/eval_train_dev_folds.py score --fold training/cv/m0/model-last \
+        training/cv/fold0_heldout.spacy --fold ... --documents 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
+
+
+def split(args: argparse.Namespace) -> None:
+    import spacy
+    from spacy.tokens import DocBin
+
+    vocab = spacy.blank("en").vocab
+    docs = [d for path in (args.train, args.dev) for d in DocBin().from_disk(path).get_docs(vocab)]
+    args.output.mkdir(parents=True, exist_ok=True)
+    n, k_folds = len(docs), args.folds
+    for k in range(k_folds):
+        lo, hi = k * n // k_folds, (k + 1) * n // k_folds
+        DocBin(docs=docs[lo:hi], store_user_data=True).to_disk(
+            args.output / f"fold{k}_heldout.spacy")
+        DocBin(docs=docs[:lo] + docs[hi:], store_user_data=True).to_disk(
+            args.output / f"fold{k}_train.spacy")
+        print(f"fold {k}: {hi - lo} held out, {n - (hi - lo)} to train on:\n"
+              f"  python -m spacy train configs/kgx_trf.cfg --output {args.output}/m{k} "
+              f"--paths.train {args.output}/fold{k}_train.spacy "
+              f"--paths.dev {args.output}/fold{k}_heldout.spacy")
+
+
+def counts(scored: list[Any], n_gold: list[Any], thresholds: dict[str, float]
+           ) -> tuple[int, int, int]:
+    """(true positives, predicted, gold) over all labels."""
+    from kgx.pipeline.thresholds import _as_saved
+
+    tp = pred = gold = 0
+    for label, t in thresholds.items():
+        t = _as_saved(t)
+        for doc in scored:
+            pred += sum(p >= t for p, _ in doc[label])
+            tp += sum(p >= t and c for p, c in doc[label])
+        gold += sum(g[label] for g in n_gold)
+    return tp, pred, gold
+
+
+def f1(c: tuple[int, int, int]) -> float:
+    tp, pred, gold = c
+    return 100 * 2 * tp / (pred + gold) if pred + gold else 0.0
+
+
+def add(*cs: tuple[int, int, int]) -> tuple[int, int, int]:
+    return (sum(c[0] for c in cs), sum(c[1] for c in cs), sum(c[2] for c in cs))
+
+
+def per_label(scored: list[Any], n_gold: list[Any], labels: list[str],
+              fallback: float) -> dict[str, float]:
+    from kgx.pipeline.thresholds import best_threshold
+
+    out = {}
+    for label in labels:
+        pooled = [x for doc in scored for x in doc[label]]
+        gold = sum(g[label] for g in n_gold)
+        out[label] = best_threshold(pooled, gold)[0] if gold else fallback
+    return out
+
+
+def score(args: argparse.Namespace) -> None:
+    import spacy
+    from spacy.util import registry
+
+    from kgx.pipeline.evaluate import evaluate
+    from kgx.pipeline.thresholds import candidate_scores, find_component
+
+    folds = []
+    for model, data in args.fold:
+        nlp = spacy.load(model)
+        examples = list(registry.readers.get("kgx.Corpus.v1")(
+            path=Path(data), documents=args.documents)(nlp))
+        result = evaluate(nlp, examples)
+        rel = nlp.get_pipe(find_component(nlp))
+        scored, n_gold = candidate_scores(nlp, examples)
+        folds.append({"model": model, "scored": scored, "gold": n_gold,
+                      "labels": list(rel.labels), "current": dict(rel.thresholds),
+                      "ner": 100 * result["ents_f"], "rel": 100 * result["rel_strict_micro_f"]})
+        print(f"{model}: {len(examples)} documents, NER F1 {folds[-1]['ner']:.2f}, relations "
+              f"F1 {folds[-1]['rel']:.2f} (evaluate) / "
+              f"{f1(counts(scored, n_gold, rel.thresholds)):.2f} (candidates)", flush=True)
+    grid = args.grid
+    print("\nrelations strict micro F1, each fold's model on its own held-out fold")
+    print(f"{'fold':>6} {'NER':>6} " + " ".join(f"{t:>6}" for t in grid))
+    at: dict[float, list[tuple[int, int, int]]] = {t: [] for t in grid}
+    for k, fold in enumerate(folds):
+        for t in grid:
+            at[t].append(counts(fold["scored"], fold["gold"], dict.fromkeys(fold["labels"], t)))
+        print(f"{k:>6} {fold['ner']:6.2f} " + " ".join(f"{f1(at[t][k]):6.2f}" for t in grid))
+    print(f"{'pooled':>6} {sum(f['ner'] for f in folds) / len(folds):6.2f} "
+          + " ".join(f"{f1(add(*at[t])):6.2f}" for t in grid) + "   (NER: mean of folds)")
+
+    chosen_global, chosen_labels = [], []
+    for k, fold in enumerate(folds):
+        others = [f for j, f in enumerate(folds) if j != k]
+        best = max(grid, key=lambda t: (f1(add(*(at[t][j] for j in range(len(folds))
+                                                  if j != k))), -abs(t - 0.5)))
+        chosen_global.append((best, at[best][k]))
+        tuned = per_label([d for f in others for d in f["scored"]],
+                          [g for f in others for g in f["gold"]], fold["labels"], 0.5)
+        chosen_labels.append((tuned, counts(fold["scored"], fold["gold"], tuned)))
+    base = add(*(counts(f["scored"], f["gold"], f["current"]) for f in folds))
+    global_f1 = f1(add(*(c for _, c in chosen_global)))
+    print(f"\nleave one fold out, pooled: config's thresholds {f1(base):.2f}; "
+          f"a global threshold chosen on the other folds {global_f1:.2f}"
+          f" (chosen: {', '.join(str(t) for t, _ in chosen_global)}); per-label thresholds "
+          f"tuned on the other folds {f1(add(*(c for _, c in chosen_labels))):.2f}")
+    for k, (tuned, _) in enumerate(chosen_labels):
+        print(f"  fold {k} per-label: " + ", ".join(f"{label} {t:.2f}"
+                                                   for label, t in tuned.items()))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("split")
+    s.add_argument("--train", type=Path, required=True)
+    s.add_argument("--dev", type=Path, required=True)
+    s.add_argument("--folds", type=int, default=4)
+    s.add_argument("--output", type=Path, required=True)
+    c = sub.add_parser("score")
+    c.add_argument("--fold", nargs=2, action="append", required=True, metavar=("MODEL", "DATA"))
+    c.add_argument("--documents", type=int, default=5)
+    c.add_argument("--grid", type=float, nargs="+", default=GRID)
+    args = ap.parse_args()
+    split(args) if args.command == "split" else score(args)
+
+
+if __name__ == "__main__":
+    main()
