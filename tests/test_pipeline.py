@@ -19,6 +19,7 @@ from kgx.pipeline.model import (
     CONTEXT_MARGIN,
     Candidates,
     _classify,
+    _classify_by_doc,
     _pool_pairs,
     _span_means,
     distance_buckets,
@@ -363,6 +364,23 @@ def test_inference_classifier_matches_thinc(trained):
     assert numpy.abs(expected).max() > 0.1
     assert numpy.allclose(_classify(model, X), expected, atol=1e-5)
     assert _classify(model, X[:0]).shape == (0, expected.shape[1])
+
+
+def test_inference_scores_do_not_depend_on_the_batch(trained):
+    # a BLAS product's rounding depends on the matrix's shape: a document's pairs are
+    # classified on their own, so its scores are the same alone and batched with others
+    model = trained[0].get_pipe("kgx_relation_extractor").model
+    lengths = [3, 0, 170, 1, 40]
+    X = numpy.random.default_rng(1).normal(
+        size=(sum(lengths), model.get_ref("hidden").get_dim("nI"))).astype("float32")
+    batched = _classify_by_doc(model, X, lengths)
+    assert batched.shape == (sum(lengths), _classify(model, X[:1]).shape[1])
+    offset = 0
+    for n in lengths:
+        alone = _classify_by_doc(model, X[offset:offset + n], [n])
+        assert numpy.array_equal(batched[offset:offset + n], alone)
+        offset += n
+    assert _classify_by_doc(model, X[:0], [0, 0]).shape == (0, batched.shape[1])
 
 
 def test_relation_model_v2_trains_and_round_trips(tmp_path):

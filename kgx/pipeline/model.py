@@ -354,7 +354,7 @@ def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Calla
     )
     pair_repr = xp.concatenate([pooled, types, dists], axis=1).astype("float32")
     if not is_train:
-        return _classify(model, pair_repr), _no_backprop
+        return _classify_by_doc(model, pair_repr, [len(c) for c in cands]), _no_backprop
     logits, bp_classifier = model.get_ref("classifier")(pair_repr, is_train)
     pooled_width = pooled.shape[1]
     type_width = 2 * model.attrs["type_width"]
@@ -391,6 +391,23 @@ def _classify(model: Model, X: Floats2d) -> Floats2d:
     Y = H @ output.get_param("W").T
     Y += output.get_param("b")
     return cast(Floats2d, Y)
+
+
+def _classify_by_doc(model: Model, X: Floats2d, lengths: list[int]) -> Floats2d:
+    """``_classify`` one document's pairs at a time. A BLAS product's rounding depends on the
+    matrix's shape (kernel and blocking choices), so classifying a whole batch at once would
+    let a record's score change with the documents batched beside it; per document, a text
+    gets the same scores alone, in ``nlp.pipe`` and in any worker: a run's records do not
+    depend on how its documents were batched (``tests/test_batch.py``)."""
+    if len(lengths) <= 1:
+        return _classify(model, X)
+    out = []
+    offset = 0
+    for n in lengths:
+        if n:
+            out.append(_classify(model, X[offset:offset + n]))
+            offset += n
+    return cast(Floats2d, model.ops.xp.concatenate(out, axis=0)) if out else _classify(model, X)
 
 
 def _no_backprop(d_logits: Floats2d) -> list[Doc]:
