@@ -17,12 +17,16 @@ never saw them:
     python benchmarks/eval_train_dev_folds.py split --train corpus/conll04/train.spacy \
         --dev corpus/conll04/dev.spacy --folds 4 --output training/cv
     python benchmarks/eval_train_dev_folds.py score --fold training/cv/m0/model-last \
-        training/cv/fold0_heldout.spacy --fold ... --documents 5
+        training/cv/fold0_heldout.spacy --fold ... --documents 5 --output metrics/cv.json
+
+``--output`` also writes the figures as JSON (the ``conll04-cv`` and ``ade-cv`` commands of
+project.yml run the whole procedure).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -131,6 +135,10 @@ def score(args: argparse.Namespace) -> None:
         chosen_labels.append((tuned, counts(fold["scored"], fold["gold"], tuned)))
     base = add(*(counts(f["scored"], f["gold"], f["current"]) for f in folds))
     global_f1 = f1(add(*(c for _, c in chosen_global)))
+    loo = {"config": round(f1(base), 2),
+           "global": round(global_f1, 2), "global_chosen": [t for t, _ in chosen_global],
+           "per_label": round(f1(add(*(c for _, c in chosen_labels))), 2),
+           "per_label_chosen": [tuned for tuned, _ in chosen_labels]}
     print(f"\nleave one fold out, pooled: config's thresholds {f1(base):.2f}; "
           f"a global threshold chosen on the other folds {global_f1:.2f}"
           f" (chosen: {', '.join(str(t) for t, _ in chosen_global)}); per-label thresholds "
@@ -138,6 +146,18 @@ def score(args: argparse.Namespace) -> None:
     for k, (tuned, _) in enumerate(chosen_labels):
         print(f"  fold {k} per-label: " + ", ".join(f"{label} {t:.2f}"
                                                    for label, t in tuned.items()))
+    if args.output is not None:
+        report = {
+            "documents": args.documents,
+            "folds": [{"model": f["model"], "data": data, "ner_f": round(f["ner"], 2),
+                       "rel_f": round(f["rel"], 2),
+                       "rel_f_at": {str(t): round(f1(at[t][k]), 2) for t in grid}}
+                      for k, (f, (_, data)) in enumerate(zip(folds, args.fold, strict=True))],
+            "pooled_rel_f_at": {str(t): round(f1(add(*at[t])), 2) for t in grid},
+            "leave_one_fold_out": loo,
+        }
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -152,6 +172,7 @@ def main() -> None:
     c.add_argument("--fold", nargs=2, action="append", required=True, metavar=("MODEL", "DATA"))
     c.add_argument("--documents", type=int, default=5)
     c.add_argument("--grid", type=float, nargs="+", default=GRID)
+    c.add_argument("--output", type=Path, default=None, help="the figures as JSON")
     args = ap.parse_args()
     split(args) if args.command == "split" else score(args)
 

@@ -208,3 +208,43 @@ def test_cross_validation_keeps_a_threshold_that_generalises():
     assert thresholds_f1(scored, n_gold, {"R": 0.625}) == pytest.approx(2 / 3, abs=0.02)
     with pytest.raises(ValueError, match="folds must be between 2"):
         cross_validate_thresholds(scored, n_gold, {"R": 0.5}, folds=1)
+
+
+def test_train_dev_folds_split_and_score(trained, tmp_path, repo_root):
+    # benchmarks/eval_train_dev_folds.py, as the conll04-cv / ade-cv commands of project.yml
+    # run it: the folds partition train+dev, and the threshold figures it reports agree with
+    # the evaluation's own F1 at the saved threshold
+    import json
+    import subprocess
+    import sys
+
+    from spacy.tokens import DocBin
+
+    nlp, examples, _ = trained
+    ruled_pipeline(nlp, examples).to_disk(tmp_path / "model")
+    refs = [eg.reference for eg in examples]
+    DocBin(docs=refs[:3], store_user_data=True).to_disk(tmp_path / "train.spacy")
+    DocBin(docs=refs[3:], store_user_data=True).to_disk(tmp_path / "dev.spacy")
+    script = str(repo_root / "benchmarks" / "eval_train_dev_folds.py")
+    subprocess.run([sys.executable, script, "split", "--train", str(tmp_path / "train.spacy"),
+                    "--dev", str(tmp_path / "dev.spacy"), "--folds", "2",
+                    "--output", str(tmp_path / "cv")], check=True, capture_output=True)
+    texts = {}
+    for part in ("heldout", "train"):
+        for k in (0, 1):
+            docs = DocBin().from_disk(tmp_path / "cv" / f"fold{k}_{part}.spacy").get_docs(
+                nlp.vocab)
+            texts[part, k] = [d.text for d in docs]
+    assert sorted(texts["heldout", 0] + texts["heldout", 1]) == sorted(d.text for d in refs)
+    for k in (0, 1):
+        assert sorted(texts["train", k]) == sorted(texts["heldout", 1 - k])
+    folds = [arg for k in (0, 1) for arg in
+             ("--fold", str(tmp_path / "model"), str(tmp_path / "cv" / f"fold{k}_heldout.spacy"))]
+    subprocess.run([sys.executable, script, "score", *folds, "--documents", "1",
+                    "--output", str(tmp_path / "cv.json")], check=True, capture_output=True)
+    report = json.loads((tmp_path / "cv.json").read_text())
+    assert len(report["folds"]) == 2
+    for fold in report["folds"]:
+        assert fold["rel_f"] == fold["rel_f_at"]["0.5"] > 0
+    assert report["leave_one_fold_out"]["config"] == report["pooled_rel_f_at"]["0.5"]
+    assert len(report["leave_one_fold_out"]["per_label_chosen"]) == 2
