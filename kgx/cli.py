@@ -207,19 +207,23 @@ def quantize_cmd(
     float32: Annotated[bool, typer.Option(
         "--float32", help="Keep float32 (with --runtime onnxruntime: the same vectors, "
         "faster).")] = False,
+    bf16: Annotated[bool, typer.Option("--bf16", help="bfloat16 instead of int8 (torch; CPUs "
+                                       "with AMX or AVX-512 BF16).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT.")] = False,
 ) -> None:
-    """Copy a pipeline with CPU inference settings for its transformer: dynamic int8, and/or
-    ONNX Runtime (the weights stay float32 on disk and are converted at load). Not for
-    training: train the original."""
+    """Copy a pipeline with CPU inference settings for its transformer: int8, bfloat16 and/or
+    ONNX Runtime (weights stay float32 on disk). Not for training: train the original."""
     from kgx.pipeline.encoder import quantize_pipeline
 
+    if float32 and bf16:
+        raise fail("--float32 and --bf16 exclude each other")
+    quantize = None if float32 else "bf16" if bf16 else "int8"
     try:
         names = quantize_pipeline(model, output, overwrite=overwrite, runtime=runtime,
-                                  quantize=None if float32 else "int8")
+                                  quantize=quantize)
     except (ValueError, OSError, RuntimeError) as e:
         raise fail(str(e)) from e
-    kind = ("float32" if float32 else "int8") + " ONNX Runtime" * (runtime == "onnxruntime")
+    kind = (quantize or "float32") + " ONNX Runtime" * (runtime == "onnxruntime")
     echo(f"wrote {output}: {kind} inference for {', '.join(names)}", err=True)
 
 

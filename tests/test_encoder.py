@@ -49,8 +49,11 @@ def test_v2_rejects_bad_settings(minilm_path):
     from kgx.encoders import make_sentence_spans
 
     spans = make_sentence_spans()
-    with pytest.raises(ValueError, match="quantize must be null or 'int8'"):
+    with pytest.raises(ValueError, match="quantize must be null, 'int8' or 'bf16'"):
         build_transformer_model_v2("all-MiniLM-L6-v2", spans, quantize="int4")
+    with pytest.raises(ValueError, match="'bf16' is for the torch runtime"):
+        build_transformer_model_v2("all-MiniLM-L6-v2", spans, quantize="bf16",
+                                   runtime="onnxruntime")
     with pytest.raises(ValueError, match="frozen_layers must be >= 0"):
         build_transformer_model_v2("all-MiniLM-L6-v2", spans, frozen_layers=-1)
     with pytest.raises(ValueError, match="max_batch_items must be >= 1"):
@@ -215,6 +218,42 @@ def test_kgx_quantize_writes_an_int8_pipeline_that_loads_and_refuses_training(tr
     again = runner.invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "int8")])
     assert again.exit_code == 1 and "exists and is not empty" in again.output
     assert (tmp_path / "int8" / "config.cfg").exists()
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_inference_is_close_to_float32_and_refuses_training(trained, tmp_path, caplog,
+                                                                 monkeypatch, native):
+    # kgx quantize --bf16 where the CPU multiplies bfloat16 in hardware; refused elsewhere,
+    # where the config value still runs (torch emulates bf16) and says it is slower. Both
+    # cases on any CPU: what the CPU has is what the check reports, made up here
+    import kgx.pipeline.encoder as encoder
+
+    monkeypatch.setattr(encoder, "bf16_native", lambda: native)
+    trained.to_disk(tmp_path / "fp32")
+    result = CliRunner().invoke(app, ["quantize", str(tmp_path / "fp32"),
+                                      str(tmp_path / "bf16"), "--bf16"])
+    if native:
+        assert result.exit_code == 0, result.output
+        assert "bf16 inference for transformer" in result.output
+        q = spacy.load(tmp_path / "bf16")
+    else:
+        assert result.exit_code == 1 and "no bfloat16 arithmetic" in result.output
+        q = spacy.load(tmp_path / "fp32",
+                       config={"components.transformer.model.quantize": "bf16"})
+    assert q.config["components"]["transformer"]["model"]["quantize"] == "bf16"
+    with caplog.at_level(logging.WARNING, logger="kgx"):
+        b = q(MIXED)
+    assert ("torch emulates it" in caplog.text) is not native
+    x, y = _real_vectors(trained(MIXED)), _real_vectors(b)
+    assert y.dtype == numpy.float32
+    cosine = (x * y).sum(1) / (numpy.linalg.norm(x, axis=1) * numpy.linalg.norm(y, axis=1))
+    assert cosine.min() > 0.98  # bf16 keeps float32's range: close, and not the same
+    assert not numpy.allclose(x, y, atol=1e-4)
+    with pytest.raises(ValueError, match="inference only"):
+        q.update([make_example(q, *row) for row in TRAIN], sgd=Adam(1e-4))
+    both = CliRunner().invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "x"),
+                                    "--bf16", "--float32"])
+    assert both.exit_code == 1 and "exclude each other" in both.output
 
 
 @pytest.mark.slow

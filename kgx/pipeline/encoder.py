@@ -15,6 +15,9 @@ Three CPU options ride on the same forward pass (issue 16):
   inference (``torch.ao.quantization.quantize_dynamic``).
 - ``runtime = "onnxruntime"``: the encoder runs on ONNX Runtime at inference, in float32 or
   int8 (``onnx_encoder.py``).
+- ``quantize = "bf16"``: the encoder's forward pass under torch's bfloat16 autocast at
+  inference, its outputs back in float32. Fast where the CPU multiplies bf16 in hardware (AMX,
+  AVX-512 BF16); elsewhere torch emulates it, slower than float32.
 
 The weights on disk stay float32 for all three, so a quantized pipeline is the same pipeline
 with config values changed (``kgx quantize``), which ``spacy.load``, ``spacy package`` and
@@ -23,6 +26,7 @@ every kgx command load unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from collections.abc import Callable, Sequence
@@ -37,7 +41,7 @@ from .onnx_encoder import RUNTIMES, OnnxEncoder, require_onnxruntime
 
 log = logging.getLogger("kgx")
 
-QUANTIZE_CHOICES = (None, "int8")
+QUANTIZE_CHOICES = (None, "int8", "bf16")
 
 
 def int8_supported() -> bool:
@@ -45,6 +49,15 @@ def int8_supported() -> bool:
     import torch
 
     return any(e != "none" for e in torch.backends.quantized.supported_engines)
+
+
+def bf16_native() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AMX tiles or AVX-512 BF16), which is
+    where ``quantize = "bf16"`` pays; torch's own (private) CPU feature checks."""
+    import torch
+
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
 
 def full_range_int8() -> bool:
@@ -189,8 +202,8 @@ def _define_class() -> Any:
 
     def prepare_training(model: Any) -> None:
         if model._kgx_cfg["quantize"] or model._kgx_cfg["runtime"] != "torch":
-            raise ValueError("kgx.TransformerModel.v2: an int8 or ONNX Runtime encoder is for "
-                             "inference only; train the float32 torch pipeline "
+            raise ValueError("kgx.TransformerModel.v2: an int8, bf16 or ONNX Runtime encoder is "
+                             "for inference only; train the float32 torch pipeline "
                              "(quantize = null, runtime = \"torch\")")
         n = model._kgx_cfg["frozen_layers"]
         module = hf_module(model)
@@ -209,8 +222,14 @@ def _define_class() -> Any:
                 cached = OnnxEncoder(module, int8=model._kgx_cfg["quantize"] == "int8")
                 model._kgx_state["onnx"] = cached
             return cached
-        if not model._kgx_cfg["quantize"]:
-            return module
+        if model._kgx_cfg["quantize"] != "int8":
+            if model._kgx_cfg["quantize"] == "bf16" and not model._kgx_state.get("bf16_told"):
+                model._kgx_state["bf16_told"] = True
+                if not bf16_native():
+                    log.warning("encoder: quantize = 'bf16' but this CPU has no bfloat16 "
+                                "arithmetic (AMX, AVX-512 BF16): torch emulates it, slower "
+                                "than the float32 pipeline")
+            return module  # bf16: run_buckets runs it under autocast
         cached = model._kgx_state.get("int8")
         if cached is None or cached[0] is not module:
             if not int8_supported():
@@ -232,16 +251,18 @@ def _define_class() -> Any:
             return q
         return cached[1]
 
-    def run_buckets(module: Any, wordpieces: Any, max_items: int) -> Any:
+    def run_buckets(module: Any, wordpieces: Any, max_items: int, bf16: bool = False) -> Any:
         n, width = wordpieces.input_ids.shape
         torch_module = module.module if isinstance(module, OnnxEncoder) else module
         device = next(torch_module.parameters()).device
+        precision = (torch.autocast(device.type, dtype=torch.bfloat16) if bf16
+                     else contextlib.nullcontext())
         lengths = [int(x) for x in wordpieces.lengths]
         was_training = torch_module.training
         torch_module.eval()
         outputs: list[tuple[list[int], int, Any]] = []
         try:
-            with torch.no_grad():
+            with torch.no_grad(), precision:
                 for idx in length_buckets(lengths, max_items):
                     longest = max(max(lengths[i] for i in idx), 1)
                     take = numpy.asarray(idx)
@@ -264,13 +285,15 @@ def _define_class() -> Any:
             if not isinstance(value, torch.Tensor) or value.dim() not in (2, 3):
                 return None  # hidden states of every layer etc.: not bucketed
             shape = (n, width, value.shape[-1]) if value.dim() == 3 else (n, value.shape[-1])
-            full = value.new_zeros(shape)
+            # bf16 outputs go back as float32: numpy, which reads them next, has no bfloat16
+            full = value.new_zeros(shape, dtype=torch.float32 if value.dtype == torch.bfloat16
+                                   else value.dtype)
             for idx, longest, out in outputs:
                 rows = torch.as_tensor(idx, device=full.device)
                 if value.dim() == 3:
-                    full[rows, :longest] = out[key]
+                    full[rows, :longest] = out[key].to(full.dtype)
                 else:
-                    full[rows] = out[key]
+                    full[rows] = out[key].to(full.dtype)
             merged[key] = full
         return type(first)(**merged)
 
@@ -297,11 +320,13 @@ def _define_class() -> Any:
             align = get_alignment(flat, wordpieces.strings, tokenizer.all_special_tokens)
         wordpieces, align = truncate_oversize_splits(wordpieces, align,
                                                      tokenizer.model_max_length)
-        output = run_buckets(module, wordpieces, model._kgx_cfg["max_batch_items"])
+        output = run_buckets(module, wordpieces, model._kgx_cfg["max_batch_items"],
+                             bf16=model._kgx_cfg["quantize"] == "bf16")
         if output is None:
             if model._kgx_cfg["quantize"]:
-                raise RuntimeError("kgx.TransformerModel.v2: int8 needs the plain encoder "
-                                   "outputs (no per-layer hidden states)")
+                raise RuntimeError(f"kgx.TransformerModel.v2: {model._kgx_cfg['quantize']} "
+                                   "needs the plain encoder outputs (no per-layer hidden "
+                                   "states)")
             return trf_forward(model, docs, is_train)
         batch = FullTransformerBatch(spans=nested, wordpieces=wordpieces,
                                      model_output=output, align=align)
@@ -330,7 +355,8 @@ def build_transformer_model_v2(
     get_spans (Callable): the spans the encoder reads (``kgx.sentence_spans.v1``).
     frozen_layers (int): freeze the embeddings and this many of the lowest layers in training
         (0: fine-tune everything; the encoder's depth or more: train the heads only).
-    quantize (str | None): "int8" for dynamic int8 inference of the linear layers, or null.
+    quantize (str | None): "int8" for dynamic int8 inference of the linear layers, "bf16"
+        for bfloat16 autocast inference (fast on CPUs with AMX or AVX-512 BF16), or null.
     max_batch_items (int): the most word pieces (count times longest, padding included) the
         encoder reads at once at inference.
     runtime (str): what runs the encoder at inference: "torch", or "onnxruntime" (the module
@@ -339,7 +365,7 @@ def build_transformer_model_v2(
         ``spacy-transformers.TransformerModel.v3``.
     """
     if quantize not in QUANTIZE_CHOICES:
-        raise ValueError(f"kgx.TransformerModel.v2: quantize must be null or 'int8', "
+        raise ValueError(f"kgx.TransformerModel.v2: quantize must be null, 'int8' or 'bf16', "
                          f"got {quantize!r}")
     if frozen_layers < 0:
         raise ValueError(f"kgx.TransformerModel.v2: frozen_layers must be >= 0, "
@@ -348,6 +374,9 @@ def build_transformer_model_v2(
         raise ValueError(f"kgx.TransformerModel.v2: runtime must be one of "
                          f"{', '.join(RUNTIMES)}, got {runtime!r}")
     if runtime == "onnxruntime":
+        if quantize == "bf16":
+            raise ValueError("kgx.TransformerModel.v2: quantize = 'bf16' is for the torch "
+                             "runtime; ONNX Runtime takes null or 'int8'")
         require_onnxruntime("kgx.TransformerModel.v2")
     if max_batch_items < 1:
         raise ValueError(f"kgx.TransformerModel.v2: max_batch_items must be >= 1, "
@@ -368,8 +397,9 @@ _UPGRADABLE = ("kgx.TransformerModel.v1", "kgx.TransformerModel.v2",
 def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = False,
                       runtime: str = "torch", quantize: str | None = "int8") -> list[str]:
     """Write ``model`` to ``output`` with CPU inference settings for each transformer
-    component (``kgx.TransformerModel.v2``): int8 on torch (the default), or ``runtime =
-    "onnxruntime"`` with int8 or float32 (``quantize = None``); returns their names.
+    component (``kgx.TransformerModel.v2``): int8 on torch (the default), bf16 autocast on
+    torch (``quantize = "bf16"``), or ``runtime = "onnxruntime"`` with int8 or float32
+    (``quantize = None``); returns their names.
 
     The weights stay float32 on disk and are converted when the pipeline is loaded, so the
     result is an ordinary spaCy pipeline. Refuses where the runtime cannot do it here, where a
@@ -379,21 +409,25 @@ def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = Fals
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     if quantize not in QUANTIZE_CHOICES:
-        raise ValueError(f"quantize must be None or 'int8', got {quantize!r}")
+        raise ValueError(f"quantize must be None, 'int8' or 'bf16', got {quantize!r}")
     if runtime == "torch" and quantize is None:
         raise ValueError("float32 on torch is the pipeline as trained: nothing to change "
-                         "(choose int8, or the onnxruntime runtime)")
+                         "(choose int8, bf16, or the onnxruntime runtime)")
     if runtime == "onnxruntime":
+        if quantize == "bf16":
+            raise ValueError("bf16 is for the torch runtime; ONNX Runtime takes int8 or "
+                             "float32")
         require_onnxruntime("kgx quantize")
+    elif quantize == "bf16":
+        if not bf16_native():
+            raise RuntimeError("this CPU has no bfloat16 arithmetic (AMX, AVX-512 BF16): "
+                               "bf16 would be slower than the float32 pipeline here")
     elif not int8_supported():
         raise RuntimeError("this CPU has no int8 support in torch (no quantized engine): "
                            "keep the float32 pipeline, or use the onnxruntime runtime")
     import spacy
     from confection import Config
 
-    if not int8_supported():
-        raise RuntimeError("this CPU has no int8 support in torch (no quantized engine): "
-                           "keep the float32 pipeline")
     output = Path(output)
     if output.exists() and any(output.iterdir()) and not overwrite:
         raise FileExistsError(f"{output} exists and is not empty (--overwrite replaces it)")
