@@ -7,7 +7,7 @@ the spans by length and runs the encoder on buckets of similar length, then puts
 back in their places: the same vectors, less padding. Training keeps spacy-transformers' own
 forward pass (its backprop needs one batch).
 
-Three CPU options ride on the same forward pass (issue 16):
+Four CPU options ride on the same forward pass (issue 16):
 
 - ``frozen_layers``: the embeddings and the lowest N layers keep their pretrained weights
   (partial fine-tuning); backprop stops above them, so training costs less.
@@ -19,7 +19,7 @@ Three CPU options ride on the same forward pass (issue 16):
   inference, its outputs back in float32. Fast where the CPU multiplies bf16 in hardware (AMX,
   AVX-512 BF16); elsewhere torch emulates it, slower than float32.
 
-The weights on disk stay float32 for all three, so a quantized pipeline is the same pipeline
+The weights on disk stay float32 for all of them, so a quantized pipeline is the same pipeline
 with config values changed (``kgx quantize``), which ``spacy.load``, ``spacy package`` and
 every kgx command load unchanged.
 """
