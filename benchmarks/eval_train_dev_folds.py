@@ -58,38 +58,21 @@ def split(args: argparse.Namespace) -> None:
 
 def counts(scored: list[Any], n_gold: list[Any], thresholds: dict[str, float]
            ) -> tuple[int, int, int]:
-    """(true positives, predicted, gold) over all labels."""
-    from kgx.pipeline.thresholds import _as_saved
+    """(true positives, predicted, gold) over all labels: what ``kgx tune-thresholds``'
+    cross-validation counts."""
+    from kgx.pipeline.thresholds import _micro_f1
 
-    tp = pred = gold = 0
-    for label, t in thresholds.items():
-        t = _as_saved(t)
-        for doc in scored:
-            pred += sum(p >= t for p, _ in doc[label])
-            tp += sum(p >= t and c for p, c in doc[label])
-        gold += sum(g[label] for g in n_gold)
-    return tp, pred, gold
+    return _micro_f1(scored, n_gold, thresholds)
 
 
 def f1(c: tuple[int, int, int]) -> float:
-    tp, pred, gold = c
-    return 100 * 2 * tp / (pred + gold) if pred + gold else 0.0
+    from kgx.pipeline.thresholds import _f1
+
+    return 100 * _f1(*c)
 
 
 def add(*cs: tuple[int, int, int]) -> tuple[int, int, int]:
     return (sum(c[0] for c in cs), sum(c[1] for c in cs), sum(c[2] for c in cs))
-
-
-def per_label(scored: list[Any], n_gold: list[Any], labels: list[str],
-              fallback: float) -> dict[str, float]:
-    from kgx.pipeline.thresholds import best_threshold
-
-    out = {}
-    for label in labels:
-        pooled = [x for doc in scored for x in doc[label]]
-        gold = sum(g[label] for g in n_gold)
-        out[label] = best_threshold(pooled, gold)[0] if gold else fallback
-    return out
 
 
 def score(args: argparse.Namespace) -> None:
@@ -97,7 +80,7 @@ def score(args: argparse.Namespace) -> None:
     from spacy.util import registry
 
     from kgx.pipeline.evaluate import evaluate
-    from kgx.pipeline.thresholds import candidate_scores, find_component
+    from kgx.pipeline.thresholds import _fitted, candidate_scores, find_component
 
     folds = []
     for model, data in args.fold:
@@ -130,8 +113,10 @@ def score(args: argparse.Namespace) -> None:
         best = max(grid, key=lambda t: (f1(add(*(at[t][j] for j in range(len(folds))
                                                   if j != k))), -abs(t - 0.5)))
         chosen_global.append((best, at[best][k]))
-        tuned = per_label([d for f in others for d in f["scored"]],
-                          [g for f in others for g in f["gold"]], fold["labels"], 0.5)
+        # each label's best threshold on the other folds (a label without gold keeps the
+        # config's): kgx tune-thresholds' own fit
+        tuned = _fitted([d for f in others for d in f["scored"]],
+                        [g for f in others for g in f["gold"]], fold["current"])
         chosen_labels.append((tuned, counts(fold["scored"], fold["gold"], tuned)))
     base = add(*(counts(f["scored"], f["gold"], f["current"]) for f in folds))
     global_f1 = f1(add(*(c for _, c in chosen_global)))
