@@ -90,7 +90,8 @@ def score(args: argparse.Namespace) -> None:
         result = evaluate(nlp, examples)
         rel = nlp.get_pipe(find_component(nlp))
         scored, n_gold = candidate_scores(nlp, examples)
-        folds.append({"model": model, "scored": scored, "gold": n_gold,
+        folds.append({"model": model, "nlp": nlp, "examples": examples,
+                      "scored": scored, "gold": n_gold,
                       "labels": list(rel.labels), "current": dict(rel.thresholds),
                       "ner": 100 * result["ents_f"], "rel": 100 * result["rel_strict_micro_f"]})
         print(f"{model}: {len(examples)} documents, NER F1 {folds[-1]['ner']:.2f}, relations "
@@ -131,6 +132,7 @@ def score(args: argparse.Namespace) -> None:
     for k, (tuned, _) in enumerate(chosen_labels):
         print(f"  fold {k} per-label: " + ", ".join(f"{label} {t:.2f}"
                                                    for label, t in tuned.items()))
+    entities = entity_grid(folds, args.entity_grid) if args.entity_grid else None
     if args.output is not None:
         report = {
             "documents": args.documents,
@@ -141,8 +143,65 @@ def score(args: argparse.Namespace) -> None:
             "pooled_rel_f_at": {str(t): round(f1(add(*at[t])), 2) for t in grid},
             "leave_one_fold_out": loo,
         }
+        if entities is not None:
+            report["entity_threshold"] = entities
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def entity_grid(folds: list[dict[str, Any]], grid: list[float]) -> dict[str, Any]:
+    """The recogniser's decision rule on held-out folds: spaCy's argmax ("argmax") against
+    ``entity_threshold`` values (a span is an entity when 1 - P(no entity) reaches the value);
+    NER and relation F1 per fold, pooled, and the value chosen on the other folds (leave one
+    fold out, by relation F1) scored on the fold left out."""
+    from kgx.pipeline.evaluate import evaluate
+    from kgx.pipeline.scorer import relation_keys
+    from kgx.pipeline.span_ner import SpanEntityRecognizer
+
+    settings: list[float | None] = [None, *grid]
+    names = ["argmax" if t is None else str(t) for t in settings]
+    ner: dict[str, list[float]] = {n: [] for n in names}
+    rel: dict[str, list[tuple[int, int, int]]] = {n: [] for n in names}
+    for fold in folds:
+        nlp, examples = fold["nlp"], fold["examples"]
+        pipe = next((p for _, p in nlp.pipeline if isinstance(p, SpanEntityRecognizer)), None)
+        if pipe is None:
+            raise SystemExit(f"{fold['model']}: no kgx_span_ner component to set "
+                             "entity_threshold on")
+        saved = pipe.cfg.get("entity_threshold")
+        gold_rels = sum(len(relation_keys(eg.reference, "strict")) for eg in examples)
+        for name, t in zip(names, settings, strict=True):
+            pipe.cfg["entity_threshold"] = t
+            result = evaluate(nlp, examples)
+            ner[name].append(100 * result["ents_f"])
+            # the counts behind the relation figures (kgx's scorer counts relation_keys)
+            tp = round(result["rel_strict_micro_r"] * gold_rels)
+            p = result["rel_strict_micro_p"]
+            rel[name].append((tp, round(tp / p) if p else 0, gold_rels))
+        pipe.cfg["entity_threshold"] = saved
+    print("\nthe recogniser's decision rule: NER F1 / relations F1 (relation threshold as "
+          "configured; pooled NER: mean of folds)")
+    print(f"{'fold':>6} " + " ".join(f"{n:>13}" for n in names))
+    for k in range(len(folds)):
+        print(f"{k:>6} " + " ".join(f"{ner[n][k]:6.2f}/{f1(rel[n][k]):6.2f}" for n in names))
+    mean = {n: sum(v) / len(v) for n, v in ner.items()}
+    print(f"{'pooled':>6} " + " ".join(f"{mean[n]:6.2f}/{f1(add(*rel[n])):6.2f}"
+                                       for n in names))
+    chosen = []
+    for k in range(len(folds)):
+        best = max(names, key=lambda n: f1(add(*(rel[n][j] for j in range(len(folds))
+                                                if j != k))))
+        chosen.append(best)
+    loo_rel = f1(add(*(rel[n][k] for k, n in enumerate(chosen))))
+    loo_ner = sum(ner[n][k] for k, n in enumerate(chosen)) / len(folds)
+    print(f"leave one fold out, pooled: NER {loo_ner:.2f} / relations {loo_rel:.2f} "
+          f"(chosen: {', '.join(chosen)}); argmax {mean['argmax']:.2f} / "
+          f"{f1(add(*rel['argmax'])):.2f}")
+    return {"folds": [{n: [round(ner[n][k], 2), round(f1(rel[n][k]), 2)] for n in names}
+                      for k in range(len(folds))],
+            "pooled": {n: [round(mean[n], 2), round(f1(add(*rel[n])), 2)] for n in names},
+            "leave_one_fold_out": {"ner": round(loo_ner, 2), "rel": round(loo_rel, 2),
+                                   "chosen": chosen}}
 
 
 def main() -> None:
@@ -157,6 +216,9 @@ def main() -> None:
     c.add_argument("--fold", nargs=2, action="append", required=True, metavar=("MODEL", "DATA"))
     c.add_argument("--documents", type=int, default=5)
     c.add_argument("--grid", type=float, nargs="+", default=GRID)
+    c.add_argument("--entity-grid", type=float, nargs="*", default=None,
+                   help="also score the recogniser's entity_threshold at these values "
+                        "against its argmax")
     c.add_argument("--output", type=Path, default=None, help="the figures as JSON")
     args = ap.parse_args()
     split(args) if args.command == "split" else score(args)

@@ -164,3 +164,50 @@ def test_whitespace_is_never_part_of_an_entity():
     scores = numpy.asarray([[0.9, 0.1], [0.95, 0.05], [0.8, 0.2]], dtype="f")
     ner.set_annotations([doc], (indices, scores))
     assert _ents(doc) == [("Acme", "ORG"), ("tools", "ORG")]
+
+
+def _decide(entity_threshold, rows):
+    # the component's decision on hand-made scores: rows of (start, end, P(A), P(B), P(none))
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("kgx_span_ner", config={"entity_threshold": entity_threshold})
+    for label in ("A", "B"):
+        ner.add_label(label)
+    doc = nlp.make_doc("w0 w1 w2 w3 w4 w5")
+    indices = numpy.array([r[:2] for r in rows], dtype="int32")
+    scores = numpy.array([r[2:] for r in rows], dtype="float32")
+    assert ner._negative_label_i == 2
+    group = ner._make_span_group_singlelabel(doc, indices, scores, allow_overlap=False)
+    return sorted((s.start, s.end, s.label_) for s in group), group
+
+
+ROWS = [
+    (0, 1, 0.35, 0.25, 0.40),  # more likely an entity than not, yet "none" is the argmax
+    (1, 2, 0.20, 0.25, 0.55),  # an entity with 0.45: below 0.5
+    (2, 4, 0.10, 0.80, 0.10),  # the surest entity: wins its overlap
+    (3, 5, 0.70, 0.00, 0.30),  # overlaps (2, 4)
+    (5, 6, 0.05, 0.05, 0.90),
+]
+
+
+def test_argmax_decides_without_an_entity_threshold():
+    found, _ = _decide(None, ROWS)
+    assert found == [(2, 4, "B")]
+
+
+def test_entity_threshold_keeps_spans_more_likely_entities_than_not():
+    found, group = _decide(0.5, ROWS)
+    assert found == [(0, 1, "A"), (2, 4, "B")]
+    assert sorted(group.attrs["scores"].tolist()) == pytest.approx([0.6, 0.9])
+    found, _ = _decide(0.4, ROWS)
+    assert found == [(0, 1, "A"), (1, 2, "B"), (2, 4, "B")]
+    found, _ = _decide(0.95, ROWS)
+    assert found == []
+
+
+def test_entity_threshold_is_saved_and_checked(tmp_path):
+    nlp, _ = _trained(steps=5, entity_threshold=0.3)
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p")
+    assert loaded.get_pipe("kgx_span_ner").cfg["entity_threshold"] == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="entity_threshold must be in"):
+        spacy.blank("en").add_pipe("kgx_span_ner", config={"entity_threshold": 1.5})
