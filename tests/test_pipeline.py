@@ -405,3 +405,51 @@ def test_relation_model_v2_trains_and_round_trips(tmp_path):
     loaded = spacy.load(tmp_path / "v2")
     doc = annotate(loaded, with_gold_ents(loaded, examples[0]))
     assert {r["label"] for r in raw_relations(doc)} == {"Work_For", "OrgBased_In"}
+
+
+def test_type_constraints_keep_labels_to_the_types_seen_in_training(trained, tmp_path):
+    nlp, examples, _ = trained
+    rel = nlp.get_pipe("kgx_relation_extractor")
+    assert rel.cfg["signatures"] == {
+        "Live_In": [["PER", "LOC"]], "Located_In": [["LOC", "LOC"]],
+        "OrgBased_In": [["ORG", "LOC"]], "Work_For": [["PER", "ORG"]]}
+    # "Acme" typed PER: Work_For (PER -> ORG) was never seen between two PERs
+    doc = nlp.make_doc("Maria Lopez works for Acme in Paris .")
+    doc.ents = [doc.char_span(0, 11, label="PER"), doc.char_span(22, 26, label="PER"),
+                doc.char_span(30, 35, label="LOC")]
+    doc = nlp.get_pipe("sentencizer")(doc)
+    cands, free = rel.predict([doc])
+    assert rel.type_constraints is False
+    rel.type_constraints = True
+    try:
+        _, typed = rel.predict([doc])
+    finally:
+        rel.type_constraints = False
+    labels = list(rel.labels)
+    for r, (h, t) in enumerate(cands[0].pairs.tolist()):
+        pair = (doc.ents[h].label_, doc.ents[t].label_)
+        for c, label in enumerate(labels):
+            expected = free[r, c] if list(pair) in rel.cfg["signatures"][label] else 0.0
+            assert typed[r, c] == expected
+    assert (typed == 0).sum() > (free == 0).sum()
+    # the signatures travel with the component; the switch comes from the config
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p",
+                        config={"components": {"kgx_relation_extractor":
+                                               {"type_constraints": True}}})
+    lrel = loaded.get_pipe("kgx_relation_extractor")
+    assert lrel.type_constraints is True and lrel.cfg["signatures"] == rel.cfg["signatures"]
+    _, reloaded = lrel.predict([doc])
+    numpy.testing.assert_allclose(reloaded, typed, rtol=1e-6, atol=1e-7)
+
+
+def test_type_constraints_allow_a_label_without_signatures():
+    nlp = blank_pipeline()
+    rel = nlp.get_pipe("kgx_relation_extractor")
+    rel.type_constraints = True
+    for label in ("A", "B"):
+        rel.add_label(label)
+    rel.cfg["signatures"] = {"A": [["PER", "ORG"]]}
+    hashes = [nlp.vocab.strings.add(s) for s in ("PER", "ORG", "LOC")]
+    types = numpy.array([[hashes[0], hashes[1]], [hashes[0], hashes[2]]], dtype="uint64")
+    assert rel._allowed(types).tolist() == [[1.0, 1.0], [0.0, 1.0]]

@@ -74,6 +74,7 @@ SCORE_WEIGHTS: dict[str, float | None] = {
         "threshold": 0.5,
         "learn_rate_scale": 1.0,
         "negative_weight": 1.0,
+        "type_constraints": False,
         "scorer": {"@scorers": "kgx.rel_scorer.v1"},
     },
     default_score_weights=SCORE_WEIGHTS,
@@ -87,15 +88,20 @@ def make_relation_extractor(
     learn_rate_scale: float,
     negative_weight: float,
     scorer: Callable | None,
+    type_constraints: bool = False,
 ) -> "RelationExtractor":
     """``learn_rate_scale`` multiplies the optimizer's rate for this component's own weights:
     a classifier trained from scratch wants a larger rate than the shared transformer it
     fine-tunes (which the transformer component updates at the base rate).
     ``negative_weight`` scales the loss of the (pair, label) decisions whose gold answer is
-    "no": nearly all of them, as candidate pairs far outnumber relations."""
+    "no": nearly all of them, as candidate pairs far outnumber relations.
+    ``type_constraints`` gives a pair a label only where the label was seen in training
+    between entities of the pair's two types (the signatures are learned by ``initialize``
+    and saved with the component)."""
     return RelationExtractor(
         nlp.vocab, model, name, candidates=candidates, threshold=threshold,
         learn_rate_scale=learn_rate_scale, negative_weight=negative_weight, scorer=scorer,
+        type_constraints=type_constraints,
     )
 
 
@@ -132,6 +138,7 @@ class RelationExtractor(TrainablePipe):
         learn_rate_scale: float = 1.0,
         negative_weight: float = 1.0,
         scorer: Callable | None = None,
+        type_constraints: bool = False,
     ) -> None:
         if negative_weight <= 0:
             raise ValueError(f"{name}: negative_weight must be positive, got {negative_weight}")
@@ -142,7 +149,10 @@ class RelationExtractor(TrainablePipe):
         self.scorer = scorer
         self.learn_rate_scale = learn_rate_scale
         self.negative_weight = negative_weight
-        self.cfg: dict[str, Any] = {"labels": [], "threshold": threshold, "thresholds": {}}
+        self.type_constraints = type_constraints
+        # signatures: each label's [head type, tail type] pairs seen in training
+        self.cfg: dict[str, Any] = {"labels": [], "threshold": threshold, "thresholds": {},
+                                    "signatures": {}}
 
     # --- labels and thresholds ----------------------------------------------------------
 
@@ -219,7 +229,24 @@ class RelationExtractor(TrainablePipe):
         if not any(len(doc) for doc in docs):
             return cands, numpy.zeros((0, len(self.labels)), dtype="float32")
         logits = self.model.predict((docs, cands))
-        return cands, _sigmoid(self.model.ops.to_numpy(logits))
+        probs = _sigmoid(self.model.ops.to_numpy(logits))
+        if self.type_constraints and len(probs):
+            probs *= self._allowed(numpy.concatenate([c.labels for c in cands], axis=0))
+        return cands, probs
+
+    def _allowed(self, types: numpy.ndarray) -> numpy.ndarray:
+        """(pairs, labels) 1 where a label was seen in training between entities of the
+        pair's types (head, tail hashes); a label without saved signatures (a pipeline
+        initialised from labels alone, or saved before kgx learned them) allows any pair."""
+        strings = self.vocab.strings
+        allowed = numpy.ones((len(types), len(self.labels)), dtype="float32")
+        signatures = self.cfg.get("signatures") or {}
+        for c, label in enumerate(self.labels):
+            if label not in signatures:
+                continue
+            seen = {(strings.add(h), strings.add(t)) for h, t in signatures[label]}
+            allowed[:, c] = [(int(h), int(t)) in seen for h, t in types]
+        return allowed
 
     def set_annotations(
         self, docs: Iterable[Doc], predictions: tuple[list[Candidates], numpy.ndarray]
@@ -311,11 +338,23 @@ class RelationExtractor(TrainablePipe):
                 f"{self.name}: no relation labels: the training examples carry no "
                 f"doc._.{EXTENSION} and no labels were given to initialize"
             )
+        self.cfg["signatures"] = self._signatures(get_examples())
         self.model.set_dim("nO", len(self.labels))
         sample = list(islice(get_examples(), 10))
         docs = [eg.predicted for eg in sample]
         cands = [self._training_instances(eg)[0] for eg in sample]
         self.model.initialize(X=(docs, cands))
+
+    def _signatures(self, examples: Iterable[Example]) -> dict[str, list[list[str]]]:
+        """Each label's (head type, tail type) pairs in the training data, sorted."""
+        seen: dict[str, set[tuple[str, str]]] = {}
+        for eg in examples:
+            ents = eg.reference.ents
+            for rel in raw_relations(eg.reference):
+                seen.setdefault(rel["label"], set()).add(
+                    (ents[rel["head"]].label_, ents[rel["tail"]].label_))
+        return {label: [list(pair) for pair in sorted(pairs)]
+                for label, pairs in sorted(seen.items()) if label in self.labels}
 
     def score(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:
         validate_examples(examples, "RelationExtractor.score")
@@ -328,3 +367,4 @@ class RelationExtractor(TrainablePipe):
     def _validate_serialization_attrs(self) -> None:
         super()._validate_serialization_attrs()
         self.cfg.setdefault("thresholds", {})
+        self.cfg.setdefault("signatures", {})
