@@ -12,7 +12,10 @@ never saw them:
 - the relations' F1 at each global threshold of ``--grid`` (every label alike);
 - leave one fold out: a global threshold (from the grid) or per-label thresholds (``kgx
   tune-thresholds``' procedure) chosen on the other folds' held-out predictions, scored on the
-  fold left out; pooled over the folds.
+  fold left out; pooled over the folds;
+- with ``--entity-grid`` / ``--type-constraints``: decision rules on the same predictions'
+  weights, the recogniser's ``entity_threshold`` against its argmax and the relation
+  component's ``type_constraints`` on and off, chosen and scored leave one fold out too.
 
     python benchmarks/eval_train_dev_folds.py split --train corpus/conll04/train.spacy \
         --dev corpus/conll04/dev.spacy --folds 4 --output training/cv
@@ -132,7 +135,8 @@ def score(args: argparse.Namespace) -> None:
     for k, (tuned, _) in enumerate(chosen_labels):
         print(f"  fold {k} per-label: " + ", ".join(f"{label} {t:.2f}"
                                                    for label, t in tuned.items()))
-    entities = entity_grid(folds, args.entity_grid) if args.entity_grid else None
+    rules = (decision_grid(folds, args.entity_grid or [], args.type_constraints)
+             if args.entity_grid or args.type_constraints else None)
     if args.output is not None:
         report = {
             "documents": args.documents,
@@ -143,55 +147,70 @@ def score(args: argparse.Namespace) -> None:
             "pooled_rel_f_at": {str(t): round(f1(add(*at[t])), 2) for t in grid},
             "leave_one_fold_out": loo,
         }
-        if entities is not None:
-            report["entity_threshold"] = entities
+        if rules is not None:
+            report["decision_rules"] = rules
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
-def entity_grid(folds: list[dict[str, Any]], grid: list[float]) -> dict[str, Any]:
-    """The recogniser's decision rule on held-out folds: spaCy's argmax ("argmax") against
-    ``entity_threshold`` values (a span is an entity when 1 - P(no entity) reaches the value);
-    NER and relation F1 per fold, pooled, and the value chosen on the other folds (leave one
-    fold out, by relation F1) scored on the fold left out."""
+def decision_grid(folds: list[dict[str, Any]], grid: list[float],
+                  types: bool) -> dict[str, Any]:
+    """Decision rules on held-out folds, the same weights: the recogniser's argmax ("argmax")
+    against ``entity_threshold`` values (a span is an entity when 1 - P(no entity) reaches the
+    value), each with and without the relation component's ``type_constraints`` ("+types")
+    when ``types``; NER and relation F1 per fold, pooled, and the rule chosen on the other
+    folds (leave one fold out, by relation F1) scored on the fold left out."""
+    from kgx.pipeline.component import RelationExtractor
     from kgx.pipeline.evaluate import evaluate
     from kgx.pipeline.scorer import relation_keys
     from kgx.pipeline.span_ner import SpanEntityRecognizer
 
-    settings: list[float | None] = [None, *grid]
-    names = ["argmax" if t is None else str(t) for t in settings]
+    settings = [(t, typed) for typed in ([False, True] if types else [False])
+                for t in [None, *grid]]
+    names = [("argmax" if t is None else str(t)) + ("+types" if typed else "")
+             for t, typed in settings]
     ner: dict[str, list[float]] = {n: [] for n in names}
     rel: dict[str, list[tuple[int, int, int]]] = {n: [] for n in names}
     for fold in folds:
         nlp, examples = fold["nlp"], fold["examples"]
-        pipe = next((p for _, p in nlp.pipeline if isinstance(p, SpanEntityRecognizer)), None)
-        if pipe is None:
-            raise SystemExit(f"{fold['model']}: no kgx_span_ner component to set "
-                             "entity_threshold on")
-        saved = pipe.cfg.get("entity_threshold")
+        pipes = {kind: next((p for _, p in nlp.pipeline if isinstance(p, kind)), None)
+                 for kind in (SpanEntityRecognizer, RelationExtractor)}
+        span_ner, relations = pipes[SpanEntityRecognizer], pipes[RelationExtractor]
+        if relations is None or (span_ner is None and grid):
+            raise SystemExit(f"{fold['model']}: needs kgx_relation_extractor (and kgx_span_ner "
+                             "for --entity-grid)")
+        if types and not relations.cfg.get("signatures"):
+            raise SystemExit(f"{fold['model']}: no type signatures saved (trained before kgx "
+                             "learned them)")
+        saved = (span_ner.cfg.get("entity_threshold") if span_ner else None,
+                 relations.type_constraints)
         gold_rels = sum(len(relation_keys(eg.reference, "strict")) for eg in examples)
-        for name, t in zip(names, settings, strict=True):
-            pipe.cfg["entity_threshold"] = t
+        for name, (t, typed) in zip(names, settings, strict=True):
+            if span_ner is not None:
+                span_ner.cfg["entity_threshold"] = t
+            relations.type_constraints = typed
             result = evaluate(nlp, examples)
             ner[name].append(100 * result["ents_f"])
             # the counts behind the relation figures (kgx's scorer counts relation_keys)
             tp = round(result["rel_strict_micro_r"] * gold_rels)
             p = result["rel_strict_micro_p"]
             rel[name].append((tp, round(tp / p) if p else 0, gold_rels))
-        pipe.cfg["entity_threshold"] = saved
-    print("\nthe recogniser's decision rule: NER F1 / relations F1 (relation threshold as "
-          "configured; pooled NER: mean of folds)")
-    print(f"{'fold':>6} " + " ".join(f"{n:>13}" for n in names))
-    for k in range(len(folds)):
-        print(f"{k:>6} " + " ".join(f"{ner[n][k]:6.2f}/{f1(rel[n][k]):6.2f}" for n in names))
+        if span_ner is not None:
+            span_ner.cfg["entity_threshold"] = saved[0]
+        relations.type_constraints = saved[1]
+    print("\ndecision rules: NER F1 / relations F1 (relation threshold as configured; pooled "
+          "NER: mean of folds)")
     mean = {n: sum(v) / len(v) for n, v in ner.items()}
-    print(f"{'pooled':>6} " + " ".join(f"{mean[n]:6.2f}/{f1(add(*rel[n])):6.2f}"
-                                       for n in names))
+    print(f"{'rule':>16} " + " ".join(f"{'fold ' + str(k):>13}" for k in range(len(folds)))
+          + f" {'pooled':>13}")
+    for n in names:
+        print(f"{n:>16} " + " ".join(f"{ner[n][k]:6.2f}/{f1(rel[n][k]):6.2f}"
+                                     for k in range(len(folds)))
+              + f" {mean[n]:6.2f}/{f1(add(*rel[n])):6.2f}")
     chosen = []
     for k in range(len(folds)):
-        best = max(names, key=lambda n: f1(add(*(rel[n][j] for j in range(len(folds))
-                                                if j != k))))
-        chosen.append(best)
+        chosen.append(max(names, key=lambda n: f1(add(*(rel[n][j] for j in range(len(folds))
+                                                       if j != k)))))
     loo_rel = f1(add(*(rel[n][k] for k, n in enumerate(chosen))))
     loo_ner = sum(ner[n][k] for k, n in enumerate(chosen)) / len(folds)
     print(f"leave one fold out, pooled: NER {loo_ner:.2f} / relations {loo_rel:.2f} "
@@ -219,6 +238,8 @@ def main() -> None:
     c.add_argument("--entity-grid", type=float, nargs="*", default=None,
                    help="also score the recogniser's entity_threshold at these values "
                         "against its argmax")
+    c.add_argument("--type-constraints", action="store_true",
+                   help="also score each rule with the relation component's type_constraints")
     c.add_argument("--output", type=Path, default=None, help="the figures as JSON")
     args = ap.parse_args()
     split(args) if args.command == "split" else score(args)

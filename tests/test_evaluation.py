@@ -241,10 +241,15 @@ def test_train_dev_folds_split_and_score(trained, tmp_path, repo_root):
     folds = [arg for k in (0, 1) for arg in
              ("--fold", str(tmp_path / "model"), str(tmp_path / "cv" / f"fold{k}_heldout.spacy"))]
     subprocess.run([sys.executable, script, "score", *folds, "--documents", "1",
-                    "--output", str(tmp_path / "cv.json")], check=True, capture_output=True)
+                    "--type-constraints", "--output", str(tmp_path / "cv.json")],
+                   check=True, capture_output=True)
     report = json.loads((tmp_path / "cv.json").read_text())
     assert len(report["folds"]) == 2
     for fold in report["folds"]:
         assert fold["rel_f"] == fold["rel_f_at"]["0.5"] > 0
     assert report["leave_one_fold_out"]["config"] == report["pooled_rel_f_at"]["0.5"]
     assert len(report["leave_one_fold_out"]["per_label_chosen"]) == 2
+    # the decision rules' figures: the plain rule is the config's; types are learned in
+    # training, so the training sentences keep all their relations under the constraints
+    rules = report["decision_rules"]["pooled"]
+    assert rules["argmax"][1] == report["pooled_rel_f_at"]["0.5"] == rules["argmax+types"][1]
