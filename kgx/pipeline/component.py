@@ -239,14 +239,15 @@ class RelationExtractor(TrainablePipe):
         pair's types (head, tail hashes); a label without saved signatures (a pipeline
         initialised from labels alone, or saved before kgx learned them) allows any pair."""
         strings = self.vocab.strings
-        allowed = numpy.ones((len(types), len(self.labels)), dtype="float32")
         signatures = self.cfg.get("signatures") or {}
-        for c, label in enumerate(self.labels):
-            if label not in signatures:
-                continue
-            seen = {(strings.add(h), strings.add(t)) for h, t in signatures[label]}
-            allowed[:, c] = [(int(h), int(t)) in seen for h, t in types]
-        return allowed
+        seen = {label: {(strings.add(h), strings.add(t)) for h, t in signatures[label]}
+                for label in self.labels if label in signatures}
+        # a handful of distinct type pairs, however many candidates
+        distinct, inverse = numpy.unique(types.reshape(-1, 2), axis=0, return_inverse=True)
+        table = numpy.asarray(
+            [[label not in seen or (int(h), int(t)) in seen[label] for label in self.labels]
+             for h, t in distinct], dtype="float32").reshape(len(distinct), len(self.labels))
+        return table[inverse.reshape(-1)]
 
     def set_annotations(
         self, docs: Iterable[Doc], predictions: tuple[list[Candidates], numpy.ndarray]
