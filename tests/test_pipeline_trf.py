@@ -62,6 +62,8 @@ def test_transformer_is_shared_through_listeners(trf_built):
     # ner's listener sits inside kgx.WithLexicalFeatures.v1 and is still found
     assert any(node.name == "with_lexical_features" for node in nlp.get_pipe("ner").model.walk())
     assert type(nlp.get_pipe("ner")).__name__ == "SpanEntityRecognizer"
+    # relation labels are kept to the entity types seen with them in training
+    assert nlp.get_pipe("kgx_relation_extractor").type_constraints is True
 
 
 @pytest.mark.slow
@@ -75,6 +77,8 @@ def test_fine_tuning_loss_falls_and_training_relations_are_predicted(trf_trained
         got = {(r["head"], r["tail"], r["label"]) for r in raw_relations(doc)}
         want = {(r["head"], r["tail"], r["label"]) for r in raw_relations(eg.reference)}
         assert got == want
+    assert nlp.get_pipe("kgx_relation_extractor").cfg["signatures"]["Work_For"] == [
+        ["PER", "ORG"]]
 
 
 def annotate_with_gold_ents(nlp, eg):
