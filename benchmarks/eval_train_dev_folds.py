@@ -182,12 +182,12 @@ def decision_grid(folds: list[dict[str, Any]], grid: list[float],
         if types and not relations.cfg.get("signatures"):
             raise SystemExit(f"{fold['model']}: no type signatures saved (trained before kgx "
                              "learned them)")
-        saved = (span_ner.cfg.get("entity_threshold") if span_ner else None,
+        saved = (span_ner.entity_threshold if span_ner else None,
                  relations.type_constraints)
         gold_rels = sum(len(relation_keys(eg.reference, "strict")) for eg in examples)
         for name, (t, typed) in zip(names, settings, strict=True):
             if span_ner is not None:
-                span_ner.cfg["entity_threshold"] = t
+                span_ner.entity_threshold = t
             relations.type_constraints = typed
             result = evaluate(nlp, examples)
             ner[name].append(100 * result["ents_f"])
@@ -196,7 +196,7 @@ def decision_grid(folds: list[dict[str, Any]], grid: list[float],
             p = result["rel_strict_micro_p"]
             rel[name].append((tp, round(tp / p) if p else 0, gold_rels))
         if span_ner is not None:
-            span_ner.cfg["entity_threshold"] = saved[0]
+            span_ner.entity_threshold = saved[0]
         relations.type_constraints = saved[1]
     print("\ndecision rules: NER F1 / relations F1 (relation threshold as configured; pooled "
           "NER: mean of folds)")

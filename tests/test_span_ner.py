@@ -208,6 +208,10 @@ def test_entity_threshold_is_saved_and_checked(tmp_path):
     nlp, _ = _trained(steps=5, entity_threshold=0.3)
     nlp.to_disk(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")
-    assert loaded.get_pipe("kgx_span_ner").cfg["entity_threshold"] == pytest.approx(0.3)
+    assert loaded.get_pipe("kgx_span_ner").entity_threshold == pytest.approx(0.3)
+    # the config decides at load time, as for any factory setting
+    loaded = spacy.load(tmp_path / "p",
+                        config={"components": {"kgx_span_ner": {"entity_threshold": None}}})
+    assert loaded.get_pipe("kgx_span_ner").entity_threshold is None
     with pytest.raises(ValueError, match="entity_threshold must be in"):
         spacy.blank("en").add_pipe("kgx_span_ner", config={"entity_threshold": 1.5})

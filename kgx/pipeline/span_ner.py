@@ -107,8 +107,9 @@ class SpanEntityRecognizer(SpanCategorizer):
         if entity_threshold is not None and not 0.0 < entity_threshold <= 1.0:
             raise ValueError(f"{name}: entity_threshold must be in (0, 1], got "
                              f"{entity_threshold}")
-        # in cfg, so that to_disk/from_disk keep it and a loaded pipeline can change it
-        self.cfg["entity_threshold"] = entity_threshold
+        # an attribute, not cfg: the config's value (saved in config.cfg) is what a loaded
+        # pipeline uses, so ``spacy.load(path, config=...)`` can change it
+        self.entity_threshold = entity_threshold
         self.learn_rate_scale = learn_rate_scale
 
     def _make_span_group_singlelabel(self, doc: Doc, indices: Any, scores: Any,
@@ -118,7 +119,7 @@ class SpanEntityRecognizer(SpanCategorizer):
         most likely to be entities win overlaps. The softmax spreads a span's entity mass over
         the labels, so the argmax can reject a span that is more likely an entity than not;
         the "no entity" spans outnumber the entities about 57 to 1 in CoNLL04 and ADE training."""
-        cut = self.cfg.get("entity_threshold")
+        cut = self.entity_threshold
         if cut is None or scores.size == 0:
             return super()._make_span_group_singlelabel(doc, indices, scores, allow_overlap)
         scores = self.model.ops.to_numpy(scores)
