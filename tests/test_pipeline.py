@@ -453,3 +453,34 @@ def test_type_constraints_allow_a_label_without_signatures():
     hashes = [nlp.vocab.strings.add(s) for s in ("PER", "ORG", "LOC")]
     types = numpy.array([[hashes[0], hashes[1]], [hashes[0], hashes[2]]], dtype="uint64")
     assert rel._allowed(types).tolist() == [[1.0, 1.0], [0.0, 1.0]]
+
+
+def test_inference_scores_do_not_depend_on_the_blas_threads(fixture_model, tmp_path):
+    # a Dask worker or a --n-process child runs with one BLAS thread, a local run with all
+    # cores: the relation scores must be the same to the last bit. With numpy's OpenBLAS
+    # product they differed in the 7th digit for a third of the pairs (2 cores, one thread
+    # against two).
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from test_batch import make_corpus
+
+    corpus = make_corpus(tmp_path / "c.jsonl", 60)
+    texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()]
+    script = ("import json, sys, spacy\n"
+              "nlp = spacy.load(sys.argv[1])\n"
+              "texts = json.load(open(sys.argv[2]))\n"
+              "print(json.dumps([[r['score'] for r in d._.kgx_relations]"
+              " for d in nlp.pipe(texts)]))\n")
+    (tmp_path / "texts.json").write_text(json.dumps(texts))
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1"}
+    one = subprocess.run([sys.executable, "-c", script, str(fixture_model),
+                          str(tmp_path / "texts.json")], env=env, check=True,
+                         capture_output=True, text=True)
+    nlp = spacy.load(fixture_model)
+    here = [[r["score"] for r in d._.kgx_relations] for d in nlp.pipe(texts)]
+    assert sum(len(s) for s in here) > 1000
+    assert json.loads(one.stdout) == json.loads(json.dumps(here))

@@ -380,15 +380,17 @@ def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Calla
 
 def _classify(model: Model, X: Floats2d) -> Floats2d:
     """The classifier's inference pass (the hidden ReLU layer, then the output layer; dropout
-    is off) with the array library's own matrix product. thinc's CPU ``gemm`` ran these
-    shapes 5.6x slower than numpy's (2,500 pairs x 2,016 features -> 256: 72 ms against 13 on
-    two threads; issue 16). The same weights, the same logits to float rounding."""
-    xp = model.ops.xp
+    is off) with thinc's ``gemm`` (BLIS on the CPU: single-threaded, so its rounding does not
+    depend on the thread count). numpy's multi-threaded OpenBLAS product gave other digits
+    with one BLAS thread than with two (2,387 of 6,680 test scores differed in the 7th
+    digit: a Dask worker's records differed from a local run's), and under CPU contention its
+    threads spun: 2.9 s against BLIS's 0.05 s for one pass's 2,900 pairs (issue 16)."""
+    ops = model.ops
     hidden, output = model.get_ref("hidden"), model.get_ref("output")
-    H = X @ hidden.get_param("W").T
+    H = ops.gemm(X, hidden.get_param("W"), trans2=True)
     H += hidden.get_param("b")
-    xp.maximum(H, 0, out=H)
-    Y = H @ output.get_param("W").T
+    ops.xp.maximum(H, 0, out=H)
+    Y = ops.gemm(H, output.get_param("W"), trans2=True)
     Y += output.get_param("b")
     return cast(Floats2d, Y)
 
