@@ -1,11 +1,12 @@
 """Time of the relation component at inference, as it runs now and as it ran before (issue 16):
-thinc's ``gemm`` for the pair classifier and a column-wise numpy cumsum per span set (four a
-document), against numpy's matrix product and one row-wise prefix sum a document; and the
-same with the classifier's product taken over the whole batch at once instead of one document
-at a time (faster, but a record's score then changes in its last digits with the documents
-batched beside it). The same docs (the pipeline run up to the recogniser once), the same
-process; the variants alternate round by round. Prints seconds, the ratios to "before" and
-whether all found the same relations.
+the pair classifier through thinc's layers and a column-wise numpy cumsum per span set (four a
+document), against the classifier's two products with thinc's ``gemm`` (BLIS) one document at
+a time and one row-wise prefix sum a document (now); and the same with numpy's matrix product
+(OpenBLAS) in place of BLIS, which an earlier version used: faster on an idle machine with two
+BLAS threads, but its rounding changes with the BLAS thread count and its threads spin under
+CPU contention. The same docs (the pipeline run up to the recogniser once), the same process;
+the variants alternate round by round. Prints seconds, the ratios to "before" and whether all
+found the same relations.
 
     python benchmarks/bench_relation_head.py --model training/conll04/model-last \
         --texts ../shared/data/conll04/dev.json --documents 5 --rounds 7 --threads 2
@@ -71,13 +72,20 @@ def main() -> None:
         (relation_model._classify, relation_model._prefix_sums,
          relation_model._span_means, relation_model._classify_by_doc) = current
 
-    def whole_batch() -> None:
-        now()
-        relation_model._classify_by_doc = lambda model, X, lengths: current[0](model, X)
+    def numpy_classify(model: Any, X: Any) -> Any:
+        hidden, output = model.get_ref("hidden"), model.get_ref("output")
+        H = X @ hidden.get_param("W").T
+        H += hidden.get_param("b")
+        numpy.maximum(H, 0, out=H)
+        return H @ output.get_param("W").T + output.get_param("b")
 
-    variants = {"before (thinc gemm, cumsum per span set)": before,
-                "now (numpy matmul a doc, one prefix sum a doc)": now,
-                "numpy matmul a batch, one prefix sum a doc": whole_batch}
+    def numpy_product() -> None:
+        now()
+        relation_model._classify = numpy_classify
+
+    variants = {"before (thinc layers, cumsum per span set)": before,
+                "now (BLIS gemm a doc, one prefix sum a doc)": now,
+                "numpy matmul a doc, one prefix sum a doc": numpy_product}
     times: dict[str, list[float]] = {name: [] for name in variants}
     found: dict[str, list[Any]] = {}
     try:
