@@ -384,7 +384,7 @@ def _classify(model: Model, X: Floats2d) -> Floats2d:
     depend on the thread count). numpy's multi-threaded OpenBLAS product gave other digits
     with one BLAS thread than with two (2,387 of 6,680 test scores differed in the 7th
     digit: a Dask worker's records differed from a local run's), and under CPU contention its
-    threads spun: 2.9 s against BLIS's 0.05 s for one pass's 2,900 pairs (issue 16)."""
+    threads spin (BENCHMARKS.md, "The relation component at inference")."""
     ops = model.ops
     hidden, output = model.get_ref("hidden"), model.get_ref("output")
     params = [cast(Any, layer.get_param(name)) for layer in (hidden, output)
