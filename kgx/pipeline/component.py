@@ -327,35 +327,34 @@ class RelationExtractor(TrainablePipe):
         labels: Sequence[str] | None = None,
     ) -> None:
         validate_get_examples(get_examples, "RelationExtractor.initialize")
-        if labels is not None:
-            for label in labels:
-                self.add_label(label)
-        else:
-            for eg in get_examples():
-                for rel in raw_relations(eg.reference):
-                    self.add_label(rel["label"])
+        # one pass over the training data for both the labels and their type signatures
+        signatures = self._signatures(get_examples())
+        for label in (labels if labels is not None else signatures):
+            self.add_label(label)
         if not self.labels:
             raise ValueError(
                 f"{self.name}: no relation labels: the training examples carry no "
                 f"doc._.{EXTENSION} and no labels were given to initialize"
             )
-        self.cfg["signatures"] = self._signatures(get_examples())
+        self.cfg["signatures"] = {label: pairs for label, pairs in signatures.items()
+                                  if label in self.labels}
         self.model.set_dim("nO", len(self.labels))
         sample = list(islice(get_examples(), 10))
         docs = [eg.predicted for eg in sample]
         cands = [self._training_instances(eg)[0] for eg in sample]
         self.model.initialize(X=(docs, cands))
 
-    def _signatures(self, examples: Iterable[Example]) -> dict[str, list[list[str]]]:
-        """Each label's (head type, tail type) pairs in the training data, sorted."""
+    @staticmethod
+    def _signatures(examples: Iterable[Example]) -> dict[str, list[list[str]]]:
+        """Each relation label of the data, in order of first appearance (the order labels
+        are added in), with its (head type, tail type) pairs, sorted."""
         seen: dict[str, set[tuple[str, str]]] = {}
         for eg in examples:
             ents = eg.reference.ents
             for rel in raw_relations(eg.reference):
                 seen.setdefault(rel["label"], set()).add(
                     (ents[rel["head"]].label_, ents[rel["tail"]].label_))
-        return {label: [list(pair) for pair in sorted(pairs)]
-                for label, pairs in sorted(seen.items()) if label in self.labels}
+        return {label: [list(pair) for pair in sorted(pairs)] for label, pairs in seen.items()}
 
     def score(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, Any]:
         validate_examples(examples, "RelationExtractor.score")
