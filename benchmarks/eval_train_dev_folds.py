@@ -186,6 +186,10 @@ def decision_grid(folds: list[dict[str, Any]], grid: list[float],
                  relations.type_constraints)
         gold_rels = sum(len(relation_keys(eg.reference, "strict")) for eg in examples)
         for name, (t, typed) in zip(names, settings, strict=True):
+            if (t, typed) == saved:  # the model as saved: score() has run it already
+                ner[name].append(fold["ner"])
+                rel[name].append(counts(fold["scored"], fold["gold"], fold["current"]))
+                continue
             if span_ner is not None:
                 span_ner.entity_threshold = t
             relations.type_constraints = typed
