@@ -170,3 +170,44 @@ def test_a_sentence_gets_the_same_relations_in_a_document_of_any_length(trf_trai
         doc = nlp(" ".join([sentence] * n))
         assert len(list(doc.sents)) == n
         assert copy_relations(doc, n, width) == [alone] * n, n
+
+
+@pytest.mark.slow
+def test_dask_workers_write_the_records_of_a_local_run_with_the_transformer(trf_trained,
+                                                                             tmp_path):
+    """Dask workers run torch and BLAS on one thread, a local run on torch's default: the
+    whole transformer path (encoder, the recogniser's pooling in torch, the relation
+    classifier) must write the same records, scores included. Rounding differences of 1e-7
+    flip a record's sixth decimal only now and then, so the relation classifier's own thread
+    test (test_pipeline.py) is the finer check; this one catches anything coarser, such as a
+    worker loading or running the pipeline differently."""
+    import json
+
+    pytest.importorskip("dask.distributed")
+    from typer.testing import CliRunner
+
+    from kgx.batch import ExtractionRun
+    from kgx.cli import app
+    from kgx.rundir import iter_run_records
+
+    nlp, _, _ = trf_trained
+    model = tmp_path / "model"
+    nlp.to_disk(model)
+    corpus = tmp_path / "docs.jsonl"
+    # documents of 40 sentences: the encoder's length buckets and many pairs a document
+    texts = [" ".join(row[0] for row in (TRAIN[i:] + TRAIN[:i]) * 10) for i in range(len(TRAIN))]
+    with corpus.open("w") as fh:
+        for i, text in enumerate(texts * 2):
+            fh.write(json.dumps({"id": f"d{i}", "text": text}) + "\n")
+    ExtractionRun([corpus], model, tmp_path / "local", progress=False).run()
+    r = CliRunner().invoke(app, ["extract", str(corpus), "--model", str(model), "--output",
+                                 str(tmp_path / "dask"), "--dask", "local:2",
+                                 "--partition-size", "4", "--no-progress"])
+    assert r.exit_code == 0, r.output
+
+    def records(run):
+        return sorted(json.dumps(x, sort_keys=True) for x in iter_run_records(tmp_path / run))
+
+    local = records("local")
+    assert len(local) >= len(texts) * 2 * 10  # relations were found, so scores were compared
+    assert records("dask") == local
