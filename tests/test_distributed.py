@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from test_batch import make_corpus
+from test_batch import make_corpus, run_records
 from typer.testing import CliRunner
 
 from kgx.batch import BatchError, ExtractionRun
 from kgx.batch.distributed import connect
 from kgx.cli import app
-from kgx.rundir import iter_run_records, read_manifest
+from kgx.rundir import read_manifest
 
 pytest.importorskip("dask.distributed")
-
-
-def _records(run_dir: Path) -> list[dict]:
-    return sorted(iter_run_records(run_dir), key=lambda r: json.dumps(r, sort_keys=True))
 
 
 @pytest.mark.slow
@@ -38,7 +33,7 @@ def test_local_cluster_matches_the_local_run(fixture_model, tmp_path):
                                  "--max-length", "1000", "--no-progress"])
     assert r.exit_code == 0, r.output
     assert "122 documents (121 ok, 1 errors" in r.output
-    assert _records(dist) == _records(local)
+    assert run_records(dist) == run_records(local)
     assert list(read_manifest(dist)) == list(read_manifest(local))
     assert sorted(p.name for p in (dist / "relations").iterdir()) == \
         sorted(p.name for p in (local / "relations").iterdir())
@@ -66,7 +61,7 @@ def test_dask_annotator_bounds_futures_and_keeps_order(fixture_model, tmp_path):
                             progress=False)
         totals = run.run()
     assert totals.documents == 30
-    assert _records(tmp_path / "dask") == _records(local)
+    assert run_records(tmp_path / "dask") == run_records(local)
 
 
 def test_bad_dask_addresses_are_clear_errors():

@@ -184,11 +184,11 @@ def test_dask_workers_write_the_records_of_a_local_run_with_the_transformer(trf_
     import json
 
     pytest.importorskip("dask.distributed")
+    from test_batch import run_records
     from typer.testing import CliRunner
 
     from kgx.batch import ExtractionRun
     from kgx.cli import app
-    from kgx.rundir import iter_run_records
 
     nlp, _, _ = trf_trained
     model = tmp_path / "model"
@@ -204,10 +204,6 @@ def test_dask_workers_write_the_records_of_a_local_run_with_the_transformer(trf_
                                  str(tmp_path / "dask"), "--dask", "local:2",
                                  "--partition-size", "4", "--no-progress"])
     assert r.exit_code == 0, r.output
-
-    def records(run):
-        return sorted(json.dumps(x, sort_keys=True) for x in iter_run_records(tmp_path / run))
-
-    local = records("local")
+    local = run_records(tmp_path / "local")
     assert len(local) >= len(texts) * 2 * 10  # relations were found, so scores were compared
-    assert records("dask") == local
+    assert run_records(tmp_path / "dask") == local
