@@ -1,7 +1,8 @@
 """Where the time of a trained pipeline goes (issue 16), and how far each part is from what the
 machine can do: seconds per component and inside the recogniser and the relation component,
-on 1 and 2 threads, and the encoder's achieved GFLOP/s against this machine's GEMM GFLOP/s
-(float32 and int8, measured in the same run).
+on 1 and 2 threads, and the achieved GFLOP/s of the encoder, the recogniser's and the relation
+classifier's matrix products against this machine's GEMM GFLOP/s (float32 and int8, measured in
+the same run).
 
 Encoder FLOPs are counted on the real word pieces (no padding): per layer and sequence of L
 pieces, 24·L·d² for the projections and the feed-forward block plus 4·L²·d for attention.
@@ -62,12 +63,46 @@ def encoder_flops(nlp, docs) -> float:
     return total
 
 
-def profile(nlp, texts: list[str]) -> tuple[dict[str, float], list]:
-    """Seconds per stage over ``texts``, each component run on the previous one's output, and
-    the annotated docs."""
+def recogniser_flops(proc, docs, n_spans: int) -> float:
+    """Multiply-adds x 2 of the span recogniser's inference (``kgx.SpanCategorizer.v1``): the
+    per-token product of the Maxout's last/first/mean weights, the per-span product of its
+    max part, and the output layer."""
+    maxout = proc.model.get_ref("reducer").layers[0]
+    K = maxout.get_dim("nO") * maxout.get_dim("nP")
+    n_in = maxout.get_dim("nI")
+    n_tok = sum(len(doc) for doc in docs)
+    n_labels = proc.model.get_ref("scorer").get_dim("nO")
+    return 2.0 * (n_tok * n_in * 3 * K + n_spans * n_in * K
+                  + n_spans * maxout.get_dim("nO") * n_labels)
+
+
+def relation_flops(proc, cands) -> float:
+    """Multiply-adds x 2 of the relation classifier's inference (``_predict_pairs``): the hidden
+    layer's columns per entity, per distinct window and per pair, and the output layer."""
+    model = proc.model
+    H, n_in = model.get_ref("hidden").get_param("W").shape
+    tw, dw = model.attrs["type_width"], model.attrs["distance_width"]
+    width = (n_in - 2 * tw - dw) // model.attrs["n_pooled"]
+    context = model.attrs["pair_context"]
+    n_labels = model.get_ref("output").get_dim("nO")
+    total = 0.0
+    for c in cands:
+        if not len(c):
+            continue
+        n, ents = len(c), int(c.pairs.max()) + 1
+        windows = len({tuple(w) for w in c.windows.tolist()}) if context else 0
+        total += (n * ((2 if context else 1) * width + dw) * H + ents * (width + tw) * 2 * H
+                  + windows * width * H + n * H * n_labels)
+    return 2.0 * total
+
+
+def profile(nlp, texts: list[str]) -> tuple[dict[str, float], list, dict[str, float]]:
+    """Seconds per stage over ``texts``, each component run on the previous one's output, the
+    annotated docs, and the FLOPs of the recogniser's and relation classifier's products."""
     from kgx.pipeline.component import _sigmoid  # the component's own, as predict() uses it
 
     t: dict[str, float] = {}
+    flops: dict[str, float] = {}
     start = time.perf_counter()
     docs = [nlp.make_doc(text) for text in texts]
     t["tokenizer"] = time.perf_counter() - start
@@ -82,6 +117,8 @@ def profile(nlp, texts: list[str]) -> tuple[dict[str, float], list]:
             start = time.perf_counter()
             proc.set_annotations(docs, (spans, scores))
             t["ner: best spans -> doc.ents"] = time.perf_counter() - start
+            flops["ner: pooling + classifier"] = recogniser_flops(
+                proc, docs, int(spans.dataXd.shape[0]))
             continue
         if name == "kgx_relation_extractor":
             start = time.perf_counter()
@@ -94,11 +131,12 @@ def profile(nlp, texts: list[str]) -> tuple[dict[str, float], list]:
             if logits is not None:
                 proc.set_annotations(docs, (cands, _sigmoid(proc.model.ops.to_numpy(logits))))
             t["relations: thresholds -> records"] = time.perf_counter() - start
+            flops["relations: features + classifier"] = relation_flops(proc, cands)
             continue
         start = time.perf_counter()
         docs = list(proc.pipe(docs, batch_size=32))
         t[name] = time.perf_counter() - start
-    return t, docs
+    return t, docs, flops
 
 
 def main() -> None:
@@ -129,7 +167,7 @@ def main() -> None:
               f"int8 {int8:.1f} GOP/s")
         for name, nlp in variants.items():
             list(nlp.pipe(texts[:4]))  # warm-up
-            t, docs = profile(nlp, texts)
+            t, docs, head_flops = profile(nlp, texts)
             total = sum(t.values())
             print(f"-- {name}: {words / total:.0f} words/s, {total:.2f} s")
             for stage, sec in t.items():
@@ -140,6 +178,10 @@ def main() -> None:
             print(f"   encoder: {achieved:.1f} GFLOP/s achieved = {100 * achieved / limit:.0f}% "
                   f"of the {name} GEMM limit; pipeline / encoder alone: "
                   f"{t['transformer'] / total:.2f}")
+            for stage, f in head_flops.items():
+                rate = f / t[stage] / 1e9
+                print(f"   {stage}: {f / 1e9:.1f} GFLOP in products, {rate:.1f} GFLOP/s = "
+                      f"{100 * rate / fp32:.0f}% of the float32 GEMM limit")
     torch.set_num_threads(before)
 
 

@@ -1,12 +1,11 @@
 """Time of the relation component at inference, as it runs now and as it ran before (issue 16):
-the pair classifier through thinc's layers and a column-wise numpy cumsum per span set (four a
-document), against the classifier's two products with thinc's ``gemm`` (BLIS) one document at
-a time and one row-wise prefix sum a document (now); and the same with numpy's matrix product
-(OpenBLAS) in place of BLIS, which an earlier version used: faster on an idle machine with two
-BLAS threads, but its rounding changes with the BLAS thread count and its threads spin under
-CPU contention. The same docs (the pipeline run up to the recogniser once), the same process;
-the variants alternate round by round. Prints seconds, the ratios to "before" and whether all
-found the same relations.
+the pair classifier through thinc's layers over every pair's 2,016 features and a column-wise
+numpy cumsum per span set (four a document); the classifier's two products with thinc's
+``gemm`` (BLIS) one document at a time over the same features, with one row-wise prefix sum a
+document (the previous version); and now, the hidden layer's product split into per-entity,
+per-window and per-pair blocks (``kgx.pipeline.model._predict_pairs``). The same docs (the
+pipeline run up to the recogniser once), the same process; the variants alternate round by
+round. Prints seconds, the ratios to "before" and whether all found the same relations.
 
     python benchmarks/bench_relation_head.py --model training/conll04/model-last \
         --texts ../shared/data/conll04/dev.json --documents 5 --rounds 7 --threads 2
@@ -49,11 +48,38 @@ def main() -> None:
     component = nlp.get_pipe("kgx_relation_extractor")
     docs = list(nlp.pipe(texts, disable=["kgx_relation_extractor"]))
 
-    current = (relation_model._classify, relation_model._prefix_sums,
-               relation_model._span_means, relation_model._classify_by_doc)
+    current = (relation_model._predict_pairs, relation_model._prefix_sums,
+               relation_model._span_means)
 
-    def thinc_classify(model: Any, X: Any) -> Any:
+    def features(model: Any, tokvecs: Any, cands: Any) -> tuple[Any, list[int]]:
+        ops = model.ops
+        pooled = [relation_model._pool_pairs(ops, X, c, model.attrs["pair_context"])[0]
+                  for X, c in zip(tokvecs, cands, strict=True) if len(c)]
+        n = sum(len(c) for c in cands)
+        ids = numpy.concatenate([c.labels for c in cands if len(c)]).reshape(-1)
+        types = model.get_ref("type_embed").predict(ids).reshape(n, -1)
+        dists = model.get_ref("distance_embed").predict(
+            numpy.concatenate([relation_model.distance_buckets(c.spans) for c in cands
+                               if len(c)]))
+        return (numpy.concatenate([numpy.concatenate(pooled), types, dists], axis=1)
+                .astype("float32"), [len(c) for c in cands if len(c)])
+
+    def thinc_pairs(model: Any, tokvecs: Any, cands: Any) -> Any:
+        X, _ = features(model, tokvecs, cands)
         return model.get_ref("classifier").predict(X)
+
+    def blis_per_doc(model: Any, tokvecs: Any, cands: Any) -> Any:
+        X, lengths = features(model, tokvecs, cands)
+        ops = model.ops
+        hidden, output = model.get_ref("hidden"), model.get_ref("output")
+        out, offset = [], 0
+        for n in lengths:
+            H = ops.gemm(X[offset:offset + n], hidden.get_param("W"), trans2=True)
+            H += hidden.get_param("b")
+            numpy.maximum(H, 0, out=H)
+            out.append(ops.gemm(H, output.get_param("W"), trans2=True) + output.get_param("b"))
+            offset += n
+        return numpy.concatenate(out)
 
     def column_prefix_sums(xp: Any, X: Any) -> Any:
         return xp.concatenate([xp.zeros((1, X.shape[1]), dtype=X.dtype),
@@ -63,29 +89,21 @@ def main() -> None:
         return current[2](ops, X, starts, ends)  # its own prefix sum every call
 
     def before() -> None:
-        relation_model._classify_by_doc = lambda model, X, lengths: thinc_classify(model, X)
-        relation_model._classify = thinc_classify
+        relation_model._predict_pairs = thinc_pairs
         relation_model._prefix_sums = column_prefix_sums
         relation_model._span_means = span_means_each
 
     def now() -> None:
-        (relation_model._classify, relation_model._prefix_sums,
-         relation_model._span_means, relation_model._classify_by_doc) = current
+        (relation_model._predict_pairs, relation_model._prefix_sums,
+         relation_model._span_means) = current
 
-    def numpy_classify(model: Any, X: Any) -> Any:
-        hidden, output = model.get_ref("hidden"), model.get_ref("output")
-        H = X @ hidden.get_param("W").T
-        H += hidden.get_param("b")
-        numpy.maximum(H, 0, out=H)
-        return H @ output.get_param("W").T + output.get_param("b")
-
-    def numpy_product() -> None:
+    def full_product() -> None:
         now()
-        relation_model._classify = numpy_classify
+        relation_model._predict_pairs = blis_per_doc
 
     variants = {"before (thinc layers, cumsum per span set)": before,
-                "now (BLIS gemm a doc, one prefix sum a doc)": now,
-                "numpy matmul a doc, one prefix sum a doc": numpy_product}
+                "BLIS gemm a doc over all 2,016 features": full_product,
+                "now (products per entity, window and pair)": now}
     times: dict[str, list[float]] = {name: [] for name in variants}
     found: dict[str, list[Any]] = {}
     try:

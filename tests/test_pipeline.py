@@ -18,9 +18,8 @@ from kgx.pipeline.component import DEFAULT_MODEL
 from kgx.pipeline.model import (
     CONTEXT_MARGIN,
     Candidates,
-    _classify,
-    _classify_by_doc,
     _pool_pairs,
+    _predict_pairs,
     _span_means,
     distance_buckets,
     make_candidate_generator,
@@ -355,32 +354,86 @@ def test_pair_context_features_and_gradient():
     assert numpy.allclose(backprop(d_out), numeric, atol=1e-4)
 
 
-def test_inference_classifier_matches_thinc(trained):
-    # inference runs the pair classifier with numpy's matrix product, training with thinc's
-    model = trained[0].get_pipe("kgx_relation_extractor").model
-    X = numpy.random.default_rng(0).normal(
-        size=(7, model.get_ref("hidden").get_dim("nI"))).astype("float32")
+def _random_docs(lengths, seed):
+    """Token vectors and candidate pairs of documents with ``lengths`` pairs each: entities
+    of 1-3 tokens in sentences of 12 tokens, some of them heads of no pair."""
+    rng = numpy.random.default_rng(seed)
+    tokvecs, cands = [], []
+    for n in lengths:
+        X = rng.normal(size=(60, 16)).astype("float32")
+        starts = numpy.sort(rng.choice(numpy.arange(0, 57, 4), size=12, replace=False))
+        ends = starts + rng.integers(1, 4, size=12)
+        pairs = rng.integers(0, 12, size=(n, 2))
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        spans = numpy.stack([starts[pairs[:, 0]], ends[pairs[:, 0]],
+                             starts[pairs[:, 1]], ends[pairs[:, 1]]], 1)
+        sent = numpy.stack([spans[:, [0, 2]].min(1) // 12 * 12,
+                            numpy.minimum(spans[:, [1, 3]].max(1) // 12 * 12 + 12, 60)], 1)
+        labels = rng.choice(numpy.asarray([11, 22, 33], dtype="uint64"), size=(12,))
+        tokvecs.append(X)
+        cands.append(Candidates(pairs=pairs.astype("int64"), spans=spans.astype("int64"),
+                                labels=numpy.stack([labels[pairs[:, 0]], labels[pairs[:, 1]]],
+                                                   1),
+                                windows=sent.astype("int64")))
+    return tokvecs, cands
+
+
+def _relation_model(pair_context):
+    from thinc.api import Model
+
+    from kgx.pipeline.model import build_relation_model, build_relation_model_v2
+
+    tok2vec = Model("fixed", lambda model, docs, is_train: (docs, lambda d: d),
+                    dims={"nO": 16})
+    build = build_relation_model_v2 if pair_context else build_relation_model
+    model = build(tok2vec, hidden_width=24, type_width=8, distance_width=8, nO=3)
+    model.get_ref("type_embed").initialize()
+    model.get_ref("distance_embed").initialize()
+    n_in = (model.attrs["n_pooled"] * 16 + 2 * 8 + 8)
+    model.get_ref("hidden").set_dim("nI", n_in)
+    model.get_ref("output").set_dim("nI", 24)
+    model.get_ref("classifier").initialize()
+    rng = numpy.random.default_rng(3)
+    for layer in (model.get_ref("hidden"), model.get_ref("output")):
+        layer.set_param("b", rng.normal(size=layer.get_param("b").shape).astype("float32"))
+    return model
+
+
+@pytest.mark.parametrize("pair_context", [True, False])
+def test_inference_pass_computes_the_training_pass(pair_context):
+    # inference applies the hidden layer's head/tail/type columns once per entity and the
+    # window's once per window: the same function as the features + thinc classifier
+    model = _relation_model(pair_context)
+    tokvecs, cands = _random_docs([30, 0, 200, 1], seed=0)
+    ops = model.ops
+    feats = [_pool_pairs(ops, X, c, pair_context)[0]
+             for X, c in zip(tokvecs, cands, strict=True) if len(c)]
+    n = sum(len(c) for c in cands)
+    types = model.get_ref("type_embed").predict(
+        numpy.concatenate([c.labels for c in cands]).reshape(-1)).reshape(n, -1)
+    dists = model.get_ref("distance_embed").predict(
+        numpy.concatenate([distance_buckets(c.spans) for c in cands]))
+    X = numpy.concatenate([numpy.concatenate(feats), types, dists], axis=1).astype("float32")
     expected = model.get_ref("classifier").predict(X)
+    got = _predict_pairs(model, tokvecs, cands)
+    assert got.shape == expected.shape == (n, 3)
     assert numpy.abs(expected).max() > 0.1
-    assert numpy.allclose(_classify(model, X), expected, atol=1e-5)
-    assert _classify(model, X[:0]).shape == (0, expected.shape[1])
+    numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    assert _predict_pairs(model, tokvecs[1:2], cands[1:2]).shape == (0, 3)
 
 
-def test_inference_scores_do_not_depend_on_the_batch(trained):
+def test_inference_scores_do_not_depend_on_the_batch():
     # a BLAS product's rounding depends on the matrix's shape: a document's pairs are
     # classified on their own, so its scores are the same alone and batched with others
-    model = trained[0].get_pipe("kgx_relation_extractor").model
-    lengths = [3, 0, 170, 1, 40]
-    X = numpy.random.default_rng(1).normal(
-        size=(sum(lengths), model.get_ref("hidden").get_dim("nI"))).astype("float32")
-    batched = _classify_by_doc(model, X, lengths)
-    assert batched.shape == (sum(lengths), _classify(model, X[:1]).shape[1])
+    model = _relation_model(True)
+    tokvecs, cands = _random_docs([3, 0, 170, 1, 40], seed=1)
+    batched = _predict_pairs(model, tokvecs, cands)
     offset = 0
-    for n in lengths:
-        alone = _classify_by_doc(model, X[offset:offset + n], [n])
-        assert numpy.array_equal(batched[offset:offset + n], alone)
-        offset += n
-    assert _classify_by_doc(model, X[:0], [0, 0]).shape == (0, batched.shape[1])
+    for X, c in zip(tokvecs, cands, strict=True):
+        alone = _predict_pairs(model, [X], [c])
+        assert numpy.array_equal(batched[offset:offset + len(c)], alone)
+        offset += len(c)
+    assert offset == len(batched)
 
 
 def test_relation_model_v2_trains_and_round_trips(tmp_path):

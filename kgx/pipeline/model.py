@@ -327,6 +327,8 @@ def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Calla
     ops = model.ops
     xp = ops.xp
     tokvecs, bp_tokvecs = model.get_ref("tok2vec")(docs, is_train)
+    if not is_train:
+        return _predict_pairs(model, tokvecs, cands), _no_backprop
     features: list[Floats2d] = []
     pool_backprops: list[tuple[int, Callable]] = []
     for i, (X, cand) in enumerate(zip(tokvecs, cands, strict=True)):
@@ -353,8 +355,6 @@ def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Calla
         ops.asarray(cast(Any, dist_ids), dtype="uint64"), is_train
     )
     pair_repr = xp.concatenate([pooled, types, dists], axis=1).astype("float32")
-    if not is_train:
-        return _classify_by_doc(model, pair_repr, [len(c) for c in cands]), _no_backprop
     logits, bp_classifier = model.get_ref("classifier")(pair_repr, is_train)
     pooled_width = pooled.shape[1]
     type_width = 2 * model.attrs["type_width"]
@@ -378,40 +378,93 @@ def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Calla
     return logits, backprop
 
 
-def _classify(model: Model, X: Floats2d) -> Floats2d:
-    """The classifier's inference pass (the hidden ReLU layer, then the output layer; dropout
-    is off) with thinc's ``gemm`` (BLIS on the CPU: single-threaded, so its rounding does not
-    depend on the thread count). numpy's multi-threaded OpenBLAS product gave other digits
-    with one BLAS thread than with two (2,387 of 6,680 test scores differed in the 7th
-    digit: a Dask worker's records differed from a local run's), and under CPU contention its
-    threads spin (BENCHMARKS.md, "The relation component at inference")."""
+def _predict_pairs(model: Model, tokvecs: list[Floats2d], cands: list[Candidates]) -> Floats2d:
+    """The classifier's inference pass (dropout is off), its hidden layer's product split by
+    what each block of features depends on: the head's and tail's means and types are an
+    entity's, so their columns of the hidden weights are applied once per entity, the
+    enclosing context's once per distinct window (a sentence), and only the between-context,
+    the head-tail product and the distance once per pair (5 x 384 + 96 input columns a pair
+    become 2 x 384 + 32). The same function as the training pass to float rounding (issue 16).
+
+    Products are thinc's ``gemm`` (BLIS on the CPU: single-threaded, so the rounding does not
+    depend on the thread count; numpy's OpenBLAS product gave other last digits with one
+    thread than with two, and a Dask worker's records differed from a local run's), one
+    document at a time: a BLAS product's rounding depends on the matrix's shape, so a
+    record's score would otherwise change with the documents batched beside it."""
     ops = model.ops
     hidden, output = model.get_ref("hidden"), model.get_ref("output")
-    params = [cast(Any, layer.get_param(name)) for layer in (hidden, output)
-              for name in ("W", "b")]
-    H = ops.gemm(X, params[0], trans2=True)
-    H += params[1]
-    ops.xp.maximum(H, 0, out=H)
-    Y = ops.gemm(H, params[2], trans2=True)
-    Y += params[3]
-    return Y
+    n_labels = output.get_dim("nO")
+    docs = [(X, c) for X, c in zip(tokvecs, cands, strict=True) if len(c)]
+    if not docs:
+        return ops.alloc2f(0, n_labels)
+    W1 = cast(Any, hidden.get_param("W"))
+    H = W1.shape[0]
+    width = int(docs[0][0].shape[1])
+    tw = model.attrs["type_width"]
+    pair_context = model.attrs["pair_context"]
+    P = model.attrs["n_pooled"] * width  # the pooled columns; then head type, tail type, distance
+    cols = ops.xp.concatenate
+    weights = {
+        # (2H, width + tw): the head's rows over [mean, type], then the tail's
+        "entity": ops.as_contig(cols([
+            cols([W1[:, :width], W1[:, P:P + tw]], axis=1),
+            cols([W1[:, width:2 * width], W1[:, P + tw:P + 2 * tw]], axis=1)], axis=0)),
+        # (H, between [+ head * tail] + distance)
+        "pair": ops.as_contig(cols(
+            [W1[:, 2 * width:3 * width]]
+            + ([W1[:, 4 * width:5 * width]] if pair_context else [])
+            + [W1[:, P + 2 * tw:]], axis=1)),
+        "window": ops.as_contig(W1[:, 3 * width:4 * width]) if pair_context else None,
+        "b1": hidden.get_param("b"),
+        "W2": output.get_param("W"),
+        "b2": output.get_param("b"),
+    }
+    out = [_predict_doc(model, ops, X, cand, weights, H) for X, cand in docs]
+    return cast(Floats2d, ops.xp.concatenate(out, axis=0))
 
 
-def _classify_by_doc(model: Model, X: Floats2d, lengths: list[int]) -> Floats2d:
-    """``_classify`` one document's pairs at a time. A BLAS product's rounding depends on the
-    matrix's shape (kernel and blocking choices), so classifying a whole batch at once would
-    let a record's score change with the documents batched beside it; per document, a text
-    gets the same scores alone, in ``nlp.pipe`` and in any worker: a run's records do not
-    depend on how its documents were batched (``tests/test_batch.py``)."""
-    if len(lengths) <= 1:
-        return _classify(model, X)
-    out = []
-    offset = 0
-    for n in lengths:
-        if n:
-            out.append(_classify(model, X[offset:offset + n]))
-            offset += n
-    return cast(Floats2d, model.ops.xp.concatenate(out, axis=0)) if out else _classify(model, X)
+def _predict_doc(model: Model, ops: Any, X: Floats2d, cand: Candidates,
+                 weights: dict[str, Any], H: int) -> Floats2d:
+    """One document's pair logits (``_predict_pairs``)."""
+    xp = ops.xp
+    X = cast(Floats2d, X.astype("float32", copy=False))
+    cs = _prefix_sums(xp, X)
+    pairs = xp.asarray(cand.pairs)
+    spans = xp.asarray(cand.spans)
+    n_ents = int(pairs.max()) + 1
+    ent_start = xp.zeros((n_ents,), dtype="int64")
+    ent_end = xp.zeros((n_ents,), dtype="int64")
+    ent_type = numpy.zeros((n_ents,), dtype="uint64")
+    for side in (0, 1):  # entities that are no pair's head or tail keep an empty range
+        ent_start[pairs[:, side]] = spans[:, 2 * side]
+        ent_end[pairs[:, side]] = spans[:, 2 * side + 1]
+        ent_type[cand.pairs[:, side]] = cand.labels[:, side]
+    ent_mean, _ = _span_means(ops, X, ent_start, ent_end, cs)
+    types = model.get_ref("type_embed").predict(ops.asarray(cast(Any, ent_type), dtype="uint64"))
+    per_entity = ops.gemm(xp.concatenate([ent_mean, types], axis=1).astype("float32"),
+                          weights["entity"], trans2=True)
+    head, tail = ent_mean[pairs[:, 0]], ent_mean[pairs[:, 1]]
+    ctx_start = xp.minimum(spans[:, 1], spans[:, 3])
+    ctx_end = xp.maximum(xp.maximum(spans[:, 0], spans[:, 2]), ctx_start)
+    between, _ = _span_means(ops, X, ctx_start, ctx_end, cs)
+    dists = model.get_ref("distance_embed").predict(
+        ops.asarray(cast(Any, distance_buckets(cand.spans)), dtype="uint64"))
+    parts = [between] + ([head * tail] if model.attrs["pair_context"] else []) + [dists]
+    Z = ops.gemm(xp.concatenate(parts, axis=1).astype("float32"), weights["pair"], trans2=True)
+    Z += per_entity[pairs[:, 0], :H]
+    Z += per_entity[pairs[:, 1], H:]
+    if weights["window"] is not None:
+        windows = xp.asarray(cand.windows)
+        keys = windows[:, 0] * (X.shape[0] + 1) + windows[:, 1]
+        distinct, inverse = xp.unique(keys, return_inverse=True)
+        starts, ends = distinct // (X.shape[0] + 1), distinct % (X.shape[0] + 1)
+        window_mean, _ = _span_means(ops, X, starts, ends, cs)
+        Z += ops.gemm(window_mean, weights["window"], trans2=True)[inverse.reshape(-1)]
+    Z += weights["b1"]
+    xp.maximum(Z, 0, out=Z)
+    Y = ops.gemm(Z, weights["W2"], trans2=True)
+    Y += weights["b2"]
+    return cast(Floats2d, Y)
 
 
 def _no_backprop(d_logits: Floats2d) -> list[Doc]:
