@@ -45,7 +45,7 @@ def main() -> None:
     from spacy.pipeline.spancat import build_ngram_range_suggester
     from spacy_transformers.span_getters import configure_strided_spans
 
-    from kgx.pipeline.model import make_candidate_generator
+    from kgx.pipeline.candidates import make_candidate_generator
 
     torch.set_num_threads(args.threads)
     nlp = load_variant(args.model, {"@architectures": "kgx.TransformerModel.v2"})

@@ -35,8 +35,8 @@ def main() -> None:
     import spacy
     from spacy.util import registry
 
+    from kgx.pipeline.candidates import make_candidate_generator_v2
     from kgx.pipeline.evaluate import evaluate
-    from kgx.pipeline.model import make_candidate_generator_v2
     from kgx.pipeline.span_ner import make_sentence_ngram_suggester
 
     reader = registry.readers.get("kgx.Corpus.v1")

@@ -17,7 +17,7 @@ from helpers import TRAIN, make_example
 from kgx.cli import app
 from kgx.corpus import assemble_documents, read_docs
 from kgx.encoders import sentence_windows
-from kgx.pipeline.model import make_candidate_generator, make_candidate_generator_v2
+from kgx.pipeline.candidates import make_candidate_generator, make_candidate_generator_v2
 from kgx.relations import raw_relations
 
 SHIPPED = ["kgx_trf.cfg", "kgx_demo.cfg"]

@@ -14,16 +14,14 @@ from spacy.util import fix_random_seed
 from thinc.api import NumpyOps
 
 from helpers import TRAIN, annotate, blank_pipeline, make_example, with_gold_ents
-from kgx.pipeline.component import DEFAULT_MODEL
-from kgx.pipeline.model import (
+from kgx.pipeline.candidates import (
     CONTEXT_MARGIN,
     Candidates,
-    _pool_pairs,
-    _predict_pairs,
-    _span_means,
     distance_buckets,
     make_candidate_generator,
 )
+from kgx.pipeline.component import DEFAULT_MODEL
+from kgx.pipeline.model import _pool_pairs, _predict_pairs, _span_means
 from kgx.relations import get_relations, raw_relations, set_relations
 
 

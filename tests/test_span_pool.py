@@ -117,3 +117,63 @@ def test_inference_gives_the_same_entities_as_a_numpy_inference_pass():
             numpy.testing.assert_allclose(model.predict((X, S)), Y_train, atol=1e-5)
     finally:
         torch.set_num_threads(threads)
+
+
+def _recogniser(scorer):
+    import spacy
+    from spacy.util import fix_random_seed
+    from test_span_ner import DATA, _examples
+
+    from kgx.pipeline.span_ner import DEFAULT_MODEL
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    model = {k: v for k, v in DEFAULT_MODEL.items() if k != "reducer"}
+    model.update({"@architectures": "kgx.SpanCategorizer.v1", "hidden_size": 16,
+                  "scorer": scorer})
+    pipe = nlp.add_pipe("kgx_span_ner", config={"model": model})
+    examples = _examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(10):
+        nlp.update(examples, sgd=optimizer)
+    docs = [nlp.make_doc(t) for t, _ in DATA]
+    return pipe, docs
+
+
+@pytest.mark.parametrize("scorer", [
+    {"@layers": "Softmax.v2"},
+    {"@layers": "Softmax.v2", "temperature": 2.0},
+    {"@layers": "Softmax.v2", "normalize_outputs": False},
+])
+def test_recogniser_inference_in_torch_equals_thincs_layers(scorer):
+    """At inference the Maxout, LayerNorm and output layer run in one torch pass: the outputs
+    of thinc's chain of the same layers."""
+    from thinc.layers.chain import forward as chain_forward
+
+    pipe, docs = _recogniser(scorer)
+    model = pipe.model
+    spans = pipe.suggester(docs, ops=model.ops)
+    expected = chain_forward(model, (docs, spans), False)[0]
+    got = model.predict((docs, spans))
+    assert got.shape == expected.shape == (len(spans.dataXd), len(pipe.labels) + 1)
+    assert numpy.abs(expected).max() > 0.1
+    numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    # training still runs through thinc's layers, and gets their gradients
+    Y, backprop = model((docs, spans), is_train=True)
+    numpy.testing.assert_allclose(Y, chain_forward(model, (docs, spans), True)[0], atol=1e-5)
+
+
+def test_recogniser_weights_load_into_the_chain_it_was_before():
+    """The recogniser is thinc's chain of the same layers with one more inference path: a
+    pipeline saved by an earlier kgx (a plain chain) loads, and the reverse."""
+    from thinc.api import chain
+
+    pipe, docs = _recogniser({"@layers": "Softmax.v2"})
+    model = pipe.model
+    plain = chain(*model.copy().layers)
+    assert [n.name for n in plain.walk()] == [n.name for n in model.walk()]
+    plain.from_bytes(model.to_bytes())
+    model.from_bytes(plain.to_bytes())
+    spans = pipe.suggester(docs, ops=model.ops)
+    numpy.testing.assert_allclose(model.predict((docs, spans)), plain.predict((docs, spans)),
+                                  atol=1e-6)

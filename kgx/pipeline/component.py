@@ -23,7 +23,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
-from kgx.pipeline.model import CandidateGenerator, Candidates
+from kgx.pipeline.candidates import CandidateGenerator, Candidates
 from kgx.relations import EXTENSION, raw_relations, set_relations
 
 log = logging.getLogger("kgx")

@@ -29,6 +29,8 @@ from thinc.api import (
     with_getitem,
     zero_init,
 )
+from thinc.layers.chain import forward as chain_forward
+from thinc.layers.chain import init as chain_init
 from thinc.types import Floats2d, Ragged
 
 
@@ -127,13 +129,14 @@ def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
 
 
 def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: numpy.ndarray,
-             ends: numpy.ndarray, nO: int, nP: int) -> numpy.ndarray:
+             ends: numpy.ndarray, nO: int, nP: int, tail: Tail | None = None) -> numpy.ndarray:
     """The Maxout's output for inference, block by block of token rows: the training pass's
     numbers, computed with torch, whose matrix products, gathers and elementwise maxima use
-    every thread torch has (numpy's elementwise work runs on one; issue 16)."""
+    every thread torch has (numpy's elementwise work runs on one; issue 16). ``tail`` (the
+    layers after the Maxout, ``_torch_tail``) is applied to each block in torch too."""
     import torch
 
-    Y = numpy.empty((len(starts), nO), dtype="float32")
+    Y = numpy.empty((len(starts), tail.nO if tail is not None else nO), dtype="float32")
     if not len(starts):
         return Y
     # W's rows piece-major (row p * nO + o, not o * nP + p): each piece's pre-activations are
@@ -164,7 +167,7 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
             best = Z[:, :nO]
             for piece in range(1, nP):
                 best.clamp_(min=Z[:, piece * nO:(piece + 1) * nO])  # elementwise max
-            Y[sel] = best.numpy()
+            Y[sel] = (tail(best) if tail is not None else best).numpy()
     return Y
 
 
@@ -187,27 +190,44 @@ def _running_torch(values: Any, lengths: Any, starts: Any, reduce: str) -> Any:
     return out
 
 
+def _inputs(model: Model, inputs: tuple[Ragged, Ragged]) -> tuple[Any, ...]:
+    """The token rows, weights and span offsets as numpy arrays."""
+    X, spans = inputs
+    ops = model.ops
+    K = model.get_dim("nO") * model.get_dim("nP")
+    data = cast(numpy.ndarray, ops.to_numpy(X.dataXd)).astype("float32", copy=False)
+    nI = data.shape[1]
+    W = cast(numpy.ndarray, ops.to_numpy(model.get_param("W"))).reshape(K, 4 * nI)
+    b = cast(numpy.ndarray, ops.to_numpy(model.get_param("b"))).reshape(K)
+    starts, ends = _global_offsets(X, spans)
+    if len(starts) and int((ends - starts).min()) < 1:
+        raise ValueError("span_maxout: a span has no tokens")
+    return data, W, b, starts, ends
+
+
+def _infer(model: Model, inputs: tuple[Ragged, Ragged], tail: Tail | None = None) -> Floats2d:
+    """The inference pass of ``span_maxout`` (and of ``tail`` after it)."""
+    data, W, b, starts, ends = _inputs(model, inputs)
+    return model.ops.asarray2f(cast(Floats2d, _predict(
+        data, W, b, starts, ends, model.get_dim("nO"), model.get_dim("nP"), tail)))
+
+
+def _no_backprop(dY: Floats2d) -> tuple[Ragged, Ragged]:
+    raise ValueError("span_maxout: no gradient from an inference pass (is_train=False)")
+
+
 def _forward(model: Model, inputs: tuple[Ragged, Ragged],
              is_train: bool) -> tuple[Floats2d, Callable]:
+    if not is_train:
+        return _infer(model, inputs), _no_backprop
     X, spans = inputs
     ops = model.ops
     nO, nP = model.get_dim("nO"), model.get_dim("nP")
     K = nO * nP
-    data = cast(numpy.ndarray, ops.to_numpy(X.dataXd)).astype("float32", copy=False)
+    data, W, b, starts, ends = _inputs(model, inputs)
     n_tok, nI = data.shape
-    W = cast(numpy.ndarray, ops.to_numpy(model.get_param("W"))).reshape(K, 4 * nI)
-    b = cast(numpy.ndarray, ops.to_numpy(model.get_param("b"))).reshape(K)
-    starts, ends = _global_offsets(X, spans)
     lengths = ends - starts
     n = len(starts)
-    if n and int(lengths.min()) < 1:
-        raise ValueError("span_maxout: a span has no tokens")
-    if not is_train:
-        def no_backprop(dY: Floats2d) -> tuple[Ragged, Ragged]:
-            raise ValueError("span_maxout: no gradient from an inference pass (is_train=False)")
-
-        return ops.asarray2f(cast(Floats2d, _predict(data, W, b, starts, ends, nO, nP))), \
-            no_backprop
     W_tok = _per_token_weights(W, nI)
     maxima = which_row = None
     if n:
@@ -244,6 +264,57 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
     return Y, backprop
 
 
+class Tail:
+    """LayerNorm and the output layer after the span Maxout, for inference in torch (thinc's
+    numpy LayerNorm took as long as the max part's pooling on two threads; issue 16): the same
+    formulas as thinc's ``LayerNorm`` and ``Softmax``."""
+
+    def __init__(self, norm: Model, scorer: Model) -> None:
+        import torch
+
+        def tensor(layer: Model, name: str) -> Any:
+            return torch.from_numpy(numpy.ascontiguousarray(
+                layer.ops.to_numpy(layer.get_param(name)), dtype="float32"))
+
+        self.G, self.b = tensor(norm, "G"), tensor(norm, "b")
+        self.W, self.W_b = tensor(scorer, "W"), tensor(scorer, "b")
+        self.nO = int(self.W.shape[0])
+        self.normalize = bool(scorer.attrs["softmax_normalize"])
+        self.temperature = float(scorer.attrs["softmax_temperature"])
+
+    def __call__(self, h: Any) -> Any:
+        import torch
+
+        mu = h.mean(dim=1, keepdim=True)
+        var = h.var(dim=1, unbiased=False, keepdim=True) + 1e-08
+        h = (h - mu) * var.pow(-0.5)
+        h = h * self.G + self.b
+        Y = torch.addmm(self.W_b, h, self.W.T)
+        if self.normalize:
+            Y = torch.softmax(Y / self.temperature if self.temperature != 1.0 else Y, dim=1)
+        return Y
+
+
+def _torch_tail(reducer: Model, scorer: Model) -> Tail | None:
+    """The torch tail for ``reducer >> scorer`` when they are ``span_maxout >> LayerNorm`` and
+    a ``Softmax`` (as ``kgx.SpanCategorizer.v1`` builds them with spancat's scorer); None for
+    any other scorer, which then runs as thinc's layer."""
+    if (len(reducer.layers) == 2 and reducer.layers[0].name == "span_maxout"
+            and reducer.layers[1].name == "layernorm" and scorer.name == "softmax"
+            and {"softmax_normalize", "softmax_temperature"} <= set(scorer.attrs)):
+        return Tail(reducer.layers[1], scorer)
+    return None
+
+
+def _categorizer_forward(model: Model, X: Any, is_train: bool) -> tuple[Floats2d, Callable]:
+    """thinc's chain; at inference the Maxout, LayerNorm and Softmax run in one torch pass."""
+    getter, reducer, scorer = model.layers
+    tail = None if is_train else _torch_tail(reducer, scorer)
+    if tail is None:
+        return chain_forward(model, X, is_train)
+    return _infer(reducer.layers[0], getter.predict(X), tail), _no_backprop
+
+
 @registry.architectures("kgx.SpanCategorizer.v1")
 def build_span_categorizer(
     tok2vec: Model[list[Any], list[Floats2d]],
@@ -258,11 +329,15 @@ def build_span_categorizer(
     hidden_size (int): the width of the Maxout layer over the pooled vectors.
     """
     reducer: Model = chain(span_maxout(nO=hidden_size), LayerNorm(nI=hidden_size))
-    model: Model = chain(
+    layers: Model = chain(
         cast(Model, with_getitem(0, chain(tok2vec, cast(Model, list2ragged())))),
         reducer,
         scorer,
     )
+    # thinc's chain with one more inference path; the same layers, so the same weights file
+    model: Model = Model(layers.name, _categorizer_forward, init=chain_init,
+                         dims={name: layers.maybe_get_dim(name) for name in layers.dim_names},
+                         layers=layers.layers)
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("reducer", reducer)
     model.set_ref("scorer", scorer)
