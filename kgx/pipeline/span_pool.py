@@ -285,10 +285,8 @@ class Tail:
     def __call__(self, h: Any) -> Any:
         import torch
 
-        mu = h.mean(dim=1, keepdim=True)
-        var = h.var(dim=1, unbiased=False, keepdim=True) + 1e-08
-        h = (h - mu) * var.pow(-0.5)
-        h = h * self.G + self.b
+        # thinc's (h - mean) * (var + 1e-8) ** -0.5 * G + b, in torch's fused kernel
+        h = torch.nn.functional.layer_norm(h, (h.shape[1],), self.G, self.b, eps=1e-08)
         Y = torch.addmm(self.W_b, h, self.W.T)
         if self.normalize:
             Y = torch.softmax(Y / self.temperature if self.temperature != 1.0 else Y, dim=1)
