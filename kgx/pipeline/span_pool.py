@@ -306,11 +306,12 @@ def _torch_tail(reducer: Model, scorer: Model) -> Tail | None:
 
 def _categorizer_forward(model: Model, X: Any, is_train: bool) -> tuple[Floats2d, Callable]:
     """thinc's chain; at inference the Maxout, LayerNorm and Softmax run in one torch pass."""
-    getter, reducer, scorer = model.layers
-    tail = None if is_train else _torch_tail(reducer, scorer)
+    tail = None
+    if not is_train and len(model.layers) == 3:  # not when a caller swapped layers in
+        tail = _torch_tail(model.layers[1], model.layers[2])
     if tail is None:
         return chain_forward(model, X, is_train)
-    return _infer(reducer.layers[0], getter.predict(X), tail), _no_backprop
+    return _infer(model.layers[1].layers[0], model.layers[0].predict(X), tail), _no_backprop
 
 
 @registry.architectures("kgx.SpanCategorizer.v1")
