@@ -32,6 +32,53 @@ def load_texts(path: Path, limit: int = 0, documents: int = 1) -> list[str]:
     return texts[:limit] if limit else texts
 
 
+def paired_args(doc: str, rounds: int = 7) -> argparse.Namespace:
+    """The command line of the paired component benchmarks: a model, texts in documents of K
+    sentences, rounds and torch threads."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--texts", type=Path, required=True)
+    ap.add_argument("--documents", type=int, default=5, help="sentences a document (SpERT)")
+    ap.add_argument("--rounds", type=int, default=rounds)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=32)
+    return ap.parse_args()
+
+
+def paired_setup(args: argparse.Namespace) -> tuple:
+    """torch on ``--threads`` threads, the pipeline loaded, the texts read, and a header line
+    printed: what the paired benchmarks share."""
+    import spacy
+    import torch
+
+    torch.set_num_threads(args.threads)
+    nlp = spacy.load(args.model)
+    texts = load_texts(args.texts, documents=args.documents)
+    words = sum(len(t.split()) for t in texts)
+    print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words)  "
+          f"threads: {args.threads}  rounds: {args.rounds}")
+    return nlp, texts
+
+
+def alternate(variants: dict, rounds: int) -> tuple[dict[str, float], dict]:
+    """Each variant (a callable) once a round, in turn, for ``rounds`` rounds after one
+    warm-up round, so that machine noise hits them alike. Prints each variant's median and its
+    runs; returns the medians and each variant's last output."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    outputs: dict = {}
+    for _ in range(rounds + 1):
+        for name, run in variants.items():
+            start = time.perf_counter()
+            outputs[name] = run()
+            times[name].append(time.perf_counter() - start)
+    median = {name: statistics.median(t[1:]) for name, t in times.items()}
+    width = max(len(name) for name in variants) + 2
+    for name, t in times.items():
+        print(f"{name:{width}s} {median[name]:.3f} s  "
+              f"(runs {', '.join(f'{x:.3f}' for x in t[1:])})")
+    return median, outputs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True)

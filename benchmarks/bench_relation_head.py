@@ -13,38 +13,25 @@ round. Prints seconds, the ratios to "before" and whether all found the same rel
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench_inference import load_texts  # noqa: E402
+from bench_inference import alternate, paired_args, paired_setup  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--texts", type=Path, required=True)
-    ap.add_argument("--documents", type=int, default=5, help="sentences a document (SpERT)")
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args()
+    args = paired_args(__doc__)
 
     import numpy
-    import spacy
-    import torch
 
     from kgx.pipeline import model as relation_model
 
-    torch.set_num_threads(args.threads)
-    nlp = spacy.load(args.model)
-    texts = load_texts(args.texts, documents=args.documents)
+    nlp, texts = paired_setup(args)
     component = nlp.get_pipe("kgx_relation_extractor")
     docs = list(nlp.pipe(texts, disable=["kgx_relation_extractor"]))
 
@@ -104,27 +91,18 @@ def main() -> None:
     variants = {"before (thinc layers, cumsum per span set)": before,
                 "BLIS gemm a doc over all 2,016 features": full_product,
                 "now (products per entity, window and pair)": now}
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    found: dict[str, list[Any]] = {}
+    def run(switch: Any) -> Any:
+        switch()
+        scores = component.predict(docs)
+        copies = [d.copy() for d in docs]
+        component.set_annotations(copies, scores)
+        return [[(r["head"], r["tail"], r["label"]) for r in d._.kgx_relations] for d in copies]
+
     try:
-        for _ in range(args.rounds + 1):  # the first round warms up
-            for name, switch in variants.items():
-                switch()
-                start = time.perf_counter()
-                scores = component.predict(docs)
-                times[name].append(time.perf_counter() - start)
-                copies = [d.copy() for d in docs]
-                component.set_annotations(copies, scores)
-                found[name] = [[(r["head"], r["tail"], r["label"]) for r in d._.kgx_relations]
-                               for d in copies]
+        median, found = alternate({name: (lambda s=switch: run(s))
+                                   for name, switch in variants.items()}, args.rounds)
     finally:
         now()
-    words = sum(len(t.split()) for t in texts)
-    print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words)  "
-          f"threads: {args.threads}  rounds: {args.rounds}")
-    median = {name: statistics.median(t[1:]) for name, t in times.items()}
-    for name, t in times.items():
-        print(f"{name:46s} {median[name]:.3f} s  (runs {', '.join(f'{x:.3f}' for x in t[1:])})")
     old, *others = median.values()
     same = len({repr(v) for v in found.values()}) == 1
     print("relation component, x faster than before: "
