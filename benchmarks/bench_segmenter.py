@@ -4,8 +4,11 @@ CoNLL04 and ADE dev sentences are joined K at a time (``kgx.corpus.assemble_docu
 documents ``kgx evaluate --as-documents K`` scores), so the gold boundaries are the joins. A
 boundary is the character offset where a sentence starts (the document's start excluded).
 The demo corpus has no gold sentence boundaries: its figure is agreement with pySBD.
+``--senter NAME=PIPELINE`` adds a trained senter (``configs/kgx_senter.cfg``; any pipeline whose
+``senter`` component is not a listener).
 
-    python benchmarks/bench_segmenter.py [--k 5] [--repeat 3]
+    python benchmarks/bench_segmenter.py [--k 5] [--repeat 3] \
+        [--senter conll04=training/conll04-senter/model-last]
 """
 
 from __future__ import annotations
@@ -36,11 +39,14 @@ def prf(gold: list[set[int]], pred: list[set[int]]) -> tuple[float, float, float
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def segmenters() -> dict[str, Language]:
+def segmenters(senters: list[str]) -> dict[str, Language]:
     found = {}
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     found["sentencizer"] = nlp
+    for item in senters:
+        name, _, path = item.partition("=")
+        found[f"senter {name}"] = spacy.load(path, enable=["senter"])
     try:
         import pysbd
     except ImportError:
@@ -64,8 +70,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--senter", action="append", default=[], metavar="NAME=PIPELINE",
+                    help="a trained senter to compare (repeatable)")
     args = ap.parse_args()
-    segs = segmenters()
+    segs = segmenters(args.senter)
     blank = spacy.blank("en")
     sets: dict[str, list[str]] = {}
     golds: dict[str, list[set[int]] | None] = {}
@@ -84,7 +92,7 @@ def main() -> None:
             if line.strip()]
     sets["demo dev (agreement with pysbd)"] = demo
     golds["demo dev (agreement with pysbd)"] = None
-    print(f"{'set':<36}{'segmenter':<14}{'P':>7}{'R':>7}{'F1':>7}{'words/s':>12}")
+    print(f"{'set':<36}{'segmenter':<18}{'P':>7}{'R':>7}{'F1':>7}{'words/s':>12}")
     for set_name, texts in sets.items():
         gold = golds[set_name]
         if gold is None:
@@ -99,7 +107,7 @@ def main() -> None:
                 docs = list(nlp.pipe(texts))
                 best = min(best, time.perf_counter() - t0)
             p, r, f = prf(gold, [starts(d) for d in docs])
-            print(f"{set_name:<36}{seg_name:<14}{100 * p:7.2f}{100 * r:7.2f}{100 * f:7.2f}"
+            print(f"{set_name:<36}{seg_name:<18}{100 * p:7.2f}{100 * r:7.2f}{100 * f:7.2f}"
                   f"{n_words / best:12.0f}")
 
 
