@@ -45,7 +45,9 @@ VARIANTS = {
     "ONNX Runtime float32": (ORT, True),
     "ONNX Runtime int8": (ORT_INT8, True),
 }
-# the encoder alone (tokenizer, sentencizer, transformer) of these pipelines
+# the encoder alone (tokenizer, segmenter: sentencizer or trained senter, transformer) of these
+# pipelines
+ENCODER_PIPES = ("sentencizer", "senter", "transformer")
 ENCODERS = {"encoder alone": "+ in-place recogniser",
             "ONNX Runtime encoder alone": "ONNX Runtime float32"}
 
@@ -113,7 +115,7 @@ def main() -> None:
         for name, pipeline in ENCODERS.items():
             nlp = pipelines[pipeline]
             start = time.perf_counter()
-            with nlp.select_pipes(enable=["sentencizer", "transformer"]):
+            with nlp.select_pipes(enable=[n for n in nlp.pipe_names if n in ENCODER_PIPES]):
                 list(nlp.pipe(texts, batch_size=args.batch_size))
             times[name].append(time.perf_counter() - start)
     rss = {}
