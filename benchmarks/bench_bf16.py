@@ -52,7 +52,8 @@ def main() -> None:
     found: dict[str, list[Any]] = {}
     for _ in range(args.rounds + 1):  # the first round warms up
         for precision, nlp in pipelines.items():
-            encoder = [n for n in nlp.pipe_names if n in ("sentencizer", "senter", "transformer")]
+            encoder = [n for n in nlp.pipe_names
+                       if n in ("sentencizer", "senter", "kgx_punct_boundaries", "transformer")]
             for part, ctx in (("encoder", nlp.select_pipes(enable=encoder)),
                               ("pipeline", nullcontext())):
                 with ctx:

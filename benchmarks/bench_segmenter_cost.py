@@ -1,8 +1,9 @@
 """What a trained senter costs in the whole pipeline (issue 19: the segmenter and any extra
-work at most 10% of words/s): a pipeline assembled with ``configs/kgx_trf_senter.cfg`` run as
-it is, and the same pipeline with spaCy's rule-based sentencizer in the senter's place, on the
-same texts, alternating round by round in one process. Prints each one's median seconds and
-words/s, their ratio, and the relations each found.
+work at most 10% of words/s): a pipeline assembled with ``configs/kgx_trf_senter.cfg`` (the
+senter, then the rules' boundaries added) run as it is, and the same pipeline with spaCy's
+rule-based sentencizer in their place, on the same texts, alternating round by round in one
+process. Prints each one's median seconds and words/s, their ratio, and the relations each
+found.
 
     python benchmarks/bench_segmenter_cost.py --model training/conll04/pipeline \
         --texts ../shared/data/conll04/dev.json --documents 5 --rounds 5 --threads 2
@@ -28,25 +29,28 @@ def main() -> None:
     nlp.add_pipe("sentencizer", before="senter")
     words = sum(len(t.split()) for t in texts)
 
-    def run(segmenter: str):
-        other = "sentencizer" if segmenter == "senter" else "senter"
+    learnt = [n for n in ("senter", "kgx_punct_boundaries") if n in nlp.pipe_names]
+
+    def run(segmenter: list[str]):
+        other = ["sentencizer"] if segmenter == learnt else learnt
 
         def go() -> int:
-            with nlp.select_pipes(disable=[other]):
+            with nlp.select_pipes(disable=other):
                 return sum(len(d._.kgx_relations)
                            for d in nlp.pipe(texts, batch_size=args.batch_size))
         return go
 
-    def segment_only(segmenter: str):
+    def segment_only(segmenter: list[str]):
         def go() -> int:
-            with nlp.select_pipes(enable=[segmenter]):
+            with nlp.select_pipes(enable=segmenter):
                 return sum(len(list(d.sents)) for d in nlp.pipe(texts))
         return go
 
-    median, found = alternate({"pipeline, trained senter": run("senter"),
-                               "pipeline, sentencizer": run("sentencizer"),
-                               "senter alone": segment_only("senter"),
-                               "sentencizer alone": segment_only("sentencizer")}, args.rounds)
+    median, found = alternate({"pipeline, trained senter": run(learnt),
+                               "pipeline, sentencizer": run(["sentencizer"]),
+                               "senter alone": segment_only(learnt),
+                               "sentencizer alone": segment_only(["sentencizer"])},
+                              args.rounds)
     senter, rules = median["pipeline, trained senter"], median["pipeline, sentencizer"]
     print(f"words/s: trained senter {words / senter:,.0f}, sentencizer {words / rules:,.0f}; "
           f"senter / sentencizer {rules / senter:.3f}; segmenters alone "

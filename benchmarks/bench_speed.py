@@ -45,9 +45,9 @@ VARIANTS = {
     "ONNX Runtime float32": (ORT, True),
     "ONNX Runtime int8": (ORT_INT8, True),
 }
-# the encoder alone (tokenizer, segmenter: sentencizer or trained senter, transformer) of these
-# pipelines
-ENCODER_PIPES = ("sentencizer", "senter", "transformer")
+# the encoder alone (tokenizer, segmenter: the sentencizer, or a trained senter and the rules
+# added to it, transformer) of these pipelines
+ENCODER_PIPES = ("sentencizer", "senter", "kgx_punct_boundaries", "transformer")
 ENCODERS = {"encoder alone": "+ in-place recogniser",
             "ONNX Runtime encoder alone": "ONNX Runtime float32"}
 

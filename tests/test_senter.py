@@ -104,12 +104,16 @@ def test_trf_senter_config_puts_the_senter_in_front_of_a_trained_pipeline(
         capture_output=True, text=True, env=_env(), timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assembled = spacy.load(out)
-    assert assembled.pipe_names == ["senter", "transformer", "ner", "kgx_relation_extractor"]
+    assert assembled.pipe_names == ["senter", "kgx_punct_boundaries", "transformer", "ner",
+                                    "kgx_relation_extractor"]
     senter = spacy.load(trained_senter)
-    text = "Anna Berg visits Rome Karl Weiss lives in Oslo Maria Costa moved to Lima"
+    # the senter's two joins, and the rules' split after "Rome."
+    text = "Anna Berg visits Rome. Then Oslo Karl Weiss lives in Oslo Maria Costa moved to Lima"
     doc = assembled(text)
     assert doc.has_annotation("SENT_START")
-    assert _starts(doc) == _starts(senter(text)) and len(_starts(doc)) == 2
+    learnt = _starts(senter(text))
+    assert {text.index("Karl"), text.index("Maria")} <= learnt
+    assert _starts(doc) == learnt | {text.index("Then")}
     # the other components are the source's, weights unchanged: given the same boundaries,
     # the source pipeline (whose sentencizer keeps them) predicts the same
     source_nlp = spacy.load(source)
@@ -122,10 +126,28 @@ def test_trf_senter_config_puts_the_senter_in_front_of_a_trained_pipeline(
     assert assembled.get_pipe("senter").model.to_bytes() == \
         senter.get_pipe("senter").model.to_bytes()
     same = source_nlp.make_doc(text)
-    starts = {s.start for s in senter(text).sents}
     for tok in same:
-        tok.is_sent_start = tok.i in starts
+        tok.is_sent_start = tok.idx in _starts(doc) or tok.i == 0
     same = source_nlp(same)
     assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == \
         [(e.start_char, e.end_char, e.label_) for e in same.ents]
     assert doc._.kgx_relations == same._.kgx_relations
+
+
+def test_punct_boundaries_add_the_rules_starts_and_remove_none():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("kgx_punct_boundaries")
+    doc = nlp.make_doc("Anna works in Rome. Karl lives in Oslo Maria moved there! Then")
+    for tok in doc:  # a segmenter's decisions: one start, "no" everywhere else
+        tok.is_sent_start = tok.i in (0, 9)
+    doc = nlp(doc)
+    assert [s.text for s in doc.sents] == ["Anna works in Rome.", "Karl lives in Oslo",
+                                          "Maria moved there!", "Then"]
+    # with its own punctuation only "!" ends a sentence
+    custom = spacy.blank("en")
+    custom.add_pipe("kgx_punct_boundaries", config={"punct_chars": ["!"]})
+    doc = custom.make_doc("Anna works in Rome. Karl moved there! Then")
+    for tok in doc:
+        tok.is_sent_start = tok.i == 0
+    assert [s.text for s in custom(doc).sents] == ["Anna works in Rome. Karl moved there!",
+                                                  "Then"]

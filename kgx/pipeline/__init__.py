@@ -12,5 +12,6 @@ from kgx.pipeline import (  # noqa: F401  (registrations)
     model,
     optimizers,
     scorer,
+    sentences,
     span_ner,
 )
