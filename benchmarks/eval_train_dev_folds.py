@@ -142,7 +142,9 @@ def score(args: argparse.Namespace) -> None:
             "documents": args.documents,
             "folds": [{"model": f["model"], "data": data, "ner_f": round(f["ner"], 2),
                        "rel_f": round(f["rel"], 2),
-                       "rel_f_at": {str(t): round(f1(at[t][k]), 2) for t in grid}}
+                       "rel_f_at": {str(t): round(f1(at[t][k]), 2) for t in grid},
+                       # (true positives, predicted, gold): folds scored in separate runs pool
+                       "rel_counts_at": {str(t): list(at[t][k]) for t in grid}}
                       for k, (f, (_, data)) in enumerate(zip(folds, args.fold, strict=True))],
             "pooled_rel_f_at": {str(t): round(f1(add(*at[t])), 2) for t in grid},
             "leave_one_fold_out": loo,
