@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench_inference import load_texts  # noqa: E402
+from bench_inference import encoder_pipes, load_texts  # noqa: E402
 
 
 def main() -> None:
@@ -52,8 +52,7 @@ def main() -> None:
     found: dict[str, list[Any]] = {}
     for _ in range(args.rounds + 1):  # the first round warms up
         for precision, nlp in pipelines.items():
-            encoder = [n for n in nlp.pipe_names
-                       if n in ("sentencizer", "senter", "kgx_punct_boundaries", "transformer")]
+            encoder = encoder_pipes(nlp)
             for part, ctx in (("encoder", nlp.select_pipes(enable=encoder)),
                               ("pipeline", nullcontext())):
                 with ctx:

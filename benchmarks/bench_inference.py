@@ -19,6 +19,16 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+# what "the encoder alone" runs of a pipeline: its segmenter (the sentencizer, or a trained
+# senter and the rules' boundaries added to it) and the transformer
+ENCODER_PIPES = ("sentencizer", "senter", "kgx_punct_boundaries", "transformer")
+
+
+def encoder_pipes(nlp) -> list[str]:
+    """The pipeline's components that the encoder alone needs, in order."""
+    return [name for name in nlp.pipe_names if name in ENCODER_PIPES]
+
+
 def load_texts(path: Path, limit: int = 0, documents: int = 1) -> list[str]:
     """Texts from SpERT JSON (``documents`` sentences joined into each), kgx JSONL or a folder
     of .txt files."""

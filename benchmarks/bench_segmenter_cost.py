@@ -31,11 +31,9 @@ def main() -> None:
 
     learnt = [n for n in ("senter", "kgx_punct_boundaries") if n in nlp.pipe_names]
 
-    def run(segmenter: list[str]):
-        other = ["sentencizer"] if segmenter == learnt else learnt
-
+    def pipeline(disable: list[str]):
         def go() -> int:
-            with nlp.select_pipes(disable=other):
+            with nlp.select_pipes(disable=disable):
                 return sum(len(d._.kgx_relations)
                            for d in nlp.pipe(texts, batch_size=args.batch_size))
         return go
@@ -46,8 +44,8 @@ def main() -> None:
                 return sum(len(list(d.sents)) for d in nlp.pipe(texts))
         return go
 
-    median, found = alternate({"pipeline, trained senter": run(learnt),
-                               "pipeline, sentencizer": run(["sentencizer"]),
+    median, found = alternate({"pipeline, trained senter": pipeline(["sentencizer"]),
+                               "pipeline, sentencizer": pipeline(learnt),
                                "senter alone": segment_only(learnt),
                                "sentencizer alone": segment_only(["sentencizer"])},
                               args.rounds)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from _variants import load_variant  # noqa: E402
-from bench_inference import load_texts  # noqa: E402  (the benchmarks' one text reader)
+from bench_inference import encoder_pipes, load_texts  # noqa: E402  (shared helpers)
 
 V1 = {"@architectures": "kgx.TransformerModel.v1"}
 V2 = {"@architectures": "kgx.TransformerModel.v2", "quantize": None, "runtime": "torch"}
@@ -45,9 +45,8 @@ VARIANTS = {
     "ONNX Runtime float32": (ORT, True),
     "ONNX Runtime int8": (ORT_INT8, True),
 }
-# the encoder alone (tokenizer, segmenter: the sentencizer, or a trained senter and the rules
-# added to it, transformer) of these pipelines
-ENCODER_PIPES = ("sentencizer", "senter", "kgx_punct_boundaries", "transformer")
+# the encoder alone (tokenizer, segmenter, transformer: bench_inference.encoder_pipes) of these
+# pipelines
 ENCODERS = {"encoder alone": "+ in-place recogniser",
             "ONNX Runtime encoder alone": "ONNX Runtime float32"}
 
@@ -115,7 +114,7 @@ def main() -> None:
         for name, pipeline in ENCODERS.items():
             nlp = pipelines[pipeline]
             start = time.perf_counter()
-            with nlp.select_pipes(enable=[n for n in nlp.pipe_names if n in ENCODER_PIPES]):
+            with nlp.select_pipes(enable=encoder_pipes(nlp)):
                 list(nlp.pipe(texts, batch_size=args.batch_size))
             times[name].append(time.perf_counter() - start)
     rss = {}

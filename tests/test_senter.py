@@ -126,8 +126,9 @@ def test_trf_senter_config_puts_the_senter_in_front_of_a_trained_pipeline(
     assert assembled.get_pipe("senter").model.to_bytes() == \
         senter.get_pipe("senter").model.to_bytes()
     same = source_nlp.make_doc(text)
+    starts = _starts(doc)
     for tok in same:
-        tok.is_sent_start = tok.idx in _starts(doc) or tok.i == 0
+        tok.is_sent_start = tok.idx in starts or tok.i == 0
     same = source_nlp(same)
     assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == \
         [(e.start_char, e.end_char, e.label_) for e in same.ents]
