@@ -5,9 +5,11 @@ documents ``kgx evaluate --as-documents K`` scores), so the gold boundaries are 
 boundary is the character offset where a sentence starts (the document's start excluded).
 The demo corpus has no gold sentence boundaries: its figure is agreement with pySBD.
 ``--senter NAME=PIPELINE`` adds a trained senter (``configs/kgx_senter.cfg``; any pipeline whose
-``senter`` component is not a listener).
+``senter`` component is not a listener). ``--layout`` lays the sentences out as lines,
+paragraphs or a list (``kgx.corpus.LAYOUTS``; a list item's marker is a sentence of its own),
+and every segmenter is also run with ``kgx_layout_boundaries`` after it ("+ layout").
 
-    python benchmarks/bench_segmenter.py [--k 5] [--repeat 3] \
+    python benchmarks/bench_segmenter.py [--k 5] [--repeat 3] [--layout paragraphs] \
         [--senter conll04=training/conll04-senter/model-last]
 """
 
@@ -21,14 +23,21 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kgx.corpus import assemble_documents, read_docs
+from kgx.corpus import LAYOUTS, assemble_documents, read_docs
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 
 
 def starts(doc: Doc) -> set[int]:
-    return {s.start_char for s in doc.sents if s.start_char > 0}
+    """Where each sentence's text starts (whitespace before it, which spaCy's sentencizer puts
+    at the start of the next sentence, is not part of the boundary)."""
+    found = set()
+    for sent in doc.sents:
+        first = next((t.idx for t in sent if not t.is_space), None)
+        if first:
+            found.add(first)
+    return found
 
 
 def prf(gold: list[set[int]], pred: list[set[int]]) -> tuple[float, float, float]:
@@ -39,14 +48,26 @@ def prf(gold: list[set[int]], pred: list[set[int]]) -> tuple[float, float, float
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def segmenters(senters: list[str]) -> dict[str, Language]:
-    found = {}
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    found["sentencizer"] = nlp
+def segmenters(senters: list[str], layout: bool) -> dict[str, Language]:
+    def build(path: str | None, with_layout: bool) -> Language:
+        if path is None:
+            nlp = spacy.blank("en")
+            nlp.add_pipe("sentencizer")
+        else:
+            nlp = spacy.load(path, enable=["senter"])
+        if with_layout:
+            nlp.add_pipe("kgx_layout_boundaries")
+        return nlp
+
+    specs: dict[str, str | None] = {"sentencizer": None}
     for item in senters:
         name, _, path = item.partition("=")
-        found[f"senter {name}"] = spacy.load(path, enable=["senter"])
+        specs[f"senter {name}"] = path
+    found = {}
+    for name, path in specs.items():
+        found[name] = build(path, False)
+        if layout:
+            found[f"{name} + layout"] = build(path, True)
     try:
         import pysbd
     except ImportError:
@@ -72,8 +93,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--senter", action="append", default=[], metavar="NAME=PIPELINE",
                     help="a trained senter to compare (repeatable)")
+    ap.add_argument("--layout", default="space", choices=list(LAYOUTS))
     args = ap.parse_args()
-    segs = segmenters(args.senter)
+    segs = segmenters(args.senter, args.layout != "space")
     blank = spacy.blank("en")
     sets: dict[str, list[str]] = {}
     golds: dict[str, list[set[int]] | None] = {}
@@ -82,17 +104,20 @@ def main() -> None:
         if not path.exists():
             print(f"{name}: {path} absent, skipped")
             continue
-        docs = list(assemble_documents(read_docs(path, vocab=blank.vocab), args.k))
-        sets[f"{name} dev, K={args.k}"] = [d.text for d in docs]
-        golds[f"{name} dev, K={args.k}"] = [starts(d) for d in docs]
+        docs = list(assemble_documents(read_docs(path, vocab=blank.vocab), args.k,
+                                       layout=args.layout))
+        key = f"{name} dev, K={args.k}" + (f", {args.layout}" if args.layout != "space" else "")
+        sets[key] = [d.text for d in docs]
+        golds[key] = [starts(d) for d in docs]
     import json
 
     demo = [json.loads(line)["text"] for line in
             (ROOT / "corpora" / "demo" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
             if line.strip()]
-    sets["demo dev (agreement with pysbd)"] = demo
-    golds["demo dev (agreement with pysbd)"] = None
-    print(f"{'set':<36}{'segmenter':<18}{'P':>7}{'R':>7}{'F1':>7}{'words/s':>12}")
+    if args.layout == "space":
+        sets["demo dev (agreement with pysbd)"] = demo
+        golds["demo dev (agreement with pysbd)"] = None
+    print(f"{'set':<36}{'segmenter':<28}{'P':>7}{'R':>7}{'F1':>7}{'words/s':>12}")
     for set_name, texts in sets.items():
         gold = golds[set_name]
         if gold is None:
@@ -107,7 +132,7 @@ def main() -> None:
                 docs = list(nlp.pipe(texts))
                 best = min(best, time.perf_counter() - t0)
             p, r, f = prf(gold, [starts(d) for d in docs])
-            print(f"{set_name:<36}{seg_name:<18}{100 * p:7.2f}{100 * r:7.2f}{100 * f:7.2f}"
+            print(f"{set_name:<36}{seg_name:<28}{100 * p:7.2f}{100 * r:7.2f}{100 * f:7.2f}"
                   f"{n_words / best:12.0f}")
 
 

@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import spacy
 from spacy.language import Language
@@ -409,16 +409,68 @@ def docs_to_kgx_jsonl(docs: Iterable[Doc]) -> Iterator[dict[str, Any]]:
 # --- documents assembled from sentences --------------------------------------------------
 
 
-def join_docs(docs: list[Doc]) -> Doc:
-    """One document from consecutive gold docs, joined by a space; entities, sentence starts
-    and relations kept (relation indices shifted to the joined ``doc.ents``)."""
-    if len(docs) == 1:
+# How records are laid out in an assembled document: (text before each record, text between
+# records). Users' documents are running text, lines, paragraphs and lists; a segmenter that
+# only reads punctuation misses the boundaries that the layout marks (issue 19).
+LAYOUTS: dict[str, tuple[str, str]] = {
+    "space": ("", " "),
+    "lines": ("", "\n"),
+    "paragraphs": ("", "\n\n"),
+    "list": ("- ", "\n"),
+}
+
+
+def _check_layout(layout: str) -> tuple[str, str]:
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown document layout {layout!r}: choose one of "
+                         f"{', '.join(LAYOUTS)}")
+    return LAYOUTS[layout]
+
+
+def _text_doc(vocab: Any, text: str) -> Doc:
+    """``text`` (a list marker or whitespace) as one token with no trailing space."""
+    word, space = (text[:-1], True) if text.endswith(" ") and text.strip() else (text, False)
+    return Doc(vocab, words=[word], spaces=[space])
+
+
+def join_docs(docs: list[Doc], layout: str = "space") -> Doc:
+    """One document from consecutive gold docs, laid out as ``layout`` says (``LAYOUTS``:
+    joined by a space by default); entities, sentence starts and relations kept (relation
+    indices shifted to the joined ``doc.ents``)."""
+    prefix, separator = _check_layout(layout)
+    if len(docs) == 1 and not prefix:
         return docs[0]
+    if layout == "space":
+        pieces, ensure_whitespace = docs, True
+    else:
+        vocab = docs[0].vocab
+        pieces, ensure_whitespace = [], False
+        kinds: list[str] = []
+        for i, doc in enumerate(docs):
+            if i:
+                pieces.append(_text_doc(vocab, separator))
+                kinds.append("separator")
+            if prefix:
+                pieces.append(_text_doc(vocab, prefix))
+                kinds.append("marker")
+            pieces.append(doc)
+            kinds.append("record")
     with warnings.catch_warnings():
         # W101/W102: from_docs does not carry extensions and user data; relations and ids
         # are carried over below
         warnings.filterwarnings("ignore", message=r"\[W10[12]\]")
-        joined = Doc.from_docs(docs, ensure_whitespace=True)
+        joined = Doc.from_docs(pieces, ensure_whitespace=ensure_whitespace)
+    if layout != "space":
+        # the separators belong to the sentence before them; a list item's marker is a sentence
+        starts = joined.to_array("SENT_START").view("int64")
+        i = 0
+        for piece, kind in zip(pieces, kinds, strict=True):
+            if kind == "separator":
+                starts[i:i + len(piece)] = -1
+            elif kind == "marker":  # its own sentence, as kgx_layout_boundaries makes it
+                starts[i] = 1
+            i += len(piece)
+        joined.from_array(["SENT_START"], cast(Any, starts.view("uint64")))
     rels: list[dict[str, Any]] = []
     offset = 0
     for doc in docs:
@@ -435,12 +487,15 @@ def join_docs(docs: list[Doc]) -> Doc:
 
 
 def assemble_documents(docs: Iterable[Doc], size: int,
-                       rng: random.Random | None = None) -> Iterator[Doc]:
+                       rng: random.Random | None = None,
+                       layout: str = "space") -> Iterator[Doc]:
     """Consecutive docs joined into multi-sentence documents, as users' raw documents are.
 
     ``size`` sentences (docs) each; with ``rng``, a random number from 1 to ``size`` each, so
     that training sees single sentences and documents of every length up to ``size``.
+    ``layout``: how the sentences are laid out (``LAYOUTS``).
     """
+    _check_layout(layout)
     if size < 1:
         raise ValueError(f"documents need at least one sentence, got {size}")
     group: list[Doc] = []
@@ -448,11 +503,11 @@ def assemble_documents(docs: Iterable[Doc], size: int,
     for doc in docs:
         group.append(doc)
         if len(group) >= want:
-            yield join_docs(group)
+            yield join_docs(group, layout)
             group = []
             want = rng.randint(1, size) if rng is not None else size
     if group:
-        yield join_docs(group)
+        yield join_docs(group, layout)
 
 
 # --- the spaCy reader ----------------------------------------------------------------------
@@ -471,12 +526,14 @@ class RelationCorpus:
     ``documents`` joins consecutive records (sentences, for CoNLL04 and ADE) into documents:
     ``documents = K`` for evaluation (K each), ``random_documents = true`` for training (1 to K
     each, regrouped every epoch), so that the model meets whole documents as it does in use.
-    The predicted doc has no sentence boundaries: the pipeline's own segmenter sets them.
+    ``layout`` lays those records out as running text, lines, paragraphs or a list
+    (``LAYOUTS``). The predicted doc has no sentence boundaries: the pipeline's own segmenter
+    sets them.
     """
 
     def __init__(self, path: Path | str, gold_tokens: bool = False, max_length: int = 0,
                  limit: int = 0, shuffle: bool = False, documents: int = 1,
-                 random_documents: bool = False) -> None:
+                 random_documents: bool = False, layout: str = "space") -> None:
         self.path = Path(path)
         self.gold_tokens = gold_tokens
         self.max_length = max_length
@@ -486,6 +543,8 @@ class RelationCorpus:
             raise ValueError(f"kgx.Corpus.v1: documents must be at least 1, got {documents}")
         self.documents = documents
         self.random_documents = random_documents
+        _check_layout(layout)
+        self.layout = layout
 
     def _paths(self) -> list[Path]:
         if self.path.is_dir():
@@ -506,7 +565,7 @@ class RelationCorpus:
                 starts = list(range(0, len(docs), self.documents))
                 random.shuffle(starts)
                 docs = [d for s in starts for d in docs[s:s + self.documents]]
-            docs = list(assemble_documents(docs, self.documents, rng))
+            docs = list(assemble_documents(docs, self.documents, rng, self.layout))
         elif self.shuffle:
             random.shuffle(docs)
         n = 0
@@ -527,7 +586,8 @@ class RelationCorpus:
 @registry.readers("kgx.Corpus.v1")
 def create_corpus_reader(path: Path | None, gold_tokens: bool = False, max_length: int = 0,
                          limit: int = 0, shuffle: bool = False, documents: int = 1,
-                         random_documents: bool = False) -> RelationCorpus:
+                         random_documents: bool = False,
+                         layout: str = "space") -> RelationCorpus:
     """Gold examples with relations, from a file or a folder of files.
 
     path (Path): a ``.spacy`` DocBin, any ``kgx convert`` input, or a folder of them (read in
@@ -539,8 +599,10 @@ def create_corpus_reader(path: Path | None, gold_tokens: bool = False, max_lengt
     shuffle (bool): shuffle the documents every time the corpus is read.
     documents (int): join this many consecutive records into one document.
     random_documents (bool): join a random 1 to ``documents`` records each time instead.
+    layout (str): how joined records are laid out: "space" (running text), "lines",
+        "paragraphs" (a blank line between records) or "list" ("- " items, one a line).
     """
     if path is None:
         raise ValueError("kgx.Corpus.v1 needs a path (set paths.train / paths.dev)")
     return RelationCorpus(path, gold_tokens, max_length, limit, shuffle, documents,
-                          random_documents)
+                          random_documents, layout)

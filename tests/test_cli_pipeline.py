@@ -97,7 +97,8 @@ def test_spacy_train_works_without_code(repo_root, tmp_path, trained):
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     nlp = spacy.load(tmp_path / "out" / "model-last")
-    assert nlp.pipe_names == ["sentencizer", "transformer", "ner", "kgx_relation_extractor"]
+    assert nlp.pipe_names == ["sentencizer", "kgx_layout_boundaries", "transformer", "ner",
+                              "kgx_relation_extractor"]
     assert set(nlp.get_pipe("kgx_relation_extractor").labels) == {
         "Work_For", "OrgBased_In", "Live_In", "Located_In"}
 

@@ -28,7 +28,8 @@ def trf_trained(repo_root, minilm_path):
     losses_seen = []
     for _ in range(30):
         losses: dict[str, float] = {}
-        nlp.update(examples, sgd=optimizer, losses=losses, annotates=["sentencizer"])
+        nlp.update(examples, sgd=optimizer, losses=losses,
+                   annotates=config["training"]["annotating_components"])
         losses_seen.append(losses)
     return nlp, examples, losses_seen
 
@@ -170,6 +171,28 @@ def test_a_sentence_gets_the_same_relations_in_a_document_of_any_length(trf_trai
         doc = nlp(" ".join([sentence] * n))
         assert len(list(doc.sents)) == n
         assert copy_relations(doc, n, width) == [alone] * n, n
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prefix, separator", [("", "\n\n"), ("- ", "\n")],
+                         ids=["paragraphs", "list"])
+def test_paragraphs_and_list_items_without_periods_are_sentences(trf_trained, prefix,
+                                                                 separator):
+    """Issue 19: a sentence with no final period, as paragraphs or list items of one document,
+    is a sentence of its own (``kgx_layout_boundaries`` in the shipped config) and every copy
+    gets the relations it gets alone; punctuation rules alone saw one long sentence."""
+    nlp, _, _ = trf_trained
+    sentence = TRAIN[0][0].removesuffix(" .")
+    (alone,) = copy_relations(nlp(sentence), 1, len(sentence) + 1)
+    assert alone, "the fine-tuned pipeline finds the sentence's relations without its period"
+    width = len(prefix) + len(sentence) + len(separator)
+    for n in (10, 100):
+        doc = nlp(separator.join([prefix + sentence] * n))
+        assert len(list(doc.sents)) == n
+        shifted = [{(h0 - len(prefix), h1 - len(prefix), label, t0 - len(prefix),
+                     t1 - len(prefix)) for h0, h1, label, t0, t1 in rels}
+                   for rels in copy_relations(doc, n, width)]
+        assert shifted == [alone] * n, n
 
 
 @pytest.mark.slow

@@ -104,8 +104,8 @@ def test_trf_senter_config_puts_the_senter_in_front_of_a_trained_pipeline(
         capture_output=True, text=True, env=_env(), timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assembled = spacy.load(out)
-    assert assembled.pipe_names == ["senter", "kgx_punct_boundaries", "transformer", "ner",
-                                    "kgx_relation_extractor"]
+    assert assembled.pipe_names == ["senter", "kgx_punct_boundaries", "kgx_layout_boundaries",
+                                    "transformer", "ner", "kgx_relation_extractor"]
     senter = spacy.load(trained_senter)
     # the senter's two joins, and the rules' split after "Rome."
     text = "Anna Berg visits Rome. Then Oslo Karl Weiss lives in Oslo Maria Costa moved to Lima"

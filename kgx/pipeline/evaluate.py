@@ -132,7 +132,9 @@ def format_report(result: dict[str, Any]) -> str:
     if source:
         how = (" (" + ("the corpus's tokens" if source.get("gold_tokens") else "raw text")
                + (f", {source['documents_of']} records joined into each" if
-                  source.get("documents_of", 1) > 1 else "") + ")")
+                  source.get("documents_of", 1) > 1 else "")
+               + (f", laid out as {source['layout']}" if
+                  source.get("layout", "space") != "space" else "") + ")")
     lines = [f"documents: {result['n_docs']}{how}", "",
              f"{ner:<28}{'P':>8}{'R':>8}{'F':>8}",
              f"{'  all (micro)':<28}{100 * result['ents_p']:8.2f}"

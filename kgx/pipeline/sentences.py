@@ -1,4 +1,5 @@
-"""Sentence boundaries from two sources: a trained segmenter's and the punctuation rules'.
+"""Sentence boundaries from three sources: a trained segmenter's, the punctuation rules' and
+the text's layout.
 
 A relation pipeline trained with spaCy's ``sentencizer`` annotating its single training records
 learnt from sentences split at every sentence-final period, inside a record too. A ``senter``
@@ -7,9 +8,16 @@ miss (CoNLL04's datelines and fragments) but, having learnt that a record is one
 longer splits inside it. ``kgx_punct_boundaries`` after the senter keeps both: every boundary
 the senter set, and every one the rules would set. On CoNLL04 dev documents that union scored
 higher than either segmenter alone with the same trained pipelines (BENCHMARKS.md).
+
+Neither reads the layout of users' documents: a heading, a list item or a paragraph without a
+final period runs into the next one. ``kgx_layout_boundaries`` starts a sentence after a blank
+line and at a line that opens with a list or heading marker; a single line break (hard-wrapped
+text) is not a boundary.
 """
 
 from __future__ import annotations
+
+import re
 
 from spacy.language import Language
 from spacy.pipeline import Sentencizer
@@ -40,3 +48,96 @@ def make_punct_boundaries(nlp: Language, name: str,
                           punct_chars: list[str] | None) -> PunctBoundaries:
     """``punct_chars``: the sentence-final characters (spaCy's sentencizer's list when null)."""
     return PunctBoundaries(name, punct_chars)
+
+
+# a line opening with one of these tokens is a list item (or, "#", a Markdown heading)
+BULLETS = frozenset({"-", "*", "+", "\u2022", "\u2023", "\u25e6", "\u25aa", "\u2043", "\u2013",
+                     "\u2014", "\u00b7", "#"})
+# "1." "12)" "a)" as spaCy tokenises them: the number or letter, then the "." or ")"
+_ENUMERATOR = re.compile(r"\d{1,2}|[A-Za-z]")
+
+
+def _marker_length(doc: Doc, i: int) -> int:
+    """The tokens of the list or heading marker that opens the line at token ``i`` (0: none):
+    ``-``, ``*``, ``\u2022`` ..., ``##``, ``1.``, ``12)``, ``a)``, ``(3)``."""
+    n, tok = len(doc), doc[i]
+    if tok.text == "#":  # "#" to "######" and a space, as Markdown writes a heading
+        j = i
+        while j + 1 < n and doc[j].text == "#" and not doc[j].whitespace_ and j - i < 5:
+            j += 1
+        return j - i + 1 if doc[j].text == "#" and doc[j].whitespace_ else 0
+    if tok.text in BULLETS:
+        return 1
+    if i + 1 < n and _ENUMERATOR.fullmatch(tok.text) and not tok.whitespace_:
+        nxt = doc[i + 1]
+        if (nxt.text == ")" or (nxt.text == "." and tok.text.isdigit())) and nxt.whitespace_:
+            return 2
+    if (tok.text == "(" and i + 2 < n and doc[i + 1].text.isdigit()
+            and doc[i + 2].text == ")" and doc[i + 2].whitespace_):
+        return 3
+    return 0
+
+
+class LayoutBoundaries:
+    """Adds sentence starts where the layout marks them: the first token after a blank line
+    (``paragraphs``); a list item's or a Markdown heading's marker and the text after it, and
+    the line after a heading (``list_items``: the marker is a sentence of its own, so that the
+    encoder reads the item as it reads any sentence). Removes none, and puts none on a line
+    break that a sentence already starts in (no sentence of whitespace alone)."""
+
+    def __init__(self, name: str, paragraphs: bool = True, list_items: bool = True) -> None:
+        self.name = name
+        self.paragraphs = paragraphs
+        self.list_items = list_items
+
+    def __call__(self, doc: Doc) -> Doc:
+        if "\n" not in doc.text:
+            return doc
+        n = len(doc)
+        i = 0
+        while i < n and doc[i].is_space:
+            i += 1
+        heading = self._item(doc, i) and doc[i].text == "#"  # the current line is a heading
+        while i < n:
+            if not doc[i].is_space:
+                i += 1
+                continue
+            run_start = i
+            while i < n and doc[i].is_space:
+                i += 1
+            if i == n:
+                break
+            gap = doc[run_start - 1].whitespace_ + "".join(
+                t.text_with_ws for t in doc[run_start:i])
+            breaks = gap.count("\n")
+            if not breaks:
+                continue
+            # a Markdown heading is one line: the line after it starts a sentence too
+            after_heading = heading
+            item = self._item(doc, i)
+            heading = item and doc[i].text == "#"
+            if any(t.is_sent_start for t in doc[run_start:i]):
+                continue
+            if (self.paragraphs and breaks >= 2) or after_heading or item:
+                doc[i].is_sent_start = True
+        return doc
+
+    def _item(self, doc: Doc, i: int) -> bool:
+        """Whether the line at token ``i`` opens with a marker; if so, the text after the
+        marker starts a sentence."""
+        length = _marker_length(doc, i) if self.list_items and i < len(doc) else 0
+        if length and i + length < len(doc) and not doc[i + length].is_space:
+            doc[i + length].is_sent_start = True
+        return bool(length)
+
+
+@Language.factory(
+    "kgx_layout_boundaries",
+    assigns=["token.is_sent_start"],
+    default_config={"paragraphs": True, "list_items": True},
+)
+def make_layout_boundaries(nlp: Language, name: str, paragraphs: bool,
+                           list_items: bool) -> LayoutBoundaries:
+    """``paragraphs``: a sentence starts after a blank line. ``list_items``: at a line that
+    opens with a list marker (-, *, \u2022, 1., 1), a), (1)) or a Markdown heading's #."""
+    return LayoutBoundaries(name, paragraphs, list_items)
