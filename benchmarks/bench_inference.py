@@ -21,7 +21,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # what "the encoder alone" runs of a pipeline: its segmenter (the sentencizer, or a trained
 # senter and the rules' boundaries added to it) and the transformer
-ENCODER_PIPES = ("sentencizer", "senter", "kgx_punct_boundaries", "transformer")
+ENCODER_PIPES = ("sentencizer", "senter", "kgx_punct_boundaries", "kgx_layout_boundaries",
+                 "transformer")
 
 
 def encoder_pipes(nlp) -> list[str]:
@@ -29,14 +30,19 @@ def encoder_pipes(nlp) -> list[str]:
     return [name for name in nlp.pipe_names if name in ENCODER_PIPES]
 
 
-def load_texts(path: Path, limit: int = 0, documents: int = 1) -> list[str]:
-    """Texts from SpERT JSON (``documents`` sentences joined into each), kgx JSONL or a folder
-    of .txt files."""
+def load_texts(path: Path, limit: int = 0, documents: int = 1,
+               layout: str = "space") -> list[str]:
+    """Texts from SpERT JSON (``documents`` sentences joined into each, laid out as
+    ``kgx.corpus.LAYOUTS[layout]``), kgx JSONL or a folder of .txt files."""
+    from kgx.corpus import LAYOUTS
+
+    prefix, separator = LAYOUTS[layout]
     if path.is_dir():
         texts = [p.read_text(encoding="utf-8") for p in sorted(path.rglob("*.txt"))]
     elif path.suffix == ".json":
-        sents = [" ".join(d["tokens"]) for d in json.loads(path.read_text(encoding="utf-8"))]
-        texts = [" ".join(sents[i:i + documents]) for i in range(0, len(sents), documents)]
+        sents = [prefix + " ".join(d["tokens"])
+                 for d in json.loads(path.read_text(encoding="utf-8"))]
+        texts = [separator.join(sents[i:i + documents]) for i in range(0, len(sents), documents)]
     else:
         texts = [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()]
     return texts[:limit] if limit else texts
@@ -49,6 +55,8 @@ def paired_args(doc: str, rounds: int = 7) -> argparse.Namespace:
     ap.add_argument("--model", required=True)
     ap.add_argument("--texts", type=Path, required=True)
     ap.add_argument("--documents", type=int, default=5, help="sentences a document (SpERT)")
+    ap.add_argument("--layout", default="space",
+                    help="how a document's sentences are laid out (SpERT; kgx.corpus.LAYOUTS)")
     ap.add_argument("--rounds", type=int, default=rounds)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -63,9 +71,10 @@ def paired_setup(args: argparse.Namespace) -> tuple:
 
     torch.set_num_threads(args.threads)
     nlp = spacy.load(args.model)
-    texts = load_texts(args.texts, documents=args.documents)
+    texts = load_texts(args.texts, documents=args.documents, layout=args.layout)
     words = sum(len(t.split()) for t in texts)
-    print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words)  "
+    print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words, "
+          f"laid out as {args.layout})  "
           f"threads: {args.threads}  rounds: {args.rounds}")
     return nlp, texts
 

@@ -187,12 +187,19 @@ def _span_record(span: Span, char_offset: int) -> SpanRecord:
     }
 
 
-def _sentence_bounds(head: Span, tail: Span, has_sents: bool) -> tuple[int, int]:
-    """Characters of the sentence(s) holding both spans; the pair's span when unsegmented."""
+def _sentence_bounds(head: Span, tail: Span, has_sents: bool, text: str) -> tuple[int, int]:
+    """Characters of the sentence(s) holding both spans, without the whitespace at their edges
+    (a paragraph's blank line belongs to a sentence's tokens, not to its text); the pair's
+    span when unsegmented."""
     first, last = (head, tail) if head.start <= tail.start else (tail, head)
-    if has_sents:
-        return first.sent.start_char, last.sent.end_char
-    return first.start_char, max(head.end_char, tail.end_char)
+    if not has_sents:
+        return first.start_char, max(head.end_char, tail.end_char)
+    start, end = first.sent.start_char, last.sent.end_char
+    while start < first.start_char and text[start].isspace():
+        start += 1
+    while end > last.end_char and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def doc_to_records(
@@ -209,7 +216,7 @@ def doc_to_records(
     has_sents = doc.has_annotation("SENT_START")
     text = doc.text
     for rel in get_relations(doc):
-        sent_start, sent_end = _sentence_bounds(rel.head, rel.tail, has_sents)
+        sent_start, sent_end = _sentence_bounds(rel.head, rel.tail, has_sents, text)
         yield {
             "doc_id": doc_id,
             "head": _span_record(rel.head, char_offset),

@@ -50,3 +50,30 @@ def test_validation_says_what_is_wrong(broken, message):
     assert validate_record(REC) is REC
     with pytest.raises(RecordError, match=message):
         validate_record(broken)
+
+
+def test_record_sentences_leave_out_the_whitespace_around_them():
+    """A paragraph's blank line and a list item's line break are tokens of a sentence, not
+    its text: records cite the sentence itself."""
+    import spacy
+
+    from kgx.records import doc_to_records
+    from kgx.relations import set_relations
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("kgx_layout_boundaries")
+    text = "Wei Chen works for Globex\n\nAnna Berg lives in Oslo.\n\n- Bo Li met Ann\n"
+    doc = nlp(text)
+    doc.ents = [doc.char_span(text.rindex(t), text.rindex(t) + len(t), label=label)
+                for t, label in [("Wei Chen", "PER"), ("Globex", "ORG"), ("Anna Berg", "PER"),
+                                 ("Oslo", "LOC"), ("Bo Li", "PER"), ("Ann", "PER")]]
+    set_relations(doc, [{"head": 0, "tail": 1, "label": "Work_For", "score": 0.9},
+                        {"head": 2, "tail": 3, "label": "Live_In", "score": 0.8},
+                        {"head": 4, "tail": 5, "label": "Meet", "score": 0.7}])
+    records = list(doc_to_records(doc, "d"))
+    assert [r["sentence"] for r in records] == [
+        "Wei Chen works for Globex", "Anna Berg lives in Oslo.", "Bo Li met Ann"]
+    for r in records:
+        assert text[r["sent_start_char"]:r["sent_end_char"]] == r["sentence"]
+        validate_record(r)
