@@ -101,8 +101,11 @@ def _read_examples(nlp, data: Path, gold_tokens: bool, documents: int = 1,
 
     if not data.exists():
         raise fail(f"no such data file: {data}")
-    reader = registry.readers.get("kgx.Corpus.v1")(path=data, gold_tokens=gold_tokens,
-                                                   documents=documents, layout=layout)
+    try:
+        reader = registry.readers.get("kgx.Corpus.v1")(path=data, gold_tokens=gold_tokens,
+                                                       documents=documents, layout=layout)
+    except ValueError as e:
+        raise fail(str(e)) from e
     try:
         return list(reader(nlp))
     except (ValueError, OSError) as e:
@@ -155,11 +158,8 @@ def evaluate_cmd(
                                       "document, as users' documents come; scored by "
                                       "character offsets.")
     ] = 1,
-    layout: Annotated[
-        str, typer.Option(help="How --as-documents lays its records out: space (running "
-                               "text), lines, paragraphs (blank lines between) or list "
-                               "(\"- \" items).")
-    ] = "space",
+    layout: Annotated[str, typer.Option(
+        help="How --as-documents lays records out: space, lines, paragraphs or list.")] = "space",
     compare: Annotated[
         bool, typer.Option("--compare", help="Score three ways side by side: sentences with "
                                              "the corpus's tokens, raw sentences, and raw "
@@ -171,36 +171,25 @@ def evaluate_cmd(
     """NER and relation scores (strict/boundaries, micro/macro, per label) and the errors.
 
     By default the pipeline tokenises the raw text, as in use; --gold-tokens gives it the
-    corpus's tokens, --as-documents K whole documents of K sentences (--layout: as running
-    text, lines, paragraphs or a list).
+    corpus's tokens, --as-documents K whole documents of K sentences laid out by --layout.
     """
     import json
 
     from kgx.corpus import LAYOUTS
-    from kgx.pipeline.evaluate import evaluate, format_comparison, format_report
+    from kgx.pipeline.evaluate import evaluate_data, format_comparison, format_report
 
-    if layout not in LAYOUTS:
+    if layout not in LAYOUTS:  # before the pipeline loads
         raise fail(f"--layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
-
     nlp = _load_pipeline(model)
-    if compare:
-        k = as_documents if as_documents > 1 else 5
-        settings = {"sentences_gold_tokens": (True, 1), "sentences_raw": (False, 1),
-                    f"documents_raw_{k}" + (f"_{layout}" if layout != "space" else ""):
-                    (False, k)}
-    else:
-        settings = {"": (gold_tokens, as_documents)}
-    results = {}
-    for name, (tokens, size) in settings.items():
-        try:
-            result = evaluate(nlp, _read_examples(nlp, data, tokens, size, layout),
-                              gold_entities=gold_entities)
-        except ValueError as e:
-            raise fail(f"{data}: {e}") from e
-        result["input"] = {"data": str(data), "gold_tokens": tokens, "documents_of": size}
-        if size > 1:
-            result["input"]["layout"] = layout
-        results[name] = result
+    try:
+        results = evaluate_data(
+            nlp, lambda tokens, size: _read_examples(nlp, data, tokens, size, layout),
+            gold_tokens=gold_tokens, documents=as_documents, layout=layout, compare=compare,
+            gold_entities=gold_entities)
+    except ValueError as e:
+        raise fail(f"{data}: {e}") from e
+    for result in results.values():
+        result["input"]["data"] = str(data)
     payload = results if compare else results[""]
     text = json.dumps(payload, indent=2, default=str)
     if as_json:

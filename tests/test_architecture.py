@@ -163,8 +163,7 @@ def test_modules_stay_small():
     """A module over ~450 lines is a sign it holds two jobs (docs/architecture.md says why for
     the ones allowed more)."""
     allowed = {
-        "kgx.cli": 715,  # fourteen commands' option declarations; bodies are one call each
-        "kgx.corpus": 550,  # three annotated formats and the document assembler: to be split
+        "kgx.cli": 720,  # fourteen commands' option declarations; bodies are one call each
     }
     big = {m: n for m, p in MODULES.items()
            if (n := len(p.read_text(encoding="utf-8").splitlines())) > allowed.get(m, 470)}

@@ -329,7 +329,7 @@ def test_unknown_layout_is_refused(tmp_path):
         registry.readers.get("kgx.Corpus.v1")(path=path, documents=3, layout="table")
     r = CliRunner().invoke(app, ["evaluate", str(tmp_path), str(path), "--as-documents", "3",
                                  "--layout", "table"])
-    assert r.exit_code != 0 and "--layout 'table'" in r.output
+    assert r.exit_code != 0 and "--layout 'table': choose one of" in r.output
 
 
 def test_reader_documents_raw_text_and_random_sizes(tmp_path):

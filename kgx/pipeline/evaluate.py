@@ -11,7 +11,7 @@ the gap to the end-to-end score is what entity errors cost.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from spacy.language import Language
@@ -106,6 +106,30 @@ def evaluate(nlp: Language, examples: Iterable[Example], batch_size: int = 64,
     return result
 
 
+def evaluate_data(nlp: Language, examples: Callable[[bool, int], list[Example]], *,
+                  gold_tokens: bool = False, documents: int = 1, layout: str = "space",
+                  compare: bool = False, gold_entities: bool = False
+                  ) -> dict[str, dict[str, Any]]:
+    """What ``kgx evaluate`` scores: the data read one way (``""``), or with ``compare`` three
+    ways side by side (corpus-token sentences, raw sentences, raw documents of ``documents``,
+    default 5). ``examples(gold_tokens, documents)`` reads the gold data that way; each result
+    says in ``input`` how it was read."""
+    if compare:
+        k = documents if documents > 1 else 5
+        settings = {"sentences_gold_tokens": (True, 1), "sentences_raw": (False, 1),
+                    f"documents_raw_{k}" + (f"_{layout}" if layout != "space" else ""):
+                    (False, k)}
+    else:
+        settings = {"": (gold_tokens, documents)}
+    results = {}
+    for name, (tokens, size) in settings.items():
+        result = evaluate(nlp, examples(tokens, size), gold_entities=gold_entities)
+        result["input"] = {"gold_tokens": tokens, "documents_of": size,
+                           "layout": layout if size > 1 else None}
+        results[name] = result
+    return results
+
+
 def _relations_on_gold_entities(nlp: Language, examples: list[Example],
                                 batch_size: int) -> list[Doc]:
     """The pipeline up to the relation component, then the gold entities, then relations."""
@@ -134,7 +158,7 @@ def format_report(result: dict[str, Any]) -> str:
                + (f", {source['documents_of']} records joined into each" if
                   source.get("documents_of", 1) > 1 else "")
                + (f", laid out as {source['layout']}" if
-                  source.get("layout", "space") != "space" else "") + ")")
+                  source.get("layout") not in (None, "space") else "") + ")")
     lines = [f"documents: {result['n_docs']}{how}", "",
              f"{ner:<28}{'P':>8}{'R':>8}{'F':>8}",
              f"{'  all (micro)':<28}{100 * result['ents_p']:8.2f}"
