@@ -245,6 +245,14 @@ def test_layout_boundaries_options_and_plain_text():
                                                     "Anna Berg"]
     assert layout_sents(text, list_items=False) == ["Company news\n\n",
                                                     "- Wei Chen works for Globex\n- Anna Berg"]
+    # one unit a line: every line break, only when asked (hard-wrapped prose breaks lines
+    # inside sentences)
+    lines = "Wei Chen works for Globex\nAnna Berg lives in Oslo\n\nBo Li left"
+    assert layout_sents(lines) == ["Wei Chen works for Globex\nAnna Berg lives in Oslo\n\n",
+                                   "Bo Li left"]
+    assert layout_sents(lines, line_breaks=True) == ["Wei Chen works for Globex\n",
+                                                     "Anna Berg lives in Oslo\n\n", "Bo Li left"]
+    assert layout_sents("Osaka.\nAnna", line_breaks=True) == ["Osaka.", "\nAnna"]
     # without a line break the sentencizer's boundaries stay exactly as they were
     plain = "Ann Lee left. Acme - a firm - grew (1) fast. Bob"
     assert layout_sents(plain) == [s.text for s in sentences_doc(plain).sents]

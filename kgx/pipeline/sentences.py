@@ -82,12 +82,15 @@ class LayoutBoundaries:
     """Adds sentence starts where the layout marks them: the first token after a blank line
     (``paragraphs``); a list item's or a Markdown heading's marker and the text after it, and
     the line after a heading (``list_items``: the marker is a sentence of its own, so that the
-    encoder reads the item as it reads any sentence). Removes none, and puts none on a line
-    break that a sentence already starts in (no sentence of whitespace alone)."""
+    encoder reads the item as it reads any sentence); with ``line_breaks``, every line. Removes
+    none, and puts none on a line break that a sentence already starts in (no sentence of
+    whitespace alone)."""
 
-    def __init__(self, name: str, paragraphs: bool = True, list_items: bool = True) -> None:
+    def __init__(self, name: str, paragraphs: bool = True, list_items: bool = True,
+                 line_breaks: bool = False) -> None:
         self.name = name
         self.paragraphs = paragraphs
+        self.line_breaks = line_breaks
         self.list_items = list_items
 
     def __call__(self, doc: Doc) -> Doc:
@@ -118,7 +121,8 @@ class LayoutBoundaries:
             heading = item and doc[i].text == "#"
             if any(t.is_sent_start for t in doc[run_start:i]):
                 continue
-            if (self.paragraphs and breaks >= 2) or after_heading or item:
+            if ((self.paragraphs and breaks >= 2) or self.line_breaks or after_heading
+                    or item):
                 doc[i].is_sent_start = True
         return doc
 
@@ -134,10 +138,12 @@ class LayoutBoundaries:
 @Language.factory(
     "kgx_layout_boundaries",
     assigns=["token.is_sent_start"],
-    default_config={"paragraphs": True, "list_items": True},
+    default_config={"paragraphs": True, "list_items": True, "line_breaks": False},
 )
-def make_layout_boundaries(nlp: Language, name: str, paragraphs: bool,
-                           list_items: bool) -> LayoutBoundaries:
+def make_layout_boundaries(nlp: Language, name: str, paragraphs: bool, list_items: bool,
+                           line_breaks: bool) -> LayoutBoundaries:
     """``paragraphs``: a sentence starts after a blank line. ``list_items``: at a line that
-    opens with a list marker (-, *, \u2022, 1., 1), a), (1)) or a Markdown heading's #."""
-    return LayoutBoundaries(name, paragraphs, list_items)
+    opens with a list marker (-, *, \u2022, 1., 1), a), (1)) or a Markdown heading's #.
+    ``line_breaks``: after every line break, for text with one unit a line (subtitles, logs,
+    records); off by default because hard-wrapped prose breaks lines inside sentences."""
+    return LayoutBoundaries(name, paragraphs, list_items, line_breaks)
