@@ -535,3 +535,58 @@ def test_inference_scores_do_not_depend_on_the_blas_threads(fixture_model, tmp_p
     here = [[r["score"] for r in d._.kgx_relations] for d in nlp.pipe(texts)]
     assert sum(len(s) for s in here) > 1000
     assert json.loads(one.stdout) == json.loads(json.dumps(here))
+
+
+def test_whitespace_tokens_count_in_no_relation_feature():
+    """A line break inside a sentence (hard-wrapped text) is a token of its own; the relation
+    features read the words only: the same logits, training and inference, as the sentence
+    without it, and no gradient into the whitespace rows."""
+    from thinc.api import Model
+
+    from kgx.pipeline.candidates import Candidates
+    from kgx.pipeline.model import build_relation_model_v2
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    plain = nlp("Maria Lopez works for Acme in Paris .")
+    wrapped = nlp("Maria Lopez works\nfor Acme \n in\nParis .")
+    assert [t.text for t in wrapped if not t.is_space] == [t.text for t in plain]
+    assert sum(t.is_space for t in wrapped) == 3
+    rng = numpy.random.default_rng(0)
+    words = rng.normal(size=(len(plain), 8)).astype("float32")
+    vectors = {plain.text: words}
+    rows = numpy.zeros((len(wrapped), 8), dtype="float32")
+    rows[[not t.is_space for t in wrapped]] = words
+    rows[[t.is_space for t in wrapped]] = rng.normal(size=(3, 8))  # anything: must not count
+    vectors[wrapped.text] = rows
+    grads: dict[str, numpy.ndarray] = {}
+
+    def stub_forward(model, docs, is_train):
+        def backprop(d):
+            for doc, g in zip(docs, d, strict=True):
+                grads[doc.text] = g
+            return []
+        return [vectors[doc.text] for doc in docs], backprop
+
+    stub = Model("stub", stub_forward, dims={"nO": 8})
+    model = build_relation_model_v2(stub, hidden_width=16, type_width=4, distance_width=4,
+                                    dropout=0.0, nO=3)
+    cands = {}
+    for doc in (plain, wrapped):
+        doc.ents = [doc.char_span(doc.text.index(w), doc.text.index(w) + len(w), label=lab)
+                    for w, lab in [("Maria", "PER"), ("Acme", "ORG"), ("Paris", "LOC")]]
+        cands[doc.text] = Candidates.from_pairs(list(doc.ents), [(0, 1), (1, 2), (0, 2), (2, 0)])
+    model.initialize(X=([plain], [cands[plain.text]]))
+    a = model.predict(([plain], [cands[plain.text]]))
+    b = model.predict(([wrapped], [cands[wrapped.text]]))
+    numpy.testing.assert_array_equal(a, b)
+    out_a, bp_a = model.begin_update(([plain], [cands[plain.text]]))
+    out_b, bp_b = model.begin_update(([wrapped], [cands[wrapped.text]]))
+    numpy.testing.assert_allclose(out_a, out_b, rtol=1e-6, atol=1e-6)
+    d = numpy.ones_like(out_a)
+    bp_a(d)
+    bp_b(d)
+    g_wrapped = grads[wrapped.text]
+    assert not g_wrapped[[t.is_space for t in wrapped]].any()
+    numpy.testing.assert_allclose(g_wrapped[[not t.is_space for t in wrapped]],
+                                  grads[plain.text], rtol=1e-5, atol=1e-6)
