@@ -163,9 +163,10 @@ def _words_only(ops: Any, docs: list[Doc], tokvecs: list[Floats2d], cands: list[
                 ) -> tuple[list[Floats2d], list[Candidates], list[Any]]:
     """Each document's token vectors and candidate offsets without its whitespace tokens (a
     line break inside a sentence, hard-wrapped text): they carry no word, yet they counted in
-    the between and context means and in the distance (hard-wrapped CoNLL04 dev documents lost
-    1.3 relation F1). Documents without such tokens, every training corpus's, pass unchanged.
-    Returns the vectors, the candidates and each document's kept rows (None: all)."""
+    the between and context means and in the distance, so a pair scored otherwise when a line
+    break fell between its words. Documents without such tokens, every training corpus's,
+    pass unchanged. Returns the vectors, the candidates and each document's kept rows (None:
+    all)."""
     out_X: list[Floats2d] = []
     out_c: list[Candidates] = []
     keeps: list[Any] = []
