@@ -110,9 +110,8 @@ class LayoutBoundaries:
                 i += 1
             if i == n:
                 break
-            gap = doc[run_start - 1].whitespace_ + "".join(
-                t.text_with_ws for t in doc[run_start:i])
-            breaks = gap.count("\n")
+            # the token before the run ends in at most a space: the breaks are the run's
+            breaks = sum(t.text_with_ws.count("\n") for t in doc[run_start:i])
             if not breaks:
                 continue
             # a Markdown heading is one line: the line after it starts a sentence too
