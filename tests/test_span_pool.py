@@ -180,3 +180,96 @@ def test_recogniser_weights_load_into_the_chain_it_was_before():
     spans = pipe.suggester(docs, ops=model.ops)
     numpy.testing.assert_allclose(model.predict((docs, spans)), plain.predict((docs, spans)),
                                   atol=1e-6)
+
+
+def test_whitespace_tokens_count_in_no_span_feature():
+    """A line break inside a span ("Acme\\nBank", hard-wrapped text) is a token of its own; the
+    recogniser reads the words only: a span's scores, training and inference, are those of the
+    same words on one line, and the whitespace rows get no gradient. A doc of the batch
+    without whitespace is unchanged beside it."""
+    import spacy
+    from thinc.api import Model, Softmax
+
+    from kgx.pipeline.span_pool import build_span_categorizer
+
+    nlp = spacy.blank("en")
+    plain = nlp("Maria Lopez works for Acme Bank in Paris .")
+    wrapped = nlp("Maria Lopez works\nfor Acme \n Bank in\nParis .")
+    other = nlp("Nothing wraps here .")
+    words_at = [t.i for t in wrapped if not t.is_space]
+    assert [wrapped[i].text for i in words_at] == [t.text for t in plain]
+    rng = numpy.random.default_rng(0)
+    vectors = {doc.text: rng.normal(size=(len(doc), 8)).astype("float32")
+               for doc in (plain, other)}
+    rows = rng.normal(size=(len(wrapped), 8)).astype("float32")  # whitespace rows: anything
+    rows[words_at] = vectors[plain.text]
+    vectors[wrapped.text] = rows
+    grads: dict[str, numpy.ndarray] = {}
+
+    def stub_forward(model, docs, is_train):
+        def backprop(d):
+            for doc, g in zip(docs, d, strict=True):
+                grads[doc.text] = g
+            return []
+        return [vectors[doc.text] for doc in docs], backprop
+
+    stub = Model("stub", stub_forward, dims={"nO": 8})
+    model = build_span_categorizer(stub, Softmax(nO=4), hidden_size=6)
+    n = len(plain)
+    plain_spans = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + 3) + 1)]
+    wrapped_spans = [(words_at[i], words_at[j - 1] + 1) for i, j in plain_spans]
+    assert any(wrapped[s:e].text.count("\n") for s, e in wrapped_spans)
+    other_spans = [(0, 1), (1, 3)]
+
+    def batch(doc, spans):
+        data = numpy.asarray(spans + other_spans, dtype="int32")
+        lengths = numpy.asarray([len(spans), len(other_spans)], dtype="int32")
+        return [doc, other], Ragged(data, lengths)
+
+    model.initialize(X=batch(plain, plain_spans))
+    scorer = model.get_ref("scorer")  # thinc's Softmax starts at zero: give it weights
+    scorer.set_param("W", rng.normal(size=scorer.get_param("W").shape).astype("float32"))
+    a = model.predict(batch(plain, plain_spans))
+    b = model.predict(batch(wrapped, wrapped_spans))
+    assert numpy.abs(a - a.mean(axis=0)).max() > 1e-3
+    numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    out_a, bp_a = model.begin_update(batch(plain, plain_spans))
+    out_b, bp_b = model.begin_update(batch(wrapped, wrapped_spans))
+    numpy.testing.assert_allclose(out_a, out_b, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(out_a, a, rtol=1e-4, atol=1e-5)
+    d = rng.normal(size=out_a.shape).astype("float32")
+    bp_a(d)
+    plain_grad, other_grad = grads[plain.text], grads[other.text]
+    bp_b(d)
+    g = grads[wrapped.text]
+    assert numpy.abs(plain_grad).max() > 0
+    assert not g[[t.is_space for t in wrapped]].any()
+    numpy.testing.assert_allclose(g[words_at], plain_grad, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(grads[other.text], other_grad, rtol=1e-5, atol=1e-6)
+
+
+def test_a_span_of_whitespace_only_keeps_its_docs_rows():
+    """spaCy's own suggester proposes spans of whitespace alone; such a doc is pooled with all
+    its rows, as before, rather than giving a span no tokens."""
+    import spacy
+    from thinc.api import Model, Softmax
+    from thinc.layers.chain import forward as chain_forward
+
+    from kgx.pipeline.span_pool import build_span_categorizer
+
+    nlp = spacy.blank("en")
+    doc = nlp("Acme \n Bank")
+    assert doc[1].is_space
+    vecs = numpy.random.default_rng(1).normal(size=(len(doc), 4)).astype("float32")
+    stub = Model("stub", lambda m, docs, is_train: ([vecs for _ in docs], lambda d: []),
+                 dims={"nO": 4})
+    model = build_span_categorizer(stub, Softmax(nO=3), hidden_size=5)
+    spans = Ragged(numpy.asarray([[0, 1], [1, 2], [0, 3]], dtype="int32"),
+                   numpy.asarray([3], dtype="int32"))
+    model.initialize(X=([doc], spans))
+    scorer = model.get_ref("scorer")
+    scorer.set_param("W", numpy.ones(scorer.get_param("W").shape, dtype="float32"))
+    # thinc's chain of the same layers reads every row
+    expected = chain_forward(model, ([doc], spans), False)[0]
+    assert expected.shape == (3, 3)
+    numpy.testing.assert_allclose(model.predict(([doc], spans)), expected, atol=1e-6)

@@ -33,6 +33,7 @@ from thinc.api import Dropout, HashEmbed, Linear, Model, Relu, chain
 from thinc.types import Floats2d
 
 from kgx.pipeline.candidates import Candidates, distance_buckets
+from kgx.pipeline.words import word_index
 
 InT = tuple[list[Doc], list[Candidates]]
 
@@ -171,15 +172,14 @@ def _words_only(ops: Any, docs: list[Doc], tokvecs: list[Floats2d], cands: list[
     out_c: list[Candidates] = []
     keeps: list[Any] = []
     for doc, X, cand in zip(docs, tokvecs, cands, strict=True):
-        space = doc.to_array("IS_SPACE").astype(bool) if len(cand) else None
-        if space is None or not space.any():
+        index = word_index(doc) if len(cand) else None
+        if index is None:
             out_X.append(X)
             out_c.append(cand)
             keeps.append(None)
             continue
-        keep = ~space
-        before = numpy.concatenate([[0], numpy.cumsum(keep)])  # words before each offset
-        rows = ops.xp.asarray(numpy.flatnonzero(keep))
+        words, before = index
+        rows = ops.xp.asarray(words)
         out_X.append(X[rows])
         out_c.append(replace(cand, spans=before[cand.spans], windows=before[cand.windows]))
         keeps.append(rows)

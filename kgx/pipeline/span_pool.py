@@ -10,7 +10,9 @@ are linear, so their part of the Maxout's weights is applied once per token and 
 read the products (means by running sums); only the max part is multiplied per span, its
 maxima taken by running maxima over all spans of one width at once. Same numbers (to float
 rounding), same gradients, same parameters as thinc's Maxout: ``kgx.SpanCategorizer.v1`` is
-spaCy's ``SpanCategorizer.v1`` with ``spacy.mean_max_reducer.v1``, computed this way.
+spaCy's ``SpanCategorizer.v1`` with ``spacy.mean_max_reducer.v1``, computed this way, on a
+document's words only: a whitespace token inside a span (a line break in hard-wrapped text)
+counts in no pooled vector and not in its width (``_words_only``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from thinc.api import (
 from thinc.layers.chain import forward as chain_forward
 from thinc.layers.chain import init as chain_init
 from thinc.types import Floats2d, Ragged
+
+from kgx.pipeline.words import word_index
 
 
 def span_maxout(nO: int | None = None, nP: int = 3) -> Model[tuple[Ragged, Ragged], Floats2d]:
@@ -304,14 +308,76 @@ def _torch_tail(reducer: Model, scorer: Model) -> Tail | None:
     return None
 
 
+def _words_only(ops: Any, docs: list[Any], X: Ragged, spans: Ragged
+                ) -> tuple[Ragged, Ragged, Callable[[Ragged], Ragged]]:
+    """The token rows and span offsets without the docs' whitespace tokens
+    (``kgx.pipeline.words``): a span across a line break ("San\\nFrancisco") pools, and counts
+    its width, as the same words on one line. A doc with a span of whitespace only (spaCy's
+    ``ngram_range_suggester`` proposes them; kgx's suggester does not) keeps all its rows.
+    Docs without whitespace tokens, every training corpus's, pass unchanged; so does the
+    batch when none has any. Returns the rows, the spans and the gradient's way back."""
+    indexes = [word_index(doc) for doc in docs]
+    if all(index is None for index in indexes):
+        return X, spans, _same
+    bounds = numpy.asarray(ops.to_numpy(spans.dataXd), dtype="int64").reshape(-1, 2)
+    n_spans = numpy.asarray(ops.to_numpy(spans.lengths), dtype="int64")
+    n_rows = numpy.asarray(ops.to_numpy(X.lengths), dtype="int64")
+    rows, new_bounds, new_lengths = [], [], []
+    row0 = span0 = 0
+    for index, n, k in zip(indexes, n_rows, n_spans, strict=True):
+        own = bounds[span0:span0 + k]
+        if index is not None:
+            words, before = index
+            moved = before[own]
+            if (moved[:, 1] > moved[:, 0]).all():
+                rows.append(row0 + words)
+                new_bounds.append(moved)
+                new_lengths.append(len(words))
+                row0, span0 = row0 + n, span0 + k
+                continue
+        rows.append(row0 + numpy.arange(n))
+        new_bounds.append(own)
+        new_lengths.append(n)
+        row0, span0 = row0 + n, span0 + k
+    keep = ops.xp.asarray(numpy.concatenate(rows))
+    full_shape = X.dataXd.shape
+    words_X = Ragged(X.dataXd[keep], ops.asarray1i(numpy.asarray(new_lengths, dtype="int32")))
+    words_spans = Ragged(ops.asarray2i(numpy.concatenate(new_bounds).astype("int32")),
+                         spans.lengths)
+
+    def backprop(d_words: Ragged) -> Ragged:
+        d_full = ops.alloc2f(*full_shape)
+        d_full[keep] = d_words.dataXd  # whitespace rows get no gradient
+        return Ragged(d_full, X.lengths)
+
+    return words_X, words_spans, backprop
+
+
+def _same(d: Ragged) -> Ragged:
+    return d
+
+
 def _categorizer_forward(model: Model, X: Any, is_train: bool) -> tuple[Floats2d, Callable]:
-    """thinc's chain; at inference the Maxout, LayerNorm and Softmax run in one torch pass."""
-    tail = None
-    if not is_train and len(model.layers) == 3:  # not when a caller swapped layers in
-        tail = _torch_tail(model.layers[1], model.layers[2])
-    if tail is None:
+    """thinc's chain of the three layers, reading the docs' words only (``_words_only``); at
+    inference the Maxout, LayerNorm and Softmax run in one torch pass."""
+    if len(model.layers) != 3:  # a caller swapped layers in: thinc's chain, as it was
         return chain_forward(model, X, is_train)
-    return _infer(model.layers[1].layers[0], model.layers[0].predict(X), tail), _no_backprop
+    embed, reducer, scorer = model.layers
+    docs = X[0]
+    (tokens, spans), bp_embed = embed(X, is_train)
+    tokens_w, spans_w, bp_words = _words_only(model.ops, docs, tokens, spans)
+    if not is_train:
+        tail = _torch_tail(reducer, scorer)
+        if tail is not None:
+            return _infer(reducer.layers[0], (tokens_w, spans_w), tail), _no_backprop
+    H, bp_reducer = reducer((tokens_w, spans_w), is_train)
+    Y, bp_scorer = scorer(H, is_train)
+
+    def backprop(dY: Floats2d) -> Any:
+        d_tokens, _ = bp_reducer(bp_scorer(dY))
+        return bp_embed((bp_words(d_tokens), spans))
+
+    return Y, backprop
 
 
 @registry.architectures("kgx.SpanCategorizer.v1")
