@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy
 import pytest
 import spacy
 from spacy.util import fix_random_seed, load_config, load_model_from_config
@@ -9,6 +10,7 @@ from thinc.api import Adam
 
 from helpers import TRAIN, annotate, make_example, with_gold_ents
 from kgx.encoders import resolve_encoder
+from kgx.pipeline.span_ner import SPANS_KEY
 from kgx.relations import raw_relations
 
 
@@ -194,6 +196,36 @@ def test_paragraphs_and_list_items_without_periods_are_sentences(trf_trained, pr
                      t1 - len(prefix)) for h0, h1, label, t0, t1 in rels}
                    for rels in copy_relations(doc, n, width)]
         assert shifted == [alone] * n, n
+
+
+@pytest.mark.slow
+def test_hard_wrapped_sentences_get_the_entities_and_relations_of_one_line(trf_trained):
+    """Issue 19: a line break in place of a space (hard-wrapped text, "Maria\\nLopez") is a
+    token of its own; the shipped pipeline reads the words only, so a wrapped sentence gets
+    the entities, relations and scores of the same sentence on one line (a line break inside a
+    span had counted in the recogniser's pooling and width)."""
+    nlp, _, _ = trf_trained
+
+    def found(doc):
+        """Entities, the recogniser's spans and relations; and their probabilities."""
+        ents, group = doc.ents, doc.spans[SPANS_KEY]
+        rels = sorted((ents[r["head"]].start_char, ents[r["tail"]].start_char, r["label"],
+                       r["score"]) for r in raw_relations(doc))
+        return (([(e.start_char, e.end_char, e.label_) for e in ents],
+                 [(span.start_char, span.end_char) for span in group], [r[:3] for r in rels]),
+                numpy.concatenate([numpy.asarray(group.attrs["scores"], dtype="f").ravel(),
+                                   numpy.asarray([r[3] for r in rels], dtype="f")]))
+
+    crossing = 0
+    for text, *_ in TRAIN:
+        wrapped = text.replace(" ", "\n")
+        doc = nlp(wrapped)
+        assert sum(t.is_space for t in doc) == text.count(" ")
+        crossing += sum("\n" in e.text for e in doc.ents)
+        (what, scores), (what_line, scores_line) = found(doc), found(nlp(text))
+        assert what == what_line, wrapped
+        numpy.testing.assert_allclose(scores, scores_line, atol=1e-5, err_msg=wrapped)
+    assert crossing >= 3  # "Maria\nLopez", "John\nSmith", "Ana\nDiaz"
 
 
 @pytest.mark.slow
