@@ -197,6 +197,23 @@ def test_sentence_ngram_suggester_stays_inside_sentences_and_off_whitespace():
     assert suggest([spacy.blank("en")("")]).lengths.tolist() == [0]
 
 
+def test_sentence_ngram_suggester_counts_words_not_line_breaks():
+    """A name a line break splits (hard-wrapped text) is proposed as it is on one line; on a
+    doc without whitespace tokens or boundaries the spans are spaCy's n-gram suggester's."""
+    suggest = registry.misc.get("kgx.sentence_ngram_suggester.v1")(min_size=1, max_size=3)
+    nlp = spacy.blank("en")
+    wrapped, line = nlp("in New\nYork City ."), nlp("in New York City .")
+    texts = [wrapped[s:e].text for s, e in suggest([wrapped]).dataXd.tolist()]
+    assert "New\nYork City" in texts and "in New\nYork" in texts
+    as_words = sorted(t.replace("\n", " ") for t in texts)
+    assert as_words == sorted(line[s:e].text for s, e in suggest([line]).dataXd.tolist())
+    spacy_own = registry.misc.get("spacy.ngram_range_suggester.v1")(min_size=1, max_size=3)
+    docs = [line, nlp("Acme"), nlp("")]
+    ours, theirs = suggest(docs), spacy_own(docs)
+    assert ours.dataXd.tolist() == theirs.dataXd.tolist()
+    assert ours.lengths.tolist() == theirs.lengths.tolist()
+
+
 # --- boundaries from the layout --------------------------------------------------------------
 
 

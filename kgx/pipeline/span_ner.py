@@ -34,6 +34,7 @@ from thinc.types import Floats2d, Ragged
 
 from kgx.pipeline.component import DEFAULT_MODEL as RELATION_DEFAULT_MODEL
 from kgx.pipeline.component import scaled_finish_update
+from kgx.pipeline.words import word_index
 
 SPANS_KEY = "kgx_ents"
 
@@ -184,16 +185,17 @@ class SpanEntityRecognizer(SpanCategorizer):
 
 @registry.misc("kgx.sentence_ngram_suggester.v1")
 def make_sentence_ngram_suggester(min_size: int = 1, max_size: int = 8) -> Suggester:
-    """Every span of ``min_size`` to ``max_size`` tokens inside one sentence, and with no
+    """Every span of ``min_size`` to ``max_size`` words inside one sentence, and with no
     whitespace token at either edge.
 
     spaCy's ``ngram_range_suggester`` also proposes spans across sentence boundaries and
     around newlines: an entity can be neither, and a span across a boundary would make a
-    sentence's entities depend on its neighbours (issue 19). Docs without sentence boundaries
-    are one sentence.
+    sentence's entities depend on its neighbours (issue 19). Sizes count words, not
+    whitespace tokens, so a name a line break splits (hard-wrapped text) is proposed as it is
+    on one line (``kgx.pipeline.words``). Docs without sentence boundaries are one sentence.
 
-    min_size (int): the fewest tokens in a span.
-    max_size (int): the most tokens in a span.
+    min_size (int): the fewest words in a span.
+    max_size (int): the most words in a span.
     """
     if not 1 <= min_size <= max_size:
         raise ValueError(f"kgx.sentence_ngram_suggester.v1: need 1 <= min_size <= max_size, "
@@ -209,14 +211,15 @@ def make_sentence_ngram_suggester(min_size: int = 1, max_size: int = 8) -> Sugge
                 sent = numpy.cumsum(doc.to_array("SENT_START") == 1)
             else:
                 sent = numpy.zeros((n,), dtype="int64")
-            space = doc.to_array("IS_SPACE").astype(bool)
+            index = word_index(doc)
+            words = numpy.arange(n) if index is None else index[0]  # the words' token rows
             count = 0
             for size in sizes:
-                if size > n:
+                if size > len(words):
                     break
-                starts = numpy.arange(n - size + 1)
-                ends = starts + size
-                ok = (sent[starts] == sent[ends - 1]) & ~space[starts] & ~space[ends - 1]
+                starts = words[:len(words) - size + 1]
+                ends = words[size - 1:] + 1
+                ok = sent[starts] == sent[ends - 1]
                 pairs = numpy.stack([starts[ok], ends[ok]], axis=1).astype("int32")
                 found.append(pairs)
                 count += len(pairs)
