@@ -159,7 +159,8 @@ def evaluate_cmd(
                                       "character offsets.")
     ] = 1,
     layout: Annotated[str, typer.Option(
-        help="How --as-documents lays records out: space, lines, paragraphs or list.")] = "space",
+        help="How --as-documents lays records out: space, lines, paragraphs, list or "
+             "wrapped (hard-wrapped at 72 columns).")] = "space",
     compare: Annotated[
         bool, typer.Option("--compare", help="Score three ways side by side: sentences with "
                                              "the corpus's tokens, raw sentences, and raw "

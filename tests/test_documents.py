@@ -323,6 +323,8 @@ RECORDS = ["Ann Lee works for Acme .", "No one here .", "Paris is in France ."]
     # a list item's marker is a sentence of its own, as kgx_layout_boundaries makes it
     ("list", "\n".join("- " + r for r in RECORDS),
      ["-", RECORDS[0] + "\n", "-", RECORDS[1] + "\n", "-", RECORDS[2]]),
+    # 58 characters: no line reaches the wrapping column (72)
+    ("wrapped", " ".join(RECORDS), RECORDS),
 ])
 def test_assembled_documents_laid_out(tmp_path, layout, text, sents):
     path = tmp_path / "s.json"
@@ -345,6 +347,31 @@ def test_assembled_documents_laid_out(tmp_path, layout, text, sents):
     segment.add_pipe("sentencizer")
     segment.add_pipe("kgx_layout_boundaries")
     assert [s.text.strip() for s in segment(text).sents] == [s.strip() for s in sents]
+
+
+def test_wrapped_documents_keep_offsets_entities_sentences_and_relations(tmp_path):
+    """Hard-wrapped text: a line break in place of the space before a word that would pass
+    the column; a name wrapped across two lines keeps the line break inside it."""
+    from kgx.corpus.documents import wrap_doc
+
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(SPERT))
+    (doc,) = list(assemble_documents(read_docs(path), 3))
+    wrapped = wrap_doc(doc, width=10)
+    assert wrapped.text == "Ann Lee\nworks for\nAcme . No\none here .\nParis is\nin France\n."
+    assert wrapped.text.replace("\n", " ") == doc.text
+    assert [t.text for t in wrapped if t.is_space] == ["\n"] * 6
+    assert [(e.start_char, e.end_char, e.label_) for e in wrapped.ents] == [
+        (e.start_char, e.end_char, e.label_) for e in doc.ents]
+    assert [s.start_char for s in wrapped.sents] == [s.start_char for s in doc.sents]
+    assert raw_relations(wrapped) == raw_relations(doc)
+    names = wrap_doc(doc, width=4)
+    assert [e.text for e in names.ents][0] == "Ann\nLee"
+    assert max(len(line) for line in names.text.split("\n")) == len("France")  # its longest word
+    assert wrap_doc(doc, width=100) is doc
+    reader = registry.readers.get("kgx.Corpus.v1")
+    (eg,) = list(reader(path=path, documents=3, layout="wrapped")(spacy.blank("en")))
+    assert eg.predicted.text == eg.reference.text == doc.text  # 58 characters: one line
 
 
 def test_unknown_layout_is_refused(tmp_path):

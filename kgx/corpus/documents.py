@@ -19,7 +19,11 @@ LAYOUTS: dict[str, tuple[str, str]] = {
     "lines": ("", "\n"),
     "paragraphs": ("", "\n\n"),
     "list": ("- ", "\n"),
+    # running text hard-wrapped (e-mail, plain-text files, text taken out of PDFs): a line
+    # break in place of the space before a word that would pass column WRAP_WIDTH
+    "wrapped": ("", " "),
 }
+WRAP_WIDTH = 72
 
 
 def _check_layout(layout: str) -> tuple[str, str]:
@@ -40,6 +44,8 @@ def join_docs(docs: list[Doc], layout: str = "space") -> Doc:
     joined by a space by default); entities, sentence starts and relations kept (relation
     indices shifted to the joined ``doc.ents``)."""
     prefix, separator = _check_layout(layout)
+    if layout == "wrapped":
+        return wrap_doc(join_docs(docs, "space"))
     if len(docs) == 1 and not prefix:
         return docs[0]
     if layout == "space":
@@ -86,6 +92,48 @@ def join_docs(docs: list[Doc], layout: str = "space") -> Doc:
     if any(ids):
         joined.user_data["kgx_id"] = "+".join(ids)
     return joined
+
+
+def wrap_doc(doc: Doc, width: int = WRAP_WIDTH) -> Doc:
+    """``doc`` hard-wrapped at ``width`` columns: the space before a word that would pass the
+    column becomes a line break, a token of its own as spaCy's tokenizer makes it. The text
+    keeps its length, so entities, sentence starts and relations keep their character
+    offsets; a line break inside an entity (a name wrapped across two lines) is part of it."""
+    text = doc.text
+    breaks: list[int] = []  # the tokens whose trailing space becomes a line break
+    line_start, last = 0, None
+    for tok in doc:
+        end = tok.idx + len(tok.text)
+        if end - line_start > width and last is not None:
+            breaks.append(last)
+            line_start = doc[last].idx + len(doc[last].text) + 1
+            last = None
+        if tok.whitespace_ == " ":
+            last = tok.i
+    if not breaks:
+        return doc
+    words: list[str] = []
+    spaces: list[bool] = []
+    sent_starts: list[bool | int | None] = []
+    wrapped_after = set(breaks)
+    has_sents = doc.has_annotation("SENT_START")
+    for tok in doc:
+        words.append(tok.text)
+        spaces.append(bool(tok.whitespace_) and tok.i not in wrapped_after)
+        sent_starts.append(bool(tok.is_sent_start) if has_sents else None)
+        if tok.i in wrapped_after:
+            words.append("\n")
+            spaces.append(False)
+            sent_starts.append(False if has_sents else None)
+    wrapped = Doc(doc.vocab, words=words, spaces=spaces, sent_starts=sent_starts)
+    if len(wrapped.text) != len(text):  # pragma: no cover - one space becomes one newline
+        raise ValueError("wrapping changed the text's length")
+    wrapped.ents = [cast(Any, wrapped.char_span(e.start_char, e.end_char, label=e.label_))
+                    for e in doc.ents]
+    set_relations(wrapped, raw_relations(doc))
+    wrapped.user_data.update({k: v for k, v in doc.user_data.items()
+                              if isinstance(k, str)})
+    return wrapped
 
 
 def assemble_documents(docs: Iterable[Doc], size: int,

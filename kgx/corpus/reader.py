@@ -29,9 +29,9 @@ class RelationCorpus:
     ``documents`` joins consecutive records (sentences, for CoNLL04 and ADE) into documents:
     ``documents = K`` for evaluation (K each), ``random_documents = true`` for training (1 to K
     each, regrouped every epoch), so that the model meets whole documents as it does in use.
-    ``layout`` lays those records out as running text, lines, paragraphs or a list
-    (``LAYOUTS``). The predicted doc has no sentence boundaries: the pipeline's own segmenter
-    sets them.
+    ``layout`` lays those records out as running text, lines, paragraphs, a list or
+    hard-wrapped running text (``LAYOUTS``). The predicted doc has no sentence boundaries:
+    the pipeline's own segmenter sets them.
     """
 
     def __init__(self, path: Path | str, gold_tokens: bool = False, max_length: int = 0,
