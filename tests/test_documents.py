@@ -249,6 +249,17 @@ def layout_sents(text: str, **config) -> list[str]:
     ("Wei Chen works for Globex\nin Osaka. Anna Berg was born in\n1990. She left",
      ["Wei Chen works for Globex\nin Osaka.", "Anna Berg was born in\n1990.", "She left"]),
     ("\n\nHello there\n\n", ["\n\nHello there\n\n"]),
+    # nor a dash that a wrapped line happens to begin with ("gold\n- salt", "drug\n\u2014 a")
+    ("Ann had gold\n- salt nephropathy and was\ntreated",
+     ["Ann had gold\n- salt nephropathy and was\ntreated"]),
+    ("The drug\n\u2014 as reported \u2014 failed", ["The drug\n\u2014 as reported \u2014 failed"]),
+    # a list may follow a line that ends its text, or one without a period when another item
+    # follows; the items of one paragraph are a list however their lines wrap
+    ("We found:\n- Ann left", ["We found:\n", "-", "Ann left"]),
+    ("Highlights\n- Ann left\n- Bob came", ["Highlights\n", "-", "Ann left\n", "-", "Bob came"]),
+    ("- Ann left and then\nsome more\n- Bob came",
+     ["-", "Ann left and then\nsome more\n", "-", "Bob came"]),
+    ("Intro\n\n1. Ann left\n2. Bob came", ["Intro\n\n", "1.", "Ann left\n", "2.", "Bob came"]),
 ])
 def test_layout_boundaries_start_sentences_at_paragraphs_items_and_headings(text, sents):
     assert layout_sents(text) == sents

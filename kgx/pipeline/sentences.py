@@ -78,13 +78,24 @@ def _marker_length(doc: Doc, i: int) -> int:
     return 0
 
 
+# a line ending in one of these (closing quotes and brackets aside) ends its text: a list may
+# follow it
+_LINE_FINAL = frozenset({".", "!", "?", ":", ";", "\u2026"})
+
+
 class LayoutBoundaries:
     """Adds sentence starts where the layout marks them: the first token after a blank line
     (``paragraphs``); a list item's or a Markdown heading's marker and the text after it, and
     the line after a heading (``list_items``: the marker is a sentence of its own, so that the
     encoder reads the item as it reads any sentence); with ``line_breaks``, every line. Removes
     none, and puts none on a line break that a sentence already starts in (no sentence of
-    whitespace alone)."""
+    whitespace alone).
+
+    A line that opens with a list marker is an item where a list can be: at the start of a
+    paragraph, after another item of the same paragraph, after a line that ends its text
+    (".", ":", ...), or before a line that opens with a marker too. Elsewhere it is
+    hard-wrapped text whose line happens to begin with a dash ("gold\\n- salt"), which is no
+    boundary."""
 
     def __init__(self, name: str, paragraphs: bool = True, list_items: bool = True,
                  line_breaks: bool = False) -> None:
@@ -100,7 +111,9 @@ class LayoutBoundaries:
         i = 0
         while i < n and doc[i].is_space:
             i += 1
-        heading = self._item(doc, i) and doc[i].text == "#"  # the current line is a heading
+        first = self._item(doc, i)  # the first line opens a paragraph: a list may start
+        heading = first and doc[i].text == "#"  # the current line is a heading
+        in_list = first and not heading  # an item of this paragraph came before
         while i < n:
             if not doc[i].is_space:
                 i += 1
@@ -116,7 +129,15 @@ class LayoutBoundaries:
                 continue
             # a Markdown heading is one line: the line after it starts a sentence too
             after_heading = heading
-            item = self._item(doc, i)
+            if breaks >= 2:
+                in_list = False
+            marker = self._marker(doc, i)
+            item = bool(marker) and (
+                doc[i].text == "#" or breaks >= 2 or in_list or _ends_text(doc, run_start)
+                or self._marker(doc, _next_line(doc, i)) > 0)
+            if item:
+                self._item(doc, i)
+                in_list = doc[i].text != "#"
             heading = item and doc[i].text == "#"
             if any(t.is_sent_start for t in doc[run_start:i]):
                 continue
@@ -125,13 +146,35 @@ class LayoutBoundaries:
                 doc[i].is_sent_start = True
         return doc
 
+    def _marker(self, doc: Doc, i: int) -> int:
+        return _marker_length(doc, i) if self.list_items and i < len(doc) else 0
+
     def _item(self, doc: Doc, i: int) -> bool:
         """Whether the line at token ``i`` opens with a marker; if so, the text after the
         marker starts a sentence."""
-        length = _marker_length(doc, i) if self.list_items and i < len(doc) else 0
+        length = self._marker(doc, i)
         if length and i + length < len(doc) and not doc[i + length].is_space:
             doc[i + length].is_sent_start = True
         return bool(length)
+
+
+def _ends_text(doc: Doc, run_start: int) -> bool:
+    """Whether the line before the whitespace run at ``run_start`` ends in sentence-final
+    punctuation or a colon (closing quotes and brackets after it aside)."""
+    j = run_start - 1
+    while j > 0 and (doc[j].is_quote or doc[j].is_right_punct):
+        j -= 1
+    return doc[j].text[-1:] in _LINE_FINAL
+
+
+def _next_line(doc: Doc, i: int) -> int:
+    """The first token of the line after the one at token ``i`` (len(doc): none)."""
+    n = len(doc)
+    while i < n and not (doc[i].is_space and "\n" in doc[i].text_with_ws):
+        i += 1
+    while i < n and doc[i].is_space:
+        i += 1
+    return i
 
 
 @Language.factory(
