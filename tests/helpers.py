@@ -74,3 +74,19 @@ def ruled_pipeline(trained_nlp: Language, examples: list[Example]) -> Language:
                         for eg in examples for e in eg.reference.ents])
     nlp.add_pipe("kgx_relation_extractor", source=trained_nlp)
     return nlp
+
+
+def fixed_tok2vec(vectors: dict, grads: dict, width: int):
+    """A tok2vec layer that gives each doc the rows ``vectors[doc.text]`` and records the
+    gradient each doc's rows get in ``grads[doc.text]``: a model's features checked against
+    known token vectors."""
+    from thinc.api import Model
+
+    def forward(model, docs, is_train):
+        def backprop(d):
+            for doc, g in zip(docs, d, strict=True):
+                grads[doc.text] = g
+            return []
+        return [vectors[doc.text] for doc in docs], backprop
+
+    return Model("fixed_tok2vec", forward, dims={"nO": width})

@@ -541,8 +541,7 @@ def test_whitespace_tokens_count_in_no_relation_feature():
     """A line break inside a sentence (hard-wrapped text) is a token of its own; the relation
     features read the words only: the same logits, training and inference, as the sentence
     without it, and no gradient into the whitespace rows."""
-    from thinc.api import Model
-
+    from helpers import fixed_tok2vec
     from kgx.pipeline.candidates import Candidates
     from kgx.pipeline.model import build_relation_model_v2
 
@@ -561,14 +560,7 @@ def test_whitespace_tokens_count_in_no_relation_feature():
     vectors[wrapped.text] = rows
     grads: dict[str, numpy.ndarray] = {}
 
-    def stub_forward(model, docs, is_train):
-        def backprop(d):
-            for doc, g in zip(docs, d, strict=True):
-                grads[doc.text] = g
-            return []
-        return [vectors[doc.text] for doc in docs], backprop
-
-    stub = Model("stub", stub_forward, dims={"nO": 8})
+    stub = fixed_tok2vec(vectors, grads, 8)
     model = build_relation_model_v2(stub, hidden_width=16, type_width=4, distance_width=4,
                                     dropout=0.0, nO=3)
     cands = {}

@@ -188,8 +188,9 @@ def test_whitespace_tokens_count_in_no_span_feature():
     same words on one line, and the whitespace rows get no gradient. A doc of the batch
     without whitespace is unchanged beside it."""
     import spacy
-    from thinc.api import Model, Softmax
+    from thinc.api import Softmax
 
+    from helpers import fixed_tok2vec
     from kgx.pipeline.span_pool import build_span_categorizer
 
     nlp = spacy.blank("en")
@@ -206,14 +207,7 @@ def test_whitespace_tokens_count_in_no_span_feature():
     vectors[wrapped.text] = rows
     grads: dict[str, numpy.ndarray] = {}
 
-    def stub_forward(model, docs, is_train):
-        def backprop(d):
-            for doc, g in zip(docs, d, strict=True):
-                grads[doc.text] = g
-            return []
-        return [vectors[doc.text] for doc in docs], backprop
-
-    stub = Model("stub", stub_forward, dims={"nO": 8})
+    stub = fixed_tok2vec(vectors, grads, 8)
     model = build_span_categorizer(stub, Softmax(nO=4), hidden_size=6)
     n = len(plain)
     plain_spans = [(i, j) for i in range(n) for j in range(i + 1, min(n, i + 3) + 1)]

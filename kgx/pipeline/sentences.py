@@ -185,7 +185,8 @@ def _next_line(doc: Doc, i: int) -> int:
 def make_layout_boundaries(nlp: Language, name: str, paragraphs: bool, list_items: bool,
                            line_breaks: bool) -> LayoutBoundaries:
     """``paragraphs``: a sentence starts after a blank line. ``list_items``: at a line that
-    opens with a list marker (-, *, \u2022, 1., 1), a), (1)) or a Markdown heading's #.
+    opens with a list marker (-, *, \u2022, 1., 1), a), (1)) where a list can be, or with a
+    Markdown heading's #.
     ``line_breaks``: after every line break, for text with one unit a line (subtitles, logs,
     records); off by default because hard-wrapped prose breaks lines inside sentences."""
     return LayoutBoundaries(name, paragraphs, list_items, line_breaks)
