@@ -256,6 +256,7 @@ def layout_sents(text: str, **config) -> list[str]:
     # a list may follow a line that ends its text, or one without a period when another item
     # follows; the items of one paragraph are a list however their lines wrap
     ("We found:\n- Ann left", ["We found:\n", "-", "Ann left"]),
+    ("## Results\n- Ann left", ["##", "Results\n", "-", "Ann left"]),
     ("Highlights\n- Ann left\n- Bob came", ["Highlights\n", "-", "Ann left\n", "-", "Bob came"]),
     ("- Ann left and then\nsome more\n- Bob came",
      ["-", "Ann left and then\nsome more\n", "-", "Bob came"]),
@@ -486,3 +487,27 @@ def test_evaluate_as_documents_scores_by_character_offsets(trained, tmp_path):
     para = json.loads(out.read_text())
     assert para["input"]["layout"] == "paragraphs"
     assert para["rel_strict_micro_f"] == pytest.approx(one["rel_strict_micro_f"])
+
+
+def test_whitespace_noise_keeps_every_character_offset(repo_root):
+    """benchmarks/eval_whitespace_noise.py compares a document with a noisy copy by character
+    offsets: the noise replaces spaces only, one character for one."""
+    import importlib.util
+    import random
+    import sys
+
+    path = repo_root / "benchmarks" / "eval_whitespace_noise.py"
+    spec = importlib.util.spec_from_file_location("eval_whitespace_noise", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))  # it imports eval_trailing_period beside it
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    text = "Ann Lee works for Acme in Paris . " * 20
+    out = module.noisy(text, 0.5, random.Random(0))
+    assert len(out) == len(text) and out != text
+    assert all(a == b or (a == " " and b in module.NOISE) for a, b in zip(text, out, strict=True))
+    assert set(out) - set(text) == set(module.NOISE)
+    assert module.noisy(text, 0.0, random.Random(0)) == text

@@ -92,8 +92,8 @@ class LayoutBoundaries:
     whitespace alone).
 
     A line that opens with a list marker is an item where a list can be: at the start of a
-    paragraph, after another item of the same paragraph, after a line that ends its text
-    (".", ":", ...), or before a line that opens with a marker too. Elsewhere it is
+    paragraph, after a heading or another item of the same paragraph, after a line that ends
+    its text (".", ":", ...), or before a line that opens with a marker too. Elsewhere it is
     hard-wrapped text whose line happens to begin with a dash ("gold\\n- salt"), which is no
     boundary."""
 
@@ -133,7 +133,8 @@ class LayoutBoundaries:
                 in_list = False
             marker = self._marker(doc, i)
             item = bool(marker) and (
-                doc[i].text == "#" or breaks >= 2 or in_list or _ends_text(doc, run_start)
+                doc[i].text == "#" or breaks >= 2 or after_heading or in_list
+                or _ends_text(doc, run_start)
                 or self._marker(doc, _next_line(doc, i)) > 0)
             if item:
                 self._item(doc, i)

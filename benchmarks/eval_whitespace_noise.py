@@ -1,0 +1,76 @@
+"""Do other whitespace characters change what kgx finds? (issue 19: documents as users have them)
+
+Users' text has tabs, no-break spaces (from HTML and word processors) and line breaks where the
+benchmark has single spaces. spaCy makes each of them a token of its own. This script takes the
+raw documents of K records (``kgx evaluate --as-documents K``), replaces each space between two
+words, with probability ``--rate``, by a tab, a no-break space or a line break (one character
+for one, so every gold entity keeps its character offsets), and runs the pipeline on both
+versions. It prints, for each version, NER and strict relation P/R/F1 by character offsets, and
+how many documents got exactly the same entities and relations.
+
+    python benchmarks/eval_whitespace_noise.py --model training/conll04/model-last \
+        --data corpus/conll04/dev.spacy --documents 5 --rate 0.2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from eval_trailing_period import facts, prf  # noqa: E402
+
+NOISE = ("\t", "\u00a0", "\n")
+
+
+def noisy(text: str, rate: float, rng: random.Random) -> str:
+    """``text`` with each space, at ``rate``, replaced by one of ``NOISE``."""
+    return "".join(rng.choice(NOISE) if ch == " " and rng.random() < rate else ch
+                   for ch in text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True, nargs="+")
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--documents", type=int, default=5)
+    ap.add_argument("--rate", type=float, default=0.2)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    import spacy
+    from spacy.util import registry
+
+    for model in args.model:
+        nlp = spacy.load(model)
+        examples = list(registry.readers.get("kgx.Corpus.v1")(
+            path=args.data, documents=args.documents)(nlp))
+        rng = random.Random(args.seed)
+        texts = [eg.reference.text for eg in examples]
+        versions = {"plain": texts, "noisy": [noisy(t, args.rate, rng) for t in texts]}
+        assert all(len(a) == len(b) for a, b in zip(*versions.values(), strict=True))
+        spaces = sum(t.is_space for text in versions["noisy"] for t in nlp.make_doc(text))
+        print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
+              f"{len(examples)}; rate {args.rate}: {spaces} whitespace tokens")
+        found = {}
+        for name, batch in versions.items():
+            found[name] = [facts(doc, False) for doc in nlp.pipe(batch, batch_size=64)]
+            counts = [0] * 6
+            for eg, (pred_e, pred_r) in zip(examples, found[name], strict=True):
+                gold_e, gold_r = facts(eg.reference, False)
+                counts[0] += len(gold_e & pred_e)
+                counts[1] += len(pred_e)
+                counts[2] += len(gold_e)
+                counts[3] += len(gold_r & pred_r)
+                counts[4] += len(pred_r)
+                counts[5] += len(gold_r)
+            print(f"  {name:<6} NER {prf(*counts[:3])}   relations {prf(*counts[3:])}")
+        same = sum(a == b for a, b in zip(found["plain"], found["noisy"], strict=True))
+        print(f"  documents with the same entities and relations: {same} of {len(examples)}")
+
+
+if __name__ == "__main__":
+    main()
