@@ -84,23 +84,36 @@ def build_transformer_model(
 
 def sentence_windows(doc: Any, max_tokens: int, stride: int) -> list[Any]:
     """The spans the encoder reads for one doc: each sentence on its own, cut into strided
-    windows where it is longer than ``max_tokens``; strided windows over the whole doc when it
-    has no sentence boundaries."""
+    windows where it has more than ``max_tokens`` words; strided windows over the whole doc
+    when it has no sentence boundaries. Sizes and steps count words: whitespace tokens (line
+    breaks in hard-wrapped text) have no word piece and move no window (``kgx.pipeline.words``),
+    so a long sentence is cut where it would be cut on one line."""
+    from kgx.pipeline.words import word_index
+
     if not len(doc):
         return []
     units = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+    index = word_index(doc)
     spans = []
     for unit in units:
-        if len(unit) <= max_tokens:
+        words: Any  # the words' token offsets
+        if index is None:
+            words = range(unit.start, unit.end)
+        else:
+            rows, before = index
+            words = rows[before[unit.start]:before[unit.end]]
+        if len(words) <= max_tokens:
             spans.append(unit)
             continue
-        start = unit.start
+        first = 0
         while True:
-            end = min(start + max_tokens, unit.end)
+            last = min(first + max_tokens, len(words))
+            start = unit.start if first == 0 else int(words[first])
+            end = unit.end if last == len(words) else int(words[last - 1]) + 1
             spans.append(doc[start:end])
-            if end >= unit.end:
+            if last == len(words):
                 break
-            start += stride
+            first += stride
     return spans
 
 

@@ -96,6 +96,24 @@ def test_sentence_windows_without_boundaries_fall_back_to_strided_windows():
     assert sentence_windows(spacy.blank("en")(""), 100, 80) == []
 
 
+def test_sentence_windows_count_words_not_line_breaks():
+    """A long sentence hard-wrapped: the encoder's windows hold the words they hold on one
+    line (a line break has no word piece, and counted as a token it moved every window)."""
+    words = [f"w{i}" for i in range(250)]
+    line = spacy.blank("en")(" ".join(words))
+    wrapped = spacy.blank("en")("".join(w + ("\n" if i % 7 == 6 else " ")
+                                        for i, w in enumerate(words)).rstrip())
+    assert sum(t.is_space for t in wrapped) == 35
+
+    def window_words(doc):
+        return [[t.text for t in span if not t.is_space]
+                for span in sentence_windows(doc, 100, 80)]
+
+    assert window_words(wrapped) == window_words(line)
+    covered = {i for s in sentence_windows(wrapped, 100, 80) for i in range(s.start, s.end)}
+    assert covered == set(range(len(wrapped)))
+
+
 def test_sentence_spans_registered_and_validated():
     getter = registry.get("span_getters", "kgx.sentence_spans.v1")(max_tokens=10, stride=5)
     doc = sentences_doc("One two. Three four.")
