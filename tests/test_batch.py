@@ -192,6 +192,47 @@ def test_n_process_2_gives_the_same_records(fixture_model, tmp_path):
 # --- bad input -------------------------------------------------------------------------------
 
 
+def test_a_byte_order_mark_is_not_text(fixture_model, tmp_path):
+    """Windows editors open UTF-8 files with a byte-order mark: it is dropped, so that the
+    first line of a JSONL file parses and the first word of a text file is the word alone;
+    offsets count from the character after it."""
+    import gzip
+
+    from kgx.batch.inputs import JsonlInput, TextInput
+
+    root = tmp_path / "in"
+    root.mkdir()
+    bom = b"\xef\xbb\xbf"
+    text = "Maria Lopez works for Acme in Paris."
+    (root / "win.txt").write_bytes(bom + text.encode())
+    (root / "win.md.gz").write_bytes(gzip.compress(bom + text.encode()))
+    line = json.dumps({"id": "j1", "text": text}).encode()
+    (root / "win.jsonl").write_bytes(bom + line + b"\n" + line.replace(b"j1", b"j2") + b"\n")
+    (root / "blank.jsonl").write_bytes(bom + b"\n" + line.replace(b"j1", b"j3") + b"\n")
+    # only at a file's start: a mark inside the text is the text's
+    (root / "inside.jsonl").write_bytes(line.replace(b"j1", b"j4") + b"\n" + bom
+                                        + line.replace(b"j1", b"j5") + b"\n")
+    read = {e.id: e for e in TextInput.read(root / "win.txt", root)}
+    assert read["win.txt"].text == text
+    assert [e.text for e in TextInput.read(root / "win.md.gz", root)] == [text]
+    assert [(e.id, e.status, e.text) for e in JsonlInput.read(root / "win.jsonl", root)] == [
+        ("j1", "ok", text), ("j2", "ok", text)]
+    assert [e.id for e in JsonlInput.read(root / "blank.jsonl", root)] == ["j3"]
+    assert JsonlInput.count(root / "blank.jsonl") == 1
+    inside = list(JsonlInput.read(root / "inside.jsonl", root))
+    assert [e.status for e in inside] == ["ok", "error"]
+    assert "malformed JSON" in (inside[1].error or "")
+    out = tmp_path / "run"
+    totals = ExtractionRun([root], fixture_model, out, progress=False).run()
+    assert totals.ok == 6 and totals.errors == 1
+    records = run_records(out)
+    assert records and all(not r["head"]["text"].startswith("\ufeff") for r in records)
+    for r in records:
+        for end in ("head", "tail"):
+            span = r[end]
+            assert text[span["start_char"]:span["end_char"]] == span["text"], r
+
+
 def test_bad_inputs_are_error_entries_and_the_rest_runs(fixture_model, tmp_path):
     root = tmp_path / "in"
     root.mkdir()

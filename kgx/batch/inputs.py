@@ -12,7 +12,7 @@
   entries (no guessing of encodings: the records' offsets must be exact), empty or
   whitespace-only documents are ``skipped``, malformed JSONL lines, a missing text field,
   unreadable or non-regular files and a truncated gzip (documents before the damage are kept)
-  are error entries.
+  are error entries. A UTF-8 byte-order mark opening a file is dropped (not text).
 """
 
 from __future__ import annotations
@@ -113,6 +113,17 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _without_bom(data: bytes) -> bytes:
+    """The bytes that open a file without a UTF-8 byte-order mark. Windows editors write one;
+    it is the encoding's signature, not text (Python's ``utf-8-sig``): kept, it would be glued
+    to the first word (an entity "\\ufeffWei Chen") and break a JSONL file's first line.
+    Character offsets count from the character after it."""
+    return data[len(_BOM):] if data.startswith(_BOM) else data
+
+
 def _decode(data: bytes, what: str) -> tuple[str | None, str | None]:
     """``(text, None)`` or ``(None, reason)``: NUL bytes and non-UTF-8 bytes are errors."""
     nul = data.find(b"\x00")
@@ -187,6 +198,7 @@ class TextInput(InputFormat):
             yield Entry(doc_id, where, None, sha256(b""), status="error",
                         error=f"{where}: cannot read: {reason}")
             return
+        data = _without_bom(data)
         text, problem = _decode(data, where)
         if text is None:
             yield Entry(doc_id, where, None, sha256(data), status="error", error=problem)
@@ -201,6 +213,8 @@ class TextInput(InputFormat):
 
 def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
                  text_field: str) -> Entry | None:
+    if lineno == 1:
+        raw = _without_bom(raw)
     if not raw.strip():
         return None
     loc_id = f"{rel}:{lineno}"
@@ -286,7 +300,8 @@ class JsonlInput(InputFormat):
         try:
             opener = gzip.open if path.name.endswith(".gz") else open
             with opener(path, "rb") as fh:
-                return sum(1 for raw in fh if raw.strip())
+                return sum(1 for i, raw in enumerate(fh)
+                           if (_without_bom(raw) if i == 0 else raw).strip())
         except (OSError, EOFError, zlib.error):
             return None
 
