@@ -112,6 +112,10 @@ def test_entity_iri_slug_and_hash():
         ("U.S.", "us", "punctuation"),
         ("Jean-Paul Sartre", "jean paul sartre", "punctuation"),
         ("ACME", "acme", "casefold"),
+        # invisible characters from HTML, PDFs and Windows files
+        ("Glo\u00adbex", "globex", "ignorable"),
+        ("\ufeffWei Chen", "wei chen", "ignorable"),
+        ("Acme\u200b Corp\u200e", "acme corp", "ignorable"),
     ],
 )
 def test_normalization_steps(text, norm, step):
@@ -127,6 +131,34 @@ def test_normalization_is_configurable():
     assert normalize_name("Die Bank", own_articles) == "bank"
     assert normalize_name("The Bank", own_articles) == "the bank"
     assert normalize_name("The", NormalizationConfig()) == "the"  # never strip to nothing
+    assert normalize_name("Glo\u00adbex", NormalizationConfig(drop_ignorable=False)) == (
+        "glo\u00adbex")
+
+
+def test_a_graph_from_before_the_ignorable_step_keeps_its_keys():
+    """Settings stored by a kgx without the step (its graph's keys were made without it)
+    keep it off; settings stored now round-trip."""
+    old = NormalizationConfig().to_dict()
+    del old["drop_ignorable"]
+    assert NormalizationConfig.from_dict(old).drop_ignorable is False
+    assert NormalizationConfig.from_dict(NormalizationConfig().to_dict()) == NormalizationConfig()
+
+
+def test_mentions_that_differ_by_invisible_characters_are_one_entity():
+    """A soft hyphen (HTML's &shy;, PDFs), a byte-order mark or a zero-width space in one
+    document's mention does not make a second node."""
+    G = build([
+        rec("d1", "Wei Chen", "PER", "Work_For", "Globex", "ORG", 0.9),
+        rec("d2", "\ufeffWei Chen", "PER", "Work_For", "Glo\u00adbex", "ORG", 0.8),
+        rec("d3", "Wei\u200b Chen", "PER", "Work_For", "Globex\u200b", "ORG", 0.7),
+    ]).graph
+    assert sorted(data["name"] for _, data in G.nodes(data=True)) == ["Globex", "Wei Chen"]
+    assert G.number_of_edges() == 1
+    keep = build([
+        rec("d1", "Wei Chen", "PER", "Work_For", "Globex", "ORG", 0.9),
+        rec("d2", "Wei Chen", "PER", "Work_For", "Glo\u00adbex", "ORG", 0.8),
+    ], config=NormalizationConfig(drop_ignorable=False)).graph
+    assert len(keep) == 3
 
 
 # --- building

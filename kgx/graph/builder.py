@@ -33,7 +33,7 @@ from kgx.graph.candidates import (
 )
 from kgx.graph.io import atomic_write
 from kgx.graph.kb import KnowledgeBase
-from kgx.graph.normalize import NormalizationConfig
+from kgx.graph.normalize import IGNORABLE, NormalizationConfig
 from kgx.graph.resolve import (
     EntityResolver,
     ResolutionConfig,
@@ -394,7 +394,10 @@ class GraphBuilder:
                 continue
             type_, full = data["label"], self.resolver.fullness  # the fullest name, if resolving
             on = self.resolution.enabled
-            name = min(forms, key=lambda f: (-on * full(f, type_), -forms[f], -on * len(f), f))
+            # then one without invisible characters (a soft hyphen, a zero-width space), the
+            # most frequent, the longest
+            name = min(forms, key=lambda f: (-on * full(f, type_), bool(IGNORABLE.search(f)),
+                                             -forms[f], -on * len(f), f))
             data["name"] = name
             data["aliases"] = sorted(f for f in forms if f != name)
             data["mentions"] = sum(forms.values())

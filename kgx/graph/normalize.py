@@ -21,7 +21,10 @@ class NormalizationConfig:
     """How surface forms are normalised before entities merge. Each step can be switched off.
 
     Steps run in this order, and the merge log names each one that changed a form: ``nfkc``
-    (Unicode compatibility forms: full-width letters, ligatures), ``whitespace`` (runs
+    (Unicode compatibility forms: full-width letters, ligatures), ``ignorable`` (the characters
+    Unicode makes default-ignorable, which NFKC_Casefold drops too: soft hyphens and
+    zero-width spaces from HTML and PDFs, a byte-order mark, joiners, direction marks,
+    variation selectors: ``Glo\u00adbex`` → ``Globex``), ``whitespace`` (runs
     collapsed, ends stripped), ``casefold``, ``possessive`` (a trailing ``'s``/``’s`` or ``s'``),
     ``punctuation``
     (dashes and slashes become spaces, other punctuation is dropped: ``Acme Corp.`` → ``acme corp``,
@@ -36,6 +39,7 @@ class NormalizationConfig:
     articles: tuple[str, ...] = ("the", "a", "an")
     possessive: bool = True
     merge_across_types: bool = False
+    drop_ignorable: bool = True
 
     @cached_property
     def article_set(self) -> frozenset[str]:
@@ -45,6 +49,9 @@ class NormalizationConfig:
     def from_dict(cls, data: dict[str, Any]) -> NormalizationConfig:
         known = {f for f in cls.__dataclass_fields__}
         clean = {k: v for k, v in data.items() if k in known}
+        # settings stored by a kgx before the step existed: its graph's keys were made
+        # without it, so it stays off for that graph
+        clean.setdefault("drop_ignorable", False)
         if "articles" in clean:
             clean["articles"] = tuple(clean["articles"])
         return cls(**clean)
@@ -56,6 +63,11 @@ class NormalizationConfig:
 
 
 WHITESPACE = re.compile(r"\s+")
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt)
+IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
 _POSSESSIVE = re.compile(r"(?:(?<=\S)['’]s|(?<=s)['’])$", re.IGNORECASE)
 
 
@@ -85,6 +97,8 @@ def explain_normalization(text: str, config: NormalizationConfig) -> tuple[str, 
 
     if config.unicode_nfkc:
         step("nfkc", unicodedata.normalize("NFKC", text))
+    if config.drop_ignorable:
+        step("ignorable", IGNORABLE.sub("", text))
     if config.whitespace:
         step("whitespace", WHITESPACE.sub(" ", text).strip())
     if config.casefold:
