@@ -50,12 +50,30 @@ def prf(found: int, predicted: int, gold: int) -> str:
     return f"P {100 * p:6.2f}  R {100 * r:6.2f}  F {100 * f:6.2f}"
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The options the scripts that score documents share: models, data, documents of K."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--model", required=True, nargs="+")
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--documents", type=int, default=5)
-    args = ap.parse_args()
+    return ap
+
+
+def scores(gold: list[tuple[set, set]], predicted: list[tuple[set, set]]) -> str:
+    """NER and relation P/R/F1 of ``facts`` of predicted docs against gold docs'."""
+    counts = [0] * 6
+    for (gold_e, gold_r), (pred_e, pred_r) in zip(gold, predicted, strict=True):
+        counts[0] += len(gold_e & pred_e)
+        counts[1] += len(pred_e)
+        counts[2] += len(gold_e)
+        counts[3] += len(gold_r & pred_r)
+        counts[4] += len(pred_r)
+        counts[5] += len(gold_r)
+    return f"NER {prf(*counts[:3])}   relations {prf(*counts[3:])}"
+
+
+def main() -> None:
+    args = arguments(__doc__).parse_args()
 
     import spacy
     from spacy.util import registry
@@ -73,18 +91,9 @@ def main() -> None:
               f"{len(examples)}; gold entities ending in a period split off by the tokenizer: "
               f"{glued} of {sum(len(eg.reference.ents) for eg in examples)}")
         for loose in (False, True):
-            counts = [0] * 6
-            for eg, doc in zip(examples, docs, strict=True):
-                gold_e, gold_r = facts(eg.reference, loose)
-                pred_e, pred_r = facts(doc, loose)
-                counts[0] += len(gold_e & pred_e)
-                counts[1] += len(pred_e)
-                counts[2] += len(gold_e)
-                counts[3] += len(gold_r & pred_r)
-                counts[4] += len(pred_r)
-                counts[5] += len(gold_r)
             name = "trailing period ignored" if loose else "strict"
-            print(f"  {name:<24} NER {prf(*counts[:3])}   relations {prf(*counts[3:])}")
+            print(f"  {name:<24} " + scores([facts(eg.reference, loose) for eg in examples],
+                                            [facts(doc, loose) for doc in docs]))
 
 
 if __name__ == "__main__":

@@ -14,14 +14,12 @@ how many documents got exactly the same entities and relations.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from eval_trailing_period import facts, prf  # noqa: E402
+from eval_trailing_period import arguments, facts, scores  # noqa: E402
 
 NOISE = ("\t", "\u00a0", "\n")
 
@@ -33,10 +31,7 @@ def noisy(text: str, rate: float, rng: random.Random) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True, nargs="+")
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--documents", type=int, default=5)
+    ap = arguments(__doc__)
     ap.add_argument("--rate", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -55,19 +50,11 @@ def main() -> None:
         spaces = sum(t.is_space for text in versions["noisy"] for t in nlp.make_doc(text))
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(examples)}; rate {args.rate}: {spaces} whitespace tokens")
+        gold = [facts(eg.reference, False) for eg in examples]
         found = {}
         for name, batch in versions.items():
             found[name] = [facts(doc, False) for doc in nlp.pipe(batch, batch_size=64)]
-            counts = [0] * 6
-            for eg, (pred_e, pred_r) in zip(examples, found[name], strict=True):
-                gold_e, gold_r = facts(eg.reference, False)
-                counts[0] += len(gold_e & pred_e)
-                counts[1] += len(pred_e)
-                counts[2] += len(gold_e)
-                counts[3] += len(gold_r & pred_r)
-                counts[4] += len(pred_r)
-                counts[5] += len(gold_r)
-            print(f"  {name:<6} NER {prf(*counts[:3])}   relations {prf(*counts[3:])}")
+            print(f"  {name:<6} " + scores(gold, found[name]))
         same = sum(a == b for a, b in zip(found["plain"], found["noisy"], strict=True))
         print(f"  documents with the same entities and relations: {same} of {len(examples)}")
 
