@@ -47,6 +47,7 @@ class NormalizationConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NormalizationConfig:
+        """The settings a graph stored (``to_dict``); unknown keys are ignored."""
         known = {f for f in cls.__dataclass_fields__}
         clean = {k: v for k, v in data.items() if k in known}
         # settings stored by a kgx before the step existed: its graph's keys were made

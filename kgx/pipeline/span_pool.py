@@ -326,7 +326,7 @@ def _words_only(ops: Any, docs: list[Any], X: Ragged, spans: Ragged
     row0 = span0 = 0
     for index, n, k in zip(indexes, n_rows, n_spans, strict=True):
         own = bounds[span0:span0 + k]
-        if index is not None:
+        if index is not None and len(index[1]) == n + 1:  # one row a token, as listeners give
             words, before = index
             moved = before[own]
             if (moved[:, 1] > moved[:, 0]).all():

@@ -4,7 +4,8 @@ spaCy makes a token of any whitespace beyond one space: a line break inside a se
 hard-wrapped text, the blank line between paragraphs. It holds no word and the encoder gives it
 no word piece, yet a span or a pair across one would count it in its means, maxima, width and
 distance, so the same words would score otherwise when a line break fell between them (issue
-19). The recogniser's and the relation component's models read a document's words only.
+19). The recogniser's suggester and span pooling, the relation component's features and the
+encoder's windows over long sentences count a document's words only.
 """
 
 from __future__ import annotations
