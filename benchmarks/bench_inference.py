@@ -35,6 +35,7 @@ def load_texts(path: Path, limit: int = 0, documents: int = 1,
     """Texts from SpERT JSON (``documents`` sentences joined into each, laid out as
     ``kgx.corpus.LAYOUTS[layout]``), kgx JSONL or a folder of .txt files."""
     from kgx.corpus import LAYOUTS
+    from kgx.corpus.documents import wrap_text
 
     prefix, separator = LAYOUTS[layout]
     if path.is_dir():
@@ -43,6 +44,8 @@ def load_texts(path: Path, limit: int = 0, documents: int = 1,
         sents = [prefix + " ".join(d["tokens"])
                  for d in json.loads(path.read_text(encoding="utf-8"))]
         texts = [separator.join(sents[i:i + documents]) for i in range(0, len(sents), documents)]
+        if layout == "wrapped":
+            texts = [wrap_text(text) for text in texts]
     else:
         texts = [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()]
     return texts[:limit] if limit else texts

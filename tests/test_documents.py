@@ -382,7 +382,7 @@ def test_assembled_documents_laid_out(tmp_path, layout, text, sents):
 def test_wrapped_documents_keep_offsets_entities_sentences_and_relations(tmp_path):
     """Hard-wrapped text: a line break in place of the space before a word that would pass
     the column; a name wrapped across two lines keeps the line break inside it."""
-    from kgx.corpus.documents import wrap_doc
+    from kgx.corpus.documents import wrap_doc, wrap_text
 
     path = tmp_path / "s.json"
     path.write_text(json.dumps(SPERT))
@@ -399,6 +399,8 @@ def test_wrapped_documents_keep_offsets_entities_sentences_and_relations(tmp_pat
     assert [e.text for e in names.ents][0] == "Ann\nLee"
     assert max(len(line) for line in names.text.split("\n")) == len("France")  # its longest word
     assert wrap_doc(doc, width=100) is doc
+    # a line break already there starts a line; a word longer than a line stays whole
+    assert wrap_text("a\nbbbbbbbbbbbbbbb cc dd", 5) == "a\nbbbbbbbbbbbbbbb\ncc dd"
     reader = registry.readers.get("kgx.Corpus.v1")
     (eg,) = list(reader(path=path, documents=3, layout="wrapped")(spacy.blank("en")))
     assert eg.predicted.text == eg.reference.text == doc.text  # 58 characters: one line

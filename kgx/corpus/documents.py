@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
@@ -94,28 +95,44 @@ def join_docs(docs: list[Doc], layout: str = "space") -> Doc:
     return joined
 
 
+def wrap_text(text: str, width: int = WRAP_WIDTH) -> str:
+    """``text`` hard-wrapped at ``width`` columns, greedily, as ``fmt`` and e-mail clients
+    wrap: the space before a word that would pass the column becomes a line break; a word
+    longer than a line stays whole; line breaks already there start a line. The text keeps
+    its length."""
+    out = list(text)
+    line_start, last = 0, -1  # the line's first character, its last space
+    for word in _WORD.finditer(text):
+        start, end = word.span()
+        newline = text.rfind("\n", line_start, start)
+        if newline >= 0:
+            line_start, last = newline + 1, -1
+        if end - line_start > width and last >= 0:
+            out[last] = "\n"
+            line_start, last = last + 1, -1
+        if end < len(text) and text[end] == " ":
+            last = end
+    return "".join(out)
+
+
+_WORD = re.compile(r"[^ \n]+")
+
+
 def wrap_doc(doc: Doc, width: int = WRAP_WIDTH) -> Doc:
-    """``doc`` hard-wrapped at ``width`` columns: the space before a word that would pass the
-    column becomes a line break, a token of its own as spaCy's tokenizer makes it. The text
-    keeps its length, so entities, sentence starts and relations keep their character
-    offsets; a line break inside an entity (a name wrapped across two lines) is part of it."""
+    """``doc`` hard-wrapped as ``wrap_text`` wraps its text, each line break a token of its
+    own as spaCy's tokenizer makes it. The text keeps its length, so entities, sentence starts
+    and relations keep their character offsets; a line break inside an entity (a name wrapped
+    across two lines) is part of it."""
     text = doc.text
-    breaks: list[int] = []  # the tokens whose trailing space becomes a line break
-    line_start, last = 0, None
-    for tok in doc:
-        end = tok.idx + len(tok.text)
-        if end - line_start > width and last is not None:
-            breaks.append(last)
-            line_start = doc[last].idx + len(doc[last].text) + 1
-            last = None
-        if tok.whitespace_ == " ":
-            last = tok.i
-    if not breaks:
+    wrapped_text = wrap_text(text, width)
+    # the tokens whose trailing space became a line break
+    wrapped_after = {tok.i for tok in doc if tok.whitespace_ == " "
+                     and wrapped_text[tok.idx + len(tok.text)] == "\n"}
+    if not wrapped_after:
         return doc
     words: list[str] = []
     spaces: list[bool] = []
     sent_starts: list[bool | int | None] = []
-    wrapped_after = set(breaks)
     has_sents = doc.has_annotation("SENT_START")
     for tok in doc:
         words.append(tok.text)
