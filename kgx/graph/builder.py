@@ -27,10 +27,7 @@ from typing import Any
 import networkx as nx
 
 from kgx.graph.aliases import AliasTable
-from kgx.graph.candidates import (
-    apply_merges,
-    cross_document_merges,
-)
+from kgx.graph.candidates import apply_merges, cross_document_merges
 from kgx.graph.io import atomic_write
 from kgx.graph.kb import KnowledgeBase
 from kgx.graph.normalize import IGNORABLE, NormalizationConfig
@@ -152,9 +149,7 @@ class GraphBuilder:
 
     # --- adding and removing documents
 
-    def add_records(
-        self, records: Iterable[Record], *, validate: bool = True
-    ) -> dict[str, int]:
+    def add_records(self, records: Iterable[Record], *, validate: bool = True) -> dict[str, int]:
         """Merge records; documents already in the graph are replaced by this call's records.
 
         Records of one document may be spread over the iterable (they are merged, and evidence
