@@ -401,9 +401,14 @@ def test_wrapped_documents_keep_offsets_entities_sentences_and_relations(tmp_pat
     assert wrap_doc(doc, width=100) is doc
     # a line break already there starts a line; a word longer than a line stays whole
     assert wrap_text("a\nbbbbbbbbbbbbbbb cc dd", 5) == "a\nbbbbbbbbbbbbbbb\ncc dd"
+    # the reader lays documents out wrapped at 72 columns: six records, 117 characters
+    path.write_text(json.dumps(SPERT * 2))
     reader = registry.readers.get("kgx.Corpus.v1")
-    (eg,) = list(reader(path=path, documents=3, layout="wrapped")(spacy.blank("en")))
-    assert eg.predicted.text == eg.reference.text == doc.text  # 58 characters: one line
+    (eg,) = list(reader(path=path, documents=6, layout="wrapped")(spacy.blank("en")))
+    assert eg.predicted.text == eg.reference.text == wrap_text(" ".join(RECORDS * 2))
+    assert eg.reference.text.count("\n") == 1
+    assert [e.text for e in eg.reference.ents] == ["Ann Lee", "Acme", "Paris", "France"] * 2
+    assert len(raw_relations(eg.reference)) == 4
 
 
 def test_unknown_layout_is_refused(tmp_path):
