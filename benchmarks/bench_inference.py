@@ -14,7 +14,9 @@ import json
 import os
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -51,9 +53,11 @@ def load_texts(path: Path, limit: int = 0, documents: int = 1,
     return texts[:limit] if limit else texts
 
 
-def paired_args(doc: str, rounds: int = 7) -> argparse.Namespace:
+def paired_args(doc: str, rounds: int = 7,
+                extra: Callable[[argparse.ArgumentParser], Any] | None = None
+                ) -> argparse.Namespace:
     """The command line of the paired component benchmarks: a model, texts in documents of K
-    sentences, rounds and torch threads."""
+    sentences, rounds and torch threads; ``extra`` adds a benchmark's own options."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--model", required=True)
     ap.add_argument("--texts", type=Path, required=True)
@@ -63,6 +67,8 @@ def paired_args(doc: str, rounds: int = 7) -> argparse.Namespace:
     ap.add_argument("--rounds", type=int, default=rounds)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=32)
+    if extra is not None:
+        extra(ap)
     return ap.parse_args()
 
 

@@ -1,17 +1,16 @@
 """Words/s of one pipeline on the same documents laid out two ways (issue 19: reading a layout
-costs at most 10% of words/s): e.g. running text against hard-wrapped text, whose line breaks
-are tokens the pipeline skips (``kgx.pipeline.words``). The layouts alternate round by round in
-one process; prints each one's median seconds and words/s, their ratio, and the entities and
-relations each found.
+costs at most 10% of words/s): e.g. running text (``--layout``) against hard-wrapped text
+(``--against``), whose line breaks are tokens the pipeline skips (``kgx.pipeline.words``). The
+layouts alternate round by round in one process; prints each one's median seconds and words/s,
+their ratio, and the entities and relations each found.
 
     python benchmarks/bench_layout_speed.py --model training/conll04/model-last \
-        --texts ../shared/data/conll04/dev.json --documents 5 --layouts space wrapped \
-        --rounds 5 --threads 2
+        --texts ../shared/data/conll04/dev.json --documents 5 --layout space \
+        --against wrapped --rounds 5 --threads 2
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -19,30 +18,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench_inference import alternate, load_texts  # noqa: E402
+from bench_inference import alternate, load_texts, paired_args, paired_setup  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--texts", type=Path, required=True)
-    ap.add_argument("--documents", type=int, default=5)
-    ap.add_argument("--layouts", nargs=2, default=["space", "wrapped"])
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--batch-size", type=int, default=32)
-    args = ap.parse_args()
-
-    import spacy
-    import torch
-
-    torch.set_num_threads(args.threads)
-    nlp = spacy.load(args.model)
-    texts = {layout: load_texts(args.texts, documents=args.documents, layout=layout)
-             for layout in args.layouts}
-    words = sum(len(t.split()) for t in texts[args.layouts[0]])
-    print(f"model: {args.model}  texts: {args.texts} ({len(texts[args.layouts[0]])} documents, "
-          f"{words} words)  threads: {args.threads}  rounds: {args.rounds}")
+    args = paired_args(__doc__, rounds=5, extra=lambda ap: ap.add_argument(
+        "--against", default="wrapped", help="the layout compared with --layout"))
+    nlp, first_texts = paired_setup(args)
+    first, second = args.layout, args.against
+    texts = {first: first_texts,
+             second: load_texts(args.texts, documents=args.documents, layout=second)}
+    words = sum(len(t.split()) for t in first_texts)
 
     def pipeline(layout: str):
         def go() -> tuple[int, int]:
@@ -51,9 +37,7 @@ def main() -> None:
                     sum(len(d._.kgx_relations) for d in docs))
         return go
 
-    median, found = alternate({layout: pipeline(layout) for layout in args.layouts},
-                              args.rounds)
-    first, second = args.layouts
+    median, found = alternate({layout: pipeline(layout) for layout in texts}, args.rounds)
     print(f"words/s: {first} {words / median[first]:,.0f}, {second} "
           f"{words / median[second]:,.0f}; {second} / {first} "
           f"{median[first] / median[second]:.3f}")
