@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy
 import pytest
 import spacy
 import torch
@@ -133,6 +134,61 @@ def test_trf_senter_config_puts_the_senter_in_front_of_a_trained_pipeline(
     assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == \
         [(e.start_char, e.end_char, e.label_) for e in same.ents]
     assert doc._.kgx_relations == same._.kgx_relations
+
+
+def _senter_model(words_only: bool):
+    config = load_config(Path(__file__).resolve().parents[1] / "configs" / "kgx_senter.cfg")
+    block = config["components"]["senter"]["model"]
+    config["components"]["senter"]["model"] = block if words_only else block["layer"]
+    nlp = load_model_from_config(config, auto_fill=True, validate=True)
+    docs = [nlp.make_doc("Anna Berg visits Rome. Karl Weiss lives in Oslo")]
+    model = nlp.get_pipe("senter").model
+    model.initialize(X=docs, Y=[numpy.eye(2, dtype="f")[[1] + [0] * 9]])
+    out = model.get_ref("output_layer")  # zeros at first: every token would score 0.5 / 0.5
+    out.set_param("W", numpy.random.default_rng(0).normal(size=out.get_param("W").shape)
+                  .astype("f"))
+    return nlp
+
+
+def test_words_only_senter_reads_wrapped_text_as_running_text():
+    """A line break in place of a space changes neither the words' scores nor any weight's
+    gradient: the CNN's window holds the same words. The tagger alone (what spaCy's senter
+    is) scores the words beside a line break otherwise."""
+    running = "Anna Berg visits Rome Karl Weiss lives in Oslo Maria Costa moved to Lima"
+    wrapped = running.replace("Rome ", "Rome\n").replace("in ", "in\n\n  ")
+    for words_only in (True, False):
+        nlp = _senter_model(words_only)
+        model = nlp.get_pipe("senter").model
+        docs = [nlp.make_doc(running), nlp.make_doc(wrapped)]
+        assert [t.is_space for t in docs[1]].count(True) == 2
+        (a, b), backprop = model.begin_update(docs)
+        words = [i for i, t in enumerate(docs[1]) if not t.is_space]
+        if not words_only:
+            assert not numpy.allclose(a, b[words])
+            continue
+        assert b.shape == (len(docs[1]), 2)
+        numpy.testing.assert_array_equal(a, b[words])
+        assert b[[t.is_space for t in docs[1]]].tolist() == [[1.0, 0.0], [1.0, 0.0]]
+        # a gradient on the whitespace rows reaches no weight
+        d_b = numpy.zeros_like(b)
+        d_b[[t.is_space for t in docs[1]]] = 1.0
+        backprop([numpy.zeros_like(a), d_b])
+        grads = [g for node in model.walk() for name in node.param_names
+                 if node.has_grad(name) for g in [node.get_grad(name)]]
+        assert grads and not any(numpy.abs(g).sum() for g in grads)
+
+
+def test_words_only_senter_loads_a_plain_tagger_and_sets_no_start_at_a_line_break():
+    plain, words = _senter_model(False), _senter_model(True)
+    words.get_pipe("senter").model.layers[0].from_bytes(
+        plain.get_pipe("senter").model.to_bytes())
+    text = "Anna Berg visits Rome. Karl Weiss lives in Oslo"
+    running = [words(text), plain(text)]
+    assert [t.is_sent_start for t in running[0]] == [t.is_sent_start for t in running[1]]
+    doc = words(text.replace(" ", "\n"))
+    assert not any(t.is_sent_start for t in doc if t.is_space)
+    assert [t.is_sent_start for t in doc if not t.is_space] == \
+        [t.is_sent_start for t in running[0]]
 
 
 def test_punct_boundaries_add_the_rules_starts_and_remove_none():

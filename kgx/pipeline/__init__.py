@@ -14,4 +14,5 @@ from kgx.pipeline import (  # noqa: F401  (registrations)
     scorer,
     sentences,
     span_ner,
+    words,
 )
