@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -59,6 +61,18 @@ def arguments(doc: str) -> argparse.ArgumentParser:
     return ap
 
 
+def pipelines(args: argparse.Namespace) -> Iterator[tuple[Any, list]]:
+    """Each ``--model`` loaded, with its ``kgx.Corpus.v1`` examples of ``--data`` as raw
+    documents of ``--documents`` records."""
+    import spacy
+    from spacy.util import registry
+
+    for model in args.model:
+        nlp = spacy.load(model)
+        yield nlp, list(registry.readers.get("kgx.Corpus.v1")(
+            path=args.data, documents=args.documents)(nlp))
+
+
 def scores(gold: list[tuple[set, set]], predicted: list[tuple[set, set]]) -> str:
     """NER and relation P/R/F1 of ``facts`` of predicted docs against gold docs'."""
     counts = [0] * 6
@@ -75,13 +89,7 @@ def scores(gold: list[tuple[set, set]], predicted: list[tuple[set, set]]) -> str
 def main() -> None:
     args = arguments(__doc__).parse_args()
 
-    import spacy
-    from spacy.util import registry
-
-    for model in args.model:
-        nlp = spacy.load(model)
-        examples = list(registry.readers.get("kgx.Corpus.v1")(
-            path=args.data, documents=args.documents)(nlp))
+    for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
         docs = list(nlp.pipe((eg.predicted.copy() for eg in examples), batch_size=64))
         # the period is a token of its own in the pipeline's tokenisation
         glued = sum(1 for eg in examples for e in eg.reference.ents if len(e.text) > 1

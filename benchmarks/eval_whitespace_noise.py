@@ -19,7 +19,7 @@ import random
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from eval_trailing_period import arguments, facts, scores  # noqa: E402
+from eval_trailing_period import arguments, facts, pipelines, scores  # noqa: E402
 
 NOISE = ("\t", "\u00a0", "\n")
 
@@ -36,13 +36,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    import spacy
-    from spacy.util import registry
-
-    for model in args.model:
-        nlp = spacy.load(model)
-        examples = list(registry.readers.get("kgx.Corpus.v1")(
-            path=args.data, documents=args.documents)(nlp))
+    for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
         rng = random.Random(args.seed)
         texts = [eg.reference.text for eg in examples]
         versions = {"plain": texts, "noisy": [noisy(t, args.rate, rng) for t in texts]}

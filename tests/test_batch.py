@@ -339,6 +339,50 @@ def test_long_document_split_offsets_point_into_the_original(fixture_model, tmp_
 
 
 @pytest.mark.slow
+def test_markdown_links_read_as_their_text(fixture_model, tmp_path):
+    """A name inside a Markdown link is found, at its offsets in the file as written: the
+    links' markup and addresses are read as spaces (spaCy's tokenizer glues "Acme](https://"
+    into one token, so a plain read finds no "Acme")."""
+    from kgx.batch.inputs import INPUT_FORMATS, MarkdownInput, TextInput, format_of
+    from kgx.batch.markdown import mask_links
+
+    text = ("Maria Lopez works for [Acme](https://acme.example/about_(us) \"home page\") in "
+            "[Paris][p].\n\n![John Smith](john.png) lives in [Berlin][].\n\n"
+            "[p]: https://en.wikipedia.org/wiki/Paris\n[berlin]: <https://berlin.de>\n\n"
+            "Code stays: `[Oslo](x)`, and so does\n```\n[Lyon](y)\n```\n[not a link] here.\n")
+    masked = mask_links(text)
+    assert len(masked) == len(text)
+    assert masked.split() == ["Maria", "Lopez", "works", "for", "Acme", "in", "Paris", ".",
+                              "John", "Smith", "lives", "in", "Berlin", ".", "Code", "stays:",
+                              "`[Oslo](x)`,", "and", "so", "does", "```", "[Lyon](y)", "```",
+                              "[not", "a", "link]", "here."]
+    assert all(masked[i] == ch for i, ch in enumerate(text) if not masked[i].isspace())
+    assert mask_links("No links [here] or (there).") == "No links [here] or (there)."
+
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "page.md").write_text(text, encoding="utf-8")
+    (root / "page.txt").write_text(text, encoding="utf-8")
+    assert INPUT_FORMATS["markdown"] is MarkdownInput
+    assert format_of(root / "page.md") is MarkdownInput
+    assert format_of(root / "page.txt") is TextInput
+    (entry,) = MarkdownInput.read(root / "page.md", root)
+    assert entry.text == masked
+    assert entry.sha256 == next(TextInput.read(root / "page.txt", root)).sha256  # as written
+    out = tmp_path / "run"
+    ExtractionRun([root], fixture_model, out, progress=False).run()
+    records = run_records(out)
+    names: dict[str, set[str]] = {"page.md": set(), "page.txt": set()}
+    for r in records:
+        names[r["doc_id"]] |= {r["head"]["text"], r["tail"]["text"]}
+    assert {"Maria Lopez", "Acme", "Paris"} <= names["page.md"]
+    assert "Acme" not in names["page.txt"]  # the plain read: "Acme](https://..."
+    for r in records:
+        for end in ("head", "tail"):
+            span = r[end]
+            assert text[span["start_char"]:span["end_char"]] == span["text"]
+
+
 def test_five_megabyte_single_line_document(fixture_model, tmp_path):
     rng = random.Random(6)
     parts, size = [], 0

@@ -14,5 +14,6 @@ from kgx.pipeline import (  # noqa: F401  (registrations)
     scorer,
     sentences,
     span_ner,
+    tokenizer,
     words,
 )

@@ -1,0 +1,60 @@
+"""kgx.Tokenizer.v1: spaCy's tokenizer with Markdown link brackets split off the words, in every
+shipped config, saved with the pipeline, and the same tokens as spaCy's on the corpora."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.util import load_config, registry
+
+from kgx.corpus import read_docs
+from kgx.pipeline.tokenizer import make_tokenizer
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.cfg"))
+LINKED = "Wei Chen works for [Globex Corp.](https://globex.example/a_(b)) and [Initech][1]."
+
+
+def _texts(tokenizer) -> list[str]:
+    return [t.text for t in tokenizer(LINKED)]
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_every_shipped_config_splits_markdown_links(path):
+    config = load_config(path, interpolate=False)
+    create = registry.resolve({"tokenizer": config["nlp"]["tokenizer"]})["tokenizer"]
+    assert _texts(create(spacy.blank("en"))) == [
+        "Wei", "Chen", "works", "for", "[", "Globex", "Corp.", "](",
+        "https://globex.example", "/", "a_(b", ")", ")", "and", "[", "Initech", "][", "1", "]",
+        "."]
+    # spaCy's own: no entity span can be "Globex Corp." or "Initech"
+    plain = _texts(spacy.blank("en").tokenizer)
+    assert "Corp.](https://globex.example" in plain and "Initech][1" in plain
+
+
+def test_the_split_is_saved_with_the_pipeline_and_can_be_turned_off(tmp_path):
+    nlp = spacy.blank("en")
+    nlp.tokenizer = make_tokenizer()(nlp)
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.blank("en")  # spaCy's rules, replaced by the saved ones
+    loaded.tokenizer.from_disk(tmp_path / "p" / "tokenizer")
+    assert _texts(loaded.tokenizer) == _texts(nlp.tokenizer)
+    assert "](" in _texts(loaded.tokenizer)
+    off = spacy.blank("en")
+    off.tokenizer = make_tokenizer(markdown_links=False)(off)
+    assert _texts(off.tokenizer) == _texts(spacy.blank("en").tokenizer)
+
+
+@pytest.mark.parametrize("corpus", ["conll04", "ade"])
+def test_corpora_get_spacys_tokens(shared_data, corpus):
+    """No training corpus has "](" or "][": a model trained with kgx.Tokenizer.v1 is trained
+    on the tokens it would have had with spaCy's."""
+    kgx_nlp = spacy.blank("en")
+    kgx_nlp.tokenizer = make_tokenizer()(kgx_nlp)
+    plain = spacy.blank("en")
+    texts = [d.text for part in ("train", "dev")
+             for d in read_docs(shared_data / corpus / f"{part}.json")]
+    assert len(texts) > 500
+    assert all([t.text for t in kgx_nlp.make_doc(x)] == [t.text for t in plain.make_doc(x)]
+               for x in texts)
