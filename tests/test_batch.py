@@ -339,25 +339,32 @@ def test_long_document_split_offsets_point_into_the_original(fixture_model, tmp_
 
 
 @pytest.mark.slow
-def test_markdown_links_read_as_their_text(fixture_model, tmp_path):
-    """A name inside a Markdown link is found, at its offsets in the file as written: the
-    links' markup and addresses are read as spaces (spaCy's tokenizer glues "Acme](https://"
-    into one token, so a plain read finds no "Acme")."""
+def test_markdown_markup_reads_as_plain_text(fixture_model, tmp_path):
+    """A name inside a Markdown link or in bold is found, at its offsets in the file as
+    written: the links' markup and addresses and the emphasis delimiters are read as spaces
+    (spaCy's tokenizer glues "Acme](https://" into one token, so a plain read finds no
+    "Acme"); list markers, code, escapes and asterisks that are not emphasis stay text."""
     from kgx.batch.inputs import INPUT_FORMATS, MarkdownInput, TextInput, format_of
-    from kgx.batch.markdown import mask_links
+    from kgx.batch.markdown import mask_markup
 
     text = ("Maria Lopez works for [Acme](https://acme.example/about_(us) \"home page\") in "
             "[Paris][p].\n\n![John Smith](john.png) lives in [Berlin][].\n\n"
             "[p]: https://en.wikipedia.org/wiki/Paris\n[berlin]: <https://berlin.de>\n\n"
-            "Code stays: `[Oslo](x)`, and so does\n```\n[Lyon](y)\n```\n[not a link] here.\n")
-    masked = mask_links(text)
+            "* **Ana Diaz** joined ***Nordwind*** in _Oslo_, [**Lyon**](l) ~~too~~.\n"
+            "* 2 * 3 is snake_case_six \\*not\\* a**b**c.\n\n"
+            "Code stays: `[Oslo](x) **y**`, and so does\n```\n[Lyon](y)\n```\n"
+            "[not a link] here.\n")
+    masked = mask_markup(text)
     assert len(masked) == len(text)
-    assert masked.split() == ["Maria", "Lopez", "works", "for", "Acme", "in", "Paris", ".",
-                              "John", "Smith", "lives", "in", "Berlin", ".", "Code", "stays:",
-                              "`[Oslo](x)`,", "and", "so", "does", "```", "[Lyon](y)", "```",
-                              "[not", "a", "link]", "here."]
+    assert masked.split() == [
+        "Maria", "Lopez", "works", "for", "Acme", "in", "Paris", ".", "John", "Smith", "lives",
+        "in", "Berlin", ".", "*", "Ana", "Diaz", "joined", "Nordwind", "in", "Oslo", ",",
+        "Lyon", "too", ".", "*", "2", "*", "3", "is", "snake_case_six", "\\*not\\*", "a**b**c.",
+        "Code", "stays:", "`[Oslo](x)", "**y**`,", "and", "so", "does", "```", "[Lyon](y)",
+        "```", "[not", "a", "link]", "here."]
     assert all(masked[i] == ch for i, ch in enumerate(text) if not masked[i].isspace())
-    assert mask_links("No links [here] or (there).") == "No links [here] or (there)."
+    assert masked.count("\n") == text.count("\n")
+    assert mask_markup("No links [here] or (there).") == "No links [here] or (there)."
 
     root = tmp_path / "in"
     root.mkdir()
@@ -375,7 +382,7 @@ def test_markdown_links_read_as_their_text(fixture_model, tmp_path):
     names: dict[str, set[str]] = {"page.md": set(), "page.txt": set()}
     for r in records:
         names[r["doc_id"]] |= {r["head"]["text"], r["tail"]["text"]}
-    assert {"Maria Lopez", "Acme", "Paris"} <= names["page.md"]
+    assert {"Maria Lopez", "Acme", "Paris", "Ana Diaz", "Nordwind", "Oslo"} <= names["page.md"]
     assert "Acme" not in names["page.txt"]  # the plain read: "Acme](https://..."
     for r in records:
         for end in ("head", "tail"):

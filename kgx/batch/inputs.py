@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
-from kgx.batch.markdown import mask_links
+from kgx.batch.markdown import mask_markup
 from kgx.registry import Registry
 
 
@@ -213,9 +213,10 @@ class TextInput(InputFormat):
 
 
 class MarkdownInput(TextInput):
-    """A Markdown file: one document, its links' markup and addresses read as spaces (offsets
-    unchanged; ``kgx.batch.markdown``). Headings and lists are left to the pipeline's
-    ``kgx_layout_boundaries``. The content hash is the file's text as written."""
+    """A Markdown file: one document, its links' markup and addresses and its emphasis
+    delimiters read as spaces (offsets unchanged; ``kgx.batch.markdown``). Headings and lists
+    are left to the pipeline's ``kgx_layout_boundaries``. The content hash is the file's text
+    as written."""
 
     name = "markdown"
     suffixes = (".md",)
@@ -225,7 +226,7 @@ class MarkdownInput(TextInput):
              text_field: str = "text") -> Iterator[Entry]:
         for entry in super().read(path, root, id_field=id_field, text_field=text_field):
             if entry.text is not None:
-                entry.text = mask_links(entry.text)
+                entry.text = mask_markup(entry.text)
             yield entry
 
 

@@ -1,13 +1,14 @@
-"""Markdown's inline link syntax blanked out, so a name in a link reads as plain text.
+"""Markdown's inline markup blanked out, so a name in a link or in bold reads as plain text.
 
-A ``.md`` file's links put markup and an address between the words (``works for
-[Globex](https://globex.example) in Osaka``), which no training sentence has: the recogniser
-and the relation component then miss names they find in plain text (issue 19: documents as
-users have them). ``mask_links`` replaces the brackets and the target of inline, reference and
-image links, and reference definitions (``[1]: https://...``), with spaces, one for one: the
-text keeps its length, so every character offset still points into the file as written, and
-the runs of spaces are whitespace tokens, which the pipeline's components skip
-(``kgx.pipeline.words``). Code spans and fenced code blocks are left as written.
+A ``.md`` file puts markup between the words (``works for [Globex](https://globex.example) in
+**Osaka**``), which no training sentence has: the recogniser and the relation component then
+miss names they find in plain text (issue 19: documents as users have them). ``mask_markup``
+replaces with spaces, one for one, the brackets and the target of inline, reference and image
+links, reference definitions (``[1]: https://...``) and emphasis delimiters (``**``, ``__``,
+``*``, ``_``, ``~~``). The text keeps its length, so every character offset still points into
+the file as written, and the runs of spaces are whitespace tokens, which the pipeline's
+components skip (``kgx.pipeline.words``). Code spans and fenced code blocks are left as written,
+and so are headings and list markers (``kgx_layout_boundaries`` reads them).
 """
 
 from __future__ import annotations
@@ -24,24 +25,45 @@ LINK = re.compile(
 # a reference link's definition line, "[label]: https://example.org "title"": no text at all
 DEFINITION = re.compile(r"^ {0,3}\[[^\[\]\n]+\]:[ \t]+\S+(?:[ \t]+\"[^\"\n]*\")?[ \t]*$",
                         re.MULTILINE)
+# a delimiter pair on one line around text that neither starts nor ends with a space, the
+# opening one not inside a word, the closing one not followed by a word character (so
+# "2 * 3 * 4", "* item", snake_case and "Globex*" stay text, as CommonMark has them)
+# (at most 500 characters apart: an unclosed "*" must not make a long line quadratic)
+EMPHASIS = re.compile(r"(?<![\w\\*_~])(?P<d>\*\*|__|~~|\*|_)(?=\S)"
+                      r"(?P<text>[^\n]{0,498}?\S)(?P=d)(?![\w*_~])")
 CODE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$|`[^`\n]+`",
                   re.MULTILINE | re.DOTALL)
 
 
-def mask_links(text: str) -> str:
-    """``text`` with each link's markup and target as spaces, its link text kept in place."""
+def mask_markup(text: str) -> str:
+    """``text`` with its links', definitions' and emphasis markup as spaces, the words in
+    place."""
     code = [m.span() for m in CODE.finditer(text)]  # in order, apart
     code_ends = [end for _, end in code]
-    chars = None
+
+    def in_code(start: int, end: int) -> bool:
+        at = bisect.bisect_right(code_ends, start)  # the first code span ending after start
+        return at < len(code) and code[at][0] < end
+
+    chars = list(text)
+    masked = text
+    for _ in range(3):  # nested emphasis ("***x***", "**_x_**"), outermost first
+        spans = [(m.start(), m.end(), m.start("text"), m.end("text"))
+                 for m in EMPHASIS.finditer(masked) if not in_code(*m.span())]
+        if not spans:
+            break
+        _blank(chars, spans)
+        masked = "".join(chars)
     # (start, end) of the markup, and the part of it kept: a link's text; a definition: none
     found = [(m.start(), m.end(), m.start("text"), m.end("text")) for m in LINK.finditer(text)]
     found += [(m.start(), m.end(), m.end(), m.end()) for m in DEFINITION.finditer(text)]
-    for start, end, keep_start, keep_end in found:
-        at = bisect.bisect_right(code_ends, start)  # the first code span ending after start
-        if at < len(code) and code[at][0] < end:
-            continue
-        if chars is None:
-            chars = list(text)
+    _blank(chars, [span for span in found if not in_code(span[0], span[1])])
+    masked = "".join(chars)
+    return masked
+
+
+def _blank(chars: list[str], spans: list[tuple[int, int, int, int]]) -> None:
+    """Spaces over each (start, end) markup span but its kept (start, end) part."""
+    for start, end, keep_start, keep_end in spans:
         chars[start:keep_start] = " " * (keep_start - start)
         chars[keep_end:end] = " " * (end - keep_end)
-    return text if chars is None else "".join(chars)
