@@ -64,13 +64,14 @@ def _root(
 # --- pipeline: convert, tune-thresholds, evaluate, show -------------------------------------
 
 
-def _load_pipeline(model: str):
-    """kgx's one model loader, with a one-line error instead of a traceback."""
-    from kgx.batch import BatchError, load_model
+def _batch(call: str, *args: object):
+    """``kgx.batch``'s ``call`` (``load_model``, kgx's one model loader; ``read_document``),
+    with a one-line error instead of a traceback."""
+    import kgx.batch
 
     try:
-        return load_model(model)
-    except BatchError as e:
+        return getattr(kgx.batch, call)(*args)
+    except kgx.batch.BatchError as e:
         raise fail(str(e)) from e
 
 
@@ -129,7 +130,7 @@ def tune_thresholds_cmd(
     """Tune per-label relation thresholds on dev data and save the pipeline with them."""
     from kgx.pipeline import thresholds as th
 
-    nlp = _load_pipeline(model)
+    nlp = _batch("load_model", model)
     examples = _read_examples(nlp, data, gold_tokens, as_documents)
     try:
         rel = nlp.get_pipe(th.find_component(nlp, component))
@@ -181,7 +182,7 @@ def evaluate_cmd(
 
     if layout not in LAYOUTS:  # before the pipeline loads
         raise fail(f"--layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
-    nlp = _load_pipeline(model)
+    nlp = _batch("load_model", model)
     try:
         results = evaluate_data(
             nlp, lambda tokens, size: _read_examples(nlp, data, tokens, size, layout),
@@ -233,7 +234,7 @@ def quantize_cmd(
 
 @app.command("show")
 def show_cmd(
-    text_or_file: Annotated[str, typer.Argument(help="Text, or the path of a text file.")],
+    text_or_file: Annotated[str, typer.Argument(help="Text, or a file read as extract reads.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Pipeline name or path.")],
     html: Annotated[Path | None, typer.Option(help="Also write a relation-arcs page here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON records.")] = False,
@@ -242,8 +243,8 @@ def show_cmd(
     from kgx.show import render_html, render_table, show_records
 
     path = Path(text_or_file)
-    text = path.read_text(encoding="utf-8") if path.is_file() else text_or_file
-    nlp = _load_pipeline(model)
+    text = _batch("read_document", path) if path.is_file() else text_or_file
+    nlp = _batch("load_model", model)
     doc = nlp(text)
     if as_json:
         import json

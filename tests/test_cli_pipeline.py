@@ -45,6 +45,24 @@ def test_show_prints_entities_and_relations(ruled_model, tmp_path):
     data = json.loads(result.output)
     assert [r["relation"] for r in data["relations"]] == ["Live_In"]
     assert data["relations"][0]["head"]["text"] == "John Smith"
+    # a file is read as `kgx extract` reads it: a byte-order mark dropped, Markdown's markup
+    # read as spaces (the names at their offsets in the file as written)
+    markdown = tmp_path / "in.md"
+    text = TRAIN[1][0].replace("John Smith", "**John Smith**").replace(
+        "Berlin", "[Berlin](https://en.wikipedia.org/wiki/Berlin)")
+    assert text != TRAIN[1][0]
+    markdown.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    result = runner.invoke(app, ["show", str(markdown), "--model", str(ruled_model), "--json"])
+    data = json.loads(result.output)
+    assert [r["relation"] for r in data["relations"]] == ["Live_In"]
+    head, tail = data["relations"][0]["head"], data["relations"][0]["tail"]
+    assert (head["text"], tail["text"]) == ("John Smith", "Berlin")
+    assert text[head["start_char"]:head["end_char"]] == "John Smith"
+    assert text[tail["start_char"]:tail["end_char"]] == "Berlin"
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"caf\xe9")
+    result = runner.invoke(app, ["show", str(bad), "--model", str(ruled_model)])
+    assert result.exit_code == 1 and "bad.txt" in result.output and "UTF-8" in result.output
 
 
 def test_show_with_a_missing_model_fails_in_one_line(tmp_path):

@@ -27,6 +27,7 @@ from kgx.batch.inputs import (
     Entry,
     InputFormat,
     discover,
+    read_document,
     read_inputs,
     sha256,
 )
@@ -37,5 +38,5 @@ __all__ = [
     "INPUT_FORMATS", "Annotator", "BatchError", "Ctx", "DocResult", "Entry", "ExtractionRun",
     "RunInterrupted",
     "InputFormat", "RunTotals", "annotate", "assemble", "discover", "extract", "load_model",
-    "local_annotator", "read_inputs", "run_extraction", "sha256", "split_points",
+    "local_annotator", "read_document", "read_inputs", "run_extraction", "sha256", "split_points",
 ]

@@ -348,6 +348,18 @@ def format_of(path: Path) -> type[InputFormat] | None:
     return None
 
 
+def read_document(path: Path) -> str:
+    """One file's text as a run reads it (a byte-order mark dropped, Markdown's markup read as
+    spaces), for commands that take one document: a format holding one document by its
+    suffix, any other file as plain text."""
+    fmt = format_of(path)
+    reader = fmt if fmt is not None and issubclass(fmt, TextInput) else TextInput
+    entry = next(reader.read(path, path.parent))
+    if entry.text is None:
+        raise BatchError(entry.error or f"{path}: cannot read")
+    return entry.text
+
+
 # --- the inputs of a run ---------------------------------------------------------------------
 
 
