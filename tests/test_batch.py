@@ -110,6 +110,11 @@ def test_split_points_prefers_paragraphs_then_sentences_then_spaces():
     assert "".join(one_line[s:e] for s, e in pieces) == one_line
     hard = "x" * 125
     assert split_points(hard, 50) == [(0, 50), (50, 100), (100, 125)]
+    # any line break str.splitlines knows: Windows, classic Mac, Unicode's separators
+    for brk, para in [("\r\n", "\r\n\r\n"), ("\r", "\r\r"), ("\u2028", "\u2029"),
+                      ("\n", "\n \n")]:
+        text = "a" * 20 + brk + "a" * 20 + para + "b" * 30 + brk + "c" * 50
+        assert split_points(text, 80)[0] == (0, 40 + len(brk) + len(para)), repr(brk)
 
 
 # --- extraction API --------------------------------------------------------------------------

@@ -284,6 +284,26 @@ def test_layout_boundaries_start_sentences_at_paragraphs_items_and_headings(text
     assert layout_sents(text) == sents
 
 
+@pytest.mark.parametrize("brk, para", [("\r\n", "\r\n\r\n"), ("\r", "\r\r"),
+                                       ("\u2028", "\u2029"), ("\x85", "\x85\x85"),
+                                       ("\f", "\f\f")])
+def test_layout_boundaries_read_every_line_break(brk, para):
+    """Windows and classic Mac files, text from Word or JavaScript (U+2028, U+2029), NEL and
+    pdftotext's form feed: the same sentences as with "\\n"."""
+    text = ("## Results\nGlobex hired Wei Chen\n\nHighlights:\n- Ann left Osaka\n- Bob joined "
+            "Initech\n\nWei Chen works for Globex\nin Osaka. Then more.")
+    other = text.replace("\n\n", para).replace("\n", brk)
+
+    def words(t: str) -> list[list[str]]:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        nlp.add_pipe("kgx_layout_boundaries")
+        return [[tok.text for tok in s if not tok.is_space] for s in nlp(t).sents]
+
+    assert words(other) == words(text)
+    assert len(words(text)) == 10
+
+
 def test_layout_boundaries_options_and_plain_text():
     text = "Company news\n\n- Wei Chen works for Globex\n- Anna Berg"
     assert layout_sents(text, paragraphs=False, list_items=False) == [text]

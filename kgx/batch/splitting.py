@@ -10,6 +10,11 @@ from __future__ import annotations
 import re
 
 _SENT_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+")
+# a line break as str.splitlines has it ("\r\n", "\n", a lone "\r", U+2028 ...); a paragraph
+# break is two with only spaces between, or U+2029
+_BREAK = "(?:\r\n|\r(?!\n)|[\n\v\f\x1c-\x1e\x85\u2028])"
+_PARAGRAPH = re.compile(f"{_BREAK}[ \t]*{_BREAK}|\u2029")
+_LINE = re.compile(f"{_BREAK}|\u2029")
 
 
 def split_points(text: str, limit: int) -> list[tuple[int, int]]:
@@ -28,10 +33,10 @@ def split_points(text: str, limit: int) -> list[tuple[int, int]]:
         window = text[start:stop]
         half = limit // 2
         cut = -1
-        for sep in ("\n\n", "\n"):
-            i = window.rfind(sep)
-            if i >= half:
-                cut = i + len(sep)
+        for sep in (_PARAGRAPH, _LINE):
+            ends = [m.end() for m in sep.finditer(window, half)]
+            if ends:
+                cut = ends[-1]
                 break
         if cut < 0:
             last = None

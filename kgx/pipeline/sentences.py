@@ -78,6 +78,17 @@ def _marker_length(doc: Doc, i: int) -> int:
     return 0
 
 
+# what ends a line, as str.splitlines has it: "\r\n" and "\n", a lone "\r" (classic Mac
+# files), vertical tab and form feed (pdftotext's page break), the file, group and record
+# separators, NEL, and Unicode's line and paragraph separators (text from Word, JavaScript)
+_LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _breaks(text: str) -> int:
+    """The line breaks in ``text``; a paragraph separator (U+2029) counts two: a blank line."""
+    return len(_LINE_BREAK.findall(text)) + text.count("\u2029")
+
+
 # a line ending in one of these (closing quotes and brackets aside) ends its text: a list may
 # follow it
 _LINE_FINAL = frozenset({".", "!", "?", ":", ";", "\u2026"})
@@ -105,7 +116,7 @@ class LayoutBoundaries:
         self.list_items = list_items
 
     def __call__(self, doc: Doc) -> Doc:
-        if "\n" not in doc.text:
+        if not _LINE_BREAK.search(doc.text):
             return doc
         n = len(doc)
         i = 0
@@ -124,7 +135,7 @@ class LayoutBoundaries:
             if i == n:
                 break
             # the token before the run ends in at most a space: the breaks are the run's
-            breaks = sum(t.text_with_ws.count("\n") for t in doc[run_start:i])
+            breaks = sum(_breaks(t.text_with_ws) for t in doc[run_start:i])
             if not breaks:
                 continue
             # a Markdown heading is one line: the line after it starts a sentence too
@@ -171,7 +182,7 @@ def _ends_text(doc: Doc, run_start: int) -> bool:
 def _next_line(doc: Doc, i: int) -> int:
     """The first token of the line after the one at token ``i`` (len(doc): none)."""
     n = len(doc)
-    while i < n and not (doc[i].is_space and "\n" in doc[i].text_with_ws):
+    while i < n and not (doc[i].is_space and _LINE_BREAK.search(doc[i].text_with_ws)):
         i += 1
     while i < n and doc[i].is_space:
         i += 1
