@@ -370,13 +370,19 @@ def test_markdown_markup_reads_as_plain_text(fixture_model, tmp_path):
     assert all(masked[i] == ch for i, ch in enumerate(text) if not masked[i].isspace())
     assert masked.count("\n") == text.count("\n")
     assert mask_markup("No links [here] or (there).") == "No links [here] or (there)."
+    # raw HTML: tags and comments (a comment's line breaks kept), not "x < 3" or an autolink
+    html = 'A <b>Globex</b> <a href="u?a=1&b=2">deal</a><br/>on<!-- a\nnote -->Monday'
+    assert mask_markup(html).split() == ["A", "Globex", "deal", "on", "Monday"]
+    assert mask_markup(html).count("\n") == 1
+    assert mask_markup("x < 3 and y > 2, <https://auto.link>") == \
+        "x < 3 and y > 2, <https://auto.link>"
 
     root = tmp_path / "in"
     root.mkdir()
     (root / "page.md").write_text(text, encoding="utf-8")
     (root / "page.txt").write_text(text, encoding="utf-8")
     assert INPUT_FORMATS["markdown"] is MarkdownInput
-    assert format_of(root / "page.md") is MarkdownInput
+    assert format_of(root / "page.md") is format_of(root / "n.markdown.gz") is MarkdownInput
     assert format_of(root / "page.txt") is TextInput
     (entry,) = MarkdownInput.read(root / "page.md", root)
     assert entry.text == masked
@@ -393,6 +399,18 @@ def test_markdown_markup_reads_as_plain_text(fixture_model, tmp_path):
         for end in ("head", "tail"):
             span = r[end]
             assert text[span["start_char"]:span["end_char"]] == span["text"]
+
+
+@pytest.mark.parametrize("corpus", ["conll04", "ade"])
+def test_plain_text_is_unchanged_by_the_markdown_reader(shared_data, corpus):
+    """Sentences with no markup read as written: "2 * 3", "(1)", "[sic]", "<" stay text."""
+    from kgx.batch.markdown import mask_markup
+    from kgx.corpus import read_docs
+
+    texts = [d.text for part in ("train", "dev")
+             for d in read_docs(shared_data / corpus / f"{part}.json")]
+    assert len(texts) > 1000
+    assert [t for t in texts if mask_markup(t) != t] == []
 
 
 def test_five_megabyte_single_line_document(fixture_model, tmp_path):

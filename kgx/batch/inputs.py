@@ -180,7 +180,7 @@ class TextInput(InputFormat):
     """A file holding one document; its id is its path relative to the input root."""
 
     name = "text"
-    suffixes = (".txt",)
+    suffixes: ClassVar[tuple[str, ...]] = (".txt",)
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
@@ -219,7 +219,7 @@ class MarkdownInput(TextInput):
     as written."""
 
     name = "markdown"
-    suffixes = (".md",)
+    suffixes = (".md", ".markdown")
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",

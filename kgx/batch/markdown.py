@@ -4,11 +4,12 @@ A ``.md`` file puts markup between the words (``works for [Globex](https://globe
 **Osaka**``), which no training sentence has: the recogniser and the relation component then
 miss names they find in plain text (issue 19: documents as users have them). ``mask_markup``
 replaces with spaces, one for one, the brackets and the target of inline, reference and image
-links, reference definitions (``[1]: https://...``) and emphasis delimiters (``**``, ``__``,
-``*``, ``_``, ``~~``). The text keeps its length, so every character offset still points into
-the file as written, and the runs of spaces are whitespace tokens, which the pipeline's
-components skip (``kgx.pipeline.words``). Code spans and fenced code blocks are left as written,
-and so are headings and list markers (``kgx_layout_boundaries`` reads them).
+links, reference definitions (``[1]: https://...``), emphasis delimiters (``**``, ``__``,
+``*``, ``_``, ``~~``) and raw HTML tags and comments. The text keeps its length, so every
+character offset still points into the file as written, and the runs of spaces are whitespace
+tokens, which the pipeline's components skip (``kgx.pipeline.words``). Code spans and fenced
+code blocks are left as written, and so are headings and list markers
+(``kgx_layout_boundaries`` reads them).
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ DEFINITION = re.compile(r"^ {0,3}\[[^\[\]\n]+\]:[ \t]+\S+(?:[ \t]+\"[^\"\n]*\")?
 # (at most 500 characters apart: an unclosed "*" must not make a long line quadratic)
 EMPHASIS = re.compile(r"(?<![\w\\*_~])(?P<d>\*\*|__|~~|\*|_)(?=\S)"
                       r"(?P<text>[^\n]{0,498}?\S)(?P=d)(?![\w*_~])")
+# raw HTML, which Markdown allows: a comment, or an opening, closing or empty tag
+# ("<b>Globex</b>" is the tokens "<", "b", ">", "Globex</b", ">" to spaCy)
+HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.DOTALL)
 CODE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$|`[^`\n]+`",
                   re.MULTILINE | re.DOTALL)
 
 
 def mask_markup(text: str) -> str:
-    """``text`` with its links', definitions' and emphasis markup as spaces, the words in
-    place."""
+    """``text`` with its links', definitions', emphasis and HTML markup as spaces, the words
+    in place."""
     code = [m.span() for m in CODE.finditer(text)]  # in order, apart
     code_ends = [end for _, end in code]
 
@@ -57,13 +61,16 @@ def mask_markup(text: str) -> str:
     # (start, end) of the markup, and the part of it kept: a link's text; a definition: none
     found = [(m.start(), m.end(), m.start("text"), m.end("text")) for m in LINK.finditer(text)]
     found += [(m.start(), m.end(), m.end(), m.end()) for m in DEFINITION.finditer(text)]
+    found += [(m.start(), m.end(), m.end(), m.end()) for m in HTML.finditer(text)]
     _blank(chars, [span for span in found if not in_code(span[0], span[1])])
     masked = "".join(chars)
     return masked
 
 
 def _blank(chars: list[str], spans: list[tuple[int, int, int, int]]) -> None:
-    """Spaces over each (start, end) markup span but its kept (start, end) part."""
+    """Spaces over each (start, end) markup span but its kept (start, end) part and its line
+    breaks (an HTML comment over several lines keeps the lines around it apart)."""
     for start, end, keep_start, keep_end in spans:
-        chars[start:keep_start] = " " * (keep_start - start)
-        chars[keep_end:end] = " " * (end - keep_end)
+        for i in (*range(start, keep_start), *range(keep_end, end)):
+            if chars[i] not in "\r\n":
+                chars[i] = " "
