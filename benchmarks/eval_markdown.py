@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -69,6 +70,8 @@ def main() -> None:
     ap.add_argument("--markup", choices=("link", "bold"), default="link")
     args = ap.parse_args()
 
+    import spacy
+
     from kgx.batch.markdown import mask_markup
     from kgx.pipeline.tokenizer import split_markdown_links
 
@@ -105,12 +108,26 @@ def main() -> None:
             print(f"  {name:<30} " + scores(gold, found) +
                   f"   marked mentions found {hits} of {n_marks}")
         words = sum(len(t.split()) for t in texts)
-        began = time.perf_counter()
-        for _ in range(10):
-            [mask_markup(t) for t in texts]
-        masking = (time.perf_counter() - began) / 10
+        masking = timed(mask_markup, texts)
         print(f"  cost: mask_markup {words / masking:,.0f} words/s, the pipeline on the masked "
               f"text {words / seconds:,.0f} words/s ({100 * masking / seconds:.2f}% of its time)")
+        plain_tokenizer = spacy.blank(nlp.lang).tokenizer
+        kgx_tokenizer = split_markdown_links(spacy.blank(nlp.lang).tokenizer, nlp)
+        for name, batch in (("plain", [eg.reference.text for eg in examples]),
+                            ("marked", texts)):
+            speeds = [sum(len(t.split()) for t in batch) / timed(tok, batch)
+                      for _ in range(3) for tok in (plain_tokenizer, kgx_tokenizer)]
+            print(f"  tokenizer on the {name} text, alternating, best of 3: spaCy's "
+                  f"{max(speeds[::2]):,.0f} words/s, kgx.Tokenizer.v1 {max(speeds[1::2]):,.0f}")
+
+
+def timed(work: Callable[[str], object], texts: list[str], rounds: int = 10) -> float:
+    """Seconds ``work`` takes over ``texts``, the mean of ``rounds``."""
+    began = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            work(text)
+    return (time.perf_counter() - began) / rounds
 
 
 if __name__ == "__main__":
