@@ -206,6 +206,24 @@ def test_bad_inputs(served):
     assert httpx.post(url, json={"text": "Maria Lopez works for Acme."}).status_code == 200
 
 
+def test_markdown_documents_are_read_as_kgx_extract_reads_md_files(served):
+    url = served.url + "/v1/extract"
+    text = "Maria Lopez works for [Acme](https://acme.example/about) in **Paris**."
+    names = {}
+    for fmt in ("markdown", None):
+        doc = {"id": "md", "text": text, **({"format": fmt} if fmt else {})}
+        r = httpx.post(url, json=doc)
+        assert r.status_code == 200, r.text
+        (answer,) = r.json()["documents"]
+        assert all(text[e["start_char"]:e["end_char"]] == e["text"] for e in answer["entities"])
+        names[fmt] = {e["text"] for e in answer["entities"]}
+    assert names["markdown"] == {"Maria Lopez", "Acme", "Paris"}
+    assert "Acme" not in names[None]  # as text: "Acme](https://acme.example/about" is a token
+    r = httpx.post(url, json={"id": "h", "text": "x", "format": "html"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "format"]
+    assert "'markdown'" in r.json()["detail"][0]["msg"]
+
+
 def test_openapi_and_metrics(served):
     schema = httpx.get(served.url + "/openapi.json").json()
     assert {"/v1/extract", "/v1/rdf", "/v1/ingest", "/v1/sparql", "/v1/related",

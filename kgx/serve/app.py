@@ -41,7 +41,7 @@ log = logging.getLogger("kgx")
 #: limits apply while it is read and errors name the field)
 _DOC_SCHEMA = {"type": "object", "required": ["text"], "properties": {
     "id": {"type": ["string", "integer"]}, "text": {"type": "string"},
-    "meta": {"type": "object"}}}
+    "meta": {"type": "object"}, "format": {"enum": ["text", "markdown"]}}}
 _DOCS_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "oneOf": [_DOC_SCHEMA, {"type": "array", "items": _DOC_SCHEMA}]}}}}}
 _SPARQL_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from kgx.batch.markdown import mask_markup
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -37,6 +39,11 @@ class Limits:
     max_body_bytes: int = 10_000_000
     max_text_chars: int = 100_000
     max_documents: int = 256
+
+
+#: what a document's ``format`` may be: text as it is, or Markdown with its markup read as
+#: spaces (``kgx.batch.markdown``: offsets unchanged)
+FORMATS = ("text", "markdown")
 
 
 @dataclass
@@ -85,8 +92,9 @@ def _field(obj: dict[str, Any], key: str, loc: list[Any]) -> tuple[Any, list[Any
 
 
 def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -> list[DocIn]:
-    """One document (``{"id", "text", "meta"}``) or a list of them; ``auto_id`` names the
-    documents that have no id (``{auto_id}-{i}``) when ``need_id`` is false."""
+    """One document (``{"id", "text", "meta", "format"}``) or a list of them; ``auto_id``
+    names the documents that have no id (``{auto_id}-{i}``) when ``need_id`` is false. A
+    ``"format": "markdown"`` text is read as ``kgx extract`` reads a ``.md`` file."""
     items = data if isinstance(data, list) else [data]
     base: list[Any] = ["body"]
     if not isinstance(data, list | dict):
@@ -100,7 +108,7 @@ def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -
         loc = [*base, i] if isinstance(data, list) else base
         if not isinstance(item, dict):
             raise InputError(422, f"expected an object, got {type(item).__name__}", loc)
-        unknown = sorted(set(item) - {"id", "text", "meta"})
+        unknown = sorted(set(item) - {"id", "text", "meta", "format"})
         if unknown:
             raise InputError(422, f"unknown field {unknown[0]!r}", [*loc, unknown[0]])
         raw_id, id_loc = _field(item, "id", loc)
@@ -132,5 +140,9 @@ def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -
         meta, meta_loc = _field(item, "meta", loc)
         if meta is not None and not isinstance(meta, dict):
             raise InputError(422, f"must be an object, got {type(meta).__name__}", meta_loc)
-        docs.append(DocIn(doc_id, text, meta))
+        fmt, fmt_loc = _field(item, "format", loc)
+        if fmt not in (None, *FORMATS):
+            raise InputError(422, f"must be one of {', '.join(map(repr, FORMATS))}, got "
+                                  f"{fmt!r}", fmt_loc)
+        docs.append(DocIn(doc_id, mask_markup(text) if fmt == "markdown" else text, meta))
     return docs
