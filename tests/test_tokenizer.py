@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import spacy
-from spacy.util import load_config, registry
+from spacy.util import compile_infix_regex, load_config, registry
 
 from kgx.corpus import read_docs
-from kgx.pipeline.tokenizer import make_tokenizer
+from kgx.pipeline.tokenizer import make_tokenizer, split_markdown_links
 
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.cfg"))
 LINKED = "Wei Chen works for [Globex Corp.](https://globex.example/a_(b)) and [Initech][1]."
@@ -44,6 +44,17 @@ def test_the_split_is_saved_with_the_pipeline_and_can_be_turned_off(tmp_path):
     off = spacy.blank("en")
     off.tokenizer = make_tokenizer(markdown_links=False)(off)
     assert _texts(off.tokenizer) == _texts(spacy.blank("en").tokenizer)
+
+
+def test_upgrading_a_saved_tokenizer_keeps_its_own_rules():
+    nlp = spacy.blank("en")
+    nlp.tokenizer.infix_finditer = compile_infix_regex([*nlp.Defaults.infixes, "@"]).finditer
+    split_markdown_links(nlp.tokenizer, nlp)
+    assert [t.text for t in nlp("a@b [Globex](x)")] == ["a", "@", "b", "[", "Globex", "](",
+                                                        "x", ")"]
+    pattern = nlp.tokenizer.infix_finditer.__self__.pattern
+    split_markdown_links(nlp.tokenizer, nlp)  # twice: the same rules
+    assert nlp.tokenizer.infix_finditer.__self__.pattern == pattern
 
 
 @pytest.mark.parametrize("corpus", ["conll04", "ade"])

@@ -213,10 +213,10 @@ class TextInput(InputFormat):
 
 
 class MarkdownInput(TextInput):
-    """A Markdown file: one document, its links' markup and addresses and its emphasis
-    delimiters read as spaces (offsets unchanged; ``kgx.batch.markdown``). Headings and lists
-    are left to the pipeline's ``kgx_layout_boundaries``. The content hash is the file's text
-    as written."""
+    """A Markdown file: one document, its inline markup (links' brackets and addresses,
+    emphasis delimiters, raw HTML) read as spaces (offsets unchanged; ``kgx.batch.markdown``).
+    Headings and lists are left to the pipeline's ``kgx_layout_boundaries``. The content hash
+    is the file's text as written."""
 
     name = "markdown"
     suffixes = (".md", ".markdown")

@@ -20,11 +20,15 @@ LINK_INFIXES = (r"\]\(", r"\]\[")
 
 
 def split_markdown_links(tokenizer: Tokenizer, nlp: Language) -> Tokenizer:
-    """``tokenizer`` with ``LINK_INFIXES`` added to ``nlp``'s language's infix rules. Also
-    upgrades a loaded pipeline saved without them: call it on ``nlp.tokenizer`` and save."""
-    infixes = list(nlp.Defaults.infixes or [])
-    infixes += [rule for rule in LINK_INFIXES if rule not in infixes]
-    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    """``tokenizer`` with ``LINK_INFIXES`` added to its infix rules (``nlp``'s language's when
+    it has none), its own rules kept. Also upgrades a loaded pipeline saved without them: call
+    it on ``nlp.tokenizer`` and save."""
+    finditer = tokenizer.infix_finditer
+    current = getattr(finditer, "__self__", None)  # the compiled pattern
+    if current is not None and all(rule in current.pattern for rule in LINK_INFIXES):
+        return tokenizer
+    rules = [current.pattern] if current is not None else list(nlp.Defaults.infixes or [])
+    tokenizer.infix_finditer = compile_infix_regex([*rules, *LINK_INFIXES]).finditer
     return tokenizer
 
 
