@@ -370,6 +370,8 @@ def test_markdown_markup_reads_as_plain_text(fixture_model, tmp_path):
     assert all(masked[i] == ch for i, ch in enumerate(text) if not masked[i].isspace())
     assert masked.count("\n") == text.count("\n")
     assert mask_markup("No links [here] or (there).") == "No links [here] or (there)."
+    bare = "see https://a.org/_foo_bar_ or www.b.org/*x*y* now"  # autolinked, not emphasis
+    assert mask_markup(bare) == bare
     # raw HTML: tags and comments (a comment's line breaks kept), not "x < 3" or an autolink
     html = 'A <b>Globex</b> <a href="u?a=1&b=2">deal</a><br/>on<!-- a\nnote -->Monday'
     assert mask_markup(html).split() == ["A", "Globex", "deal", "on", "Monday"]

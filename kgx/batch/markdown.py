@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 
 # [text](target "title"), [text][label], [text][]; "!" before "[" makes an image. The target
 # may hold one level of balanced parentheses (wiki addresses: Foo_(bar)).
@@ -35,6 +36,8 @@ EMPHASIS = re.compile(r"(?<![\w\\*_~])(?P<d>\*\*|__|~~|\*|_)(?=\S)"
 # raw HTML, which Markdown allows: a comment, or an opening, closing or empty tag
 # ("<b>Globex</b>" is the tokens "<", "b", ">", "Globex</b", ">" to spaCy)
 HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.DOTALL)
+# a bare address (GFM autolinks it, so nothing inside it is emphasis: "/_foo_bar_")
+URL = re.compile(r"(?:https?|ftp)://[^\s<>]+|www\.[^\s<>]+")
 CODE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$|`[^`\n]+`",
                   re.MULTILINE | re.DOTALL)
 
@@ -42,18 +45,14 @@ CODE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$|`[^`\n]
 def mask_markup(text: str) -> str:
     """``text`` with its links', definitions', emphasis and HTML markup as spaces, the words
     in place."""
-    code = [m.span() for m in CODE.finditer(text)]  # in order, apart
-    code_ends = [end for _, end in code]
-
-    def in_code(start: int, end: int) -> bool:
-        at = bisect.bisect_right(code_ends, start)  # the first code span ending after start
-        return at < len(code) and code[at][0] < end
-
+    in_code = _overlaps([m.span() for m in CODE.finditer(text)])
+    in_url = _overlaps([m.span() for m in URL.finditer(text)])
     chars = list(text)
     masked = text
     for _ in range(3):  # nested emphasis ("***x***", "**_x_**"), outermost first
         spans = [(m.start(), m.end(), m.start("text"), m.end("text"))
-                 for m in EMPHASIS.finditer(masked) if not in_code(*m.span())]
+                 for m in EMPHASIS.finditer(masked)
+                 if not in_code(*m.span()) and not in_url(*m.span())]
         if not spans:
             break
         _blank(chars, spans)
@@ -65,6 +64,17 @@ def mask_markup(text: str) -> str:
     _blank(chars, [span for span in found if not in_code(span[0], span[1])])
     masked = "".join(chars)
     return masked
+
+
+def _overlaps(spans: list[tuple[int, int]]) -> Callable[[int, int], bool]:
+    """Whether (start, end) overlaps one of ``spans`` (in order, apart)."""
+    ends = [end for _, end in spans]
+
+    def overlaps(start: int, end: int) -> bool:
+        at = bisect.bisect_right(ends, start)  # the first span ending after start
+        return at < len(spans) and spans[at][0] < end
+
+    return overlaps
 
 
 def _blank(chars: list[str], spans: list[tuple[int, int, int, int]]) -> None:
