@@ -372,6 +372,10 @@ def test_markdown_markup_reads_as_plain_text(fixture_model, tmp_path):
     assert mask_markup("No links [here] or (there).") == "No links [here] or (there)."
     bare = "see https://a.org/_foo_bar_ or www.b.org/*x*y* now"  # autolinked, not emphasis
     assert mask_markup(bare) == bare
+    # front matter opening the file is settings, not text; a later "---" is a thematic break
+    page = "---\ntitle: Globex buys Initech\n---\nGlobex bought it.\n\n---\n\nThe end.\n"
+    assert mask_markup(page) == "   \n" + " " * 26 + "\n   \n" + page[page.index("Globex bought"):]
+    assert mask_markup("+++\ntitle = 'x'\n+++\nBody") == "   \n" + " " * 11 + "\n   \nBody"
     # raw HTML: tags and comments (a comment's line breaks kept), not "x < 3" or an autolink
     html = 'A <b>Globex</b> <a href="u?a=1&b=2">deal</a><br/>on<!-- a\nnote -->Monday'
     assert mask_markup(html).split() == ["A", "Globex", "deal", "on", "Monday"]

@@ -5,10 +5,10 @@ A ``.md`` file puts markup between the words (``works for [Globex](https://globe
 miss names they find in plain text (issue 19: documents as users have them). ``mask_markup``
 replaces with spaces, one for one, the brackets and the target of inline, reference and image
 links, reference definitions (``[1]: https://...``), emphasis delimiters (``**``, ``__``,
-``*``, ``_``, ``~~``) and raw HTML tags and comments. The text keeps its length, so every
-character offset still points into the file as written, and the runs of spaces are whitespace
-tokens, which the pipeline's components skip (``kgx.pipeline.words``). Code spans and fenced
-code blocks are left as written, and so are headings and list markers
+``*``, ``_``, ``~~``), raw HTML tags and comments, and front matter. The text keeps its length,
+so every character offset still points into the file as written, and the runs of spaces are
+whitespace tokens, which the pipeline's components skip (``kgx.pipeline.words``). Code spans
+and fenced code blocks are left as written, and so are headings and list markers
 (``kgx_layout_boundaries`` reads them).
 """
 
@@ -36,6 +36,10 @@ EMPHASIS = re.compile(r"(?<![\w\\*_~])(?P<d>\*\*|__|~~|\*|_)(?=\S)"
 # raw HTML, which Markdown allows: a comment, or an opening, closing or empty tag
 # ("<b>Globex</b>" is the tokens "<", "b", ">", "Globex</b", ">" to spaCy)
 HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.DOTALL)
+# YAML ("---") or TOML ("+++") front matter opening the file (Jekyll, Hugo, Obsidian): the
+# page's settings, not its text
+FRONT_MATTER = re.compile(r"\A(?P<fence>---|\+\+\+)[ \t]*\r?\n.*?^(?P=fence)[ \t]*$",
+                          re.MULTILINE | re.DOTALL)
 # a bare address (GFM autolinks it, so nothing inside it is emphasis: "/_foo_bar_")
 URL = re.compile(r"(?:https?|ftp)://[^\s<>]+|www\.[^\s<>]+")
 CODE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$|`[^`\n]+`",
@@ -61,6 +65,7 @@ def mask_markup(text: str) -> str:
     found = [(m.start(), m.end(), m.start("text"), m.end("text")) for m in LINK.finditer(text)]
     found += [(m.start(), m.end(), m.end(), m.end()) for m in DEFINITION.finditer(text)]
     found += [(m.start(), m.end(), m.end(), m.end()) for m in HTML.finditer(text)]
+    found += [(m.start(), m.end(), m.end(), m.end()) for m in FRONT_MATTER.finditer(text)]
     _blank(chars, [span for span in found if not in_code(span[0], span[1])])
     masked = "".join(chars)
     return masked
