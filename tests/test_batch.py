@@ -376,6 +376,8 @@ def test_markdown_markup_reads_as_plain_text(fixture_model, tmp_path):
     page = "---\ntitle: Globex buys Initech\n---\nGlobex bought it.\n\n---\n\nThe end.\n"
     assert mask_markup(page) == "   \n" + " " * 26 + "\n   \n" + page[page.index("Globex bought"):]
     assert mask_markup("+++\ntitle = 'x'\n+++\nBody") == "   \n" + " " * 11 + "\n   \nBody"
+    opening_rule = "---\nGlobex bought Initech.\n---\n"  # a thematic break, then a heading
+    assert mask_markup(opening_rule) == opening_rule
     # raw HTML: tags and comments (a comment's line breaks kept), not "x < 3" or an autolink
     html = 'A <b>Globex</b> <a href="u?a=1&b=2">deal</a><br/>on<!-- a\nnote -->Monday'
     assert mask_markup(html).split() == ["A", "Globex", "deal", "on", "Monday"]

@@ -37,9 +37,10 @@ EMPHASIS = re.compile(r"(?<![\w\\*_~])(?P<d>\*\*|__|~~|\*|_)(?=\S)"
 # ("<b>Globex</b>" is the tokens "<", "b", ">", "Globex</b", ">" to spaCy)
 HTML = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.DOTALL)
 # YAML ("---") or TOML ("+++") front matter opening the file (Jekyll, Hugo, Obsidian): the
-# page's settings, not its text
-FRONT_MATTER = re.compile(r"\A(?P<fence>---|\+\+\+)[ \t]*\r?\n.*?^(?P=fence)[ \t]*$",
-                          re.MULTILINE | re.DOTALL)
+# page's settings, not its text. Its first line is a setting ("title: ...", "title = ..."), so
+# a file that opens with a thematic break and a paragraph is not taken for one.
+FRONT_MATTER = re.compile(r"\A(?P<fence>---|\+\+\+)[ \t]*\r?\n[ \t]*[\w.-]+[ \t]*[:=]"
+                          r".*?^(?P=fence)[ \t]*$", re.MULTILINE | re.DOTALL)
 # a bare address (GFM autolinks it, so nothing inside it is emphasis: "/_foo_bar_")
 URL = re.compile(r"(?:https?|ftp)://[^\s<>]+|www\.[^\s<>]+")
 CODE = re.compile(r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$|`[^`\n]+`",
