@@ -18,7 +18,8 @@ KGX = Path(__file__).resolve().parents[1] / "kgx"
 
 # bottom up (docs/architecture.md); a module belongs to the layer of its longest listed prefix
 LAYERS: list[tuple[str, ...]] = [
-    ("kgx", "kgx.registry", "kgx.relations", "kgx.records", "kgx.rundir", "kgx.terminal"),
+    ("kgx", "kgx.registry", "kgx.relations", "kgx.records", "kgx.rundir", "kgx.terminal",
+     "kgx.text"),
     ("kgx.pipeline", "kgx.corpus", "kgx.encoders"),
     ("kgx.batch",),
     ("kgx.graph",),
@@ -28,7 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kgx.cli", "kgx.clihelp", "kgx.__main__"),
 ]
 # modules at the bottom that must import neither spaCy nor torch (nor anything that does)
-LIGHT = ("kgx.records", "kgx.rundir", "kgx.registry", "kgx.terminal")
+LIGHT = ("kgx.records", "kgx.rundir", "kgx.registry", "kgx.terminal", "kgx.text")
 
 
 def module_name(path: Path) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 
+from kgx.text import LINE_BREAK, PARAGRAPH_SEPARATOR
+
 _SENT_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+")
-# a line break as str.splitlines has it ("\r\n", "\n", a lone "\r", U+2028 ...); a paragraph
-# break is two with only spaces between, or U+2029
-_BREAK = "(?:\r\n|\r(?!\n)|[\n\v\f\x1c-\x1e\x85\u2028])"
-_PARAGRAPH = re.compile(f"{_BREAK}[ \t]*{_BREAK}|\u2029")
-_LINE = re.compile(f"{_BREAK}|\u2029")
+# a paragraph break is two line breaks with only spaces between, or U+2029 alone
+_BREAK = f"(?:{LINE_BREAK})"
+_PARAGRAPH = re.compile(f"{_BREAK}[ \t]*{_BREAK}|{PARAGRAPH_SEPARATOR}")
+_LINE = re.compile(_BREAK)
 
 
 def split_points(text: str, limit: int) -> list[tuple[int, int]]:

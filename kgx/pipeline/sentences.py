@@ -23,6 +23,8 @@ from spacy.language import Language
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
+from kgx.text import LINE_BREAK, PARAGRAPH_SEPARATOR
+
 
 class PunctBoundaries:
     """Adds the rule-based sentencizer's sentence starts to those a doc has; removes none."""
@@ -78,15 +80,12 @@ def _marker_length(doc: Doc, i: int) -> int:
     return 0
 
 
-# what ends a line, as str.splitlines has it: "\r\n" and "\n", a lone "\r" (classic Mac
-# files), vertical tab and form feed (pdftotext's page break), the file, group and record
-# separators, NEL, and Unicode's line and paragraph separators (text from Word, JavaScript)
-_LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+_LINE_BREAK = re.compile(LINE_BREAK)
 
 
 def _breaks(text: str) -> int:
     """The line breaks in ``text``; a paragraph separator (U+2029) counts two: a blank line."""
-    return len(_LINE_BREAK.findall(text)) + text.count("\u2029")
+    return len(_LINE_BREAK.findall(text)) + text.count(PARAGRAPH_SEPARATOR)
 
 
 # a line ending in one of these (closing quotes and brackets aside) ends its text: a list may
