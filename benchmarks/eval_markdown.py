@@ -23,14 +23,15 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench_inference import alternate  # noqa: E402
 from eval_trailing_period import arguments, facts, pipelines, scores  # noqa: E402
 
 Span = tuple[int, int]
 WIKI = "https://example.org/wiki/"
+ROUNDS = 10  # of the cost timings, alternating after a warm-up round (bench_inference.alternate)
 
 
 def markup(name: str, kind: str) -> tuple[str, str]:
@@ -108,26 +109,21 @@ def main() -> None:
             print(f"  {name:<30} " + scores(gold, found) +
                   f"   marked mentions found {hits} of {n_marks}")
         words = sum(len(t.split()) for t in texts)
-        masking = timed(mask_markup, texts)
+        median, _ = alternate({"mask_markup": lambda batch=texts: list(map(mask_markup, batch))},
+                              ROUNDS)
+        masking = median["mask_markup"]
         print(f"  cost: mask_markup {words / masking:,.0f} words/s, the pipeline on the masked "
               f"text {words / seconds:,.0f} words/s ({100 * masking / seconds:.2f}% of its time)")
-        plain_tokenizer = spacy.blank(nlp.lang).tokenizer
-        kgx_tokenizer = split_markdown_links(spacy.blank(nlp.lang).tokenizer, nlp)
-        for name, batch in (("plain", [eg.reference.text for eg in examples]),
+        tokenizers = {"spaCy's": spacy.blank(nlp.lang).tokenizer,
+                      "kgx.Tokenizer.v1": split_markdown_links(spacy.blank(nlp.lang).tokenizer,
+                                                               nlp)}
+        for kind, batch in (("plain", [eg.reference.text for eg in examples]),
                             ("marked", texts)):
-            speeds = [sum(len(t.split()) for t in batch) / timed(tok, batch)
-                      for _ in range(3) for tok in (plain_tokenizer, kgx_tokenizer)]
-            print(f"  tokenizer on the {name} text, alternating, best of 3: spaCy's "
-                  f"{max(speeds[::2]):,.0f} words/s, kgx.Tokenizer.v1 {max(speeds[1::2]):,.0f}")
-
-
-def timed(work: Callable[[str], object], texts: list[str], rounds: int = 10) -> float:
-    """Seconds ``work`` takes over ``texts``, the mean of ``rounds``."""
-    began = time.perf_counter()
-    for _ in range(rounds):
-        for text in texts:
-            work(text)
-    return (time.perf_counter() - began) / rounds
+            median, _ = alternate({name: lambda tok=tok, batch=batch: list(map(tok, batch))
+                                   for name, tok in tokenizers.items()}, ROUNDS)
+            n_words = sum(len(t.split()) for t in batch)
+            print(f"  tokenizer on the {kind} text, alternating, median of {ROUNDS}: " +
+                  ", ".join(f"{name} {n_words / median[name]:,.0f} words/s" for name in tokenizers))
 
 
 if __name__ == "__main__":
