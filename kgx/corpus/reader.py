@@ -11,6 +11,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
 
+from kgx.corpus.augment import mention_bank, replace_mentions
 from kgx.corpus.documents import _check_layout, assemble_documents
 from kgx.corpus.formats import read_docs
 from kgx.corpus.gold import CorpusError
@@ -32,11 +33,16 @@ class RelationCorpus:
     ``layout`` lays those records out as running text, lines, paragraphs, a list or
     hard-wrapped running text (``LAYOUTS``). The predicted doc has no sentence boundaries:
     the pipeline's own segmenter sets them.
+
+    ``mention_replacement`` (training only) swaps each entity mention, at that probability and
+    anew every time the corpus is read, for another mention of its label from the same
+    corpus (``kgx.corpus.augment``).
     """
 
     def __init__(self, path: Path | str, gold_tokens: bool = False, max_length: int = 0,
                  limit: int = 0, shuffle: bool = False, documents: int = 1,
-                 random_documents: bool = False, layout: str = "space") -> None:
+                 random_documents: bool = False, layout: str = "space",
+                 mention_replacement: float = 0.0) -> None:
         self.path = Path(path)
         self.gold_tokens = gold_tokens
         self.max_length = max_length
@@ -48,6 +54,10 @@ class RelationCorpus:
         self.random_documents = random_documents
         _check_layout(layout)
         self.layout = layout
+        if not 0.0 <= mention_replacement <= 1.0:
+            raise ValueError("kgx.Corpus.v1: mention_replacement is a probability (0 to 1), "
+                             f"got {mention_replacement}")
+        self.mention_replacement = mention_replacement
 
     def _paths(self) -> list[Path]:
         if self.path.is_dir():
@@ -61,6 +71,11 @@ class RelationCorpus:
     def __call__(self, nlp: Language) -> Iterator[Example]:
         docs = [doc for path in self._paths()
                 for doc in read_docs(path, vocab=nlp.vocab, lang=nlp.lang or "en")]
+        if self.mention_replacement > 0:
+            bank = mention_bank(docs)
+            rng_mentions = random.Random(random.random())
+            docs = [replace_mentions(doc, bank, self.mention_replacement, rng_mentions)
+                    for doc in docs]
         if self.documents > 1:
             rng = random.Random(random.random()) if self.random_documents else None
             if self.shuffle:
@@ -90,7 +105,8 @@ class RelationCorpus:
 def create_corpus_reader(path: Path | None, gold_tokens: bool = False, max_length: int = 0,
                          limit: int = 0, shuffle: bool = False, documents: int = 1,
                          random_documents: bool = False,
-                         layout: str = "space") -> RelationCorpus:
+                         layout: str = "space",
+                         mention_replacement: float = 0.0) -> RelationCorpus:
     """Gold examples with relations, from a file or a folder of files.
 
     path (Path): a ``.spacy`` DocBin, any ``kgx convert`` input, or a folder of them (read in
@@ -104,8 +120,10 @@ def create_corpus_reader(path: Path | None, gold_tokens: bool = False, max_lengt
     random_documents (bool): join a random 1 to ``documents`` records each time instead.
     layout (str): how joined records are laid out: "space" (running text), "lines",
         "paragraphs" (a blank line between records) or "list" ("- " items, one a line).
+    mention_replacement (float): for training, the probability that an entity mention is
+        swapped for another mention of its label from the corpus (0: none).
     """
     if path is None:
         raise ValueError("kgx.Corpus.v1 needs a path (set paths.train / paths.dev)")
     return RelationCorpus(path, gold_tokens, max_length, limit, shuffle, documents,
-                          random_documents, layout)
+                          random_documents, layout, mention_replacement)
