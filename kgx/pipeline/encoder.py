@@ -5,7 +5,8 @@ time (``kgx.sentence_spans.v1``) makes those spans vary from three word pieces t
 at inference most of the encoder's work went into padding (BENCHMARKS.md, issue 19). v2 sorts
 the spans by length and runs the encoder on buckets of similar length, then puts the outputs
 back in their places: the same vectors, less padding. Training keeps spacy-transformers' own
-forward pass (its backprop needs one batch).
+forward pass (its backprop needs one batch). Both read their word pieces from
+``wordpieces.py`` (ligatures and fullwidth forms folded).
 
 Four CPU options ride on the same forward pass (issue 16):
 
@@ -38,6 +39,7 @@ from spacy.util import registry
 
 from ..encoders import resolve_encoder
 from .onnx_encoder import RUNTIMES, OnnxEncoder, require_onnxruntime
+from .wordpieces import tokenize_spans
 
 log = logging.getLogger("kgx")
 
@@ -159,14 +161,9 @@ class TransformerModelV2:
 
 def _define_class() -> Any:
     import torch
-    from spacy_transformers.align import get_alignment, get_alignment_via_offset_mapping
-    from spacy_transformers.data_classes import FullTransformerBatch, WordpieceBatch
-    from spacy_transformers.layers.transformer_model import (
-        TransformerModel,
-        huggingface_tokenize,
-    )
+    from spacy_transformers.data_classes import FullTransformerBatch
+    from spacy_transformers.layers.transformer_model import TransformerModel
     from spacy_transformers.layers.transformer_model import forward as trf_forward
-    from spacy_transformers.truncate import truncate_oversize_splits
     from thinc.api import xp2torch
 
     class KgxTransformerModel(TransformerModel):  # type: ignore[misc,valid-type]
@@ -300,26 +297,28 @@ def _define_class() -> Any:
     def forward(model: Any, docs: list, is_train: bool) -> tuple[Any, Callable]:
         if is_train:
             prepare_training(model)
+        nested = model.attrs["get_spans"](docs)
+        flat = [span for doc_spans in nested for span in doc_spans]
+        if not flat:
+            return trf_forward(model, docs, is_train)
+        if is_train:
             if not model._kgx_state.get("all_frozen"):
-                return trf_forward(model, docs, is_train)
+                # spacy-transformers' training pass, on kgx's word pieces (wordpieces.py)
+                wordpieces, align = tokenize_spans(model.tokenizer, flat)
+                output, backprop_tensors = model.layers[0](wordpieces, is_train)
+
+                def backprop(d_output: Any) -> list:
+                    backprop_tensors(d_output.model_output)
+                    return docs
+
+                return FullTransformerBatch(spans=nested, wordpieces=wordpieces,
+                                            model_output=output, align=align), backprop
             # nothing of the encoder learns: it is a feature extractor, run as at inference
             # (no dropout, no autograd graph) and its backward pass is empty
             module = hf_module(model)
         else:
             module = inference_module(model)
-        nested = model.attrs["get_spans"](docs)
-        flat = [span for doc_spans in nested for span in doc_spans]
-        if not flat:
-            return trf_forward(model, docs, is_train)
-        tokenizer = model.tokenizer
-        encoding = huggingface_tokenize(tokenizer, [span.text for span in flat])
-        wordpieces = WordpieceBatch.from_batch_encoding(encoding)
-        if "offset_mapping" in encoding:
-            align = get_alignment_via_offset_mapping(flat, encoding["offset_mapping"])
-        else:
-            align = get_alignment(flat, wordpieces.strings, tokenizer.all_special_tokens)
-        wordpieces, align = truncate_oversize_splits(wordpieces, align,
-                                                     tokenizer.model_max_length)
+        wordpieces, align = tokenize_spans(model.tokenizer, flat)
         output = run_buckets(module, wordpieces, model._kgx_cfg["max_batch_items"],
                              bf16=model._kgx_cfg["quantize"] == "bf16")
         if output is None:

@@ -1,0 +1,114 @@
+"""Does text taken out of PDFs, with the typesetter's ligatures, lose entities? (issue 19:
+documents as users have them)
+
+pdftotext and other extractors often keep a font's ligature glyphs as the Unicode ligatures
+U+FB00-FB04: "ﬁbrosis", "ofﬁcial", "Sheﬃeld". This script takes the raw documents of K records
+(``kgx evaluate --as-documents K``), writes every "ffi", "ffl", "ff", "fi" and "fl" inside a
+word as its ligature (one character, so the gold offsets move), and runs the pipeline on the
+plain documents, on the ligature documents with the encoder reading the characters as written
+(kgx before ``kgx/pipeline/wordpieces.py``) and as kgx reads them now (folded to their
+compatibility equivalents for the word-piece tokenizer, offsets mapped back). It prints NER and
+strict relation P/R/F1 by character offsets, how many gold mentions hold a ligature and how
+many of those were found with their label, and what the folding costs.
+
+    python benchmarks/eval_ligatures.py --model training/ade/model-last \
+        --data corpus/ade/dev.spacy --documents 5
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from unittest import mock
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench_inference import alternate  # noqa: E402
+from eval_trailing_period import arguments, facts, pipelines, scores  # noqa: E402
+
+LIGATURES = {"ffi": "\ufb03", "ffl": "\ufb04", "ff": "\ufb00", "fi": "\ufb01", "fl": "\ufb02"}
+_LETTERS = re.compile("ffi|ffl|ff|fi|fl")
+ROUNDS = 10
+
+
+def ligated(text: str, keep: set[int]) -> tuple[str, list[int]]:
+    """``text`` with its ligatures as one character each (none across a position in ``keep``,
+    the gold spans' edges), and each original position's new position (one past the end too)."""
+    out: list[str] = []
+    moved: list[int] = []
+    last = 0
+    for match in _LETTERS.finditer(text):
+        start, end = match.span()
+        if any(start < k < end for k in keep):
+            continue
+        for i in range(last, start):
+            moved.append(len(out))
+            out.append(text[i])
+        new = len(out)
+        moved.extend([new] * (end - start))
+        out.append(LIGATURES[match.group()])
+        last = end
+    for i in range(last, len(text)):
+        moved.append(len(out))
+        out.append(text[i])
+    moved.append(len(out))
+    return "".join(out), moved
+
+
+def main() -> None:
+    args = arguments(__doc__).parse_args()
+
+    from kgx.pipeline import wordpieces
+    from kgx.pipeline.wordpieces import fold_presentation_forms
+
+    as_written = mock.patch.object(wordpieces, "fold_presentation_forms",
+                                   lambda text: (text, None))
+    for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
+        plain = [facts(eg.reference, False) for eg in examples]
+        texts, gold, touched = [], [], []
+        for eg, (ents, rels) in zip(examples, plain, strict=True):
+            edges = {k for span, _ in ents for k in span}
+            text, moved = ligated(eg.reference.text, edges)
+
+            def move(span: tuple[int, int], moved: list[int] = moved) -> tuple[int, int]:
+                return moved[span[0]], moved[span[1]]
+
+            texts.append(text)
+            gold.append(({(move(s), label) for s, label in ents},
+                         {(move(hs), hl, move(ts), tl, label)
+                          for hs, hl, ts, tl, label in rels}))
+            touched.append({(s, label) for s, label in gold[-1][0]
+                            if re.search("[\ufb00-\ufb04]", text[s[0]:s[1]])})
+        n_touched = sum(map(len, touched))
+        n_ligatures = sum(len(re.findall("[\ufb00-\ufb04]", t)) for t in texts)
+        print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
+              f"{len(examples)}; {n_ligatures} ligatures, in {n_touched} of "
+              f"{sum(len(e) for e, _ in plain)} gold mentions")
+        found = [facts(doc, False) for doc in nlp.pipe(
+            [eg.reference.text for eg in examples], batch_size=64)]
+        print(f"  {'plain':<36} " + scores(plain, found))
+        for name in ("ligatures, encoder reads them as written", "ligatures, folded (kgx now)"):
+            if name.endswith("written"):
+                with as_written:
+                    found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
+            else:
+                began = time.perf_counter()
+                found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
+                seconds = time.perf_counter() - began
+            hits = sum(len(t & f[0]) for t, f in zip(touched, found, strict=True))
+            print(f"  {name:<36} " + scores(gold, found) +
+                  f"   mentions with a ligature found {hits} of {n_touched}")
+        words = sum(len(t.split()) for t in texts)
+        plain_texts = [eg.reference.text for eg in examples]
+        median, _ = alternate({
+            f"fold ({kind} text)": lambda batch=batch: list(map(fold_presentation_forms, batch))
+            for kind, batch in (("ligature", texts), ("plain", plain_texts))}, ROUNDS)
+        print(f"  cost, median of {ROUNDS}: " + ", ".join(
+            f"{name} {words / t:,.0f} words/s" for name, t in median.items()) +
+              f"; the pipeline on the ligature text {words / seconds:,.0f} words/s (folding "
+              f"{100 * median['fold (ligature text)'] / seconds:.2f}% of its time)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The encoder's word pieces (kgx/pipeline/wordpieces.py): ligatures and fullwidth forms read
+as their letters, offsets kept in the text as written, and a training pass that reads the
+pieces spacy-transformers' own pass reads."""
+
+from __future__ import annotations
+
+import numpy
+import pytest
+from spacy.util import fix_random_seed, load_config, load_model_from_config
+from thinc.api import Adam
+
+from helpers import TRAIN, make_example
+from kgx.pipeline.wordpieces import fold_presentation_forms, restore_offsets, tokenize_spans
+
+
+def test_fold_maps_every_character_back_to_where_it_came_from():
+    text = "the ofﬁce of Ｇｌｏｂｅｘ，Sheﬃeld"
+    folded, origin = fold_presentation_forms(text)
+    assert folded == "the office of Globex,Sheffield"
+    assert len(origin) == len(folded)
+    # every folded character points at the character it came from
+    assert all(text[j] == folded[i] or text[j] in "ﬁﬃＧｌｏｂｅｘ，"
+               for i, j in enumerate(origin))
+    assert [text[j] for j in origin[4:8]] == ["o", "f", "ﬁ", "ﬁ"]
+    # text without such forms is left alone, and "™", "µ", "²" are not touched
+    assert fold_presentation_forms("Globex™ 10 µg X²") == ("Globex™ 10 µg X²", None)
+
+
+def test_restore_offsets_covers_whole_folded_characters():
+    text = "ofﬁce X"
+    folded, origin = fold_presentation_forms(text)  # "office X"
+    # pieces "of", "fi", "ce" (one cuts a ligature), "x", special tokens and padding (0, 0)
+    offsets = numpy.array([[0, 0], [0, 2], [2, 4], [4, 6], [7, 8], [0, 0], [0, 0]])
+    restored = restore_offsets(offsets, origin)
+    assert [text[a:b] for a, b in restored] == ["", "of", "ﬁ", "ce", "X", "", ""]
+    assert restored.dtype == offsets.dtype
+
+
+def _nlp(repo_root):
+    config = load_config(repo_root / "configs" / "kgx_trf.cfg", interpolate=True)
+    return load_model_from_config(config, auto_fill=True, validate=True)
+
+
+@pytest.mark.slow
+def test_ligature_and_fullwidth_text_gets_the_pieces_and_vectors_of_plain_text(repo_root,
+                                                                             minilm_path):
+    fix_random_seed(0)
+    nlp = _nlp(repo_root)
+    nlp.initialize(lambda: [make_example(nlp, *row) for row in TRAIN])
+    plain = "The official said Maria Lopez works for Globex in Sheffield ."
+    forms = "The oﬃcial said Maria Lopez works for Ｇｌｏｂｅｘ in Sheﬃeld ."
+    a, b = nlp(plain), nlp(forms)
+    assert [t.text for t in b][1] == "oﬃcial" and len(a) == len(b)
+    pieces_a, pieces_b = a._.trf_data.wordpieces, b._.trf_data.wordpieces
+    assert "[UNK]" not in pieces_b.strings[0]
+    numpy.testing.assert_array_equal(pieces_a.input_ids, pieces_b.input_ids)
+    # each token is aligned to the same pieces, and so reads the same vectors
+    align_a, align_b = a._.trf_data.align, b._.trf_data.align
+    numpy.testing.assert_array_equal(align_a.lengths, align_b.lengths)
+    numpy.testing.assert_array_equal(align_a.dataXd, align_b.dataXd)
+    numpy.testing.assert_allclose(a._.trf_data.model_output.last_hidden_state,
+                                  b._.trf_data.model_output.last_hidden_state, atol=1e-5)
+    # without folding, "Sheﬃeld" is an unknown word and the vectors differ
+    tokenizer = nlp.get_pipe("transformer").model.tokenizer
+    raw = tokenizer(forms)
+    assert "[UNK]" in tokenizer.convert_ids_to_tokens(raw["input_ids"])
+    spans = [b[:]]
+    pieces, align = tokenize_spans(tokenizer, spans)
+    assert pieces.strings[0] == pieces_a.strings[0]
+
+
+@pytest.mark.slow
+def test_training_pass_matches_spacy_transformers_own(repo_root, minilm_path):
+    """v2's training pass (kgx's word pieces) and v1's (spacy-transformers' forward) give the
+    same losses, update for update, on text without presentation forms."""
+    losses = []
+    for arch in ("kgx.TransformerModel.v1", "kgx.TransformerModel.v2"):
+        fix_random_seed(0)
+        config = load_config(repo_root / "configs" / "kgx_trf.cfg", interpolate=True)
+        section = config["components"]["transformer"]["model"]
+        section["@architectures"] = arch
+        if arch.endswith("v1"):
+            for key in ("frozen_layers", "quantize", "max_batch_items", "runtime"):
+                section.pop(key, None)
+        nlp = load_model_from_config(config, auto_fill=True, validate=True)
+        examples = [make_example(nlp, *row) for row in TRAIN]
+        nlp.initialize(lambda examples=examples: examples)
+        optimizer = Adam(2e-4, grad_clip=1.0)
+        run = []
+        for _ in range(3):
+            step: dict[str, float] = {}
+            nlp.update(examples, sgd=optimizer, losses=step, annotates=["sentencizer"])
+            run.append(step)
+        losses.append(run)
+    for v1_step, v2_step in zip(*losses, strict=True):
+        assert v1_step.keys() == v2_step.keys()
+        for name in v1_step:
+            assert v2_step[name] == pytest.approx(v1_step[name], rel=1e-5)
