@@ -87,7 +87,7 @@ def main() -> None:
               f"{sum(len(e) for e, _ in plain)} gold mentions")
         found = [facts(doc, False) for doc in nlp.pipe(
             [eg.reference.text for eg in examples], batch_size=64)]
-        print(f"  {'plain':<36} " + scores(plain, found))
+        print(f"  {'plain':<42} " + scores(plain, found))
         for name in ("ligatures, encoder reads them as written", "ligatures, folded (kgx now)"):
             if name.endswith("written"):
                 with as_written:
@@ -97,7 +97,7 @@ def main() -> None:
                 found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
                 seconds = time.perf_counter() - began
             hits = sum(len(t & f[0]) for t, f in zip(touched, found, strict=True))
-            print(f"  {name:<36} " + scores(gold, found) +
+            print(f"  {name:<42} " + scores(gold, found) +
                   f"   mentions with a ligature found {hits} of {n_touched}")
         words = sum(len(t.split()) for t in texts)
         plain_texts = [eg.reference.text for eg in examples]

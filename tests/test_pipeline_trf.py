@@ -199,11 +199,13 @@ def test_paragraphs_and_list_items_without_periods_are_sentences(trf_trained, pr
 
 
 @pytest.mark.slow
-def test_hard_wrapped_sentences_get_the_entities_and_relations_of_one_line(trf_trained):
+@pytest.mark.parametrize("space", ["\n", "\u00a0"])
+def test_hard_wrapped_sentences_get_the_entities_and_relations_of_one_line(trf_trained, space):
     """Issue 19: a line break in place of a space (hard-wrapped text, "Maria\\nLopez") is a
     token of its own; the shipped pipeline reads the words only, so a wrapped sentence gets
     the entities, relations and scores of the same sentence on one line (a line break inside a
-    span had counted in the recogniser's pooling and width)."""
+    span had counted in the recogniser's pooling and width). A no-break space (HTML's
+    ``&nbsp;``, Word's between a title and a name) is such a token too."""
     nlp, _, _ = trf_trained
 
     def found(doc):
@@ -218,10 +220,10 @@ def test_hard_wrapped_sentences_get_the_entities_and_relations_of_one_line(trf_t
 
     crossing = 0
     for text, *_ in TRAIN:
-        wrapped = text.replace(" ", "\n")
+        wrapped = text.replace(" ", space)
         doc = nlp(wrapped)
         assert sum(t.is_space for t in doc) == text.count(" ")
-        crossing += sum("\n" in e.text for e in doc.ents)
+        crossing += sum(space in e.text for e in doc.ents)
         (what, scores), (what_line, scores_line) = found(doc), found(nlp(text))
         assert what == what_line, wrapped
         numpy.testing.assert_allclose(scores, scores_line, atol=1e-5, err_msg=wrapped)
