@@ -1,13 +1,57 @@
-"""What ends a line in a document's text, for every part of kgx that reads lines.
+"""What ends a line in a document's text, for every part of kgx that reads lines; and which
+characters the models read as other characters (presentation forms).
 
 The layout component (paragraphs, list items, headings) and the splitter of long documents
 must agree on it: the breaks ``str.splitlines`` knows. "\\r\\n" and "\\n", a lone "\\r" (classic
 Mac files), vertical tab and form feed (pdftotext's page break), the file, group and record
 separators, NEL, and Unicode's line and paragraph separators (text from Word, JavaScript).
 U+2029 separates paragraphs: it is a blank line on its own.
+
+Presentation forms are characters that stand for others: the typesetter's ligatures that PDF
+extractors keep ("ﬁ" for "fi") and the fullwidth ASCII of East Asian input methods ("Ｇ" for
+"G"). The models read them as the characters they stand for (the encoder's word pieces, the
+recogniser's lexical features); the text, tokens and offsets stay as written.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+import numpy
+
 LINE_BREAK = "\r\n|\r(?!\n)|[\n\v\f\x1c-\x1e\x85\u2028\u2029]"
 PARAGRAPH_SEPARATOR = "\u2029"
+
+
+# Latin ligatures (U+FB00-FB06) and fullwidth ASCII (U+FF01-FF5E)
+_FORMS = [*range(0xFB00, 0xFB07), *range(0xFF01, 0xFF5F)]
+FOLDED = {code: unicodedata.normalize("NFKC", chr(code)) for code in _FORMS}
+_ANY_FORM = re.compile("[\ufb00-\ufb06\uff01-\uff5e]")
+
+
+def fold_presentation_forms(text: str) -> tuple[str, numpy.ndarray | None]:
+    """``text`` with ligatures and fullwidth forms folded, and for each character of the
+    result the index of the character it came from (None when nothing was folded)."""
+    if not _ANY_FORM.search(text):
+        return text, None
+    pieces: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        folded = FOLDED.get(ord(char), char)
+        pieces.append(folded)
+        origin.extend([i] * len(folded))
+    return "".join(pieces), numpy.asarray(origin, dtype="int64")
+
+
+def restore_offsets(offsets: numpy.ndarray, origin: numpy.ndarray) -> numpy.ndarray:
+    """Word-piece character offsets into the folded text, mapped back to the text as written
+    (a piece inside a folded character covers all of it). Empty offsets (special tokens,
+    padding) stay as they are."""
+    starts, ends = offsets[..., 0], offsets[..., 1]
+    empty = ends <= starts
+    last = len(origin) - 1
+    mapped_starts = origin[numpy.clip(starts, 0, last)]
+    mapped_ends = origin[numpy.clip(ends - 1, 0, last)] + 1
+    restored = numpy.stack([mapped_starts, mapped_ends], axis=-1).astype(offsets.dtype)
+    return numpy.where(empty[..., None], offsets, restored)

@@ -69,3 +69,24 @@ def test_corpora_get_spacys_tokens(shared_data, corpus):
     assert len(texts) > 500
     assert all([t.text for t in kgx_nlp.make_doc(x)] == [t.text for t in plain.make_doc(x)]
                for x in texts)
+
+
+def test_ligatures_split_as_the_letters_they_stand_for():
+    """PDF text keeps ligatures, which spaCy's letter class lacks: "5-ﬂuorouracil" is split
+    as "5-fluorouracil" is; turned off, it stays one token as with spaCy's rules."""
+    from kgx.pipeline.tokenizer import split_at_ligatures
+
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "kgx.Tokenizer.v1"}}})
+    plain = "5-fluorouracil and off-label use, eff,fi"
+    ligated = plain.replace("fl", "\ufb02").replace("ff", "\ufb00").replace("fi", "\ufb01")
+    assert len([t for t in nlp(ligated)]) == len(nlp(plain)) == 12
+    assert [t.text for t in nlp(ligated)][:3] == ["5", "-", "\ufb02uorouracil"]
+    off = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "kgx.Tokenizer.v1",
+                                                          "ligatures": False}}})
+    assert [t.text for t in off(ligated)][0] == "5-\ufb02uorouracil"
+    # the upgrade of a saved pipeline adds the rules once and keeps the link rules
+    split_at_ligatures(off.tokenizer, off)
+    pattern = off.tokenizer.infix_finditer.__self__.pattern
+    assert split_at_ligatures(off.tokenizer, off).infix_finditer.__self__.pattern == pattern
+    assert [t.text for t in off(ligated + " [A](b)")][:3] == ["5", "-", "\ufb02uorouracil"]
+    assert "](" in [t.text for t in off(ligated + " [A](b)")]

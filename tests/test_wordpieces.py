@@ -96,3 +96,27 @@ def test_training_pass_matches_spacy_transformers_own(repo_root, minilm_path):
         assert v1_step.keys() == v2_step.keys()
         for name in v1_step:
             assert v2_step[name] == pytest.approx(v1_step[name], rel=1e-5)
+
+
+def test_lexical_features_of_ligature_tokens_are_those_of_their_letters():
+    """The recogniser's hashed lexical features read a folded token as its letters; every
+    other token keeps its own norm (a tokenizer exception's)."""
+    import spacy
+    from spacy.ml.models import MultiHashEmbed
+
+    from kgx.pipeline.features import DEFAULT_ATTRS, DEFAULT_ROWS, folded_doc
+
+    nlp = spacy.blank("en")
+    plain = nlp("The official in Sheffield isn't here")
+    forms = nlp("The oﬃcial in Sheﬃeld isn't here")
+    assert folded_doc(plain) is plain
+    folded = folded_doc(forms)
+    assert [t.text for t in folded] == [t.text for t in plain]
+    assert [t.norm_ for t in folded] == [t.norm_ for t in plain]
+    assert "not" in [t.norm_ for t in folded]  # "n't": the exception's norm kept
+    embed = MultiHashEmbed(width=16, attrs=DEFAULT_ATTRS, rows=DEFAULT_ROWS,
+                           include_static_vectors=False)
+    embed.initialize(X=[plain])
+    a, b, c = embed.predict([plain, folded, forms])
+    numpy.testing.assert_array_equal(a, b)
+    assert not numpy.array_equal(a, c)

@@ -3,7 +3,9 @@
 all-MiniLM-L6-v2 is uncased: "Apple", "apple" and "APPLE" reach it as the same word pieces, yet
 capitalisation is among the strongest cues for entity boundaries and types. Hashed embeddings of
 the token's shape, prefix, suffix and norm (spaCy's ``MultiHashEmbed``) are concatenated to the
-transformer listener's vectors, so a component downstream sees both.
+transformer listener's vectors, so a component downstream sees both. A token holding a
+presentation form (a ligature, a fullwidth letter: ``kgx.text``) gets the features of the
+characters it stands for, as the encoder reads them.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from spacy.attrs import NORM
 from spacy.ml.models import MultiHashEmbed
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
+
+from ..text import fold_presentation_forms
 
 DEFAULT_ATTRS = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
 DEFAULT_ROWS = [5000, 1000, 2500, 2500]
@@ -62,11 +67,27 @@ def _init(model: Model, X: list[Doc] | None = None, Y: Any = None) -> Model:
     return model
 
 
+def folded_doc(doc: Doc) -> Doc:
+    """``doc`` with presentation forms folded in its tokens' text (the same tokens, so the
+    same rows); ``doc`` itself when it has none. A folded token's norm is its new lexeme's,
+    every other token keeps its own (a tokenizer exception's norm, "n't" -> "not")."""
+    if fold_presentation_forms(doc.text)[1] is None:
+        return doc
+    words = [fold_presentation_forms(token.text)[0] for token in doc]
+    folded = Doc(doc.vocab, words=words, spaces=[bool(token.whitespace_) for token in doc])
+    norms: Any = doc.to_array([NORM])
+    changed = [i for i, token in enumerate(doc) if words[i] != token.text]
+    norms[changed] = folded.to_array([NORM])[changed]
+    folded.from_array([NORM], norms.reshape(-1, 1))
+    return folded
+
+
 # Not thinc's ``concatenate``: its list backprop adds up the layers' input gradients, and
 # spacy-transformers' listener returns None there (the gradient goes to the transformer).
 def _forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[list[Floats2d], Callable]:
     encoded, backprop_encoded = model.get_ref("tok2vec")(docs, is_train)
-    lexical, backprop_lexical = model.get_ref("lexical")(docs, is_train)
+    lexical, backprop_lexical = model.get_ref("lexical")([folded_doc(d) for d in docs],
+                                                          is_train)
     xp = model.ops.xp
     width = encoded[0].shape[1] if encoded else 0
     out = [xp.hstack([a, b]) for a, b in zip(encoded, lexical, strict=True)]

@@ -1,4 +1,5 @@
-"""The encoder's word pieces for a batch of spans, with presentation forms folded.
+"""The encoder's word pieces for a batch of spans, with presentation forms folded
+(``kgx.text.fold_presentation_forms``).
 
 Text taken out of PDFs keeps the typesetter's ligatures ("ﬁ", "ﬂ", "ﬃ": "ofﬁcial", "Sheﬃeld"),
 and text from East Asian input methods has fullwidth letters and punctuation ("Ｇｌｏｂｅｘ",
@@ -12,43 +13,9 @@ Training and inference read the same pieces.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
-import numpy
-
-# Latin ligatures (U+FB00-FB06) and fullwidth ASCII (U+FF01-FF5E)
-_FORMS = [*range(0xFB00, 0xFB07), *range(0xFF01, 0xFF5F)]
-FOLDED = {code: unicodedata.normalize("NFKC", chr(code)) for code in _FORMS}
-_ANY_FORM = re.compile("[\ufb00-\ufb06\uff01-\uff5e]")
-
-
-def fold_presentation_forms(text: str) -> tuple[str, numpy.ndarray | None]:
-    """``text`` with ligatures and fullwidth forms folded, and for each character of the
-    result the index of the character it came from (None when nothing was folded)."""
-    if not _ANY_FORM.search(text):
-        return text, None
-    pieces: list[str] = []
-    origin: list[int] = []
-    for i, char in enumerate(text):
-        folded = FOLDED.get(ord(char), char)
-        pieces.append(folded)
-        origin.extend([i] * len(folded))
-    return "".join(pieces), numpy.asarray(origin, dtype="int64")
-
-
-def restore_offsets(offsets: numpy.ndarray, origin: numpy.ndarray) -> numpy.ndarray:
-    """Word-piece character offsets into the folded text, mapped back to the text as written
-    (a piece inside a folded character covers all of it). Empty offsets (special tokens,
-    padding) stay as they are."""
-    starts, ends = offsets[..., 0], offsets[..., 1]
-    empty = ends <= starts
-    last = len(origin) - 1
-    mapped_starts = origin[numpy.clip(starts, 0, last)]
-    mapped_ends = origin[numpy.clip(ends - 1, 0, last)] + 1
-    restored = numpy.stack([mapped_starts, mapped_ends], axis=-1).astype(offsets.dtype)
-    return numpy.where(empty[..., None], offsets, restored)
+from ..text import fold_presentation_forms, restore_offsets
 
 
 def tokenize_spans(tokenizer: Any, spans: list) -> tuple[Any, Any]:
