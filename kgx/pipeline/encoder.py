@@ -4,8 +4,8 @@ spacy-transformers pads every span of a batch to the longest one. Reading one se
 time (``kgx.sentence_spans.v1``) makes those spans vary from three word pieces to a hundred, so
 at inference most of the encoder's work went into padding (BENCHMARKS.md, issue 19). v2 sorts
 the spans by length and runs the encoder on buckets of similar length, then puts the outputs
-back in their places: the same vectors, less padding. Training keeps spacy-transformers' own
-forward pass (its backprop needs one batch). Both read their word pieces from
+back in their places: the same vectors, less padding. Training keeps spacy-transformers'
+training pass, one padded batch (its backprop needs one). Both read their word pieces from
 ``wordpieces.py`` (ligatures and fullwidth forms folded).
 
 Four CPU options ride on the same forward pass (issue 16):
