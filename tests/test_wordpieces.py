@@ -60,7 +60,7 @@ def test_ligature_and_fullwidth_text_gets_the_pieces_and_vectors_of_plain_text(r
     numpy.testing.assert_array_equal(align_a.dataXd, align_b.dataXd)
     numpy.testing.assert_allclose(a._.trf_data.model_output.last_hidden_state,
                                   b._.trf_data.model_output.last_hidden_state, atol=1e-5)
-    # without folding, "Sheﬃeld" is an unknown word and the vectors differ
+    # without folding, "Sheﬃeld" is an unknown word piece; tokenize_spans folds it
     tokenizer = nlp.get_pipe("transformer").model.tokenizer
     raw = tokenizer(forms)
     assert "[UNK]" in tokenizer.convert_ids_to_tokens(raw["input_ids"])
