@@ -30,10 +30,15 @@ FOLDED = {code: unicodedata.normalize("NFKC", chr(code)) for code in _FORMS}
 _ANY_FORM = re.compile("[\ufb00-\ufb06\uff01-\uff5e]")
 
 
+def has_presentation_forms(text: str) -> bool:
+    """Whether ``text`` holds a character that ``fold_presentation_forms`` folds."""
+    return _ANY_FORM.search(text) is not None
+
+
 def fold_presentation_forms(text: str) -> tuple[str, numpy.ndarray | None]:
     """``text`` with ligatures and fullwidth forms folded, and for each character of the
     result the index of the character it came from (None when nothing was folded)."""
-    if not _ANY_FORM.search(text):
+    if not has_presentation_forms(text):
         return text, None
     pieces: list[str] = []
     origin: list[int] = []

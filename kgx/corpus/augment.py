@@ -21,15 +21,17 @@ from kgx.relations import raw_relations, set_relations
 Mention = tuple[tuple[str, ...], tuple[bool, ...]]  # words, and a space after each but the last
 
 
+def _mention(ent: Span) -> Mention:
+    return (tuple(t.text for t in ent), tuple(bool(t.whitespace_) for t in ent[:-1]))
+
+
 def mention_bank(docs: Iterable[Doc]) -> dict[str, list[Mention]]:
     """Every entity mention of ``docs`` by label, as words (duplicates kept, so common names
     are drawn as often as the corpus has them)."""
     bank: dict[str, list[Mention]] = {}
     for doc in docs:
         for ent in doc.ents:
-            words = tuple(t.text for t in ent)
-            spaces = tuple(bool(t.whitespace_) for t in ent[:-1])
-            bank.setdefault(ent.label_, []).append((words, spaces))
+            bank.setdefault(ent.label_, []).append(_mention(ent))
     return bank
 
 
@@ -58,9 +60,7 @@ def replace_mentions(doc: Doc, bank: Mapping[str, Sequence[Mention]], rate: floa
     while i < len(doc):
         if e < len(ents) and ents[e].start == i:
             ent = ents[e]
-            new_words, new_spaces = (choices[e] if e in choices else
-                                     (tuple(t.text for t in ent),
-                                      tuple(bool(t.whitespace_) for t in ent[:-1])))
+            new_words, new_spaces = choices.get(e) or _mention(ent)
             begin = len(words)
             words.extend(new_words)
             spaces.extend(new_spaces)

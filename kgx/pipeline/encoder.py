@@ -301,23 +301,20 @@ def _define_class() -> Any:
         flat = [span for doc_spans in nested for span in doc_spans]
         if not flat:
             return trf_forward(model, docs, is_train)
-        if is_train:
-            if not model._kgx_state.get("all_frozen"):
-                # spacy-transformers' training pass, on kgx's word pieces (wordpieces.py)
-                wordpieces, align = tokenize_spans(model.tokenizer, flat)
-                output, backprop_tensors = model.layers[0](wordpieces, is_train)
+        if is_train and not model._kgx_state.get("all_frozen"):
+            # spacy-transformers' training pass, on kgx's word pieces (wordpieces.py)
+            wordpieces, align = tokenize_spans(model.tokenizer, flat)
+            output, backprop_tensors = model.layers[0](wordpieces, is_train)
 
-                def backprop(d_output: Any) -> list:
-                    backprop_tensors(d_output.model_output)
-                    return docs
+            def backprop(d_output: Any) -> list:
+                backprop_tensors(d_output.model_output)
+                return docs
 
-                return FullTransformerBatch(spans=nested, wordpieces=wordpieces,
-                                            model_output=output, align=align), backprop
-            # nothing of the encoder learns: it is a feature extractor, run as at inference
-            # (no dropout, no autograd graph) and its backward pass is empty
-            module = hf_module(model)
-        else:
-            module = inference_module(model)
+            return FullTransformerBatch(spans=nested, wordpieces=wordpieces,
+                                        model_output=output, align=align), backprop
+        # a fully frozen encoder in training is a feature extractor, run as at inference (no
+        # dropout, no autograd graph) and its backward pass is empty
+        module = hf_module(model) if is_train else inference_module(model)
         wordpieces, align = tokenize_spans(model.tokenizer, flat)
         output = run_buckets(module, wordpieces, model._kgx_cfg["max_batch_items"],
                              bf16=model._kgx_cfg["quantize"] == "bf16")

@@ -20,7 +20,7 @@ from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
 
-from ..text import fold_presentation_forms
+from ..text import FOLDED, has_presentation_forms
 
 DEFAULT_ATTRS = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
 DEFAULT_ROWS = [5000, 1000, 2500, 2500]
@@ -71,9 +71,9 @@ def folded_doc(doc: Doc) -> Doc:
     """``doc`` with presentation forms folded in its tokens' text (the same tokens, so the
     same rows); ``doc`` itself when it has none. A folded token's norm is its new lexeme's,
     every other token keeps its own (a tokenizer exception's norm, "n't" -> "not")."""
-    if fold_presentation_forms(doc.text)[1] is None:
+    if not has_presentation_forms(doc.text):
         return doc
-    words = [fold_presentation_forms(token.text)[0] for token in doc]
+    words = [token.text.translate(FOLDED) for token in doc]
     folded = Doc(doc.vocab, words=words, spaces=[bool(token.whitespace_) for token in doc])
     norms: Any = doc.to_array([NORM])
     changed = [i for i, token in enumerate(doc) if words[i] != token.text]
