@@ -22,13 +22,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import time
 from unittest import mock
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench_inference import alternate  # noqa: E402
-from eval_trailing_period import arguments, facts, pipelines, scores  # noqa: E402
+from eval_trailing_period import analysed, arguments, facts, pipelines, scores  # noqa: E402
 
 LIGATURES = {"ffi": "\ufb03", "ffl": "\ufb04", "ff": "\ufb00", "fi": "\ufb01", "fl": "\ufb02"}
 _LETTERS = re.compile("ffi|ffl|ff|fi|fl")
@@ -69,9 +68,10 @@ def main() -> None:
     def as_written() -> contextlib.ExitStack:
         """kgx before: the encoder and the lexical features read the characters as written."""
         stack = contextlib.ExitStack()
-        for module in (wordpieces, features):
-            stack.enter_context(mock.patch.object(module, "fold_presentation_forms",
-                                                  lambda text: (text, None)))
+        stack.enter_context(mock.patch.object(wordpieces, "fold_presentation_forms",
+                                              lambda text: (text, None)))
+        stack.enter_context(mock.patch.object(features, "has_presentation_forms",
+                                              lambda text: False))
         return stack
 
     for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
@@ -95,24 +95,21 @@ def main() -> None:
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(examples)}; {n_ligatures} ligatures, in {n_touched} of "
               f"{sum(len(e) for e, _ in plain)} gold mentions")
-        found = [facts(doc, False) for doc in nlp.pipe(
-            [eg.reference.text for eg in examples], batch_size=64)]
+        plain_texts = [eg.reference.text for eg in examples]
+        found, _ = analysed(nlp, plain_texts)
         print(f"  {'plain':<42} " + scores(plain, found))
         for name in ("ligatures, read as written (before)", "ligatures, folded (kgx now)"):
             if name.endswith("(before)"):
                 with as_written():
-                    found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
+                    found, _ = analysed(nlp, texts)
             else:
                 # a pipeline saved before kgx.Tokenizer.v1 split at ligatures gets the rules
                 split_at_ligatures(nlp.tokenizer, nlp)
-                began = time.perf_counter()
-                found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
-                seconds = time.perf_counter() - began
+                found, seconds = analysed(nlp, texts)
             hits = sum(len(t & f[0]) for t, f in zip(touched, found, strict=True))
             print(f"  {name:<42} " + scores(gold, found) +
                   f"   mentions with a ligature found {hits} of {n_touched}")
         words = sum(len(t.split()) for t in texts)
-        plain_texts = [eg.reference.text for eg in examples]
         median, _ = alternate({
             f"fold ({kind} text)": lambda batch=batch: list(map(fold_presentation_forms, batch))
             for kind, batch in (("ligature", texts), ("plain", plain_texts))}, ROUNDS)

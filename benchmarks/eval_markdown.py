@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import os
 import random
-import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench_inference import alternate  # noqa: E402
-from eval_trailing_period import arguments, facts, pipelines, scores  # noqa: E402
+from eval_trailing_period import analysed, arguments, facts, pipelines, scores  # noqa: E402
 
 Span = tuple[int, int]
 WIKI = "https://example.org/wiki/"
@@ -95,16 +94,13 @@ def main() -> None:
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(examples)}; rate {args.rate}: {n_marks} of "
               f"{sum(len(e) for e, _ in plain)} mentions marked up ({args.markup})")
-        found = [facts(doc, False) for doc in nlp.pipe(
-            [eg.reference.text for eg in examples], batch_size=64)]
+        found, _ = analysed(nlp, [eg.reference.text for eg in examples])
         print(f"  {'plain':<30} " + scores(plain, found))
         for name in versions:
             if name.endswith("v1"):
                 split_markdown_links(nlp.tokenizer, nlp)
             batch = [mask_markup(t) for t in texts] if name.endswith(".md") else texts
-            began = time.perf_counter()
-            found = [facts(doc, False) for doc in nlp.pipe(batch, batch_size=64)]
-            seconds = time.perf_counter() - began
+            found, seconds = analysed(nlp, batch)
             hits = sum(len(m & f[0]) for m, f in zip(marks, found, strict=True))
             print(f"  {name:<30} " + scores(gold, found) +
                   f"   marked mentions found {hits} of {n_marks}")
