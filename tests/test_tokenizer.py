@@ -31,6 +31,9 @@ def test_every_shipped_config_splits_markdown_links(path):
     # spaCy's own: no entity span can be "Globex Corp." or "Initech"
     plain = _texts(spacy.blank("en").tokenizer)
     assert "Corp.](https://globex.example" in plain and "Initech][1" in plain
+    # and ligatures count as letters: "5-\ufb02uorouracil" splits as "5-fluorouracil" does
+    tokens = [t.text for t in create(spacy.blank("en"))("5-\ufb02uorouracil")]
+    assert tokens == ["5", "-", "\ufb02uorouracil"]
 
 
 def test_the_split_is_saved_with_the_pipeline_and_can_be_turned_off(tmp_path):
