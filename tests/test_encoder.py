@@ -3,12 +3,14 @@ vectors v1 gives, frozen layers keep their weights, int8 pipelines load and refu
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 
 import numpy
 import pytest
 import spacy
+import srsly
 from spacy.util import fix_random_seed, load_config, load_model_from_config
 from thinc.api import Adam
 from typer.testing import CliRunner
@@ -186,6 +188,90 @@ def test_a_fully_frozen_encoder_trains_the_heads_only(repo_root, minilm_path):
     assert losses[-1]["ner"] < losses[0]["ner"]
 
 
+def _hf(nlp):
+    return nlp.get_pipe("transformer").model.layers[0].shims[0]._hfmodel
+
+
+def _assert_same_encoder(a, b, config: bool = True) -> None:
+    """The same weights and buffers bit for bit, tokenizer and vocab file (and config)."""
+    sa, sb = a.transformer.state_dict(), b.transformer.state_dict()
+    assert list(sa) == list(sb)
+    for key in sa:
+        assert sa[key].dtype == sb[key].dtype and torch_equal(sa[key], sb[key]), key
+    buffers_a, buffers_b = dict(a.transformer.named_buffers()), dict(b.transformer.named_buffers())
+    assert list(buffers_a) == list(buffers_b)
+    for key, value in buffers_a.items():
+        assert torch_equal(value, buffers_b[key]), key
+    assert not any(p.is_meta for p in a.transformer.parameters())
+    assert [p.requires_grad for p in a.transformer.parameters()] == \
+           [p.requires_grad for p in b.transformer.parameters()]
+    assert a.transformer.training == b.transformer.training
+    if config:
+        # (_name_or_path: the folder each loader read the config from)
+        config_a, config_b = a.transformer.config.to_dict(), b.transformer.config.to_dict()
+        config_a.pop("_name_or_path"), config_b.pop("_name_or_path")
+        assert config_a == config_b
+    assert a.tokenizer.get_vocab() == b.tokenizer.get_vocab()
+    assert a.vocab_file_contents == b.vocab_file_contents
+
+
+def torch_equal(x, y) -> bool:
+    import torch
+
+    return bool(torch.equal(x, y))
+
+
+@pytest.mark.slow
+def test_a_saved_encoder_loads_as_spacy_transformers_loads_it_without_its_loader(
+        trained, tmp_path, monkeypatch):
+    """kgx.TransformerModel.v2 loads its weights itself (encoder_state.py), with no random
+    encoder and fewer copies: the result must be what spacy-transformers' loader gives."""
+    from spacy_transformers.layers.hf_shim import HFShim
+
+    v1 = _with_arch(trained, tmp_path, "v1", **{"@architectures": "kgx.TransformerModel.v1"})
+
+    def refuse(self, data):
+        raise AssertionError("HFShim.from_bytes was called")
+
+    monkeypatch.setattr(HFShim, "from_bytes", refuse)
+    lean = spacy.load(tmp_path / "v1", config=trained.config)
+    # the config as trained: spacy-transformers' loader writes it with srsly, whose 10
+    # decimals make BERT's layer_norm_eps (1e-12) 0.0
+    _assert_same_encoder(_hf(lean), _hf(v1), config=False)
+    _assert_same_encoder(_hf(lean), _hf(trained))
+    assert _hf(lean).transformer.config.layer_norm_eps == 1e-12
+    assert {m.eps for m in _hf(lean).transformer.modules()
+            if type(m).__name__ == "LayerNorm"} == {1e-12}
+    for a, b in zip(trained.pipe([MIXED, TRAIN[0][0]]), lean.pipe([MIXED, TRAIN[0][0]]),
+                    strict=True):
+        _assert_same_analysis(a, b)
+    # nlp.from_bytes takes the same path, and the bytes round-trip
+    again = spacy.util.load_model_from_config(trained.config, auto_fill=False)
+    again.from_bytes(lean.to_bytes())
+    _assert_same_encoder(_hf(again), _hf(trained))
+
+
+@pytest.mark.slow
+def test_a_state_that_does_not_match_the_module_goes_through_spacy_transformers(
+        trained, tmp_path):
+    import torch
+
+    from kgx.pipeline.encoder_state import load_shim
+
+    trained.to_disk(tmp_path / "p")
+    nlp = spacy.load(tmp_path / "p")
+    shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
+    msg = srsly.msgpack_loads(shim.to_bytes())
+    state = torch.load(io.BytesIO(msg["state"]))
+    state["an.unexpected.weight"] = torch.zeros(2)  # e.g. saved by another transformers
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    msg["state"] = buffer.getvalue()
+    with pytest.warns(UserWarning, match="strict=False"):
+        load_shim(shim, msg)
+    _assert_same_encoder(shim._hfmodel, _hf(trained), config=False)  # srsly's 10 decimals
+
+
 @pytest.mark.slow
 def test_kgx_quantize_writes_an_int8_pipeline_that_loads_and_refuses_training(trained,
                                                                                tmp_path):
@@ -205,6 +291,12 @@ def test_kgx_quantize_writes_an_int8_pipeline_that_loads_and_refuses_training(tr
     model = q.get_pipe("transformer").model
     kinds = {type(m).__module__ for m in model._kgx_state["int8"][1].modules()}
     assert any("quantized" in k for k in kinds)
+    # beside the float32 module, which stays for to_disk, without a second copy of its
+    # float32 tensors (the word-piece embeddings are half the weights)
+    fp32, int8 = model._kgx_state["int8"]
+    assert fp32.embeddings.word_embeddings.weight is int8.embeddings.word_embeddings.weight
+    assert {p.data_ptr() for p in int8.parameters()} <= {p.data_ptr() for p in fp32.parameters()}
+    assert len(list(int8.parameters())) < len(list(fp32.parameters()))
     # with 8-bit activations where the CPU adds int8 products in int32 (VNNI)
     from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
 

@@ -28,6 +28,7 @@ every kgx command load unchanged.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import warnings
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ import numpy
 from spacy.util import registry
 
 from ..encoders import resolve_encoder
+from .encoder_state import load_model_bytes
 from .onnx_encoder import RUNTIMES, OnnxEncoder, require_onnxruntime
 from .wordpieces import tokenize_spans
 
@@ -187,6 +189,10 @@ def _define_class() -> Any:
             # pipeline is loaded): the int8 copy, and whether its layers are frozen
             self._kgx_state: dict[str, Any] = {}
 
+        def from_bytes(self, bytes_data: bytes) -> Any:
+            # the saved encoder without its weights held several times over at the load
+            return load_model_bytes(self, bytes_data)
+
         def copy(self) -> Any:
             copied = super().copy()
             new = KgxTransformerModel(*self._kgx_args)
@@ -241,8 +247,12 @@ def _define_class() -> Any:
                 spec = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
                 mapping = ({torch.nn.Linear: full_range_linear()} if full_range_int8()
                            else None)
-                q = torch.ao.quantization.quantize_dynamic(module, spec, dtype=torch.qint8,
-                                                           mapping=mapping)
+                # the copy shares every float32 tensor with the module (the word-piece
+                # embeddings are half the weights); only its Linear layers become int8
+                shared = {id(t): t for t in (*module.parameters(), *module.buffers())}
+                q = torch.ao.quantization.quantize_dynamic(
+                    copy.deepcopy(module, shared), spec, dtype=torch.qint8, mapping=mapping,
+                    inplace=True)
             module.train()
             model._kgx_state["int8"] = (module, q)
             return q
