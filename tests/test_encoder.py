@@ -252,6 +252,30 @@ def test_a_saved_encoder_loads_as_spacy_transformers_loads_it_without_its_loader
 
 
 @pytest.mark.slow
+def test_loading_in_threads_leaves_torch_as_it_was(trained):
+    """The loader builds on the meta device by swapping torch.nn.Module.register_parameter for
+    a moment: loads in several threads at once must each get real weights and leave torch's
+    own method in place."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    before = torch.nn.Module.register_parameter
+    data = trained.to_bytes()
+
+    def load(_):
+        nlp = spacy.util.load_model_from_config(trained.config, auto_fill=False)
+        return nlp.from_bytes(data)
+
+    with ThreadPoolExecutor(4) as pool:
+        loaded = list(pool.map(load, range(4)))
+    assert torch.nn.Module.register_parameter is before
+    assert not torch.nn.Linear(2, 2).weight.is_meta
+    for nlp in loaded:
+        _assert_same_encoder(_hf(nlp), _hf(trained))
+
+
+@pytest.mark.slow
 def test_a_state_that_does_not_match_the_module_goes_through_spacy_transformers(
         trained, tmp_path):
     import torch

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,12 @@ from typing import Any
 import srsly
 
 log = logging.getLogger("kgx")
+
+# init_empty_weights swaps torch.nn.Module.register_parameter for the length of a build, for
+# every thread: another kgx load at that moment would put its loaded weights on the meta
+# device, or restore the swap it saw and leave it in place (transformers' from_pretrained
+# does the same swap; code outside kgx that builds torch modules meanwhile is not covered)
+_BUILD_LOCK = threading.Lock()
 
 
 def load_model_bytes(model: Any, bytes_data: bytes) -> Any:
@@ -82,10 +89,13 @@ def load_shim(shim: Any, msg: dict) -> None:
     device = get_torch_default_device()
     # BytesIO holds the only reference to the state's bytes once popped: freed after the load
     state = torch.load(BytesIO(msg.pop("state")), map_location=device)
-    with init_empty_weights():
-        transformer = shim.model_cls.from_config(config)
     try:
-        transformer.load_state_dict(state, assign=True)
+        with _BUILD_LOCK:  # assigning registers parameters too: not while another thread builds
+            with init_empty_weights():
+                transformer = shim.model_cls.from_config(config)
+            transformer.load_state_dict(state, assign=True)
+            if hasattr(transformer, "tie_weights"):
+                transformer.tie_weights()
     except RuntimeError:
         # keys that do not match (another transformers version): spacy-transformers' own
         # path, which warns and loads what matches into a randomly initialised encoder
@@ -96,8 +106,6 @@ def load_shim(shim: Any, msg: dict) -> None:
         shim.from_bytes(srsly.msgpack_dumps(msg))
         return
     del state, msg
-    if hasattr(transformer, "tie_weights"):
-        transformer.tie_weights()
     on_meta = [name for name, p in transformer.named_parameters() if p.is_meta]
     if on_meta:
         raise RuntimeError(f"kgx: the saved encoder has no weights for {', '.join(on_meta)}")
