@@ -1,5 +1,6 @@
 """kgx.TransformerModel.v2 (kgx/pipeline/encoder.py): length-sorted inference buckets give the
-vectors v1 gives, frozen layers keep their weights, int8 pipelines load and refuse training."""
+vectors v1 gives, frozen layers keep their weights, int8 pipelines load and refuse training, and
+a saved encoder loads (encoder_state.py) as spacy-transformers' loader would load it."""
 
 from __future__ import annotations
 
@@ -188,8 +189,18 @@ def test_a_fully_frozen_encoder_trains_the_heads_only(repo_root, minilm_path):
     assert losses[-1]["ner"] < losses[0]["ner"]
 
 
+def _shim(nlp):
+    return nlp.get_pipe("transformer").model.layers[0].shims[0]
+
+
 def _hf(nlp):
-    return nlp.get_pipe("transformer").model.layers[0].shims[0]._hfmodel
+    return _shim(nlp)._hfmodel
+
+
+def _torch_equal(x, y) -> bool:
+    import torch
+
+    return bool(torch.equal(x, y))
 
 
 def _assert_same_encoder(a, b, config: bool = True) -> None:
@@ -197,11 +208,11 @@ def _assert_same_encoder(a, b, config: bool = True) -> None:
     sa, sb = a.transformer.state_dict(), b.transformer.state_dict()
     assert list(sa) == list(sb)
     for key in sa:
-        assert sa[key].dtype == sb[key].dtype and torch_equal(sa[key], sb[key]), key
+        assert sa[key].dtype == sb[key].dtype and _torch_equal(sa[key], sb[key]), key
     buffers_a, buffers_b = dict(a.transformer.named_buffers()), dict(b.transformer.named_buffers())
     assert list(buffers_a) == list(buffers_b)
     for key, value in buffers_a.items():
-        assert torch_equal(value, buffers_b[key]), key
+        assert _torch_equal(value, buffers_b[key]), key
     assert not any(p.is_meta for p in a.transformer.parameters())
     assert [p.requires_grad for p in a.transformer.parameters()] == \
            [p.requires_grad for p in b.transformer.parameters()]
@@ -213,12 +224,6 @@ def _assert_same_encoder(a, b, config: bool = True) -> None:
         assert config_a == config_b
     assert a.tokenizer.get_vocab() == b.tokenizer.get_vocab()
     assert a.vocab_file_contents == b.vocab_file_contents
-
-
-def torch_equal(x, y) -> bool:
-    import torch
-
-    return bool(torch.equal(x, y))
 
 
 @pytest.mark.slow
@@ -284,7 +289,7 @@ def test_a_state_that_does_not_match_the_module_goes_through_spacy_transformers(
 
     trained.to_disk(tmp_path / "p")
     nlp = spacy.load(tmp_path / "p")
-    shim = nlp.get_pipe("transformer").model.layers[0].shims[0]
+    shim = _shim(nlp)
     msg = srsly.msgpack_loads(shim.to_bytes())
     state = torch.load(io.BytesIO(msg["state"]))
     state["an.unexpected.weight"] = torch.zeros(2)  # e.g. saved by another transformers
