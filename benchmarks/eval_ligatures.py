@@ -68,9 +68,9 @@ def main() -> None:
     def as_written() -> contextlib.ExitStack:
         """kgx before: the encoder and the lexical features read the characters as written."""
         stack = contextlib.ExitStack()
-        stack.enter_context(mock.patch.object(wordpieces, "fold_presentation_forms",
+        stack.enter_context(mock.patch.object(wordpieces, "fold_for_models",
                                               lambda text: (text, None)))
-        stack.enter_context(mock.patch.object(features, "has_presentation_forms",
+        stack.enter_context(mock.patch.object(features, "needs_folding",
                                               lambda text: False))
         return stack
 

@@ -26,6 +26,7 @@ from kgx.graph import (
     related,
     save_graph,
 )
+from kgx.graph.normalize import display_name
 
 runner = CliRunner()
 
@@ -116,6 +117,9 @@ def test_entity_iri_slug_and_hash():
         ("Glo\u00adbex", "globex", "ignorable"),
         ("\ufeffWei Chen", "wei chen", "ignorable"),
         ("Acme\u200b Corp\u200e", "acme corp", "ignorable"),
+        # a word broken at a line end (justified text from PDFs); a real hyphen stays one
+        ("Glo-\nbex", "globex", "line_end_hyphen"),
+        ("Hewlett-\nPackard", "hewlett packard", "punctuation"),
     ],
 )
 def test_normalization_steps(text, norm, step):
@@ -135,12 +139,13 @@ def test_normalization_is_configurable():
         "glo\u00adbex")
 
 
-def test_a_graph_from_before_the_ignorable_step_keeps_its_keys():
+def test_a_graph_from_before_the_ignorable_and_hyphen_steps_keeps_its_keys():
     """Settings stored by a kgx without the step (its graph's keys were made without it)
     keep it off; settings stored now round-trip."""
     old = NormalizationConfig().to_dict()
-    del old["drop_ignorable"]
+    del old["drop_ignorable"], old["line_end_hyphens"]
     assert NormalizationConfig.from_dict(old).drop_ignorable is False
+    assert NormalizationConfig.from_dict(old).line_end_hyphens is False
     assert NormalizationConfig.from_dict(NormalizationConfig().to_dict()) == NormalizationConfig()
 
 
@@ -159,6 +164,27 @@ def test_mentions_that_differ_by_invisible_characters_are_one_entity():
         rec("d2", "Wei Chen", "PER", "Work_For", "Glo\u00adbex", "ORG", 0.8),
     ], config=NormalizationConfig(drop_ignorable=False)).graph
     assert len(keep) == 3
+
+
+def test_a_name_broken_or_wrapped_at_a_line_end_is_one_node_shown_as_read():
+    """Text from PDFs and hard-wrapped files: "Glo-\\nbex" and "San\\nFrancisco" are the
+    node of "Globex" and "San Francisco", which they are shown as; the forms as written stay
+    among the aliases."""
+    G = build([
+        rec("d1", "Wei Chen", "PER", "Work_For", "Glo-\nbex", "ORG", 0.9),
+        rec("d2", "Wei\nChen", "PER", "Work_For", "Globex", "ORG", 0.8),
+        rec("d3", "Wei Chen", "PER", "Live_In", "San\nFrancisco", "LOC", 0.7),
+    ]).graph
+    names = {data["name"]: data["aliases"] for _, data in G.nodes(data=True)}
+    assert names == {"Wei Chen": ["Wei\nChen"], "Globex": ["Glo-\nbex"],
+                     "San Francisco": ["San\nFrancisco"]}
+    assert display_name("Glo\u00ad-\n bex  Corp\u200b ") == "Globex Corp"
+    assert display_name("Hewlett-\nPackard") == "Hewlett- Packard"
+    off = build([
+        rec("d1", "Wei Chen", "PER", "Work_For", "Glo-\nbex", "ORG", 0.9),
+        rec("d2", "Wei Chen", "PER", "Work_For", "Globex", "ORG", 0.8),
+    ], config=NormalizationConfig(line_end_hyphens=False)).graph
+    assert len(off) == 3
 
 
 # --- building

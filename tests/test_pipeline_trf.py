@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy
 import pytest
 import spacy
@@ -12,6 +14,7 @@ from helpers import TRAIN, annotate, make_example, with_gold_ents
 from kgx.encoders import resolve_encoder
 from kgx.pipeline.span_ner import SPANS_KEY
 from kgx.relations import raw_relations
+from kgx.text import join_line_end_hyphens
 
 
 @pytest.fixture(scope="module")
@@ -228,6 +231,34 @@ def test_hard_wrapped_sentences_get_the_entities_and_relations_of_one_line(trf_t
         assert what == what_line, wrapped
         numpy.testing.assert_allclose(scores, scores_line, atol=1e-5, err_msg=wrapped)
     assert crossing >= 3  # "Maria\nLopez", "John\nSmith", "Ana\nDiaz"
+
+
+@pytest.mark.slow
+def test_words_broken_at_line_ends_get_the_entities_and_relations_of_whole_words(trf_trained):
+    """Justified text from PDFs: every word of five letters or more broken after its second
+    letter by a hyphen and a line break ("Ma-\\nria Lo-\\npez wo-\\nrks"). The shipped
+    pipeline makes each one token again and reads it whole: the same entities, relations and
+    scores as the text as one line, every span's text as written."""
+    nlp, _, _ = trf_trained
+
+    def found(doc):
+        ents = doc.ents
+        rels = sorted((join_line_end_hyphens(ents[r["head"]].text),
+                       join_line_end_hyphens(ents[r["tail"]].text), r["label"], r["score"])
+                      for r in raw_relations(doc))
+        return ([(join_line_end_hyphens(e.text), e.label_) for e in ents],
+                [r[:3] for r in rels], numpy.asarray([r[3] for r in rels], dtype="f"))
+
+    broken_ents = 0
+    for text, *_ in TRAIN:
+        broken = re.sub(r"\b([^\W\d_]{2})([a-z]{3,})\b", "\\1-\n\\2", text)
+        doc, line = nlp(broken), nlp(text)
+        assert doc.text == broken and len(doc) == len(line)
+        broken_ents += sum("-\n" in e.text for e in doc.ents)
+        (ents, rels, scores), (ents_line, rels_line, scores_line) = found(doc), found(line)
+        assert (ents, rels) == (ents_line, rels_line), broken
+        numpy.testing.assert_allclose(scores, scores_line, atol=1e-5, err_msg=broken)
+    assert broken_ents >= 5  # "Ma-\nria Lo-\npez", "Pa-\nris", "Be-\nrlin", ...
 
 
 @pytest.mark.slow

@@ -93,3 +93,46 @@ def test_ligatures_split_as_the_letters_they_stand_for():
     assert split_at_ligatures(off.tokenizer, off).infix_finditer.__self__.pattern == pattern
     assert [t.text for t in off(ligated + " [A](b)")][:3] == ["5", "-", "\ufb02uorouracil"]
     assert "](" in [t.text for t in off(ligated + " [A](b)")]
+
+
+# --- words broken at line ends (justified text from PDFs) ---------------------------------
+
+
+def _layout(**config):
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "kgx.Tokenizer.v1"}}})
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("kgx_layout_boundaries", config=config)
+    return nlp
+
+
+def test_a_word_broken_at_a_line_end_is_one_token_again():
+    """spaCy's tokenizer makes "Glo-", a line break and "bex" of a word broken by a
+    typesetter; kgx_layout_boundaries merges them, the text and every offset as written. A
+    hyphen before a capital, after a digit or before a blank line is a real one, or no break."""
+    text = ("Wei Chen works for Glo-\nbex in Osa-\r\n  ka. The anti-\ninflammatory drug a-\nb-\nc "
+            "from Hewlett-\nPackard, 5-\nfluorouracil, para-\n\ngraph and Glo\u00ad\nbex.")
+    doc = _layout()(text)
+    assert doc.text == text
+    words = [t.text for t in doc if not t.is_space]
+    assert words == ["Wei", "Chen", "works", "for", "Glo-\nbex", "in", "Osa-\r\n  ka", ".",
+                     "The", "anti-\ninflammatory", "drug", "a-\nb-\nc", "from", "Hewlett-",
+                     "Packard", ",", "5-", "fluorouracil", ",", "para-", "graph", "and",
+                     "Glo\u00ad\nbex", "."]
+    # the sentences stay where they were: no boundary is lost or made by the merge
+    assert [s.text for s in doc.sents] == [s.text for s in _layout(line_end_hyphens=False)(
+        text).sents]
+    assert doc[4].idx == text.index("Glo-") and doc[4].whitespace_ == " "
+    # switched off, spaCy's tokens
+    off = _layout(line_end_hyphens=False)(text)
+    assert [t.text for t in off] == [t.text for t in spacy.blank("en")(text)]
+
+
+def test_no_merge_across_a_sentence_start():
+    """A line that a segmenter already made a sentence stays one (the merge never joins two
+    sentences); the factory's setting is saved with the pipeline."""
+    nlp = _layout()
+    doc = nlp.make_doc("Ann left Glo-\nbex")
+    doc[4].is_sent_start = True  # "bex"
+    nlp.get_pipe("kgx_layout_boundaries")(doc)
+    assert [t.text for t in doc] == ["Ann", "left", "Glo-", "\n", "bex"]
+    assert nlp.config["components"]["kgx_layout_boundaries"]["line_end_hyphens"] is True

@@ -1,6 +1,6 @@
 """The encoder's word pieces (kgx/pipeline/wordpieces.py): ligatures and fullwidth forms read
-as their letters, offsets kept in the text as written, and a training pass that reads the
-pieces spacy-transformers' own pass reads."""
+as their letters and words broken at line ends whole, offsets kept in the text as written, and
+a training pass that reads the pieces spacy-transformers' own pass reads."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from spacy.util import fix_random_seed, load_config, load_model_from_config
 from thinc.api import Adam
 
 from helpers import TRAIN, make_example
-from kgx.pipeline.wordpieces import fold_presentation_forms, restore_offsets, tokenize_spans
+from kgx.pipeline.wordpieces import tokenize_spans
+from kgx.text import (
+    fold_for_models,
+    fold_presentation_forms,
+    join_line_end_hyphens,
+    line_end_hyphens,
+    restore_offsets,
+)
 
 
 def test_fold_maps_every_character_back_to_where_it_came_from():
@@ -118,5 +125,71 @@ def test_lexical_features_of_ligature_tokens_are_those_of_their_letters():
                            include_static_vectors=False)
     embed.initialize(X=[plain])
     a, b, c = embed.predict([plain, folded, forms])
+    numpy.testing.assert_array_equal(a, b)
+    assert not numpy.array_equal(a, c)
+
+
+def test_fold_joins_words_broken_at_line_ends():
+    """A letter, a hyphen (or a soft hyphen), one line break and a lower-case letter: the
+    models read the word whole; every character of the result maps back to where it was."""
+    text = ("for Glo-\nbex in Sheﬃ-\r\n  eld, not Hewlett-\nPackard, 5-\nfluorouracil, "
+            "para-\n\ngraph or Glo\u00ad\nbex")
+    assert [text[a:b] for a, b in line_end_hyphens(text)] == ["-\n", "-\r\n  ", "\u00ad\n"]
+    folded, origin = fold_for_models(text)
+    assert folded == ("for Globex in Sheffield, not Hewlett-\nPackard, 5-\nfluorouracil, "
+                      "para-\n\ngraph or Globex")
+    assert len(origin) == len(folded)
+    assert all(text[j] == folded[i] or text[j] == "ﬃ" for i, j in enumerate(origin))
+    assert join_line_end_hyphens(text) == folded.replace("Sheffield", "Sheﬃeld")
+    # only the breaks asked for; none: the presentation forms alone
+    only_forms, forms_origin = fold_for_models(text, [])
+    assert only_forms == fold_presentation_forms(text)[0] == text.replace("ﬃ", "ffi")
+    numpy.testing.assert_array_equal(forms_origin, fold_presentation_forms(text)[1])
+    assert fold_for_models("Hewlett-\nPackard") == ("Hewlett-\nPackard", None)
+
+
+def test_the_encoder_reads_a_broken_word_whole_only_where_it_is_one_token(minilm_path):
+    """Merged into one token (kgx_layout_boundaries), "Glo-\\nbex" gets the pieces of
+    "Globex"; left as three tokens it keeps its hyphen: two tokens each read as the whole
+    word would look like two entities to the recogniser."""
+    import spacy
+    from transformers import AutoTokenizer
+
+    from kgx.pipeline.tokenizer import merge_line_end_hyphens
+
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_path), use_fast=True)
+    nlp = spacy.blank("en")
+    broken = "Wei Chen works for Glo-\nbex in Osa-\nka ."
+    merged = merge_line_end_hyphens(nlp(broken))
+    assert len(merged) == 8
+    pieces, align = tokenize_spans(tokenizer, [merged[:]])
+    one_line = nlp("Wei Chen works for Globex in Osaka .")
+    plain, plain_align = tokenize_spans(tokenizer, [one_line[:]])
+    assert pieces.strings == plain.strings
+    numpy.testing.assert_array_equal(align.lengths, plain_align.lengths)
+    numpy.testing.assert_array_equal(align.dataXd, plain_align.dataXd)
+    three, _ = tokenize_spans(tokenizer, [nlp(broken)[:]])
+    assert three.strings[0].count("-") == 2
+
+
+def test_lexical_features_of_a_broken_word_are_the_whole_words():
+    """The token "Glo-\\nbex" (merged by kgx_layout_boundaries) gets the norm, shape, prefix
+    and suffix of "Globex"."""
+    import spacy
+    from spacy.ml.models import MultiHashEmbed
+
+    from kgx.pipeline.features import DEFAULT_ATTRS, DEFAULT_ROWS, folded_doc
+    from kgx.pipeline.tokenizer import merge_line_end_hyphens
+
+    nlp = spacy.blank("en")
+    plain = nlp("Wei Chen works for Globex")
+    broken = merge_line_end_hyphens(nlp("Wei Chen works for Glo-\nbex"))
+    folded = folded_doc(broken)
+    assert [t.text for t in folded] == [t.text for t in plain]
+    assert [t.norm_ for t in folded] == [t.norm_ for t in plain]
+    embed = MultiHashEmbed(width=16, attrs=DEFAULT_ATTRS, rows=DEFAULT_ROWS,
+                           include_static_vectors=False)
+    embed.initialize(X=[plain])
+    a, b, c = embed.predict([plain, folded, broken])
     numpy.testing.assert_array_equal(a, b)
     assert not numpy.array_equal(a, c)

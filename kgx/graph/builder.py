@@ -30,7 +30,7 @@ from kgx.graph.aliases import AliasTable
 from kgx.graph.candidates import apply_merges, cross_document_merges
 from kgx.graph.io import atomic_write
 from kgx.graph.kb import KnowledgeBase
-from kgx.graph.normalize import IGNORABLE, NormalizationConfig
+from kgx.graph.normalize import NormalizationConfig, display_name
 from kgx.graph.resolve import (
     EntityResolver,
     ResolutionConfig,
@@ -389,12 +389,12 @@ class GraphBuilder:
                 continue
             type_, full = data["label"], self.resolver.fullness  # the fullest name, if resolving
             on = self.resolution.enabled
-            # then one without invisible characters (a soft hyphen, a zero-width space), the
-            # most frequent, the longest
-            name = min(forms, key=lambda f: (-on * full(f, type_), bool(IGNORABLE.search(f)),
+            # then one as a reader sees it (no invisible characters, line breaks or words
+            # broken at a line end: display_name), the most frequent, the longest; shown tidied
+            name = min(forms, key=lambda f: (-on * full(f, type_), display_name(f) != f,
                                              -forms[f], -on * len(f), f))
-            data["name"] = name
-            data["aliases"] = sorted(f for f in forms if f != name)
+            data["name"] = display_name(name) or name
+            data["aliases"] = sorted(f for f in forms if f != data["name"])
             data["mentions"] = sum(forms.values())
         if removed:
             self.resolver.forget(removed)

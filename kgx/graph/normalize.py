@@ -15,12 +15,17 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 
+from ..text import join_line_end_hyphens
+
 
 @dataclass(frozen=True)
 class NormalizationConfig:
     """How surface forms are normalised before entities merge. Each step can be switched off.
 
-    Steps run in this order, and the merge log names each one that changed a form: ``nfkc``
+    Steps run in this order, and the merge log names each one that changed a form:
+    ``line_end_hyphen`` (a word broken at a line end by a hyphen, as justified text from PDFs
+    has it, joined: ``Glo-\nbex`` → ``Globex``; not before a capital: ``Hewlett-\nPackard``),
+    ``nfkc``
     (Unicode compatibility forms: full-width letters, ligatures), ``ignorable`` (the characters
     Unicode makes default-ignorable, which NFKC_Casefold drops too: soft hyphens and
     zero-width spaces from HTML and PDFs, a byte-order mark, joiners, direction marks,
@@ -40,6 +45,7 @@ class NormalizationConfig:
     possessive: bool = True
     merge_across_types: bool = False
     drop_ignorable: bool = True
+    line_end_hyphens: bool = True
 
     @cached_property
     def article_set(self) -> frozenset[str]:
@@ -53,6 +59,7 @@ class NormalizationConfig:
         # settings stored by a kgx before the step existed: its graph's keys were made
         # without it, so it stays off for that graph
         clean.setdefault("drop_ignorable", False)
+        clean.setdefault("line_end_hyphens", False)
         if "articles" in clean:
             clean["articles"] = tuple(clean["articles"])
         return cls(**clean)
@@ -96,6 +103,8 @@ def explain_normalization(text: str, config: NormalizationConfig) -> tuple[str, 
             text = value
         return text
 
+    if config.line_end_hyphens:
+        step("line_end_hyphen", join_line_end_hyphens(text))
     if config.unicode_nfkc:
         step("nfkc", unicodedata.normalize("NFKC", text))
     if config.drop_ignorable:
@@ -114,6 +123,12 @@ def explain_normalization(text: str, config: NormalizationConfig) -> tuple[str, 
         if len(words) == 2 and words[1].strip() and words[0].casefold() in config.article_set:
             step("article", words[1].strip())
     return text, rules
+
+
+def display_name(text: str) -> str:
+    """``text`` as a node shows it: invisible characters dropped, words broken at line ends
+    joined, whitespace (a line break of wrapped text) one space. Case and punctuation kept."""
+    return WHITESPACE.sub(" ", join_line_end_hyphens(IGNORABLE.sub("", text))).strip()
 
 
 def normalize_name(text: str, config: NormalizationConfig | None = None) -> str:

@@ -5,7 +5,8 @@ capitalisation is among the strongest cues for entity boundaries and types. Hash
 the token's shape, prefix, suffix and norm (spaCy's ``MultiHashEmbed``) are concatenated to the
 transformer listener's vectors, so a component downstream sees both. A token holding a
 presentation form (a ligature, a fullwidth letter: ``kgx.text``) gets the features of the
-characters it stands for, as the encoder reads them.
+characters it stands for, as the encoder reads them, and a token holding a word broken at a
+line end ("Glo-\\nbex") the features of the whole word ("Globex").
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
 
-from ..text import FOLDED, has_presentation_forms
+from ..text import FOLDED, join_line_end_hyphens, line_end_hyphens, needs_folding
 
 DEFAULT_ATTRS = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
 DEFAULT_ROWS = [5000, 1000, 2500, 2500]
@@ -68,12 +69,17 @@ def _init(model: Model, X: list[Doc] | None = None, Y: Any = None) -> Model:
 
 
 def folded_doc(doc: Doc) -> Doc:
-    """``doc`` with presentation forms folded in its tokens' text (the same tokens, so the
-    same rows); ``doc`` itself when it has none. A folded token's norm is its new lexeme's,
-    every other token keeps its own (a tokenizer exception's norm, "n't" -> "not")."""
-    if not has_presentation_forms(doc.text):
+    """``doc`` with presentation forms folded and words broken at a line end joined in its
+    tokens' text (the same tokens, so the same rows); ``doc`` itself when it has neither. A
+    changed token's norm is its new lexeme's, every other token keeps its own (a tokenizer
+    exception's norm, "n't" -> "not")."""
+    text = doc.text
+    if not needs_folding(text):
         return doc
     words = [token.text.translate(FOLDED) for token in doc]
+    for start, _ in line_end_hyphens(text):  # inside one token where merged
+        i = doc.char_span(start, start + 1, alignment_mode="expand")[0].i  # type: ignore[index]
+        words[i] = join_line_end_hyphens(words[i])
     folded = Doc(doc.vocab, words=words, spaces=[bool(token.whitespace_) for token in doc])
     norms: Any = doc.to_array([NORM])
     changed = [i for i, token in enumerate(doc) if words[i] != token.text]

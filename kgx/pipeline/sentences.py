@@ -12,7 +12,7 @@ higher than either segmenter alone with the same trained pipelines (BENCHMARKS.m
 Neither reads the layout of users' documents: a heading, a list item or a paragraph without a
 final period runs into the next one. ``kgx_layout_boundaries`` starts a sentence after a blank
 line and at a line that opens with a list or heading marker; a single line break (hard-wrapped
-text) is not a boundary.
+text) is not a boundary, and a word broken across it by a hyphen is made one token again.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
 from kgx.text import LINE_BREAK, PARAGRAPH_SEPARATOR
+
+from .tokenizer import merge_line_end_hyphens
 
 
 class PunctBoundaries:
@@ -108,15 +110,19 @@ class LayoutBoundaries:
     boundary."""
 
     def __init__(self, name: str, paragraphs: bool = True, list_items: bool = True,
-                 line_breaks: bool = False) -> None:
+                 line_breaks: bool = False, line_end_hyphens: bool = True) -> None:
         self.name = name
+        self.line_end_hyphens = line_end_hyphens
         self.paragraphs = paragraphs
         self.line_breaks = line_breaks
         self.list_items = list_items
 
     def __call__(self, doc: Doc) -> Doc:
-        if not _LINE_BREAK.search(doc.text):
+        text = doc.text
+        if not _LINE_BREAK.search(text):
             return doc
+        if self.line_end_hyphens:
+            merge_line_end_hyphens(doc, text)
         n = len(doc)
         i = 0
         while i < n and doc[i].is_space:
@@ -191,13 +197,17 @@ def _next_line(doc: Doc, i: int) -> int:
 @Language.factory(
     "kgx_layout_boundaries",
     assigns=["token.is_sent_start"],
-    default_config={"paragraphs": True, "list_items": True, "line_breaks": False},
+    retokenizes=True,
+    default_config={"paragraphs": True, "list_items": True, "line_breaks": False,
+                    "line_end_hyphens": True},
 )
 def make_layout_boundaries(nlp: Language, name: str, paragraphs: bool, list_items: bool,
-                           line_breaks: bool) -> LayoutBoundaries:
+                           line_breaks: bool, line_end_hyphens: bool) -> LayoutBoundaries:
     """``paragraphs``: a sentence starts after a blank line. ``list_items``: at a line that
     opens with a list marker (-, *, \u2022, 1., 1), a), (1)) where a list can be, or with a
     Markdown heading's #.
     ``line_breaks``: after every line break, for text with one unit a line (subtitles, logs,
-    records); off by default because hard-wrapped prose breaks lines inside sentences."""
-    return LayoutBoundaries(name, paragraphs, list_items, line_breaks)
+    records); off by default because hard-wrapped prose breaks lines inside sentences.
+    ``line_end_hyphens``: a word broken at a line end by a hyphen ("Glo-\\nbex", justified
+    text from PDFs) becomes one token, as the models read words (``kgx.pipeline.tokenizer``)."""
+    return LayoutBoundaries(name, paragraphs, list_items, line_breaks, line_end_hyphens)

@@ -12,6 +12,12 @@ spaCy's letter class has no Latin ligatures (U+FB00-FB06, which PDF extractors k
 "5-ﬂuorouracil" stayed one token where "5-fluorouracil" is three. ``LIGATURE_INFIXES`` are
 English's hyphen, comma and symbol infixes with the ligatures counted as letters: the same
 splits as spaCy's on any text without ligatures.
+
+Justified text taken out of PDFs breaks words at line ends with a hyphen ("Glo-", a line break,
+"bex"), and spaCy's tokenizer, which splits at whitespace before anything else, makes three
+tokens of them. ``merge_line_end_hyphens`` makes such a word one token again after the
+tokenizer (``kgx_layout_boundaries`` calls it), so the encoder and the recogniser read one word,
+as they were trained to.
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ from collections.abc import Callable
 from spacy.lang.char_classes import ALPHA, HYPHENS
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, registry
+
+from ..text import line_end_hyphens
 
 LINK_INFIXES = (r"\]\(", r"\]\[")
 _LETTERS = ALPHA + "\ufb00-\ufb06"
@@ -70,3 +79,23 @@ def make_tokenizer(markdown_links: bool = True,
         return split_at_ligatures(tokenizer, nlp) if ligatures else tokenizer
 
     return create
+
+
+def merge_line_end_hyphens(doc: Doc, text: str | None = None) -> Doc:
+    """``doc`` with each word broken at a line end ("Glo-\\nbex") merged into one token, its
+    text as written; none where a sentence starts after the break. ``text`` is ``doc.text``
+    where the caller has it. Returns ``doc``."""
+    ranges: list[list[int]] = []
+    for start, end in line_end_hyphens(doc.text if text is None else text):
+        span = doc.char_span(start - 1, end + 1, alignment_mode="expand")
+        if span is None or len(span) < 2 or any(t.is_sent_start for t in span[1:]):
+            continue
+        if ranges and span.start < ranges[-1][1]:  # a word broken twice
+            ranges[-1][1] = span.end
+        else:
+            ranges.append([span.start, span.end])
+    if ranges:
+        with doc.retokenize() as retokenizer:
+            for first, last in ranges:
+                retokenizer.merge(doc[first:last])
+    return doc
