@@ -30,7 +30,7 @@ from kgx.graph.aliases import AliasTable
 from kgx.graph.candidates import apply_merges, cross_document_merges
 from kgx.graph.io import atomic_write
 from kgx.graph.kb import KnowledgeBase
-from kgx.graph.normalize import NormalizationConfig, display_name
+from kgx.graph.normalize import IGNORABLE, NormalizationConfig, display_name
 from kgx.graph.resolve import (
     EntityResolver,
     ResolutionConfig,
@@ -391,7 +391,8 @@ class GraphBuilder:
             on = self.resolution.enabled
             # then one as a reader sees it (no invisible characters, line breaks or words
             # broken at a line end: display_name), the most frequent, the longest; shown tidied
-            name = min(forms, key=lambda f: (-on * full(f, type_), display_name(f) != f,
+            name = min(forms, key=lambda f: (-on * full(f, type_),
+                                             bool(IGNORABLE.search(f)) or display_name(f) != f,
                                              -forms[f], -on * len(f), f))
             data["name"] = display_name(name) or name
             data["aliases"] = sorted(f for f in forms if f != data["name"])

@@ -126,9 +126,9 @@ def explain_normalization(text: str, config: NormalizationConfig) -> tuple[str, 
 
 
 def display_name(text: str) -> str:
-    """``text`` as a node shows it: invisible characters dropped, words broken at line ends
-    joined, whitespace (a line break of wrapped text) one space. Case and punctuation kept."""
-    return WHITESPACE.sub(" ", join_line_end_hyphens(IGNORABLE.sub("", text))).strip()
+    """``text`` as a node shows it: words broken at line ends joined, whitespace (a line break
+    of wrapped text) one space. Case, punctuation and other characters kept as written."""
+    return WHITESPACE.sub(" ", join_line_end_hyphens(text)).strip()
 
 
 def normalize_name(text: str, config: NormalizationConfig | None = None) -> str:
