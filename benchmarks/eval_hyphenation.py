@@ -31,7 +31,14 @@ from unittest import mock
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench_inference import alternate  # noqa: E402
-from eval_trailing_period import analysed, arguments, facts, pipelines, scores  # noqa: E402
+from eval_trailing_period import (  # noqa: E402
+    analysed,
+    arguments,
+    facts,
+    moved_facts,
+    pipelines,
+    scores,
+)
 
 WIDTH = 72
 MIN_WORD, MIN_BEFORE, MIN_AFTER = 6, 2, 3
@@ -109,18 +116,12 @@ def main() -> None:
         for eg, (ents, rels) in zip(examples, plain, strict=True):
             edges = {k for span, _ in ents for k in span}
             text, moved = hyphenated(eg.reference.text, edges)
-
-            def move(span: tuple[int, int], moved: list[int] = moved) -> tuple[int, int]:
-                return moved[span[0]], moved[span[1] - 1] + 1
-
             texts.append(text)
-            gold.append(({(move(s), label) for s, label in ents},
-                         {(move(hs), hl, move(ts), tl, label)
-                          for hs, hl, ts, tl, label in rels}))
+            gold.append(moved_facts((ents, rels), moved))
             touched.append({(s, label) for s, label in gold[-1][0]
                             if "-\n" in text[s[0]:s[1]]})
             touched_plain.append({(s, label) for s, label in ents
-                                  if "-\n" in text[move(s)[0]:move(s)[1]]})
+                                  if "-\n" in text[moved[s[0]]:moved[s[1] - 1] + 1]})
         n_touched = sum(map(len, touched))
         n_breaks = sum(t.count("-\n") for t in texts)
         capital = sum(len(re.findall(r"-\n[^\W\d_]", t)) - len(line_end_hyphens(t))

@@ -27,7 +27,14 @@ from unittest import mock
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench_inference import alternate  # noqa: E402
-from eval_trailing_period import analysed, arguments, facts, pipelines, scores  # noqa: E402
+from eval_trailing_period import (  # noqa: E402
+    analysed,
+    arguments,
+    facts,
+    moved_facts,
+    pipelines,
+    scores,
+)
 
 LIGATURES = {"ffi": "\ufb03", "ffl": "\ufb04", "ff": "\ufb00", "fi": "\ufb01", "fl": "\ufb02"}
 _LETTERS = re.compile("ffi|ffl|ff|fi|fl")
@@ -80,14 +87,8 @@ def main() -> None:
         for eg, (ents, rels) in zip(examples, plain, strict=True):
             edges = {k for span, _ in ents for k in span}
             text, moved = ligated(eg.reference.text, edges)
-
-            def move(span: tuple[int, int], moved: list[int] = moved) -> tuple[int, int]:
-                return moved[span[0]], moved[span[1]]
-
             texts.append(text)
-            gold.append(({(move(s), label) for s, label in ents},
-                         {(move(hs), hl, move(ts), tl, label)
-                          for hs, hl, ts, tl, label in rels}))
+            gold.append(moved_facts((ents, rels), moved))
             touched.append({(s, label) for s, label in gold[-1][0]
                             if re.search("[\ufb00-\ufb04]", text[s[0]:s[1]])})
         n_touched = sum(map(len, touched))

@@ -45,6 +45,18 @@ def facts(doc, loose: bool) -> tuple[set, set]:
     return entities, relations
 
 
+def moved_facts(found: tuple[set, set], moved: list[int]) -> tuple[set, set]:
+    """``facts`` of a text carried over to the text a benchmark rewrote it as; ``moved[i]`` is
+    where character i went (a span ends one past where its last character went, so text
+    inserted after a span stays outside it)."""
+    def move(span: tuple[int, int]) -> tuple[int, int]:
+        return moved[span[0]], moved[span[1] - 1] + 1
+
+    ents, rels = found
+    return ({(move(s), label) for s, label in ents},
+            {(move(hs), hl, move(ts), tl, label) for hs, hl, ts, tl, label in rels})
+
+
 def prf(found: int, predicted: int, gold: int) -> str:
     p = found / predicted if predicted else 0.0
     r = found / gold if gold else 0.0
