@@ -44,8 +44,8 @@ WIDTH = 72
 MIN_WORD, MIN_BEFORE, MIN_AFTER = 6, 2, 3
 ROUNDS = 5
 # what kgx now does that it did not before (folded_doc ran before too, for ligatures)
-PROFILED = ("merge_line_end_hyphens", "_within_tokens", "fold_for_models", "needs_folding",
-            "folded_doc")
+PROFILED = ("merge_line_end_hyphens", "_within_tokens", "fold_for_models",
+            "line_end_hyphens", "folded_doc")
 _WORD = re.compile(r"[^ \n]+")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -94,7 +94,6 @@ def main() -> None:
     from kgx.pipeline import features, wordpieces
     from kgx.text import (
         fold_presentation_forms,
-        has_presentation_forms,
         line_end_hyphens,
     )
 
@@ -103,8 +102,7 @@ def main() -> None:
         stack = contextlib.ExitStack()
         stack.enter_context(mock.patch.object(
             wordpieces, "fold_for_models", lambda text, breaks=None: fold_presentation_forms(text)))
-        stack.enter_context(mock.patch.object(features, "needs_folding",
-                                              has_presentation_forms))
+        stack.enter_context(mock.patch.object(features, "line_end_hyphens", lambda text: []))
         if "kgx_layout_boundaries" in nlp.pipe_names:
             stack.enter_context(mock.patch.object(nlp.get_pipe("kgx_layout_boundaries"),
                                                   "line_end_hyphens", False))

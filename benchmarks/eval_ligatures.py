@@ -76,8 +76,8 @@ def main() -> None:
         """kgx before: the encoder and the lexical features read the characters as written."""
         stack = contextlib.ExitStack()
         stack.enter_context(mock.patch.object(wordpieces, "fold_for_models",
-                                              lambda text: (text, None)))
-        stack.enter_context(mock.patch.object(features, "needs_folding",
+                                              lambda text, breaks=None: (text, None)))
+        stack.enter_context(mock.patch.object(features, "has_presentation_forms",
                                               lambda text: False))
         return stack
 

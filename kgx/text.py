@@ -53,11 +53,6 @@ def join_line_end_hyphens(text: str) -> str:
     return text
 
 
-def needs_folding(text: str) -> bool:
-    """Whether ``fold_for_models`` changes ``text``."""
-    return has_presentation_forms(text) or bool(line_end_hyphens(text))
-
-
 def fold_for_models(text: str, breaks: list[tuple[int, int]] | None = None
                     ) -> tuple[str, numpy.ndarray | None]:
     """``text`` as the models read it: presentation forms folded and the words broken at

@@ -105,13 +105,24 @@ def test_training_pass_matches_spacy_transformers_own(repo_root, minilm_path):
             assert v2_step[name] == pytest.approx(v1_step[name], rel=1e-5)
 
 
+def _lexical_rows(*docs):
+    """The recogniser's hashed lexical features of each doc (its table sized on the first)."""
+    from spacy.ml.models import MultiHashEmbed
+
+    from kgx.pipeline.features import DEFAULT_ATTRS, DEFAULT_ROWS
+
+    embed = MultiHashEmbed(width=16, attrs=DEFAULT_ATTRS, rows=DEFAULT_ROWS,
+                           include_static_vectors=False)
+    embed.initialize(X=[docs[0]])
+    return embed.predict(list(docs))
+
+
 def test_lexical_features_of_ligature_tokens_are_those_of_their_letters():
     """The recogniser's hashed lexical features read a folded token as its letters; every
     other token keeps its own norm (a tokenizer exception's)."""
     import spacy
-    from spacy.ml.models import MultiHashEmbed
 
-    from kgx.pipeline.features import DEFAULT_ATTRS, DEFAULT_ROWS, folded_doc
+    from kgx.pipeline.features import folded_doc
 
     nlp = spacy.blank("en")
     plain = nlp("The official in Sheffield isn't here")
@@ -121,10 +132,7 @@ def test_lexical_features_of_ligature_tokens_are_those_of_their_letters():
     assert [t.text for t in folded] == [t.text for t in plain]
     assert [t.norm_ for t in folded] == [t.norm_ for t in plain]
     assert "not" in [t.norm_ for t in folded]  # "n't": the exception's norm kept
-    embed = MultiHashEmbed(width=16, attrs=DEFAULT_ATTRS, rows=DEFAULT_ROWS,
-                           include_static_vectors=False)
-    embed.initialize(X=[plain])
-    a, b, c = embed.predict([plain, folded, forms])
+    a, b, c = _lexical_rows(plain, folded, forms)
     numpy.testing.assert_array_equal(a, b)
     assert not numpy.array_equal(a, c)
 
@@ -176,9 +184,8 @@ def test_lexical_features_of_a_broken_word_are_the_whole_words():
     """The token "Glo-\\nbex" (merged by kgx_layout_boundaries) gets the norm, shape, prefix
     and suffix of "Globex"."""
     import spacy
-    from spacy.ml.models import MultiHashEmbed
 
-    from kgx.pipeline.features import DEFAULT_ATTRS, DEFAULT_ROWS, folded_doc
+    from kgx.pipeline.features import folded_doc
     from kgx.pipeline.tokenizer import merge_line_end_hyphens
 
     nlp = spacy.blank("en")
@@ -187,9 +194,6 @@ def test_lexical_features_of_a_broken_word_are_the_whole_words():
     folded = folded_doc(broken)
     assert [t.text for t in folded] == [t.text for t in plain]
     assert [t.norm_ for t in folded] == [t.norm_ for t in plain]
-    embed = MultiHashEmbed(width=16, attrs=DEFAULT_ATTRS, rows=DEFAULT_ROWS,
-                           include_static_vectors=False)
-    embed.initialize(X=[plain])
-    a, b, c = embed.predict([plain, folded, broken])
+    a, b, c = _lexical_rows(plain, folded, broken)
     numpy.testing.assert_array_equal(a, b)
     assert not numpy.array_equal(a, c)

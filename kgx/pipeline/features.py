@@ -21,7 +21,7 @@ from spacy.util import registry
 from thinc.api import Model
 from thinc.types import Floats2d
 
-from ..text import FOLDED, join_line_end_hyphens, line_end_hyphens, needs_folding
+from ..text import FOLDED, has_presentation_forms, join_line_end_hyphens, line_end_hyphens
 
 DEFAULT_ATTRS = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
 DEFAULT_ROWS = [5000, 1000, 2500, 2500]
@@ -74,10 +74,11 @@ def folded_doc(doc: Doc) -> Doc:
     changed token's norm is its new lexeme's, every other token keeps its own (a tokenizer
     exception's norm, "n't" -> "not")."""
     text = doc.text
-    if not needs_folding(text):
+    breaks = line_end_hyphens(text)
+    if not breaks and not has_presentation_forms(text):
         return doc
     words = [token.text.translate(FOLDED) for token in doc]
-    for start, _ in line_end_hyphens(text):  # inside one token where merged
+    for start, _ in breaks:  # inside one token where merged
         i = doc.char_span(start, start + 1, alignment_mode="expand")[0].i  # type: ignore[index]
         words[i] = join_line_end_hyphens(words[i])
     folded = Doc(doc.vocab, words=words, spaces=[bool(token.whitespace_) for token in doc])
