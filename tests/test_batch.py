@@ -117,6 +117,27 @@ def test_split_points_prefers_paragraphs_then_sentences_then_spaces():
         assert split_points(text, 80)[0] == (0, 40 + len(brk) + len(para)), repr(brk)
 
 
+def test_split_points_cut_hard_wrapped_text_at_sentence_ends_never_inside_a_broken_word():
+    """Hard-wrapped text breaks its lines inside sentences: a sentence end is the better cut,
+    and a word broken at a line end ("Glo-\\nbex") is one word to the pipeline."""
+    text = ("Wei Chen works for Globex in\nOsaka. His sister lives in San\nFrancisco and "
+            "works for\nInitech. ") * 4
+    pieces = split_points(text, 120)
+    assert "".join(text[s:e] for s, e in pieces) == text
+    assert all(text[:e].endswith(". ") for _, e in pieces[:-1])
+    # no sentence end past the half: the last line break; never the one inside "Glo-\nbex"
+    wrapped = "word " * 12 + "\nmore words here " + "and Glo-\nbex " + "x" * 8
+    cut = split_points(wrapped, len(wrapped) - 1)[0][1]
+    assert wrapped[:cut].endswith("\n") and not wrapped[:cut].endswith("Glo-\n")
+    # a period after a title or an initial, or before a lower-case word, ends no sentence
+    titles = "word " * 12 + "end. He met Dr. King, Sen. Ford, F. Lee and the U.S. team"
+    cut = split_points(titles, len(titles) - 1)[0][1]
+    assert titles[:cut].endswith("end. ")
+    hyphen_last = "a" * 30 + " Glo-\nbex" + "b" * 30
+    cut = split_points(hyphen_last, 40)[0][1]
+    assert hyphen_last[:cut].endswith("a ")
+
+
 # --- extraction API --------------------------------------------------------------------------
 
 
