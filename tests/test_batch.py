@@ -430,6 +430,65 @@ def test_markdown_markup_reads_as_plain_text(fixture_model, tmp_path):
             assert text[span["start_char"]:span["end_char"]] == span["text"]
 
 
+def test_html_text_is_what_a_browser_shows():
+    """Tags, scripts and styles out, references decoded, spaces collapsed, every block its own
+    paragraph (a blank line: kgx_layout_boundaries starts a sentence there)."""
+    from kgx.batch.html import html_text
+
+    page = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Globex &amp; Co</title>'
+            '<style>p { color: red }</style><script>var s = "<p>Oslo</p>";</script></head>\n'
+            '<body><nav><a href="/">Home</a></nav><h1>News</h1>\n<p>Maria   Lopez works for\n'
+            '<a href="https://acme.example">Acme</a> in <b>Paris</b>. She joined AT&amp;T&nbsp;in'
+            ' 2001</p><p>Lopez&#8217;s brother<br>lives here.</p><!-- <p>not text</p> -->'
+            '<ul><li>one</li><li>two <em>items</em></li></ul><table><tr><td>a</td><td>b</td>'
+            '</tr></table><pre>  x = 1\n  y</pre><p>Last')
+    assert html_text(page) == (
+        "Globex & Co\n\nHome\n\nNews\n\nMaria Lopez works for Acme in Paris. She joined AT&T "
+        "in 2001\n\nLopez\u2019s brother\nlives here.\n\none\n\ntwo items\n\na\n\nb\n\n"
+        "  x = 1\n  y\n\nLast")
+    # broken markup is read as browsers read it, without an error
+    assert html_text("<p>Acme <b>in <i>Paris</p><div>Oslo") == "Acme in Paris\n\nOslo"
+    assert html_text("<p>x < 3 &amp;&amp; y &gt; 2 &bogus;</p>") == "x < 3 && y > 2 &bogus;"
+    assert html_text("<html><script>only()</script></html>") == ""
+    assert html_text("plain text, no tags") == "plain text, no tags"
+
+
+@pytest.mark.slow
+def test_html_pages_are_read_as_their_text(fixture_model, tmp_path):
+    """A name in a link or in bold is found in an .html page, at its offsets in the page's
+    text (``read_document``); the same markup read as .txt glues "Acme</a" into one token. A
+    page with no text is skipped, not an error."""
+    from kgx.batch.inputs import INPUT_FORMATS, HtmlInput, format_of, read_document
+
+    page = ('<html><head><title>Report</title></head><body><p>Maria Lopez works for '
+            '<a href="https://acme.example/about">Acme</a> in <b>Paris</b>.</p>\n'
+            '<p>Ana&nbsp;Diaz joined <i>Nordwind</i> in Oslo.</p></body></html>')
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "page.html").write_text(page, encoding="utf-8")
+    (root / "page.txt").write_text(page, encoding="utf-8")
+    (root / "empty.htm").write_text("<html><body><script>x()</script></body></html>",
+                                    encoding="utf-8")
+    assert INPUT_FORMATS["html"] is HtmlInput
+    assert format_of(root / "page.html") is format_of(root / "x.xhtml.gz") is HtmlInput
+    text = read_document(root / "page.html")
+    assert text == ("Report\n\nMaria Lopez works for Acme in Paris.\n\n"
+                    "Ana Diaz joined Nordwind in Oslo.")
+    out = tmp_path / "run"
+    ExtractionRun([root], fixture_model, out, progress=False).run()
+    manifest = {m["id"]: m for m in read_manifest(out)}
+    assert manifest["empty.htm"]["status"] == "skipped"
+    names: dict[str, set[str]] = {"page.html": set(), "page.txt": set()}
+    for r in run_records(out):
+        names[r["doc_id"]] |= {r["head"]["text"], r["tail"]["text"]}
+        if r["doc_id"] == "page.html":
+            for end in ("head", "tail"):
+                assert text[r[end]["start_char"]:r[end]["end_char"]] == r[end]["text"]
+            assert text[r["sent_start_char"]:r["sent_end_char"]] == r["sentence"]
+    assert {"Maria Lopez", "Acme", "Paris", "Ana Diaz", "Nordwind", "Oslo"} <= names["page.html"]
+    assert "Acme" not in names["page.txt"]
+
+
 @pytest.mark.parametrize("corpus", ["conll04", "ade"])
 def test_plain_text_is_unchanged_by_the_markdown_reader(shared_data, corpus):
     """Sentences with no markup read as written: "2 * 3", "(1)", "[sic]", "<" stay text."""

@@ -10,7 +10,14 @@ import textwrap
 
 import pytest
 
-from kgx.batch.inputs import INPUT_FORMATS, JsonlInput, MarkdownInput, TextInput, suffixes
+from kgx.batch.inputs import (
+    INPUT_FORMATS,
+    HtmlInput,
+    JsonlInput,
+    MarkdownInput,
+    TextInput,
+    suffixes,
+)
 from kgx.rdf.formats import FORMATS, format_for, get_format
 from kgx.registry import Registry
 from kgx.store.flavors import FLAVORS, Endpoints
@@ -147,9 +154,10 @@ def test_built_in_tables():
     assert list(FLAVORS) == ["oxigraph", "fuseki"]
     assert Endpoints.build("http://h/", "fuseki", "ds").store_url == "http://h/ds/data"
     assert INPUT_FORMATS["text"] is TextInput and INPUT_FORMATS["jsonl"] is JsonlInput
-    assert INPUT_FORMATS["markdown"] is MarkdownInput
-    assert suffixes() == (".txt", ".md", ".markdown", ".jsonl", ".txt.gz", ".md.gz",
-                          ".markdown.gz", ".jsonl.gz")
+    assert INPUT_FORMATS["markdown"] is MarkdownInput and INPUT_FORMATS["html"] is HtmlInput
+    assert suffixes() == (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".jsonl",
+                          ".txt.gz", ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz",
+                          ".xhtml.gz", ".jsonl.gz")
 
 
 def test_unknown_names_are_clear_errors():

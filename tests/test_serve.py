@@ -206,7 +206,7 @@ def test_bad_inputs(served):
     assert httpx.post(url, json={"text": "Maria Lopez works for Acme."}).status_code == 200
 
 
-def test_markdown_documents_are_read_as_kgx_extract_reads_md_files(served):
+def test_markdown_and_html_documents_are_read_as_kgx_extract_reads_their_files(served):
     url = served.url + "/v1/extract"
     text = "Maria Lopez works for [Acme](https://acme.example/about) in **Paris**."
     names = {}
@@ -219,9 +219,17 @@ def test_markdown_documents_are_read_as_kgx_extract_reads_md_files(served):
         names[fmt] = {e["text"] for e in answer["entities"]}
     assert names["markdown"] == {"Maria Lopez", "Acme", "Paris"}
     assert "Acme" not in names[None]  # as text: "Acme](https://acme.example/about" is a token
-    r = httpx.post(url, json={"id": "h", "text": "x", "format": "html"})
+    # HTML: read as kgx extract reads an .html file, offsets into the page's text
+    page = '<p>Maria Lopez works for <a href="https://acme.example">Acme</a> in <b>Paris</b>.'
+    r = httpx.post(url, json={"id": "h", "text": page, "format": "html"})
+    assert r.status_code == 200, r.text
+    (answer,) = r.json()["documents"]
+    read = "Maria Lopez works for Acme in Paris."
+    assert {e["text"] for e in answer["entities"]} == {"Maria Lopez", "Acme", "Paris"}
+    assert all(read[e["start_char"]:e["end_char"]] == e["text"] for e in answer["entities"])
+    r = httpx.post(url, json={"id": "p", "text": "x", "format": "pdf"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "format"]
-    assert "'markdown'" in r.json()["detail"][0]["msg"]
+    assert "'markdown', 'html'" in r.json()["detail"][0]["msg"]
 
 
 def test_openapi_and_metrics(served):

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
+from kgx.batch.html import html_text
 from kgx.batch.markdown import mask_markup
 from kgx.registry import Registry
 
@@ -204,12 +205,18 @@ class TextInput(InputFormat):
         if text is None:
             yield Entry(doc_id, where, None, sha256(data), status="error", error=problem)
             return
-        yield Entry(doc_id, where, None, sha256(text), text=text,
-                    status="ok" if text.strip() else "skipped")
+        read = cls.text_of(text)
+        yield Entry(doc_id, where, None, sha256(text), text=read,
+                    status="ok" if read.strip() else "skipped")
 
     @classmethod
     def count(cls, path: Path) -> int | None:
         return 1
+
+    @staticmethod
+    def text_of(content: str) -> str:
+        """The document's text in the file's decoded ``content`` (hashed as written)."""
+        return content
 
 
 class MarkdownInput(TextInput):
@@ -221,13 +228,22 @@ class MarkdownInput(TextInput):
     name = "markdown"
     suffixes = (".md", ".markdown")
 
-    @classmethod
-    def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
-        for entry in super().read(path, root, id_field=id_field, text_field=text_field):
-            if entry.text is not None:
-                entry.text = mask_markup(entry.text)
-            yield entry
+    @staticmethod
+    def text_of(content: str) -> str:
+        return mask_markup(content)
+
+
+class HtmlInput(TextInput):
+    """An HTML page: one document, the text a browser shows (``kgx.batch.html``: tags, scripts
+    and styles out, character references decoded, each block a paragraph). Its records' offsets
+    count in that text (``read_document`` gives it); the content hash is the file as written."""
+
+    name = "html"
+    suffixes = (".html", ".htm", ".xhtml")
+
+    @staticmethod
+    def text_of(content: str) -> str:
+        return html_text(content)
 
 
 def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
@@ -328,7 +344,7 @@ class JsonlInput(InputFormat):
 #: name → input format; stdin (``-``) is read as ``jsonl``.
 INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     "input format", "kgx_input_formats",
-    {"text": TextInput, "markdown": MarkdownInput, "jsonl": JsonlInput})
+    {"text": TextInput, "markdown": MarkdownInput, "html": HtmlInput, "jsonl": JsonlInput})
 STDIN_FORMAT = "jsonl"
 
 
@@ -350,8 +366,8 @@ def format_of(path: Path) -> type[InputFormat] | None:
 
 def read_document(path: Path) -> str:
     """One file's text as a run reads it (a byte-order mark dropped, Markdown's markup read as
-    spaces), for commands that take one document: a format holding one document by its
-    suffix, any other file as plain text."""
+    spaces, an HTML page's text), for commands that take one document: a format holding one
+    document by its suffix, any other file as plain text."""
     fmt = format_of(path)
     reader = fmt if fmt is not None and issubclass(fmt, TextInput) else TextInput
     entry = next(reader.read(path, path.parent))

@@ -29,7 +29,15 @@ from kgx.rdf.formats import FORMATS, get_format
 from kgx.rdf.vocabulary import Vocabulary
 from kgx.records import model_name
 from kgx.serve.batcher import Batcher, DocOut, QueueFull
-from kgx.serve.inputs import DocIn, InputError, Limits, parse_documents, parse_json, read_body
+from kgx.serve.inputs import FORMATS as DOC_FORMATS
+from kgx.serve.inputs import (
+    DocIn,
+    InputError,
+    Limits,
+    parse_documents,
+    parse_json,
+    read_body,
+)
 from kgx.serve.live import LiveGraph
 from kgx.serve.metrics import Metrics
 from kgx.store.embedded import StoreError, parse_param
@@ -41,7 +49,7 @@ log = logging.getLogger("kgx")
 #: limits apply while it is read and errors name the field)
 _DOC_SCHEMA = {"type": "object", "required": ["text"], "properties": {
     "id": {"type": ["string", "integer"]}, "text": {"type": "string"},
-    "meta": {"type": "object"}, "format": {"enum": ["text", "markdown"]}}}
+    "meta": {"type": "object"}, "format": {"enum": list(DOC_FORMATS)}}}
 _DOCS_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "oneOf": [_DOC_SCHEMA, {"type": "array", "items": _DOC_SCHEMA}]}}}}}
 _SPARQL_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {

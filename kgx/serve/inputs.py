@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from kgx.batch.html import html_text
 from kgx.batch.markdown import mask_markup
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -41,9 +42,10 @@ class Limits:
     max_documents: int = 256
 
 
-#: what a document's ``format`` may be: text as it is, or Markdown with its markup read as
-#: spaces (``kgx.batch.markdown``: offsets unchanged)
-FORMATS = ("text", "markdown")
+#: what a document's ``format`` may be: text as it is, Markdown with its markup read as
+#: spaces (``kgx.batch.markdown``: offsets unchanged), or HTML read as its text
+#: (``kgx.batch.html``: offsets into that text)
+FORMATS = ("text", "markdown", "html")
 
 
 @dataclass
@@ -94,7 +96,8 @@ def _field(obj: dict[str, Any], key: str, loc: list[Any]) -> tuple[Any, list[Any
 def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -> list[DocIn]:
     """One document (``{"id", "text", "meta", "format"}``) or a list of them; ``auto_id``
     names the documents that have no id (``{auto_id}-{i}``) when ``need_id`` is false. A
-    ``"format": "markdown"`` text is read as ``kgx extract`` reads a ``.md`` file."""
+    ``"format": "markdown"`` (``"html"``) text is read as ``kgx extract`` reads a ``.md``
+    (``.html``) file."""
     items = data if isinstance(data, list) else [data]
     base: list[Any] = ["body"]
     if not isinstance(data, list | dict):
@@ -144,5 +147,9 @@ def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -
         if fmt not in (None, *FORMATS):
             raise InputError(422, f"must be one of {', '.join(map(repr, FORMATS))}, got "
                                   f"{fmt!r}", fmt_loc)
-        docs.append(DocIn(doc_id, mask_markup(text) if fmt == "markdown" else text, meta))
+        if fmt == "markdown":
+            text = mask_markup(text)
+        elif fmt == "html":
+            text = html_text(text)
+        docs.append(DocIn(doc_id, text, meta))
     return docs

@@ -1,0 +1,97 @@
+"""An HTML page's text as a reader sees it: the words, with its blocks as paragraphs.
+
+Saved web pages and HTML exports put tags between the words (``works for <a
+href="...">Globex</a>``), entity references inside them (``AT&amp;T``, ``Chen&#8217;s``), and
+scripts, styles and navigation around them; fed to the pipeline as text, the tags become
+tokens and the names are missed (issue 19: documents as users have them). ``html_text`` keeps
+what a browser shows as text: character references decoded, whitespace collapsed as HTML
+collapses it (kept in ``<pre>``), a non-breaking space as a space, and every block element
+(paragraph, heading, list item, table cell, ``<br>``) on lines of its own, a blank line between
+blocks, so that ``kgx_layout_boundaries`` starts a sentence there as it does in plain text.
+Script, style, template and other content that is not text is dropped; the ``<title>`` is
+the first paragraph.
+
+Unlike Markdown (``kgx.batch.markdown``, blanked in place), the text changes length: the
+offsets of an HTML document's records count in this text, which ``kgx.batch.read_document``
+gives back. Python's ``html.parser`` reads broken markup without raising, as browsers do.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+# elements whose content is not text for a reader
+_HIDDEN = frozenset({"script", "style", "template", "noscript", "svg", "math", "iframe",
+                     "object", "select", "textarea"})
+# elements that start and end a block (a paragraph of their own)
+_BLOCKS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "dialog",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav",
+    "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead",
+    "title", "tr", "ul",
+})
+_SPACES = re.compile(r"[ \t\n\r\f\u00a0]+")
+_BLOCK_EDGE = "\u2029"  # where a block starts or ends, while collecting
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.hidden: list[str] = []  # the hidden elements open
+        self.pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _HIDDEN:
+            self.hidden.append(tag)
+        self.handle_startendtag(tag, attrs)
+        if tag == "pre":
+            self.pre += 1
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        if tag == "br":
+            self.out.append("\n")
+        elif tag in _BLOCKS:
+            self.out.append(_BLOCK_EDGE)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.hidden:
+            while self.hidden.pop() != tag:
+                pass
+        elif tag in _BLOCKS:
+            self.out.append(_BLOCK_EDGE)
+        if tag == "pre" and self.pre:
+            self.pre -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self.hidden:
+            return
+        if self.pre:
+            self.out.append(data.replace("\u00a0", " ").replace("\r\n", "\n"))
+            return
+        text = _SPACES.sub(" ", data)
+        if text.startswith(" ") and (not self.out or self.out[-1].endswith(
+                (" ", "\n", _BLOCK_EDGE))):
+            text = text[1:]
+        if text:
+            self.out.append(text)
+
+
+def html_text(markup: str) -> str:
+    """The text of the HTML ``markup``: blocks apart by a blank line, the lines of a
+    ``<pre>`` and ``<br>`` breaks kept, spaces collapsed as a browser collapses them."""
+    parser = _Text()
+    parser.feed(markup)
+    parser.close()
+    blocks = []
+    for block in "".join(parser.out).split(_BLOCK_EDGE):
+        lines = [line.rstrip(" ") for line in block.split("\n")]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if lines:
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
