@@ -453,6 +453,34 @@ def test_html_text_is_what_a_browser_shows():
     assert html_text("plain text, no tags") == "plain text, no tags"
 
 
+def test_html_pages_in_the_charset_they_declare(tmp_path):
+    """UTF-8 first; else the charset the page's <meta> declares (browsers read "iso-8859-1" as
+    windows-1252); undeclared or undecodable bytes are an error entry naming the file."""
+    from kgx.batch.inputs import HtmlInput
+
+    body = "<p>Caf\u00e9 M\u00fcller\u2019s</p>"
+    pages = {
+        "utf8.html": ('<meta charset="windows-1252">' + body).encode("utf-8"),
+        "meta.html": ('<meta charset="windows-1252">' + body).encode("cp1252"),
+        "latin.htm": ('<META http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">'
+                      + body).encode("cp1252"),
+        "none.html": body.encode("cp1252"),
+        "bogus.html": ('<meta charset="no-such-charset">' + body).encode("cp1252"),
+        "wrong.html": ('<meta charset="ascii">' + body).encode("cp1252") + b"\x81",
+    }
+    for name, data in pages.items():
+        (tmp_path / name).write_bytes(data)
+    read = {name: next(HtmlInput.read(tmp_path / name, tmp_path)) for name in pages}
+    for name in ("utf8.html", "meta.html", "latin.htm"):
+        assert read[name].status == "ok" and read[name].text == "Caf\u00e9 M\u00fcller\u2019s"
+    assert read["none.html"].status == "error"
+    assert "not valid UTF-8 (byte 0xe9 at offset 6)" in read["none.html"].error
+    assert read["bogus.html"].error.endswith("the charset it declares (no-such-charset) is unknown")
+    assert "neither UTF-8 nor the windows-1252 it declares (byte 0x81" in read["wrong.html"].error
+    assert all(str(tmp_path / name) in read[name].error
+               for name in ("none.html", "bogus.html", "wrong.html"))
+
+
 @pytest.mark.slow
 def test_html_pages_are_read_as_their_text(fixture_model, tmp_path):
     """A name in a link or in bold is found in an .html page, at its offsets in the page's

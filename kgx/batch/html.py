@@ -5,15 +5,18 @@ href="...">Globex</a>``), entity references inside them (``AT&amp;T``, ``Chen&#8
 scripts, styles and navigation around them; fed to the pipeline as text, the tags become
 tokens and the names are missed (issue 19: documents as users have them). ``html_text`` keeps
 what a browser shows as text: character references decoded, whitespace collapsed as HTML
-collapses it (kept in ``<pre>``), a non-breaking space as a space, and every block element
-(paragraph, heading, list item, table cell, ``<br>``) on lines of its own, a blank line between
-blocks, so that ``kgx_layout_boundaries`` starts a sentence there as it does in plain text.
+collapses it (kept in ``<pre>``), a non-breaking space as a space, ``<br>`` a line break, and
+every block element (paragraph, heading, list item, table cell) a paragraph of its own, a blank
+line between blocks, so that ``kgx_layout_boundaries`` starts a sentence there as it does in
+plain text.
 Script, style, template and other content that is not text is dropped; the ``<title>`` is
 the first paragraph.
 
 Unlike Markdown (``kgx.batch.markdown``, blanked in place), the text changes length: the
 offsets of an HTML document's records count in this text, which ``kgx.batch.read_document``
-gives back. Python's ``html.parser`` reads broken markup without raising, as browsers do.
+gives back. A page is UTF-8, or else in the charset its ``<meta>`` declares (older pages:
+windows-1252, Shift_JIS); ``declared_charset`` reads that declaration. Python's
+``html.parser`` reads broken markup without raising, as browsers do.
 """
 
 from __future__ import annotations
@@ -32,6 +35,12 @@ _BLOCKS = frozenset({
     "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead",
     "title", "tr", "ul",
 })
+# <meta charset="X"> or <meta http-equiv="Content-Type" content="text/html; charset=X">, in the
+# first 1024 bytes, where HTML's encoding prescan looks
+_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.+-]+)", re.IGNORECASE)
+# labels that mean windows-1252 to browsers (the WHATWG Encoding standard)
+_WINDOWS_1252 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "l1", "us-ascii", "ascii",
+                           "windows-1252", "cp1252"})
 _SPACES = re.compile(r"[ \t\n\r\f\u00a0]+")
 _BLOCK_EDGE = "\u2029"  # where a block starts or ends, while collecting
 
@@ -77,6 +86,16 @@ class _Text(HTMLParser):
             text = text[1:]
         if text:
             self.out.append(text)
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The character encoding a page's ``<meta>`` declares (None when it declares none), as
+    browsers read it: "iso-8859-1" and "us-ascii" mean windows-1252."""
+    found = _CHARSET.search(data[:1024])
+    if found is None:
+        return None
+    label = found.group(1).decode("ascii").lower()
+    return "windows-1252" if label in _WINDOWS_1252 else label
 
 
 def html_text(markup: str) -> str:

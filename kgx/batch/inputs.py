@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
-from kgx.batch.html import html_text
+from kgx.batch.html import declared_charset, html_text
 from kgx.batch.markdown import mask_markup
 from kgx.registry import Registry
 
@@ -201,7 +201,7 @@ class TextInput(InputFormat):
                         error=f"{where}: cannot read: {reason}")
             return
         data = _without_bom(data)
-        text, problem = _decode(data, where)
+        text, problem = cls.decode(data, where)
         if text is None:
             yield Entry(doc_id, where, None, sha256(data), status="error", error=problem)
             return
@@ -217,6 +217,11 @@ class TextInput(InputFormat):
     def text_of(content: str) -> str:
         """The document's text in the file's decoded ``content`` (hashed as written)."""
         return content
+
+    @staticmethod
+    def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
+        """``(content, None)`` or ``(None, reason)``: UTF-8, nothing guessed."""
+        return _decode(data, where)
 
 
 class MarkdownInput(TextInput):
@@ -236,7 +241,8 @@ class MarkdownInput(TextInput):
 class HtmlInput(TextInput):
     """An HTML page: one document, the text a browser shows (``kgx.batch.html``: tags, scripts
     and styles out, character references decoded, each block a paragraph). Its records' offsets
-    count in that text (``read_document`` gives it); the content hash is the file as written."""
+    count in that text (``read_document`` gives it); the content hash is the page as decoded,
+    from UTF-8 or else the charset its ``<meta>`` declares."""
 
     name = "html"
     suffixes = (".html", ".htm", ".xhtml")
@@ -244,6 +250,21 @@ class HtmlInput(TextInput):
     @staticmethod
     def text_of(content: str) -> str:
         return html_text(content)
+
+    @staticmethod
+    def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
+        """UTF-8, or else the charset the page declares (a declaration, not a guess)."""
+        text, problem = _decode(data, where)
+        charset = declared_charset(data)
+        if text is not None or charset is None or b"\x00" in data:
+            return text, problem
+        try:
+            return data.decode(charset), None
+        except LookupError:
+            return None, f"{where}: not UTF-8, and the charset it declares ({charset}) is unknown"
+        except UnicodeDecodeError as e:
+            return None, (f"{where}: neither UTF-8 nor the {charset} it declares (byte "
+                          f"0x{data[e.start]:02x} at offset {e.start})")
 
 
 def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
