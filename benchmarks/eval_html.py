@@ -74,6 +74,24 @@ def by_text(text: str, found: tuple[set, set]) -> tuple[set, set]:
             {(name(hs), hl, name(ts), tl, label) for hs, hl, ts, tl, label in rels})
 
 
+def compared(nlp, rows: list[tuple[str, list[str], int | None]], plain: list[str],
+             gold: list[list[tuple[set, set]]]) -> None:
+    """Print each row's scores: ``(name, texts, which)`` runs the pipeline on ``texts`` and
+    scores it against ``gold[doc][which]`` by offsets, and by the mentions' text against
+    ``gold[doc][0]`` in ``plain`` where ``which`` is None (the offsets of another text)."""
+    for name, texts, which in rows:
+        began = time.perf_counter()
+        found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
+        seconds = time.perf_counter() - began
+        truth = [g[which or 0] for g in gold]
+        base = plain if which is None else texts  # the text the gold offsets count in
+        named = [by_text(t, f) for t, f in zip(texts, found, strict=True)]
+        named_gold = [by_text(b, g) for b, g in zip(base, truth, strict=True)]
+        strict = scores(truth, found) if which is not None else "(offsets: another text)"
+        print(f"  {name:<42} {strict}\n  {'':<42} by text: {scores(named_gold, named)}"
+              f"   {seconds:.1f} s")
+
+
 def main() -> None:
     ap = arguments(__doc__)
     ap.add_argument("--every", type=int, default=1, help="tag every N-th gold mention")
@@ -115,20 +133,9 @@ def main() -> None:
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(examples)} pages, {n_tags} closing tags, "
               f"{sum(p.count('&') for p in pages)} references")
-        for name, texts, which in (("the records as plain paragraphs", plain, 0),
-                                   ("the pages read as their text (now)", read, 1),
-                                   ("the pages' markup read as text (before)", pages, None)):
-            began = time.perf_counter()
-            found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
-            seconds = time.perf_counter() - began
-            truth = [g[which or 0] for g in gold]
-            base = plain if which is None else texts  # the text the gold offsets count in
-            named = [by_text(t, f) for t, f in zip(texts, found, strict=True)]
-            named_gold = [by_text(b, g) for b, g in zip(base, truth, strict=True)]
-            strict = (scores(truth, found) if which is not None
-                      else "(offsets: the markup is another text)")
-            print(f"  {name:<42} {strict}\n  {'':<42} by text: {scores(named_gold, named)}"
-                  f"   {seconds:.1f} s")
+        compared(nlp, [("the records as plain paragraphs", plain, 0),
+                       ("the pages read as their text (now)", read, 1),
+                       ("the pages' markup read as text (before)", pages, None)], plain, gold)
         began = time.perf_counter()
         for p in pages:
             html_text(p)

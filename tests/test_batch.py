@@ -517,6 +517,66 @@ def test_html_pages_are_read_as_their_text(fixture_model, tmp_path):
     assert "Acme" not in names["page.txt"]
 
 
+MAIL = (b"From: Maria Lopez <maria@acme.example>\nTo: team@acme.example\n"
+        b"Subject: =?utf-8?q?Caf=C3=A9_in_Paris?=\nDate: Mon, 2 Nov 2026 10:00:00 +0100\n"
+        b"Message-ID: <1@acme.example>\nMIME-Version: 1.0\n"
+        b'Content-Type: text/plain; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable'
+        b"\n\nAna Diaz joined Nordwind in Oslo. She met the Caf=C3=A9 M=C3=BC=\nller team.\n\n"
+        b"On Sunday, John Smith wrote:\n> Maria Lopez works for Acme in\n> Paris.\n"
+        b">> Older text.\n\n--=20\nMaria\n")
+
+
+def test_mail_messages_read_as_a_mail_client_shows_them():
+    """Subject, then the body decoded (quoted-printable, the declared charset), reply quote
+    markers off and each quoted block a paragraph; HTML-only mail read as its text; headers as
+    metadata; a wrong or unknown charset is an error naming the part."""
+    from kgx.batch.mail import MailError, read_message
+
+    text, meta = read_message(MAIL)
+    assert text == ("Caf\u00e9 in Paris\n\nAna Diaz joined Nordwind in Oslo. She met the "
+                    "Caf\u00e9 M\u00fcller team.\n\nOn Sunday, John Smith wrote:\n\nMaria Lopez "
+                    "works for Acme in\nParis.\n\nOlder text.\n\n-- \nMaria")
+    assert meta == {"subject": "Caf\u00e9 in Paris", "from": "Maria Lopez <maria@acme.example>",
+                    "to": "team@acme.example", "date": "Mon, 02 Nov 2026 10:00:00 +0100",
+                    "message-id": "<1@acme.example>"}
+    html_only = (b"Subject: News\nMIME-Version: 1.0\nContent-Type: multipart/alternative; "
+                 b'boundary="b"\n\n--b\nContent-Type: text/html; charset="windows-1252"\n\n'
+                 b"<p>Ana Diaz joined <b>Nordwind</b> in M\xfcnster.</p><p>Bye</p>\n--b--\n")
+    assert read_message(html_only)[0] == "News\n\nAna Diaz joined Nordwind in M\u00fcnster.\n\nBye"
+    with pytest.raises(MailError, match=r"charset \(x-nothing\) is unknown"):
+        read_message(b"Content-Type: text/plain; charset=x-nothing\n\nhello\n")
+    with pytest.raises(MailError, match="not valid utf-8 \\(byte 0xe9"):
+        read_message(b"Content-Type: text/plain; charset=utf-8\n\ncaf\xe9\n")
+
+
+@pytest.mark.slow
+def test_mail_messages_in_a_run(fixture_model, tmp_path):
+    """An .eml file is a document: its names found at offsets into its text, its headers in
+    the manifest's metadata; a message whose text cannot be read is an error entry."""
+    from kgx.batch.inputs import INPUT_FORMATS, format_of, read_document
+    from kgx.batch.mail import MailInput
+
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "m.eml").write_bytes(MAIL)
+    (root / "bad.eml").write_bytes(b"Content-Type: text/plain; charset=x-nothing\n\nhi\n")
+    assert INPUT_FORMATS["email"] is MailInput and format_of(root / "m.eml.gz") is MailInput
+    text = read_document(root / "m.eml")
+    out = tmp_path / "run"
+    ExtractionRun([root], fixture_model, out, progress=False).run()
+    manifest = {m["id"]: m for m in read_manifest(out)}
+    assert manifest["m.eml"]["meta"]["subject"] == "Caf\u00e9 in Paris"
+    assert manifest["bad.eml"]["status"] == "error"
+    assert manifest["bad.eml"]["error"].endswith("bad.eml: its body's charset (x-nothing) is "
+                                                 "unknown")
+    records = run_records(out)
+    assert {"Ana Diaz", "Nordwind", "Maria Lopez", "Acme"} <= {
+        r[end]["text"] for r in records for end in ("head", "tail")}
+    for r in records:
+        for end in ("head", "tail"):
+            assert text[r[end]["start_char"]:r[end]["end_char"]] == r[end]["text"]
+
+
 @pytest.mark.parametrize("corpus", ["conll04", "ade"])
 def test_plain_text_is_unchanged_by_the_markdown_reader(shared_data, corpus):
     """Sentences with no markup read as written: "2 * 3", "(1)", "[sic]", "<" stay text."""

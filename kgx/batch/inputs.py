@@ -201,21 +201,28 @@ class TextInput(InputFormat):
                         error=f"{where}: cannot read: {reason}")
             return
         data = _without_bom(data)
-        text, problem = cls.decode(data, where)
+        text, meta, problem = cls.document(data, where)
         if text is None:
             yield Entry(doc_id, where, None, sha256(data), status="error", error=problem)
             return
-        read = cls.text_of(text)
-        yield Entry(doc_id, where, None, sha256(text), text=read,
-                    status="ok" if read.strip() else "skipped")
+        yield Entry(doc_id, where, None, sha256(data), text=text, meta=meta,
+                    status="ok" if text.strip() else "skipped")
 
     @classmethod
     def count(cls, path: Path) -> int | None:
         return 1
 
+    @classmethod
+    def document(cls, data: bytes, where: str
+                 ) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        """``(text, metadata, None)`` of the file's bytes (hashed as they are), or ``(None,
+        None, reason)``."""
+        content, problem = cls.decode(data, where)
+        return (None, None, problem) if content is None else (cls.text_of(content), None, None)
+
     @staticmethod
     def text_of(content: str) -> str:
-        """The document's text in the file's decoded ``content`` (hashed as written)."""
+        """The document's text in the file's decoded ``content``."""
         return content
 
     @staticmethod
@@ -241,8 +248,8 @@ class MarkdownInput(TextInput):
 class HtmlInput(TextInput):
     """An HTML page: one document, the text a browser shows (``kgx.batch.html``: tags, scripts
     and styles out, character references decoded, each block a paragraph). Its records' offsets
-    count in that text (``read_document`` gives it); the content hash is the page as decoded,
-    from UTF-8 or else the charset its ``<meta>`` declares."""
+    count in that text (``read_document`` gives it). UTF-8, or else the charset its ``<meta>``
+    declares."""
 
     name = "html"
     suffixes = (".html", ".htm", ".xhtml")
@@ -365,7 +372,8 @@ class JsonlInput(InputFormat):
 #: name → input format; stdin (``-``) is read as ``jsonl``.
 INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     "input format", "kgx_input_formats",
-    {"text": TextInput, "markdown": MarkdownInput, "html": HtmlInput, "jsonl": JsonlInput})
+    {"text": TextInput, "markdown": MarkdownInput, "html": HtmlInput, "jsonl": JsonlInput,
+     "email": "kgx.batch.mail:MailInput"})
 STDIN_FORMAT = "jsonl"
 
 
