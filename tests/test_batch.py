@@ -451,6 +451,7 @@ def test_html_text_is_what_a_browser_shows():
     assert html_text("<p>x < 3 &amp;&amp; y &gt; 2 &bogus;</p>") == "x < 3 && y > 2 &bogus;"
     assert html_text("<html><script>only()</script></html>") == ""
     assert html_text("plain text, no tags") == "plain text, no tags"
+    assert html_text("<p>Glo&shy;bex in Osa&#8203;ka</p>") == "Globex in Osaka"
 
 
 def test_html_pages_in_the_charset_they_declare(tmp_path):

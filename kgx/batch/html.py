@@ -5,12 +5,11 @@ href="...">Globex</a>``), entity references inside them (``AT&amp;T``, ``Chen&#8
 scripts, styles and navigation around them; fed to the pipeline as text, the tags become
 tokens and the names are missed (issue 19: documents as users have them). ``html_text`` keeps
 what a browser shows as text: character references decoded, whitespace collapsed as HTML
-collapses it (kept in ``<pre>``), a non-breaking space as a space, ``<br>`` a line break, and
-every block element (paragraph, heading, list item, table cell) a paragraph of its own, a blank
-line between blocks, so that ``kgx_layout_boundaries`` starts a sentence there as it does in
-plain text.
-Script, style, template and other content that is not text is dropped; the ``<title>`` is
-the first paragraph.
+collapses it (kept in ``<pre>``), a non-breaking space as a space, soft hyphens and zero-width
+spaces dropped, ``<br>`` a line break, and every block element (paragraph, heading, list item,
+table cell) a paragraph of its own, a blank line between blocks, so that
+``kgx_layout_boundaries`` starts a sentence there as it does in plain text. Script, style,
+template and other content that is not text is dropped; the ``<title>`` is the first paragraph.
 
 Unlike Markdown (``kgx.batch.markdown``, blanked in place), the text changes length: the
 offsets of an HTML document's records count in this text, which ``kgx.batch.read_document``
@@ -41,6 +40,9 @@ _CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.+-]+)",
 # labels that mean windows-1252 to browsers (the WHATWG Encoding standard)
 _WINDOWS_1252 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "l1", "us-ascii", "ascii",
                            "windows-1252", "cp1252"})
+# soft hyphens (&shy;) and zero-width spaces (&#8203;): break opportunities a browser shows
+# as nothing; kept, they would sit inside the words ("Glo\u00adbex")
+_INVISIBLE = {0x00AD: None, 0x200B: None}
 _SPACES = re.compile(r"[ \t\n\r\f\u00a0]+")
 _BLOCK_EDGE = "\u2029"  # where a block starts or ends, while collecting
 
@@ -80,7 +82,7 @@ class _Text(HTMLParser):
         if self.pre:
             self.out.append(data.replace("\u00a0", " ").replace("\r\n", "\n"))
             return
-        text = _SPACES.sub(" ", data)
+        text = _SPACES.sub(" ", data.translate(_INVISIBLE))
         if text.startswith(" ") and (not self.out or self.out[-1].endswith(
                 (" ", "\n", _BLOCK_EDGE))):
             text = text[1:]
