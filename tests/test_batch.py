@@ -518,6 +518,8 @@ def test_html_pages_are_read_as_their_text(fixture_model, tmp_path):
     assert "Acme" not in names["page.txt"]
 
 
+from kgx.batch.mail import read_message  # noqa: E402
+
 MAIL = (b"From: Maria Lopez <maria@acme.example>\nTo: team@acme.example\n"
         b"Subject: =?utf-8?q?Caf=C3=A9_in_Paris?=\nDate: Mon, 2 Nov 2026 10:00:00 +0100\n"
         b"Message-ID: <1@acme.example>\nMIME-Version: 1.0\n"
@@ -531,7 +533,7 @@ def test_mail_messages_read_as_a_mail_client_shows_them():
     """Subject, then the body decoded (quoted-printable, the declared charset), reply quote
     markers off and each quoted block a paragraph; HTML-only mail read as its text; headers as
     metadata; a wrong or unknown charset is an error naming the part."""
-    from kgx.batch.mail import MailError, read_message
+    from kgx.batch.mail import MailError
 
     text, meta = read_message(MAIL)
     assert text == ("Caf\u00e9 in Paris\n\nAna Diaz joined Nordwind in Oslo. She met the "
@@ -550,10 +552,51 @@ def test_mail_messages_read_as_a_mail_client_shows_them():
         read_message(b"Content-Type: text/plain; charset=utf-8\n\ncaf\xe9\n")
 
 
+def test_mailboxes_are_read_a_message_at_a_time(tmp_path):
+    """An .mbox (gzipped too): each message a document, its id the Message-ID (else
+    <file>:<n>), mboxrd's ">From " unescaped; a truncated file keeps the messages before the
+    damage; a file that is no mailbox is one error entry."""
+    from kgx.batch.inputs import read_inputs
+    from kgx.batch.mail import MboxInput
+
+    box = (b"From maria@acme.example Mon Nov  2 10:00:00 2026\n" + MAIL + b"\n"
+           b"From john@acme.example Mon Nov  2 11:00:00 2026\nSubject: Two\n\n"
+           b"Wei Chen works for Globex.\n>From the archive.\n\n"
+           b"From x@acme.example Mon Nov  2 12:00:00 2026\nSubject: Empty\n\n")
+    (tmp_path / "box.mbox").write_bytes(box)
+    entries = list(MboxInput.read(tmp_path / "box.mbox", tmp_path))
+    assert [(e.id, e.line, e.status) for e in entries] == [
+        ("1@acme.example", 1, "ok"), ("box.mbox:2", 22, "ok"), ("box.mbox:3", 28, "ok")]
+    assert entries[0].text == read_message(MAIL)[0]
+    assert entries[0].meta["subject"] == "Caf\u00e9 in Paris"
+    assert entries[1].text == "Two\n\nWei Chen works for Globex.\nFrom the archive."
+    assert MboxInput.count(tmp_path / "box.mbox") == 3
+    (tmp_path / "twice.mbox").write_bytes(box * 2)
+    twice = list(read_inputs([tmp_path / "twice.mbox"]))
+    assert [e.status for e in twice] == ["ok", "ok", "ok", "error", "ok", "ok"]
+    assert twice[3].duplicate_of == "1@acme.example"  # the same Message-ID again
+    rng = random.Random(0)
+    many = b"".join(b"From a@b Mon Nov  2 10:00:00 2026\nMessage-ID: <%d@b>\n\n%s\n\n" % (
+        i, " ".join(rng.choice(["Globex", "Osaka", "works", "in", "for"]) + str(rng.random())
+                    for _ in range(60)).encode()) for i in range(300))
+    packed = gzip.compress(many)
+    (tmp_path / "cut.mbox.gz").write_bytes(packed[:len(packed) * 3 // 4])
+    cut = list(read_inputs([tmp_path / "cut.mbox.gz"]))
+    assert len(cut) > 100 and all(e.status == "ok" for e in cut[:-1])
+    assert [e.id for e in cut[:2]] == ["0@b", "1@b"]
+    assert cut[-1].status == "error" and "unreadable after message" in cut[-1].error
+    assert f"the {len(cut) - 1} messages before it were kept" in cut[-1].error
+    (tmp_path / "no.mbox").write_bytes(b"Subject: not a mailbox\n\nhello\n")
+    (entry,) = MboxInput.read(tmp_path / "no.mbox", tmp_path)
+    assert entry.status == "error" and entry.error.endswith('line 1 is not a "From " line: '
+                                                           "not an mbox file")
+
+
 @pytest.mark.slow
 def test_mail_messages_in_a_run(fixture_model, tmp_path):
     """An .eml file is a document: its names found at offsets into its text, its headers in
-    the manifest's metadata; a message whose text cannot be read is an error entry."""
+    the manifest's metadata; a message whose text cannot be read is an error entry; the same
+    message in an .mbox gives the same relations."""
     from kgx.batch.inputs import INPUT_FORMATS, format_of, read_document
     from kgx.batch.mail import MailInput
 
@@ -561,12 +604,15 @@ def test_mail_messages_in_a_run(fixture_model, tmp_path):
     root.mkdir()
     (root / "m.eml").write_bytes(MAIL)
     (root / "bad.eml").write_bytes(b"Content-Type: text/plain; charset=x-nothing\n\nhi\n")
+    (root / "box.mbox").write_bytes(b"From maria@acme.example Mon Nov  2 10:00:00 2026\n" + MAIL)
     assert INPUT_FORMATS["email"] is MailInput and format_of(root / "m.eml.gz") is MailInput
     text = read_document(root / "m.eml")
     out = tmp_path / "run"
     ExtractionRun([root], fixture_model, out, progress=False).run()
     manifest = {m["id"]: m for m in read_manifest(out)}
     assert manifest["m.eml"]["meta"]["subject"] == "Caf\u00e9 in Paris"
+    assert manifest["1@acme.example"]["source"].endswith("box.mbox:1")
+    assert manifest["1@acme.example"]["relations"] == manifest["m.eml"]["relations"] > 0
     assert manifest["bad.eml"]["status"] == "error"
     assert manifest["bad.eml"]["error"].endswith("bad.eml: its body's charset (x-nothing) is "
                                                  "unknown")

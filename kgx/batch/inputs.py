@@ -373,7 +373,7 @@ class JsonlInput(InputFormat):
 INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     "input format", "kgx_input_formats",
     {"text": TextInput, "markdown": MarkdownInput, "html": HtmlInput, "jsonl": JsonlInput,
-     "email": "kgx.batch.mail:MailInput"})
+     "email": "kgx.batch.mail:MailInput", "mbox": "kgx.batch.mail:MboxInput"})
 STDIN_FORMAT = "jsonl"
 
 

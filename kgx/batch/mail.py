@@ -11,6 +11,11 @@ blank line where the quoting starts or ends, so that quoted text reads as the pr
 a quoted block is a paragraph of its own. The subject, sender, recipients, date and message id
 are the document's metadata. The offsets of a message's records count in this text
 (``kgx.batch.read_document`` gives it back); the content hash is the message's bytes.
+
+A mailbox (``.mbox``: Gmail's Takeout, Thunderbird, mutt) holds many messages, each opened by a
+"From " line; ``MboxInput`` reads it as a stream, a message at a time, each a document whose id
+is its Message-ID (stable when the mailbox grows, so ``--resume`` skips what was read), else
+``<file>:<n>``.
 """
 
 from __future__ import annotations
@@ -18,11 +23,15 @@ from __future__ import annotations
 import email
 import email.errors
 import email.policy
+import gzip
 import re
-from typing import Any
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, cast
 
 from kgx.batch.html import html_text
-from kgx.batch.inputs import TextInput
+from kgx.batch.inputs import Entry, InputFormat, TextInput, _regular, _rel_id, clean_text, sha256
 
 #: the headers kept as a message's metadata
 HEADERS = ("subject", "from", "to", "cc", "date", "message-id")
@@ -86,3 +95,73 @@ class MailInput(TextInput):
         except (email.errors.MessageError, ValueError, LookupError) as e:
             return None, None, f"{where}: {e}"
         return text, meta or None, None
+
+
+def _messages(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """``(line number, bytes)`` of each message of an mbox: a "From " line opening the file or
+    following a blank line starts one; ">From " lines inside lose one ">" (mboxrd's escape)."""
+    start, blank = 0, True
+    lines_of: list[bytes] = []
+    for number, line in enumerate(lines, 1):
+        if line.startswith(b"From ") and blank:
+            if start:
+                yield start, b"".join(lines_of)
+            start, lines_of = number, []
+        elif start:
+            lines_of.append(line[1:] if line.lstrip(b">").startswith(b"From ")
+                            and line.startswith(b">") else line)
+        elif line.strip():
+            raise ValueError(f"line {number} is not a \"From \" line: not an mbox file")
+        blank = not line.strip()
+    if start:
+        yield start, b"".join(lines_of)
+
+
+class MboxInput(InputFormat):
+    """A mailbox (``.mbox``): one document per message, read as ``MailInput`` reads an
+    ``.eml`` file; its id the Message-ID, else ``<file>:<n>``."""
+
+    name = "mbox"
+    suffixes = (".mbox",)
+
+    @classmethod
+    def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
+             text_field: str = "text") -> Iterator[Entry]:
+        rel, where = _rel_id(path, root or path.parent), clean_text(str(path))
+        try:
+            _regular(path)
+            fh = (cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz")
+                  else path.open("rb"))
+        except OSError as e:
+            yield Entry(rel, where, None, sha256(b""), status="error",
+                        error=f"{where}: cannot read: {e.strerror or e}")
+            return
+        n = 0
+        with fh:
+            try:
+                for n, (line, data) in enumerate(_messages(fh), 1):
+                    yield cls._entry(data, f"{rel}:{n}", where, line)
+            except (OSError, EOFError, zlib.error, ValueError) as e:
+                error = (f"{where}: unreadable after message {n} ({e}); the {n} messages "
+                         "before it were kept") if n else f"{where}: {e}"
+                yield Entry(f"{rel}:{n + 1}", where, None, sha256(b""), status="error",
+                            error=error)
+
+    @staticmethod
+    def _entry(data: bytes, loc: str, where: str, line: int) -> Entry:
+        text, meta, problem = MailInput.document(data, f"{where}:{line}")
+        message_id = (meta or {}).get("message-id", "").strip("<> ")
+        doc_id = message_id or loc
+        if text is None:
+            return Entry(doc_id, where, line, sha256(data), status="error", error=problem, loc=loc)
+        return Entry(doc_id, where, line, sha256(data), text=text, meta=meta, loc=loc,
+                     status="ok" if text.strip() else "skipped")
+
+    @classmethod
+    def count(cls, path: Path) -> int | None:
+        try:
+            opener = gzip.open if path.name.endswith(".gz") else open
+            with opener(path, "rb") as fh:
+                return sum(1 for _ in _messages(fh))
+        except (OSError, EOFError, zlib.error, ValueError):
+            return None
