@@ -518,6 +518,42 @@ def test_html_pages_are_read_as_their_text(fixture_model, tmp_path):
     assert "Acme" not in names["page.txt"]
 
 
+def test_pdf_pages_lose_their_furniture_and_keep_their_sentences(tmp_path):
+    """Running headers and page numbers (recurring at a page's edge, or a number alone) become
+    spaces; a page break inside a sentence becomes a line break (a word broken there by a
+    hyphen is joined as at any line end); a break after a sentence end stays; the text keeps
+    its length. The text and JSONL readers apply it."""
+    from kgx.batch.inputs import read_inputs
+    from kgx.batch.pages import mask_page_furniture
+    from kgx.text import line_end_hyphens
+
+    pages = ["Globex Review 2026\n\nWei Chen works for Globex in\nOsaka. The firm grew and"
+             "\n\n- 1 -\n",
+             "GLOBEX REVIEW  2026\n\nits chief, Ana Diaz, lives in Glo-\n\nPage 2 of 4\n",
+             "Globex Review 2026\nbex City. Sales fell.\n\niii\n",
+             "Globex Review 2026\n\nA new part starts here.\n\n4\n"]
+    text = "\f".join(pages) + "\f"
+    masked = mask_page_furniture(text)
+    assert len(masked) == len(text)
+    assert " ".join(masked.split()) == ("Wei Chen works for Globex in Osaka. The firm grew and its "
+                                        "chief, Ana Diaz, lives in Glo- bex City. Sales fell. A "
+                                        "new part starts here.")
+    assert masked.count("\f") == 2  # after "Sales fell." and at the end
+    assert "grew and\n " in masked and "\f" not in masked[:masked.index("Sales")]
+    assert [masked[a - 3:b + 3] for a, b in line_end_hyphens(masked)] == [
+        masked[masked.index("Glo-"):masked.index("bex City") + 3]]
+    assert mask_page_furniture("No pages here.\n\n12\n") == "No pages here.\n\n12\n"
+    # a line at a page's top that does not recur is text
+    two = "Chapter one begins.\n\f The second page.\n\f"
+    assert mask_page_furniture(two) == two
+    (tmp_path / "doc.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "docs.jsonl").write_text(json.dumps({"id": "j", "text": text}) + "\n",
+                                         encoding="utf-8")
+    entries = list(read_inputs([tmp_path]))
+    assert [e.text for e in entries] == [masked, masked]
+    assert entries[0].sha256 == entries[1].sha256  # the text as written
+
+
 from kgx.batch.mail import read_message  # noqa: E402
 
 MAIL = (b"From: Maria Lopez <maria@acme.example>\nTo: team@acme.example\n"

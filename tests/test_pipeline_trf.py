@@ -262,6 +262,40 @@ def test_words_broken_at_line_ends_get_the_entities_and_relations_of_whole_words
 
 
 @pytest.mark.slow
+def test_sentences_across_a_pdf_page_break_read_as_one_line(trf_trained):
+    """pdftotext's pages: a sentence cut by a page break, a running header and a page number
+    between its halves. Read by kgx's text reader (``mask_page_furniture``), the shipped
+    pipeline gives the entities, relations and scores of the sentence on one line; as written,
+    the break is a paragraph break and the header sits in the sentence."""
+    from kgx.batch.pages import mask_page_furniture
+
+    nlp, _, _ = trf_trained
+
+    def found(doc):
+        ents = doc.ents
+        rels = sorted((" ".join(ents[r["head"]].text.split()),
+                       " ".join(ents[r["tail"]].text.split()), r["label"], r["score"])
+                      for r in raw_relations(doc))
+        return ([(e.text, e.label_) for e in ents], [r[:3] for r in rels],
+                numpy.asarray([r[3] for r in rels], dtype="f"))
+
+    lost = 0
+    for text, *_ in TRAIN:
+        words = text.split(" ")
+        half = len(words) // 2
+        paged = (f"Quarterly Review\n\n{' '.join(words[:half])}\n\n- 1 -\n\f"
+                 f"Quarterly Review\n\n{' '.join(words[half:])}\n\n- 2 -\n\f")
+        masked = mask_page_furniture(paged)
+        assert len(masked) == len(paged) and "Review" not in masked and masked.count("\f") == 1
+        (ents, rels, scores), (ents_line, rels_line, scores_line) = (
+            found(nlp(masked)), found(nlp(text)))
+        assert (ents, rels) == (ents_line, rels_line), masked
+        numpy.testing.assert_allclose(scores, scores_line, atol=1e-5, err_msg=masked)
+        lost += len(set(rels_line) - set(found(nlp(paged))[1]))
+    assert lost >= 3  # as written, the relations across the break are gone
+
+
+@pytest.mark.slow
 def test_dask_workers_write_the_records_of_a_local_run_with_the_transformer(trf_trained,
                                                                              tmp_path):
     """Dask workers run torch and BLAS on one thread, a local run on torch's default: the

@@ -100,6 +100,19 @@ def declared_charset(data: bytes) -> str | None:
     return "windows-1252" if label in _WINDOWS_1252 else label
 
 
+def decode_declared(data: bytes) -> str:
+    """``data`` decoded in the charset the page declares; ValueError naming it otherwise."""
+    charset = declared_charset(data)
+    try:
+        return data.decode(charset or "utf-8")
+    except LookupError:
+        raise ValueError(f"not UTF-8, and the charset it declares ({charset}) is unknown"
+                         ) from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"neither UTF-8 nor the {charset} it declares (byte "
+                         f"0x{data[e.start]:02x} at offset {e.start})") from None
+
+
 def html_text(markup: str) -> str:
     """The text of the HTML ``markup``: blocks apart by a blank line, the lines of a
     ``<pre>`` and ``<br>`` breaks kept, spaces collapsed as a browser collapses them."""

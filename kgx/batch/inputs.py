@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
-from kgx.batch.html import declared_charset, html_text
+from kgx.batch.html import declared_charset, decode_declared, html_text
 from kgx.batch.markdown import mask_markup
+from kgx.batch.pages import mask_page_furniture
 from kgx.registry import Registry
 
 
@@ -222,8 +223,9 @@ class TextInput(InputFormat):
 
     @staticmethod
     def text_of(content: str) -> str:
-        """The document's text in the file's decoded ``content``."""
-        return content
+        """The document's text in the file's decoded ``content``: pages taken out of a PDF
+        (form feeds) without their running headers and page numbers (``kgx.batch.pages``)."""
+        return mask_page_furniture(content)
 
     @staticmethod
     def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
@@ -262,16 +264,12 @@ class HtmlInput(TextInput):
     def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
         """UTF-8, or else the charset the page declares (a declaration, not a guess)."""
         text, problem = _decode(data, where)
-        charset = declared_charset(data)
-        if text is not None or charset is None or b"\x00" in data:
+        if text is not None or b"\x00" in data or declared_charset(data) is None:
             return text, problem
         try:
-            return data.decode(charset), None
-        except LookupError:
-            return None, f"{where}: not UTF-8, and the charset it declares ({charset}) is unknown"
-        except UnicodeDecodeError as e:
-            return None, (f"{where}: neither UTF-8 nor the {charset} it declares (byte "
-                          f"0x{data[e.start]:02x} at offset {e.start})")
+            return decode_declared(data), None
+        except ValueError as e:
+            return None, f"{where}: {e}"
 
 
 def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
@@ -314,8 +312,8 @@ def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
         return Entry(doc_id, where, lineno, sha256(raw), status="error", loc=loc_id,
                      error=f"{where}:{lineno}: text field {text_field!r} is {problem}")
     meta = {k: v for k, v in obj.items() if k not in (id_field, text_field)}
-    return Entry(doc_id, where, lineno, sha256(text), text=text, meta=meta or None,
-                 status="ok" if text.strip() else "skipped", loc=loc_id)
+    return Entry(doc_id, where, lineno, sha256(text), text=mask_page_furniture(text),
+                 meta=meta or None, status="ok" if text.strip() else "skipped", loc=loc_id)
 
 
 class JsonlInput(InputFormat):

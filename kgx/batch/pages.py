@@ -1,0 +1,74 @@
+"""Text taken out of PDFs page by page: running headers, footers and page numbers out, and a
+sentence that runs on over a page break read as one.
+
+``pdftotext`` and other extractors write each page's text followed by a form feed, and every
+page repeats the document's furniture: a running header ("Globex Annual Report 2025"), a footer,
+a page number. Read as they are, the furniture lands inside the sentences that cross a page,
+and the break itself ("\\n\\f": two line breaks) is a paragraph break to
+``kgx_layout_boundaries``, so such a sentence is cut in two and its relations are lost (issue 19:
+documents as users have them). ``mask_page_furniture`` blanks, with spaces, the first and last
+two lines of a page that are a page number or that recur, digits aside, at the top or bottom of
+at least half the pages (and of two or more); where the text before a break does not end a
+sentence, the break and the blanked lines around it become one line break and spaces, which
+reads as a hard-wrapped line (a word broken by a hyphen there is joined, as at any line end).
+The text keeps its length, so every offset still points into the file as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_PAGE_NUMBER = re.compile(r"(?i)[\s\-\u2013\u2014]*(?:page\s+|p\.\s*)?(?:\d{1,5}|[ivxlcdm]{1,8})"
+                          r"(?:\s*(?:of|/)\s*\d{1,5})?[\s\-\u2013\u2014]*")
+_LINE = re.compile(r"[^\n\r\f\v]+")
+_EDGE = 2  # the lines at each end of a page where furniture sits
+_ENDS = ".!?:"
+_CLOSERS = "\"')]\u201d\u2019"
+
+
+def mask_page_furniture(text: str) -> str:
+    """``text`` with its pages' furniture as spaces and its page breaks inside sentences as
+    line breaks (``text`` itself when it has no form feed)."""
+    if "\f" not in text:
+        return text
+    pages, start = [], 0
+    for i, ch in enumerate(text):
+        if ch == "\f":
+            pages.append((start, i))
+            start = i + 1
+    pages.append((start, len(text)))
+    edges = []  # each page's candidate lines: (start, end) of its first and last few
+    for a, b in pages:
+        lines = [(m.start(), m.end()) for m in _LINE.finditer(text, a, b) if m.group().strip()]
+        edges.append(lines[:_EDGE] + [line for line in lines[-_EDGE:]
+                                      if line not in lines[:_EDGE]])
+    counts = Counter(key for lines in edges for key in {_key(text, *line) for line in lines})
+    enough = max(2, (sum(1 for lines in edges if lines) + 1) // 2)
+    chars = list(text)
+    for lines in edges:
+        for a, b in lines:
+            if _PAGE_NUMBER.fullmatch(text, a, b) or counts[_key(text, a, b)] >= enough:
+                chars[a:b] = " " * (b - a)
+    for _, brk in pages[:-1]:
+        before, after = brk, brk + 1
+        while before and chars[before - 1].isspace():
+            before -= 1
+        while after < len(chars) and chars[after].isspace():
+            after += 1
+        if before and after < len(chars) and _continues(chars, before):
+            chars[before:after] = "\n" + " " * (after - before - 1)
+    return "".join(chars)
+
+
+def _key(text: str, start: int, end: int) -> str:
+    """A furniture line's identity across pages: case, spacing and numbers aside."""
+    return re.sub(r"\d+", "#", " ".join(text[start:end].lower().split()))
+
+
+def _continues(chars: list[str], end: int) -> bool:
+    """Whether the text ending at ``end`` stops inside a sentence (closing quotes and brackets
+    aside)."""
+    while end and chars[end - 1] in _CLOSERS:
+        end -= 1
+    return bool(end) and chars[end - 1] not in _ENDS
