@@ -227,6 +227,13 @@ def test_markdown_and_html_documents_are_read_as_kgx_extract_reads_their_files(s
     read = "Maria Lopez works for Acme in Paris."
     assert {e["text"] for e in answer["entities"]} == {"Maria Lopez", "Acme", "Paris"}
     assert all(read[e["start_char"]:e["end_char"]] == e["text"] for e in answer["entities"])
+    # text: PDF pages' running headers blanked, as kgx extract reads .txt and JSONL
+    paged = ("Acme Weekly\n\nMaria Lopez works for\n\n1\n\fAcme Weekly\n\nNordwind in Paris."
+             "\n\n2\n\f")
+    r = httpx.post(url, json={"id": "pages", "text": paged})
+    (answer,) = r.json()["documents"]
+    assert [e["text"] for e in answer["entities"]] == ["Maria Lopez", "Nordwind", "Paris"]
+    assert all(paged[e["start_char"]:e["end_char"]] == e["text"] for e in answer["entities"])
     r = httpx.post(url, json={"id": "p", "text": "x", "format": "pdf"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "format"]
     assert "'markdown', 'html'" in r.json()["detail"][0]["msg"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from kgx.batch.html import html_text
 from kgx.batch.markdown import mask_markup
+from kgx.batch.pages import mask_page_furniture
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -151,5 +152,7 @@ def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -
             text = mask_markup(text)
         elif fmt == "html":
             text = html_text(text)
+        else:  # as kgx extract reads .txt and JSONL: PDF pages' furniture blanked
+            text = mask_page_furniture(text)
         docs.append(DocIn(doc_id, text, meta))
     return docs
