@@ -607,6 +607,13 @@ def test_mailboxes_are_read_a_message_at_a_time(tmp_path):
     assert entries[0].meta["subject"] == "Caf\u00e9 in Paris"
     assert entries[1].text == "Two\n\nWei Chen works for Globex.\nFrom the archive."
     assert MboxInput.count(tmp_path / "box.mbox") == 3
+    # an exporter that leaves no blank line before the next postmark
+    tight = box.replace(b"\n\nFrom john@", b"\nFrom john@")
+    (tmp_path / "tight.mbox").write_bytes(tight)
+    assert MboxInput.count(tmp_path / "tight.mbox") == 3
+    gmail = b"From 1234@xxx Mon Nov 02 10:00:00 +0000 2026\nSubject: A\n\nB.\n" * 2
+    (tmp_path / "gmail.mbox").write_bytes(gmail)
+    assert [e.text for e in MboxInput.read(tmp_path / "gmail.mbox", tmp_path)] == ["A\n\nB."] * 2
     (tmp_path / "twice.mbox").write_bytes(box * 2)
     twice = list(read_inputs([tmp_path / "twice.mbox"]))
     assert [e.status for e in twice] == ["ok", "ok", "ok", "error", "ok", "ok"]

@@ -36,6 +36,9 @@ from kgx.batch.inputs import Entry, InputFormat, TextInput, _regular, _rel_id, c
 #: the headers kept as a message's metadata
 HEADERS = ("subject", "from", "to", "cc", "date", "message-id")
 _QUOTE = re.compile(r"[ \t]*((?:>[ \t]?)+)")
+# an mbox postmark: "From sender Mon Nov  2 10:00:00 2026" (the time zone may come before the year)
+_POSTMARK = re.compile(rb"From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d(:\d\d)?"
+                       rb"( [+-]\d{4})? \d{4}\s*$")
 
 
 class MailError(ValueError):
@@ -98,12 +101,13 @@ class MailInput(TextInput):
 
 
 def _messages(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """``(line number, bytes)`` of each message of an mbox: a "From " line opening the file or
-    following a blank line starts one; ">From " lines inside lose one ">" (mboxrd's escape)."""
+    """``(line number, bytes)`` of each message of an mbox: a "From " line opening the file,
+    following a blank line or reading as a postmark (sender and date: exporters that leave no
+    blank line) starts one; ">From " lines inside lose one ">" (mboxrd's escape)."""
     start, blank = 0, True
     lines_of: list[bytes] = []
     for number, line in enumerate(lines, 1):
-        if line.startswith(b"From ") and blank:
+        if line.startswith(b"From ") and (blank or _POSTMARK.match(line)):
             if start:
                 yield start, b"".join(lines_of)
             start, lines_of = number, []
