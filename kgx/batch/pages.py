@@ -32,12 +32,8 @@ def mask_page_furniture(text: str) -> str:
     line breaks (``text`` itself when it has no form feed)."""
     if "\f" not in text:
         return text
-    pages, start = [], 0
-    for i, ch in enumerate(text):
-        if ch == "\f":
-            pages.append((start, i))
-            start = i + 1
-    pages.append((start, len(text)))
+    breaks = [m.start() for m in re.finditer("\f", text)]
+    pages = list(zip([0] + [b + 1 for b in breaks], breaks + [len(text)], strict=True))
     edges = []  # each page's candidate lines: (start, end) of its first and last few
     for a, b in pages:
         lines = [(m.start(), m.end()) for m in _LINE.finditer(text, a, b) if m.group().strip()]
