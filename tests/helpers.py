@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -90,3 +95,18 @@ def fixed_tok2vec(vectors: dict, grads: dict, width: int):
         return [vectors[doc.text] for doc in docs], backprop
 
     return Model("fixed_tok2vec", forward, dims={"nO": width})
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """The script ``benchmarks/<name>.py`` as a module (the scripts beside it importable while
+    it loads)."""
+    folder = Path(__file__).resolve().parent.parent / "benchmarks"
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(folder))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module

@@ -8,6 +8,7 @@ fresh processes (``n_process=2``, Dask workers, the CLI subprocess) load it by p
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import random
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -552,6 +554,59 @@ def test_pdf_pages_lose_their_furniture_and_keep_their_sentences(tmp_path):
     entries = list(read_inputs([tmp_path]))
     assert [e.text for e in entries] == [masked, masked]
     assert entries[0].sha256 == entries[1].sha256  # the text as written
+
+
+def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
+    """Runs joined as they are (inside words too), tracked insertions kept and deletions and
+    field codes left out, tabs and breaks kept, each paragraph and table cell a paragraph, a
+    text box's paragraph its own; core properties as metadata; clear errors otherwise."""
+    from helpers import load_benchmark
+    from kgx.batch import docx
+    from kgx.batch.docx import DocxError, docx_text
+    from kgx.batch.inputs import INPUT_FORMATS, format_of, read_inputs
+
+    w = load_benchmark("eval_docx")  # its minimal .docx writer
+    paragraphs = [
+        w.run("Report"),
+        w.run("Wei Chen works for Glo") + w.run("bex") + '<w:ins w:id="1" w:author="a">'
+        + w.run(" in Osaka") + "</w:ins>" + '<w:del w:id="2" w:author="a"><w:r><w:delText>'
+        " and Kyoto</w:delText></w:r></w:del>" + w.run("."),
+        w.run("Ana Diaz") + "<w:r><w:tab/></w:r>" + w.run("Nordwind") + "<w:r><w:br/></w:r>"
+        + '<w:r><w:instrText> PAGE </w:instrText></w:r>' + w.run("Oslo &amp; more")
+        + '<w:r><w:pict><w:txbxContent><w:p>' + w.run("A text box.") + "</w:p></w:txbxContent>"
+        "</w:pict></w:r>",
+        "",
+    ]
+    data = w.docx_bytes(paragraphs, "Quarterly <report>", ("cell one", "cell two"))
+    text, meta = docx_text(data)
+    assert text == ("Report\n\nWei Chen works for Globex in Osaka.\n\nA text box.\n\n"
+                    "Ana Diaz\tNordwind\nOslo &amp; more\n\ncell one\n\ncell two")
+    assert meta == {"title": "Quarterly <report>", "author": "Maria Lopez"}
+    assert INPUT_FORMATS["docx"].name == "docx" and format_of(tmp_path / "a.docx") is not None
+    (tmp_path / "report.docx").write_bytes(data)
+    (tmp_path / "old.docx").write_bytes(b"\xd0\xcf\x11\xe0 an OLE file")
+    bare = io.BytesIO()
+    with zipfile.ZipFile(bare, "w") as archive:
+        archive.writestr("content.xml", "<x/>")
+    (tmp_path / "odt.docx").write_bytes(bare.getvalue())
+    bad = io.BytesIO()
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("word/document.xml", '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    (tmp_path / "bomb.docx").write_bytes(bad.getvalue())
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document")
+    (tmp_path / "broken.docx").write_bytes(broken.getvalue())
+    entries = {e.id: e for e in read_inputs([tmp_path])}
+    assert entries["report.docx"].text == text and entries["report.docx"].meta == meta
+    assert "not a zip file, so not a .docx" in entries["old.docx"].error
+    assert entries["odt.docx"].error.endswith("no word/document.xml inside: not a Word document")
+    assert entries["bomb.docx"].error.endswith("word/document.xml declares XML entities: refused")
+    assert "word/document.xml is not well-formed XML" in entries["broken.docx"].error
+    assert all(str(tmp_path) in e.error for name, e in entries.items() if name != "report.docx")
+    monkeypatch.setattr(docx, "MAX_XML_BYTES", 100)
+    with pytest.raises(DocxError, match="unpacks to .* bytes, over the limit of 100"):
+        docx_text(data)
 
 
 from kgx.batch.mail import read_message  # noqa: E402

@@ -537,19 +537,11 @@ def test_evaluate_as_documents_scores_by_character_offsets(trained, tmp_path):
 def test_whitespace_noise_keeps_every_character_offset(repo_root):
     """benchmarks/eval_whitespace_noise.py compares a document with a noisy copy by character
     offsets: the noise replaces spaces only, one character for one."""
-    import importlib.util
     import random
-    import sys
 
-    path = repo_root / "benchmarks" / "eval_whitespace_noise.py"
-    spec = importlib.util.spec_from_file_location("eval_whitespace_noise", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))  # it imports eval_trailing_period beside it
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
+    from helpers import load_benchmark
+
+    module = load_benchmark("eval_whitespace_noise")  # it imports eval_trailing_period beside it
     text = "Ann Lee works for Acme in Paris . " * 20
     out = module.noisy(text, 0.5, random.Random(0))
     assert len(out) == len(text) and out != text

@@ -238,14 +238,9 @@ def test_cli_explain(tmp_path):
 
 
 def _bench():
-    import importlib.util
-    from pathlib import Path
+    from helpers import load_benchmark
 
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_resolution.py"
-    spec = importlib.util.spec_from_file_location("bench_resolution", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_resolution")
 
 
 def test_gold_files_are_fresh():

@@ -371,7 +371,8 @@ class JsonlInput(InputFormat):
 INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     "input format", "kgx_input_formats",
     {"text": TextInput, "markdown": MarkdownInput, "html": HtmlInput, "jsonl": JsonlInput,
-     "email": "kgx.batch.mail:MailInput", "mbox": "kgx.batch.mail:MboxInput"})
+     "email": "kgx.batch.mail:MailInput", "mbox": "kgx.batch.mail:MboxInput",
+     "docx": "kgx.batch.docx:DocxInput"})
 STDIN_FORMAT = "jsonl"
 
 

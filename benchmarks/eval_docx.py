@@ -1,0 +1,144 @@
+"""Word documents: does kgx read a .docx file as the text Word shows? (issue 19: documents as
+users have them)
+
+This script writes the raw documents of K dev records (``kgx evaluate --as-documents K``) as
+.docx files the way Word leaves them: a heading, each record a paragraph whose runs are cut at
+random places, inside words too (Word splits runs at every formatting change, spell check and
+edit), a tracked insertion in every third record and a tracked deletion in every fourth (text
+that Word no longer shows), a tab, and a table at the end. It checks that ``kgx.batch.docx``
+gives back exactly the records' text (the heading, the paragraphs, the table's cells), runs the
+pipeline on the same records as plain paragraphs and on the files as kgx reads them, and prints
+NER and relation strict P/R/F1 by character offsets, what reading costs, and what kgx's text
+reader said of the files before (.docx was no input format).
+
+    python benchmarks/eval_docx.py --model training/conll04/model-last \
+        --data corpus/conll04/dev.spacy --documents 5
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import time
+import zipfile
+from xml.sax.saxutils import escape
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+DELETED = "formerly known as Initech "
+
+
+def run(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r>'
+
+
+def docx_bytes(paragraphs: list[str], title: str = "", cells: tuple[str, ...] = ()) -> bytes:
+    """A minimal .docx: each paragraph's XML (runs) as given, then a one-row table of
+    ``cells``; ``title`` in its core properties."""
+    body = "".join(f"<w:p>{p}</w:p>" for p in paragraphs)
+    if cells:
+        body += "<w:tbl><w:tr>" + "".join(f"<w:tc><w:p>{run(c)}</w:p></w:tc>"
+                                          for c in cells) + "</w:tr></w:tbl>"
+    document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<w:document xmlns:w="{W_NS}"><w:body>{body}<w:sectPr/></w:body></w:document>')
+    core = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cp:coreProperties '
+            'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+            ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/'
+            'terms/"><dc:title>' + escape(title) + "</dc:title><dc:creator>Maria Lopez"
+            "</dc:creator></cp:coreProperties>")
+    types = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats'
+             '.org/package/2006/content-types"><Default Extension="rels" ContentType="application'
+             '/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+             'ContentType="application/xml"/><Override PartName="/word/document.xml" '
+             'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.'
+             'document.main+xml"/></Types>')
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http'
+            '://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="word/document.xml"/></Relationships>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr("_rels/.rels", rels)
+        archive.writestr("word/document.xml", document)
+        archive.writestr("docProps/core.xml", core)
+    return out.getvalue()
+
+
+def as_runs(text: str, rng: random.Random, k: int) -> str:
+    """``text`` as Word's runs: cut at random places; record ``k`` also gets a tracked
+    insertion (every third) and a tracked deletion (every fourth)."""
+    cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, 6)))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    xml = [run(p) for p in pieces]
+    if k % 3 == 0 and len(xml) > 2:
+        xml[1] = f'<w:ins w:id="{k}" w:author="A">{xml[1]}</w:ins>'
+    if k % 4 == 0:
+        xml.insert(1, f'<w:del w:id="d{k}" w:author="A"><w:r><w:delText xml:space="preserve">'
+                      f"{escape(DELETED)}</w:delText></w:r></w:del>")
+    return "".join(xml)
+
+
+def main() -> None:
+    from eval_trailing_period import arguments, facts, pipelines, scores
+
+    args = arguments(__doc__).parse_args()
+
+    from kgx.batch.docx import docx_text
+    from kgx.batch.inputs import TextInput
+
+    rng = random.Random(0)
+    for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
+        plain, files, read, gold = [], [], [], []
+        k = n_runs = 0
+        for i, eg in enumerate(examples):
+            ref = eg.reference
+            records = [s.text for s in ref.sents]
+            runs = [run(f"Report {i}")]
+            for text in records:
+                runs.append(as_runs(text, rng, k))
+                k += 1
+            n_runs += sum(r.count("<w:r>") for r in runs)
+            files.append(docx_bytes(runs, f"Report {i}", ("Prepared by", "Analytics team")))
+            text, _ = docx_text(files[-1])
+            body = "\n\n".join(records)
+            if text != f"Report {i}\n\n{body}\n\nPrepared by\n\nAnalytics team":
+                raise SystemExit(f"document {i}: the .docx text is not its records")
+            read.append(text)
+            plain.append(body)
+            ents, rels = facts(ref, False)
+            starts = [s.start_char for s in ref.sents]
+            shift = {}  # each record's characters: where they are in the paragraphs' text
+            at = 0
+            for s, record in zip(starts, records, strict=True):
+                for c in range(len(record) + 1):
+                    shift[s + c] = at + c
+                at += len(record) + 2
+
+            def move(span: tuple[int, int], by: int, shift: dict = shift) -> tuple[int, int]:
+                return shift[span[0]] + by, shift[span[1]] + by
+
+            gold.append([({(move(s, by), label) for s, label in ents},
+                          {(move(hs, by), hl, move(ts, by), tl, label)
+                           for hs, hl, ts, tl, label in rels})
+                         for by in (0, len(f"Report {i}\n\n"))])
+        before = TextInput.document(files[0], "report-0.docx")[2]
+        print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
+              f"{len(files)} .docx files, {k} paragraphs in {n_runs} runs\n  before: {before}")
+        for name, texts, which in (("the records as plain paragraphs", plain, 0),
+                                   ("the .docx files as kgx reads them", read, 1)):
+            began = time.perf_counter()
+            found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
+            print(f"  {name:<36} {scores([g[which] for g in gold], found)}   "
+                  f"{time.perf_counter() - began:.1f} s")
+        began = time.perf_counter()
+        for f in files:
+            docx_text(f)
+        print(f"  reading the files: {time.perf_counter() - began:.3f} s for "
+              f"{sum(map(len, files)) / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
