@@ -1,15 +1,16 @@
-"""Word documents: does kgx read a .docx file as the text Word shows? (issue 19: documents as
-users have them)
+"""Office documents: does kgx read a .docx (.odt) file as the text Word (LibreOffice) shows?
+(issue 19: documents as users have them)
 
 This script writes the raw documents of K dev records (``kgx evaluate --as-documents K``) as
 .docx files the way Word leaves them: a heading, each record a paragraph whose runs are cut at
 random places, inside words too (Word splits runs at every formatting change, spell check and
 edit), a tracked insertion in every third record and a tracked deletion in every fourth (text
-that Word no longer shows), a tab, and a table at the end. It checks that ``kgx.batch.docx``
-gives back exactly the records' text (the heading, the paragraphs, the table's cells), runs the
-pipeline on the same records as plain paragraphs and on the files as kgx reads them, and prints
-NER and relation strict P/R/F1 by character offsets, what reading costs, and what kgx's text
-reader said of the files before (.docx was no input format).
+that Word no longer shows), and a table at the end; and as .odt files (spans cut at random
+places, a footnote in every third record, a tracked deletion). It checks that
+``kgx.batch.office`` gives back exactly the records' text from both (the heading, the
+paragraphs, the table's cells), runs the pipeline on the same records as plain paragraphs and
+on the files as kgx reads them, and prints NER and relation strict P/R/F1 by character offsets,
+what reading costs, and what kgx's text reader said of the files before (no input format).
 
     python benchmarks/eval_docx.py --model training/conll04/model-last \
         --data corpus/conll04/dev.spacy --documents 5
@@ -67,6 +68,53 @@ def docx_bytes(paragraphs: list[str], title: str = "", cells: tuple[str, ...] = 
     return out.getvalue()
 
 
+ODT_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" '
+          'xmlns:dc="http://purl.org/dc/elements/1.1/"')
+
+
+def odt_bytes(paragraphs: list[str], title: str = "", cells: tuple[str, ...] = (),
+              deleted: str = "") -> bytes:
+    """A minimal .odt: a heading-free list of paragraphs' XML (spans), a one-row table of
+    ``cells``, ``deleted`` as a tracked deletion; ``title`` in its metadata."""
+    body = "".join(f"<text:p>{p}</text:p>" for p in paragraphs)
+    if cells:
+        body += "<table:table><table:table-row>" + "".join(
+            f"<table:table-cell><text:p>{escape(c)}</text:p></table:table-cell>"
+            for c in cells) + "</table:table-row></table:table>"
+    if deleted:
+        body = ("<text:tracked-changes><text:changed-region><text:deletion><text:p>"
+                f"{escape(deleted)}</text:p></text:deletion></text:changed-region>"
+                "</text:tracked-changes>" + body)
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODT_NS}>'
+               f"<office:body><office:text>{body}</office:text></office:body>"
+               "</office:document-content>")
+    meta = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-meta {ODT_NS}><office:meta>'
+            f"<dc:title>{escape(title)}</dc:title><meta:initial-creator>Maria Lopez"
+            "</meta:initial-creator></office:meta></office:document-meta>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content)
+        archive.writestr("meta.xml", meta)
+    return out.getvalue()
+
+
+def as_spans(text: str, rng: random.Random, k: int) -> str:
+    """``text`` as an .odt paragraph: spans cut at random places; record ``k`` also gets a
+    footnote after its last word (every third), which the text as shown does not hold."""
+    cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, 6)))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    xml = "".join(f"<text:span>{escape(p)}</text:span>" if j % 2 else escape(p)
+                  for j, p in enumerate(pieces))
+    if k % 3 == 0:
+        xml += ("<text:note><text:note-citation>1</text:note-citation><text:note-body><text:p>"
+                "A footnote.</text:p></text:note-body></text:note>")
+    return xml
+
+
 def as_runs(text: str, rng: random.Random, k: int) -> str:
     """``text`` as Word's runs: cut at random places; record ``k`` also gets a tracked
     insertion (every third) and a tracked deletion (every fourth)."""
@@ -86,12 +134,12 @@ def main() -> None:
 
     args = arguments(__doc__).parse_args()
 
-    from kgx.batch.docx import docx_text
     from kgx.batch.inputs import TextInput
+    from kgx.batch.office import docx_text, odt_text
 
     rng = random.Random(0)
     for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
-        plain, files, read, gold = [], [], [], []
+        plain, files, odts, read, gold = [], [], [], [], []
         k = n_runs = 0
         for i, eg in enumerate(examples):
             ref = eg.reference
@@ -102,10 +150,14 @@ def main() -> None:
                 k += 1
             n_runs += sum(r.count("<w:r>") for r in runs)
             files.append(docx_bytes(runs, f"Report {i}", ("Prepared by", "Analytics team")))
-            text, _ = docx_text(files[-1])
+            spans = [escape(f"Report {i}")] + [as_spans(t, rng, j) for j, t in enumerate(records)]
+            odts.append(odt_bytes(spans, f"Report {i}", ("Prepared by", "Analytics team"),
+                                  DELETED))
             body = "\n\n".join(records)
-            if text != f"Report {i}\n\n{body}\n\nPrepared by\n\nAnalytics team":
-                raise SystemExit(f"document {i}: the .docx text is not its records")
+            for reader, data in ((docx_text, files[-1]), (odt_text, odts[-1])):
+                text, _ = reader(data)
+                if text != f"Report {i}\n\n{body}\n\nPrepared by\n\nAnalytics team":
+                    raise SystemExit(f"document {i}: {reader.__name__} is not its records")
             read.append(text)
             plain.append(body)
             ents, rels = facts(ref, False)
@@ -128,7 +180,7 @@ def main() -> None:
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(files)} .docx files, {k} paragraphs in {n_runs} runs\n  before: {before}")
         for name, texts, which in (("the records as plain paragraphs", plain, 0),
-                                   ("the .docx files as kgx reads them", read, 1)):
+                                   ("the .docx and .odt files as kgx reads them", read, 1)):
             began = time.perf_counter()
             found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
             print(f"  {name:<36} {scores([g[which] for g in gold], found)}   "
@@ -136,8 +188,13 @@ def main() -> None:
         began = time.perf_counter()
         for f in files:
             docx_text(f)
-        print(f"  reading the files: {time.perf_counter() - began:.3f} s for "
+        print(f"  reading the .docx files: {time.perf_counter() - began:.3f} s for "
               f"{sum(map(len, files)) / 1e6:.2f} MB")
+        began = time.perf_counter()
+        for f in odts:
+            odt_text(f)
+        print(f"  reading the .odt files: {time.perf_counter() - began:.3f} s for "
+              f"{sum(map(len, odts)) / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":

@@ -561,9 +561,9 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
     field codes left out, tabs and breaks kept, each paragraph and table cell a paragraph, a
     text box's paragraph its own; core properties as metadata; clear errors otherwise."""
     from helpers import load_benchmark
-    from kgx.batch import docx
-    from kgx.batch.docx import DocxError, docx_text
+    from kgx.batch import office
     from kgx.batch.inputs import INPUT_FORMATS, format_of, read_inputs
+    from kgx.batch.office import OfficeError, docx_text
 
     w = load_benchmark("eval_docx")  # its minimal .docx writer
     paragraphs = [
@@ -604,9 +604,37 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
     assert entries["bomb.docx"].error.endswith("word/document.xml declares XML entities: refused")
     assert "word/document.xml is not well-formed XML" in entries["broken.docx"].error
     assert all(str(tmp_path) in e.error for name, e in entries.items() if name != "report.docx")
-    monkeypatch.setattr(docx, "MAX_XML_BYTES", 100)
-    with pytest.raises(DocxError, match="unpacks to .* bytes, over the limit of 100"):
+    monkeypatch.setattr(office, "MAX_XML_BYTES", 100)
+    with pytest.raises(OfficeError, match="unpacks to .* bytes, over the limit of 100"):
         docx_text(data)
+
+
+def test_opendocument_text_read_as_shown(tmp_path):
+    """.odt: spans joined as they are, <text:s c="2"/> two spaces, tabs and line breaks kept,
+    footnotes, tracked deletions and comments left out, headings and table cells paragraphs of
+    their own; its meta.xml as metadata; a zip without content.xml an error entry."""
+    from helpers import load_benchmark
+    from kgx.batch.inputs import INPUT_FORMATS, read_inputs
+    from kgx.batch.office import OdtInput, odt_text
+
+    w = load_benchmark("eval_docx")
+    paragraphs = [
+        "Wei Chen works for <text:span>Glo</text:span>bex in<text:s text:c=\"2\"/>Osaka."
+        "<text:note><text:note-citation>1</text:note-citation><text:note-body><text:p>A note."
+        "</text:p></text:note-body></text:note> He<text:tab/>left.<text:line-break/>Next "
+        "<text:a>Acme</text:a><office:annotation><text:p>a comment</text:p></office:annotation>.",
+    ]
+    data = w.odt_bytes(paragraphs, "Quarterly", ("cell one",), deleted="and Kyoto")
+    text, meta = odt_text(data)
+    assert text == "Wei Chen works for Globex in  Osaka. He\tleft.\nNext Acme.\n\ncell one"
+    assert meta == {"title": "Quarterly", "author": "Maria Lopez"}
+    assert INPUT_FORMATS["odt"] is OdtInput
+    (tmp_path / "a.odt").write_bytes(data)
+    (tmp_path / "b.odt").write_bytes(w.docx_bytes(["<w:r><w:t>x</w:t></w:r>"]))
+    entries = {e.id: e for e in read_inputs([tmp_path])}
+    assert entries["a.odt"].text == text and entries["a.odt"].meta == meta
+    assert entries["b.odt"].error.endswith("b.odt: no content.xml inside: not an OpenDocument "
+                                           "file")
 
 
 from kgx.batch.mail import read_message  # noqa: E402
@@ -672,9 +700,11 @@ def test_every_input_format_reaches_the_graph_and_rdf(fixture_model, tmp_path):
          "Paris.</w:t></w:r>"]))
     (root / "g.jsonl").write_text(json.dumps({"id": "g", "text": sentence}) + "\n",
                                   encoding="utf-8")
+    (root / "h.odt").write_bytes(load_benchmark("eval_docx").odt_bytes(
+        ["Maria <text:span>Lo</text:span>pez works for Acme in Paris."]))
     out = tmp_path / "run"
     ExtractionRun([root], fixture_model, out, progress=False).run()
-    ids = ["a.txt", "b.md", "c.html", "d.eml", "e+1/x@acme.example", "f.docx", "g"]
+    ids = ["a.txt", "b.md", "c.html", "d.eml", "e+1/x@acme.example", "f.docx", "g", "h.odt"]
     manifest = {m["id"]: m for m in read_manifest(out)}
     assert sorted(manifest) == ids and all(manifest[i]["relations"] >= 2 for i in ids)
     texts = {i: read_document(root / i) for i in ids if (root / i).exists()}

@@ -372,7 +372,7 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     "input format", "kgx_input_formats",
     {"text": TextInput, "markdown": MarkdownInput, "html": HtmlInput, "jsonl": JsonlInput,
      "email": "kgx.batch.mail:MailInput", "mbox": "kgx.batch.mail:MboxInput",
-     "docx": "kgx.batch.docx:DocxInput"})
+     "docx": "kgx.batch.office:DocxInput", "odt": "kgx.batch.office:OdtInput"})
 STDIN_FORMAT = "jsonl"
 
 

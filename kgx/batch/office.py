@@ -1,0 +1,209 @@
+"""Office documents (Word's ``.docx``, OpenDocument's ``.odt``) as their text: the paragraphs
+as the word processor shows them.
+
+Both are zips of XML parts. A ``.docx`` keeps its text in ``word/document.xml``, cut into runs
+wherever the formatting, a spell check or an edit changed (a name is often "Glo" + "bex" in two
+runs), with tracked deletions still inside it; an ``.odt`` (LibreOffice, Google Docs' export) in
+``content.xml``, in spans, with runs of spaces written as ``<text:s text:c="3"/>``, and its
+footnotes and tracked deletions inline. Read as bytes either is binary, an error entry (issue 19:
+documents as users have them). ``docx_text`` and ``odt_text`` read them with the standard
+library: each paragraph's runs joined as they are (no space added between them), tabs, spaces
+and line breaks kept, tracked deletions, field instructions, comments and footnotes left out,
+tracked insertions kept, each paragraph or heading (a table cell's too) apart from the next by a
+blank line, so that ``kgx_layout_boundaries`` starts a sentence there. The title, author and
+dates of ``docProps/core.xml`` or ``meta.xml`` are the document's metadata. Headers and footers
+are other parts and are not read. The offsets of a document's records count in this text
+(``kgx.batch.read_document`` gives it back).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+from xml.etree import ElementTree
+
+from kgx.batch.inputs import TextInput
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CORE = {"{http://purl.org/dc/elements/1.1/}title": "title",
+         "{http://purl.org/dc/elements/1.1/}creator": "author",
+         "{http://purl.org/dc/terms/}created": "created",
+         "{http://purl.org/dc/terms/}modified": "modified"}
+# what a run's children stand for; others (deleted text, field codes, drawings) are no text
+_CHARS = {f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
+# subtrees that are not the document's text as shown
+_SKIPPED = {f"{_W}del", f"{_W}instrText", f"{_W}delText", f"{_W}moveFrom"}
+#: the largest ``word/document.xml`` read (uncompressed): a zip bomb is refused, not unpacked
+MAX_XML_BYTES = 256 * 1024 * 1024
+
+
+class OfficeError(ValueError):
+    """A file that is not a readable office document."""
+
+
+def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
+    """The text of the ``.docx`` file in ``data`` and its core properties."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            document = _part(archive, "word/document.xml")
+            core = _part(archive, "docProps/core.xml")
+    except zipfile.BadZipFile:
+        raise OfficeError("not a zip file, so not a .docx (an old binary .doc, or an encrypted "
+                        "one?)") from None
+    if document is None:
+        raise OfficeError("no word/document.xml inside: not a Word document")
+    paragraphs: list[str] = []
+    body = _parse(document, "word/document.xml").find(f"{_W}body")
+    if body is not None:
+        _walk(body, [], paragraphs)
+    meta = {}
+    if core is not None:
+        for element in _parse(core, "docProps/core.xml"):
+            if element.tag in _CORE and (element.text or "").strip():
+                meta[_CORE[element.tag]] = element.text.strip()  # type: ignore[union-attr]
+    return "\n\n".join(paragraphs), meta
+
+
+def _part(archive: zipfile.ZipFile, name: str) -> bytes | None:
+    """The part ``name`` unpacked (None when the archive has none)."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > MAX_XML_BYTES:
+        raise OfficeError(f"{name} unpacks to {info.file_size} bytes, over the limit of "
+                        f"{MAX_XML_BYTES}")
+    return archive.read(info)
+
+
+def _parse(xml: bytes, name: str) -> ElementTree.Element:
+    if b"<!ENTITY" in xml:  # OOXML has no DTDs; entity declarations are an attack
+        raise OfficeError(f"{name} declares XML entities: refused")
+    try:
+        return ElementTree.fromstring(xml)
+    except ElementTree.ParseError as e:
+        raise OfficeError(f"{name} is not well-formed XML ({e})") from None
+
+
+def _walk(element: ElementTree.Element, open_paragraphs: list[list[str]],
+          paragraphs: list[str]) -> None:
+    """Collect the text under ``element``: each ``w:p`` a paragraph (one inside another, a
+    text box's, its own)."""
+    for child in element:
+        tag = child.tag
+        if tag in _SKIPPED:
+            continue
+        if tag == f"{_W}p":
+            open_paragraphs.append([])
+            _walk(child, open_paragraphs, paragraphs)
+            text = "".join(open_paragraphs.pop())
+            if text.strip():
+                paragraphs.append(text)
+        elif tag == f"{_W}t":
+            if open_paragraphs:
+                open_paragraphs[-1].append(child.text or "")
+        elif tag in _CHARS:
+            if open_paragraphs:
+                open_paragraphs[-1].append(_CHARS[tag])
+        else:
+            _walk(child, open_paragraphs, paragraphs)
+
+
+class _OfficeInput(TextInput):
+    """A zip of XML parts holding one document: its text and metadata, or an error entry."""
+
+    @staticmethod
+    def read_text(data: bytes) -> tuple[str, dict[str, str]]:
+        raise NotImplementedError  # each format's reader
+
+    @classmethod
+    def document(cls, data: bytes, where: str
+                 ) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        try:
+            text, meta = cls.read_text(data)
+        except OfficeError as e:
+            return None, None, f"{where}: {e}"
+        return text, meta or None, None
+
+
+class DocxInput(_OfficeInput):
+    """A Word document (``.docx``): one document, its paragraphs' text (``docx_text``), its
+    title, author and dates as metadata."""
+
+    name = "docx"
+    suffixes = (".docx",)
+
+    @staticmethod
+    def read_text(data: bytes) -> tuple[str, dict[str, str]]:
+        return docx_text(data)
+
+
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_META = {"{http://purl.org/dc/elements/1.1/}title": "title",
+         "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}initial-creator": "author",
+         "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}creation-date": "created",
+         "{http://purl.org/dc/elements/1.1/}date": "modified"}
+_ODT_PARAGRAPHS = {f"{_TEXT}p", f"{_TEXT}h"}
+_ODT_CHARS = {f"{_TEXT}tab": "\t", f"{_TEXT}line-break": "\n"}
+# footnotes and endnotes (their text would land inside the sentence), tracked deletions and
+# comments are not the text as shown
+_ODT_SKIPPED = {f"{_TEXT}note", f"{_TEXT}tracked-changes", f"{_OFFICE}annotation"}
+
+
+def odt_text(data: bytes) -> tuple[str, dict[str, str]]:
+    """The text of the ``.odt`` file in ``data`` and its metadata."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            content = _part(archive, "content.xml")
+            meta_xml = _part(archive, "meta.xml")
+    except zipfile.BadZipFile:
+        raise OfficeError("not a zip file, so not an .odt") from None
+    if content is None:
+        raise OfficeError("no content.xml inside: not an OpenDocument file")
+    paragraphs: list[str] = []
+    _walk_odt(_parse(content, "content.xml"), [], paragraphs)
+    meta = {}
+    if meta_xml is not None:
+        for element in _parse(meta_xml, "meta.xml").iter():
+            if element.tag in _META and (element.text or "").strip():
+                meta[_META[element.tag]] = element.text.strip()  # type: ignore[union-attr]
+    return "\n\n".join(paragraphs), meta
+
+
+def _walk_odt(element: ElementTree.Element, open_paragraphs: list[list[str]],
+              paragraphs: list[str]) -> None:
+    """``_walk`` for OpenDocument: text is the elements' text and tails."""
+    for child in element:
+        tag = child.tag
+        if tag in _ODT_SKIPPED:
+            pass
+        elif tag in _ODT_PARAGRAPHS:
+            open_paragraphs.append([child.text or ""])
+            _walk_odt(child, open_paragraphs, paragraphs)
+            text = "".join(open_paragraphs.pop())
+            if text.strip():
+                paragraphs.append(text)
+        elif open_paragraphs and tag == f"{_TEXT}s":
+            open_paragraphs[-1].append(" " * int(child.get(f"{_TEXT}c", "1") or 1))
+        elif open_paragraphs and tag in _ODT_CHARS:
+            open_paragraphs[-1].append(_ODT_CHARS[tag])
+        else:
+            if open_paragraphs:
+                open_paragraphs[-1].append(child.text or "")
+            _walk_odt(child, open_paragraphs, paragraphs)
+        if open_paragraphs and child.tail:
+            open_paragraphs[-1].append(child.tail)
+
+
+class OdtInput(_OfficeInput):
+    """An OpenDocument text (``.odt``): one document, its paragraphs' text (``odt_text``), its
+    title, author and dates as metadata."""
+
+    name = "odt"
+    suffixes = (".odt",)
+
+    @staticmethod
+    def read_text(data: bytes) -> tuple[str, dict[str, str]]:
+        return odt_text(data)
