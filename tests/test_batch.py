@@ -675,7 +675,8 @@ def test_mail_messages_read_as_a_mail_client_shows_them():
 def test_every_input_format_reaches_the_graph_and_rdf(fixture_model, tmp_path):
     """One document of each format in one run, then the graph and N-Quads: every document is
     a provenance IRI (a Message-ID's "@" and "<>" included), its evidence's offsets point into
-    the text its reader gives, and the store-ready RDF parses."""
+    the text its reader gives, the store-ready RDF parses, and what a document says of itself
+    (a subject, a JSONL title) is its dcterms:title until it no longer says it."""
     import rdflib
 
     from helpers import load_benchmark
@@ -698,8 +699,8 @@ def test_every_input_format_reaches_the_graph_and_rdf(fixture_model, tmp_path):
     (root / "f.docx").write_bytes(load_benchmark("eval_docx").docx_bytes(
         ['<w:r><w:t>Maria Lo</w:t></w:r><w:r><w:t xml:space="preserve">pez works for Acme in '
          "Paris.</w:t></w:r>"]))
-    (root / "g.jsonl").write_text(json.dumps({"id": "g", "text": sentence}) + "\n",
-                                  encoding="utf-8")
+    (root / "g.jsonl").write_text(json.dumps({"id": "g", "text": sentence, "title": "G report",
+                                              "date": "2026-11-02"}) + "\n", encoding="utf-8")
     (root / "h.odt").write_bytes(load_benchmark("eval_docx").odt_bytes(
         ["Maria <text:span>Lo</text:span>pez works for Acme in Paris."]))
     out = tmp_path / "run"
@@ -719,6 +720,17 @@ def test_every_input_format_reaches_the_graph_and_rdf(fixture_model, tmp_path):
     documents = {str(o) for _, p, o, _ in dataset.quads((None, None, None, None))
                  if str(p).endswith("documentId")}
     assert documents == set(ids)
+    # what the documents say of themselves: the e-mail's subject, the JSONL line's fields
+    titles = {str(s).rsplit("/", 1)[1]: str(o) for s, p, o, _ in dataset.quads(
+        (None, rdflib.URIRef("http://purl.org/dc/terms/title"), None, None))}
+    assert titles == {"d.eml": "Hi", "e%2B1%2Fx%40acme.example": "Hi", "g": "G report"}
+    # extracted again without them, an update drops them
+    (root / "g.jsonl").write_text(json.dumps({"id": "g", "text": sentence}) + "\n",
+                                  encoding="utf-8")
+    ExtractionRun([root], fixture_model, out, progress=False, overwrite=True).run()
+    updated = build_graph([out], tmp_path / "graph.json", update=True).graph
+    assert sorted(updated.graph["kgx_document_meta"]) == [
+        "d.eml", "e+1/x@acme.example", "f.docx", "h.odt"]  # the office files: their author
 
 
 def test_mailboxes_are_read_a_message_at_a_time(tmp_path):

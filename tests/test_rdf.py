@@ -100,6 +100,54 @@ def test_nt_string_controls_and_lone_surrogates():
     assert t.object.value == "a\x00b\x1fc\x7f\ufffd"
 
 
+def test_document_fields_become_dublin_core_in_every_format(tmp_path):
+    """A document's title, author, dates, address and language (picked from its reader's or
+    JSONL line's meta) are dcterms statements on its IRI: dates typed where they read as
+    dates, an http(s) address an IRI, anything else a string; every format parses; saved and
+    loaded (JSON, GraphML) they stay; a document the graph no longer has loses them."""
+    from kgx.graph import DOC_META, attach_fields, document_fields, load_graph
+
+    G = build()
+    assert document_fields({"Subject": " Caf\u00e9\n in  Paris ", "From": "Ann <a@b.c>",
+                            "date": "Mon, 02 Nov 2026 10:00:00 +0100", "pages": 3,
+                            "url": ["not", "a", "string"], "title": True}) == {
+        "title": "Caf\u00e9 in Paris", "author": "Ann <a@b.c>",
+        "date": "Mon, 02 Nov 2026 10:00:00 +0100"}
+    attach_fields(G, [
+        ("d1", document_fields({"title": NASTY, "date": "2026-11-02", "modified": "2026-11-03T"
+                                "09:30:00Z", "url": "https://example.org/a?b=1", "lang": "de"})),
+        ("d2", document_fields({"published": "Mon, 02 Nov 2026 10:00:00 +0100",
+                                "created": "last Tuesday", "link": "file name.txt"})),
+        ("gone", {"title": "a document the graph does not have"}),
+    ])
+    assert sorted(G.graph[DOC_META]) == ["d1", "d2"]
+    dc = "http://purl.org/dc/terms/"
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    for fmt in ("nq", "ttl", "jsonld"):
+        path = rdf.export(G, tmp_path / f"g.{fmt}", fmt).path
+        _, parsed = parse_both(Path(path), fmt)
+        quads = {(str(s), str(p), o) for s, p, o, *_ in (
+            parsed.quads((None, None, None, None)) if isinstance(parsed, rdflib.Dataset)
+            else ((s, p, o, None) for s, p, o in parsed))}
+        d1, d2 = (rdf.terms.document_iri(BASE, d) for d in ("d1", "d2"))
+        assert (d1, dc + "title", rdflib.Literal(" ".join(NASTY.split()))) in quads
+        assert (d1, dc + "date", rdflib.Literal("2026-11-02", datatype=xsd + "date")) in quads
+        assert (d1, dc + "modified", rdflib.Literal("2026-11-03T09:30:00+00:00",
+                                                    datatype=xsd + "dateTime")) in quads
+        assert (d1, dc + "source", rdflib.URIRef("https://example.org/a?b=1")) in quads
+        assert (d1, dc + "language", rdflib.Literal("de")) in quads
+        assert (d2, dc + "date", rdflib.Literal("2026-11-02T10:00:00+01:00",
+                                                datatype=xsd + "dateTime")) in quads
+        assert (d2, dc + "created", rdflib.Literal("last Tuesday")) in quads
+        assert (d2, dc + "source", rdflib.Literal("file name.txt")) in quads
+    for suffix in ("json", "graphml"):
+        save_graph(G, tmp_path / f"g.{suffix}")
+        assert load_graph(tmp_path / f"g.{suffix}").graph[DOC_META] == G.graph[DOC_META]
+    del G.graph["kgx_doc_index"]["d2"]
+    attach_fields(G, [])
+    assert sorted(G.graph[DOC_META]) == ["d1"]
+
+
 def test_invalid_iri_is_a_clear_error():
     with pytest.raises(ValueError, match="not a valid absolute IRI"):
         rdf.nt_iri("http://a/with space")

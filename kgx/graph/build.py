@@ -15,6 +15,7 @@ import networkx as nx
 
 from kgx.graph.aliases import AliasTable
 from kgx.graph.builder import GraphBuilder
+from kgx.graph.documents import DOC_META, attach_fields, manifest_fields
 from kgx.graph.io import load_graph, save_graph
 from kgx.graph.kb import KnowledgeBase
 from kgx.graph.normalize import NormalizationConfig
@@ -109,6 +110,11 @@ def build_graph(
                 for doc_id in sorted(documents_without_records(path) - seen):
                     builder.remove_document(doc_id)
     builder.resolve_across_documents()
+    fields = list((old.graph.get(DOC_META) or {}).items()) if old is not None else []
+    for path in inputs:
+        if Path(path).is_dir():
+            fields += manifest_fields(path).items()
+    attach_fields(builder.graph, fields)
     save_graph(builder.graph, output)
     if merge_log is not None:
         builder.write_merge_log(merge_log)

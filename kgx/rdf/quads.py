@@ -7,7 +7,10 @@ Default graph
     (``--kb``). Every merged fact as a plain triple ``<head> <relation> <tail>`` (what QA
     queries want), plus its statement node ``{base}statement/{hash}`` (``rdf:Statement`` with
     ``rdf:subject/predicate/object``, ``kgx:score`` the aggregated score, ``kgx:evidenceCount``).
-    Every document ``{base}document/{quoted doc_id}`` as a ``prov:Entity`` with ``kgx:documentId``.
+    Every document ``{base}document/{quoted doc_id}`` as a ``prov:Entity`` with ``kgx:documentId``,
+    and what its reader or its JSONL line said of it (:mod:`kgx.graph.documents`) in Dublin Core:
+    ``dcterms:title``, ``creator``, ``date``/``created``/``modified`` (``xsd:date``/``dateTime``
+    where they read as dates), ``source`` (an IRI for an http(s) address), ``language``.
     Unmapped relations ``{base}relation/{label}`` and types ``{base}type/{label}`` are declared.
 
 One named graph per document (named by the document IRI)
@@ -29,8 +32,10 @@ from collections.abc import Iterator
 
 import networkx as nx
 
-from kgx.graph import DEFAULT_BASE, DOC_INDEX
+from kgx.graph import DEFAULT_BASE, DOC_INDEX, DOC_META
 from kgx.rdf.terms import (
+    DCTERMS,
+    IRI_BAD,
     KGX,
     LANG_TAG,
     OWL,
@@ -43,6 +48,7 @@ from kgx.rdf.terms import (
     evidence_iri,
     fact_iri,
     kb_iri,
+    nt_date,
     nt_double,
     nt_integer,
     nt_iri,
@@ -58,6 +64,20 @@ def doc_ids(G: nx.MultiDiGraph) -> list[str]:
     if isinstance(index, dict) and index:
         return sorted(index)
     return sorted({ev["doc_id"] for _, _, d in G.edges(data=True) for ev in d.get("evidence", [])})
+
+
+#: a document field (:mod:`kgx.graph.documents`) → its Dublin Core term
+FIELD_TERMS = {"title": "title", "author": "creator", "date": "date", "created": "created",
+               "modified": "modified", "url": "source", "language": "language"}
+
+
+def _field_term(name: str, value: str) -> str:
+    """A document field's object: dates typed where they can be read, an address an IRI."""
+    if name in ("date", "created", "modified"):
+        return nt_date(value)
+    if name == "url" and value.startswith(("http://", "https://")) and not IRI_BAD.search(value):
+        return nt_iri(value)
+    return nt_string(value)
 
 
 def graph_base(G: nx.MultiDiGraph) -> str:
@@ -116,11 +136,15 @@ def iter_quads(
             yield s, f"<{SCHEMA}sameAs>", same, None
 
     docs: dict[str, str] = {}
+    doc_fields = G.graph.get(DOC_META) or {}
     for doc_id in doc_ids(G):
         d = docs[doc_id] = f"<{document_iri(base, doc_id)}>"
         yield d, a, f"<{PROV}Entity>", None
         yield d, a, k["Document"], None
         yield d, k["documentId"], nt_string(doc_id), None
+        for name, value in sorted((doc_fields.get(doc_id) or {}).items()):
+            if name in FIELD_TERMS:
+                yield d, f"<{DCTERMS}{FIELD_TERMS[name]}>", _field_term(name, str(value)), None
 
     predicates: dict[str, str] = {}
     adjacency = G._adj  # the edge data without building a view per edge

@@ -1,6 +1,7 @@
 """RDF terms in N-Triples syntax, and the IRIs kgx mints (DESIGN.md "RDF": no blank nodes).
 
-Namespaces; :func:`nt_iri`, :func:`nt_string`, :func:`nt_double`, :func:`nt_integer` write terms
+Namespaces; :func:`nt_iri`, :func:`nt_string`, :func:`nt_double`, :func:`nt_integer`,
+:func:`nt_date` write terms
 (the streaming writers and the store use exactly these); ``document_iri``, ``relation_iri``,
 ``type_iri``, ``fact_iri`` and ``evidence_iri`` are deterministic under a base IRI (entity IRIs
 are minted by :func:`kgx.graph.iris.entity_iri`).
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -22,11 +25,14 @@ SH = "http://www.w3.org/ns/shacl#"
 KGX = "https://w3id.org/kgx/vocab#"
 OWL = "http://www.w3.org/2002/07/owl#"
 SCHEMA = "https://schema.org/"
+DCTERMS = "http://purl.org/dc/terms/"
 
-STANDARD_PREFIXES = {"rdf": RDF, "rdfs": RDFS, "xsd": XSD, "skos": SKOS, "prov": PROV, "kgx": KGX}
+STANDARD_PREFIXES = {"rdf": RDF, "rdfs": RDFS, "xsd": XSD, "skos": SKOS, "prov": PROV, "kgx": KGX,
+                     "dcterms": DCTERMS}
 
 # Characters that may not appear in an N-Triples IRIREF (spaces and controls included).
 IRI_BAD = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _LIT_SPECIAL = re.compile(r'["\\\x00-\x1f\x7f\ud800-\udfff]')
 _LIT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -60,6 +66,22 @@ def nt_double(value: float) -> str:
 
 def nt_integer(value: int) -> str:
     return f'"{int(value)}"^^<{XSD}integer>'
+
+
+def nt_date(text: str) -> str:
+    """A date as written in a document's metadata, typed where it can be read: ISO 8601
+    ("2026-11-02", "2026-11-02T10:00:00Z") or an e-mail's ("Mon, 02 Nov 2026 10:00:00 +0100")
+    as ``xsd:date`` / ``xsd:dateTime``; anything else as a plain string."""
+    try:
+        if _ISO_DATE.fullmatch(text):
+            return f'"{date.fromisoformat(text).isoformat()}"^^<{XSD}date>'
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return nt_string(text)
+    return f'"{when.isoformat()}"^^<{XSD}dateTime>'
 
 
 #: the longest percent-encoded document id kept whole in a document IRI; a document IRI names
