@@ -454,12 +454,24 @@ def test_html_text_is_what_a_browser_shows():
     assert html_text("<html><script>only()</script></html>") == ""
     assert html_text("plain text, no tags") == "plain text, no tags"
     assert html_text("<p>Glo&shy;bex in Osa&#8203;ka</p>") == "Globex in Osaka"
+    # what the page says of itself: <title> first, then Open Graph / Dublin Core / citation tags
+    from kgx.batch.html import html_document
+
+    head = ('<html lang="en-GB"><head><title> Globex\n buys  Initech </title>'
+            '<meta property="og:title" content="Not this one"><meta name="author" '
+            'content="Maria Lopez"><meta property="article:published_time" '
+            'content="2026-11-02T10:00:00Z"><link rel="canonical" href="https://news.example/a">'
+            '<meta name="description" content="ignored"></head><body><p>Text.</p></body></html>')
+    assert html_document(head) == ("Globex buys Initech\n\nText.", {
+        "language": "en-GB", "title": "Globex buys Initech", "author": "Maria Lopez",
+        "date": "2026-11-02T10:00:00Z", "url": "https://news.example/a"})
+    assert html_document('<meta property="og:title" content="OG"><p>x')[1] == {"title": "OG"}
 
 
 def test_html_pages_in_the_charset_they_declare(tmp_path):
     """UTF-8 first; else the charset the page's <meta> declares (browsers read "iso-8859-1" as
     windows-1252); undeclared or undecodable bytes are an error entry naming the file."""
-    from kgx.batch.inputs import HtmlInput
+    from kgx.batch.html import HtmlInput
 
     body = "<p>Caf\u00e9 M\u00fcller\u2019s</p>"
     pages = {
@@ -489,7 +501,8 @@ def test_html_pages_are_read_as_their_text(fixture_model, tmp_path):
     """A name in a link or in bold is found in an .html page, at its offsets in the page's
     text (``read_document``); the same markup read as .txt glues "Acme</a" into one token. A
     page with no text is skipped, not an error."""
-    from kgx.batch.inputs import INPUT_FORMATS, HtmlInput, format_of, read_document
+    from kgx.batch.html import HtmlInput
+    from kgx.batch.inputs import INPUT_FORMATS, format_of, read_document
 
     page = ('<html><head><title>Report</title></head><body><p>Maria Lopez works for '
             '<a href="https://acme.example/about">Acme</a> in <b>Paris</b>.</p>\n'

@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
+from kgx.batch.html import HtmlInput
 from kgx.batch.inputs import (
     INPUT_FORMATS,
-    HtmlInput,
     JsonlInput,
     MarkdownInput,
     TextInput,

@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
+
+from kgx.batch.inputs import TextInput
 
 # elements whose content is not text for a reader
 _HIDDEN = frozenset({"script", "style", "template", "noscript", "svg", "math", "iframe",
@@ -43,6 +46,12 @@ _WINDOWS_1252 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "l1", "us-ascii"
 # soft hyphens (&shy;) and zero-width spaces (&#8203;): break opportunities a browser shows
 # as nothing; kept, they would sit inside the words ("Glo\u00adbex")
 _INVISIBLE = {0x00AD: None, 0x200B: None}
+# <meta name|property=...> and <link rel=...> → a document field (kgx.graph.documents)
+_META_FIELDS = {"og:title": "title", "dc.title": "title", "citation_title": "title",
+                "author": "author", "dc.creator": "author", "citation_author": "author",
+                "date": "date", "dc.date": "date", "article:published_time": "date",
+                "citation_publication_date": "date", "article:modified_time": "modified",
+                "canonical": "url", "og:url": "url"}
 _SPACES = re.compile(r"[ \t\n\r\f\u00a0]+")
 _BLOCK_EDGE = "\u2029"  # where a block starts or ends, while collecting
 
@@ -53,6 +62,8 @@ class _Text(HTMLParser):
         self.out: list[str] = []
         self.hidden: list[str] = []  # the hidden elements open
         self.pre = 0
+        self.meta: dict[str, str] = {}
+        self.title: list[str] | None = None  # the <title>'s text while it is open
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in _HIDDEN:
@@ -60,14 +71,29 @@ class _Text(HTMLParser):
         self.handle_startendtag(tag, attrs)
         if tag == "pre":
             self.pre += 1
+        elif tag == "title" and self.title is None and "title" not in self.meta:
+            self.title = []
+        elif tag == "html" and dict(attrs).get("lang"):
+            self.meta.setdefault("language", dict(attrs)["lang"])
 
     def handle_startendtag(self, tag: str, attrs: list) -> None:
         if tag == "br":
             self.out.append("\n")
         elif tag in _BLOCKS:
             self.out.append(_BLOCK_EDGE)
+        elif tag in ("meta", "link"):
+            found = dict(attrs)
+            key = (found.get("name") or found.get("property") or found.get("rel") or "").lower()
+            value = found.get("href" if tag == "link" else "content")
+            if key in _META_FIELDS and value and value.strip():
+                self.meta.setdefault(_META_FIELDS[key], " ".join(value.split()))
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self.title is not None:
+            title = " ".join("".join(self.title).split())
+            if title:
+                self.meta["title"] = title
+            self.title = None
         if tag in self.hidden:
             while self.hidden.pop() != tag:
                 pass
@@ -77,6 +103,8 @@ class _Text(HTMLParser):
             self.pre -= 1
 
     def handle_data(self, data: str) -> None:
+        if self.title is not None:
+            self.title.append(data)
         if self.hidden:
             return
         if self.pre:
@@ -116,6 +144,12 @@ def decode_declared(data: bytes) -> str:
 def html_text(markup: str) -> str:
     """The text of the HTML ``markup``: blocks apart by a blank line, the lines of a
     ``<pre>`` and ``<br>`` breaks kept, spaces collapsed as a browser collapses them."""
+    return html_document(markup)[0]
+
+
+def html_document(markup: str) -> tuple[str, dict[str, str]]:
+    """``html_text`` of ``markup``, and what the page says of itself: its ``<title>`` (else
+    Open Graph's or Dublin Core's), author, dates, canonical address and language."""
     parser = _Text()
     parser.feed(markup)
     parser.close()
@@ -128,4 +162,34 @@ def html_text(markup: str) -> str:
             lines.pop()
         if lines:
             blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    return "\n\n".join(blocks), parser.meta
+
+
+class HtmlInput(TextInput):
+    """An HTML page: one document, the text a browser shows (tags, scripts and styles out,
+    character references decoded, each block a paragraph), what the page says of itself as
+    metadata. Its records' offsets count in that text (``read_document`` gives it). UTF-8, or
+    else the charset its ``<meta>`` declares."""
+
+    name = "html"
+    suffixes = (".html", ".htm", ".xhtml")
+
+    @classmethod
+    def document(cls, data: bytes, where: str
+                 ) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        content, problem = cls.decode(data, where)
+        if content is None:
+            return None, None, problem
+        text, meta = html_document(content)
+        return text, meta or None, None
+
+    @staticmethod
+    def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
+        """UTF-8, or else the charset the page declares (a declaration, not a guess)."""
+        text, problem = TextInput.decode(data, where)
+        if text is not None or b"\x00" in data or declared_charset(data) is None:
+            return text, problem
+        try:
+            return decode_declared(data), None
+        except ValueError as e:
+            return None, f"{where}: {e}"

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
-from kgx.batch.html import declared_charset, decode_declared, html_text
 from kgx.batch.markdown import mask_markup
 from kgx.batch.pages import mask_page_furniture
 from kgx.registry import Registry
@@ -247,31 +246,6 @@ class MarkdownInput(TextInput):
         return mask_markup(content)
 
 
-class HtmlInput(TextInput):
-    """An HTML page: one document, the text a browser shows (``kgx.batch.html``: tags, scripts
-    and styles out, character references decoded, each block a paragraph). Its records' offsets
-    count in that text (``read_document`` gives it). UTF-8, or else the charset its ``<meta>``
-    declares."""
-
-    name = "html"
-    suffixes = (".html", ".htm", ".xhtml")
-
-    @staticmethod
-    def text_of(content: str) -> str:
-        return html_text(content)
-
-    @staticmethod
-    def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
-        """UTF-8, or else the charset the page declares (a declaration, not a guess)."""
-        text, problem = _decode(data, where)
-        if text is not None or b"\x00" in data or declared_charset(data) is None:
-            return text, problem
-        try:
-            return decode_declared(data), None
-        except ValueError as e:
-            return None, f"{where}: {e}"
-
-
 def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
                  text_field: str) -> Entry | None:
     if lineno == 1:
@@ -367,12 +341,14 @@ class JsonlInput(InputFormat):
             return None
 
 
-#: name → input format; stdin (``-``) is read as ``jsonl``.
+#: name → input format; stdin (``-``) is read as ``jsonl``. Formats in their own modules (which
+#: import this one) are named by reference, loaded when first looked up.
 INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     "input format", "kgx_input_formats",
-    {"text": TextInput, "markdown": MarkdownInput, "html": HtmlInput, "jsonl": JsonlInput,
-     "email": "kgx.batch.mail:MailInput", "mbox": "kgx.batch.mail:MboxInput",
-     "docx": "kgx.batch.office:DocxInput", "odt": "kgx.batch.office:OdtInput"})
+    {"text": TextInput, "markdown": MarkdownInput, "html": "kgx.batch.html:HtmlInput",
+     "jsonl": JsonlInput, "email": "kgx.batch.mail:MailInput",
+     "mbox": "kgx.batch.mail:MboxInput", "docx": "kgx.batch.office:DocxInput",
+     "odt": "kgx.batch.office:OdtInput"})
 STDIN_FORMAT = "jsonl"
 
 
