@@ -338,6 +338,33 @@ def test_rdf_is_what_kgx_export_writes(served, fixture_model, corpus, tmp_path):
         assert len(list(ox.parse(r.content, format=fmt))) > 0
 
 
+def test_what_a_document_says_of_itself_is_in_the_live_graph(served):
+    """A document's meta (title, date) is Dublin Core on its IRI, in /v1/rdf and in the live
+    store after an ingest; re-ingested without it, or deleted, it is gone."""
+    doc = {"id": "meta-doc", "text": "Maria Lopez works for Acme in Paris.",
+           "meta": {"title": "Q3 report", "date": "2026-11-02", "source": "synthetic"}}
+    query = ("SELECT ?t ?id WHERE { ?d <https://w3id.org/kgx/vocab#documentId> ?id ; "
+             "<http://purl.org/dc/terms/title> ?t }")
+
+    def titles() -> list[str]:
+        r = httpx.post(served.url + "/v1/sparql", json={"query": query,
+                                                        "params": {"id": "meta-doc"}})
+        assert r.status_code == 200, r.text
+        return [b["t"]["value"] for b in r.json()["results"]["bindings"]]
+
+    r = httpx.post(served.url + "/v1/rdf", json=doc, headers={"accept": "application/n-quads"})
+    assert b'<http://purl.org/dc/terms/title> "Q3 report"' in r.content
+    assert b'"2026-11-02"^^<http://www.w3.org/2001/XMLSchema#date>' in r.content
+    assert httpx.post(served.url + "/v1/ingest", json=doc, timeout=120).status_code == 200
+    assert titles() == ["Q3 report"]
+    bare = {k: v for k, v in doc.items() if k != "meta"}
+    assert httpx.post(served.url + "/v1/ingest", json=bare, timeout=120).status_code == 200
+    assert titles() == []
+    assert httpx.post(served.url + "/v1/ingest", json=doc, timeout=120).status_code == 200
+    assert httpx.delete(served.url + "/v1/documents/meta-doc").status_code == 200
+    assert titles() == []
+
+
 def test_auth(fixture_model, tmp_path):
     secret = "s3cret-token-value"
     srv = ServerProc(fixture_model, tmp_path, env={"KGX_SERVE_TOKEN": secret})

@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from kgx.batch.annotation import load_model
-from kgx.graph import GraphBuilder
+from kgx.graph import GraphBuilder, attach_fields, document_fields
 from kgx.rdf.formats import FORMATS, get_format
 from kgx.rdf.vocabulary import Vocabulary
 from kgx.records import model_name
@@ -315,7 +315,7 @@ def create_app(model: Any, *, max_batch_words: int = 4000, max_wait_ms: float = 
         docs = await svc.documents(request, need_id=False)
         results = await svc.extract(request, docs)
         body = await asyncio.to_thread(_rdf_bytes, [r for res in results for r in res.records],
-                                       fmt, base)
+                                       fmt, base, [(d.id, document_fields(d.meta)) for d in docs])
         return Response(body, media_type=get_format(fmt).media_type)
 
     @app.post("/v1/ingest", openapi_extra=_DOCS_BODY)
@@ -324,7 +324,8 @@ def create_app(model: Any, *, max_batch_words: int = 4000, max_wait_ms: float = 
         live = svc.need_live()
         docs = await svc.documents(request, need_id=True)
         results = await svc.extract(request, docs)
-        await live.upsert([(d.id, r.records) for d, r in zip(docs, results, strict=True)])
+        await live.upsert([(d.id, r.records) for d, r in zip(docs, results, strict=True)],
+                          {d.id: document_fields(d.meta) for d in docs})
         svc.metrics.ingest(len(docs))
         return {"documents": [{"id": d.id, "entities": len(r.entities),
                                "records": len(r.records)} for d, r in zip(docs, results,
@@ -380,10 +381,12 @@ def _error(e: HttpError, rid: str) -> Response:
     return JSONResponse(body, e.status, headers=e.headers)
 
 
-def _rdf_bytes(records: list[Any], fmt: str, base: str | None) -> bytes:
+def _rdf_bytes(records: list[Any], fmt: str, base: str | None,
+               fields: list[tuple[str, dict[str, str]]]) -> bytes:
     builder = GraphBuilder(base=base)
     if records:
         builder.add_records(records, validate=False)
+    attach_fields(builder.graph, fields)
     with tempfile.TemporaryDirectory(prefix="kgx-serve-") as tmp:
         path = Path(tmp) / f"graph{get_format(fmt).suffixes[0]}"
         get_format(fmt)().write(builder.graph, path, Vocabulary.default(), "en")

@@ -27,7 +27,7 @@ from typing import Any
 
 import networkx as nx
 
-from kgx.graph import GraphBuilder, load_graph, related, save_graph
+from kgx.graph import GraphBuilder, attach_fields, load_graph, related, save_graph
 from kgx.rdf import export
 from kgx.records import Record
 from kgx.store.embedded import load_file, open_store, query_store
@@ -71,16 +71,19 @@ class LiveGraph:
 
     # --- changes (each run on the store thread, so the graph is never read half-changed) ---
 
-    def _upsert(self, docs: list[tuple[str, list[Record]]]) -> None:
+    def _upsert(self, docs: list[tuple[str, list[Record]]],
+                fields: dict[str, dict[str, str]]) -> None:
         for doc_id, records in docs:
             self.builder.remove_document(doc_id)
             if records:
                 self.builder.add_records(records)
+        attach_fields(self.builder.graph, [(doc_id, fields.get(doc_id, {})) for doc_id, _ in docs])
         self.version += 1
 
     def _delete(self, doc_id: str) -> bool:
         found = self.builder.remove_document(doc_id)
         if found:
+            attach_fields(self.builder.graph, [])
             self.version += 1
         return found
 
@@ -109,9 +112,11 @@ class LiveGraph:
             await self._run(self._write)
             self.synced = max(self.synced, version)
 
-    async def upsert(self, docs: list[tuple[str, list[Record]]]) -> None:
-        """Replace each document's facts by ``records`` (none: the document leaves)."""
-        await self._run(self._upsert, docs)
+    async def upsert(self, docs: list[tuple[str, list[Record]]],
+                     fields: dict[str, dict[str, str]] | None = None) -> None:
+        """Replace each document's facts by ``records`` (none: the document leaves), and what
+        it says of itself by ``fields`` (``kgx.graph.documents``; none: nothing)."""
+        await self._run(self._upsert, docs, fields or {})
         await self._commit()
 
     async def delete(self, doc_id: str) -> bool:
