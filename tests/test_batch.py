@@ -620,6 +620,26 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
     monkeypatch.setattr(office, "MAX_XML_BYTES", 100)
     with pytest.raises(OfficeError, match="unpacks to .* bytes, over the limit of 100"):
         docx_text(data)
+    # a damaged entry is an error naming it; a reader's library failing on odd input fails
+    # that file only, and the files after it are read
+    monkeypatch.setattr(office, "MAX_XML_BYTES", 256 * 1024 * 1024)
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("word/document.xml", f'<w:document xmlns:w="{w.W_NS}"><w:body><w:p>'
+                         + w.run("Globex") + "</w:p></w:body></w:document>")
+    damaged = stored.getvalue().replace(b"Globex", b"Glebex")  # the CRC no longer matches
+    with pytest.raises(OfficeError, match="word/document.xml cannot be unpacked"):
+        docx_text(damaged)
+
+    def broken_reader(data):
+        raise IndexError("a bug in a parser")
+
+    monkeypatch.setattr(office, "docx_text", broken_reader)
+    (tmp_path / "z.txt").write_text("after it", encoding="utf-8")
+    entries = {e.id: e for e in read_inputs([tmp_path])}
+    assert entries["report.docx"].error.endswith(
+        "report.docx: cannot read it as docx: IndexError('a bug in a parser')")
+    assert entries["z.txt"].text == "after it"
 
 
 def test_opendocument_text_read_as_shown(tmp_path):

@@ -201,7 +201,10 @@ class TextInput(InputFormat):
                         error=f"{where}: cannot read: {reason}")
             return
         data = _without_bom(data)
-        text, meta, problem = cls.document(data, where)
+        try:
+            text, meta, problem = cls.document(data, where)
+        except Exception as e:  # a reader's library failing on odd input fails this file only
+            text, meta, problem = None, None, f"{where}: cannot read it as {cls.name}: {e!r}"
         if text is None:
             yield Entry(doc_id, where, None, sha256(data), status="error", error=problem)
             return

@@ -153,7 +153,10 @@ class MboxInput(InputFormat):
 
     @staticmethod
     def _entry(data: bytes, loc: str, where: str, line: int) -> Entry:
-        text, meta, problem = MailInput.document(data, f"{where}:{line}")
+        try:
+            text, meta, problem = MailInput.document(data, f"{where}:{line}")
+        except Exception as e:  # as TextInput.read: odd input fails this message only
+            text, meta, problem = None, None, f"{where}:{line}: cannot read it as a message: {e!r}"
         message_id = (meta or {}).get("message-id", "").strip("<> ")
         doc_id = message_id or loc
         if text is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from typing import Any
 from xml.etree import ElementTree
 
@@ -49,8 +50,8 @@ def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
             document = _part(archive, "word/document.xml")
             core = _part(archive, "docProps/core.xml")
     except zipfile.BadZipFile:
-        raise OfficeError("not a zip file, so not a .docx (an old binary .doc, or an encrypted "
-                        "one?)") from None
+        raise OfficeError("not a zip file, so not a .docx (an old binary .doc, or an "
+                          "encrypted one?)") from None
     if document is None:
         raise OfficeError("no word/document.xml inside: not a Word document")
     paragraphs: list[str] = []
@@ -73,8 +74,12 @@ def _part(archive: zipfile.ZipFile, name: str) -> bytes | None:
         return None
     if info.file_size > MAX_XML_BYTES:
         raise OfficeError(f"{name} unpacks to {info.file_size} bytes, over the limit of "
-                        f"{MAX_XML_BYTES}")
-    return archive.read(info)
+                          f"{MAX_XML_BYTES}")
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as e:
+        # a damaged entry (CRC, truncated data), an encrypted one, an unknown compression
+        raise OfficeError(f"{name} cannot be unpacked ({e})") from None
 
 
 def _parse(xml: bytes, name: str) -> ElementTree.Element:
