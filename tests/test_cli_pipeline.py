@@ -63,6 +63,11 @@ def test_show_prints_entities_and_relations(ruled_model, tmp_path):
     bad.write_bytes(b"caf\xe9")
     result = runner.invoke(app, ["show", str(bad), "--model", str(ruled_model)])
     assert result.exit_code == 1 and "bad.txt" in result.output and "UTF-8" in result.output
+    many = tmp_path / "docs.jsonl"
+    many.write_text('{"id": "a", "text": "John Smith lives in Berlin ."}\n', encoding="utf-8")
+    result = runner.invoke(app, ["show", str(many), "--model", str(ruled_model)])
+    assert result.exit_code == 1 and "docs.jsonl: a jsonl file holds many documents" in \
+        result.output
 
 
 def test_show_with_a_missing_model_fails_in_one_line(tmp_path):

@@ -374,9 +374,13 @@ def format_of(path: Path) -> type[InputFormat] | None:
 def read_document(path: Path) -> str:
     """One file's text as a run reads it (a byte-order mark dropped, Markdown's markup read as
     spaces, an HTML page's text), for commands that take one document: a format holding one
-    document by its suffix, any other file as plain text."""
+    document by its suffix, any other file as plain text; a file of many documents (JSONL, a
+    mailbox) is a clear error, not one text."""
     fmt = format_of(path)
-    reader = fmt if fmt is not None and issubclass(fmt, TextInput) else TextInput
+    if fmt is not None and not issubclass(fmt, TextInput):
+        raise BatchError(f"{path}: a {fmt.name} file holds many documents; this reads one "
+                         "(kgx extract reads them all)")
+    reader = fmt or TextInput
     entry = next(reader.read(path, path.parent))
     if entry.text is None:
         raise BatchError(entry.error or f"{path}: cannot read")
