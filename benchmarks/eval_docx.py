@@ -21,7 +21,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import time
 import zipfile
 from xml.sax.saxutils import escape
 
@@ -130,7 +129,7 @@ def as_runs(text: str, rng: random.Random, k: int) -> str:
 
 
 def main() -> None:
-    from eval_trailing_period import arguments, facts, pipelines, scores
+    from eval_trailing_period import analysed, arguments, facts, pipelines, reading_cost, scores
 
     args = arguments(__doc__).parse_args()
 
@@ -181,20 +180,10 @@ def main() -> None:
               f"{len(files)} .docx files, {k} paragraphs in {n_runs} runs\n  before: {before}")
         for name, texts, which in (("the records as plain paragraphs", plain, 0),
                                    ("the .docx and .odt files as kgx reads them", read, 1)):
-            began = time.perf_counter()
-            found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
-            print(f"  {name:<36} {scores([g[which] for g in gold], found)}   "
-                  f"{time.perf_counter() - began:.1f} s")
-        began = time.perf_counter()
-        for f in files:
-            docx_text(f)
-        print(f"  reading the .docx files: {time.perf_counter() - began:.3f} s for "
-              f"{sum(map(len, files)) / 1e6:.2f} MB")
-        began = time.perf_counter()
-        for f in odts:
-            odt_text(f)
-        print(f"  reading the .odt files: {time.perf_counter() - began:.3f} s for "
-              f"{sum(map(len, odts)) / 1e6:.2f} MB")
+            found, seconds = analysed(nlp, texts)
+            print(f"  {name:<36} {scores([g[which] for g in gold], found)}   {seconds:.1f} s")
+        reading_cost("the .docx files", docx_text, files)
+        reading_cost("the .odt files", odt_text, odts)
 
 
 if __name__ == "__main__":

@@ -21,11 +21,17 @@ from __future__ import annotations
 import html
 import os
 import re
-import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from eval_trailing_period import arguments, facts, pipelines, scores  # noqa: E402
+from eval_trailing_period import (  # noqa: E402
+    analysed,
+    arguments,
+    facts,
+    pipelines,
+    reading_cost,
+    scores,
+)
 
 TAGS = (('<a href="https://example.org/wiki/{slug}">', "</a>"), ("<b>", "</b>"),
         ("<i>", "</i>"), ('<span class="entity">', "</span>"))
@@ -80,9 +86,7 @@ def compared(nlp, rows: list[tuple[str, list[str], int | None]], plain: list[str
     scores it against ``gold[doc][which]`` by offsets, and by the mentions' text against
     ``gold[doc][0]`` in ``plain`` where ``which`` is None (the offsets of another text)."""
     for name, texts, which in rows:
-        began = time.perf_counter()
-        found = [facts(doc, False) for doc in nlp.pipe(texts, batch_size=64)]
-        seconds = time.perf_counter() - began
+        found, seconds = analysed(nlp, texts)
         truth = [g[which or 0] for g in gold]
         base = plain if which is None else texts  # the text the gold offsets count in
         named = [by_text(t, f) for t, f in zip(texts, found, strict=True)]
@@ -136,11 +140,7 @@ def main() -> None:
         compared(nlp, [("the records as plain paragraphs", plain, 0),
                        ("the pages read as their text (now)", read, 1),
                        ("the pages' markup read as text (before)", pages, None)], plain, gold)
-        began = time.perf_counter()
-        for p in pages:
-            html_text(p)
-        print(f"  reading the pages' text: {time.perf_counter() - began:.3f} s for "
-              f"{sum(map(len, pages)) / 1e6:.2f} MB")
+        reading_cost("the pages' text", html_text, pages)
 
 
 if __name__ == "__main__":

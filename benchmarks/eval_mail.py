@@ -18,13 +18,12 @@ the text allows it, and for all three by the mentions' text: P/R/F1.
 from __future__ import annotations
 
 import os
-import time
 from email.message import EmailMessage
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from eval_html import compared  # noqa: E402
-from eval_trailing_period import arguments, facts, pipelines  # noqa: E402
+from eval_trailing_period import arguments, facts, pipelines, reading_cost  # noqa: E402
 
 REPLY = "On Monday, a colleague wrote:"
 
@@ -83,11 +82,7 @@ def main() -> None:
         compared(nlp, [("the records as plain text", plain, 0),
                        ("the messages read as mail (now)", read, 1),
                        ("the messages' bytes read as text (before)", raw, None)], plain, gold)
-        began = time.perf_counter()
-        for m in mails:
-            read_message(m)
-        print(f"  reading the messages: {time.perf_counter() - began:.3f} s for "
-              f"{sum(map(len, mails)) / 1e6:.2f} MB")
+        reading_cost("the messages", read_message, mails)
 
 
 if __name__ == "__main__":

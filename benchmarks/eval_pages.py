@@ -19,7 +19,6 @@ relations have a page break between their two entities or inside one.
 from __future__ import annotations
 
 import os
-import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -29,6 +28,7 @@ from eval_trailing_period import (  # noqa: E402
     facts,
     moved_facts,
     pipelines,
+    reading_cost,
     scores,
 )
 
@@ -87,11 +87,7 @@ def main() -> None:
                                    ("pages, furniture masked (now)", masked, gold)):
             found, seconds = analysed(nlp, texts)
             print(f"  {name:<32} {scores(truth, found)}   {seconds:.1f} s")
-        began = time.perf_counter()
-        for p in pages:
-            mask_page_furniture(p)
-        print(f"  masking: {time.perf_counter() - began:.3f} s for "
-              f"{sum(map(len, pages)) / 1e6:.2f} MB")
+        reading_cost("(masking) the pages", mask_page_furniture, pages)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,18 @@ def analysed(nlp, texts: list[str]) -> tuple[list[tuple[set, set]], float]:
     return found, time.perf_counter() - began
 
 
+def reading_cost(what: str, reader, items: list) -> None:
+    """Print how long ``reader`` took over ``items`` (bytes or str): what a format's reader
+    costs beside the pipeline."""
+    import time
+
+    began = time.perf_counter()
+    for item in items:
+        reader(item)
+    print(f"  reading {what}: {time.perf_counter() - began:.3f} s for "
+          f"{sum(map(len, items)) / 1e6:.2f} MB")
+
+
 def scores(gold: list[tuple[set, set]], predicted: list[tuple[set, set]]) -> str:
     """NER and relation P/R/F1 of ``facts`` of predicted docs against gold docs'."""
     counts = [0] * 6

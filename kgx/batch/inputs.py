@@ -144,6 +144,12 @@ def _regular(path: Path) -> None:
         raise OSError(f"not a regular file (mode {stat.filemode(mode)})")
 
 
+def open_input(path: Path) -> IO[bytes]:
+    """A regular input file's bytes, gunzipped for ``.gz`` (OSError for anything else)."""
+    _regular(path)
+    return cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz") else path.open("rb")
+
+
 # --- the formats -----------------------------------------------------------------------------
 
 
@@ -189,22 +195,15 @@ class TextInput(InputFormat):
         doc_id = _rel_id(path, root or path.parent)
         where = clean_text(str(path))
         try:
-            _regular(path)
-            if path.name.endswith(".gz"):
-                with gzip.open(path, "rb") as fh:
-                    data = fh.read()
-            else:
-                data = path.read_bytes()
+            with open_input(path) as fh:
+                data = fh.read()
         except (OSError, EOFError, zlib.error) as e:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             yield Entry(doc_id, where, None, sha256(b""), status="error",
                         error=f"{where}: cannot read: {reason}")
             return
         data = _without_bom(data)
-        try:
-            text, meta, problem = cls.document(data, where)
-        except Exception as e:  # a reader's library failing on odd input fails this file only
-            text, meta, problem = None, None, f"{where}: cannot read it as {cls.name}: {e!r}"
+        text, meta, problem = cls.guarded_document(data, where)
         if text is None:
             yield Entry(doc_id, where, None, sha256(data), status="error", error=problem)
             return
@@ -214,6 +213,16 @@ class TextInput(InputFormat):
     @classmethod
     def count(cls, path: Path) -> int | None:
         return 1
+
+    @classmethod
+    def guarded_document(cls, data: bytes, where: str
+                         ) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        """``document``, where a reader's library failing on odd input fails this document
+        only, with its reason."""
+        try:
+            return cls.document(data, where)
+        except Exception as e:
+            return None, None, f"{where}: cannot read it as {cls.name}: {e!r}"
 
     @classmethod
     def document(cls, data: bytes, where: str
@@ -308,12 +317,7 @@ class JsonlInput(InputFormat):
             where, rel = clean_text(str(path)), _rel_id(path, root)
         lineno = 0
         try:
-            if root is None:
-                fh: IO[bytes] = sys.stdin.buffer
-            else:
-                _regular(path)
-                fh = (cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz")
-                      else path.open("rb"))
+            fh: IO[bytes] = sys.stdin.buffer if root is None else open_input(path)
         except OSError as e:
             reason = e.strerror or str(e)
             yield Entry(rel, where, None, sha256(b""), status="error",
@@ -336,8 +340,7 @@ class JsonlInput(InputFormat):
     @classmethod
     def count(cls, path: Path) -> int | None:
         try:
-            opener = gzip.open if path.name.endswith(".gz") else open
-            with opener(path, "rb") as fh:
+            with open_input(path) as fh:
                 return sum(1 for i, raw in enumerate(fh)
                            if (_without_bom(raw) if i == 0 else raw).strip())
         except (OSError, EOFError, zlib.error):

@@ -23,15 +23,22 @@ from __future__ import annotations
 import email
 import email.errors
 import email.policy
-import gzip
 import re
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any
 
 from kgx.batch.html import html_text
-from kgx.batch.inputs import Entry, InputFormat, TextInput, _regular, _rel_id, clean_text, sha256
+from kgx.batch.inputs import (
+    Entry,
+    InputFormat,
+    TextInput,
+    _rel_id,
+    clean_text,
+    open_input,
+    sha256,
+)
 
 #: the headers kept as a message's metadata
 HEADERS = ("subject", "from", "to", "cc", "date", "message-id")
@@ -133,9 +140,7 @@ class MboxInput(InputFormat):
              text_field: str = "text") -> Iterator[Entry]:
         rel, where = _rel_id(path, root or path.parent), clean_text(str(path))
         try:
-            _regular(path)
-            fh = (cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz")
-                  else path.open("rb"))
+            fh = open_input(path)
         except OSError as e:
             yield Entry(rel, where, None, sha256(b""), status="error",
                         error=f"{where}: cannot read: {e.strerror or e}")
@@ -153,10 +158,7 @@ class MboxInput(InputFormat):
 
     @staticmethod
     def _entry(data: bytes, loc: str, where: str, line: int) -> Entry:
-        try:
-            text, meta, problem = MailInput.document(data, f"{where}:{line}")
-        except Exception as e:  # as TextInput.read: odd input fails this message only
-            text, meta, problem = None, None, f"{where}:{line}: cannot read it as a message: {e!r}"
+        text, meta, problem = MailInput.guarded_document(data, f"{where}:{line}")
         message_id = (meta or {}).get("message-id", "").strip("<> ")
         doc_id = message_id or loc
         if text is None:
@@ -167,8 +169,7 @@ class MboxInput(InputFormat):
     @classmethod
     def count(cls, path: Path) -> int | None:
         try:
-            opener = gzip.open if path.name.endswith(".gz") else open
-            with opener(path, "rb") as fh:
+            with open_input(path) as fh:
                 return sum(1 for _ in _messages(fh))
         except (OSError, EOFError, zlib.error, ValueError):
             return None
