@@ -670,6 +670,102 @@ def test_opendocument_text_read_as_shown(tmp_path):
                                            "file")
 
 
+
+def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
+    """A PDF: its text boxes column by column (a two-column page as LaTeX sets it: justified,
+    hyphenated, no space characters), each paragraph a paragraph, a running header and page
+    numbers blanked, its Info dictionary as metadata; clear errors otherwise, and the files
+    after a bad one are read."""
+    pytest.importorskip("pdfminer")
+    import pdfminer.pdfdocument
+
+    from helpers import load_benchmark
+    from kgx.batch.inputs import INPUT_FORMATS, read_inputs
+    from kgx.batch.pdf import PdfInput, pdf_date, pdf_text
+
+    w = load_benchmark("eval_pdf")  # its PDF typesetter
+    people = ["Wei Chen", "Ana Diaz", "John Smith", "Maria Lopez", "Ivan Petrov"]
+    firms = ["Globex", "Nordwind", "Initech", "Acme", "Umbrella", "Hooli", "Vandelay"]
+    cities = ["Osaka", "Oslo", "Paris", "Berlin", "Lima", "Quito", "Perth", "Dakar", "Riga"]
+    records = [f"{people[n % 5]} of {firms[n % 7]} met the board of {firms[(n + 3) % 7]} in "
+               f"{cities[n % 9]} on day {n}, and the {'two' if n % 2 else 'three'} companies "
+               f"signed an agreement there{' after a long night' * (n % 3)}." for n in range(40)]
+    pages = w.typeset(7, records, 2, True)
+    assert len(pages) >= 2 and any(x > 300 for x, *_ in pages[0][2:])  # two columns, pages
+    data = w.pdf_bytes(pages, {"Title": "Caf\xe9 review", "Author": "Maria Lopez",
+                               "CreationDate": "D:20261102093000+01'00'"})
+    text, meta = pdf_text(data)
+    assert meta == {"title": "Caf\xe9 review", "author": "Maria Lopez",
+                    "created": "2026-11-02T09:30:00+01:00"}
+    assert text.count("\f") == len(pages) and "Example Quarterly Review 7" in text
+    read = PdfInput.text_of(text)
+    assert len(read) == len(text) and "Example Quarterly" not in read  # masked, not cut
+    assert w.in_order(read, records) == len(records)
+    assert not any(line.strip().isdigit() for line in read.splitlines())  # page numbers
+    assert INPUT_FORMATS["pdf"] is PdfInput
+    (tmp_path / "a.pdf").write_bytes(data)
+    (tmp_path / "b.pdf").write_bytes(b"%PDF-1.4\n1 0 obj garbage")
+    (tmp_path / "c.pdf").write_bytes(data[: len(data) // 2])
+    (tmp_path / "d.pdf").write_bytes(w.pdf_bytes([[]]))
+    (tmp_path / "e.pdf").write_text("plain text named .pdf", encoding="utf-8")
+    (tmp_path / "z.txt").write_text("after them", encoding="utf-8")
+    entries = {e.id: e for e in read_inputs([tmp_path])}
+    assert entries["a.pdf"].text == read and entries["a.pdf"].meta == meta
+    assert entries["b.pdf"].error.endswith("damaged or not a PDF (PDFSyntaxError: No /Root "
+                                           "object! - Is this really a PDF?)")
+    assert "c.pdf: damaged or not a PDF" in entries["c.pdf"].error
+    assert entries["d.pdf"].error.endswith("d.pdf: no text on its 1 page(s) (a scan? its text "
+                                           "needs OCR first)")
+    assert entries["e.pdf"].error.endswith("e.pdf: no %PDF- header: not a PDF file")
+    assert entries["z.txt"].text == "after them"
+
+    def locked(self, parser, password="", **kwargs):
+        raise pdfminer.pdfdocument.PDFPasswordIncorrect
+
+    monkeypatch.setattr(pdfminer.pdfdocument.PDFDocument, "__init__", locked)
+    assert PdfInput.document(data, "a.pdf")[2] == "a.pdf: encrypted with a password: not read"
+    assert pdf_date("D:2026") == "2026" and pdf_date("D:20261102") == "2026-11-02"
+    assert pdf_date("D:20261102093000Z") == "2026-11-02T09:30:00Z"
+    assert pdf_date("20261102093000-05'30") == "2026-11-02T09:30:00-05:30"
+    assert pdf_date("2 Nov 2026") == "2 Nov 2026"
+
+
+def test_pdf_page_layout_read_as_a_reader_would():
+    """Reading order over boxes (x0, y0, x1, y1, text): columns left to right, a header over
+    one column first, a caption across the columns between the bands, a page number in the
+    gutter last, a last page's short right column after the whole left one; a sentence that
+    runs on into the next column joined by a line break; a justified line pdfminer parted in
+    two read left to right; too many glyphs without Unicode an error."""
+    from types import SimpleNamespace
+
+    from kgx.batch.pdf import PdfError, box_text, checked_text, page_text, reading_order
+
+    def box(x0, y0, x1, y1, text):
+        return (float(x0), float(y0), float(x1), float(y1), text)
+
+    page = [box(72, 750, 200, 760, "header"), box(318, 600, 540, 700, "r1"),
+            box(72, 640, 294.0001, 700, "l1"), box(72, 520, 293.9999, 630, "l2"),
+            box(318, 520, 540, 590, "r2"), box(72, 470, 540, 500, "caption"),
+            box(318, 380, 540, 450, "r3"), box(72, 300, 294, 450, "l3"),
+            box(72, 200, 294, 290, "l4"), box(303, 38, 309, 49, "7")]
+    assert [b[4] for b in reading_order(page)] == [
+        "header", "l1", "l2", "r1", "r2", "caption", "l3", "l4", "r3", "7"]
+    assert reading_order(page[:1]) == page[:1] and reading_order([]) == []
+    ran = [box(72, 100, 294, 200, "Wei Chen of Glo-"), box(318, 600, 540, 700, "bex went."),
+           box(318, 500, 540, 590, "Introduction"), box(318, 400, 540, 490, "Text.")]
+    assert page_text(ran) == "Wei Chen of Glo-\nbex went.\n\nIntroduction\n\nText."
+
+    def line(x0, y0, text):
+        return SimpleNamespace(x0=x0, y0=y0, y1=y0 + 10, get_text=lambda: text + "\n")
+
+    parted = [line(72, 100, "aboard in 1986, at"), line(250, 100.2, "the invitation of"),
+              line(72, 112, "Nelson, D-Fla., was"), line(72, 88, "NASA.")]
+    assert box_text(parted) == "Nelson, D-Fla., was\naboard in 1986, at the invitation of\nNASA."
+    assert checked_text(["one (cid:3) two"]) == "one \ufffd two\n\f"
+    with pytest.raises(PdfError, match="3 of its 7 characters are glyphs its fonts give no"):
+        checked_text(["(cid:1)(cid:2)(cid:3) abcd"])
+
+
 from kgx.batch.mail import read_message  # noqa: E402
 
 MAIL = (b"From: Maria Lopez <maria@acme.example>\nTo: team@acme.example\n"
@@ -736,9 +832,12 @@ def test_every_input_format_reaches_the_graph_and_rdf(fixture_model, tmp_path):
                                               "date": "2026-11-02"}) + "\n", encoding="utf-8")
     (root / "h.odt").write_bytes(load_benchmark("eval_docx").odt_bytes(
         ["Maria <text:span>Lo</text:span>pez works for Acme in Paris."]))
+    w = load_benchmark("eval_pdf")
+    (root / "i.pdf").write_bytes(w.pdf_bytes(w.typeset(1, [sentence], 2, True)))
     out = tmp_path / "run"
     ExtractionRun([root], fixture_model, out, progress=False).run()
-    ids = ["a.txt", "b.md", "c.html", "d.eml", "e+1/x@acme.example", "f.docx", "g", "h.odt"]
+    ids = ["a.txt", "b.md", "c.html", "d.eml", "e+1/x@acme.example", "f.docx", "g", "h.odt",
+           "i.pdf"]
     manifest = {m["id"]: m for m in read_manifest(out)}
     assert sorted(manifest) == ids and all(manifest[i]["relations"] >= 2 for i in ids)
     texts = {i: read_document(root / i) for i in ids if (root / i).exists()}

@@ -52,7 +52,7 @@ def mask_page_furniture(text: str) -> str:
             before -= 1
         while after < len(chars) and chars[after].isspace():
             after += 1
-        if before and after < len(chars) and _continues(chars, before):
+        if before and after < len(chars) and continues(chars, before):
             chars[before:after] = "\n" + " " * (after - before - 1)
     return "".join(chars)
 
@@ -62,7 +62,7 @@ def _key(text: str, start: int, end: int) -> str:
     return re.sub(r"\d+", "#", " ".join(text[start:end].lower().split()))
 
 
-def _continues(chars: list[str], end: int) -> bool:
+def continues(chars: str | list[str], end: int) -> bool:
     """Whether the text ending at ``end`` stops inside a sentence (closing quotes and brackets
     aside)."""
     while end and chars[end - 1] in _CLOSERS:

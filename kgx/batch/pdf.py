@@ -1,0 +1,228 @@
+"""PDF files as their text: the text boxes of each page in reading order, a blank line between
+boxes, a form feed between pages.
+
+A PDF holds no paragraphs and no reading order, only glyphs placed on pages: a two-column page
+read glyph by glyph interleaves its columns, and a file made by LaTeX has no space characters at
+all, only gaps. Read as bytes a PDF is binary, an error entry (issue 19: documents as users have
+them). ``pdf_text`` uses pdfminer.six's layout analysis (the ``pdf`` extra): characters grouped
+into words by their gaps, words into lines, lines into text boxes, boxes ordered column by
+column. Each box is a paragraph to ``kgx_layout_boundaries`` (blank line between boxes); the
+lines inside a box stay hard-wrapped, as the pipeline reads them (a word broken by a hyphen at a
+line end is joined for the models); each page ends with a form feed, so
+``kgx.batch.pages.mask_page_furniture`` blanks the running headers and page numbers and joins a
+sentence that runs over a page. Glyphs a font gives no Unicode for come out as U+FFFD; a file
+whose text is mostly such glyphs, or that has no text (a scan: its text needs OCR first), or
+that needs a password, is an error entry naming the problem. The document's title, author and
+dates (its Info dictionary) are its metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from kgx.batch.inputs import TextInput
+from kgx.batch.pages import continues
+
+_INFO = {"Title": "title", "Author": "author", "Subject": "subject",
+         "CreationDate": "created", "ModDate": "modified"}
+_CID = re.compile(r"\(cid:\d+\)")
+_DATE = re.compile(r"(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
+                   r"(?:(Z)|([+-])(\d{2})'?(\d{2})?'?)?")
+#: the most glyphs without Unicode a readable document may have, as a share of its characters
+MAX_UNMAPPED = 0.2
+#: pdfminer.six's layout analysis parameters (``LAParams``) that differ from its defaults
+LAYOUT: dict[str, Any] = {"boxes_flow": None}  # the boxes' order is ``reading_order``'s
+
+_SLACK = 2.0  # points: lines set to one measure end a rounding error apart
+Box = tuple[float, float, float, float, str]  # x0, y0, x1, y1 (PDF points, y up), text
+
+
+class PdfError(ValueError):
+    """A file that is not a PDF whose text can be read."""
+
+
+def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
+    """The text of the PDF file in ``data`` and its Info dictionary's title, author and dates."""
+    try:
+        from pdfminer.converter import PDFPageAggregator
+        from pdfminer.layout import LAParams, LTTextBox
+        from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+        from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+        from pdfminer.pdfpage import PDFPage
+        from pdfminer.pdfparser import PDFParser
+        from pdfminer.psparser import PSException
+    except ImportError:  # pragma: no cover - the extra is part of kgx[all]
+        raise PdfError("reading PDF files needs pdfminer.six: pip install 'kgx[pdf]'") from None
+    if b"%PDF-" not in data[:1024]:
+        raise PdfError("no %PDF- header: not a PDF file")
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        manager = PDFResourceManager(caching=True)
+        device = PDFPageAggregator(manager, laparams=LAParams(**LAYOUT))
+        interpreter = PDFPageInterpreter(manager, device)
+        pages = []
+        for page in PDFPage.create_pages(document):
+            interpreter.process_page(page)
+            boxes = [(box.x0, box.y0, box.x1, box.y1, box_text(box))
+                     for box in device.get_result() if isinstance(box, LTTextBox)]
+            pages.append(page_text(reading_order([b for b in boxes if b[4].strip()])))
+        meta = _info(document)
+    except PDFPasswordIncorrect:
+        raise PdfError("encrypted with a password: not read") from None
+    except PSException as e:
+        raise PdfError(f"damaged or not a PDF ({type(e).__name__}: {e})") from None
+    return checked_text(pages), meta
+
+
+def checked_text(pages: list[str]) -> str:
+    """The pages' text, each ending in a form feed (as pdftotext writes it), pdfminer's
+    ``(cid:N)`` for a glyph without Unicode as U+FFFD; an error where nothing or too little
+    of it is text."""
+    text, unmapped = _CID.subn("\ufffd", "".join(page + "\n\f" for page in pages))
+    shown = sum(not c.isspace() for c in text)
+    if not shown:
+        raise PdfError(f"no text on its {len(pages)} page(s) (a scan? its text needs OCR "
+                       "first)")
+    if unmapped > MAX_UNMAPPED * shown:
+        raise PdfError(f"{unmapped} of its {shown} characters are glyphs its fonts give no "
+                       "Unicode for: its text cannot be read")
+    return text
+
+
+def box_text(box: Any) -> str:
+    """A text box's lines top to bottom; the pieces of one line (pdfminer parts a justified
+    line at a gap wider than two characters) left to right with a space between them."""
+    lines = sorted(((line.y0 + line.y1) / 2, line.y1 - line.y0, line.x0,
+                    line.get_text().strip("\n")) for line in box)
+    rows: list[list[tuple[float, float, float, str]]] = []
+    for line in reversed(lines):  # top to bottom
+        if rows and abs(rows[-1][0][0] - line[0]) < 0.5 * min(rows[-1][0][1], line[1]):
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return "\n".join(" ".join(p[3].strip() for p in sorted(row, key=lambda p: p[2]))
+                     for row in rows)
+
+
+def page_text(boxes: list[Box]) -> str:
+    """The boxes' text in the order given, a blank line between them (a paragraph break to
+    ``kgx_layout_boundaries``), but a line break where the text runs on into the next column
+    (the next box starts higher up and the box before does not end a sentence)."""
+    if not boxes:
+        return ""
+    out = [boxes[0][4]]
+    for before, box in zip(boxes, boxes[1:], strict=False):
+        runs_on = box[3] > before[3] and continues(before[4], len(before[4]))
+        out += ["\n" if runs_on else "\n\n", box[4]]
+    return "".join(out)
+
+
+def reading_order(boxes: list[Box]) -> list[Box]:
+    """The text boxes of a page in reading order: columns left to right, each top to bottom;
+    a box across the columns or between them (a heading, a caption, a page number centred in
+    the gutter) between the column bands above and below it.
+
+    A recursive XY cut that keeps columns together: the region's rows (parted at horizontal
+    gaps no box crosses) top to bottom, where consecutive rows that have columns of their own,
+    or that sit inside one column of the rows before them, are one band, read column by column
+    (parted at vertical gaps), so that two columns' paragraphs ending at the same height, or a
+    last page's short right column, are not read row by row.
+    """
+    if len(boxes) < 2:
+        return boxes
+    regions: list[list[Box]] = []
+    band: list[Box] = []
+    for row in _cut(boxes, 1):
+        if len(_cut(row, 0)) > 1 or (band and _inside_a_column(row, band)):
+            band.extend(row)
+            continue
+        regions += [band, row] if band else [row]
+        band = []
+    regions += [band] if band else []
+    if len(regions) > 1:
+        return [b for part in regions for b in reading_order(part)]
+    columns = _cut(boxes, 0)
+    if len(columns) > 1:
+        return [b for part in columns for b in reading_order(part)]
+    return sorted(boxes, key=lambda b: (-b[3], b[0]))
+
+
+def _inside_a_column(row: list[Box], band: list[Box]) -> bool:
+    """Whether ``row`` lies within the x extent of one of ``band``'s columns."""
+    x0, x1 = min(b[0] for b in row), max(b[2] for b in row)
+    return any(min(b[0] for b in c) - _SLACK <= x0 and x1 <= max(b[2] for b in c) + _SLACK
+               for c in _cut(band, 0))
+
+
+def _cut(boxes: list[Box], axis: int) -> list[list[Box]]:
+    """``boxes`` parted at the gaps no box crosses along ``axis`` (0: x, left to right; 1: y,
+    top to bottom)."""
+    def start(b: Box) -> float:
+        return b[0] if axis == 0 else -b[3]
+
+    def end(b: Box) -> float:
+        return b[2] if axis == 0 else -b[1]
+
+    spans = sorted(boxes, key=start)
+    parts: list[list[Box]] = [[spans[0]]]
+    edge = end(spans[0])
+    for box in spans[1:]:
+        if start(box) >= edge:
+            parts.append([box])
+        else:
+            parts[-1].append(box)
+        edge = max(edge, end(box))
+    return parts
+
+
+def _info(document: Any) -> dict[str, str]:
+    """Title, author, subject and dates (ISO 8601) of a PDF's Info dictionaries."""
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.utils import decode_text
+
+    meta: dict[str, str] = {}
+    for info in document.info:
+        for key, field in _INFO.items():
+            value = resolve1(info.get(key))
+            if isinstance(value, bytes):
+                value = decode_text(value)
+            if isinstance(value, str) and value.strip():
+                value = " ".join(value.replace("\x00", "").split())
+                meta[field] = pdf_date(value) if key.endswith("Date") else value
+    return meta
+
+
+def pdf_date(text: str) -> str:
+    """A PDF date ("D:20260102153000+01'00'") as ISO 8601 ("2026-01-02T15:30:00+01:00"); text
+    that is not one as it is."""
+    m = _DATE.fullmatch(text.strip())
+    if not m:
+        return text
+    year, month, day, hour, minute, second, zulu, sign, tz_h, tz_m = m.groups()
+    out = "-".join(p for p in (year, month, day) if p)
+    if hour and day:
+        out += f"T{hour}:{minute or '00'}:{second or '00'}"
+        if zulu:
+            out += "Z"
+        elif sign:
+            out += f"{sign}{tz_h}:{tz_m or '00'}"
+    return out
+
+
+class PdfInput(TextInput):
+    """A PDF file: one document, its text boxes in reading order (``pdf_text``), its title,
+    author and dates as metadata."""
+
+    name = "pdf"
+    suffixes = (".pdf",)
+
+    @classmethod
+    def document(cls, data: bytes, where: str
+                 ) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        try:
+            text, meta = pdf_text(data)
+        except PdfError as e:
+            return None, None, f"{where}: {e}"
+        return cls.text_of(text), meta or None, None
