@@ -223,13 +223,15 @@ def main() -> None:
             read = [PdfInput.document(f, f"doc{i}.pdf") for i, f in enumerate(files[way])]
             reading = time.perf_counter() - began
             texts = [t or "" for t, _, _ in read]
+            n_pages = sum(t.count("\f") for t in texts)
             found, seconds = analysed(nlp, texts)
             carried = [moved_facts(f, alignment(t, p))
                        for f, t, p in zip(found, texts, plain, strict=True)]
             whole = sum(in_order(t, p.split("\n\n")) for t, p in zip(texts, plain, strict=True))
             print(f"  {label:<44} {scores(gold, carried)}   {seconds:.1f} s\n"
                   f"  {'':<44} records read whole and in order: {whole} / {n_records}; "
-                  f"reading {reading:.2f} s for {sum(map(len, files[way])) / 1e6:.2f} MB; "
+                  f"reading {reading:.2f} s for {n_pages} pages, {reading / seconds:.2f} of "
+                  f"the pipeline's time; "
                   f"metadata {read[0][1]}")
         # what a user who converted the files with pdfminer.six's own pdf2txt got
         from pdfminer.high_level import extract_text

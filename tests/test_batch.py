@@ -752,8 +752,10 @@ def test_pdf_page_layout_read_as_a_reader_would():
         "header", "l1", "l2", "r1", "r2", "caption", "l3", "l4", "r3", "7"]
     assert reading_order(page[:1]) == page[:1] and reading_order([]) == []
     ran = [box(72, 100, 294, 200, "Wei Chen of Glo-"), box(318, 600, 540, 700, "bex went."),
-           box(318, 500, 540, 590, "Introduction"), box(318, 400, 540, 490, "Text.")]
-    assert page_text(ran) == "Wei Chen of Glo-\nbex went.\n\nIntroduction\n\nText."
+           box(318, 500, 540, 590, "Introduction"), box(318, 400, 540, 490, "Text"),
+           box(318, 300, 540, 390, "goes on."), box(318, 200, 540, 290, "done")]
+    assert page_text(ran) == ("Wei Chen of Glo-\nbex went.\n\nIntroduction\n\nText\ngoes on."
+                              "\n\ndone")
 
     def line(x0, y0, text):
         return SimpleNamespace(x0=x0, y0=y0, y1=y0 + 10, get_text=lambda: text + "\n")

@@ -108,13 +108,15 @@ def box_text(box: Any) -> str:
 
 def page_text(boxes: list[Box]) -> str:
     """The boxes' text in the order given, a blank line between them (a paragraph break to
-    ``kgx_layout_boundaries``), but a line break where the text runs on into the next column
-    (the next box starts higher up and the box before does not end a sentence)."""
+    ``kgx_layout_boundaries``), but a line break where the text runs on: the box before does
+    not end a sentence and the next one starts higher up (the next column) or with a lowercase
+    letter (pdfminer parts a paragraph where its lines are spaced apart)."""
     if not boxes:
         return ""
     out = [boxes[0][4]]
     for before, box in zip(boxes, boxes[1:], strict=False):
-        runs_on = box[3] > before[3] and continues(before[4], len(before[4]))
+        runs_on = continues(before[4], len(before[4])) and (
+            box[3] > before[3] or box[4][0].islower())
         out += ["\n" if runs_on else "\n\n", box[4]]
     return "".join(out)
 
