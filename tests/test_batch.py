@@ -561,6 +561,14 @@ def test_pdf_pages_lose_their_furniture_and_keep_their_sentences(tmp_path):
     # a line at a page's top that does not recur is text
     two = "Chapter one begins.\n\f The second page.\n\f"
     assert mask_page_furniture(two) == two
+    # a running head that changes with the chapter: on neighbouring pages only
+    words = ["Acme", "Globex", "Initech", "Hooli", "Nordwind", "Umbrella", "Vandelay", "Soylent"]
+    book = "".join(f"Chapter {c}: {name}\n\n{w} grew.\n\f" for w, (c, name) in zip(
+        words, [(1, "Start")] * 3 + [(2, "Middle")] * 2 + [(3, "End")] * 3, strict=True))
+    assert mask_page_furniture(book).split() == [w for word in words for w in (word, "grew.")]
+    lone = "\f".join(["Chapter 1: Start\n\nOne."] + [f"{w} grew." for w in words[:4]]
+                     + ["Chapter 1: Start\n\nSix."])
+    assert mask_page_furniture(lone) == lone  # recurring, but on no neighbouring page
     (tmp_path / "doc.txt").write_text(text, encoding="utf-8")
     (tmp_path / "docs.jsonl").write_text(json.dumps({"id": "j", "text": text}) + "\n",
                                          encoding="utf-8")

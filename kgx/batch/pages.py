@@ -8,10 +8,12 @@ and the break itself ("\\n\\f": two line breaks) is a paragraph break to
 ``kgx_layout_boundaries``, so such a sentence is cut in two and its relations are lost (issue 19:
 documents as users have them). ``mask_page_furniture`` blanks, with spaces, the first and last
 two lines of a page that are a page number or that recur, digits aside, at the top or bottom of
-at least half the pages (and of two or more); where the text before a break does not end a
-sentence, the break and the blanked lines around it become one line break and spaces, which
-reads as a hard-wrapped line (a word broken by a hyphen there is joined, as at any line end).
-The text keeps its length, so every offset still points into the file as written.
+at least half the pages (and of two or more) or of the page before or after it (a book's
+running head, "Chapter 4: Results", changes with the chapter); where the text before a break
+does not end a sentence, the break and the blanked lines around it become one line break and
+spaces, which reads as a hard-wrapped line (a word broken by a hyphen there is joined, as at
+any line end). The text keeps its length, so every offset still points into the file as
+written.
 """
 
 from __future__ import annotations
@@ -39,12 +41,16 @@ def mask_page_furniture(text: str) -> str:
         lines = [(m.start(), m.end()) for m in _LINE.finditer(text, a, b) if m.group().strip()]
         edges.append(lines[:_EDGE] + [line for line in lines[-_EDGE:]
                                       if line not in lines[:_EDGE]])
-    counts = Counter(key for lines in edges for key in {_key(text, *line) for line in lines})
+    keys = [{_key(text, *line) for line in lines} for lines in edges]
+    counts = Counter(key for page in keys for key in page)
     enough = max(2, (sum(1 for lines in edges if lines) + 1) // 2)
     chars = list(text)
-    for lines in edges:
+    for i, lines in enumerate(edges):
+        # a running head that changes with the chapter recurs on the pages around it only
+        around = (keys[i - 1] if i else set()) | (keys[i + 1] if i + 1 < len(keys) else set())
         for a, b in lines:
-            if _PAGE_NUMBER.fullmatch(text, a, b) or counts[_key(text, a, b)] >= enough:
+            key = _key(text, a, b)
+            if _PAGE_NUMBER.fullmatch(text, a, b) or counts[key] >= enough or key in around:
                 chars[a:b] = " " * (b - a)
     for _, brk in pages[:-1]:
         before, after = brk, brk + 1
