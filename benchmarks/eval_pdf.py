@@ -199,6 +199,18 @@ def furniture(path: str) -> None:
           f"  {sum(blanked.values())} lines blanked: {blanked.most_common(8)}")
 
 
+def scored(nlp, texts: list[str], plain: list[str], gold: list[tuple[set, set]]
+           ) -> tuple[str, float, int]:
+    """The pipeline's scores on ``texts`` carried over to ``plain`` (whose ``gold`` they are),
+    its seconds, and how many records of ``plain`` came back whole and in order."""
+    from eval_trailing_period import analysed, moved_facts, scores
+
+    found, seconds = analysed(nlp, texts)
+    carried = [moved_facts(f, alignment(t, p)) for f, t, p in zip(found, texts, plain, strict=True)]
+    whole = sum(in_order(t, p.split("\n\n")) for t, p in zip(texts, plain, strict=True))
+    return scores(gold, carried), seconds, whole
+
+
 def main() -> None:
     from eval_trailing_period import (
         analysed,
@@ -247,12 +259,9 @@ def main() -> None:
             read = [PdfInput.document(f, f"doc{i}.pdf") for i, f in enumerate(files[way])]
             reading = time.perf_counter() - began
             texts = [t or "" for t, _, _ in read]
-            n_pages = sum(t.count("\f") for t in texts)
-            found, seconds = analysed(nlp, texts)
-            carried = [moved_facts(f, alignment(t, p))
-                       for f, t, p in zip(found, texts, plain, strict=True)]
-            whole = sum(in_order(t, p.split("\n\n")) for t, p in zip(texts, plain, strict=True))
-            print(f"  {label:<44} {scores(gold, carried)}   {seconds:.1f} s\n"
+            n_pages = sum(f.count(b"/Type /Page ") for f in files[way])
+            score, seconds, whole = scored(nlp, texts, plain, gold)
+            print(f"  {label:<44} {score}   {seconds:.1f} s\n"
                   f"  {'':<44} records read whole and in order: {whole} / {n_records}; "
                   f"reading {reading:.2f} s for {n_pages} pages, {reading / seconds:.2f} of "
                   f"the pipeline's time; "
@@ -261,11 +270,8 @@ def main() -> None:
         from pdfminer.high_level import extract_text
 
         texts = [TextInput.text_of(extract_text(io.BytesIO(f))) for f in files["latex"]]
-        found, seconds = analysed(nlp, texts)
-        carried = [moved_facts(f, alignment(t, p))
-                   for f, t, p in zip(found, texts, plain, strict=True)]
-        whole = sum(in_order(t, p.split("\n\n")) for t, p in zip(texts, plain, strict=True))
-        print(f"  {'the same, pdf2txt.py text (pdfminer order)':<44} {scores(gold, carried)}   "
+        score, seconds, whole = scored(nlp, texts, plain, gold)
+        print(f"  {'the same, pdf2txt.py text (pdfminer order)':<44} {score}   "
               f"{seconds:.1f} s\n  {'':<44} records read whole and in order: {whole} / "
               f"{n_records}")
         reading_cost("the .pdf files before (kgx's text reader)",

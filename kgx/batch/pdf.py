@@ -53,7 +53,7 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
         from pdfminer.pdfpage import PDFPage
         from pdfminer.pdfparser import PDFParser
         from pdfminer.psparser import PSException
-    except ImportError:  # pragma: no cover - the extra is part of kgx[all]
+    except ImportError:
         raise PdfError("reading PDF files needs pdfminer.six: pip install 'kgx[pdf]'") from None
     if b"%PDF-" not in data[:1024]:
         raise PdfError("no %PDF- header: not a PDF file")
