@@ -51,11 +51,12 @@ def _escaped(text: str) -> str:
 
 
 def pdf_bytes(pages: list[list[tuple[float, float, list[str], float]]],
-              info: dict[str, str] | None = None) -> bytes:
+              info: dict[str, str] | None = None, form: bool = False) -> bytes:
     """A PDF of ``pages``, each a list of lines ``(x, y, words, gap)``: the words drawn in
     ``FONT`` at ``SIZE``; ``gap`` < 0 writes the line as one string with spaces (a word
     processor's), else each word placed ``gap`` points after the previous (LaTeX's, no space
-    characters). ``info``: the Info dictionary's strings."""
+    characters). ``info``: the Info dictionary's strings. ``form``: each page's text drawn by
+    a form XObject, as imposition tools and some converters leave it."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"",
                f"<< /Type /Font /Subtype /Type1 /BaseFont /{FONT} /Encoding /WinAnsiEncoding "
                ">>".encode(),
@@ -73,9 +74,16 @@ def pdf_bytes(pages: list[list[tuple[float, float, list[str], float]]],
                 parts = f" {shift:.1f} ".join(f"({_escaped(w)})" for w in words)
                 ops.append(f"BT /F1 {SIZE} Tf {x:.2f} {y:.2f} Td [{parts}] TJ ET")
         stream = "\n".join(ops).encode("latin-1")
+        resources = "/Font << /F1 3 0 R >>"
+        if form:
+            objects.append(f"<< /Type /XObject /Subtype /Form /BBox [0 0 {PAGE_W:.0f} "
+                           f"{PAGE_H:.0f}] /Resources << {resources} >> /Length "
+                           f"{len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
+            resources = f"/XObject << /Fm1 {len(objects)} 0 R >>"
+            stream = b"q /Fm1 Do Q"
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W:.0f} {PAGE_H:.0f}]"
-                       f" /Resources << /Font << /F1 3 0 R >> >> /Contents {len(objects)} 0 R "
+                       f" /Resources << {resources} >> /Contents {len(objects)} 0 R "
                        ">>".encode())
         kids.append(f"{len(objects)} 0 R")
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()

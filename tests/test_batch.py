@@ -705,6 +705,7 @@ def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
     text, meta = pdf_text(data)
     assert meta == {"title": "Caf\xe9 review", "author": "Maria Lopez",
                     "created": "2026-11-02T09:30:00+01:00"}
+    assert pdf_text(w.pdf_bytes(pages, form=True))[0] == text  # drawn by form XObjects
     assert text.count("\f") == len(pages) and "Example Quarterly Review 7" in text
     read = PdfInput.text_of(text)
     assert len(read) == len(text) and "Example Quarterly" not in read  # masked, not cut

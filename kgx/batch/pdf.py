@@ -1,14 +1,15 @@
 """PDF files as their text: the text boxes of each page in reading order, a blank line between
-boxes, a form feed between pages.
+boxes, a form feed after each page.
 
 A PDF holds no paragraphs and no reading order, only glyphs placed on pages: a two-column page
 read glyph by glyph interleaves its columns, and a file made by LaTeX has no space characters at
 all, only gaps. Read as bytes a PDF is binary, an error entry (issue 19: documents as users have
 them). ``pdf_text`` uses pdfminer.six's layout analysis (the ``pdf`` extra): characters grouped
-into words by their gaps, words into lines, lines into text boxes, boxes ordered column by
-column. Each box is a paragraph to ``kgx_layout_boundaries`` (blank line between boxes); the
-lines inside a box stay hard-wrapped, as the pipeline reads them (a word broken by a hyphen at a
-line end is joined for the models); each page ends with a form feed, so
+into words by their gaps, words into lines, lines into text boxes (text that a form XObject
+draws too), boxes ordered column by column. Each box is a paragraph to
+``kgx_layout_boundaries`` (blank line between boxes); the lines inside a box stay hard-wrapped,
+as the pipeline reads them (a word broken by a hyphen at a line end is joined for the models);
+each page ends with a form feed, so
 ``kgx.batch.pages.mask_page_furniture`` blanks the running headers and page numbers and joins a
 sentence that runs over a page. Glyphs a font gives no Unicode for come out as U+FFFD; a file
 whose text is mostly such glyphs, or that has no text (a scan: its text needs OCR first), or
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from kgx.batch.inputs import TextInput
@@ -33,7 +35,10 @@ _DATE = re.compile(r"(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
 #: the most glyphs without Unicode a readable document may have, as a share of its characters
 MAX_UNMAPPED = 0.2
 #: pdfminer.six's layout analysis parameters (``LAParams``) that differ from its defaults
-LAYOUT: dict[str, Any] = {"boxes_flow": None}  # the boxes' order is ``reading_order``'s
+LAYOUT: dict[str, Any] = {
+    "boxes_flow": None,  # the boxes' order is ``reading_order``'s
+    "all_texts": True,  # text drawn by a form XObject (a figure to pdfminer) is text too
+}
 
 _SLACK = 2.0  # points: lines set to one measure end a rounding error apart
 Box = tuple[float, float, float, float, str]  # x0, y0, x1, y1 (PDF points, y up), text
@@ -47,7 +52,7 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
     """The text of the PDF file in ``data`` and its Info dictionary's title, author and dates."""
     try:
         from pdfminer.converter import PDFPageAggregator
-        from pdfminer.layout import LAParams, LTTextBox
+        from pdfminer.layout import LAParams
         from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
         from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
         from pdfminer.pdfpage import PDFPage
@@ -66,7 +71,7 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
         for page in PDFPage.create_pages(document):
             interpreter.process_page(page)
             boxes = [(box.x0, box.y0, box.x1, box.y1, box_text(box))
-                     for box in device.get_result() if isinstance(box, LTTextBox)]
+                     for box in text_boxes(device.get_result())]
             pages.append(page_text(reading_order([b for b in boxes if b[4].strip()])))
         meta = _info(document)
     except PDFPasswordIncorrect:
@@ -89,6 +94,17 @@ def checked_text(pages: list[str]) -> str:
         raise PdfError(f"{unmapped} of its {shown} characters are glyphs its fonts give no "
                        "Unicode for: its text cannot be read")
     return text
+
+
+def text_boxes(container: Any) -> Iterator[Any]:
+    """The text boxes of a page's layout, those inside its figures (form XObjects) too."""
+    from pdfminer.layout import LTFigure, LTTextBox
+
+    for item in container:
+        if isinstance(item, LTTextBox):
+            yield item
+        elif isinstance(item, LTFigure):
+            yield from text_boxes(item)
 
 
 def box_text(box: Any) -> str:
