@@ -750,7 +750,14 @@ def test_pdf_page_layout_read_as_a_reader_would():
     two read left to right; too many glyphs without Unicode an error."""
     from types import SimpleNamespace
 
-    from kgx.batch.pdf import PdfError, box_text, checked_text, page_text, reading_order
+    from kgx.batch.pdf import (
+        PdfError,
+        box_text,
+        checked_text,
+        merged,
+        page_text,
+        reading_order,
+    )
 
     def box(x0, y0, x1, y1, text):
         return (float(x0), float(y0), float(x1), float(y1), text)
@@ -775,6 +782,27 @@ def test_pdf_page_layout_read_as_a_reader_would():
     parted = [line(72, 100, "aboard in 1986, at"), line(250, 100.2, "the invitation of"),
               line(72, 112, "Nelson, D-Fla., was"), line(72, 88, "NASA.")]
     assert box_text(parted) == "Nelson, D-Fla., was\naboard in 1986, at the invitation of\nNASA."
+
+    class TextBox(list):  # pdfminer's LTTextBox: its lines, and its bounds
+        def __init__(self, *lines):
+            super().__init__(lines)
+            self.x0, self.x1 = min(n.x0 for n in lines), max(n.x1 for n in lines)
+            self.y0, self.y1 = min(n.y0 for n in lines), max(n.y1 for n in lines)
+
+    def piece(x0, y0, text):
+        found = line(x0, y0, text)
+        found.x1 = x0 + 5 * len(text)
+        return found
+
+    paragraph = TextBox(piece(72, 112, "Nelson, D-Fla., was"), piece(72, 100, "aboard in"),
+                        piece(72, 88, "NASA."))  # 72..167 wide
+    inside = TextBox(piece(130, 100, "inside"))  # a piece within the paragraph's bounds
+    past = TextBox(piece(172, 112, "just past"))  # 5 pt after a line's end: a word space
+    gutter = TextBox(piece(235, 112, "next column"))  # 18 pt after "just past": a gutter
+    kept = merged(iter([paragraph, inside, past, gutter]))
+    assert [box_text(lines) for _, lines in kept] == [
+        "Nelson, D-Fla., was just past\naboard in inside\nNASA.", "next column"]
+    assert kept[0][0] == (72, 88, 217, 122)
     assert checked_text(["one (cid:3) two"]) == "one \ufffd two\n\f"
     with pytest.raises(PdfError, match="3 of its 7 characters are glyphs its fonts give no"):
         checked_text(["(cid:1)(cid:2)(cid:3) abcd"])

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kgx.batch.inputs import TextInput
@@ -41,6 +41,9 @@ LAYOUT: dict[str, Any] = {
 }
 
 _SLACK = 2.0  # points: lines set to one measure end a rounding error apart
+#: the widest word space of a justified line, in line heights (a column gutter is wider: LaTeX's
+#: narrowest, 10 pt, is about 1 line height of its 10 pt text)
+WORD_GAP = 0.8
 Box = tuple[float, float, float, float, str]  # x0, y0, x1, y1 (PDF points, y up), text
 
 
@@ -70,8 +73,8 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
         pages = []
         for page in PDFPage.create_pages(document):
             interpreter.process_page(page)
-            boxes = [(box.x0, box.y0, box.x1, box.y1, box_text(box))
-                     for box in text_boxes(device.get_result())]
+            boxes = [(*bbox, box_text(lines))
+                     for bbox, lines in merged(text_boxes(device.get_result()))]
             pages.append(page_text(reading_order([b for b in boxes if b[4].strip()])))
         meta = _info(document)
     except PDFPasswordIncorrect:
@@ -107,7 +110,39 @@ def text_boxes(container: Any) -> Iterator[Any]:
             yield from text_boxes(item)
 
 
-def box_text(box: Any) -> str:
+def merged(boxes: Iterator[Any]) -> list[tuple[tuple[float, float, float, float], list[Any]]]:
+    """Each text box's bounding box and lines, a piece of a line merged into its paragraph's
+    box: pdfminer parts a justified line at a gap wider than two narrow characters, and the
+    part on the right may become a box of its own, inside the paragraph's bounds or just past
+    them, on the baseline of one of its lines less than ``WORD_GAP`` line heights away."""
+    out: list[tuple[tuple[float, float, float, float], list[Any]]] = []
+    for box in sorted(boxes, key=lambda b: -(b.x1 - b.x0) * (b.y1 - b.y0)):
+        lines = list(box)
+        for i, ((x0, y0, x1, y1), kept) in enumerate(out):
+            inside = (x0 - _SLACK <= box.x0 and box.x1 <= x1 + _SLACK
+                      and y0 - _SLACK <= box.y0 and box.y1 <= y1 + _SLACK)
+            if inside or _continues_a_line(kept, lines):
+                kept.extend(lines)
+                out[i] = ((min(x0, box.x0), min(y0, box.y0), max(x1, box.x1), max(y1, box.y1)),
+                          kept)
+                break
+        else:
+            out.append(((box.x0, box.y0, box.x1, box.y1), lines))
+    return out
+
+
+def _continues_a_line(lines: list[Any], pieces: list[Any]) -> bool:
+    """Whether one of ``pieces`` goes on one of ``lines`` after a word space (not a gutter)."""
+    for a in lines:
+        for b in pieces:
+            height = min(a.y1 - a.y0, b.y1 - b.y0)
+            if (abs((a.y0 + a.y1) - (b.y0 + b.y1)) < height
+                    and 0 <= b.x0 - a.x1 < WORD_GAP * height):
+                return True
+    return False
+
+
+def box_text(box: Iterable[Any]) -> str:
     """A text box's lines top to bottom; the pieces of one line (pdfminer parts a justified
     line at a gap wider than two characters) left to right with a space between them."""
     lines = sorted(((line.y0 + line.y1) / 2, line.y1 - line.y0, line.x0,
