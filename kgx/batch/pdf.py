@@ -119,6 +119,8 @@ def merged(boxes: Iterator[Any]) -> list[tuple[tuple[float, float, float, float]
     for box in sorted(boxes, key=lambda b: -(b.x1 - b.x0) * (b.y1 - b.y0)):
         lines = list(box)
         for i, ((x0, y0, x1, y1), kept) in enumerate(out):
+            if box.y0 >= y1 or box.y1 <= y0 or box.x0 > x1 + WORD_GAP * (box.y1 - box.y0):
+                continue  # too far to be part of this box's lines (a quick test first)
             inside = (x0 - _SLACK <= box.x0 and box.x1 <= x1 + _SLACK
                       and y0 - _SLACK <= box.y0 and box.y1 <= y1 + _SLACK)
             if inside or _continues_a_line(kept, lines):
