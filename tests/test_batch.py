@@ -678,7 +678,6 @@ def test_opendocument_text_read_as_shown(tmp_path):
                                            "file")
 
 
-
 def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
     """A PDF: its text boxes column by column (a two-column page as LaTeX sets it: justified,
     hyphenated, no space characters), each paragraph a paragraph, a running header and page
