@@ -23,6 +23,7 @@ import io
 import os
 import re
 import time
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -195,7 +196,7 @@ def furniture(path: str) -> None:
 
     from kgx.batch.pdf import PdfInput, pdf_text
 
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     began = time.perf_counter()
     text, meta = pdf_text(data)
     masked = PdfInput.text_of(text)
