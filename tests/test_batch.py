@@ -582,7 +582,7 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
     field codes left out, tabs and breaks kept, each paragraph and table cell a paragraph, a
     text box's paragraph its own; core properties as metadata; clear errors otherwise."""
     from helpers import load_benchmark
-    from kgx.batch import office
+    from kgx.batch import limits, office
     from kgx.batch.inputs import INPUT_FORMATS, format_of, read_inputs
     from kgx.batch.office import OfficeError, docx_text
 
@@ -625,12 +625,12 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
     assert entries["bomb.docx"].error.endswith("word/document.xml declares XML entities: refused")
     assert "word/document.xml is not well-formed XML" in entries["broken.docx"].error
     assert all(str(tmp_path) in e.error for name, e in entries.items() if name != "report.docx")
-    monkeypatch.setattr(office, "MAX_XML_BYTES", 100)
-    with pytest.raises(OfficeError, match="unpacks to .* bytes, over the limit of 100"):
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_BYTES", 100)
+    with pytest.raises(OfficeError, match="word/document.xml holds over 100 bytes unpacked"):
         docx_text(data)
     # a damaged entry is an error naming it; a reader's library failing on odd input fails
     # that file only, and the files after it are read
-    monkeypatch.setattr(office, "MAX_XML_BYTES", 256 * 1024 * 1024)
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_BYTES", 256 * 1024 * 1024)
     stored = io.BytesIO()
     with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("word/document.xml", f'<w:document xmlns:w="{w.W_NS}"><w:body><w:p>'
@@ -954,6 +954,58 @@ def test_mailboxes_are_read_a_message_at_a_time(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_document_over_the_size_limit_is_an_error_entry_not_the_runs_memory(
+        tmp_path, monkeypatch):
+    """A gzip bomb, a JSONL line, an mbox message, a PDF whose streams (chained filters too)
+    unpack past ``MAX_DOCUMENT_BYTES``: each an error entry naming the input and the limit,
+    the documents around it read; a document at the limit is read."""
+    import zlib
+
+    from helpers import load_benchmark
+    from kgx.batch import limits
+    from kgx.batch.inputs import read_inputs
+
+    def flate_pdf(content: bytes, filters: int = 1) -> bytes:
+        for _ in range(filters):
+            content = zlib.compress(content)
+        return load_benchmark("bench_limits").pdf_with_stream(content, filters)
+
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_BYTES", 20_000)
+    with gzip.open(tmp_path / "bomb.txt.gz", "wb") as fh:
+        fh.write(b"Globex. " * 10_000)
+    (tmp_path / "edge.txt").write_bytes(b"Globex. " * 2_500)  # 20,000 bytes: the limit
+    rows = [{"id": "a", "text": "Wei Chen works for Globex."}, {"id": "big", "text": "b" * 30_000},
+            {"id": "c", "text": "Globex is in Osaka."}]
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "one-line.jsonl").write_bytes(b"x" * 50_000)  # no line break at all
+    box = b"".join(b"From a@b Mon Nov  2 10:00:00 2026\nMessage-ID: <%d@b>\n\n%s\n\n" % (i, body)
+                   for i, body in enumerate([b"One.", b"Two. " * 5_000, b"x" * 25_000, b"Three."]))
+    (tmp_path / "box.mbox").write_bytes(box)
+    page = b"BT /F1 12 Tf 72 720 Td (Wei Chen works for Globex.) Tj ET"
+    (tmp_path / "bomb.pdf").write_bytes(flate_pdf(b" " * 30_000 + page))
+    (tmp_path / "twice.pdf").write_bytes(flate_pdf(b" " * 30_000 + page, filters=2))
+    (tmp_path / "small.pdf").write_bytes(flate_pdf(b" " * 10_000 + page, filters=2))
+    entries = {e.id: e for e in read_inputs([tmp_path])}
+    assert {i: e.status for i, e in entries.items()} == {
+        "bomb.txt.gz": "error", "edge.txt": "ok", "a": "ok", "docs.jsonl:2": "error", "c": "ok",
+        "one-line.jsonl:1": "error", "0@b": "ok", "box.mbox:2": "error", "box.mbox:3": "error",
+        "3@b": "ok", "bomb.pdf": "error", "twice.pdf": "error", "small.pdf": "ok"}
+    limit = "over 20,000 bytes unpacked, the limit for one document"
+    assert entries["bomb.txt.gz"].error == (
+        f"{tmp_path / 'bomb.txt.gz'}: the file holds {limit} (a compressed bomb, or a dump to "
+        "split into documents first)")
+    assert entries["docs.jsonl:2"].error.startswith(
+        f"{tmp_path / 'docs.jsonl'}:2: the line holds {limit}")
+    assert entries["box.mbox:2"].error.startswith(f"{tmp_path / 'box.mbox'}:6: the message holds")
+    assert entries["box.mbox:3"].error.startswith(f"{tmp_path / 'box.mbox'}:11: the message holds")
+    for name in ("bomb.pdf", "twice.pdf"):
+        assert entries[name].error.startswith(
+            f"{tmp_path / name}: its compressed streams hold {limit}")
+    assert entries["small.pdf"].text.startswith("Wei Chen works for Globex.")
+    assert entries["3@b"].text == "Three."
+    assert all(str(tmp_path) in e.error for e in entries.values() if e.status == "error")
+
+
 def test_mail_messages_in_a_run(fixture_model, tmp_path):
     """An .eml file is a document: its names found at offsets into its text, its headers in
     the manifest's metadata; a message whose text cannot be read is an error entry; the same

@@ -11,8 +11,9 @@
 * **Bad input** never stops the run: non-UTF-8 bytes and NUL bytes (binary files) are error
   entries (no guessing of encodings: the records' offsets must be exact), empty or
   whitespace-only documents are ``skipped``, malformed JSONL lines, a missing text field,
-  unreadable or non-regular files and a truncated gzip (documents before the damage are kept)
-  are error entries. A UTF-8 byte-order mark opening a file is dropped (not text).
+  unreadable or non-regular files, a truncated gzip (documents before the damage are kept) and
+  a document over ``limits.MAX_DOCUMENT_BYTES`` unpacked (a bomb: never read whole) are error
+  entries. A UTF-8 byte-order mark opening a file is dropped (not text).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
+from kgx.batch import limits
 from kgx.batch.markdown import mask_markup
 from kgx.batch.pages import mask_page_furniture
 from kgx.registry import Registry
@@ -196,11 +198,15 @@ class TextInput(InputFormat):
         where = clean_text(str(path))
         try:
             with open_input(path) as fh:
-                data = fh.read()
+                data = limits.read_within(fh)
         except (OSError, EOFError, zlib.error) as e:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
             yield Entry(doc_id, where, None, sha256(b""), status="error",
                         error=f"{where}: cannot read: {reason}")
+            return
+        if data is None:
+            yield Entry(doc_id, where, None, sha256(b""), status="error",
+                        error=f"{where}: {limits.over_limit('the file holds')}")
             return
         data = _without_bom(data)
         text, meta, problem = cls.guarded_document(data, where)
@@ -324,8 +330,13 @@ class JsonlInput(InputFormat):
                         error=f"{where}: cannot read: {reason}")
             return
         try:
-            for raw in fh:
+            for raw in limits.lines_within(fh):
                 lineno += 1
+                if raw is None:
+                    yield Entry(f"{rel}:{lineno}", where, lineno, sha256(b""), status="error",
+                                error=f"{where}:{lineno}: "
+                                      f"{limits.over_limit('the line holds')}")
+                    continue
                 entry = _jsonl_entry(raw, lineno, where, rel, id_field, text_field)
                 if entry is not None:
                     yield entry
@@ -341,8 +352,8 @@ class JsonlInput(InputFormat):
     def count(cls, path: Path) -> int | None:
         try:
             with open_input(path) as fh:
-                return sum(1 for i, raw in enumerate(fh)
-                           if (_without_bom(raw) if i == 0 else raw).strip())
+                return sum(1 for i, raw in enumerate(limits.lines_within(fh))
+                           if raw is None or (_without_bom(raw) if i == 0 else raw).strip())
         except (OSError, EOFError, zlib.error):
             return None
 

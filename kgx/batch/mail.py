@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from kgx.batch import limits
 from kgx.batch.html import html_text
 from kgx.batch.inputs import (
     Entry,
@@ -107,25 +108,30 @@ class MailInput(TextInput):
         return text, meta or None, None
 
 
-def _messages(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+def _messages(lines: Iterable[bytes | None]) -> Iterator[tuple[int, bytes | None]]:
     """``(line number, bytes)`` of each message of an mbox: a "From " line opening the file,
     following a blank line or reading as a postmark (sender and date: exporters that leave no
-    blank line) starts one; ">From " lines inside lose one ">" (mboxrd's escape)."""
-    start, blank = 0, True
-    lines_of: list[bytes] = []
+    blank line) starts one; ">From " lines inside lose one ">" (mboxrd's escape). A message
+    over ``limits.MAX_DOCUMENT_BYTES`` is ``(line number, None)``: its lines are let go."""
+    start, blank, size = 0, True, 0
+    lines_of: list[bytes] | None = []
     for number, line in enumerate(lines, 1):
-        if line.startswith(b"From ") and (blank or _POSTMARK.match(line)):
+        if line is not None and line.startswith(b"From ") and (blank or _POSTMARK.match(line)):
             if start:
-                yield start, b"".join(lines_of)
-            start, lines_of = number, []
+                yield start, None if lines_of is None else b"".join(lines_of)
+            start, lines_of, size = number, [], 0
         elif start:
-            lines_of.append(line[1:] if line.lstrip(b">").startswith(b"From ")
-                            and line.startswith(b">") else line)
-        elif line.strip():
+            size += limits.MAX_DOCUMENT_BYTES + 1 if line is None else len(line)
+            if line is None or size > limits.MAX_DOCUMENT_BYTES:
+                lines_of = None
+            elif lines_of is not None:
+                lines_of.append(line[1:] if line.lstrip(b">").startswith(b"From ")
+                                and line.startswith(b">") else line)
+        elif line is None or line.strip():
             raise ValueError(f"line {number} is not a \"From \" line: not an mbox file")
-        blank = not line.strip()
+        blank = line is not None and not line.strip()
     if start:
-        yield start, b"".join(lines_of)
+        yield start, None if lines_of is None else b"".join(lines_of)
 
 
 class MboxInput(InputFormat):
@@ -148,8 +154,11 @@ class MboxInput(InputFormat):
         n = 0
         with fh:
             try:
-                for n, (line, data) in enumerate(_messages(fh), 1):
-                    yield cls._entry(data, f"{rel}:{n}", where, line)
+                for n, (line, data) in enumerate(_messages(limits.lines_within(fh)), 1):
+                    yield (cls._entry(data, f"{rel}:{n}", where, line) if data is not None else
+                           Entry(f"{rel}:{n}", where, line, sha256(b""), status="error",
+                                 error=f"{where}:{line}: "
+                                       f"{limits.over_limit('the message holds')}"))
             except (OSError, EOFError, zlib.error, ValueError) as e:
                 error = (f"{where}: unreadable after message {n} ({e}); the {n} messages "
                          "before it were kept") if n else f"{where}: {e}"
@@ -170,6 +179,6 @@ class MboxInput(InputFormat):
     def count(cls, path: Path) -> int | None:
         try:
             with open_input(path) as fh:
-                return sum(1 for _ in _messages(fh))
+                return sum(1 for _ in _messages(limits.lines_within(fh)))
         except (OSError, EOFError, zlib.error, ValueError):
             return None

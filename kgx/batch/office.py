@@ -24,6 +24,7 @@ import zlib
 from typing import Any
 from xml.etree import ElementTree
 
+from kgx.batch import limits
 from kgx.batch.inputs import TextInput
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -35,8 +36,6 @@ _CORE = {"{http://purl.org/dc/elements/1.1/}title": "title",
 _CHARS = {f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
 # subtrees that are not the document's text as shown
 _SKIPPED = {f"{_W}del", f"{_W}instrText", f"{_W}delText", f"{_W}moveFrom"}
-#: the largest ``word/document.xml`` read (uncompressed): a zip bomb is refused, not unpacked
-MAX_XML_BYTES = 256 * 1024 * 1024
 
 
 class OfficeError(ValueError):
@@ -72,9 +71,8 @@ def _part(archive: zipfile.ZipFile, name: str) -> bytes | None:
         info = archive.getinfo(name)
     except KeyError:
         return None
-    if info.file_size > MAX_XML_BYTES:
-        raise OfficeError(f"{name} unpacks to {info.file_size} bytes, over the limit of "
-                          f"{MAX_XML_BYTES}")
+    if info.file_size > limits.MAX_DOCUMENT_BYTES:  # a zip bomb is refused, not unpacked
+        raise OfficeError(limits.over_limit(f"{name} holds"))
     try:
         return archive.read(info)
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as e:

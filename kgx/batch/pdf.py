@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from kgx.batch import limits
 from kgx.batch.inputs import TextInput
 from kgx.batch.pages import continues
 
@@ -59,14 +60,13 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
         from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
         from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
         from pdfminer.pdfpage import PDFPage
-        from pdfminer.pdfparser import PDFParser
         from pdfminer.psparser import PSException
     except ImportError:
         raise PdfError("reading PDF files needs pdfminer.six: pip install 'kgx[pdf]'") from None
     if b"%PDF-" not in data[:1024]:
         raise PdfError("no %PDF- header: not a PDF file")
     try:
-        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        document = PDFDocument(bounded_parser(data))
         manager = PDFResourceManager(caching=True)
         device = PDFPageAggregator(manager, laparams=LAParams(**LAYOUT))
         interpreter = PDFPageInterpreter(manager, device)
@@ -82,6 +82,50 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
     except PSException as e:
         raise PdfError(f"damaged or not a PDF ({type(e).__name__}: {e})") from None
     return checked_text(pages), meta
+
+
+def bounded_parser(data: bytes) -> Any:
+    """A pdfminer parser of ``data`` whose Flate streams inflate within
+    :data:`kgx.batch.limits.MAX_DOCUMENT_BYTES` together, else a :class:`PdfError`.
+
+    pdfminer inflates a stream whole when it is first read: a few kilobytes of a flate bomb
+    (a page's content, an object stream) would take the process's memory. Each stream the
+    parser makes is counted before pdfminer decodes it, a megabyte at a time (zlib is fast
+    next to the layout analysis); images are never decoded, so never counted."""
+    from pdfminer.pdfparser import PDFParser
+    from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream
+
+    left = [limits.MAX_DOCUMENT_BYTES]
+
+    class Stream(PDFStream):
+        def decode(self) -> None:
+            if self.decipher and self.rawdata is not None:  # decrypted once, then counted
+                assert self.objid is not None and self.genno is not None
+                self.rawdata = self.decipher(self.objid, self.genno, self.rawdata, self.attrs)
+                self.decipher = None
+            data, filters = self.rawdata or b"", self.get_filters()
+            for i, (name, _) in enumerate(filters):
+                if name not in LITERALS_FLATE_DECODE:
+                    break
+                chained = i + 1 < len(filters) and filters[i + 1][0] in LITERALS_FLATE_DECODE
+                size, data = limits.inflated_size(data, left[0], keep=chained)
+                if size > left[0]:
+                    raise PdfError(limits.over_limit("its compressed streams hold"))
+                if not chained:
+                    left[0] -= size
+                    break
+            super().decode()
+
+    class Parser(PDFParser):
+        def do_keyword(self, pos: int, token: Any) -> None:
+            super().do_keyword(pos, token)
+            if token is self.KEYWORD_STREAM and self.curstack:
+                at, made = self.curstack[-1]
+                if type(made) is PDFStream:
+                    self.curstack[-1] = (at, Stream(made.attrs, made.rawdata or b"",
+                                                    made.decipher))
+
+    return Parser(io.BytesIO(data))
 
 
 def checked_text(pages: list[str]) -> str:
