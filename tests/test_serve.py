@@ -338,6 +338,73 @@ def test_rdf_is_what_kgx_export_writes(served, fixture_model, corpus, tmp_path):
         assert len(list(ox.parse(r.content, format=fmt))) > 0
 
 
+def test_files_are_read_as_kgx_extract_reads_them(served, tmp_path):
+    """A PDF, a Word file, an e-mail sent as the body (format by Content-Type) or as base64
+    content in JSON: the text and metadata of ``kgx extract``'s readers, offsets into that
+    text, the file's title in the RDF; unreadable files and wrong fields are 422s naming them."""
+    import base64
+
+    from helpers import load_benchmark
+    from kgx.batch.inputs import read_document
+
+    pytest.importorskip("pdfminer")
+    url = served.url + "/v1/extract"
+    line = "Maria Lopez works for Acme in Paris."
+    pdf = load_benchmark("eval_pdf").pdf_bytes([[(72.0, 700.0, line.split(), -1.0)]],
+                                               {"Title": "Q3 report"})
+    (tmp_path / "q3.pdf").write_bytes(pdf)
+    read = read_document(tmp_path / "q3.pdf")
+    assert read.startswith(line)
+    r = httpx.post(url + "?id=q3.pdf", content=pdf, headers={"content-type": "application/pdf"})
+    assert r.status_code == 200, r.text
+    (sent,) = r.json()["documents"]
+    assert sent["id"] == "q3.pdf" and sent["meta"] == {"title": "Q3 report"}
+    assert {e["text"] for e in sent["entities"]} == {"Maria Lopez", "Acme", "Paris"}
+    assert all(read[e["start_char"]:e["end_char"]] == e["text"] for e in sent["entities"])
+    packed = base64.b64encode(pdf).decode()
+    r = httpx.post(url, json=[{"id": "q3.pdf", "content": packed, "format": "pdf",
+                               "meta": {"title": "Sent title", "source": "upload"}}])
+    (as_json,) = r.json()["documents"]
+    assert as_json["records"] == sent["records"] and as_json["entities"] == sent["entities"]
+    assert as_json["meta"] == {"title": "Sent title", "source": "upload"}  # what was sent wins
+    w = load_benchmark("eval_docx")
+    docx = w.docx_bytes([w.run(line)], title="Memo")
+    r = httpx.post(url, json={"content": base64.b64encode(docx).decode(), "format": "docx"})
+    (memo,) = r.json()["documents"]
+    assert memo["meta"]["title"] == "Memo" and len(memo["entities"]) == 3
+    mail = f"Subject: Hello\nMessage-ID: <1@acme.example>\n\n{line}\n".encode()
+    r = httpx.post(url, content=mail, headers={"content-type": "message/rfc822"})
+    (message,) = r.json()["documents"]
+    assert message["meta"]["subject"] == "Hello" and len(message["entities"]) == 3
+    r = httpx.post(served.url + "/v1/rdf?id=q3.pdf", content=pdf,
+                   headers={"content-type": "application/pdf", "accept": "application/n-quads"})
+    assert b'<http://purl.org/dc/terms/title> "Q3 report"' in r.content
+    # errors: each names the document, the field and the problem
+    r = httpx.post(url + "?id=bad.pdf", content=b"not a pdf",
+                   headers={"content-type": "application/pdf"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["msg"] == (
+        "the body (document 'bad.pdf'): no %PDF- header: not a PDF file")
+    for doc, loc, msg in [
+            ({"content": "%%%"}, ["body", "format"], "a content's format must be one of"),
+            ({"content": "%%%", "format": "pdf"}, ["body", "content"], "not base64"),
+            ({"content": packed, "text": line, "format": "pdf"}, ["body", "content"],
+             "a text or a content"),
+            ({"content": 3, "format": "pdf"}, ["body", "content"], "base64, got int"),
+            ({"content": packed, "format": "jsonl"}, ["body", "format"], "got 'jsonl'")]:
+        r = httpx.post(url, json=doc)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == loc, r.text
+        assert msg in r.json()["detail"][0]["msg"]
+    r = httpx.post(served.url + "/v1/ingest", content=pdf,
+                   headers={"content-type": "application/pdf"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "id"]
+    long = load_benchmark("eval_pdf").pdf_bytes(
+        [[(72.0, 700.0 - 12 * i, line.split(), -1.0) for i in range(55)]])
+    r = httpx.post(url + "?id=long.pdf", content=long, headers={"content-type": "application/pdf"})
+    assert r.status_code == 413
+    assert r.json()["detail"].startswith("the text read from the body (document 'long.pdf') is")
+
+
 def test_what_a_document_says_of_itself_is_in_the_live_graph(served):
     """A document's meta (title, date) is Dublin Core on its IRI, in /v1/rdf and in the live
     store after an ingest; re-ingested without it, or deleted, it is gone."""

@@ -29,15 +29,18 @@ from kgx.rdf.formats import FORMATS, get_format
 from kgx.rdf.vocabulary import Vocabulary
 from kgx.records import model_name
 from kgx.serve.batcher import Batcher, DocOut, QueueFull
-from kgx.serve.inputs import FORMATS as DOC_FORMATS
 from kgx.serve.inputs import (
+    BODY_TYPES,
     DocIn,
     InputError,
     Limits,
+    body_document,
     parse_documents,
     parse_json,
     read_body,
+    read_files,
 )
+from kgx.serve.inputs import FORMATS as DOC_FORMATS
 from kgx.serve.live import LiveGraph
 from kgx.serve.metrics import Metrics
 from kgx.store.embedded import StoreError, parse_param
@@ -47,11 +50,17 @@ log = logging.getLogger("kgx")
 
 #: the body schema shown in the OpenAPI document (the body is read and checked by hand, so that
 #: limits apply while it is read and errors name the field)
-_DOC_SCHEMA = {"type": "object", "required": ["text"], "properties": {
+_DOC_SCHEMA = {"type": "object", "properties": {
     "id": {"type": ["string", "integer"]}, "text": {"type": "string"},
-    "meta": {"type": "object"}, "format": {"enum": list(DOC_FORMATS)}}}
-_DOCS_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "oneOf": [_DOC_SCHEMA, {"type": "array", "items": _DOC_SCHEMA}]}}}}}
+    "content": {"type": "string", "contentEncoding": "base64",
+                "description": "a file's bytes, read as its format (pdf, docx, email, ...)"},
+    "meta": {"type": "object"}, "format": {"type": "string", "description": (
+        f"a text's: one of {', '.join(DOC_FORMATS)}; a content's: the input format its file is "
+        "read as (pdf, docx, odt, email, html, markdown, text)")}}}
+_DOCS_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {
+        "oneOf": [_DOC_SCHEMA, {"type": "array", "items": _DOC_SCHEMA}]}},
+    **{media: {"schema": {"type": "string", "format": "binary"}} for media in BODY_TYPES}}}}
 _SPARQL_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["query"], "properties": {
         "query": {"type": "string"},
@@ -215,8 +224,18 @@ class Service:
     async def documents(self, request: Request, *, need_id: bool) -> list[DocIn]:
         body = await read_body(request.headers.get("content-length"), request.stream(),
                                self.limits.max_body_bytes)
-        return parse_documents(parse_json(body), self.limits, need_id=need_id,
-                               auto_id=request.state.request_id)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media in BODY_TYPES:  # a file as the body; anything else is read as JSON
+            doc_id = request.query_params.get("id") or ""
+            if need_id and not doc_id:
+                raise InputError(422, "a document id is required (?id=)", ["query", "id"])
+            docs = [body_document(body, BODY_TYPES[media], doc_id or request.state.request_id)]
+        else:
+            docs = parse_documents(parse_json(body), self.limits, need_id=need_id,
+                                   auto_id=request.state.request_id)
+        if any(d.content is not None for d in docs):
+            docs = await asyncio.to_thread(read_files, docs, self.limits)
+        return docs
 
     async def extract(self, request: Request, docs: list[DocIn]) -> list[DocOut]:
         batcher = self.ready_batcher()

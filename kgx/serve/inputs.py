@@ -4,10 +4,17 @@ Every problem is an :class:`InputError` carrying the HTTP status and a message t
 field (``body[2].text``): 413 for a body or a text over its limit, 422 for invalid JSON or a
 field of the wrong type. Nothing here trusts a ``Content-Length`` alone: the body is counted as
 it is read.
+
+A document may come as a file, as ``kgx extract`` reads it (a PDF, a Word file, an e-mail):
+base64 ``content`` with its ``format`` in a JSON document, or the file itself as the body,
+its format by ``Content-Type`` (:data:`BODY_TYPES`). Such files are read by the input formats
+of ``kgx.batch`` (:func:`read_files`, off the event loop: a PDF's layout analysis is slow).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import AsyncIterator
@@ -15,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kgx.batch.html import html_text
+from kgx.batch.inputs import INPUT_FORMATS, TextInput, _without_bom
 from kgx.batch.markdown import mask_markup
 from kgx.batch.pages import mask_page_furniture
 
@@ -49,11 +57,33 @@ class Limits:
 FORMATS = ("text", "markdown", "html")
 
 
+#: a body's ``Content-Type`` → the input format a file sent as the whole body is read as
+BODY_TYPES = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "message/rfc822": "email",
+    "text/html": "html",
+    "text/markdown": "markdown",
+    "text/plain": "text",
+}
+
+
+def file_formats() -> list[str]:
+    """The input formats a document's ``content`` may be read as: those of one document a
+    file (plugins' too)."""
+    return [name for name in INPUT_FORMATS.names() if issubclass(INPUT_FORMATS[name], TextInput)]
+
+
 @dataclass
 class DocIn:
     id: str
     text: str
     meta: dict[str, Any] | None
+    #: a file's bytes, read as the input format ``format`` by :func:`read_files`
+    content: bytes | None = None
+    format: str | None = None
+    where: str = "body"
 
 
 async def read_body(content_length: str | None, stream: AsyncIterator[bytes], limit: int) -> bytes:
@@ -112,7 +142,7 @@ def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -
         loc = [*base, i] if isinstance(data, list) else base
         if not isinstance(item, dict):
             raise InputError(422, f"expected an object, got {type(item).__name__}", loc)
-        unknown = sorted(set(item) - {"id", "text", "meta", "format"})
+        unknown = sorted(set(item) - {"id", "text", "content", "meta", "format"})
         if unknown:
             raise InputError(422, f"unknown field {unknown[0]!r}", [*loc, unknown[0]])
         raw_id, id_loc = _field(item, "id", loc)
@@ -130,6 +160,12 @@ def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -
         if doc_id in seen:
             raise InputError(422, f"duplicate id {doc_id!r}", id_loc)
         seen.add(doc_id)
+        meta, meta_loc = _field(item, "meta", loc)
+        if meta is not None and not isinstance(meta, dict):
+            raise InputError(422, f"must be an object, got {type(meta).__name__}", meta_loc)
+        if "content" in item:
+            docs.append(_file_document(item, loc, doc_id, meta))
+            continue
         text, text_loc = _field(item, "text", loc)
         if not isinstance(text, str):
             what = "missing" if text is None else f"not a string ({type(text).__name__})"
@@ -137,13 +173,8 @@ def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -
         if _SURROGATE.search(text):
             raise InputError(422, "the text holds a lone surrogate (not text)", text_loc)
         if len(text) > limits.max_text_chars:
-            where = "body" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
-                                     for p in text_loc[1:])
-            raise InputError(413, f"{where} (document {doc_id!r}) is {len(text)} characters, "
-                                  f"over the limit of {limits.max_text_chars}")
-        meta, meta_loc = _field(item, "meta", loc)
-        if meta is not None and not isinstance(meta, dict):
-            raise InputError(422, f"must be an object, got {type(meta).__name__}", meta_loc)
+            raise InputError(413, f"{_where(text_loc)} (document {doc_id!r}) is {len(text)} "
+                                  f"characters, over the limit of {limits.max_text_chars}")
         fmt, fmt_loc = _field(item, "format", loc)
         if fmt not in (None, *FORMATS):
             raise InputError(422, f"must be one of {', '.join(map(repr, FORMATS))}, got "
@@ -156,3 +187,56 @@ def parse_documents(data: Any, limits: Limits, *, need_id: bool, auto_id: str) -
             text = mask_page_furniture(text)
         docs.append(DocIn(doc_id, text, meta))
     return docs
+
+
+def _where(loc: list[Any]) -> str:
+    return "body" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+
+
+def _file_document(item: dict[str, Any], loc: list[Any], doc_id: str,
+                   meta: dict[str, Any] | None) -> DocIn:
+    """A document sent as a file: base64 ``content`` and the ``format`` to read it as."""
+    if "text" in item:
+        raise InputError(422, "a document has a text or a content (a file, base64), not both",
+                         [*loc, "content"])
+    content, content_loc = _field(item, "content", loc)
+    if not isinstance(content, str):
+        raise InputError(422, f"must be a file's bytes in base64, got {type(content).__name__}",
+                         content_loc)
+    fmt, fmt_loc = _field(item, "format", loc)
+    formats = file_formats()
+    if fmt not in formats:
+        raise InputError(422, f"a content's format must be one of {', '.join(formats)}, got "
+                              f"{fmt!r}", fmt_loc)
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise InputError(422, f"not base64 ({e})", content_loc) from None
+    return DocIn(doc_id, "", meta, data, fmt, f"{_where(content_loc)} (document {doc_id!r})")
+
+
+def body_document(body: bytes, fmt: str, doc_id: str) -> DocIn:
+    """A document sent as the whole body (a file, its format by ``Content-Type``)."""
+    return DocIn(doc_id, "", None, body, fmt, f"the body (document {doc_id!r})")
+
+
+def read_files(docs: list[DocIn], limits: Limits) -> list[DocIn]:
+    """``docs`` with each file read as ``kgx extract`` reads it: its text, and what the file
+    says of itself (title, author, dates) under the metadata sent; a file that cannot be read
+    is a 422 naming it and the reader's reason, a text over the limit a 413."""
+    out = []
+    for doc in docs:
+        if doc.content is None:
+            out.append(doc)
+            continue
+        reader = INPUT_FORMATS[doc.format or "text"]
+        assert issubclass(reader, TextInput)
+        text, found, problem = reader.guarded_document(_without_bom(doc.content), doc.where)
+        if text is None:
+            raise InputError(422, problem or f"{doc.where}: cannot be read")
+        if len(text) > limits.max_text_chars:
+            raise InputError(413, f"the text read from {doc.where} is {len(text)} characters, "
+                                  f"over the limit of {limits.max_text_chars}")
+        meta = {**(found or {}), **(doc.meta or {})} or None
+        out.append(DocIn(doc.id, text, meta))
+    return out
