@@ -5,7 +5,9 @@ This script typesets the raw documents of K dev records (``kgx evaluate --as-doc
 PDF files, two ways: as a word processor leaves them (one column, ragged right, each line one
 string with its spaces) and as LaTeX leaves them (two columns, justified, words broken with a
 hyphen at line ends, no space characters at all: each word placed by its gap), each page with a
-running header and a page number, the document's title and author in its Info dictionary. It
+running header and a page number, the document's title and author in its Info dictionary; the
+two-column files again with a footnote in smaller type at the foot of each page, read with
+kgx's footnote rule (the notes after the last page) and without it (where they sit). It
 runs the pipeline on the records as plain paragraphs and on each file as kgx reads it
 (``kgx.batch.pdf``), carries the predictions over to the plain text by aligning the two texts'
 non-space characters, and prints NER and relation strict P/R/F1 by character offsets, how many
@@ -33,6 +35,13 @@ HEADER = "Example Quarterly Review {i}"
 FONT = "Times-Roman"
 MIN_BEFORE, MIN_AFTER = 3, 3
 MAX_STRETCH = 2.5  # TeX leaves a line underfull rather than stretch a space further
+NOTE_SIZE = 8.8  # footnotes at 0.8 of the text's size, as LaTeX sets them
+NOTES = ["Figures as reported at the end of the quarter.",
+         "The account given here follows the minutes of the meeting.",
+         "Translated from the original, with minor changes.",
+         "Dates are those of the first report; later reports differ.",
+         "Names are given as spelled in the documents cited.",
+         "This paragraph was added in the second edition."]
 
 
 def _widths() -> dict[str, int]:
@@ -53,11 +62,11 @@ def _escaped(text: str) -> str:
 
 def pdf_bytes(pages: list[list[tuple[float, float, list[str], float]]],
               info: dict[str, str] | None = None, form: bool = False) -> bytes:
-    """A PDF of ``pages``, each a list of lines ``(x, y, words, gap)``: the words drawn in
-    ``FONT`` at ``SIZE``; ``gap`` < 0 writes the line as one string with spaces (a word
-    processor's), else each word placed ``gap`` points after the previous (LaTeX's, no space
-    characters). ``info``: the Info dictionary's strings. ``form``: each page's text drawn by
-    a form XObject, as imposition tools and some converters leave it."""
+    """A PDF of ``pages``, each a list of lines ``(x, y, words, gap[, size])``: the words drawn
+    in ``FONT`` at ``SIZE`` (or ``size``); ``gap`` < 0 writes the line as one string with
+    spaces (a word processor's), else each word placed ``gap`` points after the previous
+    (LaTeX's, no space characters). ``info``: the Info dictionary's strings. ``form``: each
+    page's text drawn by a form XObject, as imposition tools and some converters leave it."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"",
                f"<< /Type /Font /Subtype /Type1 /BaseFont /{FONT} /Encoding /WinAnsiEncoding "
                ">>".encode(),
@@ -66,14 +75,15 @@ def pdf_bytes(pages: list[list[tuple[float, float, list[str], float]]],
     kids = []
     for lines in pages:
         ops = []
-        for x, y, words, gap in lines:
+        for x, y, words, gap, *sized in lines:
+            size = sized[0] if sized else SIZE
             if gap < 0:
-                ops.append(f"BT /F1 {SIZE} Tf {x:.2f} {y:.2f} Td ({_escaped(' '.join(words))}) "
+                ops.append(f"BT /F1 {size} Tf {x:.2f} {y:.2f} Td ({_escaped(' '.join(words))}) "
                            "Tj ET")
             else:
-                shift = -gap * 1000 / SIZE
+                shift = -gap * 1000 / size
                 parts = f" {shift:.1f} ".join(f"({_escaped(w)})" for w in words)
-                ops.append(f"BT /F1 {SIZE} Tf {x:.2f} {y:.2f} Td [{parts}] TJ ET")
+                ops.append(f"BT /F1 {size} Tf {x:.2f} {y:.2f} Td [{parts}] TJ ET")
         stream = "\n".join(ops).encode("latin-1")
         resources = "/Font << /F1 3 0 R >>"
         if form:
@@ -122,9 +132,10 @@ def broken_lines(paragraph: str, measure: float, hyphenate: bool) -> list[list[s
     return lines
 
 
-def typeset(i: int, paragraphs: list[str], columns: int, latex: bool
-            ) -> list[list[tuple[float, float, list[str], float]]]:
-    """The pages of a document: ``columns`` columns, a header and a page number on each."""
+def typeset(i: int, paragraphs: list[str], columns: int, latex: bool, notes: bool = False
+            ) -> list[list[tuple]]:
+    """The pages of a document: ``columns`` columns, a header and a page number on each, and
+    (``notes``) a footnote at the foot of each, in smaller type (``NOTES``, in turn)."""
     measure = (PAGE_W - 2 * MARGIN - GUTTER * (columns - 1)) / columns
     top, bottom = PAGE_H - MARGIN, MARGIN
     pages: list[list[tuple[float, float, list[str], float]]] = []
@@ -138,6 +149,9 @@ def typeset(i: int, paragraphs: list[str], columns: int, latex: bool
             number = str(len(pages) + 1)
             pages.append([(MARGIN, PAGE_H - 40, HEADER.format(i=i).split(), -1),
                           ((PAGE_W - width(number)) / 2, 40, [number], -1)])
+            if notes:
+                note = f"{len(pages)} {NOTES[(i + len(pages)) % len(NOTES)]}"
+                pages[-1].append((MARGIN, MARGIN - 16, note.split(), -1, NOTE_SIZE))
         y = top
 
     for paragraph in paragraphs:
@@ -241,7 +255,7 @@ def main() -> None:
     for path in args.files:
         furniture(path)
     for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
-        plain, gold, files = [], [], {"word": [], "latex": []}
+        plain, gold, files = [], [], {"word": [], "latex": [], "notes": []}
         n_records = 0
         for i, eg in enumerate(examples):
             ref = eg.reference
@@ -256,6 +270,7 @@ def main() -> None:
                     "CreationDate": "D:20261102093000+01'00'"}
             files["word"].append(pdf_bytes(typeset(i, records, 1, False), info))
             files["latex"].append(pdf_bytes(typeset(i, records, 2, True), info))
+            files["notes"].append(pdf_bytes(typeset(i, records, 2, True, notes=True), info))
         pages = sum(f.count(b"/Type /Page ") for f in files["latex"])
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(examples)} files each way, {n_records} records, {pages} two-column pages")
@@ -263,7 +278,8 @@ def main() -> None:
         print(f"  {'the records as plain paragraphs':<44} {scores(gold, found)}   "
               f"{seconds:.1f} s")
         for way, label in (("word", "one column, spaces (a word processor's)"),
-                           ("latex", "two columns, justified, hyphenated, no spaces")):
+                           ("latex", "two columns, justified, hyphenated, no spaces"),
+                           ("notes", "the same, a footnote on each page")):
             began = time.perf_counter()
             read = [PdfInput.document(f, f"doc{i}.pdf") for i, f in enumerate(files[way])]
             reading = time.perf_counter() - began
@@ -275,6 +291,19 @@ def main() -> None:
                   f"reading {reading:.2f} s for {n_pages} pages, {reading / seconds:.2f} of "
                   f"the pipeline's time; "
                   f"metadata {read[0][1]}")
+        # footnotes read where they sit, between the columns' text and the next page's
+        from kgx.batch import pdf
+
+        kept = pdf.footnotes
+        pdf.footnotes = lambda pages: ([[b for b, _ in p] for p in pages], [[] for _ in pages])
+        try:
+            texts = [PdfInput.document(f, f"doc{i}.pdf")[0] or ""
+                     for i, f in enumerate(files["notes"])]
+        finally:
+            pdf.footnotes = kept
+        score, seconds, whole = scored(nlp, texts, plain, gold)
+        print(f"  {'the same, footnotes where they sit (before)':<44} {score}   {seconds:.1f} s\n"
+              f"  {'':<44} records read whole and in order: {whole} / {n_records}")
         # what a user who converted the files with pdfminer.six's own pdf2txt got
         from pdfminer.high_level import extract_text
 

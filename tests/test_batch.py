@@ -710,6 +710,14 @@ def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
     assert len(read) == len(text) and "Example Quarterly" not in read  # masked, not cut
     assert w.in_order(read, records) == len(records)
     assert not any(line.strip().isdigit() for line in read.splitlines())  # page numbers
+    # a footnote at each page's foot, in smaller type: after the last page, so a sentence
+    # that runs over a page is still read whole
+    noted, _ = pdf_text(w.pdf_bytes(w.typeset(7, records, 2, True, notes=True)))
+    body, notes = noted.rsplit("\f", 2)[0], noted.rsplit("\f", 2)[1]
+    assert body.replace("\n", "") == text.rsplit("\f", 1)[0].replace("\n", "")
+    assert notes.strip() == "\n\n".join(f"{n} {w.NOTES[(7 + n) % len(w.NOTES)]}"
+                                         for n in range(1, len(pages) + 1))
+    assert w.in_order(PdfInput.text_of(noted), records) == len(records)
     assert INPUT_FORMATS["pdf"] is PdfInput
     (tmp_path / "a.pdf").write_bytes(data)
     (tmp_path / "b.pdf").write_bytes(b"%PDF-1.4\n1 0 obj garbage")
@@ -739,6 +747,33 @@ def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
     assert pdf_date("D:20261102093000Z") == "2026-11-02T09:30:00Z"
     assert pdf_date("20261102093000-05'30") == "2026-11-02T09:30:00-05:30"
     assert pdf_date("2 Nov 2026") == "2 Nov 2026"
+
+
+def test_pdf_footnotes_are_the_small_type_under_a_pages_text():
+    """Boxes in type at most 0.85 of the body's size under all of a page's body text are its
+    footnotes; a caption above text, a page number, a small footer on every page and a page
+    all in small type stay where they are."""
+    from kgx.batch.pdf import footnotes
+
+    def body(y: float, text: str) -> tuple:
+        return (72.0, y, 540.0, y + 40, text), 10.0
+
+    def small(y: float, text: str) -> tuple:
+        return (72.0, y, 540.0, y + 8, text), 8.0
+
+    text = "Maria Lopez joined Acme in Paris last spring, the company said,\nand she "
+    page1 = [body(700, "Acme Review"), body(300, text * 3), small(250, "Figure 1: a caption."),
+             body(100, text * 2), small(60, "1 A note."), body(40, "1"),
+             small(30, "Confidential")]
+    page2 = [body(700, "Acme Review"), body(300, text * 4), small(60, "2 Another note."),
+             body(40, "2"), small(30, "Confidential")]
+    page3 = [small(300, "References\nin small type"), small(60, "3 Not under body text.")]
+    texts, notes = footnotes([page1, page2, page3])
+    assert [[box[4] for box in page] for page in notes] == [
+        ["1 A note."], ["2 Another note."], []]
+    assert texts == [[box for box, _ in page1 if box[4] != "1 A note."],
+                     [box for box, _ in page2 if box[4] != "2 Another note."],
+                     [box for box, _ in page3]]
 
 
 def test_pdf_page_layout_read_as_a_reader_would():

@@ -41,7 +41,7 @@ def mask_page_furniture(text: str) -> str:
         lines = [(m.start(), m.end()) for m in _LINE.finditer(text, a, b) if m.group().strip()]
         edges.append(lines[:_EDGE] + [line for line in lines[-_EDGE:]
                                       if line not in lines[:_EDGE]])
-    keys = [{_key(text, *line) for line in lines} for lines in edges]
+    keys = [{furniture_key(text[a:b]) for a, b in lines} for lines in edges]
     counts = Counter(key for page in keys for key in page)
     enough = max(2, (sum(1 for lines in edges if lines) + 1) // 2)
     chars = list(text)
@@ -49,8 +49,8 @@ def mask_page_furniture(text: str) -> str:
         # a running head that changes with the chapter recurs on the pages around it only
         around = (keys[i - 1] if i else set()) | (keys[i + 1] if i + 1 < len(keys) else set())
         for a, b in lines:
-            key = _key(text, a, b)
-            if _PAGE_NUMBER.fullmatch(text, a, b) or counts[key] >= enough or key in around:
+            key = furniture_key(text[a:b])
+            if page_number(text[a:b]) or counts[key] >= enough or key in around:
                 chars[a:b] = " " * (b - a)
     for _, brk in pages[:-1]:
         before, after = brk, brk + 1
@@ -63,9 +63,14 @@ def mask_page_furniture(text: str) -> str:
     return "".join(chars)
 
 
-def _key(text: str, start: int, end: int) -> str:
+def furniture_key(line: str) -> str:
     """A furniture line's identity across pages: case, spacing and numbers aside."""
-    return re.sub(r"\d+", "#", " ".join(text[start:end].lower().split()))
+    return re.sub(r"\d+", "#", " ".join(line.lower().split()))
+
+
+def page_number(line: str) -> bool:
+    """Whether ``line`` is a page number ("12", "- 3 -", "Page 4 of 9", "xiv")."""
+    return _PAGE_NUMBER.fullmatch(line) is not None
 
 
 def continues(chars: str | list[str], end: int) -> bool:

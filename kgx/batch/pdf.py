@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kgx.batch import limits
 from kgx.batch.inputs import TextInput
-from kgx.batch.pages import continues
+from kgx.batch.pages import continues, furniture_key, page_number
 
 _INFO = {"Title": "title", "Author": "author", "Subject": "subject",
          "CreationDate": "created", "ModDate": "modified"}
@@ -41,6 +42,9 @@ LAYOUT: dict[str, Any] = {
     "all_texts": True,  # text drawn by a form XObject (a figure to pdfminer) is text too
 }
 
+#: a box's type size, as a share of the body's, at or under which it may be a footnote (LaTeX
+#: sets 8 pt notes under 10 pt text, Word 10 pt under 12 pt)
+NOTE_SIZE = 0.85
 _SLACK = 2.0  # points: lines set to one measure end a rounding error apart
 #: the widest word space of a justified line, in line heights (a column gutter is wider: LaTeX's
 #: narrowest, 10 pt, is about 1 line height of its 10 pt text)
@@ -70,18 +74,56 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
         manager = PDFResourceManager(caching=True)
         device = PDFPageAggregator(manager, laparams=LAParams(**LAYOUT))
         interpreter = PDFPageInterpreter(manager, device)
-        pages = []
+        sized: list[list[tuple[Box, float]]] = []
         for page in PDFPage.create_pages(document):
             interpreter.process_page(page)
-            boxes = [(*bbox, box_text(lines))
+            boxes = [((*bbox, box_text(lines)), type_size(lines))
                      for bbox, lines in merged(text_boxes(device.get_result()))]
-            pages.append(page_text(reading_order([b for b in boxes if b[4].strip()])))
+            sized.append([(box, size) for box, size in boxes if box[4].strip()])
         meta = _info(document)
     except PDFPasswordIncorrect:
         raise PdfError("encrypted with a password: not read") from None
     except PSException as e:
         raise PdfError(f"damaged or not a PDF ({type(e).__name__}: {e})") from None
-    return checked_text(pages), meta
+    texts, notes = footnotes(sized)
+    return checked_text([page_text(reading_order(boxes)) for boxes in texts],
+                        [page_text(reading_order(boxes)) for boxes in notes if boxes]), meta
+
+
+def type_size(lines: Iterable[Any]) -> float:
+    """The median size of the type of a box's characters."""
+    from pdfminer.layout import LTChar
+
+    sizes = sorted(c.size for line in lines for c in line if isinstance(c, LTChar))
+    return sizes[len(sizes) // 2] if sizes else 0.0
+
+
+def footnotes(pages: list[list[tuple[Box, float]]]) -> tuple[list[list[Box]], list[list[Box]]]:
+    """Each page's boxes parted into its text and its footnotes: boxes set in type at most
+    ``NOTE_SIZE`` of the body's (the size most characters have), under all the body-size text
+    of their page. Page numbers and text that recurs on other pages (headers, footers) are
+    furniture, for ``mask_page_furniture``: they stay, and the body's text is what is above
+    them."""
+    chars: Counter[float] = Counter()
+    for page in pages:
+        for box, size in page:
+            chars[round(size, 1)] += len(box[4])
+    body = chars.most_common(1)[0][0] if chars else 0.0
+    keys = Counter(furniture_key(box[4]) for page in pages for box, _ in page)
+
+    def furniture(box: Box) -> bool:
+        return page_number(box[4]) or keys[furniture_key(box[4])] > 1
+
+    notes: list[list[Box]] = []
+    for page in pages:  # (paragraphs alike but for their numbers are text, not furniture)
+        floor = min((box[1] for box, size in page if size > NOTE_SIZE * body
+                     and ("\n" in box[4].strip() or not furniture(box))), default=None)
+        notes.append([] if floor is None else [
+            box for box, size in page if 0 < size <= NOTE_SIZE * body
+            and box[3] <= floor + _SLACK and not furniture(box)])
+    texts = [[box for box, _ in page if box not in set(moved)]
+             for page, moved in zip(pages, notes, strict=True)]
+    return texts, notes
 
 
 def bounded_parser(data: bytes) -> Any:
@@ -128,11 +170,12 @@ def bounded_parser(data: bytes) -> Any:
     return Parser(io.BytesIO(data))
 
 
-def checked_text(pages: list[str]) -> str:
-    """The pages' text, each ending in a form feed (as pdftotext writes it), pdfminer's
-    ``(cid:N)`` for a glyph without Unicode as U+FFFD; an error where nothing or too little
-    of it is text."""
-    text, unmapped = _CID.subn("\ufffd", "".join(page + "\n\f" for page in pages))
+def checked_text(pages: list[str], notes: list[str] | None = None) -> str:
+    """The pages' text, each ending in a form feed (as pdftotext writes it), then the pages'
+    footnotes as a page of their own, pdfminer's ``(cid:N)`` for a glyph without Unicode as
+    U+FFFD; an error where nothing or too little of it is text."""
+    ended = [*pages, "\n\n".join(notes)] if notes else pages
+    text, unmapped = _CID.subn("\ufffd", "".join(page + "\n\f" for page in ended))
     shown = sum(not c.isspace() for c in text)
     if not shown:
         raise PdfError(f"no text on its {len(pages)} page(s) (a scan? its text needs OCR "
