@@ -1039,6 +1039,19 @@ def test_a_document_over_the_size_limit_is_an_error_entry_not_the_runs_memory(
     assert entries["small.pdf"].text.startswith("Wei Chen works for Globex.")
     assert entries["3@b"].text == "Three."
     assert all(str(tmp_path) in e.error for e in entries.values() if e.status == "error")
+    # a lower limit for one context (a server's request), not for other threads or after it
+    import threading
+
+    seen = []
+    with limits.at_most(1_000):
+        assert limits.document_bytes() == 1_000
+        assert read_inputs([tmp_path / "edge.txt"]).__next__().status == "error"
+        worker = threading.Thread(target=lambda: seen.append(limits.document_bytes()))
+        worker.start()
+        worker.join()
+    assert seen == [20_000] and limits.document_bytes() == 20_000
+    with limits.at_most(10**12):  # never above the constant
+        assert limits.document_bytes() == 20_000
 
 
 def test_mail_messages_in_a_run(fixture_model, tmp_path):

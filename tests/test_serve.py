@@ -124,7 +124,8 @@ def corpus(tmp_path_factory) -> list[dict]:
 def served(fixture_model, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("served")
     srv = ServerProc(fixture_model, tmp, "--store", str(tmp / "store"), "--max-text-chars",
-                     "2000", "--max-body-bytes", "60000", "--max-wait-ms", "20")
+                     "2000", "--max-body-bytes", "60000", "--max-wait-ms", "20",
+                     "--max-unpacked-bytes", "300000")
     srv.store = tmp / "store"
     yield srv
     assert srv.stop() == 0, srv.text()[-2000:]
@@ -403,6 +404,16 @@ def test_files_are_read_as_kgx_extract_reads_them(served, tmp_path):
     r = httpx.post(url + "?id=long.pdf", content=long, headers={"content-type": "application/pdf"})
     assert r.status_code == 413
     assert r.json()["detail"].startswith("the text read from the body (document 'long.pdf') is")
+    # a file that unpacks past --max-unpacked-bytes: a 413, never unpacked whole
+    import zlib
+
+    page = b"BT /F1 12 Tf 72 720 Td (Maria Lopez works for Acme.) Tj ET"
+    bomb = load_benchmark("bench_limits").pdf_with_stream(zlib.compress(b" " * 400_000 + page))
+    r = httpx.post(url + "?id=bomb.pdf", content=bomb, headers={"content-type": "application/pdf"})
+    assert r.status_code == 413 and len(bomb) < 2_000
+    assert r.json()["detail"] == (
+        "the body (document 'bomb.pdf'): its compressed streams hold over 300,000 bytes unpacked, "
+        "the limit for one document (a compressed bomb, or a dump to split into documents first)")
 
 
 def test_what_a_document_says_of_itself_is_in_the_live_graph(served):

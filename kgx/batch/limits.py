@@ -13,36 +13,64 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import IO
 
 #: the most bytes one document may unpack to: a text file, a JSONL line, a mail message, an
 #: office document's XML part, a PDF's decoded streams together
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 _CHUNK = 1 << 20
+_MARK = "bytes unpacked, the limit for one document"
+_CAP: ContextVar[int | None] = ContextVar("kgx_document_bytes", default=None)
+
+
+def document_bytes() -> int:
+    """The limit in force: :data:`MAX_DOCUMENT_BYTES`, or a lower one set by :func:`at_most`."""
+    cap = _CAP.get()
+    return MAX_DOCUMENT_BYTES if cap is None else min(cap, MAX_DOCUMENT_BYTES)
+
+
+@contextmanager
+def at_most(limit: int) -> Iterator[None]:
+    """Readers in this context (this thread or task only) hold at most ``limit`` bytes a
+    document: a server bounds what one request may cost."""
+    token = _CAP.set(limit)
+    try:
+        yield
+    finally:
+        _CAP.reset(token)
 
 
 def over_limit(holds: str) -> str:
-    """The reason given for an input over :data:`MAX_DOCUMENT_BYTES` (``holds``: "the file
-    holds", "its streams hold")."""
-    return (f"{holds} over {MAX_DOCUMENT_BYTES:,} bytes unpacked, the limit for one document "
-            "(a compressed bomb, or a dump to split into documents first)")
+    """The reason given for an input over the limit (``holds``: "the file holds", "its
+    streams hold")."""
+    return (f"{holds} over {document_bytes():,} {_MARK} (a compressed bomb, or a dump to "
+            "split into documents first)")
+
+
+def is_over_limit(reason: str) -> bool:
+    """Whether a reader's reason is :func:`over_limit`'s."""
+    return _MARK in reason
 
 
 def read_within(fh: IO[bytes]) -> bytes | None:
     """The whole of ``fh``, or None (having read only one byte more than the limit) when it is
-    longer than :data:`MAX_DOCUMENT_BYTES`."""
-    data = fh.read(MAX_DOCUMENT_BYTES + 1)
-    return None if len(data) > MAX_DOCUMENT_BYTES else data
+    longer than the limit."""
+    limit = document_bytes()
+    data = fh.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def lines_within(fh: IO[bytes]) -> Iterator[bytes | None]:
-    """Each line of ``fh``; None in place of a line longer than :data:`MAX_DOCUMENT_BYTES`,
-    which is skipped a piece at a time, never held whole."""
+    """Each line of ``fh``; None in place of a line longer than the limit, which is skipped a
+    piece at a time, never held whole."""
     while True:
-        line = fh.readline(MAX_DOCUMENT_BYTES + 1)
+        limit = document_bytes()
+        line = fh.readline(limit + 1)
         if not line:
             return
-        if len(line) <= MAX_DOCUMENT_BYTES:
+        if len(line) <= limit:
             yield line
             continue
         while line and not line.endswith(b"\n"):

@@ -112,8 +112,9 @@ def _messages(lines: Iterable[bytes | None]) -> Iterator[tuple[int, bytes | None
     """``(line number, bytes)`` of each message of an mbox: a "From " line opening the file,
     following a blank line or reading as a postmark (sender and date: exporters that leave no
     blank line) starts one; ">From " lines inside lose one ">" (mboxrd's escape). A message
-    over ``limits.MAX_DOCUMENT_BYTES`` is ``(line number, None)``: its lines are let go."""
-    start, blank, size = 0, True, 0
+    over the limit (``limits.document_bytes()``) is ``(line number, None)``: its lines are let
+    go."""
+    start, blank, size, limit = 0, True, 0, limits.document_bytes()
     lines_of: list[bytes] | None = []
     for number, line in enumerate(lines, 1):
         if line is not None and line.startswith(b"From ") and (blank or _POSTMARK.match(line)):
@@ -121,8 +122,8 @@ def _messages(lines: Iterable[bytes | None]) -> Iterator[tuple[int, bytes | None
                 yield start, None if lines_of is None else b"".join(lines_of)
             start, lines_of, size = number, [], 0
         elif start:
-            size += limits.MAX_DOCUMENT_BYTES + 1 if line is None else len(line)
-            if line is None or size > limits.MAX_DOCUMENT_BYTES:
+            size += limit + 1 if line is None else len(line)
+            if line is None or size > limit:
                 lines_of = None
             elif lines_of is not None:
                 lines_of.append(line[1:] if line.lstrip(b">").startswith(b"From ")

@@ -71,7 +71,7 @@ def _part(archive: zipfile.ZipFile, name: str) -> bytes | None:
         info = archive.getinfo(name)
     except KeyError:
         return None
-    if info.file_size > limits.MAX_DOCUMENT_BYTES:  # a zip bomb is refused, not unpacked
+    if info.file_size > limits.document_bytes():  # a zip bomb is refused, not unpacked
         raise OfficeError(limits.over_limit(f"{name} holds"))
     try:
         return archive.read(info)

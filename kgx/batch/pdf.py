@@ -128,7 +128,7 @@ def footnotes(pages: list[list[tuple[Box, float]]]) -> tuple[list[list[Box]], li
 
 def bounded_parser(data: bytes) -> Any:
     """A pdfminer parser of ``data`` whose Flate streams inflate within
-    :data:`kgx.batch.limits.MAX_DOCUMENT_BYTES` together, else a :class:`PdfError`.
+    ``kgx.batch.limits.document_bytes()`` together, else a :class:`PdfError`.
 
     pdfminer inflates a stream whole when it is first read: a few kilobytes of a flate bomb
     (a page's content, an object stream) would take the process's memory. Each stream the
@@ -137,7 +137,7 @@ def bounded_parser(data: bytes) -> Any:
     from pdfminer.pdfparser import PDFParser
     from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream
 
-    left = [limits.MAX_DOCUMENT_BYTES]
+    left = [limits.document_bytes()]
 
     class Stream(PDFStream):
         def decode(self) -> None:

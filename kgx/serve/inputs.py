@@ -23,6 +23,7 @@ from typing import Any
 
 from kgx.batch.html import html_text
 from kgx.batch.inputs import INPUT_FORMATS, TextInput, _without_bom
+from kgx.batch.limits import at_most, is_over_limit
 from kgx.batch.markdown import mask_markup
 from kgx.batch.pages import mask_page_furniture
 
@@ -49,6 +50,9 @@ class Limits:
     max_body_bytes: int = 10_000_000
     max_text_chars: int = 100_000
     max_documents: int = 256
+    #: what a file in a request may unpack to (a zip's XML, a PDF's streams): a 10 MB bomb
+    #: must not cost the server gigabytes
+    max_unpacked_bytes: int = 64 * 1024 * 1024
 
 
 #: what a document's ``format`` may be: text as it is, Markdown with its markup read as
@@ -223,7 +227,8 @@ def body_document(body: bytes, fmt: str, doc_id: str) -> DocIn:
 def read_files(docs: list[DocIn], limits: Limits) -> list[DocIn]:
     """``docs`` with each file read as ``kgx extract`` reads it: its text, and what the file
     says of itself (title, author, dates) under the metadata sent; a file that cannot be read
-    is a 422 naming it and the reader's reason, a text over the limit a 413."""
+    is a 422 naming it and the reader's reason, one that unpacks past ``max_unpacked_bytes``
+    or whose text is over ``max_text_chars`` a 413."""
     out = []
     for doc in docs:
         if doc.content is None:
@@ -231,9 +236,11 @@ def read_files(docs: list[DocIn], limits: Limits) -> list[DocIn]:
             continue
         reader = INPUT_FORMATS[doc.format or "text"]
         assert issubclass(reader, TextInput)
-        text, found, problem = reader.guarded_document(_without_bom(doc.content), doc.where)
+        with at_most(limits.max_unpacked_bytes):
+            text, found, problem = reader.guarded_document(_without_bom(doc.content), doc.where)
         if text is None:
-            raise InputError(422, problem or f"{doc.where}: cannot be read")
+            problem = problem or f"{doc.where}: cannot be read"
+            raise InputError(413 if is_over_limit(problem) else 422, problem)
         if len(text) > limits.max_text_chars:
             raise InputError(413, f"the text read from {doc.where} is {len(text)} characters, "
                                   f"over the limit of {limits.max_text_chars}")
