@@ -377,6 +377,9 @@ def test_files_are_read_as_kgx_extract_reads_them(served, tmp_path):
     r = httpx.post(url, content=mail, headers={"content-type": "message/rfc822"})
     (message,) = r.json()["documents"]
     assert message["meta"]["subject"] == "Hello" and len(message["entities"]) == 3
+    r = httpx.post(url, content=json.dumps({"id": "js", "text": line}),
+                   headers={"content-type": "text/plain;charset=UTF-8"})  # fetch()'s JSON
+    assert r.status_code == 200 and len(r.json()["documents"][0]["entities"]) == 3
     r = httpx.post(served.url + "/v1/rdf?id=q3.pdf", content=pdf,
                    headers={"content-type": "application/pdf", "accept": "application/n-quads"})
     assert b'<http://purl.org/dc/terms/title> "Q3 report"' in r.content

@@ -69,8 +69,7 @@ BODY_TYPES = {
     "message/rfc822": "email",
     "text/html": "html",
     "text/markdown": "markdown",
-    "text/plain": "text",
-}
+}  # not text/plain: a browser's fetch() sends a JSON string as text/plain, and JSON it stays
 
 
 def file_formats() -> list[str]:
