@@ -36,6 +36,7 @@ FONT = "Times-Roman"
 MIN_BEFORE, MIN_AFTER = 3, 3
 MAX_STRETCH = 2.5  # TeX leaves a line underfull rather than stretch a space further
 NOTE_SIZE = 8.8  # footnotes at 0.8 of the text's size, as LaTeX sets them
+MARK_SIZE = 6.6  # a note's mark, raised
 NOTES = ["Figures as reported at the end of the quarter.",
          "The account given here follows the minutes of the meeting.",
          "Translated from the original, with minor changes.",
@@ -135,14 +136,17 @@ def broken_lines(paragraph: str, measure: float, hyphenate: bool) -> list[list[s
 def typeset(i: int, paragraphs: list[str], columns: int, latex: bool, notes: bool = False
             ) -> list[list[tuple]]:
     """The pages of a document: ``columns`` columns, a header and a page number on each, and
-    (``notes``) a footnote at the foot of each, in smaller type (``NOTES``, in turn)."""
+    (``notes``) a footnote at the foot of each, in smaller type (``NOTES``, in turn), its
+    number raised in smaller type after the page's first line that does not end in a hyphen
+    (as LaTeX sets a mark: "Osaka.¹")."""
     measure = (PAGE_W - 2 * MARGIN - GUTTER * (columns - 1)) / columns
     top, bottom = PAGE_H - MARGIN, MARGIN
-    pages: list[list[tuple[float, float, list[str], float]]] = []
+    pages: list[list[tuple]] = []
     column, y = columns, bottom - 1  # start a new page at the first line
+    mark = ""  # the number of the page's note, until its mark is set
 
     def new_column() -> None:
-        nonlocal column, y
+        nonlocal column, y, mark
         column += 1
         if column >= columns:
             column = 0
@@ -152,6 +156,7 @@ def typeset(i: int, paragraphs: list[str], columns: int, latex: bool, notes: boo
             if notes:
                 note = f"{len(pages)} {NOTES[(i + len(pages)) % len(NOTES)]}"
                 pages[-1].append((MARGIN, MARGIN - 16, note.split(), -1, NOTE_SIZE))
+                mark = str(len(pages))
         y = top
 
     for paragraph in paragraphs:
@@ -163,13 +168,18 @@ def typeset(i: int, paragraphs: list[str], columns: int, latex: bool, notes: boo
             x = MARGIN + column * (measure + GUTTER)
             if not latex:
                 pages[-1].append((x, y, words, -1))
-                continue
-            natural = width("".join(words))
-            gaps = len(words) - 1
-            gap = width(" ")
-            if n < len(lines) - 1 and gaps:  # justified, a space stretched at most so far
-                gap = min((measure - natural) / gaps, MAX_STRETCH * gap)
-            pages[-1].append((x, y, words, gap))
+                end = x + width(" ".join(words))
+            else:
+                natural = width("".join(words))
+                gaps = len(words) - 1
+                gap = width(" ")
+                if n < len(lines) - 1 and gaps:  # justified, a space stretched at most so far
+                    gap = min((measure - natural) / gaps, MAX_STRETCH * gap)
+                pages[-1].append((x, y, words, gap))
+                end = x + natural + gap * gaps
+            if mark and not words[-1].endswith("-"):
+                pages[-1].append((end + 0.5, y + 4, [mark], -1, MARK_SIZE))
+                mark = ""
         y -= PARAGRAPH_GAP
     return pages
 

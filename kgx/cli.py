@@ -688,8 +688,7 @@ def serve_cmd(
     batching: Annotated[bool, typer.Option("--batching/--no-batching")] = True,
     max_text_chars: Annotated[int, typer.Option("--max-text-chars", min=1)] = 100_000,
     max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", min=1)] = 10_000_000,
-    max_unpacked_bytes: Annotated[int, typer.Option(
-        "--max-unpacked-bytes", min=1, help="What a file sent may unpack to.")] = 64 * 1024 * 1024,
+    max_unpacked_bytes: Annotated[int, typer.Option("--max-unpacked-bytes", min=1)] = 67_108_864,
     store: Annotated[Path | None, typer.Option("--store", help="Embedded store.")] = None,
     endpoint: Annotated[str | None, _ENDPOINT] = None,
     flavor: Annotated[str | None, _FLAVOR] = None,
@@ -707,8 +706,7 @@ def serve_cmd(
         serve(model, host=host, port=port, workers=workers, store=store, endpoints=endpoints,
               state=state, code=code, max_batch_words=max_batch_words,
               max_wait_ms=max_wait_ms, max_queue=max_queue, batching=batching,
-              limits=Limits(max_body_bytes, max_text_chars,
-                            max_unpacked_bytes=max_unpacked_bytes))
+              limits=Limits(max_body_bytes, max_text_chars, max_unpacked_bytes=max_unpacked_bytes))
     except ValueError as e:
         raise fail(str(e)) from e
 

@@ -752,8 +752,11 @@ def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
 def test_pdf_footnotes_are_the_small_type_under_a_pages_text():
     """Boxes in type at most 0.85 of the body's size under all of a page's body text are its
     footnotes; a caption above text, a page number, a small footer on every page and a page
-    all in small type stay where they are."""
-    from kgx.batch.pdf import footnotes
+    all in small type stay where they are. A raised mark naming a note of its page is taken
+    out of its sentence; other raised digits stay."""
+    pytest.importorskip("pdfminer")
+    from helpers import load_benchmark
+    from kgx.batch.pdf import footnotes, note_label, pdf_text, unmarked
 
     def body(y: float, text: str) -> tuple:
         return (72.0, y, 540.0, y + 40, text), 10.0
@@ -774,6 +777,20 @@ def test_pdf_footnotes_are_the_small_type_under_a_pages_text():
     assert texts == [[box for box, _ in page1 if box[4] != "1 A note."],
                      [box for box, _ in page2 if box[4] != "2 Another note."],
                      [box for box, _ in page3]]
+    # a note's mark (raised, smaller) goes where the page has that note; an exponent stays
+    assert unmarked("Globex\x001\x01 in Osaka.\x0012\x01", {"1"}) == "Globex in Osaka.12"
+    labels = [note_label(t) for t in ("12 Ibid.", "\u2020 Died 1990.", "Note.")]
+    assert labels == ["12", "\u2020", ""]
+    w = load_benchmark("eval_pdf")
+    said = "Wei Chen works for Globex in Osaka."
+    lines = [(72.0, 700.0, said.split(), -1.0), (72 + w.width(said), 704.0, ["1"], -1.0, 6.6),
+             (72.0, 686.0, "It has a staff of 10".split(), -1.0),
+             (72 + w.width("It has a staff of 10"), 690.0, ["3"], -1.0, 6.6),
+             (72.0, 672.0, ["people."], -1.0)]
+    note = (72.0, 60.0, "1 A note on Osaka.".split(), -1.0, 8.8)
+    assert pdf_text(w.pdf_bytes([[*lines, note]]))[0] == (
+        f"{said}\nIt has a staff of 103\npeople.\n\f1 A note on Osaka.\n\f")
+    assert pdf_text(w.pdf_bytes([lines]))[0].startswith(f"{said}1\n")  # no note: a digit
 
 
 def test_pdf_page_layout_read_as_a_reader_would():
@@ -810,8 +827,12 @@ def test_pdf_page_layout_read_as_a_reader_would():
     assert page_text(ran) == ("Wei Chen of Glo-\nbex went.\n\nIntroduction\n\nText\ngoes on."
                               "\n\ndone")
 
-    def line(x0, y0, text):
-        return SimpleNamespace(x0=x0, y0=y0, y1=y0 + 10, get_text=lambda: text + "\n")
+    class line(SimpleNamespace):  # a pdfminer text line, its characters not looked at
+        def __init__(self, x0, y0, text):
+            super().__init__(x0=x0, y0=y0, y1=y0 + 10, get_text=lambda: text + "\n")
+
+        def __iter__(self):
+            return iter(())
 
     parted = [line(72, 100, "aboard in 1986, at"), line(250, 100.2, "the invitation of"),
               line(72, 112, "Nelson, D-Fla., was"), line(72, 88, "NASA.")]

@@ -45,6 +45,9 @@ LAYOUT: dict[str, Any] = {
 #: a box's type size, as a share of the body's, at or under which it may be a footnote (LaTeX
 #: sets 8 pt notes under 10 pt text, Word 10 pt under 12 pt)
 NOTE_SIZE = 0.85
+_MARKS = set("0123456789*\u2020\u2021\u00a7\u00b6")  # digits, *, daggers, section, pilcrow
+_MARKED = re.compile("\x00([^\x01]*)\x01")
+_LABEL = re.compile("\\s*([0-9]{1,3}|[*\u2020\u2021\u00a7\u00b6]{1,3})")
 _SLACK = 2.0  # points: lines set to one measure end a rounding error apart
 #: the widest word space of a justified line, in line heights (a column gutter is wider: LaTeX's
 #: narrowest, 10 pt, is about 1 line height of its 10 pt text)
@@ -86,8 +89,48 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
     except PSException as e:
         raise PdfError(f"damaged or not a PDF ({type(e).__name__}: {e})") from None
     texts, notes = footnotes(sized)
+    labels = [{note_label(unmarked(box[4], set())) for box in page} for page in notes]
+    texts = [[(*box[:4], unmarked(box[4], marks)) for box in page]
+             for page, marks in zip(texts, labels, strict=True)]
+    notes = [[(*box[:4], unmarked(box[4], set())) for box in page] for page in notes]
     return checked_text([page_text(reading_order(boxes)) for boxes in texts],
                         [page_text(reading_order(boxes)) for boxes in notes if boxes]), meta
+
+
+def line_text(line: Any) -> str:
+    """A line's text, each run of raised digits or note signs in smaller type (a footnote's
+    mark, maybe: "Globex¹") wrapped in NUL and SOH for :func:`unmarked` to settle."""
+    from pdfminer.layout import LTChar
+
+    chars = [c for c in line if isinstance(c, LTChar)]
+    sizes = sorted(c.size for c in chars)
+    if not sizes:
+        return str(line.get_text())
+    size = sizes[len(sizes) // 2]
+    lows = sorted(c.y0 for c in chars if c.size >= size)
+    base = lows[len(lows) // 2]
+    out, inside = [], False
+    for c in line:
+        text = c.get_text().replace("\x00", "\ufffd").replace("\x01", "\ufffd")
+        mark = (isinstance(c, LTChar) and text in _MARKS and c.size <= NOTE_SIZE * size
+                and c.y0 >= base + 0.2 * size)
+        if mark != inside:
+            out.append("\x00" if mark else "\x01")
+            inside = mark
+        out.append(text)
+    return "".join(out) + ("\x01" if inside else "")
+
+
+def unmarked(text: str, labels: set[str]) -> str:
+    """``text`` without the marks :func:`line_text` wrapped that name one of its page's
+    footnotes (``labels``); other raised digits (an exponent) kept as digits."""
+    return _MARKED.sub(lambda m: "" if m.group(1) in labels else m.group(1), text)
+
+
+def note_label(text: str) -> str:
+    """The number or sign a footnote opens with ("12", "*", "†"), or ""."""
+    m = _LABEL.match(text)
+    return m.group(1) if m else ""
 
 
 def type_size(lines: Iterable[Any]) -> float:
@@ -235,7 +278,7 @@ def box_text(box: Iterable[Any]) -> str:
     """A text box's lines top to bottom; the pieces of one line (pdfminer parts a justified
     line at a gap wider than two characters) left to right with a space between them."""
     lines = sorted(((line.y0 + line.y1) / 2, line.y1 - line.y0, line.x0,
-                    line.get_text().strip("\n")) for line in box)
+                    line_text(line).strip("\n")) for line in box)
     rows: list[list[tuple[float, float, float, str]]] = []
     for line in reversed(lines):  # top to bottom
         if rows and abs(rows[-1][0][0] - line[0]) < 0.5 * min(rows[-1][0][1], line[1]):
