@@ -751,9 +751,9 @@ def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
 
 def test_pdf_footnotes_are_the_small_type_under_a_pages_text():
     """Boxes in type at most 0.85 of the body's size under all of a page's body text are its
-    footnotes; a caption above text, a page number, a small footer on every page and a page
-    all in small type stay where they are. A raised mark naming a note of its page is taken
-    out of its sentence; other raised digits stay."""
+    footnotes; a caption above text, a page number, a small footer on every page, a page all
+    in small type and an index in small type under its heading stay where they are. A raised
+    mark naming a note of its page is taken out of its sentence; other raised digits stay."""
     pytest.importorskip("pdfminer")
     from helpers import load_benchmark
     from kgx.batch.pdf import footnotes, note_label, pdf_text, unmarked
@@ -771,12 +771,13 @@ def test_pdf_footnotes_are_the_small_type_under_a_pages_text():
     page2 = [body(700, "Acme Review"), body(300, text * 4), small(60, "2 Another note."),
              body(40, "2"), small(30, "Confidential")]
     page3 = [small(300, "References\nin small type"), small(60, "3 Not under body text.")]
-    texts, notes = footnotes([page1, page2, page3])
+    page4 = [body(700, "Index"), small(100, "Acme, 3\nGlobex, 4, 7\nOsaka, 2\n" * 4)]
+    texts, notes = footnotes([page1, page2, page3, page4])
     assert [[box[4] for box in page] for page in notes] == [
-        ["1 A note."], ["2 Another note."], []]
+        ["1 A note."], ["2 Another note."], [], []]
     assert texts == [[box for box, _ in page1 if box[4] != "1 A note."],
                      [box for box, _ in page2 if box[4] != "2 Another note."],
-                     [box for box, _ in page3]]
+                     [box for box, _ in page3], [box for box, _ in page4]]
     # a note's mark (raised, smaller) goes where the page has that note; an exponent stays
     assert unmarked("Globex\x001\x01 in Osaka.\x0012\x01", {"1"}) == "Globex in Osaka.12"
     labels = [note_label(t) for t in ("12 Ibid.", "\u2020 Died 1990.", "Note.")]

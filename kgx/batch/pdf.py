@@ -144,7 +144,8 @@ def type_size(lines: Iterable[Any]) -> float:
 def footnotes(pages: list[list[tuple[Box, float]]]) -> tuple[list[list[Box]], list[list[Box]]]:
     """Each page's boxes parted into its text and its footnotes: boxes set in type at most
     ``NOTE_SIZE`` of the body's (the size most characters have), under all the body-size text
-    of their page. Page numbers and text that recurs on other pages (headers, footers) are
+    of their page, where that text is not under a quarter of theirs (an index in small type
+    under its heading). Page numbers and text that recurs on other pages (headers, footers) are
     furniture, for ``mask_page_furniture``: they stay, and the body's text is what is above
     them."""
     chars: Counter[float] = Counter()
@@ -159,11 +160,15 @@ def footnotes(pages: list[list[tuple[Box, float]]]) -> tuple[list[list[Box]], li
 
     notes: list[list[Box]] = []
     for page in pages:  # (paragraphs alike but for their numbers are text, not furniture)
-        floor = min((box[1] for box, size in page if size > NOTE_SIZE * body
-                     and ("\n" in box[4].strip() or not furniture(box))), default=None)
-        notes.append([] if floor is None else [
+        text = [box for box, size in page if size > NOTE_SIZE * body
+                and ("\n" in box[4].strip() or not furniture(box))]
+        floor = min((box[1] for box in text), default=None)
+        under = [] if floor is None else [
             box for box, size in page if 0 < size <= NOTE_SIZE * body
-            and box[3] <= floor + _SLACK and not furniture(box)])
+            and box[3] <= floor + _SLACK and not furniture(box)]
+        # a page in small type under a heading (an index) is no page of notes
+        shown = sum(len(box[4]) for box in text)
+        notes.append(under if shown >= 0.25 * sum(len(box[4]) for box in under) else [])
     texts = [[box for box, _ in page if box not in set(moved)]
              for page, moved in zip(pages, notes, strict=True)]
     return texts, notes
