@@ -89,10 +89,10 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
     except PSException as e:
         raise PdfError(f"damaged or not a PDF ({type(e).__name__}: {e})") from None
     texts, notes = footnotes(sized)
-    labels = [{note_label(unmarked(box[4], set())) for box in page} for page in notes]
+    notes = [[(*box[:4], unmarked(box[4], set())) for box in page] for page in notes]
+    labels = [{note_label(box[4]) for box in page} for page in notes]
     texts = [[(*box[:4], unmarked(box[4], marks)) for box in page]
              for page, marks in zip(texts, labels, strict=True)]
-    notes = [[(*box[:4], unmarked(box[4], set())) for box in page] for page in notes]
     return checked_text([page_text(reading_order(boxes)) for boxes in texts],
                         [page_text(reading_order(boxes)) for boxes in notes if boxes]), meta
 
@@ -169,8 +169,9 @@ def footnotes(pages: list[list[tuple[Box, float]]]) -> tuple[list[list[Box]], li
         # a page in small type under a heading (an index) is no page of notes
         shown = sum(len(box[4]) for box in text)
         notes.append(under if shown >= 0.25 * sum(len(box[4]) for box in under) else [])
-    texts = [[box for box, _ in page if box not in set(moved)]
-             for page, moved in zip(pages, notes, strict=True)]
+    moved = [set(page) for page in notes]
+    texts = [[box for box, _ in page if box not in out]
+             for page, out in zip(pages, moved, strict=True)]
     return texts, notes
 
 
