@@ -82,7 +82,7 @@ def _plain_parser(data: bytes):
 def child(kind: str, reader: str, folder: Path) -> None:
     """Read one input one way; print a JSON line of figures."""
     from kgx.batch import pdf
-    from kgx.batch.inputs import read_inputs
+    from kgx.batch.reading import read_inputs
 
     path = {"text.gz": folder / "text.gz.txt.gz", "one-line.jsonl.gz": folder / "one-line.jsonl.gz",
             "flate.pdf": folder / "flate.pdf"}[kind]

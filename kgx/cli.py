@@ -280,15 +280,15 @@ def extract_cmd(
     retry_errors: Annotated[bool, typer.Option(
         "--retry-errors", help="With --resume, process documents that failed again.")] = False,
     overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="Replace the run already in --output (a kgx run directory only).")
-    ] = False,
+        "--overwrite", help="Replace the run in --output (a kgx run directory only).")] = False,
     dask: Annotated[str | None, typer.Option(
         "--dask", help="Scheduler address (tcp://host:8786) or local:N worker processes.")] = None,
-    partition_size: Annotated[int, typer.Option(
-        min=1, help="Documents per Dask task.")] = 64,
+    partition_size: Annotated[int, typer.Option(min=1, help="Documents per Dask task.")] = 64,
+    read_processes: Annotated[int, typer.Option(
+        min=0, help="Processes taking the text out of PDF, office, HTML and e-mail files (0: "
+        "the run's own; a Dask run reads on its workers).")] = 0,
     then_graph: Annotated[bool, typer.Option(
-        "--then-graph", help="Then build DIR/graph.json, as `kgx graph DIR` does.")
-    ] = False,
+        "--then-graph", help="Then build DIR/graph.json, as `kgx graph DIR` does.")] = False,
     then_export: Annotated[str | None, typer.Option(
         "--then-export", help=f"Then also export RDF as DIR/graph.<ext> ({FORMATS.help()}); "
                               "implies --then-graph.")] = None,
@@ -309,8 +309,8 @@ def extract_cmd(
     try:
         totals = run_extraction(
             inputs, model, output, dask=dask, partition_size=partition_size, glob=glob,
-            id_field=id_field, text_field=text_field, batch_size=batch_size,
-            n_process=n_process, shard_size=shard_size, resume=resume,
+            id_field=id_field, text_field=text_field, batch_size=batch_size, n_process=n_process,
+            read_processes=read_processes, shard_size=shard_size, resume=resume,
             retry_errors=retry_errors, overwrite=overwrite, max_length=max_length,
             progress=progress, args={"dask": dask, "partition_size": partition_size})
     except RunInterrupted as e:

@@ -538,8 +538,8 @@ def test_pdf_pages_lose_their_furniture_and_keep_their_sentences(tmp_path):
     spaces; a page break inside a sentence becomes a line break (a word broken there by a
     hyphen is joined as at any line end); a break after a sentence end stays; the text keeps
     its length. The text and JSONL readers apply it."""
-    from kgx.batch.inputs import read_inputs
     from kgx.batch.pages import mask_page_furniture
+    from kgx.batch.reading import read_inputs
     from kgx.text import line_end_hyphens
 
     pages = ["Globex Review 2026\n\nWei Chen works for Globex in\nOsaka. The firm grew and"
@@ -583,8 +583,9 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
     text box's paragraph its own; core properties as metadata; clear errors otherwise."""
     from helpers import load_benchmark
     from kgx.batch import limits, office
-    from kgx.batch.inputs import INPUT_FORMATS, format_of, read_inputs
+    from kgx.batch.inputs import INPUT_FORMATS, format_of
     from kgx.batch.office import OfficeError, docx_text
+    from kgx.batch.reading import read_inputs
 
     w = load_benchmark("eval_docx")  # its minimal .docx writer
     paragraphs = [
@@ -655,8 +656,9 @@ def test_opendocument_text_read_as_shown(tmp_path):
     footnotes, tracked deletions and comments left out, headings and table cells paragraphs of
     their own; its meta.xml as metadata; a zip without content.xml an error entry."""
     from helpers import load_benchmark
-    from kgx.batch.inputs import INPUT_FORMATS, read_inputs
+    from kgx.batch.inputs import INPUT_FORMATS
     from kgx.batch.office import OdtInput, odt_text
+    from kgx.batch.reading import read_inputs
 
     w = load_benchmark("eval_docx")
     paragraphs = [
@@ -687,8 +689,9 @@ def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
     import pdfminer.pdfdocument
 
     from helpers import load_benchmark
-    from kgx.batch.inputs import INPUT_FORMATS, read_inputs
+    from kgx.batch.inputs import INPUT_FORMATS
     from kgx.batch.pdf import PdfInput, pdf_date, pdf_text
+    from kgx.batch.reading import read_inputs
 
     w = load_benchmark("eval_pdf")  # its PDF typesetter
     people = ["Wei Chen", "Ana Diaz", "John Smith", "Maria Lopez", "Ivan Petrov"]
@@ -967,8 +970,8 @@ def test_mailboxes_are_read_a_message_at_a_time(tmp_path):
     """An .mbox (gzipped too): each message a document, its id the Message-ID (else
     <file>:<n>), mboxrd's ">From " unescaped; a truncated file keeps the messages before the
     damage; a file that is no mailbox is one error entry."""
-    from kgx.batch.inputs import read_inputs
     from kgx.batch.mail import MboxInput
+    from kgx.batch.reading import read_inputs
 
     box = (b"From maria@acme.example Mon Nov  2 10:00:00 2026\n" + MAIL + b"\n"
            b"From john@acme.example Mon Nov  2 11:00:00 2026\nSubject: Two\n\n"
@@ -1020,7 +1023,7 @@ def test_a_document_over_the_size_limit_is_an_error_entry_not_the_runs_memory(
 
     from helpers import load_benchmark
     from kgx.batch import limits
-    from kgx.batch.inputs import read_inputs
+    from kgx.batch.reading import read_inputs
 
     def flate_pdf(content: bytes, filters: int = 1) -> bytes:
         for _ in range(filters):
@@ -1297,7 +1300,7 @@ def test_progress_shows_a_total_when_the_inputs_are_files(fixture_model, tmp_pat
     make_corpus(root / "c.jsonl", 7)
     (root / "a.txt").write_text("Acme is in Paris.", encoding="utf-8")
     (root / "blank.jsonl").write_text("\n\n", encoding="utf-8")
-    from kgx.batch.inputs import count_documents
+    from kgx.batch.reading import count_documents
 
     assert count_documents([root]) == 8 and count_documents([root, "-"]) is None
     res = subprocess.run([sys.executable, "-m", "kgx", "extract", str(root), "--model",

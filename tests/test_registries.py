@@ -74,7 +74,7 @@ SCRIPT = textwrap.dedent('''
 
     from typer.testing import CliRunner
 
-    from kgx.batch.inputs import read_inputs
+    from kgx.batch.reading import read_inputs
     from kgx.cli import app
     from kgx.graph import GraphBuilder
     from kgx.rdf import FORMATS, export

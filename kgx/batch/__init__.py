@@ -1,6 +1,8 @@
 """Streaming extraction over a corpus: inputs → ``nlp.pipe`` → a run directory.
 
-``inputs`` reads files, folders and stdin into documents (formats by name); ``splitting`` cuts
+``inputs`` holds the formats (a file's bytes → documents); ``reading`` finds the files of
+folders and stdin and reads them in order (one-document files parsed in a pool when a run has
+one, unchanged ones skipped on resume); ``splitting`` cuts
 documents longer than the pipeline's ``max_length``; ``annotation`` loads the pipeline (kgx's
 one model loader), runs it and reassembles documents; ``run`` writes the run
 directory through :mod:`kgx.rundir`; ``distributed`` does the annotation on Dask workers;
@@ -26,17 +28,17 @@ from kgx.batch.inputs import (
     BatchError,
     Entry,
     InputFormat,
-    discover,
+    RawFile,
     read_document,
-    read_inputs,
     sha256,
 )
+from kgx.batch.reading import discover, read_inputs
 from kgx.batch.run import ExtractionRun, RunInterrupted, RunTotals
 from kgx.batch.splitting import split_points
 
 __all__ = [
     "INPUT_FORMATS", "Annotator", "BatchError", "Ctx", "DocResult", "Entry", "ExtractionRun",
-    "RunInterrupted",
-    "InputFormat", "RunTotals", "annotate", "assemble", "discover", "extract", "load_model",
-    "local_annotator", "read_document", "read_inputs", "run_extraction", "sha256", "split_points",
+    "InputFormat", "RawFile", "RunInterrupted", "RunTotals", "annotate", "assemble", "discover",
+    "extract", "load_model", "local_annotator", "read_document", "read_inputs", "run_extraction",
+    "sha256", "split_points",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kgx.batch.annotation import assemble, load_model, local_annotator
-from kgx.batch.inputs import read_inputs
+from kgx.batch.reading import read_inputs
 from kgx.batch.run import ExtractionRun, RunTotals
 from kgx.records import Record
 

@@ -1,6 +1,8 @@
 """The batch run on a Dask cluster: workers annotate, the client writes the run directory.
 
-The client reads the inputs and splits long documents exactly as a local run does, sends
+The client finds the inputs and hashes them; the workers take the text out of one-document
+files (PDF, office files, HTML, e-mail: :mod:`kgx.batch.reading`), so the client is not a
+PDF corpus's bottleneck. The client splits long documents exactly as a local run does, sends
 partitions of ``partition_size`` pieces to the workers (at most ``max_in_flight`` futures
 outstanding, so client memory stays flat however large the corpus), and consumes the results
 in submission order. Shards, manifest and errors are therefore written by the same code as a
@@ -219,6 +221,9 @@ class DaskExtractionRun(ExtractionRun):
         if not isinstance(model, (str, Path)):
             raise BatchError("a Dask run needs the model as a name or path, not a loaded pipeline")
         kwargs.pop("annotator", None)
+        if kwargs.get("read_processes"):
+            raise BatchError("--read-processes is for a local run: a Dask run takes the text out "
+                             "of files on its workers")
         self._dask = (dask, partition_size, max_in_flight)
         # the client loads the model too: it validates it and gives max_length and the name
         super().__init__(inputs, model, output, annotator=lambda pieces: iter(()), **kwargs)
@@ -236,8 +241,16 @@ class DaskExtractionRun(ExtractionRun):
             except (OSError, ValueError, ImportError) as e:
                 raise BatchError(f"a Dask worker cannot load the pipeline {self.model_path!r}: "
                                  f"{e}") from e
+            self._client = client
             self.annotator = DaskAnnotator(client, self.model_path, self.model,
                                            partition_size=partition_size,
                                            batch_size=self.batch_size,
                                            max_in_flight=max_in_flight)
             return super().run()
+
+    @contextmanager
+    def _readers(self) -> Iterator[tuple[Any, int]]:
+        """One-document files are parsed on the workers too (the client only hashes them): a
+        PDF corpus is not held to the speed of the one process that reads the inputs."""
+        workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+        yield self._client.get_executor(pure=False), 4 * workers

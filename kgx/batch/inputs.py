@@ -1,13 +1,15 @@
-"""Reading the inputs of a run: files, folders and stdin → one :class:`Entry` per document.
+"""The input formats: a file's bytes → one :class:`Entry` per document (finding the files and
+reading a run's inputs in order is :mod:`kgx.batch.reading`).
 
-* **Streaming.** Inputs are read by generators (files one at a time, JSONL line by line).
+* **Streaming.** Files are read by generators (JSONL line by line); a one-document file is read
+  in two steps (:meth:`TextInput.load`, :meth:`TextInput.parse`), so that it can be hashed
+  before its text is taken out, and parsed in another process.
 * **Formats.** :data:`INPUT_FORMATS` maps a name to a class that claims file suffixes (each also
   gzipped) and reads such a file; ``-`` (stdin) is JSONL. One entry adds a format; other
   packages add theirs through the ``kgx_input_formats`` entry-point group.
 * **Ids.** A JSONL document's id is its ``--id-field``; a file's id is its path relative to the
-  input root (posix); a JSONL line without an id gets ``<file>:<line>``. A second document with
-  an id already seen is an *error* entry keyed by its location (``<file>:<line>``), with
-  ``duplicate_of`` naming the id, so every input line is accounted for once.
+  input root (posix); a JSONL line without an id gets ``<file>:<line>`` (its location, which
+  also keys the error entry of a duplicate id).
 * **Bad input** never stops the run: non-UTF-8 bytes and NUL bytes (binary files) are error
   entries (no guessing of encodings: the records' offsets must be exact), empty or
   whitespace-only documents are ``skipped``, malformed JSONL lines, a missing text field,
@@ -18,6 +20,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -25,7 +28,7 @@ import re
 import stat
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
@@ -68,6 +71,17 @@ class Entry:
     @property
     def source(self) -> str:
         return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A one-document file's bytes, read but not yet made into text (:meth:`TextInput.load`):
+    small enough to hash and to send to another process."""
+
+    id: str
+    where: str
+    data: bytes = dataclasses.field(repr=False)
+    sha256: str
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -186,7 +200,11 @@ class InputFormat:
 
 
 class TextInput(InputFormat):
-    """A file holding one document; its id is its path relative to the input root."""
+    """A file holding one document; its id is its path relative to the input root.
+
+    Read in two steps: :meth:`load` takes the file's bytes (cheap: what ``--resume`` hashes to
+    tell an unchanged file), :meth:`parse` takes the text out of them (a PDF's layout, an
+    office file's XML: the costly step, which a run may do in another process)."""
 
     name = "text"
     suffixes: ClassVar[tuple[str, ...]] = (".txt",)
@@ -194,6 +212,13 @@ class TextInput(InputFormat):
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
              text_field: str = "text") -> Iterator[Entry]:
+        loaded = cls.load(path, root)
+        yield loaded if isinstance(loaded, Entry) else cls.parse(loaded)
+
+    @classmethod
+    def load(cls, path: Path, root: Path | None) -> RawFile | Entry:
+        """The file's bytes (a byte-order mark dropped) with its id and hash, or an error
+        entry when it cannot be read or holds more than the limit."""
         doc_id = _rel_id(path, root or path.parent)
         where = clean_text(str(path))
         try:
@@ -201,20 +226,22 @@ class TextInput(InputFormat):
                 data = limits.read_within(fh)
         except (OSError, EOFError, zlib.error) as e:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-            yield Entry(doc_id, where, None, sha256(b""), status="error",
-                        error=f"{where}: cannot read: {reason}")
-            return
+            return Entry(doc_id, where, None, sha256(b""), status="error",
+                         error=f"{where}: cannot read: {reason}")
         if data is None:
-            yield Entry(doc_id, where, None, sha256(b""), status="error",
-                        error=f"{where}: {limits.over_limit('the file holds')}")
-            return
+            return Entry(doc_id, where, None, sha256(b""), status="error",
+                         error=f"{where}: {limits.over_limit('the file holds')}")
         data = _without_bom(data)
-        text, meta, problem = cls.guarded_document(data, where)
+        return RawFile(doc_id, where, data, sha256(data))
+
+    @classmethod
+    def parse(cls, raw: RawFile) -> Entry:
+        """The entry of a loaded file: its text, or an error entry naming the file."""
+        text, meta, problem = cls.guarded_document(raw.data, raw.where)
         if text is None:
-            yield Entry(doc_id, where, None, sha256(data), status="error", error=problem)
-            return
-        yield Entry(doc_id, where, None, sha256(data), text=text, meta=meta,
-                    status="ok" if text.strip() else "skipped")
+            return Entry(raw.id, raw.where, None, raw.sha256, status="error", error=problem)
+        return Entry(raw.id, raw.where, None, raw.sha256, text=text, meta=meta,
+                     status="ok" if text.strip() else "skipped")
 
     @classmethod
     def count(cls, path: Path) -> int | None:
@@ -399,67 +426,3 @@ def read_document(path: Path) -> str:
     if entry.text is None:
         raise BatchError(entry.error or f"{path}: cannot read")
     return entry.text
-
-
-# --- the inputs of a run ---------------------------------------------------------------------
-
-
-def discover(
-    inputs: Sequence[str | Path], glob: str = "**/*"
-) -> Iterator[tuple[Path, Path | None]]:
-    """``(file, root)`` for every input; ``root`` is None for stdin (``-``).
-
-    Folders are searched with ``glob`` (sorted, so runs are reproducible) and filtered to the
-    supported suffixes; directories are skipped, other non-regular entries are kept so they
-    become error entries instead of silently disappearing.
-    """
-    for item in inputs:
-        if str(item) == "-":
-            yield Path("-"), None
-            continue
-        path = Path(item)
-        if path.is_dir():
-            for p in sorted(path.glob(glob)):
-                if format_of(p) is not None and not p.is_dir():
-                    yield p, path
-        elif path.exists() or path.is_symlink():
-            yield path, path.parent
-        else:
-            raise BatchError(f"no such input: {path}")
-
-
-def count_documents(inputs: Sequence[str | Path], glob: str = "**/*") -> int | None:
-    """How many documents the inputs hold (each JSONL file read once, line by line); None when
-    it cannot be told beforehand (stdin, a format that does not say)."""
-    total = 0
-    for path, root in discover(inputs, glob):
-        fmt = None if root is None else format_of(path) or TextInput
-        n = None if fmt is None else fmt.count(path)
-        if n is None:
-            return None
-        total += n
-    return total
-
-
-def read_inputs(
-    inputs: Sequence[str | Path],
-    *,
-    glob: str = "**/*",
-    id_field: str = "id",
-    text_field: str = "text",
-) -> Iterator[Entry]:
-    """Every input document as an :class:`Entry`, duplicates of an earlier id as errors."""
-    seen: dict[str, str] = {}
-    for path, root in discover(inputs, glob):
-        fmt = INPUT_FORMATS[STDIN_FORMAT] if root is None else format_of(path) or TextInput
-        entries = fmt.read(path, root, id_field=id_field, text_field=text_field)
-        for entry in entries:
-            first = seen.get(entry.id)
-            if first is not None:
-                loc = entry.loc if entry.loc and entry.loc != entry.id else f"{entry.source}#dup"
-                entry = Entry(loc, entry.path, entry.line, entry.sha256, status="error",
-                              duplicate_of=entry.id,
-                              error=f"{entry.source}: duplicate id {entry.id!r} "
-                                    f"(first seen at {first})")
-            seen.setdefault(entry.id, entry.source)
-            yield entry

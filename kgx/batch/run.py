@@ -25,7 +25,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +39,8 @@ from kgx.batch.annotation import (
     load_model,
     local_annotator,
 )
-from kgx.batch.inputs import (
-    BatchError,
-    Entry,
-    count_documents,
-    discover,
-    read_inputs,
-    suffixes,
-)
+from kgx.batch.inputs import BatchError, Entry, suffixes
+from kgx.batch.reading import count_documents, discover, read_inputs
 from kgx.records import model_name
 from kgx.rundir import RunDir, RunDirError, ShardWriter, shard_name
 
@@ -151,6 +148,7 @@ class ExtractionRun:
         text_field: str = "text",
         batch_size: int = 64,
         n_process: int = 1,
+        read_processes: int = 0,
         shard_size: int = 1000,
         resume: bool = False,
         retry_errors: bool = False,
@@ -175,6 +173,9 @@ class ExtractionRun:
         self.rundir = RunDir(self.output)
         self.glob, self.id_field, self.text_field = glob, id_field, text_field
         self.batch_size, self.n_process, self.shard_size = batch_size, n_process, shard_size
+        if read_processes < 0:
+            raise BatchError(f"--read-processes must be 0 or more, got {read_processes}")
+        self.read_processes = read_processes
         if resume and overwrite:
             raise BatchError("--resume continues a run and --overwrite replaces it: pass one")
         self.resume, self.retry_errors, self.overwrite = resume, retry_errors, overwrite
@@ -202,6 +203,7 @@ class ExtractionRun:
             "args": {
                 "glob": self.glob, "id_field": self.id_field, "text_field": self.text_field,
                 "batch_size": self.batch_size, "n_process": self.n_process,
+                "read_processes": self.read_processes,
                 "shard_size": self.shard_size, "resume": self.resume,
                 "retry_errors": self.retry_errors, "max_length": self.limit, **self.args,
             },
@@ -211,14 +213,39 @@ class ExtractionRun:
 
     def _entries(self, done: dict[str, tuple[str, str]]) -> Iterator[Entry]:
         keep = {"ok", "skipped"} if self.retry_errors else {"ok", "skipped", "error"}
-        for entry in read_inputs(self.inputs, glob=self.glob, id_field=self.id_field,
-                                 text_field=self.text_field):
-            prev = done.get(entry.id)
-            if prev is not None and prev[0] == entry.sha256 and prev[1] in keep:
-                self.totals.unchanged += 1
-                self._progress.skip()
-                continue
-            yield entry
+
+        def unchanged(doc_id: str, sha: str) -> bool:
+            prev = done.get(doc_id)
+            if prev is None or prev[0] != sha or prev[1] not in keep:
+                return False
+            self.totals.unchanged += 1
+            self._progress.skip()
+            return True
+
+        with self._readers() as (executor, ahead):
+            for entry in read_inputs(self.inputs, glob=self.glob, id_field=self.id_field,
+                                     text_field=self.text_field,
+                                     unchanged=unchanged if done else None, executor=executor,
+                                     ahead=ahead):
+                if not (done and unchanged(entry.id, entry.sha256)):
+                    yield entry
+
+    @contextmanager
+    def _readers(self) -> Iterator[tuple[Executor | None, int]]:
+        """Where one-document files are parsed, and how many files ahead: a pool of
+        ``read_processes`` processes (started fresh, ``spawn``: nothing of this process's
+        threads or torch state is inherited), or None (here)."""
+        if self.read_processes < 1:
+            yield None, 0
+            return
+        # Ctrl-C reaches the whole process group: the run stops its readers itself
+        pool = ProcessPoolExecutor(self.read_processes, mp_context=get_context("spawn"),
+                                   initializer=signal.signal,
+                                   initargs=(signal.SIGINT, signal.SIG_IGN))
+        try:
+            yield pool, 4 * self.read_processes
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     @staticmethod
     def _manifest_line(r: DocResult, shard: str | None) -> dict[str, Any]:

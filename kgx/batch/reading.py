@@ -1,0 +1,173 @@
+"""A run's inputs found and read: files, folders and stdin → one :class:`Entry` per document.
+
+* **Order.** Folders are searched in sorted order and documents come out in input order,
+  however they were read, so a run's shards and manifest do not depend on the scheduling.
+* **Duplicates.** A second document with an id already seen is an *error* entry keyed by its
+  location, with ``duplicate_of`` naming the id, so every input is accounted for once.
+* **Unchanged files are not read again.** A file holding one document (a
+  :class:`~kgx.batch.inputs.TextInput` format) is hashed from its bytes before its text is
+  taken out: ``--resume`` skips an unchanged PDF without laying out its pages again.
+* **Reading elsewhere.** Taking the text out of a PDF or an office file costs far more than
+  hashing it (a PDF page's layout, some 0.04 s). Given an executor (a process pool, a Dask
+  cluster's), one-document files are parsed there, a bounded number ``ahead`` of the
+  document being yielded, so that a run whose annotation is spread over many processes is not
+  held to the speed of one reader. Files of many documents (JSONL, mbox) stream here, line by
+  line, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future
+from pathlib import Path
+
+from kgx.batch.inputs import (
+    INPUT_FORMATS,
+    STDIN_FORMAT,
+    BatchError,
+    Entry,
+    InputFormat,
+    RawFile,
+    TextInput,
+    format_of,
+)
+
+log = logging.getLogger("kgx")
+
+#: ``unchanged(id, sha256)``: True when the caller already holds this version of the document
+#: (it is then neither read nor yielded)
+Unchanged = Callable[[str, str], bool]
+
+
+def discover(
+    inputs: Sequence[str | Path], glob: str = "**/*"
+) -> Iterator[tuple[Path, Path | None]]:
+    """``(file, root)`` for every input; ``root`` is None for stdin (``-``).
+
+    Folders are searched with ``glob`` (sorted, so runs are reproducible) and filtered to the
+    supported suffixes; directories are skipped, other non-regular entries are kept so they
+    become error entries instead of silently disappearing.
+    """
+    for item in inputs:
+        if str(item) == "-":
+            yield Path("-"), None
+            continue
+        path = Path(item)
+        if path.is_dir():
+            for p in sorted(path.glob(glob)):
+                if format_of(p) is not None and not p.is_dir():
+                    yield p, path
+        elif path.exists() or path.is_symlink():
+            yield path, path.parent
+        else:
+            raise BatchError(f"no such input: {path}")
+
+
+def count_documents(inputs: Sequence[str | Path], glob: str = "**/*") -> int | None:
+    """How many documents the inputs hold (each JSONL file read once, line by line); None when
+    it cannot be told beforehand (stdin, a format that does not say)."""
+    total = 0
+    for path, root in discover(inputs, glob):
+        fmt = None if root is None else format_of(path) or TextInput
+        n = None if fmt is None else fmt.count(path)
+        if n is None:
+            return None
+        total += n
+    return total
+
+
+def one_document(fmt: type[InputFormat]) -> bool:
+    """Whether files of ``fmt`` are read in two steps (``load``, then ``parse``): a
+    ``TextInput`` format that keeps its ``read`` (a plugin's own ``read`` is used as it is)."""
+    return issubclass(fmt, TextInput) and fmt.read.__func__ is TextInput.read.__func__  # type: ignore[attr-defined]
+
+
+def parse_file(fmt: type[TextInput], raw: RawFile) -> Entry:
+    """``fmt.parse(raw)``, as a module-level function: what an executor runs."""
+    return fmt.parse(raw)
+
+
+class _Parsing:
+    """One file being parsed in an executor; parsed here when the executor fails it."""
+
+    def __init__(self, future: Future, fmt: type[TextInput], raw: RawFile) -> None:
+        self.future, self.fmt, self.raw = future, fmt, raw
+
+    def entry(self) -> Entry:
+        try:
+            return self.future.result()
+        except Exception as e:  # a dead worker process, a lost Dask worker: not the file's fault
+            log.warning("%s: reading it in another process failed (%s: %s); reading it here",
+                        self.raw.where, type(e).__name__, e)
+            return parse_file(self.fmt, self.raw)
+
+
+def read_inputs(
+    inputs: Sequence[str | Path],
+    *,
+    glob: str = "**/*",
+    id_field: str = "id",
+    text_field: str = "text",
+    unchanged: Unchanged | None = None,
+    executor: Executor | None = None,
+    ahead: int = 16,
+) -> Iterator[Entry]:
+    """Every input document as an :class:`Entry`, in input order, duplicates of an earlier id
+    as errors.
+
+    unchanged (Unchanged | None): Tells the one-document files the caller already has (by id
+        and sha256 of their bytes); those are not parsed, and not yielded.
+    executor (Executor | None): Where one-document files are parsed; None: here, one at a time.
+    ahead (int): With an executor, how many files may be loaded and parsing ahead of the one
+        being yielded (their bytes and texts are held meanwhile).
+    """
+    seen: dict[str, str] = {}
+    loaded: set[str] = set()  # ids of one-document files loaded, yielded or not yet
+    queue: deque[Entry | _Parsing] = deque()
+    broken = False
+
+    def checked(entry: Entry) -> Entry:
+        first = seen.get(entry.id)
+        if first is not None:
+            loc = entry.loc if entry.loc and entry.loc != entry.id else f"{entry.source}#dup"
+            entry = Entry(loc, entry.path, entry.line, entry.sha256, status="error",
+                          duplicate_of=entry.id,
+                          error=f"{entry.source}: duplicate id {entry.id!r} "
+                                f"(first seen at {first})")
+        seen.setdefault(entry.id, entry.source)
+        return entry
+
+    def drain(keep: int) -> Iterator[Entry]:
+        while len(queue) > keep:
+            item = queue.popleft()
+            yield checked(item.entry() if isinstance(item, _Parsing) else item)
+
+    for path, root in discover(inputs, glob):
+        fmt = INPUT_FORMATS[STDIN_FORMAT] if root is None else format_of(path) or TextInput
+        if root is None or not one_document(fmt):
+            yield from drain(0)
+            for entry in fmt.read(path, root, id_field=id_field, text_field=text_field):
+                yield checked(entry)
+            continue
+        assert issubclass(fmt, TextInput)
+        raw = fmt.load(path, root)
+        if isinstance(raw, Entry):
+            queue.append(raw)
+        elif (unchanged is not None and raw.id not in seen and raw.id not in loaded
+              and unchanged(raw.id, raw.sha256)):
+            seen[raw.id] = raw.where
+        elif executor is None or broken:
+            queue.append(parse_file(fmt, raw))
+        else:
+            try:
+                queue.append(_Parsing(executor.submit(parse_file, fmt, raw), fmt, raw))
+            except RuntimeError as e:  # the pool is broken or shut down: read here
+                log.warning("the reading processes are gone (%s); reading here", e)
+                broken = True
+                queue.append(parse_file(fmt, raw))
+        if not isinstance(raw, Entry):
+            loaded.add(raw.id)
+        yield from drain(ahead if executor is not None else 0)
+    yield from drain(0)
