@@ -11,6 +11,8 @@ caps a run spread over many annotating processes or a Dask cluster's workers):
 * ``read here``: ``read_inputs`` parses every file in this process (what a run did before);
 * ``read in N processes``: ``read_inputs`` with a ``spawn`` pool of N processes (the pool
   started before the clock: a run starts it once);
+* ``read on a Dask cluster of N workers`` (``--dask N``): a ``LocalCluster`` of N worker
+  processes, through its client's executor, as a Dask run reads (started before the clock);
 * ``resume, all unchanged, read then compared``: every file parsed, then found in the
   manifest (what ``--resume`` did before);
 * ``resume, all unchanged, hashed``: every file hashed from its bytes and found unchanged,
@@ -31,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -68,6 +71,7 @@ def main() -> None:
     ap.add_argument("--files", nargs="*", default=[], help="real PDF files to add")
     ap.add_argument("--copies", type=int, default=3)
     ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--dask", type=int, default=0, help="also on a local Dask cluster of N")
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,9 +100,17 @@ def main() -> None:
             unchanged = lambda i, s: i in done and done[i][0] == s  # noqa: E731
             return sum(1 for _ in read_inputs([folder], unchanged=unchanged))
 
-        ways = {"read here": here, f"read in {args.processes} processes": pooled,
-                "resume, all unchanged, read then compared": resume_before,
-                "resume, all unchanged, hashed": resume_now}
+        ways = {"read here": here, f"read in {args.processes} processes": pooled}
+        stack = ExitStack()
+        if args.dask:
+            from kgx.batch.distributed import dask_client
+
+            client = stack.enter_context(dask_client(f"local:{args.dask}", "60s"))
+            dask_pool = client.get_executor(pure=False)
+            ways[f"read on a Dask cluster of {args.dask} workers"] = lambda: sum(
+                1 for _ in read_inputs([folder], executor=dask_pool, ahead=4 * args.dask))
+        ways["resume, all unchanged, read then compared"] = resume_before
+        ways["resume, all unchanged, hashed"] = resume_now
         figures: dict[str, list[tuple[float, float, int]]] = {w: [] for w in ways}
         try:
             for _ in range(args.rounds):
@@ -106,6 +118,7 @@ def main() -> None:
                     figures[name].append(timed(way))
         finally:
             pool.shutdown()
+            stack.close()
         base_wall = statistics.median(w for w, _, _ in figures["read here"])
         base_cpu = statistics.median(c for _, c, _ in figures["read here"])
         print(f"{'':<44} {'wall s':>8} {'x':>6} {'own CPU s':>10} {'x':>6} {'documents':>10}")
