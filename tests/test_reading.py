@@ -115,3 +115,39 @@ def test_dask_workers_read_the_files(fixture_model, tmp_path, monkeypatch):
     with pytest.raises(BatchError, match="Dask run takes the text out of files on its workers"):
         DaskExtractionRun([corpus], str(fixture_model), tmp_path / "x", dask="local:1",
                           read_processes=2)
+
+
+def test_a_failing_executor_costs_no_document(tmp_path, caplog):
+    """A file the executor fails (a reading process killed, a Dask worker lost) is read here,
+    with a warning; an executor already shut down is not used again; order is kept."""
+    from concurrent.futures import Executor, Future, ProcessPoolExecutor
+
+    from kgx.batch.reading import read_inputs
+
+    corpus = mixed_corpus(tmp_path / "in")
+    expected = [(e.id, e.status, e.text, e.error) for e in read_inputs([corpus])]
+
+    class Failing(Executor):
+        def submit(self, fn, /, *args, **kwargs):
+            future: Future = Future()
+            future.set_exception(OSError("the worker died"))
+            return future
+
+    with caplog.at_level("WARNING", logger="kgx"):
+        got = [(e.id, e.status, e.text, e.error)
+               for e in read_inputs([corpus], executor=Failing(), ahead=3)]
+    assert got == expected
+    failed = [r.getMessage() for r in caplog.records if "in another process failed" in
+              r.getMessage()]
+    assert len(failed) == 12 and "a0.pdf: reading it in another process failed (OSError: " \
+        "the worker died); reading it here" in failed[0]
+    pool = ProcessPoolExecutor(1)
+    pool.shutdown()
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="kgx"):
+        got = [(e.id, e.status, e.text, e.error)
+               for e in read_inputs([corpus], executor=pool, ahead=3)]
+    assert got == expected
+    assert [r.getMessage() for r in caplog.records] == [
+        "the reading processes are gone (cannot schedule new futures after shutdown); "
+        "reading here"]
