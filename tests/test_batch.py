@@ -743,7 +743,7 @@ def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pdfminer.pdfdocument.PDFDocument, "__init__", locked)
     assert PdfInput.document(data, "a.pdf")[2] == "a.pdf: encrypted with a password: not read"
-    monkeypatch.setitem(sys.modules, "pdfminer.converter", None)  # kgx without the extra
+    monkeypatch.setitem(sys.modules, "pdfminer.layout", None)  # kgx without the extra
     assert PdfInput.document(data, "a.pdf")[2] == (
         "a.pdf: reading PDF files needs pdfminer.six: pip install 'kgx[pdf]'")
     assert pdf_date("D:2026") == "2026" and pdf_date("D:20261102") == "2026-11-02"

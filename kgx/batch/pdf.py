@@ -62,12 +62,13 @@ class PdfError(ValueError):
 def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
     """The text of the PDF file in ``data`` and its Info dictionary's title, author and dates."""
     try:
-        from pdfminer.converter import PDFPageAggregator
         from pdfminer.layout import LAParams
         from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
         from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
         from pdfminer.pdfpage import PDFPage
         from pdfminer.psparser import PSException
+
+        from kgx.batch.pdflayout import LinearAggregator
     except ImportError:
         raise PdfError("reading PDF files needs pdfminer.six: pip install 'kgx[pdf]'") from None
     if b"%PDF-" not in data[:1024]:
@@ -75,7 +76,7 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
     try:
         document = PDFDocument(bounded_parser(data))
         manager = PDFResourceManager(caching=True)
-        device = PDFPageAggregator(manager, laparams=LAParams(**LAYOUT))
+        device = LinearAggregator(manager, laparams=LAParams(**LAYOUT))
         interpreter = PDFPageInterpreter(manager, device)
         sized: list[list[tuple[Box, float]]] = []
         for page in PDFPage.create_pages(document):

@@ -1,0 +1,119 @@
+"""kgx.batch.pdflayout: the same text boxes as pdfminer.six's own grouping, each line added to
+a box once (pdfminer copies a growing box again for each line that joins it)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from helpers import load_benchmark
+
+pytest.importorskip("pdfminer")
+
+
+def layouts(data: bytes, aggregator: type) -> list[list[tuple]]:
+    """Every page's analysed layout: each box's kind, bounding box and lines' text, in order."""
+    from pdfminer.layout import LAParams, LTFigure, LTTextBox
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser
+
+    from kgx.batch.pdf import LAYOUT
+
+    def items(container) -> list[tuple]:
+        out = []
+        for obj in container:
+            if isinstance(obj, LTTextBox):
+                out.append((type(obj).__name__, obj.bbox, [line.get_text() for line in obj]))
+            elif isinstance(obj, LTFigure):
+                out.append(("figure", obj.bbox, items(obj)))
+        return out
+
+    import io
+
+    document = PDFDocument(PDFParser(io.BytesIO(data)))
+    manager = PDFResourceManager()
+    device = aggregator(manager, laparams=LAParams(**LAYOUT))
+    interpreter = PDFPageInterpreter(manager, device)
+    pages = []
+    for page in PDFPage.create_pages(document):
+        interpreter.process_page(page)
+        pages.append(items(device.get_result()))
+    return pages
+
+
+def test_lines_are_grouped_as_pdfminer_groups_them_each_added_once(monkeypatch):
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LTTextBox
+
+    from kgx.batch.pdflayout import LinearAggregator
+
+    w = load_benchmark("eval_pdf")
+    rng = random.Random(7)
+    records = [f"Record {n}: Ana Diaz of Acme met the board of Initech in Lima on day {n}, "
+               "and both companies signed an agree- ment there." for n in range(30)]
+    files = {
+        "two columns, notes": w.pdf_bytes(w.typeset(3, records, 2, True, notes=True)),
+        "drawn by form XObjects": w.pdf_bytes(w.typeset(4, records, 1, False), form=True),
+        # labels scattered over a page: many chain into large boxes
+        "scattered": w.pdf_bytes([[(rng.uniform(20, 560), rng.uniform(20, 800), [f"w{i}"], -1)
+                                   for i in range(1500)]]),
+        # three columns of 60 lines each (left-aligned, a few points astray), drawn in a
+        # shuffled order: each column one box, built by many merges
+        "columns, shuffled": w.pdf_bytes([rng.sample(
+            [(50 + 190 * c + rng.uniform(-2, 2), 790 - 12.5 * r, [f"c{c}r{r}", "text"], -1)
+             for c in range(3) for r in range(60)], 180)]),
+        # a table on a grid: its columns are boxes
+        "grid": w.pdf_bytes([[(40 + 70 * c, 800 - 6 * r, [f"{r}.{c}"], -1)
+                              for r in range(100) for c in range(7)]]),
+    }
+    adds = {"n": 0}
+    original = LTTextBox.add
+
+    def counted(self, obj):
+        adds["n"] += 1
+        return original(self, obj)
+
+    for name, data in files.items():
+        expected = layouts(data, PDFPageAggregator)
+        monkeypatch.setattr(LTTextBox, "add", counted)
+        adds["n"] = 0
+        got = layouts(data, LinearAggregator)
+        monkeypatch.setattr(LTTextBox, "add", original)
+        assert got == expected, name
+        lines = sum(len(box[2]) for page in got for box in page if box[0] != "figure") + sum(
+            len(inner[2]) for page in got for box in page if box[0] == "figure"
+            for inner in box[2])
+        assert adds["n"] == lines, name  # each line once
+        if name == "columns, shuffled":
+            assert sorted(len(box[2]) for box in got[0]) == [60, 60, 60]
+
+
+def test_any_neighbour_relation_gives_pdfminers_boxes():
+    """Random neighbour relations (not symmetric; a line among its own neighbours, anywhere):
+    the same boxes, box order and line order as pdfminer's ``group_textlines``."""
+    from pdfminer.layout import LAParams, LTLayoutContainer, LTTextLineHorizontal
+
+    from kgx.batch.pdflayout import grouped_lines
+
+    class Line(LTTextLineHorizontal):
+        def find_neighbors(self, plane, ratio):
+            return self.neighbours
+
+    rng = random.Random(3)
+    for trial in range(300):
+        n = rng.randint(1, 40)
+        lines = [Line(0.1) for _ in range(n)]
+        for i, line in enumerate(lines):
+            line.set_bbox((0, i, 10, i + 1))
+            # pdfminer's lines always find themselves (the search box holds their own)
+            others = rng.sample([x for x in lines if x is not line], rng.randint(0, min(n - 1, 4)))
+            others.insert(rng.randint(0, len(others)), line)
+            line.neighbours = others
+        page = LTLayoutContainer((0, 0, 10, n + 1))
+        expected = [[lines.index(x) for x in box]
+                    for box in page.group_textlines(LAParams(), lines)]
+        got = [[lines.index(x) for x in box] for box in grouped_lines(page.bbox, LAParams(), lines)]
+        assert got == expected, trial
