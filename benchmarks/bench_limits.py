@@ -2,8 +2,9 @@
 one document (``kgx.batch.limits.MAX_DOCUMENT_BYTES``) and without it; and what the limit
 costs on real PDF files.
 
-A gzipped text file, a gzipped JSONL file with no line break, and a PDF whose page content is a
-Flate stream, each unpacking to ``--unpacked-mib`` MiB, are read in a fresh child process each:
+A gzipped text file, a gzipped JSONL file with no line break, and PDFs whose page content is a
+Flate stream, an LZW stream, and a Flate stream inside ASCII85, each unpacking to
+``--unpacked-mib`` MiB, are read in a fresh child process each:
 once by kgx's readers (``read_inputs``), once the way a reader without the limit reads them
 (``gzip`` read whole, a JSONL file line by line, pdfminer.six's own parser). Each prints its
 peak resident memory (VmHWM), its time and what it gave. Then each ``--files`` PDF is read
@@ -17,6 +18,7 @@ and the median time ratio is printed.
 from __future__ import annotations
 
 import argparse
+import base64
 import gzip
 import io
 import json
@@ -32,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_speed import memory_mb  # noqa: E402
 
-KINDS = ("text.gz", "one-line.jsonl.gz", "flate.pdf")
+KINDS = ("text.gz", "one-line.jsonl.gz", "flate.pdf", "lzw.pdf", "ascii85-flate.pdf")
 _LINE = b"Wei Chen works for Globex in Osaka. "
 
 
@@ -53,16 +55,101 @@ def write_bombs(folder: Path, mib: int) -> None:
     packed += packer.compress(b"BT /F1 12 Tf 72 720 Td (Wei Chen works for Globex.) Tj ET")
     packed += packer.flush()
     (folder / "flate.pdf").write_bytes(pdf_with_stream(bytes(packed)))
+    (folder / "ascii85-flate.pdf").write_bytes(pdf_with_stream(
+        base64.a85encode(bytes(packed), adobe=True)[2:], ["ASCII85Decode", "FlateDecode"]))
+    text = b"BT /F1 12 Tf 72 720 Td (Wei Chen works for Globex.) Tj ET"
+    (folder / "lzw.pdf").write_bytes(pdf_with_stream(lzw_spaces(mib * 2**20, text),
+                                                     ["LZWDecode"]))
 
 
-def pdf_with_stream(packed: bytes, filters: int = 1) -> bytes:
-    """A one-page PDF whose content stream is ``packed``, compressed by ``filters`` Flate
-    filters, drawing in Helvetica (font 1)."""
+def lzw_encode(data: bytes) -> bytes:
+    """``data`` as a PDF LZW stream (a clear code first and whenever the table is full, codes
+    of 9 to 12 bits with the early change that pdfminer.six decodes)."""
+    out, held, nbits = bytearray(), 0, 0
+
+    def put(code: int, width: int) -> None:
+        nonlocal held, nbits
+        held, nbits = (held << width) | code, nbits + width
+        while nbits >= 8:
+            nbits -= 8
+            out.append((held >> nbits) & 0xFF)
+            held &= (1 << nbits) - 1
+
+    width = _lzw_width
+
+    table: dict[bytes, int] = {}
+    emitted, word = 0, b""
+    for byte in [*data, None]:
+        if not table:
+            put(256, width(emitted) if emitted else 9)
+            table, emitted = {bytes([i]): i for i in range(256)}, 0
+        if byte is not None and word + bytes([byte]) in table:
+            word += bytes([byte])
+            continue
+        if word:
+            put(table[word], width(emitted))
+            emitted += 1
+            if byte is not None:
+                table[word + bytes([byte])] = 257 + emitted
+                if 257 + emitted >= 4094:
+                    table = {}
+        word = b"" if byte is None else bytes([byte])
+    put(257, width(emitted))
+    put(0, (8 - nbits) % 8)
+    return bytes(out)
+
+
+def _lzw_width(emitted: int) -> int:
+    """The width of the code a PDF LZW decoder reads after ``emitted`` codes since a clear
+    (its table then holds 257 + emitted entries; early change)."""
+    size = 257 + emitted if emitted else 258
+    return 9 if size < 511 else 10 if size < 1023 else 11 if size < 2047 else 12
+
+
+def lzw_spaces(n: int, tail: bytes) -> bytes:
+    """An LZW stream of at least ``n`` spaces, then ``tail``, built cycle by cycle: after a
+    clear, code 32 and then each next code the decoder is about to add (one space longer
+    each time) until its table is full, then a clear. What ``lzw_encode`` writes for spaces,
+    made for a gigabyte in a moment."""
+    cycle, out, j = [format(32, "09b")], 1, 1
+    while 257 + j < 4094:
+        cycle.append(format(257 + j, f"0{_lzw_width(j)}b"))
+        out, j = out + j + 1, j + 1
+    cycle.append(format(256, f"0{_lzw_width(j)}b"))
+    rest = format(int.from_bytes(lzw_encode(tail), "big"), f"0{8 * len(lzw_encode(tail))}b")
+    bits = format(256, "09b") + "".join(cycle) * -(-n // out) + rest[9:]
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+def runlength_encode(data: bytes) -> bytes:
+    """``data`` as a PDF RunLength stream: runs of a byte as repeats, the rest literally."""
+    out, at = bytearray(), 0
+    while at < len(data):
+        run = 1
+        while at + run < len(data) and run < 128 and data[at + run] == data[at]:
+            run += 1
+        if run > 1:
+            out += bytes([257 - run, data[at]])
+        else:
+            end = at + 1
+            while end < len(data) and end - at < 128 and data[end] != data[end - 1]:
+                end += 1
+            out += bytes([end - at - 1]) + data[at:end]
+            run = end - at
+        at += run
+    return bytes(out + b"\x80")
+
+
+def pdf_with_stream(packed: bytes, filters: int | list[str] = 1) -> bytes:
+    """A one-page PDF whose content stream is ``packed``, decoded by ``filters`` (names, or a
+    number of Flate filters), drawing in Helvetica (font 1)."""
+    names = ["FlateDecode"] * filters if isinstance(filters, int) else filters
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
                b"/Resources << /Font << /F1 5 0 R >> >> >>",
                b"<< /Length %d /Filter [%s] >>\nstream\n" % (
-                   len(packed), b" ".join([b"/FlateDecode"] * filters)) + packed
+                   len(packed), " ".join(f"/{n}" for n in names).encode()) + packed
                + b"\nendstream", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for n, body in enumerate(objects, 1):
@@ -85,7 +172,7 @@ def child(kind: str, reader: str, folder: Path) -> None:
     from kgx.batch.reading import read_inputs
 
     path = {"text.gz": folder / "text.gz.txt.gz", "one-line.jsonl.gz": folder / "one-line.jsonl.gz",
-            "flate.pdf": folder / "flate.pdf"}[kind]
+            }.get(kind, folder / kind)
     t0 = time.perf_counter()
     if reader == "kgx":
         entries = list(read_inputs([path]))

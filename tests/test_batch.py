@@ -1014,11 +1014,40 @@ def test_mailboxes_are_read_a_message_at_a_time(tmp_path):
 
 
 @pytest.mark.slow
+def test_lzw_and_runlength_sizes_are_what_pdfminer_decodes():
+    """``limits.lzw_size`` and ``runlength_size`` count exactly what pdfminer.six's decoders
+    give (damaged streams included), stopping one past the budget."""
+    pytest.importorskip("pdfminer")
+    import random
+
+    from pdfminer.lzw import lzwdecode
+    from pdfminer.runlength import rldecode
+
+    from helpers import load_benchmark
+    from kgx.batch.limits import lzw_size, runlength_size
+
+    bench = load_benchmark("bench_limits")
+    rng = random.Random(5)
+    for _ in range(60):
+        alphabet = rng.choice([b" ", b"ab", bytes(range(256))])
+        data = bytes(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 7, 500, 9000])))
+        packed = bench.lzw_encode(data)
+        assert lzwdecode(packed) == data and lzw_size(packed, 10**9) == len(data)
+        cut = packed[: rng.randrange(len(packed) + 1)]  # damaged: pdfminer stops early
+        assert lzw_size(cut, 10**9) == len(lzwdecode(cut))
+        rl = bench.runlength_encode(data)
+        assert rldecode(rl) == data and runlength_size(rl) == len(data)
+    spaces = bench.lzw_spaces(20_000_000, b"BT ET")
+    assert len(spaces) < 20_000 and lzw_size(spaces, 10**9) == len(lzwdecode(spaces))
+    assert lzw_size(spaces, 1_000) == 1_001
+
+
 def test_a_document_over_the_size_limit_is_an_error_entry_not_the_runs_memory(
         tmp_path, monkeypatch):
     """A gzip bomb, a JSONL line, an mbox message, a PDF whose streams (chained filters too)
     unpack past ``MAX_DOCUMENT_BYTES``: each an error entry naming the input and the limit,
     the documents around it read; a document at the limit is read."""
+    import base64
     import zlib
 
     from helpers import load_benchmark
@@ -1045,11 +1074,27 @@ def test_a_document_over_the_size_limit_is_an_error_entry_not_the_runs_memory(
     (tmp_path / "bomb.pdf").write_bytes(flate_pdf(b" " * 30_000 + page))
     (tmp_path / "twice.pdf").write_bytes(flate_pdf(b" " * 30_000 + page, filters=2))
     (tmp_path / "small.pdf").write_bytes(flate_pdf(b" " * 10_000 + page, filters=2))
+    # other filters: LZW and RunLength (counted, never decoded to count), a Flate bomb inside
+    # ASCII85; RunLength counts 8 bytes a byte (pdfminer's decoder holds a list of ints)
+    bench = load_benchmark("bench_limits")
+    (tmp_path / "lzw.pdf").write_bytes(bench.pdf_with_stream(
+        bench.lzw_encode(b" " * 30_000 + page), ["LZWDecode"]))
+    (tmp_path / "lzw-small.pdf").write_bytes(bench.pdf_with_stream(
+        bench.lzw_encode(b" " * 10_000 + page), ["LZWDecode"]))
+    (tmp_path / "rl.pdf").write_bytes(bench.pdf_with_stream(
+        bench.runlength_encode(b" " * 3_000 + page), ["RunLengthDecode"]))
+    (tmp_path / "rl-small.pdf").write_bytes(bench.pdf_with_stream(
+        bench.runlength_encode(b" " * 1_000 + page), ["RunLengthDecode"]))
+    a85 = base64.a85encode(zlib.compress(b" " * 30_000 + page), adobe=True)[2:]
+    (tmp_path / "a85.pdf").write_bytes(bench.pdf_with_stream(
+        a85, ["ASCII85Decode", "FlateDecode"]))
     entries = {e.id: e for e in read_inputs([tmp_path])}
     assert {i: e.status for i, e in entries.items()} == {
         "bomb.txt.gz": "error", "edge.txt": "ok", "a": "ok", "docs.jsonl:2": "error", "c": "ok",
         "one-line.jsonl:1": "error", "0@b": "ok", "box.mbox:2": "error", "box.mbox:3": "error",
-        "3@b": "ok", "bomb.pdf": "error", "twice.pdf": "error", "small.pdf": "ok"}
+        "3@b": "ok", "bomb.pdf": "error", "twice.pdf": "error", "small.pdf": "ok",
+        "lzw.pdf": "error", "lzw-small.pdf": "ok", "rl.pdf": "error", "rl-small.pdf": "ok",
+        "a85.pdf": "error"}
     limit = "over 20,000 bytes unpacked, the limit for one document"
     assert entries["bomb.txt.gz"].error == (
         f"{tmp_path / 'bomb.txt.gz'}: the file holds {limit} (a compressed bomb, or a dump to "
@@ -1058,10 +1103,11 @@ def test_a_document_over_the_size_limit_is_an_error_entry_not_the_runs_memory(
         f"{tmp_path / 'docs.jsonl'}:2: the line holds {limit}")
     assert entries["box.mbox:2"].error.startswith(f"{tmp_path / 'box.mbox'}:6: the message holds")
     assert entries["box.mbox:3"].error.startswith(f"{tmp_path / 'box.mbox'}:11: the message holds")
-    for name in ("bomb.pdf", "twice.pdf"):
+    for name in ("bomb.pdf", "twice.pdf", "lzw.pdf", "rl.pdf", "a85.pdf"):
         assert entries[name].error.startswith(
             f"{tmp_path / name}: its compressed streams hold {limit}")
-    assert entries["small.pdf"].text.startswith("Wei Chen works for Globex.")
+    for name in ("small.pdf", "lzw-small.pdf", "rl-small.pdf"):
+        assert entries[name].text.startswith("Wei Chen works for Globex."), name
     assert entries["3@b"].text == "Three."
     assert all(str(tmp_path) in e.error for e in entries.values() if e.status == "error")
     # a lower limit for one context (a server's request), not for other threads or after it

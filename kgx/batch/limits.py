@@ -96,3 +96,48 @@ def inflated_size(data: bytes, budget: int, keep: bool = False) -> tuple[int, by
     except zlib.error:
         pass
     return size, bytes(kept)
+
+
+def lzw_size(data: bytes, budget: int) -> int:
+    """How many bytes the PDF LZW stream ``data`` decodes to, as pdfminer.six decodes it
+    (codes of 9 to 12 bits, early change, a table that keeps growing), counted from code
+    lengths only; ``budget + 1`` as soon as it passes ``budget``. A decoder's own table holds
+    about as much as it outputs (each entry a previous output and one byte): counting with it
+    would be the bomb."""
+    lengths: list[int] = []
+    size, previous, nbits, bits, held, at = 0, 0, 9, 0, 0, 0
+    while True:
+        while held < nbits:
+            if at >= len(data):
+                return size
+            bits, held, at = (bits << 8) | data[at], held + 8, at + 1
+        held -= nbits
+        code, bits = bits >> held, bits & ((1 << held) - 1)
+        if code == 256:
+            lengths, previous, nbits = [1] * 256 + [0, 0], 0, 9
+            continue
+        if code == 257:
+            continue
+        if code > len(lengths) or (code == len(lengths) and not previous):
+            return size  # damaged: pdfminer stops here too, or fails the file
+        if not previous:
+            length = lengths[code]
+        else:
+            lengths.append(previous + 1)
+            length = lengths[code]
+            nbits = {511: 10, 1023: 11, 2047: 12}.get(len(lengths), nbits)
+        previous, size = length, size + length
+        if size > budget:
+            return budget + 1
+
+
+def runlength_size(data: bytes) -> int:
+    """How many bytes the PDF RunLength stream ``data`` decodes to (at most 128 a byte)."""
+    size, at = 0, 0
+    while at < len(data) and data[at] != 128:
+        n = data[at]
+        if n < 128:
+            size, at = size + min(n + 1, len(data) - at - 1), at + n + 2
+        else:
+            size, at = size + 257 - n, at + 2
+    return size

@@ -177,15 +177,16 @@ def footnotes(pages: list[list[tuple[Box, float]]]) -> tuple[list[list[Box]], li
 
 
 def bounded_parser(data: bytes) -> Any:
-    """A pdfminer parser of ``data`` whose Flate streams inflate within
+    """A pdfminer parser of ``data`` whose streams decode within
     ``kgx.batch.limits.document_bytes()`` together, else a :class:`PdfError`.
 
-    pdfminer inflates a stream whole when it is first read: a few kilobytes of a flate bomb
-    (a page's content, an object stream) would take the process's memory. Each stream the
-    parser makes is counted before pdfminer decodes it, a megabyte at a time (zlib is fast
-    next to the layout analysis); images are never decoded, so never counted."""
+    pdfminer decodes a stream whole when it is first read: a few kilobytes of a Flate, LZW or
+    RunLength bomb (a page's content, an object stream) would take the process's memory. Each
+    stream the parser makes is measured before pdfminer decodes it, through its filters in
+    order (ASCII85 and ASCIIHex decoded, Flate inflated a megabyte at a time, LZW and RunLength
+    counted without decoding); images are never decoded, so never counted."""
     from pdfminer.pdfparser import PDFParser
-    from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream
+    from pdfminer.pdftypes import PDFStream
 
     left = [limits.document_bytes()]
 
@@ -195,17 +196,11 @@ def bounded_parser(data: bytes) -> Any:
                 assert self.objid is not None and self.genno is not None
                 self.rawdata = self.decipher(self.objid, self.genno, self.rawdata, self.attrs)
                 self.decipher = None
-            data, filters = self.rawdata or b"", self.get_filters()
-            for i, (name, _) in enumerate(filters):
-                if name not in LITERALS_FLATE_DECODE:
-                    break
-                chained = i + 1 < len(filters) and filters[i + 1][0] in LITERALS_FLATE_DECODE
-                size, data = limits.inflated_size(data, left[0], keep=chained)
-                if size > left[0]:
-                    raise PdfError(limits.over_limit("its compressed streams hold"))
-                if not chained:
-                    left[0] -= size
-                    break
+            size = decoded_size(self.rawdata or b"", [f for f, _ in self.get_filters()],
+                                left[0])
+            if size > left[0]:
+                raise PdfError(limits.over_limit("its compressed streams hold"))
+            left[0] -= size
             super().decode()
 
     class Parser(PDFParser):
@@ -218,6 +213,34 @@ def bounded_parser(data: bytes) -> Any:
                                                     made.decipher))
 
     return Parser(io.BytesIO(data))
+
+
+def decoded_size(data: bytes, filters: list[Any], budget: int) -> int:
+    """About what a stream's ``filters`` make of ``data`` in pdfminer's memory, or ``budget + 1``
+    past ``budget``; measured up to the first filter pdfminer leaves alone (an image's). Its
+    RunLength decoder holds a list of integers, 8 bytes a byte decoded: counted so."""
+    from pdfminer import pdftypes as t
+
+    size = len(data)
+    for i, name in enumerate(filters):
+        last = i + 1 == len(filters)
+        if name in t.LITERALS_FLATE_DECODE:
+            size, data = limits.inflated_size(data, budget, keep=not last)
+        elif name in t.LITERALS_LZW_DECODE:
+            size = limits.lzw_size(data, budget)
+            data = t.lzwdecode(data) if size <= budget and not last else data
+        elif name in t.LITERALS_RUNLENGTH_DECODE:
+            size = 8 * limits.runlength_size(data)
+            data = t.rldecode(data) if size <= budget and not last else data
+        elif name in t.LITERALS_ASCII85_DECODE or name in t.LITERALS_ASCIIHEX_DECODE:
+            decode = t.ascii85decode if name in t.LITERALS_ASCII85_DECODE else t.asciihexdecode
+            data = decode(data)
+            size = len(data)
+        else:
+            break
+        if size > budget:
+            return budget + 1
+    return size
 
 
 def checked_text(pages: list[str], notes: list[str] | None = None) -> str:
