@@ -34,8 +34,12 @@ def pdfminers_grouping() -> Iterator[None]:
 
     import kgx.batch.pdflayout as layout
 
+    class Plain(PDFPageAggregator):
+        def __init__(self, *args, clock=None, **kwargs) -> None:  # no time limit either
+            super().__init__(*args, **kwargs)
+
     ours = layout.LinearAggregator
-    layout.LinearAggregator = PDFPageAggregator  # type: ignore[misc]
+    layout.LinearAggregator = Plain  # type: ignore[misc]
     try:
         yield
     finally:

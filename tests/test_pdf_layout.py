@@ -117,3 +117,27 @@ def test_any_neighbour_relation_gives_pdfminers_boxes():
                     for box in page.group_textlines(LAParams(), lines)]
         got = [[lines.index(x) for x in box] for box in grouped_lines(page.bbox, LAParams(), lines)]
         assert got == expected, trial
+
+
+def test_a_page_over_the_time_limit_is_an_error_entry(tmp_path, monkeypatch):
+    """A page that takes longer than ``limits.MAX_PAGE_SECONDS`` to lay out (here, lowered: a
+    page of 3,000 scattered words) makes its file an error entry naming the page; the files
+    after it are read."""
+    from kgx.batch import limits
+    from kgx.batch.reading import read_inputs
+
+    w = load_benchmark("eval_pdf")
+    rng = random.Random(1)
+    slow = [(rng.uniform(20, 560), rng.uniform(20, 800), [f"w{i}"], -1) for i in range(3000)]
+    ordinary = w.typeset(1, ["Ana Diaz works for Acme in Lima."], 1, False)
+    (tmp_path / "a.pdf").write_bytes(w.pdf_bytes([*ordinary, slow]))
+    (tmp_path / "b.pdf").write_bytes(w.pdf_bytes(ordinary))
+    entries = {e.id: e for e in read_inputs([tmp_path])}
+    assert entries["a.pdf"].status == "ok" and "w2999" in entries["a.pdf"].text
+    # an ordinary page takes some 2 ms here, the scattered one some 500
+    monkeypatch.setattr(limits, "MAX_PAGE_SECONDS", 0.05)
+    entries = {e.id: e for e in read_inputs([tmp_path])}
+    assert entries["a.pdf"].error == (
+        f"{tmp_path / 'a.pdf'}: page 2 took over 0.05 s to lay out (text drawn over itself?), "
+        "the limit for one page")
+    assert entries["b.pdf"].status == "ok"

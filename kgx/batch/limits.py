@@ -20,6 +20,9 @@ from typing import IO
 #: the most bytes one document may unpack to: a text file, a JSONL line, a mail message, an
 #: office document's XML part, a PDF's decoded streams together
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+#: the most seconds one PDF page may take to lay out: an ordinary page takes some 0.04 s; text
+#: drawn over itself thousands of times (a hostile file) would take hours
+MAX_PAGE_SECONDS = 60.0
 _CHUNK = 1 << 20
 _MARK = "bytes unpacked, the limit for one document"
 _CAP: ContextVar[int | None] = ContextVar("kgx_document_bytes", default=None)

@@ -68,7 +68,7 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
         from pdfminer.pdfpage import PDFPage
         from pdfminer.psparser import PSException
 
-        from kgx.batch.pdflayout import LinearAggregator
+        from kgx.batch.pdflayout import LayoutTooSlow, LinearAggregator, PageClock
     except ImportError:
         raise PdfError("reading PDF files needs pdfminer.six: pip install 'kgx[pdf]'") from None
     if b"%PDF-" not in data[:1024]:
@@ -76,7 +76,8 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
     try:
         document = PDFDocument(bounded_parser(data))
         manager = PDFResourceManager(caching=True)
-        device = LinearAggregator(manager, laparams=LAParams(**LAYOUT))
+        device = LinearAggregator(manager, laparams=LAParams(**LAYOUT),
+                                  clock=PageClock(limits.MAX_PAGE_SECONDS))
         interpreter = PDFPageInterpreter(manager, device)
         sized: list[list[tuple[Box, float]]] = []
         for page in PDFPage.create_pages(document):
@@ -89,6 +90,8 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
         raise PdfError("encrypted with a password: not read") from None
     except PSException as e:
         raise PdfError(f"damaged or not a PDF ({type(e).__name__}: {e})") from None
+    except LayoutTooSlow as e:
+        raise PdfError(str(e)) from None
     texts, notes = footnotes(sized)
     notes = [[(*box[:4], unmarked(box[4], set())) for box in page] for page in notes]
     labels = [{note_label(box[4]) for box in page} for page in notes]

@@ -13,6 +13,7 @@ itself is not patched.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -100,8 +101,8 @@ class _Chains:
             j = self.nxt[j]
 
 
-def grouped_lines(bbox: Any, laparams: LAParams, lines: Iterable[LTTextLine]
-                  ) -> Iterator[LTTextBox]:
+def grouped_lines(bbox: Any, laparams: LAParams, lines: Iterable[LTTextLine],
+                  clock: PageClock | None = None) -> Iterator[LTTextBox]:
     """The text boxes of ``lines``, as ``LTLayoutContainer.group_textlines`` yields them (the
     same boxes, in the same order, each box's lines in the same order), in time linear in the
     lines and their neighbours: a line that moves forward is unlinked, a box's rest spliced
@@ -112,6 +113,8 @@ def grouped_lines(bbox: Any, laparams: LAParams, lines: Iterable[LTTextLine]
     index = {id(line): i for i, line in enumerate(lines)}
     chains = _Chains(len(lines))
     for i, line in enumerate(lines):
+        if clock is not None:
+            clock.check()
         chains.merge(i, [index[id(o)] for o in line.find_neighbors(plane, laparams.line_margin)])
     firsts: dict[int, int] = {}  # the boxes in the order of their first lines
     for i in range(len(lines)):
@@ -125,10 +128,33 @@ def grouped_lines(bbox: Any, laparams: LAParams, lines: Iterable[LTTextLine]
             yield box
 
 
+class LayoutTooSlow(ValueError):
+    """A page took longer to lay out than it may (:class:`PageClock`)."""
+
+
+class PageClock:
+    """How long one page may take to lay out, checked as its strings of glyphs are drawn and
+    its lines grouped (a clock read each time), so that no page holds a run up for longer."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.deadline, self.page = seconds, float("inf"), 0
+
+    def start(self, page: int) -> None:
+        self.page, self.deadline = page, time.monotonic() + self.seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise LayoutTooSlow(f"page {self.page} took over {self.seconds:g} s to lay out "
+                                "(text drawn over itself?), the limit for one page")
+
+
 class _LinearGrouping:
+    clock: PageClock | None = None
+
     def group_textlines(self, laparams: LAParams, lines: Iterable[LTTextLine]
                         ) -> Iterator[LTTextBox]:
-        return grouped_lines(self.bbox, laparams, lines)  # type: ignore[attr-defined]
+        return grouped_lines(self.bbox, laparams, lines,  # type: ignore[attr-defined]
+                             self.clock)
 
 
 class _Page(_LinearGrouping, LTPage):
@@ -142,12 +168,26 @@ class _Figure(_LinearGrouping, LTFigure):
 class LinearAggregator(PDFPageAggregator):
     """``PDFPageAggregator`` whose pages and figures group their lines by
     :func:`grouped_lines`: made by pdfminer as always, then given the subclass that differs
-    only in that method."""
+    only in that method; each page within ``clock``'s time, when one is given."""
+
+    def __init__(self, *args: Any, clock: PageClock | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clock = clock
 
     def begin_page(self, page: Any, ctm: Any) -> None:
         super().begin_page(page, ctm)
+        if self.clock is not None:
+            self.clock.start(self.pageno)
         self.cur_item.__class__ = _Page
+        self.cur_item.clock = self.clock  # type: ignore[attr-defined]
 
     def begin_figure(self, name: str, bbox: Any, matrix: Any) -> None:
         super().begin_figure(name, bbox, matrix)
         self.cur_item.__class__ = _Figure
+        self.cur_item.clock = self.clock  # type: ignore[attr-defined]
+
+    def render_string(self, *args: Any, **kwargs: Any) -> None:
+        """One text-showing operator (a string of glyphs): the clock is read once for it."""
+        if self.clock is not None:
+            self.clock.check()
+        super().render_string(*args, **kwargs)
