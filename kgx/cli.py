@@ -17,13 +17,9 @@ from kgx.rdf.formats import FORMATS
 from kgx.store.flavors import FLAVORS
 
 app = typer.Typer(
-    name="kgx",
-    cls=Group,
-    help="Turn documents into a knowledge graph: train, extract, build the graph, export RDF.",
-    no_args_is_help=True,
-    add_completion=False,
+    name="kgx", cls=Group, no_args_is_help=True, add_completion=False,
     pretty_exceptions_enable=False,
-)
+    help="Turn documents into a knowledge graph: train, extract, build the graph, export RDF.")
 log = logging.getLogger("kgx")
 
 
@@ -689,13 +685,13 @@ def serve_cmd(
     max_text_chars: Annotated[int, typer.Option("--max-text-chars", min=1)] = 100_000,
     max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", min=1)] = 10_000_000,
     max_unpacked_bytes: Annotated[int, typer.Option("--max-unpacked-bytes", min=1)] = 67_108_864,
+    max_read_seconds: Annotated[float, typer.Option("--max-read-seconds", min=0.001)] = 30.0,
     store: Annotated[Path | None, typer.Option("--store", help="Embedded store.")] = None,
     endpoint: Annotated[str | None, _ENDPOINT] = None,
     flavor: Annotated[str | None, _FLAVOR] = None,
     dataset: Annotated[str, typer.Option("--dataset", help="Fuseki dataset name.")] = "ds",
     state: Annotated[Path | None, typer.Option("--state", help="Graph file.")] = None,
-    code: Annotated[Path | None, typer.Option("--code", help="Python file to import.")]
-    = None,
+    code: Annotated[Path | None, typer.Option("--code", help="Python file to import.")] = None,
 ) -> None:
     """Serve extraction and live graph upkeep over HTTP (README "Serving")."""
     from kgx.serve.inputs import Limits
@@ -706,7 +702,8 @@ def serve_cmd(
         serve(model, host=host, port=port, workers=workers, store=store, endpoints=endpoints,
               state=state, code=code, max_batch_words=max_batch_words,
               max_wait_ms=max_wait_ms, max_queue=max_queue, batching=batching,
-              limits=Limits(max_body_bytes, max_text_chars, max_unpacked_bytes=max_unpacked_bytes))
+              limits=Limits(max_body_bytes, max_text_chars, max_unpacked_bytes=max_unpacked_bytes,
+                            max_read_seconds=max_read_seconds))
     except ValueError as e:
         raise fail(str(e)) from e
 

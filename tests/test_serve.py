@@ -419,6 +419,42 @@ def test_files_are_read_as_kgx_extract_reads_them(served, tmp_path):
         "the limit for one document (a compressed bomb, or a dump to split into documents first)")
 
 
+def test_a_file_that_takes_too_long_to_read_is_a_413(monkeypatch):
+    """``--max-read-seconds`` reaches the reader of each request's files (a PDF's pages are
+    checked as they are laid out): a page of 3,000 scattered words (some 0.5 s here) over a
+    0.05 s limit is a 413 naming the file; an ordinary PDF (some 2 ms) is read; outside the
+    request there is no such limit."""
+    import random
+
+    from typer.testing import CliRunner
+
+    from helpers import load_benchmark
+    from kgx.batch import limits
+    from kgx.cli import app
+    from kgx.serve import server
+    from kgx.serve.inputs import DocIn, InputError, Limits, read_files
+
+    w = load_benchmark("eval_pdf")
+    rng = random.Random(1)
+    slow = w.pdf_bytes([[(rng.uniform(20, 560), rng.uniform(20, 800), [f"w{i}"], -1)
+                         for i in range(3000)]])
+    ordinary = w.pdf_bytes(w.typeset(1, ["Ana Diaz works for Acme in Lima."], 1, False))
+    tight = Limits(max_read_seconds=0.05)
+    with pytest.raises(InputError) as caught:
+        read_files([DocIn("s", "", None, slow, "pdf", "the body (document 's')")], tight)
+    assert caught.value.status == 413 and str(caught.value) == (
+        "the body (document 's'): reading it took over 0.05 s (at page 1), the limit for one "
+        "document here")
+    [doc] = read_files([DocIn("o", "", None, ordinary, "pdf", "o")], tight)
+    assert "Ana Diaz works for Acme in Lima." in doc.text
+    assert limits.read_deadline() is None
+    seen = {}
+    monkeypatch.setattr(server, "serve", lambda model, **kw: seen.update(kw))
+    r = CliRunner().invoke(app, ["serve", "MODEL", "--max-read-seconds", "2.5"])
+    assert r.exit_code == 0, r.output
+    assert seen["limits"].max_read_seconds == 2.5 and Limits().max_read_seconds == 30.0
+
+
 def test_what_a_document_says_of_itself_is_in_the_live_graph(served):
     """A document's meta (title, date) is Dublin Core on its IRI, in /v1/rdf and in the live
     store after an ingest; re-ingested without it, or deleted, it is gone."""

@@ -11,6 +11,7 @@ CPU cores); it bounds memory, not work.
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,9 @@ MAX_PAGE_SECONDS = 60.0
 _CHUNK = 1 << 20
 _MARK = "bytes unpacked, the limit for one document"
 _CAP: ContextVar[int | None] = ContextVar("kgx_document_bytes", default=None)
+#: (monotonic deadline, seconds) of the document being read, set by :func:`at_most`
+_DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("kgx_read_deadline",
+                                                                default=None)
 
 
 def document_bytes() -> int:
@@ -35,14 +39,23 @@ def document_bytes() -> int:
 
 
 @contextmanager
-def at_most(limit: int) -> Iterator[None]:
+def at_most(limit: int, seconds: float | None = None) -> Iterator[None]:
     """Readers in this context (this thread or task only) hold at most ``limit`` bytes a
-    document: a server bounds what one request may cost."""
+    document, and (``seconds``) stop reading a PDF that many seconds from now: a server
+    bounds what one request may cost."""
     token = _CAP.set(limit)
+    timed = _DEADLINE.set(None if seconds is None else (time.monotonic() + seconds, seconds))
     try:
         yield
     finally:
+        _DEADLINE.reset(timed)
         _CAP.reset(token)
+
+
+def read_deadline() -> tuple[float, float] | None:
+    """``(monotonic deadline, seconds)`` set by :func:`at_most`, or None (no limit but the
+    page's, :data:`MAX_PAGE_SECONDS`)."""
+    return _DEADLINE.get()
 
 
 def over_limit(holds: str) -> str:
@@ -53,8 +66,9 @@ def over_limit(holds: str) -> str:
 
 
 def is_over_limit(reason: str) -> bool:
-    """Whether a reader's reason is :func:`over_limit`'s."""
-    return _MARK in reason
+    """Whether a reader's reason is a limit's (:func:`over_limit`'s, or a PDF page's or
+    document's time: ``kgx.batch.pdflayout.PageClock``)."""
+    return "the limit for one " in reason
 
 
 def read_within(fh: IO[bytes]) -> bytes | None:

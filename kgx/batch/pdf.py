@@ -77,7 +77,7 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
         document = PDFDocument(bounded_parser(data))
         manager = PDFResourceManager(caching=True)
         device = LinearAggregator(manager, laparams=LAParams(**LAYOUT),
-                                  clock=PageClock(limits.MAX_PAGE_SECONDS))
+                                  clock=PageClock(limits.MAX_PAGE_SECONDS, limits.read_deadline()))
         interpreter = PDFPageInterpreter(manager, device)
         sized: list[list[tuple[Box, float]]] = []
         for page in PDFPage.create_pages(document):

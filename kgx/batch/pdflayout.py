@@ -136,16 +136,22 @@ class PageClock:
     """How long one page may take to lay out, checked as its strings of glyphs are drawn and
     its lines grouped (a clock read each time), so that no page holds a run up for longer."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, document: tuple[float, float] | None = None) -> None:
         self.seconds, self.deadline, self.page = seconds, float("inf"), 0
+        #: (monotonic deadline, seconds) for the whole file, where one is set
+        self.document = document
 
     def start(self, page: int) -> None:
         self.page, self.deadline = page, time.monotonic() + self.seconds
 
     def check(self) -> None:
-        if time.monotonic() > self.deadline:
+        now = time.monotonic()
+        if now > self.deadline:
             raise LayoutTooSlow(f"page {self.page} took over {self.seconds:g} s to lay out "
                                 "(text drawn over itself?), the limit for one page")
+        if self.document is not None and now > self.document[0]:
+            raise LayoutTooSlow(f"reading it took over {self.document[1]:g} s (at page "
+                                f"{self.page}), the limit for one document here")
 
 
 class _LinearGrouping:

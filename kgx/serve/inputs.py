@@ -53,6 +53,9 @@ class Limits:
     #: what a file in a request may unpack to (a zip's XML, a PDF's streams): a 10 MB bomb
     #: must not cost the server gigabytes
     max_unpacked_bytes: int = 64 * 1024 * 1024
+    #: how long reading a file in a request may take (a PDF's layout; its pages are checked as
+    #: they are laid out): a hostile file must not hold a worker thread for hours
+    max_read_seconds: float = 30.0
 
 
 #: what a document's ``format`` may be: text as it is, Markdown with its markup read as
@@ -226,8 +229,9 @@ def body_document(body: bytes, fmt: str, doc_id: str) -> DocIn:
 def read_files(docs: list[DocIn], limits: Limits) -> list[DocIn]:
     """``docs`` with each file read as ``kgx extract`` reads it: its text, and what the file
     says of itself (title, author, dates) under the metadata sent; a file that cannot be read
-    is a 422 naming it and the reader's reason, one that unpacks past ``max_unpacked_bytes``
-    or whose text is over ``max_text_chars`` a 413."""
+    is a 422 naming it and the reader's reason, one that unpacks past ``max_unpacked_bytes``,
+    takes longer than ``max_read_seconds`` to read or whose text is over ``max_text_chars``
+    a 413."""
     out = []
     for doc in docs:
         if doc.content is None:
@@ -235,7 +239,7 @@ def read_files(docs: list[DocIn], limits: Limits) -> list[DocIn]:
             continue
         reader = INPUT_FORMATS[doc.format or "text"]
         assert issubclass(reader, TextInput)
-        with at_most(limits.max_unpacked_bytes):
+        with at_most(limits.max_unpacked_bytes, seconds=limits.max_read_seconds):
             text, found, problem = reader.guarded_document(_without_bom(doc.content), doc.where)
         if text is None:
             problem = problem or f"{doc.where}: cannot be read"
