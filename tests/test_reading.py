@@ -151,3 +151,16 @@ def test_a_failing_executor_costs_no_document(tmp_path, caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "the reading processes are gone (cannot schedule new futures after shutdown); "
         "reading here"]
+
+
+@pytest.mark.slow
+def test_streamed_records_with_a_reading_pool(fixture_model, tmp_path, monkeypatch):
+    """``kgx.batch.extract(..., read_processes=2)`` streams the records of a run that reads
+    here, in the same order (this process cannot parse)."""
+    from kgx.batch import extract
+
+    corpus = mixed_corpus(tmp_path / "in")
+    here = [dict(r) for r in extract([corpus], fixture_model)]
+    monkeypatch.setattr(TextInput, "parse", classmethod(lambda cls, raw: 1 / 0))
+    pooled = [dict(r) for r in extract([corpus], fixture_model, read_processes=2)]
+    assert pooled == here and len(here) > 5

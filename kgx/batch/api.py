@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kgx.batch.annotation import assemble, load_model, local_annotator
-from kgx.batch.reading import read_inputs
+from kgx.batch.reading import read_inputs, reading_pool
 from kgx.batch.run import ExtractionRun, RunTotals
 from kgx.records import Record
 
@@ -25,21 +25,25 @@ def extract(
     text_field: str = "text",
     batch_size: int = 64,
     n_process: int = 1,
+    read_processes: int = 0,
     max_length: int | None = None,
 ) -> Iterator[Record]:
     """Relation records of every input document, streamed (no run directory is written).
 
     ``model`` is a pipeline name, path or a loaded ``Language``; inputs are files, folders or
-    ``-`` (stdin JSONL). Documents that fail are logged and yield no records.
+    ``-`` (stdin JSONL); ``read_processes`` parse one-document files (PDFs...) in a pool, as
+    ``kgx extract --read-processes`` does. Documents that fail are logged and yield no records.
     """
     nlp = load_model(model)
     limit = max_length or nlp.max_length
-    entries = read_inputs(inputs, glob=glob, id_field=id_field, text_field=text_field)
     annotator = local_annotator(nlp, batch_size=batch_size, n_process=n_process)
-    for result in assemble(entries, annotator, limit):
-        if result.entry.status == "error":
-            log.warning("%s", result.entry.error)
-        yield from result.records
+    with reading_pool(read_processes) as (executor, ahead):
+        entries = read_inputs(inputs, glob=glob, id_field=id_field, text_field=text_field,
+                              executor=executor, ahead=ahead)
+        for result in assemble(entries, annotator, limit):
+            if result.entry.status == "error":
+                log.warning("%s", result.entry.error)
+            yield from result.records
 
 
 def run_extraction(

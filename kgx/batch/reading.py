@@ -18,9 +18,12 @@
 from __future__ import annotations
 
 import logging
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing import get_context
 from pathlib import Path
 
 from kgx.batch.inputs import (
@@ -102,6 +105,23 @@ class _Parsing:
             log.warning("%s: reading it in another process failed (%s: %s); reading it here",
                         self.raw.where, type(e).__name__, e)
             return parse_file(self.fmt, self.raw)
+
+
+@contextmanager
+def reading_pool(processes: int) -> Iterator[tuple[Executor | None, int]]:
+    """``(executor, ahead)`` for :func:`read_inputs`: a pool of ``processes`` processes,
+    started fresh (``spawn``: nothing of the caller's threads or torch state is inherited) and
+    stopped on leaving, reading ``4 * processes`` files ahead; ``(None, 0)`` for none."""
+    if processes < 1:
+        yield None, 0
+        return
+    # Ctrl-C reaches the whole process group: the caller stops the readers itself
+    pool = ProcessPoolExecutor(processes, mp_context=get_context("spawn"),
+                               initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+    try:
+        yield pool, 4 * processes
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_inputs(

@@ -25,10 +25,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from kgx.batch.annotation import (
     local_annotator,
 )
 from kgx.batch.inputs import BatchError, Entry, suffixes
-from kgx.batch.reading import count_documents, discover, read_inputs
+from kgx.batch.reading import count_documents, discover, read_inputs, reading_pool
 from kgx.records import model_name
 from kgx.rundir import RunDir, RunDirError, ShardWriter, shard_name
 
@@ -230,22 +229,9 @@ class ExtractionRun:
                 if not (done and unchanged(entry.id, entry.sha256)):
                     yield entry
 
-    @contextmanager
-    def _readers(self) -> Iterator[tuple[Executor | None, int]]:
-        """Where one-document files are parsed, and how many files ahead: a pool of
-        ``read_processes`` processes (started fresh, ``spawn``: nothing of this process's
-        threads or torch state is inherited), or None (here)."""
-        if self.read_processes < 1:
-            yield None, 0
-            return
-        # Ctrl-C reaches the whole process group: the run stops its readers itself
-        pool = ProcessPoolExecutor(self.read_processes, mp_context=get_context("spawn"),
-                                   initializer=signal.signal,
-                                   initargs=(signal.SIGINT, signal.SIG_IGN))
-        try:
-            yield pool, 4 * self.read_processes
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    def _readers(self) -> AbstractContextManager[tuple[Executor | None, int]]:
+        """Where one-document files are parsed, and how many files ahead."""
+        return reading_pool(self.read_processes)
 
     @staticmethod
     def _manifest_line(r: DocResult, shard: str | None) -> dict[str, Any]:
