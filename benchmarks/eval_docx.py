@@ -6,8 +6,10 @@ This script writes the raw documents of K dev records (``kgx evaluate --as-docum
 random places, inside words too (Word splits runs at every formatting change, spell check and
 edit), a tracked insertion in every third record and a tracked deletion in every fourth (text
 that Word no longer shows), and a table at the end; and as .odt files (spans cut at random
-places, a footnote in every third record, a tracked deletion). It checks that
-``kgx.batch.office`` gives back exactly the records' text from both (the heading, the
+places, a footnote in every third record, a tracked deletion); and as EPUB books (the records
+as paragraphs of two chapters, a cover out of the reading order, a navigation document). It
+checks that ``kgx.batch.office`` and ``kgx.batch.epub`` give back exactly the records' text
+from all three (the heading, the
 paragraphs, the table's cells), runs the pipeline on the same records as plain paragraphs and
 on the files as kgx reads them, and prints NER and relation strict P/R/F1 by character offsets,
 what reading costs, and what kgx's text reader said of the files before (no input format).
@@ -101,6 +103,42 @@ def odt_bytes(paragraphs: list[str], title: str = "", cells: tuple[str, ...] = (
     return out.getvalue()
 
 
+def epub_bytes(chapters: list[str], title: str = "", author: str = "") -> bytes:
+    """A minimal EPUB 3: each chapter's XHTML body as given, a cover page out of the reading
+    order (``linear="no"``), a navigation document and a stylesheet outside the spine."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")  # first, stored
+        z.writestr("META-INF/container.xml", (
+            '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:'
+            'opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/content.opf" '
+            'media-type="application/oebps-package+xml"/></rootfiles></container>'))
+        items = ['<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" '
+                 'properties="nav"/>', '<item id="css" href="style.css" media-type="text/css"/>',
+                 '<item id="cover" href="cover.xhtml" media-type="application/xhtml+xml"/>']
+        spine = ['<itemref idref="cover" linear="no"/>']
+        page = ('<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/'
+                'xhtml"><head><title>{t}</title><link rel="stylesheet" href="style.css"/>'
+                '</head><body>{b}</body></html>')
+        for n, body in enumerate(chapters, 1):
+            items.append(f'<item id="c{n}" href="text/chapter%20{n}.xhtml" '
+                         'media-type="application/xhtml+xml"/>')
+            spine.append(f'<itemref idref="c{n}"/>')
+            z.writestr(f"OEBPS/text/chapter {n}.xhtml", page.format(t=f"Chapter {n}", b=body))
+        z.writestr("OEBPS/cover.xhtml", page.format(t="Cover", b="<p>COVER PAGE</p>"))
+        z.writestr("OEBPS/nav.xhtml", page.format(t="Contents", b="<nav><ol><li>TOC</li></ol>"
+                                                                    "</nav>"))
+        z.writestr("OEBPS/style.css", "p { margin: 0 }")
+        z.writestr("OEBPS/content.opf", (
+            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
+            'unique-identifier="id"><metadata xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f'<dc:identifier id="id">urn:x</dc:identifier><dc:title>{escape(title)}</dc:title>'
+            f'<dc:creator>{escape(author)}</dc:creator><dc:language>en</dc:language>'
+            '<dc:date>2026-11-02</dc:date></metadata>'
+            f'<manifest>{"".join(items)}</manifest><spine>{"".join(spine)}</spine></package>'))
+    return out.getvalue()
+
+
 def as_spans(text: str, rng: random.Random, k: int) -> str:
     """``text`` as an .odt paragraph: spans cut at random places; record ``k`` also gets a
     footnote after its last word (every third), which the text as shown does not hold."""
@@ -133,12 +171,13 @@ def main() -> None:
 
     args = arguments(__doc__).parse_args()
 
+    from kgx.batch.epub import epub_text
     from kgx.batch.inputs import TextInput
     from kgx.batch.office import docx_text, odt_text
 
     rng = random.Random(0)
     for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
-        plain, files, odts, read, gold = [], [], [], [], []
+        plain, files, odts, epubs, read, gold = [], [], [], [], [], []
         k = n_runs = 0
         for i, eg in enumerate(examples):
             ref = eg.reference
@@ -152,8 +191,16 @@ def main() -> None:
             spans = [escape(f"Report {i}")] + [as_spans(t, rng, j) for j, t in enumerate(records)]
             odts.append(odt_bytes(spans, f"Report {i}", ("Prepared by", "Analytics team"),
                                   DELETED))
+            half = len(records) // 2 + 1  # two chapters, the table in the second
+            epubs.append(epub_bytes(
+                [f"<h1>{escape(f'Report {i}')}</h1>" + "".join(
+                    f"<p>{escape(t)}</p>" for t in records[:half]),
+                 "".join(f"<p>{escape(t)}</p>" for t in records[half:])
+                 + "<table><tr><td>Prepared by</td><td>Analytics team</td></tr></table>"],
+                f"Report {i}", "Maria Lopez"))
             body = "\n\n".join(records)
-            for reader, data in ((docx_text, files[-1]), (odt_text, odts[-1])):
+            for reader, data in ((docx_text, files[-1]), (odt_text, odts[-1]),
+                                 (epub_text, epubs[-1])):
                 text, _ = reader(data)
                 if text != f"Report {i}\n\n{body}\n\nPrepared by\n\nAnalytics team":
                     raise SystemExit(f"document {i}: {reader.__name__} is not its records")
@@ -179,11 +226,12 @@ def main() -> None:
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(files)} .docx files, {k} paragraphs in {n_runs} runs\n  before: {before}")
         for name, texts, which in (("the records as plain paragraphs", plain, 0),
-                                   ("the .docx and .odt files as kgx reads them", read, 1)):
+                                   ("the .docx, .odt, .epub files as kgx reads them", read, 1)):
             found, seconds = analysed(nlp, texts)
             print(f"  {name:<36} {scores([g[which] for g in gold], found)}   {seconds:.1f} s")
         reading_cost("the .docx files", docx_text, files)
         reading_cost("the .odt files", odt_text, odts)
+        reading_cost("the .epub files", epub_text, epubs)
 
 
 if __name__ == "__main__":

@@ -57,8 +57,9 @@ _BLOCK_EDGE = "\u2029"  # where a block starts or ends, while collecting
 
 
 class _Text(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, title_text: bool = True) -> None:
         super().__init__(convert_charrefs=True)
+        self.title_text = title_text
         self.out: list[str] = []
         self.hidden: list[str] = []  # the hidden elements open
         self.pre = 0
@@ -66,7 +67,7 @@ class _Text(HTMLParser):
         self.title: list[str] | None = None  # the <title>'s text while it is open
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in _HIDDEN:
+        if tag in _HIDDEN or (tag == "title" and not self.title_text):
             self.hidden.append(tag)
         self.handle_startendtag(tag, attrs)
         if tag == "pre":
@@ -147,10 +148,12 @@ def html_text(markup: str) -> str:
     return html_document(markup)[0]
 
 
-def html_document(markup: str) -> tuple[str, dict[str, str]]:
+def html_document(markup: str, title_text: bool = True) -> tuple[str, dict[str, str]]:
     """``html_text`` of ``markup``, and what the page says of itself: its ``<title>`` (else
-    Open Graph's or Dublin Core's), author, dates, canonical address and language."""
-    parser = _Text()
+    Open Graph's or Dublin Core's), author, dates, canonical address and language.
+    ``title_text=False`` leaves the ``<title>`` out of the text (an e-book's chapter: a
+    reader does not show it)."""
+    parser = _Text(title_text)
     parser.feed(markup)
     parser.close()
     blocks = []

@@ -392,7 +392,8 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     {"text": TextInput, "markdown": MarkdownInput, "html": "kgx.batch.html:HtmlInput",
      "jsonl": JsonlInput, "email": "kgx.batch.mail:MailInput",
      "mbox": "kgx.batch.mail:MboxInput", "docx": "kgx.batch.office:DocxInput",
-     "odt": "kgx.batch.office:OdtInput", "pdf": "kgx.batch.pdf:PdfInput"})
+     "odt": "kgx.batch.office:OdtInput", "pdf": "kgx.batch.pdf:PdfInput",
+     "epub": "kgx.batch.epub:EpubInput"})
 STDIN_FORMAT = "jsonl"
 
 

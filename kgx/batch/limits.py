@@ -41,14 +41,15 @@ def document_bytes() -> int:
 @contextmanager
 def at_most(limit: int, seconds: float | None = None) -> Iterator[None]:
     """Readers in this context (this thread or task only) hold at most ``limit`` bytes a
-    document, and (``seconds``) stop reading a PDF that many seconds from now: a server
-    bounds what one request may cost."""
+    document, and (``seconds``) stop reading a PDF that many seconds from now (else the
+    enclosing context's time stands): a server bounds what one request may cost."""
     token = _CAP.set(limit)
-    timed = _DEADLINE.set(None if seconds is None else (time.monotonic() + seconds, seconds))
+    timed = None if seconds is None else _DEADLINE.set((time.monotonic() + seconds, seconds))
     try:
         yield
     finally:
-        _DEADLINE.reset(timed)
+        if timed is not None:
+            _DEADLINE.reset(timed)
         _CAP.reset(token)
 
 

@@ -46,26 +46,26 @@ def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
     """The text of the ``.docx`` file in ``data`` and its core properties."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            document = _part(archive, "word/document.xml")
-            core = _part(archive, "docProps/core.xml")
+            document = read_part(archive, "word/document.xml")
+            core = read_part(archive, "docProps/core.xml")
     except zipfile.BadZipFile:
         raise OfficeError("not a zip file, so not a .docx (an old binary .doc, or an "
                           "encrypted one?)") from None
     if document is None:
         raise OfficeError("no word/document.xml inside: not a Word document")
     paragraphs: list[str] = []
-    body = _parse(document, "word/document.xml").find(f"{_W}body")
+    body = parse_part(document, "word/document.xml").find(f"{_W}body")
     if body is not None:
         _walk(body, [], paragraphs)
     meta = {}
     if core is not None:
-        for element in _parse(core, "docProps/core.xml"):
+        for element in parse_part(core, "docProps/core.xml"):
             if element.tag in _CORE and (element.text or "").strip():
                 meta[_CORE[element.tag]] = element.text.strip()  # type: ignore[union-attr]
     return "\n\n".join(paragraphs), meta
 
 
-def _part(archive: zipfile.ZipFile, name: str) -> bytes | None:
+def read_part(archive: zipfile.ZipFile, name: str) -> bytes | None:
     """The part ``name`` unpacked (None when the archive has none)."""
     try:
         info = archive.getinfo(name)
@@ -80,7 +80,7 @@ def _part(archive: zipfile.ZipFile, name: str) -> bytes | None:
         raise OfficeError(f"{name} cannot be unpacked ({e})") from None
 
 
-def _parse(xml: bytes, name: str) -> ElementTree.Element:
+def parse_part(xml: bytes, name: str) -> ElementTree.Element:
     if b"<!ENTITY" in xml:  # OOXML has no DTDs; entity declarations are an attack
         raise OfficeError(f"{name} declares XML entities: refused")
     try:
@@ -159,17 +159,17 @@ def odt_text(data: bytes) -> tuple[str, dict[str, str]]:
     """The text of the ``.odt`` file in ``data`` and its metadata."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            content = _part(archive, "content.xml")
-            meta_xml = _part(archive, "meta.xml")
+            content = read_part(archive, "content.xml")
+            meta_xml = read_part(archive, "meta.xml")
     except zipfile.BadZipFile:
         raise OfficeError("not a zip file, so not an .odt") from None
     if content is None:
         raise OfficeError("no content.xml inside: not an OpenDocument file")
     paragraphs: list[str] = []
-    _walk_odt(_parse(content, "content.xml"), [], paragraphs)
+    _walk_odt(parse_part(content, "content.xml"), [], paragraphs)
     meta = {}
     if meta_xml is not None:
-        for element in _parse(meta_xml, "meta.xml").iter():
+        for element in parse_part(meta_xml, "meta.xml").iter():
             if element.tag in _META and (element.text or "").strip():
                 meta[_META[element.tag]] = element.text.strip()  # type: ignore[union-attr]
     return "\n\n".join(paragraphs), meta

@@ -69,6 +69,7 @@ BODY_TYPES = {
     "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
     "application/vnd.oasis.opendocument.text": "odt",
+    "application/epub+zip": "epub",
     "message/rfc822": "email",
     "text/html": "html",
     "text/markdown": "markdown",
