@@ -393,7 +393,8 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
      "jsonl": JsonlInput, "email": "kgx.batch.mail:MailInput",
      "mbox": "kgx.batch.mail:MboxInput", "docx": "kgx.batch.office:DocxInput",
      "odt": "kgx.batch.office:OdtInput", "pdf": "kgx.batch.pdf:PdfInput",
-     "epub": "kgx.batch.epub:EpubInput"})
+     "epub": "kgx.batch.epub:EpubInput", "csv": "kgx.batch.delimited:CsvInput",
+     "tsv": "kgx.batch.delimited:TsvInput"})
 STDIN_FORMAT = "jsonl"
 
 

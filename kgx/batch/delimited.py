@@ -1,0 +1,149 @@
+"""Tables of documents: a ``.csv`` (RFC 4180: quoted fields may hold commas, quotes and line
+breaks) or ``.tsv`` (a tab between fields, none inside one) file whose header names its
+columns, one document a row, as datasets are often shared.
+
+The ``--text-field`` column is the text and the ``--id-field`` column the id (a row without one
+gets ``<file>:<line>``, the line its record starts on); the other columns are metadata (strings,
+as the file has them). Like a JSONL file it is read row by row, never whole: a row is at most
+the document limit (``kgx.batch.limits``). A row whose number of fields is not the header's
+is an error entry and the rows after it are read; a line over the limit or not UTF-8 ends the
+file there (an error entry; the rows before are kept: a quoted field may span lines, so no
+later line can be trusted to start a row), as does a header without the text column. Errors
+name the file and line. A UTF-8 byte-order mark (Excel writes one) is dropped. The csv
+module's field size limit is the document limit while a row is read, and the caller's again
+between rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from kgx.batch import limits
+from kgx.batch.inputs import (
+    Entry,
+    InputFormat,
+    _rel_id,
+    _without_bom,
+    clean_text,
+    open_input,
+    sha256,
+)
+from kgx.batch.pages import mask_page_furniture
+
+
+def _decoded(fh: IO[bytes], state: dict[str, Any]) -> Iterator[str]:
+    """The file's lines as text (a byte-order mark dropped), each within the limit; stops at
+    a line over it or one that is not UTF-8, saying which in ``state``."""
+    for number, raw in enumerate(limits.lines_within(fh), 1):
+        if raw is None:
+            state["stop"] = (number, limits.over_limit("the line holds"))
+            return
+        try:
+            yield (_without_bom(raw) if number == 1 else raw).decode("utf-8")
+        except UnicodeDecodeError as e:
+            state["stop"] = (number, f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); convert "
+                                     "it to UTF-8 first")
+            return
+
+
+def _rows(reader: Any) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """``(line, fields, None)`` for each record, ``(line, None, reason)`` for one the csv
+    module refuses; the field size limit is the document limit only while a row is read."""
+    while True:
+        start = reader.line_num + 1
+        previous = csv.field_size_limit(limits.document_bytes())
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            yield start, None, str(e)
+            continue
+        finally:
+            csv.field_size_limit(previous)
+        if row:  # a blank line
+            yield start, row, None
+
+
+class CsvInput(InputFormat):
+    """A ``.csv`` file with a header row: one document a row (see the module docstring)."""
+
+    name = "csv"
+    suffixes = (".csv",)
+    #: strict: a quoted field left open at the end of the file, or text after a closing quote,
+    #: is an error entry, not a field that swallows the rest of the file
+    dialect: dict[str, Any] = {"strict": True}
+
+    @classmethod
+    def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
+             text_field: str = "text") -> Iterator[Entry]:
+        where, rel = clean_text(str(path)), _rel_id(path, root or path.parent)
+        state: dict[str, Any] = {}
+        try:
+            fh = open_input(path)
+        except OSError as e:
+            yield Entry(rel, where, None, sha256(b""), status="error",
+                        error=f"{where}: cannot read: {e.strerror or e}")
+            return
+        with fh:
+            try:
+                yield from cls._entries(fh, where, rel, id_field, text_field, state)
+            except (EOFError, OSError, zlib.error) as e:
+                state["stop"] = (None, f"unreadable (truncated or corrupt file: {e})")
+        if "stop" in state:
+            line, reason = state["stop"]
+            at = f":{line}" if line else ""
+            yield Entry(f"{rel}{at or ':end'}", where, line, sha256(b""), status="error",
+                        error=f"{where}{at}: {reason}; the rows before were kept")
+
+    @classmethod
+    def _entries(cls, fh: IO[bytes], where: str, rel: str, id_field: str, text_field: str,
+                 state: dict[str, Any]) -> Iterator[Entry]:
+        reader = csv.reader(_decoded(fh, state), **cls.dialect)
+        header: list[str] | None = None
+        for line, row, problem in _rows(reader):
+            loc = f"{rel}:{line}"
+            if header is None:
+                if row is None or text_field not in row:
+                    found = ", ".join(map(repr, row or [])) or "none"
+                    yield Entry(loc, where, line, sha256(b""), status="error",
+                                error=f"{where}:{line}: the header has no text column "
+                                      f"{text_field!r} (its columns: {found})")
+                    return
+                header = row
+                continue
+            if row is None or len(row) != len(header):
+                reason = problem or f"{len(row or [])} fields where the header has {len(header)}"
+                yield Entry(loc, where, line, sha256(repr(row)), status="error",
+                            error=f"{where}:{line}: {reason}")
+                continue
+            fields = dict(zip(header, row, strict=True))
+            text = fields.pop(text_field)
+            doc_id = fields.pop(id_field, "") or loc
+            yield Entry(doc_id, where, line, sha256(text), text=mask_page_furniture(text),
+                        meta=fields or None, status="ok" if text.strip() else "skipped",
+                        loc=loc)
+
+    @classmethod
+    def count(cls, path: Path) -> int | None:
+        try:
+            with open_input(path) as fh:
+                state: dict[str, Any] = {}
+                rows = _rows(csv.reader(_decoded(fh, state), **cls.dialect))
+                return max(0, sum(1 for _ in rows) - 1)
+        except (OSError, EOFError, zlib.error):
+            return None
+
+
+class TsvInput(CsvInput):
+    """A ``.tsv`` file: as ``.csv``, fields apart by tabs and never quoted (IANA's
+    text/tab-separated-values), so a quote inside a text is a quote."""
+
+    name = "tsv"
+    suffixes = (".tsv",)
+    dialect = {"delimiter": "\t", "quoting": csv.QUOTE_NONE}
+
