@@ -419,6 +419,54 @@ def test_files_are_read_as_kgx_extract_reads_them(served, tmp_path):
         "the limit for one document (a compressed bomb, or a dump to split into documents first)")
 
 
+def test_files_uploaded_as_a_form(served):
+    """``multipart/form-data`` (``curl -F file=@report.pdf``): each file a document, its
+    format by its Content-Type or else its name, its id the form's ``id`` (one file) or its
+    name; the answers equal those for the same files sent as the body; a form without a file,
+    a file in no format kgx reads and a JSONL file are 422s naming the file."""
+    pytest.importorskip("pdfminer")
+    from helpers import load_benchmark
+
+    url = served.url + "/v1/extract"
+    line = "Maria Lopez works for Acme in Paris."
+    pdf = load_benchmark("eval_pdf").pdf_bytes([[(72.0, 700.0, line.split(), -1.0)]],
+                                               {"Title": "Q3 report"})
+    book = load_benchmark("eval_docx").epub_bytes([f"<p>{line}</p>"], "Book")
+    as_body = httpx.post(url + "?id=q3.pdf", content=pdf,
+                         headers={"content-type": "application/pdf"}).json()["documents"]
+    r = httpx.post(url, files={"file": ("upload.pdf", pdf, "application/pdf")},
+                   data={"id": "q3.pdf"})
+    assert r.status_code == 200, r.text
+    (one,) = r.json()["documents"]
+    assert one["id"] == "q3.pdf" and one["meta"] == {"title": "Q3 report"}
+    assert one["records"] == as_body[0]["records"] and one["entities"] == as_body[0]["entities"]
+    r = httpx.post(url, files=[("file", ("dir/report.pdf", pdf, "application/octet-stream")),
+                               ("file", ("book.epub", book, "application/octet-stream")),
+                               ("file", ("note.txt", line.encode(), "text/plain"))])
+    assert r.status_code == 200, r.text
+    docs = r.json()["documents"]
+    assert [d["id"] for d in docs] == ["dir/report.pdf", "book.epub", "note.txt"]
+    assert docs[0]["entities"] == one["entities"] and docs[1]["meta"]["title"] == "Book"
+    assert docs[0]["records"][0]["doc_id"] == "dir/report.pdf"
+    assert all(len(d["entities"]) == 3 for d in docs)
+    r = httpx.post(served.url + "/v1/ingest", files={"file": ("q3.pdf", pdf, "application/pdf")})
+    assert r.status_code == 200, r.text  # ingest: the file name is the id
+    for files, data, status, msg in [
+            (None, {"id": "x"}, 422, "the form holds no file"),
+            ({"file": ("a.bin", b"\x00\x01", "application/octet-stream")}, None, 422,
+             "the file 'a.bin' (application/octet-stream) is in no input format kgx reads"),
+            ({"file": ("d.jsonl", b"{}", "application/octet-stream")}, None, 422,
+             "the file 'd.jsonl' is a jsonl file, which holds many documents")]:
+        if files is None:  # a form with fields only
+            r = httpx.post(url, content=b"--B\r\nContent-Disposition: form-data; name=\"id\""
+                                        b"\r\n\r\nx\r\n--B--\r\n",
+                           headers={"content-type": "multipart/form-data; boundary=B"})
+        else:
+            r = httpx.post(url, files=files, data=data)
+        assert r.status_code == status, r.text
+        assert msg in json.dumps(r.json()["detail"]), r.text
+
+
 def test_a_file_that_takes_too_long_to_read_is_a_413(monkeypatch):
     """``--max-read-seconds`` reaches the reader of each request's files (a PDF's pages are
     checked as they are laid out): a page of 3,000 scattered words (some 0.5 s here) over a

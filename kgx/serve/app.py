@@ -35,6 +35,7 @@ from kgx.serve.inputs import (
     InputError,
     Limits,
     body_document,
+    form_documents,
     parse_documents,
     parse_json,
     read_body,
@@ -60,6 +61,9 @@ _DOC_SCHEMA = {"type": "object", "properties": {
 _DOCS_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {
         "oneOf": [_DOC_SCHEMA, {"type": "array", "items": _DOC_SCHEMA}]}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "id": {"type": "string", "description": "the document's id (one file; else its name)"}}}},
     **{media: {"schema": {"type": "string", "format": "binary"}} for media in BODY_TYPES}}}}
 _SPARQL_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["query"], "properties": {
@@ -224,8 +228,11 @@ class Service:
     async def documents(self, request: Request, *, need_id: bool) -> list[DocIn]:
         body = await read_body(request.headers.get("content-length"), request.stream(),
                                self.limits.max_body_bytes)
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media in BODY_TYPES:  # a file as the body; anything else is read as JSON
+        content_type = request.headers.get("content-type", "")
+        media = content_type.split(";")[0].strip().lower()
+        if media == "multipart/form-data":  # files uploaded as a form
+            docs = form_documents(body, content_type, self.limits)
+        elif media in BODY_TYPES:  # a file as the body; anything else is read as JSON
             doc_id = request.query_params.get("id") or ""
             if need_id and not doc_id:
                 raise InputError(422, "a document id is required (?id=)", ["query", "id"])

@@ -7,7 +7,8 @@ it is read.
 
 A document may come as a file, as ``kgx extract`` reads it (a PDF, a Word file, an e-mail):
 base64 ``content`` with its ``format`` in a JSON document, or the file itself as the body,
-its format by ``Content-Type`` (:data:`BODY_TYPES`). Such files are read by the input formats
+its format by ``Content-Type`` (:data:`BODY_TYPES`), or files uploaded as a form
+(``multipart/form-data``, :func:`form_documents`). Such files are read by the input formats
 of ``kgx.batch`` (:func:`read_files`, off the event loop: a PDF's layout analysis is slow).
 """
 
@@ -19,10 +20,11 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kgx.batch.html import html_text
-from kgx.batch.inputs import INPUT_FORMATS, TextInput, _without_bom
+from kgx.batch.inputs import INPUT_FORMATS, TextInput, _without_bom, format_of
 from kgx.batch.limits import at_most, is_over_limit
 from kgx.batch.markdown import mask_markup
 from kgx.batch.pages import mask_page_furniture
@@ -220,6 +222,52 @@ def _file_document(item: dict[str, Any], loc: list[Any], doc_id: str,
     except (binascii.Error, ValueError) as e:
         raise InputError(422, f"not base64 ({e})", content_loc) from None
     return DocIn(doc_id, "", meta, data, fmt, f"{_where(content_loc)} (document {doc_id!r})")
+
+
+def form_documents(body: bytes, content_type: str, limits: Limits) -> list[DocIn]:
+    """The files of a ``multipart/form-data`` body (an HTML form's upload, ``curl -F
+    file=@report.pdf``): each file part a document, read as its ``Content-Type`` says
+    (:data:`BODY_TYPES`), else as its file name's suffix says (curl and browsers send
+    ``application/octet-stream`` for what they do not know); its id the form's ``id`` field
+    when it sends one file, else its file name. Parsed by the standard library's MIME parser
+    (no python-multipart), within the body limit already applied."""
+    from email import policy
+    from email.parser import BytesParser
+
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    form = BytesParser(policy=policy.HTTP).parsebytes(head + body)
+    if not form.is_multipart():
+        raise InputError(400, "a multipart/form-data body without parts (is its boundary "
+                              "given?)")
+    fields: dict[str, str] = {}
+    files: list[tuple[str, str, bytes]] = []
+    for part in form.iter_parts():
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is None:
+            name = part.get_param("name", header="content-disposition")
+            fields[str(name)] = data.decode("utf-8", "replace")
+            continue
+        media = part.get_content_type()
+        fmt = BODY_TYPES.get(media)
+        if fmt is None:
+            found = format_of(Path(filename.replace("\\", "/").rsplit("/", 1)[-1]))
+            if found is not None and not issubclass(found, TextInput):
+                raise InputError(422, f"the file {filename!r} is a {found.name} file, which holds "
+                                      "many documents: send them as JSON", ["body", filename])
+            fmt = found.name if found is not None else None
+        if fmt is None:
+            raise InputError(422, f"the file {filename!r} ({media}) is in no input format kgx "
+                                  "reads", ["body", filename])
+        files.append((filename, fmt, data))
+    if not files:
+        raise InputError(422, "the form holds no file (curl -F file=@report.pdf)", ["body"])
+    if len(files) > limits.max_documents:
+        raise InputError(413, f"{len(files)} files, over the limit of {limits.max_documents}")
+    one = fields.get("id") if len(files) == 1 else None
+    return [DocIn(one or name, "", None, data, fmt, f"the file {name!r}")
+            for name, fmt, data in files]
 
 
 def body_document(body: bytes, fmt: str, doc_id: str) -> DocIn:
