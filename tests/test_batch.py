@@ -170,7 +170,7 @@ def test_folder_inputs_ids_glob_gz_and_metadata(fixture_model, tmp_path):
     with gzip.open(root / "d.jsonl.gz", "wt", encoding="utf-8") as fh:
         fh.write(json.dumps({"doc": "x1", "body": "Acme is in Lyon.", "lang": "en"}) + "\n")
         fh.write(json.dumps({"body": "Globex is in Oslo."}) + "\n")
-    (root / "ignored.csv").write_text("Acme,Paris", encoding="utf-8")
+    (root / "ignored.xlsx").write_text("Acme,Paris", encoding="utf-8")
     out = tmp_path / "run"
     totals = ExtractionRun([root], fixture_model, out, id_field="doc", text_field="body",
                            progress=False).run()

@@ -23,15 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from kgx.batch import limits
-from kgx.batch.inputs import (
-    Entry,
-    InputFormat,
-    _rel_id,
-    _without_bom,
-    clean_text,
-    open_input,
-    sha256,
-)
+from kgx.batch.inputs import Entry, InputFormat, _without_bom, open_input, open_many, sha256
 from kgx.batch.pages import mask_page_furniture
 
 
@@ -81,14 +73,11 @@ class CsvInput(InputFormat):
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
              text_field: str = "text") -> Iterator[Entry]:
-        where, rel = clean_text(str(path)), _rel_id(path, root or path.parent)
-        state: dict[str, Any] = {}
-        try:
-            fh = open_input(path)
-        except OSError as e:
-            yield Entry(rel, where, None, sha256(b""), status="error",
-                        error=f"{where}: cannot read: {e.strerror or e}")
+        where, rel, fh = open_many(path, root)
+        if isinstance(fh, Entry):
+            yield fh
             return
+        state: dict[str, Any] = {}
         with fh:
             try:
                 yield from cls._entries(fh, where, rel, id_field, text_field, state)

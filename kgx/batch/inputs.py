@@ -166,6 +166,18 @@ def open_input(path: Path) -> IO[bytes]:
     return cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz") else path.open("rb")
 
 
+def open_many(path: Path, root: Path | None) -> tuple[str, str, IO[bytes] | Entry]:
+    """``(where, rel, file)`` for a file of many documents (its location for messages, its id
+    relative to the input root, its bytes open), or ``(where, rel, error entry)`` when it
+    cannot be opened."""
+    where, rel = clean_text(str(path)), _rel_id(path, root or path.parent)
+    try:
+        return where, rel, open_input(path)
+    except OSError as e:
+        return where, rel, Entry(rel, where, None, sha256(b""), status="error",
+                                 error=f"{where}: cannot read: {e.strerror or e}")
+
+
 # --- the formats -----------------------------------------------------------------------------
 
 

@@ -31,15 +31,7 @@ from typing import Any
 
 from kgx.batch import limits
 from kgx.batch.html import html_text
-from kgx.batch.inputs import (
-    Entry,
-    InputFormat,
-    TextInput,
-    _rel_id,
-    clean_text,
-    open_input,
-    sha256,
-)
+from kgx.batch.inputs import Entry, InputFormat, TextInput, open_input, open_many, sha256
 
 #: the headers kept as a message's metadata
 HEADERS = ("subject", "from", "to", "cc", "date", "message-id")
@@ -145,12 +137,9 @@ class MboxInput(InputFormat):
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
              text_field: str = "text") -> Iterator[Entry]:
-        rel, where = _rel_id(path, root or path.parent), clean_text(str(path))
-        try:
-            fh = open_input(path)
-        except OSError as e:
-            yield Entry(rel, where, None, sha256(b""), status="error",
-                        error=f"{where}: cannot read: {e.strerror or e}")
+        where, rel, fh = open_many(path, root)
+        if isinstance(fh, Entry):
+            yield fh
             return
         n = 0
         with fh:
