@@ -139,6 +139,56 @@ def epub_bytes(chapters: list[str], title: str = "", author: str = "") -> bytes:
     return out.getvalue()
 
 
+def a_run(text: str) -> str:
+    """A PowerPoint (DrawingML) run of ``text``."""
+    return f"<a:r><a:t>{escape(text)}</a:t></a:r>"
+
+
+def pptx_bytes(slides: list[list[str]], title: str = "", footer: str = "") -> bytes:
+    """A minimal .pptx: each slide a title and a body text box of the given paragraphs (each
+    paragraph's runs as given: ``a_run``), a table of two cells on
+    the last, and ``footer`` in each slide's footer placeholder."""
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    p = "http://schemas.openxmlformats.org/presentationml/2006/main"
+    r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+    def shape(paragraphs: list[str], kind: str = "body") -> str:
+        body = "".join(f"<a:p>{x}</a:p>" for x in paragraphs)
+        return (f'<p:sp><p:nvSpPr><p:cNvPr id="2" name="{kind}"/><p:cNvSpPr/><p:nvPr>'
+                f'<p:ph type="{kind}"/></p:nvPr></p:nvSpPr><p:txBody><a:bodyPr/>{body}'
+                "</p:txBody></p:sp>")
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        ids, rels = [], []
+        for n, paragraphs in enumerate(slides, 1):
+            ids.append(f'<p:sldId id="{255 + n}" r:id="rId{n + 1}"/>')
+            rels.append(f'<Relationship Id="rId{n + 1}" Type="{r}/slide" '
+                        f'Target="slides/slide{n}.xml"/>')
+            table = ("<p:graphicFrame><a:graphic><a:graphicData><a:tbl><a:tr><a:tc><a:txBody>"
+                     "<a:p><a:r><a:t>Prepared by</a:t></a:r></a:p></a:txBody></a:tc><a:tc>"
+                     "<a:txBody><a:p><a:r><a:t>Analytics team</a:t></a:r></a:p></a:txBody>"
+                     "</a:tc></a:tr></a:tbl></a:graphicData></a:graphic></p:graphicFrame>"
+                     if n == len(slides) else "")
+            number = f'<a:fld type="slidenum"><a:t>{n}</a:t></a:fld>'
+            shapes = (shape([a_run(f"Slide {n}")], "title") + shape(paragraphs) + table
+                      + shape([a_run(footer)], "ftr") + shape([number], "sldNum"))
+            z.writestr(f"ppt/slides/slide{n}.xml", (
+                f'<?xml version="1.0"?><p:sld xmlns:a="{a}" xmlns:p="{p}" xmlns:r="{r}"><p:cSld>'
+                f"<p:spTree>{shapes}</p:spTree></p:cSld></p:sld>"))
+        z.writestr("ppt/presentation.xml", (
+            f'<?xml version="1.0"?><p:presentation xmlns:p="{p}" xmlns:r="{r}"><p:sldIdLst>'
+            f'{"".join(ids)}</p:sldIdLst></p:presentation>'))
+        z.writestr("ppt/_rels/presentation.xml.rels", (
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships">{"".join(rels)}</Relationships>'))
+        z.writestr("docProps/core.xml", (
+            '<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.'
+            'org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/'
+            f'1.1/"><dc:title>{escape(title)}</dc:title></cp:coreProperties>'))
+    return out.getvalue()
+
+
 def as_spans(text: str, rng: random.Random, k: int) -> str:
     """``text`` as an .odt paragraph: spans cut at random places; record ``k`` also gets a
     footnote after its last word (every third), which the text as shown does not hold."""

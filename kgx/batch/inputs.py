@@ -405,7 +405,8 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
      "jsonl": JsonlInput, "email": "kgx.batch.mail:MailInput",
      "mbox": "kgx.batch.mail:MboxInput", "docx": "kgx.batch.office:DocxInput",
      "odt": "kgx.batch.office:OdtInput", "pdf": "kgx.batch.pdf:PdfInput",
-     "epub": "kgx.batch.epub:EpubInput", "csv": "kgx.batch.delimited:CsvInput",
+     "pptx": "kgx.batch.slides:PptxInput", "epub": "kgx.batch.epub:EpubInput",
+     "csv": "kgx.batch.delimited:CsvInput",
      "tsv": "kgx.batch.delimited:TsvInput"})
 STDIN_FORMAT = "jsonl"
 

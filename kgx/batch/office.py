@@ -57,12 +57,18 @@ def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
     body = parse_part(document, "word/document.xml").find(f"{_W}body")
     if body is not None:
         _walk(body, [], paragraphs)
+    return "\n\n".join(paragraphs), core_meta(core)
+
+
+def core_meta(core: bytes | None) -> dict[str, str]:
+    """The title, author and dates of an OOXML file's ``docProps/core.xml`` (Word's,
+    PowerPoint's)."""
     meta = {}
     if core is not None:
         for element in parse_part(core, "docProps/core.xml"):
             if element.tag in _CORE and (element.text or "").strip():
                 meta[_CORE[element.tag]] = element.text.strip()  # type: ignore[union-attr]
-    return "\n\n".join(paragraphs), meta
+    return meta
 
 
 def read_part(archive: zipfile.ZipFile, name: str) -> bytes | None:

@@ -72,6 +72,7 @@ BODY_TYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
     "application/vnd.oasis.opendocument.text": "odt",
     "application/epub+zip": "epub",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
     "message/rfc822": "email",
     "text/html": "html",
     "text/markdown": "markdown",
