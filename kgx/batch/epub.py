@@ -20,10 +20,9 @@ import zipfile
 from typing import Any
 from urllib.parse import unquote
 
-from kgx.batch import limits
 from kgx.batch.html import HtmlInput, html_document
 from kgx.batch.inputs import TextInput
-from kgx.batch.office import OfficeError, parse_part, read_part
+from kgx.batch.office import OfficeError, budgeted_parts, parse_part
 
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 _OPF = "{http://www.idpf.org/2007/opf}"
@@ -46,15 +45,7 @@ def epub_text(data: bytes) -> tuple[str, dict[str, str]]:
 
 
 def _book(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
-    left = limits.document_bytes()
-
-    def part(name: str) -> bytes | None:
-        nonlocal left
-        with limits.at_most(left):
-            data = read_part(archive, name)
-        left -= len(data or b"")
-        return data
-
+    part = budgeted_parts(archive)
     container = part("META-INF/container.xml")
     if container is None:
         raise EpubError("no META-INF/container.xml inside: not an EPUB")

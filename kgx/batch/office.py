@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree
 
@@ -84,6 +85,21 @@ def read_part(archive: zipfile.ZipFile, name: str) -> bytes | None:
     except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as e:
         # a damaged entry (CRC, truncated data), an encrypted one, an unknown compression
         raise OfficeError(f"{name} cannot be unpacked ({e})") from None
+
+
+def budgeted_parts(archive: zipfile.ZipFile) -> Callable[[str], bytes | None]:
+    """``read_part`` for a format of many parts (an e-book's chapters, a deck's slides): the
+    parts read through it together hold at most the document limit."""
+    left = limits.document_bytes()
+
+    def part(name: str) -> bytes | None:
+        nonlocal left
+        with limits.at_most(left):
+            data = read_part(archive, name)
+        left -= len(data or b"")
+        return data
+
+    return part
 
 
 def parse_part(xml: bytes, name: str) -> ElementTree.Element:

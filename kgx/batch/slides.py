@@ -18,8 +18,7 @@ import io
 import posixpath
 import zipfile
 
-from kgx.batch import limits
-from kgx.batch.office import OfficeError, _OfficeInput, core_meta, parse_part, read_part
+from kgx.batch.office import OfficeError, _OfficeInput, budgeted_parts, core_meta, parse_part
 
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
@@ -40,15 +39,7 @@ def pptx_text(data: bytes) -> tuple[str, dict[str, str]]:
 
 
 def _deck(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
-    left = limits.document_bytes()
-
-    def part(name: str) -> bytes | None:
-        nonlocal left
-        with limits.at_most(left):
-            data = read_part(archive, name)
-        left -= len(data or b"")
-        return data
-
+    part = budgeted_parts(archive)
     presentation = part("ppt/presentation.xml")
     rels = part("ppt/_rels/presentation.xml.rels")
     if presentation is None or rels is None:
