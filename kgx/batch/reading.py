@@ -11,7 +11,7 @@
   hashing it (a PDF page's layout, some 0.04 s). Given an executor (a process pool, a Dask
   cluster's), one-document files are parsed there, a bounded number ``ahead`` of the
   document being yielded, so that a run whose annotation is spread over many processes is not
-  held to the speed of one reader. Files of many documents (JSONL, mbox) stream here, line by
+  held to the speed of one reader. Files of many documents (JSONL, mbox, CSV) stream here, line by
   line, as before.
 """
 
