@@ -235,7 +235,7 @@ def form_documents(body: bytes, content_type: str, limits: Limits) -> list[DocIn
     from email import policy
     from email.parser import BytesParser
 
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1", "replace")
     form = BytesParser(policy=policy.HTTP).parsebytes(head + body)
     if not form.is_multipart():
         raise InputError(400, "a multipart/form-data body without parts (is its boundary "
