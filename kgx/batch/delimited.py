@@ -23,8 +23,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from kgx.batch import limits
-from kgx.batch.inputs import Entry, InputFormat, _without_bom, open_input, open_many, sha256
-from kgx.batch.pages import mask_page_furniture
+from kgx.batch.inputs import (
+    Entry,
+    InputFormat,
+    _without_bom,
+    open_input,
+    open_many,
+    record_entry,
+    sha256,
+)
 
 
 def _decoded(fh: IO[bytes], state: dict[str, Any]) -> Iterator[str]:
@@ -113,9 +120,7 @@ class CsvInput(InputFormat):
             fields = dict(zip(header, row, strict=True))
             text = fields.pop(text_field)
             doc_id = fields.pop(id_field, "") or loc
-            yield Entry(doc_id, where, line, sha256(text), text=mask_page_furniture(text),
-                        meta=fields or None, status="ok" if text.strip() else "skipped",
-                        loc=loc)
+            yield record_entry(doc_id, where, line, text, fields, loc)
 
     @classmethod
     def count(cls, path: Path) -> int | None:

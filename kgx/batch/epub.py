@@ -17,12 +17,10 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
-from typing import Any
 from urllib.parse import unquote
 
 from kgx.batch.html import HtmlInput, html_document
-from kgx.batch.inputs import TextInput
-from kgx.batch.office import OfficeError, budgeted_parts, parse_part
+from kgx.batch.office import OfficeError, _OfficeInput, budgeted_parts, parse_part
 
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 _OPF = "{http://www.idpf.org/2007/opf}"
@@ -83,18 +81,13 @@ def _book(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
     return "\n\n".join(chapters), meta
 
 
-class EpubInput(TextInput):
+class EpubInput(_OfficeInput):
     """An e-book (``.epub``): one document, its chapters' text in reading order
     (``epub_text``), its title, author, date and language as metadata."""
 
     name = "epub"
     suffixes = (".epub",)
 
-    @classmethod
-    def document(cls, data: bytes, where: str
-                 ) -> tuple[str | None, dict[str, Any] | None, str | None]:
-        try:
-            text, meta = epub_text(data)
-        except OfficeError as e:
-            return None, None, f"{where}: {e}"
-        return text, meta or None, None
+    @staticmethod
+    def read_text(data: bytes) -> tuple[str, dict[str, str]]:
+        return epub_text(data)

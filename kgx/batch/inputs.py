@@ -343,8 +343,15 @@ def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
         return Entry(doc_id, where, lineno, sha256(raw), status="error", loc=loc_id,
                      error=f"{where}:{lineno}: text field {text_field!r} is {problem}")
     meta = {k: v for k, v in obj.items() if k not in (id_field, text_field)}
-    return Entry(doc_id, where, lineno, sha256(text), text=mask_page_furniture(text),
-                 meta=meta or None, status="ok" if text.strip() else "skipped", loc=loc_id)
+    return record_entry(doc_id, where, lineno, text, meta, loc_id)
+
+
+def record_entry(doc_id: str, where: str, line: int, text: str, meta: dict[str, Any],
+                 loc: str) -> Entry:
+    """The entry of one record of a file of many (a JSONL line, a CSV row): hashed as its text
+    is written, read with PDF pages' furniture blanked, skipped when empty."""
+    return Entry(doc_id, where, line, sha256(text), text=mask_page_furniture(text),
+                 meta=meta or None, status="ok" if text.strip() else "skipped", loc=loc)
 
 
 class JsonlInput(InputFormat):
@@ -356,18 +363,15 @@ class JsonlInput(InputFormat):
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
              text_field: str = "text") -> Iterator[Entry]:
+        fh: IO[bytes] | Entry
         if root is None:
-            where, rel = "<stdin>", "<stdin>"
+            where, rel, fh = "<stdin>", "<stdin>", sys.stdin.buffer
         else:
-            where, rel = clean_text(str(path)), _rel_id(path, root)
-        lineno = 0
-        try:
-            fh: IO[bytes] = sys.stdin.buffer if root is None else open_input(path)
-        except OSError as e:
-            reason = e.strerror or str(e)
-            yield Entry(rel, where, None, sha256(b""), status="error",
-                        error=f"{where}: cannot read: {reason}")
+            where, rel, fh = open_many(path, root)
+        if isinstance(fh, Entry):
+            yield fh
             return
+        lineno = 0
         try:
             for raw in limits.lines_within(fh):
                 lineno += 1

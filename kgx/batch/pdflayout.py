@@ -116,10 +116,8 @@ def grouped_lines(bbox: Any, laparams: LAParams, lines: Iterable[LTTextLine],
         if clock is not None:
             clock.check()
         chains.merge(i, [index[id(o)] for o in line.find_neighbors(plane, laparams.line_margin)])
-    firsts: dict[int, int] = {}  # the boxes in the order of their first lines
-    for i in range(len(lines)):
-        firsts.setdefault(chains.root(i), i)
-    for r in firsts:
+    # a box's root is its first line: the roots, in order, are the boxes in pdfminer's order
+    for r in (i for i in range(len(lines)) if chains.root(i) == i):
         horizontal = isinstance(lines[r], LTTextLineHorizontal)
         box: LTTextBox = LTTextBoxHorizontal() if horizontal else LTTextBoxVertical()
         for j in chains.chain(r):
