@@ -6,10 +6,13 @@ This script writes the raw documents of K dev records (``kgx evaluate --as-docum
 random places, inside words too (Word splits runs at every formatting change, spell check and
 edit), a tracked insertion in every third record and a tracked deletion in every fourth (text
 that Word no longer shows), and a table at the end; and as .odt files (spans cut at random
-places, a footnote in every third record, a tracked deletion); and as EPUB books (the records
-as paragraphs of two chapters, a cover out of the reading order, a navigation document). It
-checks that ``kgx.batch.office`` and ``kgx.batch.epub`` give back exactly the records' text
-from all three (the heading, the
+places, a footnote in every third record, a tracked deletion); as EPUB books (the records
+as paragraphs of two chapters, a cover out of the reading order, a navigation document); and
+as .rtf files the way Word writes them (font, colour and style tables, a running header,
+formatting groups cut at random places, a footnote in every third record, hidden and deleted
+text in every fourth, characters as ``\\'hh`` and ``\\uN``). It checks that
+``kgx.batch.office``, ``kgx.batch.epub`` and ``kgx.batch.rtf`` give back exactly the records'
+text from all four (the heading, the
 paragraphs, the table's cells), runs the pipeline on the same records as plain paragraphs and
 on the files as kgx reads them, and prints NER and relation strict P/R/F1 by character offsets,
 what reading costs, and what kgx's text reader said of the files before (no input format).
@@ -189,6 +192,69 @@ def pptx_bytes(slides: list[list[str]], title: str = "", footer: str = "") -> by
     return out.getvalue()
 
 
+RTF_HEAD = (
+    r"{\rtf1\adeflang1025\ansi\ansicpg1252\uc1\adeff0\deff0\stshfdbch0\stshfloch0\stshfhich0"
+    r"\deflang1033\deflangfe1033{\fonttbl{\f0\fbidi \froman\fcharset0\fprq2{\*\panose "
+    "02020603050405020304}Times New Roman;}\n{\\f1\\fbidi \\fswiss\\fcharset204\\fprq2 Arial "
+    r"Cyr;}}{\colortbl;\red0\green0\blue0;}{\stylesheet{\ql \li0\ri0\widctlpar\rtlch\fcs1 "
+    r"\af0\afs24 \ltrch\fcs0 \fs24\lang1033 \snext0 \sqformat \spriority0 Normal;}}"
+    r"{\*\rsidtbl \rsid1580\rsid2428}{\*\generator Microsoft Word 11.0.0;}")
+
+
+def rtf_escape(text: str) -> str:
+    """``text`` as Word writes it in RTF: Windows-1252 characters as ``\\'hh``, others as
+    ``\\uN`` with a ``?`` fallback (two for a character outside the BMP)."""
+    out = []
+    for ch in text:
+        if ch in "\\{}":
+            out.append("\\" + ch)
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            try:
+                out.append("".join(f"\\'{b:02x}" for b in ch.encode("cp1252")))
+            except UnicodeEncodeError:
+                units = ch.encode("utf-16-le")
+                for j in range(0, len(units), 2):
+                    n = int.from_bytes(units[j:j + 2], "little")
+                    out.append(f"\\u{n - 65536 if n > 32767 else n}\\'3f")
+    return "".join(out)
+
+
+def rtf_bytes(paragraphs: list[str], title: str = "", cells: tuple[str, ...] = ()) -> bytes:
+    """An .rtf file as Word writes one: font, colour and style tables, ``\\info`` with
+    ``title``, a running header, each paragraph's RTF as given, then a one-row table of
+    ``cells``; line breaks inside control runs as Word wraps its lines."""
+    info = (r"{\info{\title " + rtf_escape(title) + r"}{\author Maria Lopez}{\operator Maria}"
+            r"{\creatim\yr2026\mo11\dy2\hr9\min30}{\version2}{\edmins1}}")
+    body = [RTF_HEAD, info, "\n", r"{\header \pard\plain \ql {Quarterly report}\par}", "\n"]
+    for p in paragraphs:
+        body.append(r"\pard\plain \ltrpar\ql \rtlch\fcs1 \af0\afs24 \ltrch\fcs0 " + p
+                    + "\\par\n")
+    if cells:
+        body.append(r"\trowd \irow0\irowband0\ltrrow\ts11" + "".join(
+            f"\\cellx{4000 * (j + 1)}" for j in range(len(cells))) + "\n")
+        body.append(r"\pard\plain \ltrpar\intbl " + "".join(
+            "{" + rtf_escape(c) + r"\cell }" for c in cells) + r"\row " + "\n")
+    body.append("}")
+    return "".join(body).encode("ascii")
+
+
+def as_rtf_runs(text: str, rng: random.Random, k: int) -> str:
+    """``text`` as Word's RTF runs: groups of character formatting cut at random places;
+    record ``k`` also gets a footnote (every third) and hidden and deleted text (every
+    fourth), neither of which the text as shown holds."""
+    cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, 6)))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    rtf = [r"{\rtlch\fcs1 \af0 \ltrch\fcs0 " + ("\\b " if j % 2 else "")
+           + rf"\insrsid{1580 + j} " + rtf_escape(p) + "}" for j, p in enumerate(pieces)]
+    if k % 3 == 0:
+        rtf.append(r"{\super\chftn}{\footnote \pard\plain {\super\chftn} A footnote.}")
+    if k % 4 == 0:
+        rtf.insert(1, r"{\v hidden note }{\deleted " + rtf_escape(DELETED) + "}")
+    return "".join(rtf)
+
+
 def as_spans(text: str, rng: random.Random, k: int) -> str:
     """``text`` as an .odt paragraph: spans cut at random places; record ``k`` also gets a
     footnote after its last word (every third), which the text as shown does not hold."""
@@ -224,10 +290,11 @@ def main() -> None:
     from kgx.batch.epub import epub_text
     from kgx.batch.inputs import TextInput
     from kgx.batch.office import docx_text, odt_text
+    from kgx.batch.rtf import rtf_text
 
     rng = random.Random(0)
     for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
-        plain, files, odts, epubs, read, gold = [], [], [], [], [], []
+        plain, files, odts, epubs, rtfs, read, gold = [], [], [], [], [], [], []
         k = n_runs = 0
         for i, eg in enumerate(examples):
             ref = eg.reference
@@ -241,6 +308,9 @@ def main() -> None:
             spans = [escape(f"Report {i}")] + [as_spans(t, rng, j) for j, t in enumerate(records)]
             odts.append(odt_bytes(spans, f"Report {i}", ("Prepared by", "Analytics team"),
                                   DELETED))
+            rtfs.append(rtf_bytes([rtf_escape(f"Report {i}")]
+                                  + [as_rtf_runs(t, rng, j) for j, t in enumerate(records)],
+                                  f"Report {i}", ("Prepared by", "Analytics team")))
             half = len(records) // 2 + 1  # two chapters, the table in the second
             epubs.append(epub_bytes(
                 [f"<h1>{escape(f'Report {i}')}</h1>" + "".join(
@@ -250,7 +320,7 @@ def main() -> None:
                 f"Report {i}", "Maria Lopez"))
             body = "\n\n".join(records)
             for reader, data in ((docx_text, files[-1]), (odt_text, odts[-1]),
-                                 (epub_text, epubs[-1])):
+                                 (epub_text, epubs[-1]), (rtf_text, rtfs[-1])):
                 text, _ = reader(data)
                 if text != f"Report {i}\n\n{body}\n\nPrepared by\n\nAnalytics team":
                     raise SystemExit(f"document {i}: {reader.__name__} is not its records")
@@ -273,15 +343,19 @@ def main() -> None:
                            for hs, hl, ts, tl, label in rels})
                          for by in (0, len(f"Report {i}\n\n"))])
         before = TextInput.document(files[0], "report-0.docx")[2]
+        source = TextInput.document(rtfs[0], "report-0.rtf")[0] or ""
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
-              f"{len(files)} .docx files, {k} paragraphs in {n_runs} runs\n  before: {before}")
+              f"{len(files)} .docx files, {k} paragraphs in {n_runs} runs\n  before: {before}"
+              f"\n  before: report-0.rtf read as plain text: {len(source):,} characters of "
+              f"RTF for {len(read[0]):,} of text")
         for name, texts, which in (("the records as plain paragraphs", plain, 0),
-                                   ("the .docx, .odt, .epub files as kgx reads them", read, 1)):
+                                   ("the .docx, .odt, .epub, .rtf files as read", read, 1)):
             found, seconds = analysed(nlp, texts)
-            print(f"  {name:<36} {scores([g[which] for g in gold], found)}   {seconds:.1f} s")
+            print(f"  {name:<44} {scores([g[which] for g in gold], found)}   {seconds:.1f} s")
         reading_cost("the .docx files", docx_text, files)
         reading_cost("the .odt files", odt_text, odts)
         reading_cost("the .epub files", epub_text, epubs)
+        reading_cost("the .rtf files", rtf_text, rtfs)
 
 
 if __name__ == "__main__":

@@ -373,6 +373,11 @@ def test_files_are_read_as_kgx_extract_reads_them(served, tmp_path):
     r = httpx.post(url, json={"content": base64.b64encode(docx).decode(), "format": "docx"})
     (memo,) = r.json()["documents"]
     assert memo["meta"]["title"] == "Memo" and len(memo["entities"]) == 3
+    rtf = w.rtf_bytes([w.rtf_escape(line)], title="Case note")
+    r = httpx.post(url + "?id=note.rtf", content=rtf, headers={"content-type": "text/rtf"})
+    (note,) = r.json()["documents"]
+    assert note["id"] == "note.rtf" and note["meta"]["title"] == "Case note"
+    assert note["entities"] == memo["entities"]  # the same text read out of either file
     mail = f"Subject: Hello\nMessage-ID: <1@acme.example>\n\n{line}\n".encode()
     r = httpx.post(url, content=mail, headers={"content-type": "message/rfc822"})
     (message,) = r.json()["documents"]

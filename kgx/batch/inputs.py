@@ -408,7 +408,8 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     {"text": TextInput, "markdown": MarkdownInput, "html": "kgx.batch.html:HtmlInput",
      "jsonl": JsonlInput, "email": "kgx.batch.mail:MailInput",
      "mbox": "kgx.batch.mail:MboxInput", "docx": "kgx.batch.office:DocxInput",
-     "odt": "kgx.batch.office:OdtInput", "pdf": "kgx.batch.pdf:PdfInput",
+     "odt": "kgx.batch.office:OdtInput", "rtf": "kgx.batch.rtf:RtfInput",
+     "pdf": "kgx.batch.pdf:PdfInput",
      "pptx": "kgx.batch.slides:PptxInput", "epub": "kgx.batch.epub:EpubInput",
      "csv": "kgx.batch.delimited:CsvInput",
      "tsv": "kgx.batch.delimited:TsvInput"})

@@ -71,6 +71,8 @@ BODY_TYPES = {
     "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
     "application/vnd.oasis.opendocument.text": "odt",
+    "application/rtf": "rtf",
+    "text/rtf": "rtf",
     "application/epub+zip": "epub",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
     "message/rfc822": "email",
