@@ -595,6 +595,8 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
         " and Kyoto</w:delText></w:r></w:del>" + w.run("."),
         w.run("Ana Diaz") + "<w:r><w:tab/></w:r>" + w.run("Nordwind") + "<w:r><w:br/></w:r>"
         + '<w:r><w:instrText> PAGE </w:instrText></w:r>' + w.run("Oslo &amp; more")
+        + '<w:r><w:rPr><w:vanish/></w:rPr><w:t>hidden</w:t></w:r>'
+        + '<w:r><w:rPr><w:vanish w:val="0"/></w:rPr><w:t>!</w:t></w:r>'
         + '<w:r><w:pict><w:txbxContent><w:p>' + w.run("A text box.") + "</w:p></w:txbxContent>"
         "</w:pict></w:r>",
         "",
@@ -602,7 +604,7 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
     data = w.docx_bytes(paragraphs, "Quarterly <report>", ("cell one", "cell two"))
     text, meta = docx_text(data)
     assert text == ("Report\n\nWei Chen works for Globex in Osaka.\n\nA text box.\n\n"
-                    "Ana Diaz\tNordwind\nOslo &amp; more\n\ncell one\n\ncell two")
+                    "Ana Diaz\tNordwind\nOslo &amp; more!\n\ncell one\n\ncell two")
     assert meta == {"title": "Quarterly <report>", "author": "Maria Lopez"}
     assert INPUT_FORMATS["docx"].name == "docx" and format_of(tmp_path / "a.docx") is not None
     (tmp_path / "report.docx").write_bytes(data)

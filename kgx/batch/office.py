@@ -8,12 +8,12 @@ runs), with tracked deletions still inside it; an ``.odt`` (LibreOffice, Google 
 footnotes and tracked deletions inline. Read as bytes either is binary, an error entry (issue 19:
 documents as users have them). ``docx_text`` and ``odt_text`` read them with the standard
 library: each paragraph's runs joined as they are (no space added between them), tabs, spaces
-and line breaks kept, tracked deletions, field instructions, comments and footnotes left out,
-tracked insertions kept, each paragraph or heading (a table cell's too) apart from the next by a
-blank line, so that ``kgx_layout_boundaries`` starts a sentence there. The title, author and
-dates of ``docProps/core.xml`` or ``meta.xml`` are the document's metadata. Headers and footers
-are other parts and are not read. The offsets of a document's records count in this text
-(``kgx.batch.read_document`` gives it back).
+and line breaks kept, tracked deletions, hidden runs (Word's ``w:vanish``), field instructions,
+comments and footnotes left out, tracked insertions kept, each paragraph or heading (a table
+cell's too) apart from the next by a blank line, so that ``kgx_layout_boundaries`` starts a
+sentence there. The title, author and dates of ``docProps/core.xml`` or ``meta.xml`` are the
+document's metadata. Headers and footers are other parts and are not read. The offsets of a
+document's records count in this text (``kgx.batch.read_document`` gives it back).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def _walk(element: ElementTree.Element, open_paragraphs: list[list[str]],
     text box's, its own)."""
     for child in element:
         tag = child.tag
-        if tag in _SKIPPED:
+        if tag in _SKIPPED or (tag == f"{_W}r" and _hidden(child)):
             continue
         if tag == f"{_W}p":
             open_paragraphs.append([])
@@ -133,6 +133,12 @@ def _walk(element: ElementTree.Element, open_paragraphs: list[list[str]],
                 open_paragraphs[-1].append(_CHARS[tag])
         else:
             _walk(child, open_paragraphs, paragraphs)
+
+
+def _hidden(run: ElementTree.Element) -> bool:
+    """Whether a run is hidden text (``w:vanish``), which Word does not show."""
+    vanish = run.find(f"{_W}rPr/{_W}vanish")
+    return vanish is not None and vanish.get(f"{_W}val", "true") not in ("0", "false", "off")
 
 
 class _OfficeInput(TextInput):
