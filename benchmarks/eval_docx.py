@@ -18,7 +18,10 @@ on the files as kgx reads them, and prints NER and relation strict P/R/F1 by cha
 what reading costs, and what kgx's text reader said of the files before (no input format).
 
     python benchmarks/eval_docx.py --model training/conll04/model-last \
-        --data corpus/conll04/dev.spacy --documents 5
+        --data corpus/conll04/dev.spacy --documents 5 [--soffice soffice]
+
+With ``--soffice``, the .docx files are also converted by LibreOffice to Word 97 ``.doc`` and to
+``.rtf`` and read back by ``kgx.batch.worddoc`` and ``kgx.batch.rtf``: files of a real writer.
 """
 
 from __future__ import annotations
@@ -285,7 +288,11 @@ def as_runs(text: str, rng: random.Random, k: int) -> str:
 def main() -> None:
     from eval_trailing_period import analysed, arguments, facts, pipelines, reading_cost, scores
 
-    args = arguments(__doc__).parse_args()
+    parser = arguments(__doc__)
+    parser.add_argument("--soffice", default=None, help=(
+        "LibreOffice's soffice: also convert the .docx files with it to .doc and .rtf (a real "
+        "writer's files) and check that kgx reads those back as the same text"))
+    args = parser.parse_args()
 
     from kgx.batch.epub import epub_text
     from kgx.batch.inputs import TextInput
@@ -356,6 +363,38 @@ def main() -> None:
         reading_cost("the .odt files", odt_text, odts)
         reading_cost("the .epub files", epub_text, epubs)
         reading_cost("the .rtf files", rtf_text, rtfs)
+        if args.soffice:
+            written_by_libreoffice(args.soffice, files, read)
+
+
+def written_by_libreoffice(soffice: str, files: list[bytes], texts: list[str]) -> None:
+    """Convert the .docx files with LibreOffice to Word 97 .doc and to .rtf, check that kgx
+    reads each back as ``texts``, and print what reading them costs."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from eval_trailing_period import reading_cost
+
+    from kgx.batch.rtf import rtf_text
+    from kgx.batch.worddoc import doc_text
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        names = [folder / f"report-{i}.docx" for i in range(len(files))]
+        for name, data in zip(names, files, strict=True):
+            name.write_bytes(data)
+        for target, reader in (("doc:MS Word 97", doc_text), ("rtf", rtf_text)):
+            out = folder / target[:3]
+            subprocess.run([soffice, "--headless", "--convert-to", target, "--outdir", str(out),
+                            *map(str, names)], check=True, capture_output=True)
+            converted = [(out / f"{n.stem}.{target[:3]}").read_bytes() for n in names]
+            wrong = [i for i, (data, text) in enumerate(zip(converted, texts, strict=True))
+                     if reader(data)[0] != text]
+            print(f"  LibreOffice's .{target[:3]} files: {len(converted) - len(wrong)} of "
+                  f"{len(converted)} read back as the .docx text"
+                  + (f" (not: {wrong[:10]})" if wrong else ""))
+            reading_cost(f"LibreOffice's .{target[:3]} files", reader, converted)
 
 
 if __name__ == "__main__":

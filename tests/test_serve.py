@@ -378,6 +378,13 @@ def test_files_are_read_as_kgx_extract_reads_them(served, tmp_path):
     (note,) = r.json()["documents"]
     assert note["id"] == "note.rtf" and note["meta"]["title"] == "Case note"
     assert note["entities"] == memo["entities"]  # the same text read out of either file
+    old = Path(__file__).parent / "data" / "word97.doc"  # written by LibreOffice
+    r = httpx.post(url + "?id=old.doc", content=old.read_bytes(),
+                   headers={"content-type": "application/msword"})
+    (word97,) = r.json()["documents"]
+    assert word97["meta"]["title"] == "Quarterly review" and word97["entities"]
+    shown = read_document(old)
+    assert all(shown[e["start_char"]:e["end_char"]] == e["text"] for e in word97["entities"])
     mail = f"Subject: Hello\nMessage-ID: <1@acme.example>\n\n{line}\n".encode()
     r = httpx.post(url, content=mail, headers={"content-type": "message/rfc822"})
     (message,) = r.json()["documents"]

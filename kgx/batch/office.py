@@ -26,6 +26,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from kgx.batch import limits
+from kgx.batch.cfb import CfbError, CompoundFile, is_compound
 from kgx.batch.inputs import TextInput
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -50,8 +51,7 @@ def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
             document = read_part(archive, "word/document.xml")
             core = read_part(archive, "docProps/core.xml")
     except zipfile.BadZipFile:
-        raise OfficeError("not a zip file, so not a .docx (an old binary .doc, or an "
-                          "encrypted one?)") from None
+        raise OfficeError(not_a_zip(data, ".docx", "WordDocument", ".doc")) from None
     if document is None:
         raise OfficeError("no word/document.xml inside: not a Word document")
     paragraphs: list[str] = []
@@ -59,6 +59,23 @@ def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
     if body is not None:
         _walk(body, [], paragraphs)
     return "\n\n".join(paragraphs), core_meta(core)
+
+
+def not_a_zip(data: bytes, suffix: str, legacy_stream: str, legacy_suffix: str) -> str:
+    """Why ``data`` is no ``suffix`` file: an OOXML file is a zip, and an OLE compound file in
+    its place is either password-protected (Office encrypts a whole file into one) or the
+    format's binary predecessor (its main stream ``legacy_stream``) under the new name."""
+    if is_compound(data):
+        try:
+            cf = CompoundFile(data)
+            if cf.stream("EncryptedPackage") is not None:
+                return "a password-protected Office file: refused"
+            if cf.stream(legacy_stream) is not None:
+                return (f"a binary {legacy_suffix} file under a {suffix} name: rename it "
+                        f"{legacy_suffix}")
+        except CfbError:
+            pass
+    return f"not a zip file, so not a {suffix}"
 
 
 def core_meta(core: bytes | None) -> dict[str, str]:

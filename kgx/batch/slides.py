@@ -18,7 +18,14 @@ import io
 import posixpath
 import zipfile
 
-from kgx.batch.office import OfficeError, _OfficeInput, budgeted_parts, core_meta, parse_part
+from kgx.batch.office import (
+    OfficeError,
+    _OfficeInput,
+    budgeted_parts,
+    core_meta,
+    not_a_zip,
+    parse_part,
+)
 
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
@@ -34,8 +41,7 @@ def pptx_text(data: bytes) -> tuple[str, dict[str, str]]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return _deck(archive)
     except zipfile.BadZipFile:
-        raise OfficeError("not a zip file, so not a .pptx (an old binary .ppt, or an "
-                          "encrypted one?)") from None
+        raise OfficeError(not_a_zip(data, ".pptx", "PowerPoint Document", ".ppt")) from None
 
 
 def _deck(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:

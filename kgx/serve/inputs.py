@@ -71,6 +71,7 @@ BODY_TYPES = {
     "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
     "application/vnd.oasis.opendocument.text": "odt",
+    "application/msword": "doc",
     "application/rtf": "rtf",
     "text/rtf": "rtf",
     "application/epub+zip": "epub",
