@@ -92,6 +92,24 @@ def run_records(run_dir: Path) -> list[dict]:
     return sorted(iter_run_records(run_dir), key=lambda r: json.dumps(r, sort_keys=True))
 
 
+def assert_read_as_plain_text(model, tmp_path: Path, name: str, data: bytes, text: str) -> None:
+    """A run over the file ``name`` holding ``data`` gives the records of ``text`` as a
+    ``.txt`` file, offsets included: the reader's text is what the records point into."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / name).write_bytes(data)
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "doc.txt").write_text(text, encoding="utf-8")
+    for folder in ("in", "plain"):
+        ExtractionRun([tmp_path / folder], model, tmp_path / f"run-{folder}",
+                      progress=False).run()
+    found, plain = run_records(tmp_path / "run-in"), run_records(tmp_path / "run-plain")
+    assert found and [{**r, "doc_id": "x"} for r in found] == [{**r, "doc_id": "x"}
+                                                               for r in plain]
+    for r in found:
+        for end in ("head", "tail"):
+            assert text[r[end]["start_char"]:r[end]["end_char"]] == r[end]["text"]
+
+
 def manifest(run_dir: Path) -> dict[str, dict]:
     lines = list(read_manifest(run_dir))
     return {m["id"]: m for m in lines}

@@ -8,10 +8,10 @@ import gzip
 import io
 import zipfile
 
-from test_batch import run_records
+from test_batch import assert_read_as_plain_text
 
 from helpers import load_benchmark
-from kgx.batch import ExtractionRun, limits, read_document
+from kgx.batch import limits, read_document
 from kgx.batch.inputs import INPUT_FORMATS
 from kgx.batch.reading import read_inputs
 
@@ -74,14 +74,5 @@ def test_epub_books_read_as_a_reader_shows_them(tmp_path, monkeypatch):
 def test_a_books_records_point_into_its_text(fixture_model, tmp_path):
     """A run over a book gives the records of its text read as plain text, offsets included."""
     epub = load_benchmark("eval_docx").epub_bytes
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "book.epub").write_bytes(epub(CHAPTERS, "Review"))
-    (tmp_path / "plain").mkdir()
-    (tmp_path / "plain" / "book.txt").write_text(TEXT, encoding="utf-8")
-    for name in ("in", "plain"):
-        ExtractionRun([tmp_path / name], fixture_model, tmp_path / f"run-{name}",
-                      progress=False).run()
-    book, plain = run_records(tmp_path / "run-in"), run_records(tmp_path / "run-plain")
-    assert book and [{**r, "doc_id": "x"} for r in book] == [{**r, "doc_id": "x"} for r in plain]
-    for r in book:
-        assert TEXT[r["head"]["start_char"]:r["head"]["end_char"]] == r["head"]["text"]
+    assert_read_as_plain_text(fixture_model, tmp_path, "book.epub", epub(CHAPTERS, "Review"),
+                              TEXT)

@@ -9,10 +9,10 @@ import gzip
 import random
 
 import pytest
-from test_batch import run_records
+from test_batch import assert_read_as_plain_text
 
 from helpers import load_benchmark
-from kgx.batch import ExtractionRun, limits, read_document
+from kgx.batch import limits, read_document
 from kgx.batch.inputs import INPUT_FORMATS
 from kgx.batch.reading import read_inputs
 from kgx.batch.rtf import MAX_DEPTH, RtfError, rtf_text
@@ -135,15 +135,4 @@ def test_an_rtf_files_records_point_into_its_text(fixture_model, tmp_path):
     paragraphs = ["Wei Chen works for Globex in Osaka.", "Maria Lopez of Acme met Ivan Petrov "
                   "in Paris.", "Ana Diaz and John Smith live in Lima."]
     data = w.rtf_bytes([w.as_rtf_runs(p, random.Random(k), k) for k, p in enumerate(paragraphs)])
-    text = "\n\n".join(paragraphs)
-    for name, write in (("in", lambda p: p.write_bytes(data)),
-                        ("plain", lambda p: p.write_text(text, encoding="utf-8"))):
-        (tmp_path / name).mkdir()
-        write(tmp_path / name / ("note.rtf" if name == "in" else "note.txt"))
-        ExtractionRun([tmp_path / name], fixture_model, tmp_path / f"run-{name}",
-                      progress=False).run()
-    found, plain = run_records(tmp_path / "run-in"), run_records(tmp_path / "run-plain")
-    assert found and [{**r, "doc_id": "x"} for r in found] == [{**r, "doc_id": "x"}
-                                                               for r in plain]
-    for r in found:
-        assert text[r["tail"]["start_char"]:r["tail"]["end_char"]] == r["tail"]["text"]
+    assert_read_as_plain_text(fixture_model, tmp_path, "note.rtf", data, "\n\n".join(paragraphs))

@@ -16,9 +16,9 @@ import struct
 from pathlib import Path
 
 import pytest
-from test_batch import run_records
+from test_batch import assert_read_as_plain_text
 
-from kgx.batch import ExtractionRun, limits, read_document
+from kgx.batch import limits, read_document
 from kgx.batch.cfb import CfbError, CompoundFile
 from kgx.batch.inputs import INPUT_FORMATS
 from kgx.batch.office import docx_text
@@ -147,15 +147,5 @@ def test_doc_files_in_a_run(tmp_path, monkeypatch):
 
 def test_a_doc_files_records_point_into_its_text(fixture_model, tmp_path):
     """A run over a .doc file gives the records of its text read as plain text, offsets too."""
-    text = long_text()
-    for name, write in (("in", lambda p: p.write_bytes((DATA / "long.doc").read_bytes())),
-                        ("plain", lambda p: p.write_text(text, encoding="utf-8"))):
-        (tmp_path / name).mkdir()
-        write(tmp_path / name / ("report.doc" if name == "in" else "report.txt"))
-        ExtractionRun([tmp_path / name], fixture_model, tmp_path / f"run-{name}",
-                      progress=False).run()
-    found, plain = run_records(tmp_path / "run-in"), run_records(tmp_path / "run-plain")
-    assert found and [{**r, "doc_id": "x"} for r in found] == [{**r, "doc_id": "x"}
-                                                               for r in plain]
-    for r in found:
-        assert text[r["head"]["start_char"]:r["head"]["end_char"]] == r["head"]["text"]
+    assert_read_as_plain_text(fixture_model, tmp_path, "report.doc",
+                              (DATA / "long.doc").read_bytes(), long_text())
