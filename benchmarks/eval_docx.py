@@ -21,7 +21,8 @@ what reading costs, and what kgx's text reader said of the files before (no inpu
         --data corpus/conll04/dev.spacy --documents 5 [--soffice soffice]
 
 With ``--soffice``, the .docx files are also converted by LibreOffice to Word 97 ``.doc`` and to
-``.rtf`` and read back by ``kgx.batch.worddoc`` and ``kgx.batch.rtf``: files of a real writer.
+``.rtf``, and copies without tracked changes to ``.odt``, ``.html`` and ``.epub``, and each is
+read back by kgx's reader of that format: files of a real writer.
 """
 
 from __future__ import annotations
@@ -364,37 +365,54 @@ def main() -> None:
         reading_cost("the .epub files", epub_text, epubs)
         reading_cost("the .rtf files", rtf_text, rtfs)
         if args.soffice:
-            written_by_libreoffice(args.soffice, files, read)
+            written_by_libreoffice(args.soffice, files, read, [
+                docx_bytes([run(f"Report {i}"), *map(run, text.split("\n\n"))], f"Report {i}",
+                           ("Prepared by", "Analytics team"))
+                for i, text in enumerate(plain)])
 
 
-def written_by_libreoffice(soffice: str, files: list[bytes], texts: list[str]) -> None:
-    """Convert the .docx files with LibreOffice to Word 97 .doc and to .rtf, check that kgx
-    reads each back as ``texts``, and print what reading them costs."""
+def written_by_libreoffice(soffice: str, files: list[bytes], texts: list[str],
+                           clean: list[bytes]) -> None:
+    """Convert the .docx files with LibreOffice to Word 97 .doc and to .rtf, and their
+    ``clean`` copies (no tracked changes: LibreOffice's exports to these show deletions as
+    text) to .odt, .html and .epub; check that kgx reads each back as ``texts``, and print
+    what reading them costs."""
     import subprocess
     import tempfile
     from pathlib import Path
 
     from eval_trailing_period import reading_cost
 
+    from kgx.batch.epub import epub_text
+    from kgx.batch.html import HtmlInput
+    from kgx.batch.office import odt_text
     from kgx.batch.rtf import rtf_text
     from kgx.batch.worddoc import doc_text
 
+    def html_text(data: bytes) -> tuple[str | None, object]:
+        return HtmlInput.document(data, "report.html")[:2]
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        names = [folder / f"report-{i}.docx" for i in range(len(files))]
-        for name, data in zip(names, files, strict=True):
-            name.write_bytes(data)
-        for target, reader in (("doc:MS Word 97", doc_text), ("rtf", rtf_text)):
-            out = folder / target[:3]
+        for sub, docs in (("tracked", files), ("clean", clean)):
+            (folder / sub).mkdir()
+            for i, data in enumerate(docs):
+                (folder / sub / f"report-{i}.docx").write_bytes(data)
+        for target, reader, sub in (("doc:MS Word 97", doc_text, "tracked"),
+                                    ("rtf", rtf_text, "tracked"), ("odt", odt_text, "clean"),
+                                    ("html", html_text, "clean"), ("epub", epub_text, "clean")):
+            suffix = target.split(":")[0]
+            names = [folder / sub / f"report-{i}.docx" for i in range(len(files))]
+            out = folder / suffix
             subprocess.run([soffice, "--headless", "--convert-to", target, "--outdir", str(out),
                             *map(str, names)], check=True, capture_output=True)
-            converted = [(out / f"{n.stem}.{target[:3]}").read_bytes() for n in names]
+            converted = [(out / f"{n.stem}.{suffix}").read_bytes() for n in names]
             wrong = [i for i, (data, text) in enumerate(zip(converted, texts, strict=True))
                      if reader(data)[0] != text]
-            print(f"  LibreOffice's .{target[:3]} files: {len(converted) - len(wrong)} of "
+            print(f"  LibreOffice's .{suffix} files: {len(converted) - len(wrong)} of "
                   f"{len(converted)} read back as the .docx text"
                   + (f" (not: {wrong[:10]})" if wrong else ""))
-            reading_cost(f"LibreOffice's .{target[:3]} files", reader, converted)
+            reading_cost(f"LibreOffice's .{suffix} files", reader, converted)
 
 
 if __name__ == "__main__":

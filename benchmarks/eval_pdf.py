@@ -15,7 +15,10 @@ records' words came back in order, what reading costs, and what kgx's text reade
 files before (no input format) and what pdfminer.six's own ``pdf2txt.py`` text gives.
 
     python benchmarks/eval_pdf.py --model training/conll04/model-last \
-        --data corpus/conll04/dev.spacy --documents 40
+        --data corpus/conll04/dev.spacy --documents 40 [--soffice soffice]
+
+With ``--soffice``, each document is also written as a .docx and typeset by LibreOffice as a
+PDF: a real writer's fonts (embedded subsets), kerning and line breaking.
 """
 
 from __future__ import annotations
@@ -244,6 +247,26 @@ def scored(nlp, texts: list[str], plain: list[str], gold: list[tuple[set, set]]
     return scores(gold, carried), seconds, whole
 
 
+def typeset_by_libreoffice(soffice: str, documents: list[str]) -> list[bytes]:
+    """Each document (paragraphs apart by a blank line) as a .docx, typeset by LibreOffice as
+    a PDF (its default page, font and line breaking)."""
+    import subprocess
+    import tempfile
+
+    from eval_docx import docx_bytes, run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        names = []
+        for i, text in enumerate(documents):
+            names.append(folder / f"doc{i}.docx")
+            names[-1].write_bytes(docx_bytes([run(p) for p in text.split("\n\n")],
+                                             f"Review {i}"))
+        subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(folder),
+                        *map(str, names)], check=True, capture_output=True)
+        return [(folder / f"doc{i}.pdf").read_bytes() for i in range(len(documents))]
+
+
 def main() -> None:
     from eval_trailing_period import (
         analysed,
@@ -261,6 +284,9 @@ def main() -> None:
     ap = arguments(__doc__)
     ap.add_argument("--files", nargs="*", default=[],
                     help="real PDF files: print what reading them costs and what is blanked")
+    ap.add_argument("--soffice", default=None, help=(
+        "LibreOffice's soffice: also write each document as a .docx and let LibreOffice "
+        "typeset it as a PDF (a real writer's fonts, kerning and line breaking)"))
     args = ap.parse_args()
     for path in args.files:
         furniture(path)
@@ -281,20 +307,24 @@ def main() -> None:
             files["word"].append(pdf_bytes(typeset(i, records, 1, False), info))
             files["latex"].append(pdf_bytes(typeset(i, records, 2, True), info))
             files["notes"].append(pdf_bytes(typeset(i, records, 2, True, notes=True), info))
+        ways = [("word", "one column, spaces (a word processor's)"),
+                ("latex", "two columns, justified, hyphenated, no spaces"),
+                ("notes", "the same, a footnote on each page")]
+        if args.soffice:
+            files["libreoffice"] = typeset_by_libreoffice(args.soffice, plain)
+            ways.append(("libreoffice", "LibreOffice's PDF of a .docx"))
         pages = sum(f.count(b"/Type /Page ") for f in files["latex"])
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(examples)} files each way, {n_records} records, {pages} two-column pages")
         found, seconds = analysed(nlp, plain)
         print(f"  {'the records as plain paragraphs':<44} {scores(gold, found)}   "
               f"{seconds:.1f} s")
-        for way, label in (("word", "one column, spaces (a word processor's)"),
-                           ("latex", "two columns, justified, hyphenated, no spaces"),
-                           ("notes", "the same, a footnote on each page")):
+        for way, label in ways:
             began = time.perf_counter()
             read = [PdfInput.document(f, f"doc{i}.pdf") for i, f in enumerate(files[way])]
             reading = time.perf_counter() - began
             texts = [t or "" for t, _, _ in read]
-            n_pages = sum(f.count(b"/Type /Page ") for f in files[way])
+            n_pages = sum(len(re.findall(rb"/Type\s*/Page\b", f)) for f in files[way])
             score, seconds, whole = scored(nlp, texts, plain, gold)
             print(f"  {label:<44} {score}   {seconds:.1f} s\n"
                   f"  {'':<44} records read whole and in order: {whole} / {n_records}; "

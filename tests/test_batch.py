@@ -710,7 +710,8 @@ def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
 
     from helpers import load_benchmark
     from kgx.batch.inputs import INPUT_FORMATS
-    from kgx.batch.pdf import PdfInput, pdf_date, pdf_text
+    from kgx.batch.pdf import PdfInput, pdf_text
+    from kgx.batch.pdfmeta import pdf_date
     from kgx.batch.reading import read_inputs
 
     w = load_benchmark("eval_pdf")  # its PDF typesetter
@@ -768,6 +769,8 @@ def test_pdf_files_read_in_reading_order(tmp_path, monkeypatch):
         "a.pdf: reading PDF files needs pdfminer.six: pip install 'kgx[pdf]'")
     assert pdf_date("D:2026") == "2026" and pdf_date("D:20261102") == "2026-11-02"
     assert pdf_date("D:20261102093000Z") == "2026-11-02T09:30:00Z"
+    assert pdf_date("D:20261102093000Z'") == pdf_date("D:20261102093000Z00'00'") == (
+        "2026-11-02T09:30:00Z")  # LibreOffice's and Acrobat's ways of writing UTC
     assert pdf_date("20261102093000-05'30") == "2026-11-02T09:30:00-05:30"
     assert pdf_date("2 Nov 2026") == "2 Nov 2026"
 
@@ -853,7 +856,8 @@ def test_pdf_page_layout_read_as_a_reader_would():
 
     class line(SimpleNamespace):  # a pdfminer text line, its characters not looked at
         def __init__(self, x0, y0, text):
-            super().__init__(x0=x0, y0=y0, y1=y0 + 10, get_text=lambda: text + "\n")
+            super().__init__(x0=x0, y0=y0, y1=y0 + 10, x1=x0 + 5 * len(text),
+                             get_text=lambda: text + "\n")
 
         def __iter__(self):
             return iter(())
@@ -868,10 +872,7 @@ def test_pdf_page_layout_read_as_a_reader_would():
             self.x0, self.x1 = min(n.x0 for n in lines), max(n.x1 for n in lines)
             self.y0, self.y1 = min(n.y0 for n in lines), max(n.y1 for n in lines)
 
-    def piece(x0, y0, text):
-        found = line(x0, y0, text)
-        found.x1 = x0 + 5 * len(text)
-        return found
+    piece = line
 
     paragraph = TextBox(piece(72, 112, "Nelson, D-Fla., was"), piece(72, 100, "aboard in"),
                         piece(72, 88, "NASA."))  # 72..167 wide

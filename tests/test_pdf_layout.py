@@ -141,3 +141,64 @@ def test_a_page_over_the_time_limit_is_an_error_entry(tmp_path, monkeypatch):
         f"{tmp_path / 'a.pdf'}: page 2 took over 0.05 s to lay out (text drawn over itself?), "
         "the limit for one page")
     assert entries["b.pdf"].status == "ok"
+
+
+def test_paragraphs_set_with_no_space_between_them_stay_apart():
+    """A word processor's paragraphs with no space below them (LibreOffice's default for a
+    .docx without styles) fall in one text box: a line that ends where the next line's first
+    word would still have fitted is a paragraph's last line, and a blank line follows it;
+    lines wrapped because the next word did not fit run on. Ragged right and justified alike."""
+    from kgx.batch.pdf import pdf_text
+
+    pdf = load_benchmark("eval_pdf")
+    paragraphs = ["Wei Chen works for Globex in Osaka, where the company opened its first "
+                  "office abroad in spring.",
+                  "Ana Diaz met John Smith in Lima.",
+                  "Maria Lopez of Acme met Ivan Petrov in Paris to sign the contract that "
+                  "both firms had negotiated for most of the previous winter months",
+                  "Sofia Rossi lives in Oslo."]
+    measure = 300.0
+    longest = max(pdf.width(" ".join(line)) for p in paragraphs
+                  for line in pdf.broken_lines(p, measure, False))
+    for gap in (-1.0, 0.0):  # one string with spaces; words placed one by one (justified)
+        lines, y = [], 700.0
+        for k, paragraph in enumerate(paragraphs):
+            broken = pdf.broken_lines(paragraph, measure, False)
+            last = pdf.width(" ".join(broken[-1]))
+            if k + 1 < len(paragraphs):  # the test's premise: the next first word fits
+                first = pdf.width(paragraphs[k + 1].split()[0])
+                assert last + first + 0.5 * pdf.SIZE < longest
+            for j, words in enumerate(broken):
+                full = j + 1 < len(broken)  # justified: all lines but the last fill the measure
+                spread = ((measure - pdf.width("".join(words))) / max(1, len(words) - 1)
+                          if gap >= 0 and full else pdf.width(" "))
+                lines.append((72.0, y, words, -1.0 if gap < 0 else spread))
+                y -= pdf.LEADING
+        text, _ = pdf_text(pdf.pdf_bytes([lines]))
+        assert text.rstrip("\n\f").split("\n\n") == [
+            "\n".join(" ".join(w) for w in pdf.broken_lines(p, measure, False))
+            for p in paragraphs], gap
+
+
+def test_a_line_that_starts_with_a_bracket_runs_on():
+    """No line break follows an opening bracket, so a line starting "( bleomycin" was wrapped
+    because "( bleomycin" did not fit, though "(" alone would have: the line before runs on."""
+    from kgx.batch.pdf import pdf_text
+
+    pdf = load_benchmark("eval_pdf")
+    full = "Maria Lopez of Acme met Ivan Petrov in Paris to sign the contract".split()
+    measure = pdf.width(" ".join(full))
+    words = "gangrene that developed after combined chemotherapy in the two patients".split()
+    before: list[str] = []
+    while pdf.width(" ".join(before)) < measure - pdf.width("( bleomycin"):
+        before.append(words.pop(0))
+    room = measure - pdf.width(" ".join(before))
+    assert pdf.width("(") + 0.5 * pdf.SIZE < room < pdf.width("( bleomycin") + 0.5 * pdf.SIZE
+    after = "( bleomycin and methotrexate ) was given.".split()
+    rows = [full, full, before, after]  # two full lines: the measure is where lines end
+    lines = [(72.0, 700.0 - pdf.LEADING * k, words, -1.0) for k, words in enumerate(rows)]
+    text, _ = pdf_text(pdf.pdf_bytes([lines]))
+    assert text.rstrip("\n\f") == "\n".join(" ".join(w) for w in rows)
+    lines[-1] = (72.0, lines[-1][1], ["Ana", *after], -1.0)  # a word first: a new paragraph
+    text, _ = pdf_text(pdf.pdf_bytes([lines]))
+    assert text.rstrip("\n\f").split("\n\n")[1] == " ".join(["Ana", *after])

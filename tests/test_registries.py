@@ -156,11 +156,11 @@ def test_built_in_tables():
     assert INPUT_FORMATS["text"] is TextInput and INPUT_FORMATS["jsonl"] is JsonlInput
     assert INPUT_FORMATS["markdown"] is MarkdownInput and INPUT_FORMATS["html"] is HtmlInput
     assert suffixes() == (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".jsonl",
-                          ".eml", ".mbox", ".docx", ".odt", ".doc", ".rtf", ".pdf", ".pptx",
-                          ".epub", ".csv", ".tsv", ".txt.gz", ".md.gz", ".markdown.gz",
+                          ".eml", ".mbox", ".msg", ".docx", ".odt", ".doc", ".rtf", ".pdf",
+                          ".pptx", ".epub", ".csv", ".tsv", ".txt.gz", ".md.gz", ".markdown.gz",
                           ".html.gz", ".htm.gz", ".xhtml.gz", ".jsonl.gz", ".eml.gz", ".mbox.gz",
-                          ".docx.gz", ".odt.gz", ".doc.gz", ".rtf.gz", ".pdf.gz", ".pptx.gz",
-                          ".epub.gz", ".csv.gz", ".tsv.gz")
+                          ".msg.gz", ".docx.gz", ".odt.gz", ".doc.gz", ".rtf.gz", ".pdf.gz",
+                          ".pptx.gz", ".epub.gz", ".csv.gz", ".tsv.gz")
 
 
 def test_unknown_names_are_clear_errors():

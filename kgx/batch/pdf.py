@@ -28,12 +28,9 @@ from typing import Any
 from kgx.batch import limits
 from kgx.batch.inputs import TextInput
 from kgx.batch.pages import continues, furniture_key, page_number
+from kgx.batch.pdfmeta import document_meta
 
-_INFO = {"Title": "title", "Author": "author", "Subject": "subject",
-         "CreationDate": "created", "ModDate": "modified"}
 _CID = re.compile(r"\(cid:\d+\)")
-_DATE = re.compile(r"(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
-                   r"(?:(Z)|([+-])(\d{2})'?(\d{2})?'?)?")
 #: the most glyphs without Unicode a readable document may have, as a share of its characters
 MAX_UNMAPPED = 0.2
 #: pdfminer.six's layout analysis parameters (``LAParams``) that differ from its defaults
@@ -52,6 +49,9 @@ _SLACK = 2.0  # points: lines set to one measure end a rounding error apart
 #: the widest word space of a justified line, in line heights (a column gutter is wider: LaTeX's
 #: narrowest, 10 pt, is about 1 line height of its 10 pt text)
 WORD_GAP = 0.8
+#: room left at a line's end, beyond the next line's first word, that makes the line's end a
+#: hard break (a paragraph's last line), in line heights: a word space is about a quarter
+HARD_BREAK = 0.5
 Box = tuple[float, float, float, float, str]  # x0, y0, x1, y1 (PDF points, y up), text
 
 
@@ -85,7 +85,7 @@ def pdf_text(data: bytes) -> tuple[str, dict[str, str]]:
             boxes = [((*bbox, box_text(lines)), type_size(lines))
                      for bbox, lines in merged(text_boxes(device.get_result()))]
             sized.append([(box, size) for box, size in boxes if box[4].strip()])
-        meta = _info(document)
+        meta = document_meta(document)
     except PDFPasswordIncorrect:
         raise PdfError("encrypted with a password: not read") from None
     except PSException as e:
@@ -309,17 +309,57 @@ def _continues_a_line(lines: list[Any], pieces: list[Any]) -> bool:
 
 def box_text(box: Iterable[Any]) -> str:
     """A text box's lines top to bottom; the pieces of one line (pdfminer parts a justified
-    line at a gap wider than two characters) left to right with a space between them."""
+    line at a gap wider than two characters) left to right with a space between them.
+
+    Lines run on with a line break, but a line that ends where the next line's first word
+    would still have fitted was not wrapped there: it is the last line of a paragraph (or a
+    heading, a list item) set with no space below it, and a blank line follows it, a
+    paragraph break to ``kgx_layout_boundaries``."""
     lines = sorted(((line.y0 + line.y1) / 2, line.y1 - line.y0, line.x0,
-                    line_text(line).strip("\n")) for line in box)
-    rows: list[list[tuple[float, float, float, str]]] = []
+                    line_text(line).strip("\n"), line.x1, _first_word(line)) for line in box)
+    rows: list[list[tuple[float, float, float, str, float, float | None]]] = []
     for line in reversed(lines):  # top to bottom
         if rows and abs(rows[-1][0][0] - line[0]) < 0.5 * min(rows[-1][0][1], line[1]):
             rows[-1].append(line)
         else:
             rows.append([line])
-    return "\n".join(" ".join(p[3].strip() for p in sorted(row, key=lambda p: p[2]))
-                     for row in rows)
+    for row in rows:
+        row.sort(key=lambda p: p[2])
+    ends = sorted((max(p[4] for p in row) for row in rows), reverse=True)
+    heights = sorted(max(p[1] for p in row) for row in rows)
+    height = heights[len(heights) // 2] if heights else 0.0
+    # the measure: the furthest end another line's end is near (one line over it, in
+    # hard-wrapped text, does not set it)
+    measure = next((a for a, b in zip(ends, ends[1:], strict=False) if a - b <= height),
+                   ends[-1] if ends else 0.0)
+    out = []
+    for k, row in enumerate(rows):
+        if k:
+            word, height = row[0][5], max(p[1] for p in rows[k - 1])
+            room = measure - max(p[4] for p in rows[k - 1])
+            out.append("\n\n" if word is not None and room > word + HARD_BREAK * height
+                       else "\n")
+        out.append(" ".join(p[3].strip() for p in row))
+    return "".join(out)
+
+
+def _first_word(line: Any) -> float | None:
+    """The width of what starts a line and cannot be parted from it: its first word, with the
+    next one after punctuation alone ("( bleomycin": no line break follows an opening
+    bracket); None when its characters are not known."""
+    from pdfminer.layout import LTChar
+
+    start = end = None
+    alnum = False
+    for c in line:
+        text = c.get_text()
+        if isinstance(c, LTChar) and not text.isspace():
+            start = c.x0 if start is None else start
+            end = c.x1
+            alnum = alnum or any(ch.isalnum() for ch in text)
+        elif start is not None and alnum:
+            break
+    return None if start is None or end is None else end - start
 
 
 def page_text(boxes: list[Box]) -> str:
@@ -393,40 +433,6 @@ def _cut(boxes: list[Box], axis: int) -> list[list[Box]]:
             parts[-1].append(box)
         edge = max(edge, end(box))
     return parts
-
-
-def _info(document: Any) -> dict[str, str]:
-    """Title, author, subject and dates (ISO 8601) of a PDF's Info dictionaries."""
-    from pdfminer.pdftypes import resolve1
-    from pdfminer.utils import decode_text
-
-    meta: dict[str, str] = {}
-    for info in document.info:
-        for key, field in _INFO.items():
-            value = resolve1(info.get(key))
-            if isinstance(value, bytes):
-                value = decode_text(value)
-            if isinstance(value, str) and value.strip():
-                value = " ".join(value.replace("\x00", "").split())
-                meta[field] = pdf_date(value) if key.endswith("Date") else value
-    return meta
-
-
-def pdf_date(text: str) -> str:
-    """A PDF date ("D:20260102153000+01'00'") as ISO 8601 ("2026-01-02T15:30:00+01:00"); text
-    that is not one as it is."""
-    m = _DATE.fullmatch(text.strip())
-    if not m:
-        return text
-    year, month, day, hour, minute, second, zulu, sign, tz_h, tz_m = m.groups()
-    out = "-".join(p for p in (year, month, day) if p)
-    if hour and day:
-        out += f"T{hour}:{minute or '00'}:{second or '00'}"
-        if zulu:
-            out += "Z"
-        elif sign:
-            out += f"{sign}{tz_h}:{tz_m or '00'}"
-    return out
 
 
 class PdfInput(TextInput):

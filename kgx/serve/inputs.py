@@ -77,6 +77,7 @@ BODY_TYPES = {
     "application/epub+zip": "epub",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
     "message/rfc822": "email",
+    "application/vnd.ms-outlook": "msg",
     "text/html": "html",
     "text/markdown": "markdown",
 }  # not text/plain: a browser's fetch() sends a JSON string as text/plain, and JSON it stays
