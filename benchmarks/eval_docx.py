@@ -80,14 +80,19 @@ ODT_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
           'xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" '
-          'xmlns:dc="http://purl.org/dc/elements/1.1/"')
+          'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+          'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+          'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"')
 
 
 def odt_bytes(paragraphs: list[str], title: str = "", cells: tuple[str, ...] = (),
-              deleted: str = "") -> bytes:
+              deleted: str = "", style: str = "", styles: str = "") -> bytes:
     """A minimal .odt: a heading-free list of paragraphs' XML (spans), a one-row table of
-    ``cells``, ``deleted`` as a tracked deletion; ``title`` in its metadata."""
-    body = "".join(f"<text:p>{p}</text:p>" for p in paragraphs)
+    ``cells``, ``deleted`` as a tracked deletion; ``title`` in its metadata; ``style``: the
+    paragraphs' properties (``style:paragraph-properties`` and ``style:text-properties``);
+    ``styles``: more automatic styles (``style:style`` elements) for the spans."""
+    styled = ' text:style-name="P1"' if style else ""
+    body = "".join(f"<text:p{styled}>{p}</text:p>" for p in paragraphs)
     if cells:
         body += "<table:table><table:table-row>" + "".join(
             f"<table:table-cell><text:p>{escape(c)}</text:p></table:table-cell>"
@@ -96,17 +101,29 @@ def odt_bytes(paragraphs: list[str], title: str = "", cells: tuple[str, ...] = (
         body = ("<text:tracked-changes><text:changed-region><text:deletion><text:p>"
                 f"{escape(deleted)}</text:p></text:deletion></text:changed-region>"
                 "</text:tracked-changes>" + body)
+    if style:
+        styles = f'<style:style style:name="P1" style:family="paragraph">{style}</style:style>' + (
+            styles)
+    automatic = f"<office:automatic-styles>{styles}</office:automatic-styles>" if styles else ""
     content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODT_NS}>'
-               f"<office:body><office:text>{body}</office:text></office:body>"
+               f"{automatic}<office:body><office:text>{body}</office:text></office:body>"
                "</office:document-content>")
     meta = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-meta {ODT_NS}><office:meta>'
             f"<dc:title>{escape(title)}</dc:title><meta:initial-creator>Maria Lopez"
             "</meta:initial-creator></office:meta></office:document-meta>")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text",
+                         compress_type=zipfile.ZIP_STORED)  # first and stored, as ODF says
         archive.writestr("content.xml", content)
         archive.writestr("meta.xml", meta)
+        archive.writestr("META-INF/manifest.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:'
+            'names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+            '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.'
+            'oasis.opendocument.text"/><manifest:file-entry manifest:full-path="content.xml" '
+            'manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="meta.xml" '
+            'manifest:media-type="text/xml"/></manifest:manifest>'))
     return out.getvalue()
 
 

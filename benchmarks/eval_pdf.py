@@ -18,7 +18,8 @@ files before (no input format) and what pdfminer.six's own ``pdf2txt.py`` text g
         --data corpus/conll04/dev.spacy --documents 40 [--soffice soffice]
 
 With ``--soffice``, each document is also written as a .docx and typeset by LibreOffice as a
-PDF: a real writer's fonts (embedded subsets), kerning and line breaking.
+PDF: a real writer's fonts (embedded subsets), kerning and line breaking; and as an .odt whose
+paragraphs are justified and hyphenated, typeset the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import os
 import re
 import time
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -247,24 +249,38 @@ def scored(nlp, texts: list[str], plain: list[str], gold: list[tuple[set, set]]
     return scores(gold, carried), seconds, whole
 
 
-def typeset_by_libreoffice(soffice: str, documents: list[str]) -> list[bytes]:
-    """Each document (paragraphs apart by a blank line) as a .docx, typeset by LibreOffice as
-    a PDF (its default page, font and line breaking)."""
+def typeset_by_libreoffice(soffice: str, documents: list[str], justified: bool = False
+                           ) -> list[bytes]:
+    """Each document (paragraphs apart by a blank line) typeset by LibreOffice as a PDF (its
+    default page, font and line breaking): written as a .docx, or with ``justified`` as an
+    .odt whose paragraphs are justified and hyphenated (US English patterns: Debian's
+    ``hyphen-en-us``; without them LibreOffice does not hyphenate)."""
     import subprocess
     import tempfile
 
-    from eval_docx import docx_bytes, run
+    from eval_docx import docx_bytes, odt_bytes, run
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         names = []
         for i, text in enumerate(documents):
-            names.append(folder / f"doc{i}.docx")
-            names[-1].write_bytes(docx_bytes([run(p) for p in text.split("\n\n")],
-                                             f"Review {i}"))
+            paragraphs = text.split("\n\n")
+            if justified:
+                names.append(folder / f"doc{i}.odt")
+                names[-1].write_bytes(odt_bytes([escape(p) for p in paragraphs], f"Review {i}",
+                                                style=JUSTIFIED))
+            else:
+                names.append(folder / f"doc{i}.docx")
+                names[-1].write_bytes(docx_bytes([run(p) for p in paragraphs], f"Review {i}"))
         subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(folder),
                         *map(str, names)], check=True, capture_output=True)
         return [(folder / f"doc{i}.pdf").read_bytes() for i in range(len(documents))]
+
+
+#: an .odt paragraph style: justified, hyphenated as US English, 3 letters at least each side
+JUSTIFIED = ('<style:paragraph-properties fo:text-align="justify"/><style:text-properties '
+             'fo:hyphenate="true" fo:language="en" fo:country="US" '
+             'fo:hyphenation-remain-char-count="3" fo:hyphenation-push-char-count="3"/>')
 
 
 def main() -> None:
@@ -313,6 +329,8 @@ def main() -> None:
         if args.soffice:
             files["libreoffice"] = typeset_by_libreoffice(args.soffice, plain)
             ways.append(("libreoffice", "LibreOffice's PDF of a .docx"))
+            files["justified"] = typeset_by_libreoffice(args.soffice, plain, justified=True)
+            ways.append(("justified", "LibreOffice's, justified and hyphenated"))
         pages = sum(f.count(b"/Type /Page ") for f in files["latex"])
         print(f"model: {model}  data: {args.data}  documents of {args.documents}: "
               f"{len(examples)} files each way, {n_records} records, {pages} two-column pages")

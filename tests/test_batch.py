@@ -188,7 +188,7 @@ def test_folder_inputs_ids_glob_gz_and_metadata(fixture_model, tmp_path):
     with gzip.open(root / "d.jsonl.gz", "wt", encoding="utf-8") as fh:
         fh.write(json.dumps({"doc": "x1", "body": "Acme is in Lyon.", "lang": "en"}) + "\n")
         fh.write(json.dumps({"body": "Globex is in Oslo."}) + "\n")
-    (root / "ignored.xlsx").write_text("Acme,Paris", encoding="utf-8")
+    (root / "ignored.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # no input format
     out = tmp_path / "run"
     totals = ExtractionRun([root], fixture_model, out, id_field="doc", text_field="body",
                            progress=False).run()
@@ -673,8 +673,9 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
 
 def test_opendocument_text_read_as_shown(tmp_path):
     """.odt: spans joined as they are, <text:s c="2"/> two spaces, tabs and line breaks kept,
-    footnotes, tracked deletions and comments left out, headings and table cells paragraphs of
-    their own; its meta.xml as metadata; a zip without content.xml an error entry."""
+    footnotes, tracked deletions, comments and hidden text (a span in a hidden style) left out,
+    headings and table cells paragraphs of their own; its meta.xml as metadata; a zip without
+    content.xml an error entry."""
     from helpers import load_benchmark
     from kgx.batch.inputs import INPUT_FORMATS
     from kgx.batch.office import OdtInput, odt_text
@@ -685,9 +686,15 @@ def test_opendocument_text_read_as_shown(tmp_path):
         "Wei Chen works for <text:span>Glo</text:span>bex in<text:s text:c=\"2\"/>Osaka."
         "<text:note><text:note-citation>1</text:note-citation><text:note-body><text:p>A note."
         "</text:p></text:note-body></text:note> He<text:tab/>left.<text:line-break/>Next "
-        "<text:a>Acme</text:a><office:annotation><text:p>a comment</text:p></office:annotation>.",
+        "<text:a>Acme</text:a><office:annotation><text:p>a comment</text:p></office:annotation>"
+        '<text:span text:style-name="T1"> hidden</text:span><text:span text:style-name="T2">'
+        ".</text:span>",
     ]
-    data = w.odt_bytes(paragraphs, "Quarterly", ("cell one",), deleted="and Kyoto")
+    hidden = ('<style:style style:name="T1" style:family="text"><style:text-properties '
+              'text:display="none"/></style:style><style:style style:name="T2" '
+              'style:family="text"><style:text-properties fo:font-size="12pt"/></style:style>')
+    data = w.odt_bytes(paragraphs, "Quarterly", ("cell one",), deleted="and Kyoto",
+                       styles=hidden)
     text, meta = odt_text(data)
     assert text == "Wei Chen works for Globex in  Osaka. He\tleft.\nNext Acme.\n\ncell one"
     assert meta == {"title": "Quarterly", "author": "Maria Lopez"}

@@ -202,3 +202,16 @@ def test_a_line_that_starts_with_a_bracket_runs_on():
     lines[-1] = (72.0, lines[-1][1], ["Ana", *after], -1.0)  # a word first: a new paragraph
     text, _ = pdf_text(pdf.pdf_bytes([lines]))
     assert text.rstrip("\n\f").split("\n\n")[1] == " ".join(["Ana", *after])
+
+
+def test_a_hyphen_set_apart_at_a_justified_lines_end_stays_with_its_word():
+    """LibreOffice's justified lines may set a line-end hyphen a point or so after its word,
+    which pdfminer reads as a word space ("head -" / "way"): the hyphen stays with its word, so
+    the broken word is read as one; a hyphen between words keeps its spaces."""
+    from kgx.batch.pdf import pdf_text
+
+    pdf = load_benchmark("eval_pdf")
+    lines = [(72.0, 700.0, ["has", "made", "considerable", "head", "-"], 2.0),
+             (72.0, 686.5, ["way", "in", "L", "-", "dopa", "mechanics", "."], 2.0)]
+    text, _ = pdf_text(pdf.pdf_bytes([lines]))
+    assert text.rstrip("\n\f") == "has made considerable head-\nway in L - dopa mechanics ."

@@ -8,9 +8,9 @@ runs), with tracked deletions still inside it; an ``.odt`` (LibreOffice, Google 
 footnotes and tracked deletions inline. Read as bytes either is binary, an error entry (issue 19:
 documents as users have them). ``docx_text`` and ``odt_text`` read them with the standard
 library: each paragraph's runs joined as they are (no space added between them), tabs, spaces
-and line breaks kept, tracked deletions, hidden runs (Word's ``w:vanish``), field instructions,
-comments and footnotes left out, tracked insertions kept, each paragraph or heading (a table
-cell's too) apart from the next by a blank line, so that ``kgx_layout_boundaries`` starts a
+and line breaks kept, tracked deletions, hidden text (Word's ``w:vanish``, an ODF span style's
+``text:display="none"``), field instructions, comments and footnotes left out, tracked
+insertions kept, each paragraph or heading (a table cell's too) apart from the next by a blank line, so that ``kgx_layout_boundaries`` starts a
 sentence there. The title, author and dates of ``docProps/core.xml`` or ``meta.xml`` are the
 document's metadata. Headers and footers are other parts and are not read. The offsets of a
 document's records count in this text (``kgx.batch.read_document`` gives it back).
@@ -197,7 +197,9 @@ _ODT_PARAGRAPHS = {f"{_TEXT}p", f"{_TEXT}h"}
 _ODT_CHARS = {f"{_TEXT}tab": "\t", f"{_TEXT}line-break": "\n"}
 # footnotes and endnotes (their text would land inside the sentence), tracked deletions and
 # comments are not the text as shown
-_ODT_SKIPPED = {f"{_TEXT}note", f"{_TEXT}tracked-changes", f"{_OFFICE}annotation"}
+_ODT_SKIPPED = {f"{_TEXT}note", f"{_TEXT}tracked-changes", f"{_OFFICE}annotation",
+                f"{_TEXT}hidden-text"}
+_STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 
 
 def odt_text(data: bytes) -> tuple[str, dict[str, str]]:
@@ -211,7 +213,11 @@ def odt_text(data: bytes) -> tuple[str, dict[str, str]]:
     if content is None:
         raise OfficeError("no content.xml inside: not an OpenDocument file")
     paragraphs: list[str] = []
-    _walk_odt(parse_part(content, "content.xml"), [], paragraphs)
+    root = parse_part(content, "content.xml")
+    hidden = {style.get(f"{_STYLE}name") for style in root.iter(f"{_STYLE}style")
+              if any(p.get(f"{_TEXT}display") == "none"
+                     for p in style.iter(f"{_STYLE}text-properties"))}
+    _walk_odt(root, [], paragraphs, hidden)
     meta = {}
     if meta_xml is not None:
         for element in parse_part(meta_xml, "meta.xml").iter():
@@ -221,15 +227,17 @@ def odt_text(data: bytes) -> tuple[str, dict[str, str]]:
 
 
 def _walk_odt(element: ElementTree.Element, open_paragraphs: list[list[str]],
-              paragraphs: list[str]) -> None:
-    """``_walk`` for OpenDocument: text is the elements' text and tails."""
+              paragraphs: list[str], hidden: set[str | None]) -> None:
+    """``_walk`` for OpenDocument: text is the elements' text and tails; a span in a hidden
+    style (``text:display="none"``, LibreOffice's hidden text) is not."""
     for child in element:
         tag = child.tag
-        if tag in _ODT_SKIPPED:
+        if tag in _ODT_SKIPPED or (tag == f"{_TEXT}span"
+                                   and child.get(f"{_TEXT}style-name") in hidden):
             pass
         elif tag in _ODT_PARAGRAPHS:
             open_paragraphs.append([child.text or ""])
-            _walk_odt(child, open_paragraphs, paragraphs)
+            _walk_odt(child, open_paragraphs, paragraphs, hidden)
             text = "".join(open_paragraphs.pop())
             if text.strip():
                 paragraphs.append(text)
@@ -240,7 +248,7 @@ def _walk_odt(element: ElementTree.Element, open_paragraphs: list[list[str]],
         else:
             if open_paragraphs:
                 open_paragraphs[-1].append(child.text or "")
-            _walk_odt(child, open_paragraphs, paragraphs)
+            _walk_odt(child, open_paragraphs, paragraphs, hidden)
         if open_paragraphs and child.tail:
             open_paragraphs[-1].append(child.tail)
 

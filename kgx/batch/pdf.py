@@ -42,6 +42,7 @@ LAYOUT: dict[str, Any] = {
 #: a box's type size, as a share of the body's, at or under which it may be a footnote (LaTeX
 #: sets 8 pt notes under 10 pt text, Word 10 pt under 12 pt)
 NOTE_SIZE = 0.85
+_HYPHENS = {"-", "\u2010", "\u00ad"}  # a hyphen a line may end with
 _MARKS = set("0123456789*\u2020\u2021\u00a7\u00b6")  # digits, *, daggers, section, pilcrow
 _MARKED = re.compile("\x00([^\x01]*)\x01")
 _LABEL = re.compile("\\s*([0-9]{1,3}|[*\u2020\u2021\u00a7\u00b6]{1,3})")
@@ -113,8 +114,17 @@ def line_text(line: Any) -> str:
     size = sizes[len(sizes) // 2]
     lows = sorted(c.y0 for c in chars if c.size >= size)
     base = lows[len(lows) // 2]
+    items = list(line)
+    while items and not isinstance(items[-1], LTChar):  # the line's end
+        items.pop()
+    if (len(items) > 2 and items[-1].get_text() in _HYPHENS
+            and not isinstance(items[-2], LTChar) and isinstance(items[-3], LTChar)
+            and items[-3].get_text().isalpha()):
+        # a justified line's hyphen set a little apart from its word ("head -" for "head-",
+        # LibreOffice's): pdfminer's gap-made space would part the broken word from it
+        del items[-2]
     out, inside = [], False
-    for c in line:
+    for c in items:
         text = c.get_text().replace("\x00", "\ufffd").replace("\x01", "\ufffd")
         mark = (isinstance(c, LTChar) and text in _MARKS and c.size <= NOTE_SIZE * size
                 and c.y0 >= base + 0.2 * size)

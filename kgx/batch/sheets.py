@@ -1,0 +1,226 @@
+"""Spreadsheets of documents (Excel's ``.xlsx``): each sheet a table whose first row names its
+columns, one document a row, as a ``.csv`` file is read (``kgx.batch.delimited``).
+
+Survey answers, support tickets and case lists are often kept in Excel. An ``.xlsx`` is a zip
+of XML parts: ``xl/workbook.xml`` lists the sheets in order (through
+``xl/_rels/workbook.xml.rels``), each sheet's rows are cells addressed by column ("B7"), and
+text cells mostly point into ``xl/sharedStrings.xml``. ``XlsxInput`` reads every sheet row by
+row: the ``--text-field`` column is the text, the ``--id-field`` column the id (else
+``<file>:<sheet>!<row>``), the other columns are metadata, as the cells show them (numbers as
+written, booleans as TRUE/FALSE, formulas as their cached results, dates and times as ISO
+8601). A sheet whose first row has no text column is an error entry naming the sheet, and the
+other sheets are read. A file that is not a zip, or not a workbook, is an error entry; so
+is a part past the document limit (``kgx.batch.limits``), as for every office file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
+
+from kgx.batch import limits
+from kgx.batch.inputs import (
+    Entry,
+    InputFormat,
+    _rel_id,
+    clean_text,
+    open_input,
+    record_entry,
+    sha256,
+)
+from kgx.batch.office import OfficeError, not_a_zip, parse_part, read_part
+
+_S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_COLUMN = re.compile(r"[A-Z]+")
+#: built-in number formats that show dates and times (ECMA-376 part 1, 18.8.30)
+_DATE_FORMATS = {14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47}
+_QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')  # literal text and colours in a format code
+_EPOCH = datetime.datetime(1899, 12, 30)  # day 0 as Excel counts (its 1900 leap-year bug kept)
+_EPOCH_1904 = datetime.datetime(1904, 1, 1)
+
+
+def column_index(ref: str) -> int:
+    """The 0-based column of a cell reference ("A1" → 0, "AB12" → 27)."""
+    m = _COLUMN.match(ref.upper())
+    n = 0
+    for ch in m.group() if m else "A":
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def workbook_rows(data: bytes) -> Iterator[tuple[str, int, list[str] | str]]:
+    """``(sheet, row number, cells)`` for every row of every sheet in order; ``(sheet, 0,
+    reason)`` for a sheet that cannot be read."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise OfficeError(not_a_zip(data, ".xlsx", "Workbook", ".xls")) from None
+    with archive:
+        workbook = read_part(archive, "xl/workbook.xml")
+        if workbook is None:
+            raise OfficeError("no xl/workbook.xml inside: not an Excel workbook")
+        rels = read_part(archive, "xl/_rels/workbook.xml.rels")
+        targets = {} if rels is None else {
+            r.get("Id"): r.get("Target", "")
+            for r in parse_part(rels, "xl/_rels/workbook.xml.rels").iter(f"{_RELS}Relationship")}
+        strings = _shared_strings(read_part(archive, "xl/sharedStrings.xml"))
+        book = parse_part(workbook, "xl/workbook.xml")
+        pr = book.find(f"{_S}workbookPr")
+        epoch = _EPOCH_1904 if pr is not None and pr.get("date1904") in ("1", "true") else _EPOCH
+        dated = _date_styles(read_part(archive, "xl/styles.xml"))
+        for sheet in book.iter(f"{_S}sheet"):
+            name = sheet.get("name") or "?"
+            target = targets.get(sheet.get(f"{_R}id"), "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target))
+            xml = read_part(archive, part) if target else None
+            if xml is None:
+                yield name, 0, f"its sheet {name!r} names {part or 'no part'}, which is not inside"
+                continue
+            yield from ((name, n, cells) for n, cells in _rows(xml, part, strings, dated, epoch))
+
+
+def _shared_strings(xml: bytes | None) -> list[str]:
+    if xml is None:
+        return []
+    # each <si>: one <t>, or rich text runs <r><t>; phonetic guides (<rPh>) are not the text
+    out = []
+    for si in parse_part(xml, "xl/sharedStrings.xml").iter(f"{_S}si"):
+        out.append("".join(t.text or "" for r in si if r.tag in (f"{_S}t", f"{_S}r")
+                           for t in ([r] if r.tag == f"{_S}t" else r.iter(f"{_S}t"))))
+    return out
+
+
+def _date_styles(xml: bytes | None) -> set[int]:
+    """The cell styles (``s`` indexes) whose number format shows a date or time."""
+    if xml is None:
+        return set()
+    root = parse_part(xml, "xl/styles.xml")
+    custom = {int(f.get("numFmtId") or -1): f.get("formatCode") or ""
+              for f in root.iter(f"{_S}numFmt")}
+    xfs = root.find(f"{_S}cellXfs")
+    out = set()
+    for k, xf in enumerate(xfs if xfs is not None else []):
+        fmt = int(xf.get("numFmtId") or 0)
+        code = _QUOTED.sub("", custom.get(fmt, "")).lower()
+        if fmt in _DATE_FORMATS or (fmt in custom and any(c in code for c in "ymdhs")
+                                    and "general" not in code):
+            out.add(k)
+    return out
+
+
+def _rows(xml: bytes, part: str, strings: list[str], dated: set[int] | None = None,
+          epoch: datetime.datetime | None = None) -> Iterator[tuple[int, list[str]]]:
+    data = parse_part(xml, part).find(f"{_S}sheetData")
+    for k, row in enumerate(data if data is not None else [], 1):
+        if row.tag != f"{_S}row":
+            continue
+        cells: list[str] = []
+        for i, cell in enumerate(row.iter(f"{_S}c")):
+            at = column_index(cell.get("r") or "") if cell.get("r") else i
+            if at > 16383:  # past Excel's last column, XFD: a damaged reference
+                raise OfficeError(f"{part}: cell {cell.get('r')!r} lies past column XFD")
+            cells.extend([""] * (at + 1 - len(cells)))
+            cells[at] = _value(cell, strings)
+            if dated and epoch and int(cell.get("s") or 0) in dated and cell.get("t", "n") == "n":
+                cells[at] = _date(cells[at], epoch)
+        number = int(row.get("r") or k)
+        if any(c.strip() for c in cells):
+            yield number, cells
+
+
+def _value(cell: ElementTree.Element, strings: list[str]) -> str:
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        found = cell.find(f"{_S}is")
+        return "" if found is None else "".join(t.text or "" for t in found.iter(f"{_S}t"))
+    value = cell.findtext(f"{_S}v") or ""
+    if kind == "s":
+        try:
+            return strings[int(value)]
+        except (ValueError, IndexError):
+            raise OfficeError(f"a cell points to shared string {value!r}, which the workbook "
+                              "does not hold") from None
+    if kind == "b":
+        return "TRUE" if value == "1" else "FALSE"
+    return value
+
+
+def _date(serial: str, epoch: datetime.datetime) -> str:
+    """An Excel date serial number as ISO 8601 (a date, or a date and time when it has one)."""
+    try:
+        when = epoch + datetime.timedelta(days=float(serial))
+    except (ValueError, OverflowError):
+        return serial
+    when = when.replace(microsecond=0) + datetime.timedelta(
+        seconds=round(when.microsecond / 1e6))
+    return when.date().isoformat() if when.time() == datetime.time() else when.isoformat()
+
+
+class XlsxInput(InputFormat):
+    """An Excel workbook (``.xlsx``): one document a row of each sheet (module docstring)."""
+
+    name = "xlsx"
+    suffixes = (".xlsx",)
+
+    @classmethod
+    def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
+             text_field: str = "text") -> Iterator[Entry]:
+        where, rel = clean_text(str(path)), _rel_id(path, root or path.parent)
+        loaded = _load(path, rel, where)
+        if isinstance(loaded, Entry):
+            yield loaded
+            return
+        header: dict[str, list[str] | None] = {}
+        seen = 0
+        try:
+            for sheet, number, cells in workbook_rows(loaded):
+                seen += 1
+                loc = f"{rel}:{sheet}!{number}"
+                if isinstance(cells, str):
+                    yield Entry(loc, where, None, sha256(b""), status="error",
+                                error=f"{where}: {cells}")
+                    continue
+                if sheet not in header:
+                    header[sheet] = cells if text_field in cells else None
+                    if header[sheet] is None:
+                        found = ", ".join(repr(c) for c in cells if c) or "none"
+                        yield Entry(loc, where, number, sha256(b""), status="error",
+                                    error=f"{where}: sheet {sheet!r}, row {number}: the header "
+                                          f"has no text column {text_field!r} (its columns: "
+                                          f"{found})")
+                    continue
+                names = header[sheet]
+                if names is None:
+                    continue
+                cells = cells + [""] * (len(names) - len(cells))  # trailing empty cells
+                fields = {name: value for name, value in zip(names, cells, strict=False)
+                          if name}
+                text = fields.pop(text_field, "")
+                doc_id = fields.pop(id_field, "") or loc
+                yield record_entry(doc_id, where, number, text, fields, loc)
+        except OfficeError as e:
+            kept = "; the rows before were kept" if seen else ""
+            yield Entry(f"{rel}:end" if seen else rel, where, None, sha256(b""), status="error",
+                        error=f"{where}: {e}{kept}")
+
+
+def _load(path: Path, rel: str, where: str) -> bytes | Entry:
+    try:
+        with open_input(path) as fh:
+            data = limits.read_within(fh)
+    except (OSError, EOFError) as e:
+        return Entry(rel, where, None, sha256(b""), status="error",
+                     error=f"{where}: cannot read: {getattr(e, 'strerror', None) or e}")
+    if data is None:
+        return Entry(rel, where, None, sha256(b""), status="error",
+                     error=f"{where}: {limits.over_limit('the file holds')}")
+    return data

@@ -1,0 +1,77 @@
+"""kgx.batch.sheets: an Excel workbook holds one document a row of each sheet, read as the same
+table in a ``.csv`` file is (id, text and metadata columns; dates as ISO 8601); a sheet without
+the text column, a damaged workbook or another format under the name are error entries naming
+the file and sheet, the rows before kept.
+
+``tests/data/tickets.xlsx`` was written by LibreOffice Calc 7.4 from ``tests/data/tickets.csv``
+(``soffice --convert-to xlsx``: dates as date cells, numbers and a boolean as such, a text with
+a line break); the other workbooks by ``benchmarks/bench_tables.py``'s ``xlsx_bytes``."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+from helpers import cfb_bytes, load_benchmark
+from kgx.batch.inputs import INPUT_FORMATS
+from kgx.batch.reading import read_inputs
+from kgx.batch.sheets import column_index
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_workbook_reads_as_the_same_table_in_csv(tmp_path):
+    for name in ("tickets.xlsx", "tickets.csv"):
+        shutil.copy(DATA / name, tmp_path / name)
+    (tmp_path / "gz.xlsx.gz").write_bytes(gzip.compress((DATA / "tickets.xlsx").read_bytes()))
+    assert INPUT_FORMATS["xlsx"].name == "xlsx"
+    # each read alone: together, the same ids would be duplicates
+    book = list(read_inputs([tmp_path / "tickets.xlsx"]))
+    table = list(read_inputs([tmp_path / "tickets.csv"]))
+    packed = list(read_inputs([tmp_path / "gz.xlsx.gz"]))
+    assert [(e.text, e.meta, e.status) for e in book] == [(e.text, e.meta, e.status)
+                                                          for e in table]
+    assert [e.id for e in book] == ["T-1", "T-2", "T-3", "tickets.xlsx:tickets!5", "T-5"]
+    assert book[0].meta == {"priority": "high", "opened": "2026-11-02", "score": "3"}
+    assert book[3].text == "Maria Lopez of Acme met Ivan Petrov in Paris.\nA second line."
+    assert book[2].status == "skipped" and book[3].meta["score"] == "TRUE"
+    assert [e.text for e in packed] == [e.text for e in book]
+
+
+def test_sheets_dates_and_damage(tmp_path):
+    xlsx = load_benchmark("bench_tables").xlsx_bytes
+    (tmp_path / "a.xlsx").write_bytes(xlsx({
+        "Cases": [["text", "id", "when"], ["Wei Chen works for Globex.", "c1", "46328"],
+                  ["Ana Diaz lives in Lima.", "", "46328.75"]],
+        "Notes": [["note"], ["not a document"]],
+        "More": [["id", "text"], ["m1", "Maria Lopez of Acme."]]},
+        date1904=True, dates={"C2": "46328", "C3": "46328.75"}))
+    (tmp_path / "b.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    (tmp_path / "c.xlsx").write_bytes(cfb_bytes({"Workbook": b"an old .xls"}))
+    broken = io.BytesIO()  # the last row's cell points past the shared strings
+    with zipfile.ZipFile(io.BytesIO(xlsx({"S": [["text"], ["one"], ["two"]]}))) as src, \
+            zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info).replace(b"<v>2</v>", b"<v>9</v>"))
+    broken = broken.getvalue()
+    (tmp_path / "d.xlsx").write_bytes(broken)
+    entries = {e.id: e for e in read_inputs([tmp_path])}
+    where = {n: str(tmp_path / n) for n in ("a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx")}
+    assert entries["c1"].text == "Wei Chen works for Globex."
+    assert entries["c1"].meta == {"when": "2030-11-03"}  # the 1904 date system
+    assert entries["a.xlsx:Cases!3"].meta == {"when": "2030-11-03T18:00:00"}
+    assert entries["a.xlsx:Notes!1"].error == (
+        f"{where['a.xlsx']}: sheet 'Notes', row 1: the header has no text column 'text' (its "
+        "columns: 'note')")
+    assert entries["m1"].text == "Maria Lopez of Acme."  # the sheet after it is read
+    assert entries["b.xlsx"].error == f"{where['b.xlsx']}: not a zip file, so not a .xlsx"
+    assert entries["c.xlsx"].error == (
+        f"{where['c.xlsx']}: a binary .xls file under a .xlsx name: rename it .xls")
+    assert entries["d.xlsx:S!2"].text == "one"  # the rows before the damage are kept
+    assert entries["d.xlsx:end"].error == (
+        f"{where['d.xlsx']}: a cell points to shared string '9', which the workbook does not "
+        "hold; the rows before were kept")
+    assert column_index("A1") == 0 and column_index("AB12") == 27 and column_index("XFD3") == 16383
