@@ -10,9 +10,9 @@ documents as users have them). ``docx_text`` and ``odt_text`` read them with the
 library: each paragraph's runs joined as they are (no space added between them), tabs, spaces
 and line breaks kept, tracked deletions, hidden text (Word's ``w:vanish``, an ODF span style's
 ``text:display="none"``), field instructions, comments and footnotes left out, tracked
-insertions kept, each paragraph or heading (a table cell's too) apart from the next by a blank line, so that ``kgx_layout_boundaries`` starts a
-sentence there. The title, author and dates of ``docProps/core.xml`` or ``meta.xml`` are the
-document's metadata. Headers and footers are other parts and are not read. The offsets of a
+insertions kept, each paragraph or heading (a table cell's too) apart from the next by a blank
+line, so that ``kgx_layout_boundaries`` starts a sentence there. The title, author and dates of
+``docProps/core.xml`` or ``meta.xml`` are the document's metadata. Headers and footers are other parts and are not read. The offsets of a
 document's records count in this text (``kgx.batch.read_document`` gives it back).
 """
 
