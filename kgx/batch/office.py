@@ -1,19 +1,20 @@
-"""Office documents (Word's ``.docx``, OpenDocument's ``.odt``) as their text: the paragraphs
-as the word processor shows them.
+"""Office documents (Word's ``.docx``, OpenDocument's ``.odt``) as their text: the paragraphs as
+the word processor shows them.
 
 Both are zips of XML parts. A ``.docx`` keeps its text in ``word/document.xml``, cut into runs
 wherever the formatting, a spell check or an edit changed (a name is often "Glo" + "bex" in two
 runs), with tracked deletions still inside it; an ``.odt`` (LibreOffice, Google Docs' export) in
 ``content.xml``, in spans, with runs of spaces written as ``<text:s text:c="3"/>``, and its
-footnotes and tracked deletions inline. Read as bytes either is binary, an error entry (issue 19:
-documents as users have them). ``docx_text`` and ``odt_text`` read them with the standard
+footnotes and tracked deletions inline. Read as bytes either is binary, an error entry (issue
+19: documents as users have them). ``docx_text`` and ``odt_text`` read them with the standard
 library: each paragraph's runs joined as they are (no space added between them), tabs, spaces
 and line breaks kept, tracked deletions, hidden text (Word's ``w:vanish``, an ODF span style's
 ``text:display="none"``), field instructions, comments and footnotes left out, tracked
 insertions kept, each paragraph or heading (a table cell's too) apart from the next by a blank
 line, so that ``kgx_layout_boundaries`` starts a sentence there. The title, author and dates of
-``docProps/core.xml`` or ``meta.xml`` are the document's metadata. Headers and footers are other parts and are not read. The offsets of a
-document's records count in this text (``kgx.batch.read_document`` gives it back).
+``docProps/core.xml`` or ``meta.xml`` are the document's metadata. Headers and footers are other
+parts and are not read. The offsets of a document's records count in this text
+(``kgx.batch.read_document`` gives it back).
 """
 
 from __future__ import annotations
