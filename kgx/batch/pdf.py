@@ -345,9 +345,9 @@ def box_text(box: Iterable[Any]) -> str:
     out = []
     for k, row in enumerate(rows):
         if k:
-            word, height = row[0][5], max(p[1] for p in rows[k - 1])
+            word, size = row[0][5], max(p[1] for p in rows[k - 1])
             room = measure - max(p[4] for p in rows[k - 1])
-            out.append("\n\n" if word is not None and room > word + HARD_BREAK * height
+            out.append("\n\n" if word is not None and room > word + HARD_BREAK * size
                        else "\n")
         out.append(" ".join(p[3].strip() for p in row))
     return "".join(out)

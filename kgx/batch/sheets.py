@@ -56,9 +56,9 @@ def column_index(ref: str) -> int:
     return n - 1
 
 
-def workbook_rows(data: bytes) -> Iterator[tuple[str, int, list[str] | str]]:
-    """``(sheet, row number, cells)`` for every row of every sheet in order; ``(sheet, 0,
-    reason)`` for a sheet that cannot be read."""
+def workbook_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]]:
+    """``(sheet, row number, {column: value})`` for every row of every sheet in order;
+    ``(sheet, 0, reason)`` for a sheet that cannot be read."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -118,22 +118,22 @@ def _date_styles(xml: bytes | None) -> set[int]:
 
 
 def _rows(xml: bytes, part: str, strings: list[str], dated: set[int] | None = None,
-          epoch: datetime.datetime | None = None) -> Iterator[tuple[int, list[str]]]:
+          epoch: datetime.datetime | None = None) -> Iterator[tuple[int, dict[int, str]]]:
+    """``(row number, {column: value})`` of each row with a value (a sparse row costs its
+    cells, not the columns up to its last)."""
     data = parse_part(xml, part).find(f"{_S}sheetData")
     for k, row in enumerate(data if data is not None else [], 1):
         if row.tag != f"{_S}row":
             continue
-        cells: list[str] = []
+        cells: dict[int, str] = {}
         for i, cell in enumerate(row.iter(f"{_S}c")):
             at = column_index(cell.get("r") or "") if cell.get("r") else i
-            if at > 16383:  # past Excel's last column, XFD: a damaged reference
-                raise OfficeError(f"{part}: cell {cell.get('r')!r} lies past column XFD")
-            cells.extend([""] * (at + 1 - len(cells)))
-            cells[at] = _value(cell, strings)
+            value = _value(cell, strings)
             if dated and epoch and int(cell.get("s") or 0) in dated and cell.get("t", "n") == "n":
-                cells[at] = _date(cells[at], epoch)
+                value = _date(value, epoch)
+            cells[at] = value
         number = int(row.get("r") or k)
-        if any(c.strip() for c in cells):
+        if any(c.strip() for c in cells.values()):
             yield number, cells
 
 
@@ -179,7 +179,7 @@ class XlsxInput(InputFormat):
         if isinstance(loaded, Entry):
             yield loaded
             return
-        header: dict[str, list[str] | None] = {}
+        header: dict[str, dict[int, str] | None] = {}  # sheet → {column: name}
         seen = 0
         try:
             for sheet, number, cells in workbook_rows(loaded):
@@ -190,9 +190,10 @@ class XlsxInput(InputFormat):
                                 error=f"{where}: {cells}")
                     continue
                 if sheet not in header:
-                    header[sheet] = cells if text_field in cells else None
+                    named = {at: name for at, name in sorted(cells.items()) if name}
+                    header[sheet] = named if text_field in named.values() else None
                     if header[sheet] is None:
-                        found = ", ".join(repr(c) for c in cells if c) or "none"
+                        found = ", ".join(map(repr, named.values())) or "none"
                         yield Entry(loc, where, number, sha256(b""), status="error",
                                     error=f"{where}: sheet {sheet!r}, row {number}: the header "
                                           f"has no text column {text_field!r} (its columns: "
@@ -201,9 +202,7 @@ class XlsxInput(InputFormat):
                 names = header[sheet]
                 if names is None:
                     continue
-                cells = cells + [""] * (len(names) - len(cells))  # trailing empty cells
-                fields = {name: value for name, value in zip(names, cells, strict=False)
-                          if name}
+                fields = {name: cells.get(at, "") for at, name in names.items()}
                 text = fields.pop(text_field, "")
                 doc_id = fields.pop(id_field, "") or loc
                 yield record_entry(doc_id, where, number, text, fields, loc)
