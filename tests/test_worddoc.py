@@ -19,7 +19,7 @@ import pytest
 from test_batch import assert_read_as_plain_text
 
 from helpers import cfb_bytes
-from kgx.batch import limits, read_document
+from kgx.batch import limits, read_document, worddoc
 from kgx.batch.cfb import CfbError, CompoundFile
 from kgx.batch.inputs import INPUT_FORMATS
 from kgx.batch.office import docx_text
@@ -76,6 +76,11 @@ def test_damaged_foreign_and_encrypted_files_are_refused(monkeypatch):
         doc_text(bytes(looped))
     with pytest.raises(CfbError, match="shorter than"):
         CompoundFile(good[:100])
+    # hostile tables: a negative formatting size must not stall the piece table's reader, and
+    # marked runs are merged once so that a piece finds its own by bisection
+    with pytest.raises(DocError, match="no piece table"):
+        worddoc._pieces(b"\x01\xfd\xff\x01\x00\x00")
+    assert worddoc._merged([(5, 8), (1, 3), (2, 4), (8, 9), (10, 10)]) == [(1, 4), (5, 9)]
     # the same containers under the new names: said plainly
     with pytest.raises(ValueError, match="a binary .doc file under a .docx name: rename it .doc"):
         docx_text(good)

@@ -24,6 +24,7 @@ document's records count in this text (``kgx.batch.read_document`` gives it back
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import struct
 
@@ -89,7 +90,8 @@ def _main_text(word: bytes, table: bytes) -> str:
 
     clx = _slice(table, *fc_lcb(33), "the piece table")  # fcClx
     pieces = _pieces(clx)
-    marked = sorted(_marked_runs(word, _slice(table, *fc_lcb(12), "the character formatting")))
+    marked = _merged(_marked_runs(word, _slice(table, *fc_lcb(12), "the character formatting")))
+    starts = [start for start, _ in marked]
     chars: list[str] = []
     for cp_start, cp_end, fc, compressed in pieces:
         if cp_start >= ccp_text:
@@ -97,11 +99,16 @@ def _main_text(word: bytes, table: bytes) -> str:
         width = 1 if compressed else 2  # Windows-1252 or UTF-16 code units
         base = fc // 2 if compressed else fc
         n = (min(cp_end, ccp_text) - cp_start) * width
+        if n <= 0:
+            continue
         raw = word[base:base + n]
         if len(raw) < n:
             raise DocError("its text runs past the end of the WordDocument stream (truncated?)")
         kept, at = [], 0  # the bytes not deleted or hidden (before decoding: a character
-        for start, end in marked:  # beyond UTF-16's first plane is two code units)
+        # beyond UTF-16's first plane is two code units); the marked runs that reach the piece
+        for start, end in marked[max(0, bisect.bisect_right(starts, base) - 1):]:
+            if start >= base + n:
+                break
             lo, hi = max(at, start - base), min(n, end - base)
             if hi > lo:
                 lo, hi = lo - lo % width, hi + (-hi) % width
@@ -110,6 +117,18 @@ def _main_text(word: bytes, table: bytes) -> str:
         kept.append(raw[at:])
         chars.append(b"".join(kept).decode("cp1252" if compressed else "utf-16-le", "replace"))
     return _shown("".join(chars))
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ranges sorted and joined where they touch or overlap: disjoint, so a piece finds
+    its first by bisection."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        elif end > start:
+            out.append((start, end))
+    return out
 
 
 def _slice(stream: bytes, fc: int, lcb: int, what: str) -> bytes:
@@ -122,7 +141,7 @@ def _pieces(clx: bytes) -> list[tuple[int, int, int, bool]]:
     """``(first cp, end cp, fc, compressed)`` of each piece of the piece table."""
     i = 0
     while i < len(clx) and clx[i] == 1:  # Prc: formatting of pieces, stepped over
-        i += 3 + struct.unpack_from("<h", clx, i + 1)[0]
+        i += 3 + max(0, struct.unpack_from("<h", clx, i + 1)[0])
     if i >= len(clx) or clx[i] != 2:
         raise DocError("no piece table in its table stream")
     lcb = struct.unpack_from("<I", clx, i + 1)[0]
