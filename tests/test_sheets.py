@@ -3,9 +3,10 @@ table in a ``.csv`` file is (id, text and metadata columns; dates as ISO 8601); 
 the text column, a damaged workbook or another format under the name are error entries naming
 the file and sheet, the rows before kept.
 
-``tests/data/tickets.xlsx`` was written by LibreOffice Calc 7.4 from ``tests/data/tickets.csv``
-(``soffice --convert-to xlsx``: dates as date cells, numbers and a boolean as such, a text with
-a line break); the other workbooks by ``benchmarks/bench_tables.py``'s ``xlsx_bytes``."""
+``tests/data/tickets.xlsx`` and ``tickets.ods`` were written by LibreOffice Calc 7.4 from
+``tests/data/tickets.csv`` (``soffice --convert-to xlsx``, ``ods``: dates as date cells, numbers
+and a boolean as such, a text with a line break); the other workbooks by
+``benchmarks/bench_tables.py``'s ``xlsx_bytes`` and by this file."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def test_a_workbook_reads_as_the_same_table_in_csv(tmp_path):
     book = list(read_inputs([tmp_path / "tickets.xlsx"]))
     table = list(read_inputs([tmp_path / "tickets.csv"]))
     packed = list(read_inputs([tmp_path / "gz.xlsx.gz"]))
+    calc = list(read_inputs([DATA / "tickets.ods"]))  # Calc's own format: the same rows
+    assert [(e.id, e.text, e.meta) for e in calc] == [
+        (e.id.replace(".xlsx", ".ods"), e.text, e.meta) for e in book]
     assert [(e.text, e.meta, e.status) for e in book] == [(e.text, e.meta, e.status)
                                                           for e in table]
     assert [e.id for e in book] == ["T-1", "T-2", "T-3", "tickets.xlsx:tickets!5", "T-5"]
@@ -75,3 +79,41 @@ def test_sheets_dates_and_damage(tmp_path):
         f"{where['d.xlsx']}: a cell points to shared string '9', which the workbook does not "
         "hold; the rows before were kept")
     assert column_index("A1") == 0 and column_index("AB12") == 27 and column_index("XFD3") == 16383
+
+
+def ods(rows: str) -> bytes:
+    """An .ods file whose one sheet holds the ``table:table-row`` elements ``rows``."""
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", f"<office:document-content {ns}><office:body>"
+                         f'<office:spreadsheet><table:table table:name="S">{rows}</table:table>'
+                         "</office:spreadsheet></office:body></office:document-content>")
+    return out.getvalue()
+
+
+def test_repeated_cells_and_rows_of_a_calc_sheet(tmp_path):
+    """Calc writes runs of equal rows and cells once, with a count: a row with values repeats,
+    an empty run (Calc pads a sheet to its last row, a million) only moves the row number on."""
+    def cell(text: str, times: int = 1) -> str:
+        repeat = f' table:number-columns-repeated="{times}"' if times > 1 else ""
+        return (f'<table:table-cell office:value-type="string"{repeat}><text:p>{text}</text:p>'
+                "</table:table-cell>")
+
+    rows = ("<table:table-row>" + cell("text") + cell("tag", 1) + "</table:table-row>"
+            '<table:table-row table:number-rows-repeated="2">' + cell("Wei Chen.")
+            + cell("x") + "</table:table-row>"
+            '<table:table-row table:number-rows-repeated="1000000"><table:table-cell '
+            'table:number-columns-repeated="1024"/></table:table-row>'
+            "<table:table-row>" + cell("Ana<text:s text:c=\"2\"/>Diaz.") + cell("y")
+            + "</table:table-row>")
+    (tmp_path / "a.ods").write_bytes(ods(rows))
+    (tmp_path / "b.ods").write_bytes(b"PK\x03\x04 not a zip")
+    entries = list(read_inputs([tmp_path]))
+    assert [(e.id, e.text, e.meta) for e in entries[:3]] == [
+        ("a.ods:S!2", "Wei Chen.", {"tag": "x"}), ("a.ods:S!3", "Wei Chen.", {"tag": "x"}),
+        ("a.ods:S!1000004", "Ana  Diaz.", {"tag": "y"})]
+    assert entries[3].error == f"{tmp_path / 'b.ods'}: not a zip file, so not an .ods"

@@ -414,7 +414,8 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
      "pdf": "kgx.batch.pdf:PdfInput",
      "pptx": "kgx.batch.slides:PptxInput", "epub": "kgx.batch.epub:EpubInput",
      "csv": "kgx.batch.delimited:CsvInput",
-     "tsv": "kgx.batch.delimited:TsvInput", "xlsx": "kgx.batch.sheets:XlsxInput"})
+     "tsv": "kgx.batch.delimited:TsvInput", "xlsx": "kgx.batch.sheets:XlsxInput",
+     "ods": "kgx.batch.sheets:OdsInput"})
 STDIN_FORMAT = "jsonl"
 
 

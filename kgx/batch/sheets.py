@@ -1,5 +1,6 @@
-"""Spreadsheets of documents (Excel's ``.xlsx``): each sheet a table whose first row names its
-columns, one document a row, as a ``.csv`` file is read (``kgx.batch.delimited``).
+"""Spreadsheets of documents (Excel's ``.xlsx``, LibreOffice's ``.ods``): each sheet a table
+whose first row names its columns, one document a row, as a ``.csv`` file is read
+(``kgx.batch.delimited``).
 
 Survey answers, support tickets and case lists are often kept in Excel. An ``.xlsx`` is a zip
 of XML parts: ``xl/workbook.xml`` lists the sheets in order (through
@@ -34,7 +35,7 @@ from kgx.batch.inputs import (
     record_entry,
     sha256,
 )
-from kgx.batch.office import OfficeError, not_a_zip, parse_part, read_part
+from kgx.batch.office import OfficeError, _walk_odt, not_a_zip, parse_part, read_part
 
 _S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -45,6 +46,9 @@ _DATE_FORMATS = {14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47}
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')  # literal text and colours in a format code
 _EPOCH = datetime.datetime(1899, 12, 30)  # day 0 as Excel counts (its 1900 leap-year bug kept)
 _EPOCH_1904 = datetime.datetime(1904, 1, 1)
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_MAX_ROWS, _MAX_COLUMNS = 1_048_576, 16_384  # a sheet's size in Calc and Excel
 
 
 def column_index(ref: str) -> int:
@@ -165,11 +169,68 @@ def _date(serial: str, epoch: datetime.datetime) -> str:
     return when.date().isoformat() if when.time() == datetime.time() else when.isoformat()
 
 
-class XlsxInput(InputFormat):
-    """An Excel workbook (``.xlsx``): one document a row of each sheet (module docstring)."""
+def ods_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]]:
+    """``workbook_rows`` for an OpenDocument spreadsheet: each ``table:table`` a sheet, a cell's
+    value its typed ``office:*value`` (dates as written, ISO 8601), else its paragraphs; a
+    repeated empty cell or row moves on without being expanded."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise OfficeError("not a zip file, so not an .ods") from None
+    with archive:
+        content = read_part(archive, "content.xml")
+    if content is None:
+        raise OfficeError("no content.xml inside: not an OpenDocument spreadsheet")
+    for table in parse_part(content, "content.xml").iter(f"{_TABLE}table"):
+        name, number = table.get(f"{_TABLE}name") or "?", 0
+        for row in table.iter(f"{_TABLE}table-row"):
+            cells: dict[int, str] = {}
+            at = 0
+            for cell in row:
+                if cell.tag not in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"):
+                    continue
+                span = _repeat(cell, "columns")
+                value = _ods_value(cell)
+                if value:
+                    for k in range(at, at + min(span, _MAX_COLUMNS)):
+                        cells[k] = value
+                at += span
+            times = _repeat(row, "rows")
+            if any(v.strip() for v in cells.values()):
+                for _ in range(min(times, _MAX_ROWS - number)):
+                    number += 1
+                    yield name, number, cells
+            else:
+                number += times
 
-    name = "xlsx"
-    suffixes = (".xlsx",)
+
+def _repeat(element: ElementTree.Element, what: str) -> int:
+    try:
+        return max(1, int(element.get(f"{_TABLE}number-{what}-repeated") or 1))
+    except ValueError:
+        return 1
+
+
+def _ods_value(cell: ElementTree.Element) -> str:
+    kind = cell.get(f"{_OFFICE}value-type")
+    if kind == "boolean":
+        return "TRUE" if cell.get(f"{_OFFICE}boolean-value") == "true" else "FALSE"
+    for attribute in ("date-value", "time-value", "value"):
+        if kind not in (None, "string") and cell.get(f"{_OFFICE}{attribute}") is not None:
+            return cell.get(f"{_OFFICE}{attribute}") or ""
+    if kind is None:
+        return ""
+    paragraphs: list[str] = []
+    _walk_odt(cell, [], paragraphs, set())
+    return "\n".join(paragraphs)
+
+
+class _SheetsInput(InputFormat):
+    """A spreadsheet: one document a row of each sheet (module docstring)."""
+
+    @staticmethod
+    def rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]]:
+        raise NotImplementedError  # each format's reader
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
@@ -182,7 +243,7 @@ class XlsxInput(InputFormat):
         header: dict[str, dict[int, str] | None] = {}  # sheet → {column: name}
         seen = 0
         try:
-            for sheet, number, cells in workbook_rows(loaded):
+            for sheet, number, cells in cls.rows(loaded):
                 seen += 1
                 loc = f"{rel}:{sheet}!{number}"
                 if isinstance(cells, str):
@@ -210,6 +271,23 @@ class XlsxInput(InputFormat):
             kept = "; the rows before were kept" if seen else ""
             yield Entry(f"{rel}:end" if seen else rel, where, None, sha256(b""), status="error",
                         error=f"{where}: {e}{kept}")
+
+
+class XlsxInput(_SheetsInput):
+    """An Excel workbook (``.xlsx``): one document a row of each sheet."""
+
+    name = "xlsx"
+    suffixes = (".xlsx",)
+    rows = staticmethod(workbook_rows)
+
+
+class OdsInput(_SheetsInput):
+    """An OpenDocument spreadsheet (``.ods``, LibreOffice Calc's): one document a row of each
+    sheet."""
+
+    name = "ods"
+    suffixes = (".ods",)
+    rows = staticmethod(ods_rows)
 
 
 def _load(path: Path, rel: str, where: str) -> bytes | Entry:
