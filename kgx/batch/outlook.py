@@ -55,9 +55,9 @@ def msg_text(data: bytes) -> tuple[str, dict[str, str]]:
             raise MsgError("no __properties_version1.0 stream inside: not an Outlook message")
         message = _Message(cf, fixed)
         body = message.body()
+        meta = message.meta()
     except CfbError as e:
         raise MsgError(str(e)) from None
-    meta = message.meta()
     parts = [meta.get("subject", ""), body]
     return "\n\n".join(part for part in parts if part.strip()), meta
 
@@ -108,7 +108,7 @@ class _Message:
         if not address or "@" not in address:
             address = self.string(_SENDER_ADDRESS)
             address = address if address and "@" in address else None
-        meta["from"] = email.utils.formataddr((name or "", address)) if address else name
+        meta["from"] = (f"{name} <{address}>" if name else address) if address else name
         meta["to"], meta["cc"] = self.string(_TO), self.string(_CC)
         when = self.fixed.get(_SUBMITTED) or self.fixed.get(_DELIVERED)
         ticks = struct.unpack("<Q", when)[0] if when else 0

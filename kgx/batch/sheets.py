@@ -267,10 +267,12 @@ class _SheetsInput(InputFormat):
                 text = fields.pop(text_field, "")
                 doc_id = fields.pop(id_field, "") or loc
                 yield record_entry(doc_id, where, number, text, fields, loc)
-        except OfficeError as e:
+        except Exception as e:  # a damaged file fails this file only, never the run
+            reason = str(e) if isinstance(e, OfficeError) else (
+                f"cannot read it as {cls.name}: {e!r}")
             kept = "; the rows before were kept" if seen else ""
             yield Entry(f"{rel}:end" if seen else rel, where, None, sha256(b""), status="error",
-                        error=f"{where}: {e}{kept}")
+                        error=f"{where}: {reason}{kept}")
 
 
 class XlsxInput(_SheetsInput):

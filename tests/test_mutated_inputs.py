@@ -1,0 +1,56 @@
+"""Damaged files of the binary and zipped formats (.doc, .rtf, .msg, .xlsx, .ods): bytes
+changed at random places, or cut short. Each reader gives text or its format's error, never
+another exception; the table readers give error entries, never an exception out of ``read``
+(which would end a run). Seeded, so a failure names the mutation that caused it."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from test_outlook import message
+from test_rtf import WORD
+
+from kgx.batch.office import OfficeError
+from kgx.batch.outlook import msg_text
+from kgx.batch.rtf import rtf_text
+from kgx.batch.sheets import OdsInput, XlsxInput
+from kgx.batch.worddoc import doc_text
+
+DATA = Path(__file__).parent / "data"
+MUTATIONS = 120
+
+
+def mutated(data: bytes, rng: random.Random) -> bytes:
+    out = bytearray(data)
+    for _ in range(rng.choice([1, 2, 4, 16, 64])):
+        out[rng.randrange(len(out))] = rng.choice([rng.randrange(256), 0, 0x7F, 0xFE, 0xFF])
+    return bytes(out[:rng.randrange(1, len(out))] if rng.random() < 0.1 else out)
+
+
+@pytest.mark.parametrize("name", ["word97.doc", "long.doc", "rtf", "msg"])
+def test_damaged_documents_are_text_or_a_clear_error(name):
+    reader = {"rtf": rtf_text, "msg": msg_text}.get(name, doc_text)
+    data = {"rtf": WORD, "msg": message({"__substg1.0_1000001F": "Wei Chen works for "
+                                         "Globex.".encode("utf-16-le")})}.get(name)
+    data = data or (DATA / name).read_bytes()
+    rng = random.Random(name)
+    for k in range(MUTATIONS):
+        try:
+            text, meta = reader(mutated(data, rng))
+        except OfficeError:
+            continue
+        assert isinstance(text, str) and isinstance(meta, dict), k
+
+
+@pytest.mark.parametrize("fmt", [XlsxInput, OdsInput])
+def test_damaged_spreadsheets_are_rows_or_error_entries(fmt, tmp_path):
+    data = (DATA / f"tickets.{fmt.name}").read_bytes()
+    rng = random.Random(fmt.name)
+    path = tmp_path / f"t.{fmt.name}"
+    for k in range(MUTATIONS):
+        path.write_bytes(mutated(data, rng))
+        entries = list(fmt.read(path, tmp_path))
+        assert entries and all(e.status in ("ok", "skipped", "error") for e in entries), k
+        assert all(e.error.startswith(str(path)) for e in entries if e.status == "error"), k
