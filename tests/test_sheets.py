@@ -19,7 +19,7 @@ from pathlib import Path
 from helpers import cfb_bytes, load_benchmark
 from kgx.batch.inputs import INPUT_FORMATS
 from kgx.batch.reading import read_inputs
-from kgx.batch.sheets import column_index
+from kgx.batch.sheets import OdsInput, XlsxInput, column_index
 
 DATA = Path(__file__).parent / "data"
 
@@ -43,6 +43,8 @@ def test_a_workbook_reads_as_the_same_table_in_csv(tmp_path):
     assert book[3].text == "Maria Lopez of Acme met Ivan Petrov in Paris.\nA second line."
     assert book[2].status == "skipped" and book[3].meta["score"] == "TRUE"
     assert [e.text for e in packed] == [e.text for e in book]
+    assert XlsxInput.count(tmp_path / "tickets.xlsx") == OdsInput.count(DATA / "tickets.ods") == 5
+    assert XlsxInput.count(tmp_path / "tickets.csv") is None  # not a workbook
 
 
 def test_sheets_dates_and_damage(tmp_path):
