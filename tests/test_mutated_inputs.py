@@ -1,10 +1,11 @@
-"""Damaged files of the binary and zipped formats (.doc, .rtf, .msg, .xlsx, .ods): bytes
+"""Damaged files of the binary and zipped formats (.doc, .rtf, .msg, .ppt, .xlsx, .ods): bytes
 changed at random places, or cut short. Each reader gives text or its format's error, never
 another exception; the table readers give error entries, never an exception out of ``read``
 (which would end a run). Seeded, so a failure names the mutation that caused it."""
 
 from __future__ import annotations
 
+import gzip
 import random
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from test_rtf import WORD
 
 from kgx.batch.office import OfficeError
 from kgx.batch.outlook import msg_text
+from kgx.batch.powerpoint import ppt_text
 from kgx.batch.rtf import rtf_text
 from kgx.batch.sheets import OdsInput, XlsxInput
 from kgx.batch.worddoc import doc_text
@@ -29,12 +31,13 @@ def mutated(data: bytes, rng: random.Random) -> bytes:
     return bytes(out[:rng.randrange(1, len(out))] if rng.random() < 0.1 else out)
 
 
-@pytest.mark.parametrize("name", ["word97.doc", "long.doc", "rtf", "msg"])
+@pytest.mark.parametrize("name", ["word97.doc", "long.doc", "rtf", "msg", "deck.ppt.gz"])
 def test_damaged_documents_are_text_or_a_clear_error(name):
-    reader = {"rtf": rtf_text, "msg": msg_text}.get(name, doc_text)
+    reader = {"rtf": rtf_text, "msg": msg_text, "deck.ppt.gz": ppt_text}.get(name, doc_text)
     data = {"rtf": WORD, "msg": message({"__substg1.0_1000001F": "Wei Chen works for "
                                          "Globex.".encode("utf-16-le")})}.get(name)
     data = data or (DATA / name).read_bytes()
+    data = gzip.decompress(data) if name.endswith(".gz") else data
     rng = random.Random(name)
     for k in range(MUTATIONS):
         try:

@@ -412,7 +412,8 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
      "odt": "kgx.batch.office:OdtInput", "doc": "kgx.batch.worddoc:DocInput",
      "rtf": "kgx.batch.rtf:RtfInput",
      "pdf": "kgx.batch.pdf:PdfInput",
-     "pptx": "kgx.batch.slides:PptxInput", "epub": "kgx.batch.epub:EpubInput",
+     "pptx": "kgx.batch.slides:PptxInput", "ppt": "kgx.batch.powerpoint:PptInput",
+     "epub": "kgx.batch.epub:EpubInput",
      "csv": "kgx.batch.delimited:CsvInput",
      "tsv": "kgx.batch.delimited:TsvInput", "xlsx": "kgx.batch.sheets:XlsxInput",
      "ods": "kgx.batch.sheets:OdsInput"})

@@ -71,7 +71,7 @@ def doc_text(data: bytes) -> tuple[str, dict[str, str]]:
         text = _main_text(word, table)
     except (struct.error, IndexError):
         raise DocError(f"its piece table or formatting in {table_name} is damaged") from None
-    return text, _summary(summary)
+    return text, summary_meta(summary)
 
 
 def _main_text(word: bytes, table: bytes) -> str:
@@ -218,7 +218,7 @@ def _shown(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p.strip())
 
 
-def _summary(data: bytes | None) -> dict[str, str]:
+def summary_meta(data: bytes | None) -> dict[str, str]:
     """Title, author and dates of a SummaryInformation property set (empty when unreadable)."""
     meta: dict[str, str] = {}
     if not data or len(data) < 48:

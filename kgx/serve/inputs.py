@@ -76,6 +76,7 @@ BODY_TYPES = {
     "text/rtf": "rtf",
     "application/epub+zip": "epub",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/vnd.ms-powerpoint": "ppt",
     "message/rfc822": "email",
     "application/vnd.ms-outlook": "msg",
     "text/html": "html",
