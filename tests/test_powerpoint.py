@@ -5,18 +5,21 @@ error naming it.
 ``tests/data/deck.ppt.gz`` and ``deck.pptx`` were written by LibreOffice Impress 7.4 ("MS
 PowerPoint 97" and "PowerPoint 2007 XML" filters) from one two-slide .odp of this project's
 text (a title and a body of two paragraphs; a title, a body and a box with Cyrillic, a dash and
-accents)."""
+accents), and ``deck.odp`` by Impress again from that ``.pptx``."""
 
 from __future__ import annotations
 
 import gzip
+import io
 import struct
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from helpers import cfb_bytes
 from kgx.batch.inputs import INPUT_FORMATS
+from kgx.batch.office import odp_text
 from kgx.batch.powerpoint import PptError, ppt_text
 from kgx.batch.reading import read_inputs
 from kgx.batch.slides import pptx_text
@@ -36,6 +39,30 @@ def test_a_ppt_deck_reads_as_the_same_deck_as_pptx(tmp_path):
     entries = {e.id: e for e in read_inputs([tmp_path, DATA / "deck.ppt.gz"])}
     assert entries["a.ppt"].text == entries["deck.ppt.gz"].text == TEXT
     assert entries["b.ppt"].error == f"{tmp_path / 'b.ppt'}: not an OLE compound file"
+
+
+def test_an_odp_presentation_reads_as_the_same_deck(tmp_path):
+    """LibreOffice's own format, written by Impress from the .pptx: the same text; speaker
+    notes (inside each page in ODF) are not read, as for .pptx."""
+    assert odp_text((DATA / "deck.odp").read_bytes())[0] == TEXT
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+          'xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"')
+    page = ('<draw:page><draw:frame><draw:text-box><text:p>Wei Chen works for Globex.</text:p>'
+            "</draw:text-box></draw:frame><presentation:notes><draw:frame><draw:text-box>"
+            "<text:p>Say this slowly.</text:p></draw:text-box></draw:frame>"
+            "</presentation:notes></draw:page>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("content.xml", f"<office:document-content {ns}><office:body>"
+                         f"<office:presentation>{page * 2}</office:presentation></office:body>"
+                         "</office:document-content>")
+    (tmp_path / "notes.odp").write_bytes(out.getvalue())
+    (tmp_path / "bad.odp").write_bytes(b"not a zip")
+    entries = {e.id: e for e in read_inputs([tmp_path])}
+    assert entries["notes.odp"].text == "Wei Chen works for Globex.\n\nWei Chen works for Globex."
+    assert entries["bad.odp"].error.endswith("bad.odp: not a zip file, so not an .odp")
 
 
 def user_edit(at: int, last: int, directory: int) -> bytes:

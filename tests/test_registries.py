@@ -157,11 +157,11 @@ def test_built_in_tables():
     assert INPUT_FORMATS["markdown"] is MarkdownInput and INPUT_FORMATS["html"] is HtmlInput
     assert suffixes() == (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".jsonl",
                           ".eml", ".mbox", ".msg", ".docx", ".odt", ".doc", ".rtf", ".pdf",
-                          ".pptx", ".ppt", ".epub", ".csv", ".tsv", ".xlsx", ".ods", ".txt.gz",
-                          ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz", ".xhtml.gz",
-                          ".jsonl.gz", ".eml.gz", ".mbox.gz", ".msg.gz", ".docx.gz", ".odt.gz",
-                          ".doc.gz", ".rtf.gz", ".pdf.gz", ".pptx.gz", ".ppt.gz", ".epub.gz",
-                          ".csv.gz", ".tsv.gz", ".xlsx.gz", ".ods.gz")
+                          ".pptx", ".ppt", ".odp", ".epub", ".csv", ".tsv", ".xlsx", ".ods",
+                          ".txt.gz", ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz",
+                          ".xhtml.gz", ".jsonl.gz", ".eml.gz", ".mbox.gz", ".msg.gz", ".docx.gz",
+                          ".odt.gz", ".doc.gz", ".rtf.gz", ".pdf.gz", ".pptx.gz", ".ppt.gz",
+                          ".odp.gz", ".epub.gz", ".csv.gz", ".tsv.gz", ".xlsx.gz", ".ods.gz")
 
 
 def test_unknown_names_are_clear_errors():

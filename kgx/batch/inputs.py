@@ -413,6 +413,7 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
      "rtf": "kgx.batch.rtf:RtfInput",
      "pdf": "kgx.batch.pdf:PdfInput",
      "pptx": "kgx.batch.slides:PptxInput", "ppt": "kgx.batch.powerpoint:PptInput",
+     "odp": "kgx.batch.office:OdpInput",
      "epub": "kgx.batch.epub:EpubInput",
      "csv": "kgx.batch.delimited:CsvInput",
      "tsv": "kgx.batch.delimited:TsvInput", "xlsx": "kgx.batch.sheets:XlsxInput",

@@ -199,18 +199,29 @@ _ODT_CHARS = {f"{_TEXT}tab": "\t", f"{_TEXT}line-break": "\n"}
 # footnotes and endnotes (their text would land inside the sentence), tracked deletions and
 # comments are not the text as shown
 _ODT_SKIPPED = {f"{_TEXT}note", f"{_TEXT}tracked-changes", f"{_OFFICE}annotation",
-                f"{_TEXT}hidden-text"}
+                f"{_TEXT}hidden-text",
+                "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}notes"}
 _STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 
 
 def odt_text(data: bytes) -> tuple[str, dict[str, str]]:
     """The text of the ``.odt`` file in ``data`` and its metadata."""
+    return _odf_text(data, ".odt")
+
+
+def odp_text(data: bytes) -> tuple[str, dict[str, str]]:
+    """The text of the ``.odp`` presentation in ``data`` (its slides' text boxes in order,
+    not their speaker notes) and its metadata."""
+    return _odf_text(data, ".odp")
+
+
+def _odf_text(data: bytes, suffix: str) -> tuple[str, dict[str, str]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             content = read_part(archive, "content.xml")
             meta_xml = read_part(archive, "meta.xml")
     except zipfile.BadZipFile:
-        raise OfficeError("not a zip file, so not an .odt") from None
+        raise OfficeError(f"not a zip file, so not an {suffix}") from None
     if content is None:
         raise OfficeError("no content.xml inside: not an OpenDocument file")
     paragraphs: list[str] = []
@@ -264,3 +275,15 @@ class OdtInput(_OfficeInput):
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:
         return odt_text(data)
+
+
+class OdpInput(_OfficeInput):
+    """An OpenDocument presentation (``.odp``, LibreOffice Impress's): one document, its
+    slides' text in order (``odp_text``), its title, author and dates as metadata."""
+
+    name = "odp"
+    suffixes = (".odp",)
+
+    @staticmethod
+    def read_text(data: bytes) -> tuple[str, dict[str, str]]:
+        return odp_text(data)

@@ -57,7 +57,8 @@ _DOC_SCHEMA = {"type": "object", "properties": {
                 "description": "a file's bytes, read as its format (pdf, docx, email, ...)"},
     "meta": {"type": "object"}, "format": {"type": "string", "description": (
         f"a text's: one of {', '.join(DOC_FORMATS)}; a content's: the input format its file is "
-        "read as (pdf, docx, doc, odt, rtf, pptx, ppt, epub, email, msg, html, markdown, text)")}}}
+        "read as (pdf, docx, doc, odt, rtf, pptx, ppt, odp, epub, email, msg, html, markdown, "
+        "text)")}}}
 _DOCS_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": {
         "oneOf": [_DOC_SCHEMA, {"type": "array", "items": _DOC_SCHEMA}]}},

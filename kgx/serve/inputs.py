@@ -77,6 +77,7 @@ BODY_TYPES = {
     "application/epub+zip": "epub",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
     "application/vnd.ms-powerpoint": "ppt",
+    "application/vnd.oasis.opendocument.presentation": "odp",
     "message/rfc822": "email",
     "application/vnd.ms-outlook": "msg",
     "text/html": "html",
