@@ -20,9 +20,10 @@ what reading costs, and what kgx's text reader said of the files before (no inpu
     python benchmarks/eval_docx.py --model training/conll04/model-last \
         --data corpus/conll04/dev.spacy --documents 5 [--soffice soffice]
 
-With ``--soffice``, the .docx files are also converted by LibreOffice to Word 97 ``.doc`` and to
-``.rtf``, and copies without tracked changes to ``.odt``, ``.html`` and ``.epub``, and each is
-read back by kgx's reader of that format: files of a real writer.
+With ``--soffice``, the .docx files are also converted by LibreOffice to Word 97 ``.doc``, to
+``.rtf`` and to a ``.docx`` of its own writing, and copies without tracked changes to ``.odt``,
+``.html`` and ``.epub``, and each is read back by kgx's reader of that format: files of a real
+writer.
 """
 
 from __future__ import annotations
@@ -390,10 +391,10 @@ def main() -> None:
 
 def written_by_libreoffice(soffice: str, files: list[bytes], texts: list[str],
                            clean: list[bytes]) -> None:
-    """Convert the .docx files with LibreOffice to Word 97 .doc and to .rtf, and their
-    ``clean`` copies (no tracked changes: LibreOffice's exports to these show deletions as
-    text) to .odt, .html and .epub; check that kgx reads each back as ``texts``, and print
-    what reading them costs."""
+    """Convert the .docx files with LibreOffice to Word 97 .doc, to .rtf and to its own .docx,
+    and their ``clean`` copies (no tracked changes: LibreOffice's exports to these show
+    deletions as text) to .odt, .html and .epub; check that kgx reads each back as ``texts``,
+    and print what reading them costs."""
     import subprocess
     import tempfile
     from pathlib import Path
@@ -402,7 +403,7 @@ def written_by_libreoffice(soffice: str, files: list[bytes], texts: list[str],
 
     from kgx.batch.epub import epub_text
     from kgx.batch.html import HtmlInput
-    from kgx.batch.office import odt_text
+    from kgx.batch.office import docx_text, odt_text
     from kgx.batch.rtf import rtf_text
     from kgx.batch.worddoc import doc_text
 
@@ -416,11 +417,12 @@ def written_by_libreoffice(soffice: str, files: list[bytes], texts: list[str],
             for i, data in enumerate(docs):
                 (folder / sub / f"report-{i}.docx").write_bytes(data)
         for target, reader, sub in (("doc:MS Word 97", doc_text, "tracked"),
-                                    ("rtf", rtf_text, "tracked"), ("odt", odt_text, "clean"),
+                                    ("rtf", rtf_text, "tracked"), ("docx", docx_text, "tracked"),
+                                    ("odt", odt_text, "clean"),
                                     ("html", html_text, "clean"), ("epub", epub_text, "clean")):
             suffix = target.split(":")[0]
             names = [folder / sub / f"report-{i}.docx" for i in range(len(files))]
-            out = folder / suffix
+            out = folder / f"out-{suffix}"  # not beside the .docx it converts
             subprocess.run([soffice, "--headless", "--convert-to", target, "--outdir", str(out),
                             *map(str, names)], check=True, capture_output=True)
             converted = [(out / f"{n.stem}.{suffix}").read_bytes() for n in names]
