@@ -39,6 +39,8 @@ from kgx.batch.inputs import (
 
 log = logging.getLogger("kgx")
 
+#: input formats that hold files, not documents: read when named, not found in folders
+ARCHIVES = ("zip", "tar")
 #: ``unchanged(id, sha256)``: True when the caller already holds this version of the document
 #: (it is then neither read nor yielded)
 Unchanged = Callable[[str, str], bool]
@@ -51,7 +53,9 @@ def discover(
 
     Folders are searched with ``glob`` (sorted, so runs are reproducible) and filtered to the
     supported suffixes; directories are skipped, other non-regular entries are kept so they
-    become error entries instead of silently disappearing.
+    become error entries instead of silently disappearing. Archives in a folder are not
+    opened (often a copy of the folder's files; a warning names them): an archive named as an
+    input is.
     """
     for item in inputs:
         if str(item) == "-":
@@ -59,9 +63,17 @@ def discover(
             continue
         path = Path(item)
         if path.is_dir():
+            archives = []
             for p in sorted(path.glob(glob)):
-                if format_of(p) is not None and not p.is_dir():
+                fmt = format_of(p)
+                if fmt is not None and fmt.name in ARCHIVES and not p.is_dir():
+                    archives.append(p.name)  # often a copy of the folder: named, it is read
+                elif fmt is not None and not p.is_dir():
                     yield p, path
+            if archives:
+                log.warning("%s: %d archive(s) not opened (%s): name an archive to read it",
+                            path, len(archives), ", ".join(archives[:3])
+                            + (", ..." if len(archives) > 3 else ""))
         elif path.exists() or path.is_symlink():
             yield path, path.parent
         else:
