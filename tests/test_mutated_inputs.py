@@ -1,7 +1,8 @@
-"""Damaged files of the binary and zipped formats (.doc, .rtf, .msg, .ppt, .xlsx, .ods): bytes
-changed at random places, or cut short. Each reader gives text or its format's error, never
-another exception; the table readers give error entries, never an exception out of ``read``
-(which would end a run). Seeded, so a failure names the mutation that caused it."""
+"""Damaged files of the binary and zipped formats (.doc, .rtf, .msg, .ppt, .xlsx, .ods, .zip,
+.tar.gz): bytes changed at random places, or cut short. Each reader gives text or its format's
+error, never another exception; the readers of many documents give error entries, never an
+exception out of ``read`` (which would end a run). Seeded, so a failure names the mutation that
+caused it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from test_outlook import message
 from test_rtf import WORD
 
+from kgx.batch.inputs import INPUT_FORMATS
 from kgx.batch.office import OfficeError
 from kgx.batch.outlook import msg_text
 from kgx.batch.powerpoint import ppt_text
@@ -57,3 +59,16 @@ def test_damaged_spreadsheets_are_rows_or_error_entries(fmt, tmp_path):
         entries = list(fmt.read(path, tmp_path))
         assert entries and all(e.status in ("ok", "skipped", "error") for e in entries), k
         assert all(e.error.startswith(str(path)) for e in entries if e.status == "error"), k
+
+
+@pytest.mark.parametrize("suffix", ["zip", "tar.gz"])
+def test_damaged_archives_are_members_or_error_entries(suffix, tmp_path):
+    from test_archives import MEMBERS, tar_bytes, zip_bytes
+
+    data = zip_bytes(MEMBERS) if suffix == "zip" else tar_bytes(MEMBERS)
+    rng = random.Random(suffix)
+    path = tmp_path / f"t.{suffix}"
+    for k in range(MUTATIONS):
+        path.write_bytes(mutated(data, rng))
+        entries = list(INPUT_FORMATS[suffix.split(".")[0]].read(path, tmp_path))
+        assert all(e.status in ("ok", "skipped", "error") for e in entries), k

@@ -59,10 +59,10 @@ class _ArchiveInput(InputFormat):
             try:
                 for name, content in cls.members(fh):
                     yield from _member(name, content, rel, where, id_field, text_field)
-            except (OSError, EOFError, zlib.error, zipfile.BadZipFile, tarfile.TarError) as e:
+            except Exception as e:  # a damaged archive fails this archive only, never the run
                 yield Entry(f"{rel}:end", where, None, sha256(b""), status="error",
-                            error=f"{where}: damaged archive ({e}); the members before were "
-                                  "kept")
+                            error=f"{where}: damaged archive ({e or type(e).__name__}); the "
+                                  "members before were kept")
 
 
 def _member(name: str, content: bytes | str, rel: str, where: str, id_field: str,
