@@ -76,6 +76,11 @@ def test_damaged_foreign_and_encrypted_files_are_refused(monkeypatch):
         doc_text(bytes(looped))
     with pytest.raises(CfbError, match="shorter than"):
         CompoundFile(good[:100])
+    repeated = bytearray(cfb_bytes({"WordDocument": b"\xec\xa5"}))  # 10 sectors
+    struct.pack_into("<I", repeated, 0x2C, 109)  # 109 sector tables, all sector 0
+    struct.pack_into("<109I", repeated, 0x4C, *[0] * 109)
+    with pytest.raises(CfbError, match="its sector table is larger than the file"):
+        CompoundFile(bytes(repeated))
     # hostile tables: a negative formatting size must not stall the piece table's reader, and
     # marked runs are merged once so that a piece finds its own by bisection
     with pytest.raises(DocError, match="no piece table"):

@@ -56,6 +56,8 @@ class CompoundFile:
             fat_sectors.extend(block[:-1])
             difat_start = block[-1]
         fat_sectors = [s for s in fat_sectors[:n_fat] if s < _MAX_SECTOR]
+        if len(fat_sectors) > len(data) // self.sector:  # one sector named again and again
+            raise CfbError("its sector table is larger than the file (damaged?)")
         self.fat = struct.unpack(f"<{per * len(fat_sectors)}I",
                                  b"".join(self._sector(s) for s in fat_sectors))
         directory = self._read(dir_start, self.fat, self.sector, None)
