@@ -37,8 +37,15 @@ from kgx.batch.inputs import (
 )
 from kgx.batch.reading import ARCHIVES, one_document
 
-#: a member's bytes, or why it cannot be read
-Member = tuple[str, bytes | str]
+#: a member's name, its input format, and its bytes or why they cannot be read
+Member = tuple[str, type[InputFormat], bytes | str]
+
+
+def _format(name: str) -> type[InputFormat] | None:
+    """A member's input format by its name; None for a file of no format or an archive (not
+    opened inside an archive either), which are passed over before they are unpacked."""
+    fmt = format_of(Path(PurePosixPath(name).name))
+    return None if fmt is None or fmt.name in ARCHIVES else fmt
 
 
 class _ArchiveInput(InputFormat):
@@ -57,19 +64,16 @@ class _ArchiveInput(InputFormat):
             return
         with fh:
             try:
-                for name, content in cls.members(fh):
-                    yield from _member(name, content, rel, where, id_field, text_field)
+                for name, fmt, content in cls.members(fh):
+                    yield from _member(name, fmt, content, rel, where, id_field, text_field)
             except Exception as e:  # a damaged archive fails this archive only, never the run
                 yield Entry(f"{rel}:end", where, None, sha256(b""), status="error",
                             error=f"{where}: damaged archive ({e or type(e).__name__}); the "
                                   "members before were kept")
 
 
-def _member(name: str, content: bytes | str, rel: str, where: str, id_field: str,
-            text_field: str) -> Iterator[Entry]:
-    fmt = format_of(Path(PurePosixPath(name).name))
-    if fmt is None or fmt.name in ARCHIVES:
-        return  # not a document's file (or an archive in the archive, not opened either)
+def _member(name: str, fmt: type[InputFormat], content: bytes | str, rel: str, where: str,
+            id_field: str, text_field: str) -> Iterator[Entry]:
     doc_id, at = f"{rel}/{name}", f"{where}/{name}"
     if isinstance(content, str):
         yield Entry(doc_id, at, None, sha256(b""), status="error", error=f"{at}: {content}")
@@ -111,22 +115,23 @@ class ZipInput(_ArchiveInput):
     def members(cls, fh: IO[bytes]) -> Iterator[Member]:
         with zipfile.ZipFile(fh) as archive:
             for info in archive.infolist():
-                if info.is_dir() or format_of(Path(PurePosixPath(info.filename).name)) is None:
+                fmt = None if info.is_dir() else _format(info.filename)
+                if fmt is None:
                     continue
                 if info.file_size > limits.document_bytes():  # said before it is unpacked
-                    yield info.filename, limits.over_limit("it holds")
+                    yield info.filename, fmt, limits.over_limit("it holds")
                     continue
                 try:
                     with archive.open(info) as member:
                         data = limits.read_within(member)
                 except RuntimeError as e:  # an encrypted member
-                    yield info.filename, f"cannot unpack it ({e})"
+                    yield info.filename, fmt, f"cannot unpack it ({e})"
                     continue
                 except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
-                    yield info.filename, f"damaged or unsupported in the archive ({e})"
+                    yield info.filename, fmt, f"damaged or unsupported in the archive ({e})"
                     continue
-                yield info.filename, (data if data is not None
-                                      else limits.over_limit("it unpacks to"))
+                yield info.filename, fmt, (data if data is not None
+                                           else limits.over_limit("it unpacks to"))
 
 
 class TarInput(_ArchiveInput):
@@ -140,11 +145,12 @@ class TarInput(_ArchiveInput):
     def members(cls, fh: IO[bytes]) -> Iterator[Member]:
         with tarfile.open(fileobj=fh, mode="r|*") as archive:
             for info in archive:
-                if not info.isfile() or format_of(Path(PurePosixPath(info.name).name)) is None:
+                fmt = _format(info.name) if info.isfile() else None
+                if fmt is None:
                     continue
                 if info.size > limits.document_bytes():
-                    yield info.name, limits.over_limit("it holds")
+                    yield info.name, fmt, limits.over_limit("it holds")
                     continue
                 member = archive.extractfile(info)
                 data = limits.read_within(member) if member is not None else None
-                yield info.name, data if data is not None else limits.over_limit("it holds")
+                yield info.name, fmt, data if data is not None else limits.over_limit("it holds")

@@ -11,6 +11,7 @@ is a clear error, never a hang or a huge allocation.
 
 from __future__ import annotations
 
+import datetime
 import struct
 
 from kgx.batch import limits
@@ -20,6 +21,9 @@ _END = 0xFFFFFFFE  # ENDOFCHAIN
 _FREE = 0xFFFFFFFF  # FREESECT (and NOSTREAM in the directory)
 _MAX_SECTOR = 0xFFFFFFFA
 _MINI = 64
+#: why an encrypted Office file is not read: Office encrypts a whole file, of any format, into
+#: a compound file of this one stream
+ENCRYPTED = "a password-protected Office file: refused"
 
 
 class CfbError(ValueError):
@@ -28,6 +32,12 @@ class CfbError(ValueError):
 
 def is_compound(data: bytes) -> bool:
     return data[:8] == SIGNATURE
+
+
+def filetime(ticks: int) -> datetime.datetime:
+    """A Windows FILETIME (100 ns since 1601, UTC), as compound files' properties keep times."""
+    return (datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)
+            + datetime.timedelta(microseconds=ticks // 10))
 
 
 class CompoundFile:
@@ -69,6 +79,10 @@ class CompoundFile:
         root = self.entries[0]
         self.ministream = self._read(root[5], self.fat, self.sector, root[6]) if root[6] else b""
         self.streams = self._children(root)
+
+    def encrypted(self) -> bool:
+        """Whether this is an encrypted Office file (its whole content one encrypted stream)."""
+        return self.stream("EncryptedPackage") is not None
 
     def stream(self, name: str) -> bytes | None:
         """The root's stream ``name`` (None when it has none)."""

@@ -27,7 +27,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from kgx.batch import limits
-from kgx.batch.cfb import CfbError, CompoundFile, is_compound
+from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile, is_compound
 from kgx.batch.inputs import TextInput
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -69,8 +69,8 @@ def not_a_zip(data: bytes, suffix: str, legacy_stream: str, legacy_suffix: str) 
     if is_compound(data):
         try:
             cf = CompoundFile(data)
-            if cf.stream("EncryptedPackage") is not None:
-                return "a password-protected Office file: refused"
+            if cf.encrypted():
+                return ENCRYPTED
             if cf.stream(legacy_stream) is not None:
                 return (f"a binary {legacy_suffix} file under a {suffix} name: rename it "
                         f"{legacy_suffix}")

@@ -16,12 +16,11 @@ gives it back).
 from __future__ import annotations
 
 import codecs
-import datetime
 import email.utils
 import struct
 from typing import Any
 
-from kgx.batch.cfb import CfbError, CompoundFile
+from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile, filetime
 from kgx.batch.html import html_text
 from kgx.batch.mail import unquoted
 from kgx.batch.office import OfficeError, _OfficeInput
@@ -48,8 +47,8 @@ def msg_text(data: bytes) -> tuple[str, dict[str, str]]:
     metadata."""
     try:
         cf = CompoundFile(data)
-        if cf.stream("EncryptedPackage") is not None:
-            raise MsgError("a password-protected Office file: refused")
+        if cf.encrypted():
+            raise MsgError(ENCRYPTED)
         fixed = cf.stream("__properties_version1.0")
         if fixed is None:
             raise MsgError("no __properties_version1.0 stream inside: not an Outlook message")
@@ -113,9 +112,7 @@ class _Message:
         when = self.fixed.get(_SUBMITTED) or self.fixed.get(_DELIVERED)
         ticks = struct.unpack("<Q", when)[0] if when else 0
         if ticks:
-            meta["date"] = email.utils.format_datetime(
-                datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)
-                + datetime.timedelta(microseconds=ticks // 10))
+            meta["date"] = email.utils.format_datetime(filetime(ticks))
         meta["message-id"] = self.string(_MESSAGE_ID)
         return {k: " ".join(v.split()) for k, v in meta.items() if v and v.strip()}
 

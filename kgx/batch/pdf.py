@@ -335,19 +335,19 @@ def box_text(box: Iterable[Any]) -> str:
             rows.append([line])
     for row in rows:
         row.sort(key=lambda p: p[2])
-    ends = sorted((max(p[4] for p in row) for row in rows), reverse=True)
-    heights = sorted(max(p[1] for p in row) for row in rows)
-    height = heights[len(heights) // 2] if heights else 0.0
+    ends = [max(p[4] for p in row) for row in rows]  # each row's right end and height
+    sizes = [max(p[1] for p in row) for row in rows]
+    furthest = sorted(ends, reverse=True)
+    height = sorted(sizes)[len(sizes) // 2] if sizes else 0.0
     # the measure: the furthest end another line's end is near (one line over it, in
     # hard-wrapped text, does not set it)
-    measure = next((a for a, b in zip(ends, ends[1:], strict=False) if a - b <= height),
-                   ends[-1] if ends else 0.0)
+    measure = next((a for a, b in zip(furthest, furthest[1:], strict=False) if a - b <= height),
+                   furthest[-1] if furthest else 0.0)
     out = []
     for k, row in enumerate(rows):
         if k:
-            word, size = row[0][5], max(p[1] for p in rows[k - 1])
-            room = measure - max(p[4] for p in rows[k - 1])
-            out.append("\n\n" if word is not None and room > word + HARD_BREAK * size
+            word, room = row[0][5], measure - ends[k - 1]
+            out.append("\n\n" if word is not None and room > word + HARD_BREAK * sizes[k - 1]
                        else "\n")
         out.append(" ".join(p[3].strip() for p in row))
     return "".join(out)

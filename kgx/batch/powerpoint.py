@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from kgx.batch.cfb import CfbError, CompoundFile
+from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile
 from kgx.batch.office import OfficeError, _OfficeInput
 from kgx.batch.worddoc import summary_meta
 
@@ -42,8 +42,8 @@ def ppt_text(data: bytes) -> tuple[str, dict[str, str]]:
     except CfbError as e:
         raise PptError(str(e)) from None
     if stream is None or user is None:
-        if cf.stream("EncryptedPackage") is not None:
-            raise PptError("a password-protected Office file: refused")
+        if cf.encrypted():
+            raise PptError(ENCRYPTED)
         raise PptError("no PowerPoint Document stream inside: not a PowerPoint 97-2003 deck")
     try:
         slides = _slides(stream, user)

@@ -25,16 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
 
-from kgx.batch import limits
-from kgx.batch.inputs import (
-    Entry,
-    InputFormat,
-    _rel_id,
-    clean_text,
-    open_input,
-    record_entry,
-    sha256,
-)
+from kgx.batch.inputs import Entry, InputFormat, TextInput, record_entry, sha256
 from kgx.batch.office import OfficeError, _walk_odt, not_a_zip, parse_part, read_part
 
 _S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -235,15 +226,15 @@ class _SheetsInput(InputFormat):
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
              text_field: str = "text") -> Iterator[Entry]:
-        where, rel = clean_text(str(path)), _rel_id(path, root or path.parent)
-        loaded = _load(path, rel, where)
+        loaded = TextInput.load(path, root)  # the file's bytes, or why they cannot be read
         if isinstance(loaded, Entry):
             yield loaded
             return
+        where, rel = loaded.where, loaded.id
         header: dict[str, dict[int, str] | None] = {}  # sheet → {column: name}
         seen = 0
         try:
-            for sheet, number, cells in cls.rows(loaded):
+            for sheet, number, cells in cls.rows(loaded.data):
                 seen += 1
                 loc = f"{rel}:{sheet}!{number}"
                 if isinstance(cells, str):
@@ -279,12 +270,12 @@ class _SheetsInput(InputFormat):
     def count(cls, path: Path) -> int | None:
         """Each sheet's rows after its first (a progress bar's total: the file is read
         twice, which costs little beside annotating its rows)."""
-        loaded = _load(path, "", "")
+        loaded = TextInput.load(path, path.parent)
         if isinstance(loaded, Entry):
             return None
         try:
             rows: dict[str, int] = {}
-            for sheet, _, cells in cls.rows(loaded):
+            for sheet, _, cells in cls.rows(loaded.data):
                 if not isinstance(cells, str):
                     rows[sheet] = rows.get(sheet, -1) + 1
             return sum(rows.values())
@@ -308,15 +299,3 @@ class OdsInput(_SheetsInput):
     suffixes = (".ods",)
     rows = staticmethod(ods_rows)
 
-
-def _load(path: Path, rel: str, where: str) -> bytes | Entry:
-    try:
-        with open_input(path) as fh:
-            data = limits.read_within(fh)
-    except (OSError, EOFError) as e:
-        return Entry(rel, where, None, sha256(b""), status="error",
-                     error=f"{where}: cannot read: {getattr(e, 'strerror', None) or e}")
-    if data is None:
-        return Entry(rel, where, None, sha256(b""), status="error",
-                     error=f"{where}: {limits.over_limit('the file holds')}")
-    return data

@@ -25,10 +25,9 @@ document's records count in this text (``kgx.batch.read_document`` gives it back
 from __future__ import annotations
 
 import bisect
-import datetime
 import struct
 
-from kgx.batch.cfb import CfbError, CompoundFile
+from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile, filetime
 from kgx.batch.office import OfficeError, _OfficeInput, docx_text
 from kgx.batch.rtf import rtf_text
 
@@ -49,8 +48,8 @@ def doc_text(data: bytes) -> tuple[str, dict[str, str]]:
         cf = CompoundFile(data)
         word = cf.stream("WordDocument")
         if word is None:
-            if cf.stream("EncryptedPackage") is not None:
-                raise DocError("a password-protected Office file: refused")
+            if cf.encrypted():
+                raise DocError(ENCRYPTED)
             raise DocError("no WordDocument stream inside: not a Word 97-2003 document")
         if len(word) < 0x200 or struct.unpack_from("<H", word, 0)[0] != 0xA5EC:
             raise DocError("its WordDocument stream does not start with Word's FIB "
@@ -246,9 +245,7 @@ def summary_meta(data: bytes | None) -> dict[str, str]:
                 ticks = struct.unpack_from("<Q", data, props[pid] + 4)[0]
                 if not ticks:
                     continue
-                when = datetime.datetime(1601, 1, 1) + datetime.timedelta(
-                    microseconds=ticks // 10)
-                value = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+                value = filetime(ticks).strftime("%Y-%m-%dT%H:%M:%SZ")
             else:
                 continue
             if value:
