@@ -1,11 +1,11 @@
-"""Reading a table of documents: the same rows as JSONL, CSV, TSV and an Excel workbook,
-through ``read_inputs``.
+"""Reading a table of documents: the same rows as JSONL, CSV, TSV and Excel workbooks (``.xlsx``
+and the older ``.xls``), through ``read_inputs``.
 
 ``--rows`` documents of ``--sentences`` sentences each (CoNLL04/ADE sentences from ``--data``,
 cycled), an id and a source column beside the text, written as ``.jsonl``, ``.csv``, ``.tsv``
-and ``.xlsx`` (text in shared strings, as Excel keeps it); each file read ``--rounds`` times,
-the formats alternating; the median time, the rows per second, and whether all four give the
-same documents.
+``.xlsx`` and ``.xls`` (text in shared strings, as Excel keeps it); each file read ``--rounds``
+times, the formats alternating; the median time, the rows per second, and whether all five
+give the same documents.
 
     python benchmarks/bench_tables.py --data ../shared/data/conll04/train.json --rows 100000
 """
@@ -83,6 +83,94 @@ def xlsx_bytes(sheets: dict[str, list[list[str]]], date1904: bool = False,
     return out.getvalue()
 
 
+def compound_file(streams: dict[str, bytes]) -> bytes:
+    """An OLE compound file (version 3: sectors of 512 bytes, as Excel writes) holding
+    ``streams`` at its root; a stream under 4,096 bytes is padded to that size with zeros, to
+    lie in the file's own sectors, not in a mini stream."""
+    import struct
+
+    size, per = 512, 128
+    data = [s.ljust(max(4096, -(-len(s) // size) * size), b"\0") for s in streams.values()]
+    n_dir = -(-(len(streams) + 1) // 4)  # four entries a sector, the root's first
+    used = n_dir + sum(len(d) // size for d in data)  # the directory, then the streams
+    n_fat = n_difat = 0
+    while n_fat * per < n_fat + n_difat + used:  # the table covers its own sectors too
+        n_fat += 1
+        n_difat = -(-max(0, n_fat - 109) // (per - 1))
+    first = n_fat + n_difat  # the directory's first sector
+    fat = [0xFFFFFFFD] * n_fat + [0xFFFFFFFC] * n_difat + [*range(first + 1, first + n_dir),
+                                                           0xFFFFFFFE]
+    starts = []
+    for d in data:
+        starts.append(len(fat))
+        fat += [*range(len(fat) + 1, len(fat) + len(d) // size), 0xFFFFFFFE]
+    header = bytearray(512)
+    struct.pack_into("<8s16xHHHHH6xIIIIIIIII", header, 0, bytes.fromhex("d0cf11e0a1b11ae1"),
+                     0x3E, 3, 0xFFFE, 9, 6, 0, n_fat, first, 0, 4096, 0xFFFFFFFE, 0,
+                     n_fat if n_difat else 0xFFFFFFFE, n_difat)
+    listed = [*range(n_fat)]
+    struct.pack_into("<109I", header, 0x4C, *(listed[:109] + [0xFFFFFFFF] * 109)[:109])
+    difat = b""
+    for k in range(n_difat):
+        ids = listed[109 + k * (per - 1):109 + (k + 1) * (per - 1)]
+        ids += [0xFFFFFFFF] * (per - 1 - len(ids))
+        difat += struct.pack(f"<{per}I", *ids, n_fat + k + 1 if k + 1 < n_difat else 0xFFFFFFFE)
+
+    def entry(name: str, kind: int, right: int, child: int, start: int, length: int) -> bytes:
+        raw = bytearray(128)
+        encoded = (name + "\0").encode("utf-16-le")
+        raw[:len(encoded)] = encoded
+        struct.pack_into("<HBBIII", raw, 64, len(encoded), kind, 1, 0xFFFFFFFF, right, child)
+        struct.pack_into("<IQ", raw, 116, start, length)
+        return bytes(raw)
+
+    names = list(streams)
+    directory = entry("Root Entry", 5, 0xFFFFFFFF, 1, 0xFFFFFFFE, 0) + b"".join(
+        entry(name, 2, i + 2 if i + 1 < len(names) else 0xFFFFFFFF, 0xFFFFFFFF, starts[i],
+              max(4096, len(streams[name]))) for i, name in enumerate(names))
+    fat_bytes = struct.pack(f"<{len(fat)}I", *fat).ljust(n_fat * size, b"\xff")
+    return (bytes(header) + fat_bytes + difat + directory.ljust(n_dir * size, b"\0")
+            + b"".join(data))
+
+
+def xls_bytes(sheets: dict[str, list[list[str]]]) -> bytes:
+    """An Excel 97-2003 workbook (BIFF8): each sheet's rows as cells pointing into the shared
+    strings, as Excel keeps text (a string is not split across records: each must fit in one;
+    a sheet holds at most 65,536 rows)."""
+    import struct
+
+    def record(kind: int, data: bytes) -> bytes:
+        return struct.pack("<HH", kind, len(data)) + data
+
+    def bof(kind: int) -> bytes:
+        return record(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0, 0, 0, 0))
+
+    strings: dict[str, int] = {}
+    bodies = []
+    for rows in sheets.values():
+        cells = [record(0x00FD, struct.pack("<HHHI", r, c, 0, strings.setdefault(
+            v, len(strings)))) for r, row in enumerate(rows) for c, v in enumerate(row) if v]
+        bodies.append(bof(0x10) + b"".join(cells) + record(0x000A, b""))
+    sst = [bytearray(struct.pack("<II", len(strings), len(strings)))]
+    for text in strings:
+        wide = any(ord(ch) > 255 for ch in text)
+        item = struct.pack("<HB", len(text), wide) + text.encode(
+            "utf-16-le" if wide else "latin-1")
+        assert len(item) <= 8224, "a string longer than a record"
+        if len(sst[-1]) + len(item) > 8224:
+            sst.append(bytearray())
+        sst[-1] += item
+    shared = record(0x00FC, bytes(sst[0])) + b"".join(record(0x003C, bytes(c)) for c in sst[1:])
+    head = bof(0x05) + record(0x00E0, bytes(20)) + shared
+    names = [struct.pack("<BB", len(n), 0) + n.encode("latin-1") for n in sheets]
+    at = len(head) + sum(4 + 6 + len(n) for n in names) + 4
+    listing = b""
+    for name, body in zip(names, bodies, strict=True):
+        listing += record(0x0085, struct.pack("<IBB", at, 0, 0) + name)
+        at += len(body)
+    return compound_file({"Workbook": head + listing + record(0x000A, b"") + b"".join(bodies)})
+
+
 def main() -> None:
     from kgx.batch.reading import read_inputs
 
@@ -106,17 +194,23 @@ def main() -> None:
             writer.writerows(rows)
         with (folder / "t.tsv").open("w", encoding="utf-8") as fh:  # no quoting in TSV
             fh.writelines("\t".join(r) + "\n" for r in [list(rows[0]), *map(dict.values, rows)])
-        (folder / "t.xlsx").write_bytes(xlsx_bytes({"documents": [
-            list(rows[0]), *(list(r.values()) for r in rows)]}))
-        times: dict[str, list[float]] = {n: [] for n in ("t.jsonl", "t.csv", "t.tsv", "t.xlsx")}
+        table = {"documents": [list(rows[0]), *(list(r.values()) for r in rows)]}
+        (folder / "t.xlsx").write_bytes(xlsx_bytes(table))
+        step = 50_000  # an .xls sheet holds 65,536 rows: the rows in sheets of 50,000
+        head, *body = table["documents"]
+        (folder / "t.xls").write_bytes(xls_bytes({
+            f"documents {k // step + 1}": [head, *body[k:k + step]]
+            for k in range(0, len(body), step)}))
+        times: dict[str, list[float]] = {n: [] for n in ("t.jsonl", "t.csv", "t.tsv", "t.xlsx",
+                                                          "t.xls")}
         read: dict[str, list[tuple]] = {}
         for _ in range(args.rounds):
             for name in times:
                 began = time.perf_counter()
                 read[name] = [(e.id, e.text, e.meta) for e in read_inputs([folder / name])]
                 times[name].append(time.perf_counter() - began)
-        same = read["t.csv"] == read["t.tsv"] == read["t.jsonl"] == read["t.xlsx"]
-        for name in ("t.csv", "t.tsv", "t.xlsx"):
+        same = all(read[name] == read["t.jsonl"] for name in times)
+        for name in ("t.csv", "t.tsv", "t.xlsx", "t.xls"):
             for got, want in zip(read[name], read["t.jsonl"], strict=True):
                 if got != want:
                     print(f"{name} differs first at {want[0]}: {got!r} against {want!r}")
@@ -126,7 +220,7 @@ def main() -> None:
             t = statistics.median(runs)
             print(f"{name:<8} {size[name]:7.1f} MB  {t:6.2f} s  {args.rows / t:10,.0f} rows/s  "
                   f"x JSONL {t / statistics.median(times['t.jsonl']):.2f}")
-        print(f"the same documents (id, text, metadata) from all four: {same}")
+        print(f"the same documents (id, text, metadata) from all five: {same}")
 
 
 if __name__ == "__main__":

@@ -115,34 +115,6 @@ def load_benchmark(name: str) -> ModuleType:
 
 def cfb_bytes(streams: dict[str, bytes]) -> bytes:
     """A version-3 compound file holding ``streams`` at its root, each padded to the 4,096
-    bytes past which a stream lives in the file's own sectors."""
-    data = [s.ljust(4096, b"\0") for s in streams.values()]
-    n_dir = -(-(len(streams) + 1) // 4)
-    fat = [0xFFFFFFFD] + [*range(2, n_dir + 1), 0xFFFFFFFE]
-    starts = []
-    for d in data:
-        starts.append(len(fat))
-        n = len(d) // 512
-        fat += [*range(len(fat) + 1, len(fat) + n), 0xFFFFFFFE]
-    assert len(fat) <= 128
-    header = bytearray(512)
-    struct.pack_into("<8s16xHHHHH", header, 0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0x3E, 3,
-                     0xFFFE, 9, 6)
-    struct.pack_into("<IIIIIIIII", header, 0x2C, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0,
-                     0)
-    struct.pack_into("<108I", header, 0x50, *[0xFFFFFFFF] * 108)
-
-    def entry(name: str, kind: int, right: int, child: int, start: int, size: int) -> bytes:
-        raw = bytearray(128)
-        encoded = (name + "\0").encode("utf-16-le")
-        raw[:len(encoded)] = encoded
-        struct.pack_into("<HBBIII", raw, 64, len(encoded), kind, 1, 0xFFFFFFFF, right, child)
-        struct.pack_into("<IQ", raw, 116, start, size)
-        return bytes(raw)
-
-    names = list(streams)
-    directory = entry("Root Entry", 5, 0xFFFFFFFF, 1, 0xFFFFFFFE, 0) + b"".join(
-        entry(name, 2, i + 2 if i + 1 < len(names) else 0xFFFFFFFF, 0xFFFFFFFF, starts[i],
-              len(data[i])) for i, name in enumerate(names))
-    fat_sector = struct.pack(f"<{len(fat)}I", *fat).ljust(512, b"\xff")
-    return bytes(header) + fat_sector + directory.ljust(512 * n_dir, b"\0") + b"".join(data)
+    bytes past which a stream lives in the file's own sectors: the sector table in sector 0,
+    the directory from sector 1, the streams after it (``bench_tables.compound_file``)."""
+    return load_benchmark("bench_tables").compound_file(streams)

@@ -1,4 +1,4 @@
-"""Damaged files of the binary and zipped formats (.doc, .rtf, .msg, .ppt, .xlsx, .ods, .zip,
+"""Damaged files of the binary and zipped formats (.doc, .rtf, .msg, .ppt, .xlsx, .xls, .ods, .zip,
 .tar.gz): bytes changed at random places, or cut short. Each reader gives text or its format's
 error, never another exception; the readers of many documents give error entries, never an
 exception out of ``read`` (which would end a run). Seeded, so a failure names the mutation that
@@ -21,6 +21,7 @@ from kgx.batch.powerpoint import ppt_text
 from kgx.batch.rtf import rtf_text
 from kgx.batch.sheets import OdsInput, XlsxInput
 from kgx.batch.worddoc import doc_text
+from kgx.batch.xls import XlsInput, xls_rows
 
 DATA = Path(__file__).parent / "data"
 MUTATIONS = 120
@@ -49,7 +50,20 @@ def test_damaged_documents_are_text_or_a_clear_error(name):
         assert isinstance(text, str) and isinstance(meta, dict), k
 
 
-@pytest.mark.parametrize("fmt", [XlsxInput, OdsInput])
+@pytest.mark.parametrize("name", ["tickets.xls", "cases.xls.gz"])
+def test_damaged_xls_workbooks_are_rows_or_a_clear_error(name):
+    data = (DATA / name).read_bytes()
+    data = gzip.decompress(data) if name.endswith(".gz") else data
+    rng = random.Random(name)
+    for k in range(MUTATIONS):
+        try:
+            rows = list(xls_rows(mutated(data, rng)))
+        except OfficeError:
+            continue
+        assert all(isinstance(cells, dict | str) for _, _, cells in rows), k
+
+
+@pytest.mark.parametrize("fmt", [XlsxInput, XlsInput, OdsInput])
 def test_damaged_spreadsheets_are_rows_or_error_entries(fmt, tmp_path):
     data = (DATA / f"tickets.{fmt.name}").read_bytes()
     rng = random.Random(fmt.name)

@@ -157,11 +157,13 @@ def test_built_in_tables():
     assert INPUT_FORMATS["markdown"] is MarkdownInput and INPUT_FORMATS["html"] is HtmlInput
     assert suffixes() == (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".jsonl", ".eml",
                           ".mbox", ".msg", ".docx", ".odt", ".doc", ".rtf", ".pdf", ".pptx", ".ppt",
-                          ".odp", ".epub", ".csv", ".tsv", ".xlsx", ".ods", ".zip", ".tar", ".tgz",
+                          ".odp", ".epub", ".csv", ".tsv", ".xlsx", ".xls", ".ods", ".zip", ".tar",
+                          ".tgz",
                           ".txt.gz", ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz", ".xhtml.gz",
                           ".jsonl.gz", ".eml.gz", ".mbox.gz", ".msg.gz", ".docx.gz", ".odt.gz",
                           ".doc.gz", ".rtf.gz", ".pdf.gz", ".pptx.gz", ".ppt.gz", ".odp.gz",
-                          ".epub.gz", ".csv.gz", ".tsv.gz", ".xlsx.gz", ".ods.gz", ".zip.gz",
+                          ".epub.gz", ".csv.gz", ".tsv.gz", ".xlsx.gz", ".xls.gz", ".ods.gz",
+                          ".zip.gz",
                           ".tar.gz", ".tgz.gz")
 
 

@@ -119,3 +119,19 @@ def test_repeated_cells_and_rows_of_a_calc_sheet(tmp_path):
         ("a.ods:S!2", "Wei Chen.", {"tag": "x"}), ("a.ods:S!3", "Wei Chen.", {"tag": "x"}),
         ("a.ods:S!1000004", "Ana  Diaz.", {"tag": "y"})]
     assert entries[3].error == f"{tmp_path / 'b.ods'}: not a zip file, so not an .ods"
+
+
+def test_calc_times_of_day_read_as_the_excel_readers_write_them(tmp_path):
+    def row(*cells: str) -> str:
+        return "<table:table-row>" + "".join(cells) + "</table:table-row>"
+
+    def time(value: str) -> str:
+        return f'<table:table-cell office:value-type="time" office:time-value="{value}"/>'
+
+    text = '<table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell>'
+    (tmp_path / "t.ods").write_bytes(ods(
+        row(text.format("text"), text.format("at"), text.format("took"))
+        + row(text.format("Wei Chen."), time("PT18H30M00S"), time("PT36H00M00S"))
+        + row(text.format("Ana Diaz."), time("PT09H05M59.6S"), time("P1DT1H"))))
+    assert [e.meta for e in read_inputs([tmp_path / "t.ods"])] == [
+        {"at": "18:30:00", "took": "PT36H00M00S"}, {"at": "09:06:00", "took": "P1DT1H"}]

@@ -417,7 +417,8 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
      "epub": "kgx.batch.epub:EpubInput",
      "csv": "kgx.batch.delimited:CsvInput",
      "tsv": "kgx.batch.delimited:TsvInput", "xlsx": "kgx.batch.sheets:XlsxInput",
-     "ods": "kgx.batch.sheets:OdsInput", "zip": "kgx.batch.archives:ZipInput",
+     "xls": "kgx.batch.xls:XlsInput", "ods": "kgx.batch.sheets:OdsInput",
+     "zip": "kgx.batch.archives:ZipInput",
      "tar": "kgx.batch.archives:TarInput"})
 STDIN_FORMAT = "jsonl"
 

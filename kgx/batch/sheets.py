@@ -35,10 +35,11 @@ _COLUMN = re.compile(r"[A-Z]+")
 #: built-in number formats that show dates and times (ECMA-376 part 1, 18.8.30)
 _DATE_FORMATS = {14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47}
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')  # literal text and colours in a format code
-_EPOCH = datetime.datetime(1899, 12, 30)  # day 0 as Excel counts (its 1900 leap-year bug kept)
-_EPOCH_1904 = datetime.datetime(1904, 1, 1)
+EPOCH = datetime.datetime(1899, 12, 30)  # day 0 as Excel counts (its 1900 leap-year bug kept)
+EPOCH_1904 = datetime.datetime(1904, 1, 1)
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_CLOCK = re.compile(r"PT(\d+)H(\d+)M(\d+(?:\.\d+)?)S")  # a time-value under a day
 _MAX_ROWS, _MAX_COLUMNS = 1_048_576, 16_384  # a sheet's size in Calc and Excel
 
 
@@ -69,7 +70,7 @@ def workbook_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]
         strings = _shared_strings(read_part(archive, "xl/sharedStrings.xml"))
         book = parse_part(workbook, "xl/workbook.xml")
         pr = book.find(f"{_S}workbookPr")
-        epoch = _EPOCH_1904 if pr is not None and pr.get("date1904") in ("1", "true") else _EPOCH
+        epoch = EPOCH_1904 if pr is not None and pr.get("date1904") in ("1", "true") else EPOCH
         dated = _date_styles(read_part(archive, "xl/styles.xml"))
         for sheet in book.iter(f"{_S}sheet"):
             name = sheet.get("name") or "?"
@@ -102,14 +103,17 @@ def _date_styles(xml: bytes | None) -> set[int]:
     custom = {int(f.get("numFmtId") or -1): f.get("formatCode") or ""
               for f in root.iter(f"{_S}numFmt")}
     xfs = root.find(f"{_S}cellXfs")
-    out = set()
-    for k, xf in enumerate(xfs if xfs is not None else []):
-        fmt = int(xf.get("numFmtId") or 0)
-        code = _QUOTED.sub("", custom.get(fmt, "")).lower()
-        if fmt in _DATE_FORMATS or (fmt in custom and any(c in code for c in "ymdhs")
-                                    and "general" not in code):
-            out.add(k)
-    return out
+    return {k for k, xf in enumerate(xfs if xfs is not None else [])
+            if shows_date(int(xf.get("numFmtId") or 0), custom)}
+
+
+def shows_date(fmt: int, custom: dict[int, str]) -> bool:
+    """Whether number format ``fmt`` shows a date or time: a built-in date format, or one of
+    the workbook's own (``custom``, id → format code) with date or time parts outside its
+    literal text (Excel numbers the built-in formats alike in ``.xlsx`` and ``.xls``)."""
+    code = _QUOTED.sub("", custom.get(fmt, "")).lower()
+    return fmt in _DATE_FORMATS or (fmt in custom and any(c in code for c in "ymdhs")
+                                    and "general" not in code)
 
 
 def _rows(xml: bytes, part: str, strings: list[str], dated: set[int] | None = None,
@@ -125,7 +129,7 @@ def _rows(xml: bytes, part: str, strings: list[str], dated: set[int] | None = No
             at = column_index(cell.get("r") or "") if cell.get("r") else i
             value = _value(cell, strings)
             if dated and epoch and int(cell.get("s") or 0) in dated and cell.get("t", "n") == "n":
-                value = _date(value, epoch)
+                value = excel_date(value, epoch)
             cells[at] = value
         number = int(row.get("r") or k)
         if any(c.strip() for c in cells.values()):
@@ -149,10 +153,17 @@ def _value(cell: ElementTree.Element, strings: list[str]) -> str:
     return value
 
 
-def _date(serial: str, epoch: datetime.datetime) -> str:
-    """An Excel date serial number as ISO 8601 (a date, or a date and time when it has one)."""
+def excel_date(serial: str, epoch: datetime.datetime) -> str:
+    """An Excel date serial number as ISO 8601: a date, a date and time when it has one, a
+    time alone for a value under one day (a time of day, as Excel shows it)."""
     try:
-        when = epoch + datetime.timedelta(days=float(serial))
+        days = float(serial)
+        if 0 <= days < 1 and round(days * 86400) < 86400:
+            return (datetime.datetime.min + datetime.timedelta(
+                seconds=round(days * 86400))).time().isoformat()
+        if epoch == EPOCH and days < 60:  # before Excel's 29 February 1900, which never was
+            days += 1
+        when = epoch + datetime.timedelta(days=days)
     except (ValueError, OverflowError):
         return serial
     when = when.replace(microsecond=0) + datetime.timedelta(
@@ -208,7 +219,14 @@ def _ods_value(cell: ElementTree.Element) -> str:
         return "TRUE" if cell.get(f"{_OFFICE}boolean-value") == "true" else "FALSE"
     for attribute in ("date-value", "time-value", "value"):
         if kind not in (None, "string") and cell.get(f"{_OFFICE}{attribute}") is not None:
-            return cell.get(f"{_OFFICE}{attribute}") or ""
+            value = cell.get(f"{_OFFICE}{attribute}") or ""
+            clock = _CLOCK.fullmatch(value) if attribute == "time-value" else None
+            seconds = round(int(clock[1]) * 3600 + int(clock[2]) * 60 + float(clock[3])) \
+                if clock else None
+            if seconds is not None and seconds < 86400:  # a time of day, as for Excel's files
+                return (datetime.datetime.min + datetime.timedelta(seconds=seconds)).time(
+                ).isoformat()
+            return value
     if kind is None:
         return ""
     paragraphs: list[str] = []
