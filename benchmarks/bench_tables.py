@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def xlsx_bytes(sheets: dict[str, list[list[str]]], date1904: bool = False,
@@ -83,16 +84,32 @@ def xlsx_bytes(sheets: dict[str, list[list[str]]], date1904: bool = False,
     return out.getvalue()
 
 
-def compound_file(streams: dict[str, bytes]) -> bytes:
+def compound_file(streams: dict[str, Any]) -> bytes:
     """An OLE compound file (version 3: sectors of 512 bytes, as Excel writes) holding
-    ``streams`` at its root; a stream under 4,096 bytes is padded to that size with zeros, to
-    lie in the file's own sectors, not in a mini stream."""
+    ``streams`` at its root (a value that is a dict: a storage holding those streams); a
+    stream under 4,096 bytes is padded to that size with zeros, to lie in the file's own
+    sectors, not in a mini stream."""
     import struct
 
     size, per = 512, 128
-    data = [s.ljust(max(4096, -(-len(s) // size) * size), b"\0") for s in streams.values()]
-    n_dir = -(-(len(streams) + 1) // 4)  # four entries a sector, the root's first
-    used = n_dir + sum(len(d) // size for d in data)  # the directory, then the streams
+    # the directory: (name, kind, its children's indexes, bytes); the root first
+    entries: list[tuple[str, int, list[int], bytes]] = [("Root Entry", 5, [], b"")]
+    lengths: dict[int, int] = {}
+
+    def add(into: int, items: dict[str, Any]) -> None:
+        for name, value in items.items():
+            entries[into][2].append(len(entries))
+            if isinstance(value, dict):
+                entries.append((name, 1, [], b""))
+                add(len(entries) - 1, value)
+            else:  # its length: 4,096 at least (zeros after a shorter stream's bytes)
+                lengths[len(entries)] = max(4096, len(value))
+                entries.append((name, 2, [], value.ljust(
+                    max(4096, -(-len(value) // size) * size), b"\0")))
+
+    add(0, streams)
+    n_dir = -(-len(entries) // 4)  # four entries a sector
+    used = n_dir + sum(len(e[3]) // size for e in entries)  # the directory, then the streams
     n_fat = n_difat = 0
     while n_fat * per < n_fat + n_difat + used:  # the table covers its own sectors too
         n_fat += 1
@@ -100,10 +117,11 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
     first = n_fat + n_difat  # the directory's first sector
     fat = [0xFFFFFFFD] * n_fat + [0xFFFFFFFC] * n_difat + [*range(first + 1, first + n_dir),
                                                            0xFFFFFFFE]
-    starts = []
-    for d in data:
-        starts.append(len(fat))
-        fat += [*range(len(fat) + 1, len(fat) + len(d) // size), 0xFFFFFFFE]
+    starts = {}
+    for k, (_, kind, _, data) in enumerate(entries):
+        if kind == 2:
+            starts[k] = len(fat)
+            fat += [*range(len(fat) + 1, len(fat) + len(data) // size), 0xFFFFFFFE]
     header = bytearray(512)
     struct.pack_into("<8s16xHHHHH6xIIIIIIIII", header, 0, bytes.fromhex("d0cf11e0a1b11ae1"),
                      0x3E, 3, 0xFFFE, 9, 6, 0, n_fat, first, 0, 4096, 0xFFFFFFFE, 0,
@@ -115,22 +133,20 @@ def compound_file(streams: dict[str, bytes]) -> bytes:
         ids = listed[109 + k * (per - 1):109 + (k + 1) * (per - 1)]
         ids += [0xFFFFFFFF] * (per - 1 - len(ids))
         difat += struct.pack(f"<{per}I", *ids, n_fat + k + 1 if k + 1 < n_difat else 0xFFFFFFFE)
-
-    def entry(name: str, kind: int, right: int, child: int, start: int, length: int) -> bytes:
+    right = {c: nxt for _, _, children, _ in entries
+             for c, nxt in zip(children, [*children[1:], 0xFFFFFFFF], strict=False)}
+    directory = b""
+    for k, (name, kind, children, _) in enumerate(entries):  # siblings as a right chain
         raw = bytearray(128)
         encoded = (name + "\0").encode("utf-16-le")
         raw[:len(encoded)] = encoded
-        struct.pack_into("<HBBIII", raw, 64, len(encoded), kind, 1, 0xFFFFFFFF, right, child)
-        struct.pack_into("<IQ", raw, 116, start, length)
-        return bytes(raw)
-
-    names = list(streams)
-    directory = entry("Root Entry", 5, 0xFFFFFFFF, 1, 0xFFFFFFFE, 0) + b"".join(
-        entry(name, 2, i + 2 if i + 1 < len(names) else 0xFFFFFFFF, 0xFFFFFFFF, starts[i],
-              max(4096, len(streams[name]))) for i, name in enumerate(names))
+        struct.pack_into("<HBBIII", raw, 64, len(encoded), kind, 1, 0xFFFFFFFF,
+                         right.get(k, 0xFFFFFFFF), children[0] if children else 0xFFFFFFFF)
+        struct.pack_into("<IQ", raw, 116, starts.get(k, 0xFFFFFFFE), lengths.get(k, 0))
+        directory += bytes(raw)
     fat_bytes = struct.pack(f"<{len(fat)}I", *fat).ljust(n_fat * size, b"\xff")
     return (bytes(header) + fat_bytes + difat + directory.ljust(n_dir * size, b"\0")
-            + b"".join(data))
+            + b"".join(e[3] for e in entries if e[1] == 2))
 
 
 def xls_bytes(sheets: dict[str, list[list[str]]]) -> bytes:

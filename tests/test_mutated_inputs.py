@@ -1,8 +1,8 @@
-"""Damaged files of the binary and zipped formats (.doc, .rtf, .msg, .ppt, .xlsx, .xls, .ods, .zip,
-.tar.gz): bytes changed at random places, or cut short. Each reader gives text or its format's
-error, never another exception; the readers of many documents give error entries, never an
-exception out of ``read`` (which would end a run). Seeded, so a failure names the mutation that
-caused it."""
+"""Damaged files of the binary and zipped formats (.doc, .rtf, .msg and its attachments, .ppt,
+.xlsx, .xls, .ods, .zip, .tar.gz): bytes changed at random places, or cut short. Each reader
+gives text or its format's error, never another exception; the readers of many documents give
+error entries, never an exception out of ``read`` (which would end a run). Seeded, so a failure
+names the mutation that caused it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from test_rtf import WORD
 
 from kgx.batch.inputs import INPUT_FORMATS
 from kgx.batch.office import OfficeError
-from kgx.batch.outlook import msg_text
+from kgx.batch.outlook import msg_attachments, msg_text
 from kgx.batch.powerpoint import ppt_text
 from kgx.batch.rtf import rtf_text
 from kgx.batch.sheets import OdsInput, XlsxInput
@@ -48,6 +48,22 @@ def test_damaged_documents_are_text_or_a_clear_error(name):
         except OfficeError:
             continue
         assert isinstance(text, str) and isinstance(meta, dict), k
+
+
+def test_damaged_outlook_attachments_are_files_or_a_clear_error():
+    from test_attachments import attachment
+
+    data = message({"__substg1.0_1000001F": "Wei Chen.".encode("utf-16-le"),
+                    "__attach_version1.0_#00000000": attachment("a.doc", (DATA / "word97.doc")
+                                                                .read_bytes()),
+                    "__attach_version1.0_#00000001": attachment(None, b"x" * 5000, "B.TXT")})
+    rng = random.Random("msg attachments")
+    for k in range(MUTATIONS):
+        try:
+            files = msg_attachments(mutated(data, rng))
+        except OfficeError:
+            continue
+        assert all(isinstance(n, str) and isinstance(b, bytes) for n, b in files), k
 
 
 @pytest.mark.parametrize("name", ["tickets.xls", "cases.xls.gz"])

@@ -101,9 +101,10 @@ def test_nt_string_controls_and_lone_surrogates():
 
 
 def test_document_fields_become_dublin_core_in_every_format(tmp_path):
-    """A document's title, author, dates, address and language (picked from its reader's or
-    JSONL line's meta) are dcterms statements on its IRI: dates typed where they read as
-    dates, an http(s) address an IRI, anything else a string; every format parses; saved and
+    """A document's title, author, dates, address, language and the document it came inside
+    (picked from its reader's or JSONL line's meta) are dcterms statements on its IRI: dates
+    typed where they read as dates, an http(s) address and the enclosing document IRIs,
+    anything else a string; every format parses; saved and
     loaded (JSON, GraphML) they stay; a document the graph no longer has loses them."""
     from kgx.graph import DOC_META, attach_fields, document_fields, load_graph
 
@@ -117,7 +118,8 @@ def test_document_fields_become_dublin_core_in_every_format(tmp_path):
         ("d1", document_fields({"title": NASTY, "date": "2026-11-02", "modified": "2026-11-03T"
                                 "09:30:00Z", "url": "https://example.org/a?b=1", "lang": "de"})),
         ("d2", document_fields({"published": "Mon, 02 Nov 2026 10:00:00 +0100",
-                                "created": "last Tuesday", "link": "file name.txt"})),
+                                "created": "last Tuesday", "link": "file name.txt",
+                                "attached_to": "mail/q3 #1.eml"})),
         ("gone", {"title": "a document the graph does not have"}),
     ])
     assert sorted(G.graph[DOC_META]) == ["d1", "d2"]
@@ -140,6 +142,8 @@ def test_document_fields_become_dublin_core_in_every_format(tmp_path):
                                                 datatype=xsd + "dateTime")) in quads
         assert (d2, dc + "created", rdflib.Literal("last Tuesday")) in quads
         assert (d2, dc + "source", rdflib.Literal("file name.txt")) in quads
+        assert (d2, dc + "isPartOf", rdflib.URIRef(  # the e-mail it was attached to
+            rdf.terms.document_iri(BASE, "mail/q3 #1.eml"))) in quads
     for suffix in ("json", "graphml"):
         save_graph(G, tmp_path / f"g.{suffix}")
         assert load_graph(tmp_path / f"g.{suffix}").graph[DOC_META] == G.graph[DOC_META]

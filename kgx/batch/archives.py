@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -41,7 +41,7 @@ from kgx.batch.reading import ARCHIVES, one_document
 Member = tuple[str, type[InputFormat], bytes | str]
 
 
-def _format(name: str) -> type[InputFormat] | None:
+def member_format(name: str) -> type[InputFormat] | None:
     """A member's input format by its name; None for a file of no format or an archive (not
     opened inside an archive either), which are passed over before they are unpacked."""
     fmt = format_of(Path(PurePosixPath(name).name))
@@ -65,15 +65,19 @@ class _ArchiveInput(InputFormat):
         with fh:
             try:
                 for name, fmt, content in cls.members(fh):
-                    yield from _member(name, fmt, content, rel, where, id_field, text_field)
+                    yield from member_entries(name, fmt, content, rel, where, id_field,
+                                                  text_field)
             except Exception as e:  # a damaged archive fails this archive only, never the run
                 yield Entry(f"{rel}:end", where, None, sha256(b""), status="error",
                             error=f"{where}: damaged archive ({e or type(e).__name__}); the "
                                   "members before were kept")
 
 
-def _member(name: str, fmt: type[InputFormat], content: bytes | str, rel: str, where: str,
-            id_field: str, text_field: str) -> Iterator[Entry]:
+def member_entries(name: str, fmt: type[InputFormat], content: bytes | str, rel: str,
+                   where: str, id_field: str, text_field: str) -> Iterator[Entry]:
+    """The entries of a file inside the file ``rel`` (an archive's member, a message's
+    attachment) named ``name``, read by ``fmt``: ids ``<rel>/<name>``, or the ids its
+    documents give themselves; ``content`` its bytes, or why they cannot be read."""
     doc_id, at = f"{rel}/{name}", f"{where}/{name}"
     if isinstance(content, str):
         yield Entry(doc_id, at, None, sha256(b""), status="error", error=f"{at}: {content}")
@@ -81,7 +85,8 @@ def _member(name: str, fmt: type[InputFormat], content: bytes | str, rel: str, w
     if one_document(fmt):
         assert issubclass(fmt, TextInput)
         data = _without_bom(content)
-        yield fmt.parse(RawFile(doc_id, at, data, sha256(data)))
+        yield from fmt.parse_all(RawFile(doc_id, at, data, sha256(data)), id_field=id_field,
+                                 text_field=text_field)
         return
     # a file of many documents: read as a file (its readers stream from a path), its
     # locations and ids given the member's name
@@ -100,9 +105,99 @@ def _renamed(value: str, temporary: str, doc_id: str) -> str:
     """An id or location made from the temporary file's name, made from the member's."""
     if value == temporary:
         return doc_id
-    if value.startswith(temporary + ":"):
+    if value.startswith((temporary + ":", temporary + "/")):  # a row, an attachment
         return doc_id + value[len(temporary):]
     return value
+
+
+def attached(parent: Entry, files: Iterable[tuple[str, bytes]], id_field: str = "id",
+             text_field: str = "text") -> Iterator[Entry]:
+    """The entries of the files attached to the document ``parent`` (an e-mail's): each
+    ``(file name, bytes)`` whose name has an input format's suffix read by that format, as an
+    archive's member is (others passed over; an archive not opened), with ``attached_to``:
+    the parent's id in its metadata. Two attachments of one name are told apart as
+    ``name (2).pdf``."""
+    taken: set[str] = set()
+    for raw_name, content in files:
+        name = file_name(raw_name)
+        fmt = member_format(name) if name else None
+        if fmt is None:
+            continue
+        suffix = _suffix(name, fmt)
+        stem, unique, k = name[:len(name) - len(suffix)], name, 1
+        while unique in taken:
+            k += 1
+            unique = f"{stem} ({k}){suffix}"
+        taken.add(unique)
+        for entry in member_entries(unique, fmt, content, parent.id, parent.source, id_field,
+                                    text_field):
+            yield entry if entry.status == "error" else dataclasses.replace(  # the nearest
+                entry, meta={"attached_to": parent.id, **(entry.meta or {})})  # parent's kept
+
+
+#: a document's attached files, ``(file name, bytes)``, from its file's bytes
+Attachments = Callable[[bytes], list[tuple[str, bytes]]]
+
+
+def attachments_of(entry: Entry, data: bytes, files: Attachments, id_field: str,
+                   text_field: str) -> Iterator[Entry]:
+    """The entries of the files attached to a document read from ``data`` (none when it was
+    not read; an error entry ``<id>/`` when its attachments cannot be listed)."""
+    if entry.status == "error":
+        return
+    try:
+        listed = files(data)
+    except Exception as e:  # the document was read: a damaged attachment list costs itself
+        yield Entry(f"{entry.id}/", entry.path, entry.line, sha256(b""), status="error",
+                    error=f"{entry.source}: its attachments cannot be read ({e})")
+        return
+    yield from attached(entry, listed, id_field, text_field)
+
+
+class AttachingInput(TextInput):
+    """A one-document format whose files carry files (an e-mail's attachments): each file's
+    entries are its attachments' (``attachments_of``), then its document's."""
+
+    @staticmethod
+    def files(data: bytes) -> list[tuple[str, bytes]]:
+        """``(file name, bytes)`` of the files attached to a file's document."""
+        raise NotImplementedError  # each format's lister
+
+    @classmethod
+    def parse_all(cls, raw: RawFile, *, id_field: str = "id", text_field: str = "text"
+                  ) -> list[Entry]:
+        entry = cls.parse(raw)
+        return [*attachments_of(entry, raw.data, cls.files, id_field, text_field), entry]
+
+    @classmethod
+    def count(cls, path: Path) -> int | None:
+        """The file's document and its attachments of a readable format."""
+        loaded = cls.load(path, path.parent)
+        return 1 if isinstance(loaded, Entry) else 1 + readable(cls.files, loaded.data)
+
+
+def readable(files: Attachments, data: bytes) -> int:
+    """How many of the files attached to ``data``'s document have an input format (0 when
+    they cannot be listed: the run's read says why)."""
+    try:
+        return sum(1 for name, _ in files(data) if member_format(file_name(name)))
+    except Exception:
+        return 0
+
+
+def file_name(name: str) -> str:
+    """The last part of a file name as an attachment gives it (``C:\\Docs\\a.pdf`` → ``a.pdf``;
+    ``""`` for none)."""
+    last = PurePosixPath(name.replace("\\", "/")).name.strip()
+    return "" if last in (".", "..") else last
+
+
+def _suffix(name: str, fmt: type[InputFormat]) -> str:
+    """The suffix by which ``name`` is of ``fmt`` (``.pdf``, ``.CSV.gz``)."""
+    packed = name.lower().endswith(".gz")
+    plain = name[:-3] if packed else name
+    suffix = next((s for s in fmt.suffixes if plain.lower().endswith(s)), "")
+    return name[len(plain) - len(suffix):]
 
 
 class ZipInput(_ArchiveInput):
@@ -115,7 +210,7 @@ class ZipInput(_ArchiveInput):
     def members(cls, fh: IO[bytes]) -> Iterator[Member]:
         with zipfile.ZipFile(fh) as archive:
             for info in archive.infolist():
-                fmt = None if info.is_dir() else _format(info.filename)
+                fmt = None if info.is_dir() else member_format(info.filename)
                 if fmt is None:
                     continue
                 if info.file_size > limits.document_bytes():  # said before it is unpacked
@@ -145,7 +240,7 @@ class TarInput(_ArchiveInput):
     def members(cls, fh: IO[bytes]) -> Iterator[Member]:
         with tarfile.open(fileobj=fh, mode="r|*") as archive:
             for info in archive:
-                fmt = _format(info.name) if info.isfile() else None
+                fmt = member_format(info.name) if info.isfile() else None
                 if fmt is None:
                     continue
                 if info.size > limits.document_bytes():

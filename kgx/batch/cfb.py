@@ -79,6 +79,7 @@ class CompoundFile:
         root = self.entries[0]
         self.ministream = self._read(root[5], self.fat, self.sector, root[6]) if root[6] else b""
         self.streams = self._children(root)
+        self.root = Storage(self, self.streams)
 
     def encrypted(self) -> bool:
         """Whether this is an encrypted Office file (its whole content one encrypted stream)."""
@@ -86,7 +87,17 @@ class CompoundFile:
 
     def stream(self, name: str) -> bytes | None:
         """The root's stream ``name`` (None when it has none)."""
-        entry = self.streams.get(name.lower())
+        return self.root.stream(name)
+
+    def storages(self) -> list[str]:
+        return self.root.storages()
+
+    def storage(self, name: str) -> Storage | None:
+        return self.root.storage(name)
+
+    def open(self, entry: tuple | None, name: str) -> bytes | None:
+        """The bytes of the stream of directory entry ``entry`` (None for none or another
+        kind of entry)."""
         if entry is None or entry[1] != 2:
             return None
         _, _, _, _, _, start, size = entry
@@ -142,6 +153,28 @@ class CompoundFile:
         if length is not None and len(data) < length:
             raise CfbError(f"a stream of {length:,} bytes ends after {len(data):,} (truncated?)")
         return data if length is None else data[:length]
+
+
+class Storage:
+    """A storage (a folder of streams and storages) of a compound file: the root, an Outlook
+    attachment's."""
+
+    def __init__(self, cf: CompoundFile, entries: dict[str, tuple]) -> None:
+        self.cf, self.entries = cf, entries
+
+    def stream(self, name: str) -> bytes | None:
+        """Its stream ``name`` (None when it has none)."""
+        return self.cf.open(self.entries.get(name.lower()), name)
+
+    def storages(self) -> list[str]:
+        """The names of its storages, in name order."""
+        return sorted(entry[0] for entry in self.entries.values() if entry[1] == 1)
+
+    def storage(self, name: str) -> Storage | None:
+        """Its storage ``name`` (None when it has none)."""
+        entry = self.entries.get(name.lower())
+        return None if entry is None or entry[1] != 1 else Storage(
+            self.cf, self.cf._children(entry))
 
 
 def _entry(directory: bytes, i: int, major: int) -> tuple:

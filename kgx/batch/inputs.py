@@ -163,7 +163,8 @@ def _regular(path: Path) -> None:
 def open_input(path: Path) -> IO[bytes]:
     """A regular input file's bytes, gunzipped for ``.gz`` (OSError for anything else)."""
     _regular(path)
-    return cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz") else path.open("rb")
+    packed = path.name.lower().endswith(".gz")
+    return cast(IO[bytes], gzip.open(path, "rb")) if packed else path.open("rb")
 
 
 def open_many(path: Path, root: Path | None) -> tuple[str, str, IO[bytes] | Entry]:
@@ -225,7 +226,10 @@ class TextInput(InputFormat):
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
              text_field: str = "text") -> Iterator[Entry]:
         loaded = cls.load(path, root)
-        yield loaded if isinstance(loaded, Entry) else cls.parse(loaded)
+        if isinstance(loaded, Entry):
+            yield loaded
+        else:
+            yield from cls.parse_all(loaded, id_field=id_field, text_field=text_field)
 
     @classmethod
     def load(cls, path: Path, root: Path | None) -> RawFile | Entry:
@@ -254,6 +258,14 @@ class TextInput(InputFormat):
             return Entry(raw.id, raw.where, None, raw.sha256, status="error", error=problem)
         return Entry(raw.id, raw.where, None, raw.sha256, text=text, meta=meta,
                      status="ok" if text.strip() else "skipped")
+
+    @classmethod
+    def parse_all(cls, raw: RawFile, *, id_field: str = "id", text_field: str = "text"
+                  ) -> list[Entry]:
+        """The entries of a loaded file: its document's (``parse``), after those of the files
+        attached to it where its format has attachments (an e-mail's), so that a run cut
+        short between them reads it again on ``--resume``."""
+        return [cls.parse(raw)]
 
     @classmethod
     def count(cls, path: Path) -> int | None:
@@ -430,8 +442,10 @@ def suffixes() -> tuple[str, ...]:
 
 
 def format_of(path: Path) -> type[InputFormat] | None:
-    """The input format of a file, by its suffix (``.gz`` ignored); None when unsupported."""
-    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    """The input format of a file, by its suffix in any case (``.gz`` ignored: ``SCAN.PDF``,
+    ``notes.TXT.gz``); None when unsupported."""
+    name = path.name.lower()
+    name = name[:-3] if name.endswith(".gz") else name
     for fmt in INPUT_FORMATS:
         cls = INPUT_FORMATS[fmt]
         if name.endswith(cls.suffixes):
@@ -449,7 +463,8 @@ def read_document(path: Path) -> str:
         raise BatchError(f"{path}: a {fmt.name} file holds many documents; this reads one "
                          "(kgx extract reads them all)")
     reader = fmt or TextInput
-    entry = next(reader.read(path, path.parent))
+    loaded = reader.load(path, path.parent)
+    entry = loaded if isinstance(loaded, Entry) else reader.parse(loaded)  # not attachments
     if entry.text is None:
         raise BatchError(entry.error or f"{path}: cannot read")
     return entry.text

@@ -30,8 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from kgx.batch import limits
+from kgx.batch.archives import AttachingInput, attachments_of, readable
 from kgx.batch.html import html_text
-from kgx.batch.inputs import Entry, InputFormat, TextInput, open_input, open_many, sha256
+from kgx.batch.inputs import (
+    Entry,
+    InputFormat,
+    open_input,
+    open_many,
+    sha256,
+)
 
 #: the headers kept as a message's metadata
 HEADERS = ("subject", "from", "to", "cc", "date", "message-id")
@@ -66,6 +73,33 @@ def read_message(data: bytes) -> tuple[str, dict[str, str]]:
     return "\n\n".join(part for part in parts if part.strip()), meta
 
 
+def attachments(data: bytes) -> list[tuple[str, bytes]]:
+    """``(file name, bytes)`` of each attachment of the message in ``data`` that names a
+    file: the parts beside its body, in multiparts at any depth; a forwarded message
+    (``message/rfc822``) as an ``.eml`` file, its own attachments its own."""
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    body = msg.get_body(preferencelist=("plain", "html"))
+    found: list[tuple[str, bytes]] = []
+    todo: list[Any] = [msg]
+    while todo:
+        part = todo.pop(0)
+        if part.get_content_maintype() == "multipart":
+            todo[:0] = list(part.iter_parts())
+            continue
+        if part.get_content_type() == "message/rfc822" and part.is_multipart():
+            inner = part.get_payload(0)
+            title = part.get_filename() or str(inner.get("subject") or "").strip() or "message"
+            title = title.replace("/", "-").replace("\\", "-")
+            found.append((title if title.lower().endswith(".eml") else f"{title}.eml",
+                          inner.as_bytes(policy=email.policy.SMTP)))
+            continue
+        name = part.get_filename()
+        payload = part.get_payload(decode=True) if name and part is not body else None
+        if name and isinstance(payload, bytes):
+            found.append((name, payload))
+    return found
+
+
 def unquoted(text: str) -> str:
     """``text`` with the quote markers ("> ", ">> ") off its lines, and a blank line where the
     quoting depth changes between two lines of text."""
@@ -83,12 +117,14 @@ def unquoted(text: str) -> str:
     return "\n".join(lines)
 
 
-class MailInput(TextInput):
+class MailInput(AttachingInput):
     """An e-mail message (``.eml``): one document, its subject and body as a mail client shows
-    them (``read_message``), its headers as metadata."""
+    them (``read_message``), its headers as metadata; before it, its attachments, each a
+    document of its own format (``kgx.batch.archives.attached``)."""
 
     name = "email"
     suffixes = (".eml",)
+    files = staticmethod(attachments)
 
     @classmethod
     def document(cls, data: bytes, where: str
@@ -145,10 +181,13 @@ class MboxInput(InputFormat):
         with fh:
             try:
                 for n, (line, data) in enumerate(_messages(limits.lines_within(fh)), 1):
-                    yield (cls._entry(data, f"{rel}:{n}", where, line) if data is not None else
-                           Entry(f"{rel}:{n}", where, line, sha256(b""), status="error",
-                                 error=f"{where}:{line}: "
-                                       f"{limits.over_limit('the message holds')}"))
+                    if data is None:
+                        yield Entry(f"{rel}:{n}", where, line, sha256(b""), status="error",
+                                    error=f"{where}:{line}: "
+                                          f"{limits.over_limit('the message holds')}")
+                    else:
+                        yield from cls._entries(data, f"{rel}:{n}", where, line, id_field,
+                                                text_field)
             except (OSError, EOFError, zlib.error, ValueError) as e:
                 error = (f"{where}: unreadable after message {n} ({e}); the {n} messages "
                          "before it were kept") if n else f"{where}: {e}"
@@ -156,19 +195,25 @@ class MboxInput(InputFormat):
                             error=error)
 
     @staticmethod
-    def _entry(data: bytes, loc: str, where: str, line: int) -> Entry:
+    def _entries(data: bytes, loc: str, where: str, line: int, id_field: str,
+                 text_field: str) -> Iterator[Entry]:
         text, meta, problem = MailInput.guarded_document(data, f"{where}:{line}")
         message_id = (meta or {}).get("message-id", "").strip("<> ")
         doc_id = message_id or loc
         if text is None:
-            return Entry(doc_id, where, line, sha256(data), status="error", error=problem, loc=loc)
-        return Entry(doc_id, where, line, sha256(data), text=text, meta=meta, loc=loc,
-                     status="ok" if text.strip() else "skipped")
+            yield Entry(doc_id, where, line, sha256(data), status="error", error=problem, loc=loc)
+            return
+        entry = Entry(doc_id, where, line, sha256(data), text=text, meta=meta, loc=loc,
+                      status="ok" if text.strip() else "skipped")
+        yield from attachments_of(entry, data, attachments, id_field, text_field)
+        yield entry  # after its attachments, as a message file's
 
     @classmethod
     def count(cls, path: Path) -> int | None:
+        """Its messages and their attachments of a readable format."""
         try:
             with open_input(path) as fh:
-                return sum(1 for _ in _messages(limits.lines_within(fh)))
+                return sum(1 + readable(attachments, data) if data is not None else 1
+                           for _, data in _messages(limits.lines_within(fh)))
         except (OSError, EOFError, zlib.error, ValueError):
             return None

@@ -7,20 +7,25 @@ Read as bytes one is binary, an error entry. ``msg_text`` reads the root's prope
 subject, then the body a mail client shows (the plain text body, else the HTML one read by
 ``kgx.batch.html.html_text``, else the compressed RTF one [MS-OXRTFCP] read by
 ``kgx.batch.rtf``), quote markers taken off as for ``.eml`` (``kgx.batch.mail.unquoted``).
-Attachments and embedded messages are other storages and are not read. The subject, sender,
-recipients, date and message id are the document's metadata, under the names the ``.eml``
-reader gives them. Offsets of a message's records count in this text (``kgx.batch.read_document``
-gives it back).
+The subject, sender, recipients, date and message id are the document's metadata, under the
+names the ``.eml`` reader gives them. Attached files (each a storage of its own) are documents
+of their own format after the message, as an ``.eml`` file's are (``msg_attachments``,
+``kgx.batch.archives.attached``); an embedded message (a forwarded one) is an ``.eml`` file of
+its own, with its attachments; OLE objects are not read. Offsets of a
+message's records count in this text (``kgx.batch.read_document`` gives it back).
 """
 
 from __future__ import annotations
 
 import codecs
+import email.errors
 import email.utils
 import struct
+from email.message import EmailMessage
 from typing import Any
 
-from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile, filetime
+from kgx.batch.archives import AttachingInput
+from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile, Storage, filetime
 from kgx.batch.html import html_text
 from kgx.batch.mail import unquoted
 from kgx.batch.office import OfficeError, _OfficeInput
@@ -30,6 +35,9 @@ _SUBJECT, _BODY, _HTML, _RTF = 0x0037, 0x1000, 0x1013, 0x1009
 _SENDER_NAME, _SENDER_SMTP, _SENDER_ADDRESS = 0x0C1A, 0x5D01, 0x0C1F
 _TO, _CC, _MESSAGE_ID = 0x0E04, 0x0E03, 0x1035
 _SUBMITTED, _DELIVERED = 0x0039, 0x0E06  # PT_SYSTIME, in the properties stream
+_ATTACHMENT, _ATTACH_DATA = "__attach_version1.0_#", 0x3701  # a storage; PidTagAttachDataBinary
+_ATTACH_NAMES = (0x3707, 0x3704, 0x3001)  # the long file name, the 8.3 one, the display name
+_MAX_DEPTH = 8  # messages embedded in embedded messages: read this deep
 _CODEPAGES = (0x3FFD, 0x3FDE)  # PR_MESSAGE_CODEPAGE, PR_INTERNET_CPID (PT_LONG)
 #: [MS-OXRTFCP]: the dictionary's first 207 bytes
 _PREBUFFER = (b"{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}{\\f0\\fnil \\froman \\fswiss "
@@ -40,6 +48,18 @@ _PREBUFFER = (b"{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}{\\f0\\fnil \\fr
 
 class MsgError(OfficeError):
     """A file that is not a readable Outlook message."""
+
+
+def msg_attachments(data: bytes) -> list[tuple[str, bytes]]:
+    """``(file name, bytes)`` of the files attached to the Outlook message in ``data``."""
+    try:
+        cf = CompoundFile(data)
+        fixed = cf.stream("__properties_version1.0")
+        if fixed is None:
+            raise MsgError("no __properties_version1.0 stream inside: not an Outlook message")
+        return _Message(cf, fixed).attachments()
+    except CfbError as e:
+        raise MsgError(str(e)) from None
 
 
 def msg_text(data: bytes) -> tuple[str, dict[str, str]]:
@@ -62,22 +82,27 @@ def msg_text(data: bytes) -> tuple[str, dict[str, str]]:
 
 
 class _Message:
-    def __init__(self, cf: CompoundFile, fixed: bytes) -> None:
+    """A message's properties: the file's root, or an embedded message's storage (whose
+    properties stream has a 24-byte header, not 32)."""
+
+    def __init__(self, cf: CompoundFile | Storage, fixed: bytes, header: int = 32) -> None:
         self.cf = cf
         self.fixed: dict[int, bytes] = {}  # property id → its 8 bytes
-        for at in range(32, len(fixed) - 15, 16):  # a top-level message's 32-byte header
+        for at in range(header, len(fixed) - 15, 16):
             tag = struct.unpack_from("<I", fixed, at)[0]
             self.fixed[tag >> 16] = fixed[at + 8:at + 16]
         page = next((struct.unpack_from("<I", self.fixed[p])[0] for p in _CODEPAGES
                      if p in self.fixed), 1252)
         self.codepage = "utf-8" if page == 65001 else f"cp{page}"
 
-    def string(self, prop: int) -> str | None:
-        """A string property: UTF-16 (``001F``) or in the message's code page (``001E``)."""
-        raw = self.cf.stream(f"__substg1.0_{prop:04X}001F")
+    def string(self, prop: int, within: CompoundFile | Storage | None = None) -> str | None:
+        """A string property (of the message, or of a storage ``within`` it): UTF-16
+        (``001F``) or in the message's code page (``001E``)."""
+        where = within or self.cf
+        raw = where.stream(f"__substg1.0_{prop:04X}001F")
         if raw is not None:
             return raw.decode("utf-16-le", "replace").split("\0")[0]
-        raw = self.cf.stream(f"__substg1.0_{prop:04X}001E")
+        raw = where.stream(f"__substg1.0_{prop:04X}001E")
         if raw is not None:
             return raw.split(b"\0")[0].decode(self._codec(), "replace")
         return None
@@ -100,6 +125,44 @@ class _Message:
         if rtf:
             return rtf_text(decompressed_rtf(rtf))[0]
         return ""
+
+    def attachments(self, depth: int = 0) -> list[tuple[str, bytes]]:
+        """``(file name, bytes)`` of each attached file, in order; an embedded message (a
+        forwarded one) as an ``.eml`` file of its headers, body and own attachments, down to
+        :data:`_MAX_DEPTH`; an OLE object (no file's bytes) is passed over."""
+        found = []
+        for name in self.cf.storages():
+            store = self.cf.storage(name) if name.lower().startswith(_ATTACHMENT) else None
+            if store is None:
+                continue
+            file = next((n for p in _ATTACH_NAMES if (n := self.string(p, store))), "")
+            data = store.stream(f"__substg1.0_{_ATTACH_DATA:04X}0102")
+            inner = store.storage(f"__substg1.0_{_ATTACH_DATA:04X}000D")
+            fixed = None if inner is None else inner.stream("__properties_version1.0")
+            if data is not None:
+                found.append((file, data))
+            elif inner is not None and fixed is not None and depth < _MAX_DEPTH:
+                embedded = _Message(inner, fixed, header=24)
+                subject = (embedded.string(_SUBJECT) or "").strip()
+                title = (file or subject or "message").replace("/", "-").replace("\\", "-")
+                found.append((title if title.lower().endswith(".eml") else f"{title}.eml",
+                              embedded.as_email(depth + 1)))
+        return found
+
+    def as_email(self, depth: int) -> bytes:
+        """The message as an ``.eml`` file: its metadata as headers, its body as plain text,
+        its attachments (``kgx.batch.mail`` reads it as it reads the ``.msg``)."""
+        mail = EmailMessage()
+        for header, value in self.meta().items():
+            try:
+                mail[header] = value
+            except (ValueError, TypeError, email.errors.HeaderParseError):
+                continue  # a header the e-mail package will not write: the text is kept
+        mail.set_content(self.body() or "")
+        for file, data in self.attachments(depth):
+            mail.add_attachment(data, maintype="application", subtype="octet-stream",
+                                filename=file)
+        return bytes(mail)
 
     def meta(self) -> dict[str, str]:
         meta: dict[str, Any] = {"subject": self.string(_SUBJECT)}
@@ -178,9 +241,10 @@ def decompressed_rtf(data: bytes) -> bytes:
     return bytes(out)
 
 
-class MsgInput(_OfficeInput):
+class MsgInput(AttachingInput, _OfficeInput):
     """An Outlook message (``.msg``): one document, its subject and body (``msg_text``), its
-    sender, recipients, date and message id as metadata."""
+    sender, recipients, date and message id as metadata; then its attached files, each a
+    document of its own format."""
 
     name = "msg"
     suffixes = (".msg",)
@@ -188,3 +252,5 @@ class MsgInput(_OfficeInput):
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:
         return msg_text(data)
+
+    files = staticmethod(msg_attachments)

@@ -99,24 +99,27 @@ def one_document(fmt: type[InputFormat]) -> bool:
     return issubclass(fmt, TextInput) and fmt.read.__func__ is TextInput.read.__func__  # type: ignore[attr-defined]
 
 
-def parse_file(fmt: type[TextInput], raw: RawFile) -> Entry:
-    """``fmt.parse(raw)``, as a module-level function: what an executor runs."""
-    return fmt.parse(raw)
+def parse_file(fmt: type[TextInput], raw: RawFile, id_field: str = "id",
+               text_field: str = "text") -> list[Entry]:
+    """``fmt.parse_all(raw)`` (the file's entry, after its attachments'), as a module-level
+    function: what an executor runs."""
+    return fmt.parse_all(raw, id_field=id_field, text_field=text_field)
 
 
 class _Parsing:
     """One file being parsed in an executor; parsed here when the executor fails it."""
 
-    def __init__(self, future: Future, fmt: type[TextInput], raw: RawFile) -> None:
-        self.future, self.fmt, self.raw = future, fmt, raw
+    def __init__(self, future: Future, fmt: type[TextInput], raw: RawFile,
+                 fields: tuple[str, str]) -> None:
+        self.future, self.fmt, self.raw, self.fields = future, fmt, raw, fields
 
-    def entry(self) -> Entry:
+    def entries(self) -> list[Entry]:
         try:
             return self.future.result()
         except Exception as e:  # a dead worker process, a lost Dask worker: not the file's fault
             log.warning("%s: reading it in another process failed (%s: %s); reading it here",
                         self.raw.where, type(e).__name__, e)
-            return parse_file(self.fmt, self.raw)
+            return parse_file(self.fmt, self.raw, *self.fields)
 
 
 @contextmanager
@@ -157,7 +160,8 @@ def read_inputs(
     """
     seen: dict[str, str] = {}
     loaded: set[str] = set()  # ids of one-document files loaded, yielded or not yet
-    queue: deque[Entry | _Parsing] = deque()
+    queue: deque[list[Entry] | _Parsing] = deque()  # each file's entries, or their parsing
+    fields = (id_field, text_field)
     broken = False
 
     def checked(entry: Entry) -> Entry:
@@ -174,7 +178,8 @@ def read_inputs(
     def drain(keep: int) -> Iterator[Entry]:
         while len(queue) > keep:
             item = queue.popleft()
-            yield checked(item.entry() if isinstance(item, _Parsing) else item)
+            for entry in item.entries() if isinstance(item, _Parsing) else item:
+                yield checked(entry)
 
     for path, root in discover(inputs, glob):
         fmt = INPUT_FORMATS[STDIN_FORMAT] if root is None else format_of(path) or TextInput
@@ -186,19 +191,20 @@ def read_inputs(
         assert issubclass(fmt, TextInput)
         raw = fmt.load(path, root)
         if isinstance(raw, Entry):
-            queue.append(raw)
+            queue.append([raw])
         elif (unchanged is not None and raw.id not in seen and raw.id not in loaded
-              and unchanged(raw.id, raw.sha256)):
+              and unchanged(raw.id, raw.sha256)):  # its attachments too: they are its bytes
             seen[raw.id] = raw.where
         elif executor is None or broken:
-            queue.append(parse_file(fmt, raw))
+            queue.append(parse_file(fmt, raw, *fields))
         else:
             try:
-                queue.append(_Parsing(executor.submit(parse_file, fmt, raw), fmt, raw))
+                queue.append(_Parsing(executor.submit(parse_file, fmt, raw, *fields), fmt, raw,
+                                      fields))
             except RuntimeError as e:  # the pool is broken or shut down: read here
                 log.warning("the reading processes are gone (%s); reading here", e)
                 broken = True
-                queue.append(parse_file(fmt, raw))
+                queue.append(parse_file(fmt, raw, *fields))
         if not isinstance(raw, Entry):
             loaded.add(raw.id)
         yield from drain(ahead if executor is not None else 0)

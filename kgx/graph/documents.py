@@ -30,6 +30,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "modified": ("modified", "updated"),
     "url": ("url", "link", "source_url"),
     "language": ("language", "lang"),
+    "part_of": ("attached_to", "part_of", "is_part_of"),  # the document it came inside
 }
 _MAX_CHARS = 2000  # a field longer than this is not a title or a date
 

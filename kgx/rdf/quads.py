@@ -10,7 +10,8 @@ Default graph
     Every document ``{base}document/{quoted doc_id}`` as a ``prov:Entity`` with ``kgx:documentId``,
     and what its reader or its JSONL line said of it (:mod:`kgx.graph.documents`) in Dublin Core:
     ``dcterms:title``, ``creator``, ``date``/``created``/``modified`` (``xsd:date``/``dateTime``
-    where they read as dates), ``source`` (an IRI for an http(s) address), ``language``.
+    where they read as dates), ``source`` (an IRI for an http(s) address), ``language``, and
+    ``isPartOf`` the IRI of the document it came inside (an e-mail's attachment).
     Unmapped relations ``{base}relation/{label}`` and types ``{base}type/{label}`` are declared.
 
 One named graph per document (named by the document IRI)
@@ -68,11 +69,15 @@ def doc_ids(G: nx.MultiDiGraph) -> list[str]:
 
 #: a document field (:mod:`kgx.graph.documents`) → its Dublin Core term
 FIELD_TERMS = {"title": "title", "author": "creator", "date": "date", "created": "created",
-               "modified": "modified", "url": "source", "language": "language"}
+               "modified": "modified", "url": "source", "language": "language",
+               "part_of": "isPartOf"}
 
 
-def _field_term(name: str, value: str) -> str:
-    """A document field's object: dates typed where they can be read, an address an IRI."""
+def _field_term(name: str, value: str, base: str) -> str:
+    """A document field's object: dates typed where they can be read, an address an IRI, the
+    document another came inside (an e-mail's attachment) that document's IRI."""
+    if name == "part_of":
+        return f"<{document_iri(base, value)}>"
     if name in ("date", "created", "modified"):
         return nt_date(value)
     if name == "url" and value.startswith(("http://", "https://")) and not IRI_BAD.search(value):
@@ -144,7 +149,8 @@ def iter_quads(
         yield d, k["documentId"], nt_string(doc_id), None
         for name, value in sorted((doc_fields.get(doc_id) or {}).items()):
             if name in FIELD_TERMS:
-                yield d, f"<{DCTERMS}{FIELD_TERMS[name]}>", _field_term(name, str(value)), None
+                term = _field_term(name, str(value), base)
+                yield d, f"<{DCTERMS}{FIELD_TERMS[name]}>", term, None
 
     predicates: dict[str, str] = {}
     adjacency = G._adj  # the edge data without building a view per edge
