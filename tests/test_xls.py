@@ -14,6 +14,8 @@ record ([MS-XLS])."""
 from __future__ import annotations
 
 import gzip
+import quopri
+import re
 import shutil
 import struct
 from pathlib import Path
@@ -176,11 +178,12 @@ def test_sheets_that_cannot_be_read_are_error_entries_and_the_others_read(tmp_pa
      "no Workbook stream inside: not an Excel 97-2003 workbook"),
     (cfb_bytes({"Workbook": workbook({"S": header("text")})[:40]}),  # padded with zeros
      "its Workbook stream ends without an EOF record (truncated?)"),
-    (b"<html><table><tr><td>text</td></tr></table></html>",
-     "an HTML or XML file (what many exports name .xls), so not an Excel 97-2003 workbook"),
+    (b"<html><p>text</p></html>",
+     "an HTML or XML file without a table, so not an Excel 97-2003 workbook"),
     (b"\x09\x00\x04\x00\x02\x00\x10\x00", "a BIFF2-4 worksheet (Excel 4 or older), so not an "
      "Excel 97-2003 workbook"),
-    (b"id,text\n1,Wei Chen\n", "not an OLE compound file, so not an Excel 97-2003 workbook"),
+    (b"\x00\x01binary\xff", "not an OLE compound file, so not an Excel 97-2003 workbook"),
+    (b"id text\n1 Wei Chen\n", "text that is neither tab- nor comma-separated, so not a table"),
 ])
 def test_workbooks_not_read_say_why(tmp_path, data, reason):
     with pytest.raises(OfficeError) as caught:
@@ -195,3 +198,69 @@ def test_a_xlsx_under_the_old_name_is_read_as_one(tmp_path):
     shutil.copy(DATA / "tickets.xlsx", tmp_path / "tickets.xls")
     assert [e.text for e in read_inputs([tmp_path / "tickets.xls"])] == [
         e.text for e in read_inputs([DATA / "tickets.xlsx"])]
+
+
+def test_what_exports_name_xls_is_read_as_excel_opens_it(tmp_path):
+    """``tickets-html.xls``: the HTML table LibreOffice Calc 7.4 wrote of ``tickets.xlsx``
+    (``soffice --convert-to html``), as report exports write them under a ``.xls`` name."""
+    def rows_of(data: bytes) -> list:
+        return [(cells, n) for _, n, cells in xls_rows(data)]
+
+    want = rows_of((DATA / "tickets.xlsx").read_bytes())
+    html = (DATA / "tickets-html.xls").read_bytes()
+    assert rows_of(html) == want
+    shutil.copy(DATA / "tickets-html.xls", tmp_path / "report.xls")
+    assert [e.id for e in read_inputs([tmp_path / "report.xls"])] == [
+        "T-1", "T-2", "T-3", "report.xls:Table 1!5", "T-5"]
+    # Excel's "single file web page": the HTML in a MIME message, quoted-printable
+    mhtml = (b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"b\"\r\n\r\n"
+             b"--b\r\nContent-Type: text/html; charset=\"utf-8\"\r\n"
+             b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+             + quopri.encodestring(html) + b"\r\n--b--\r\n")
+    assert rows_of(mhtml) == want
+    # XML Spreadsheet 2003, as Excel 2003 and Calc write it
+    ss = 'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"'
+    xml = (f'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+           f'{ss}><Worksheet ss:Name="Cases"><Table><Row><Cell><Data ss:Type="String">text'
+           '</Data></Cell><Cell ss:Index="3"><Data ss:Type="String">when</Data></Cell>'
+           '<Cell><Data ss:Type="String">ok</Data></Cell></Row>'
+           '<Row ss:Index="4"><Cell ss:MergeAcross="1"><Data ss:Type="String">Wei Chen works '
+           'for <Font>Globex</Font>.</Data></Cell><Cell><Data ss:Type="DateTime">'
+           '2026-11-02T00:00:00.000</Data></Cell><Cell><Data ss:Type="Boolean">1</Data></Cell>'
+           '</Row><Row><Cell><Data ss:Type="Number">7</Data></Cell><Cell ss:Index="3"><Data '
+           'ss:Type="DateTime">2026-11-02T18:30:00.000</Data></Cell></Row></Table></Worksheet>'
+           '<Worksheet ss:Name="Empty"><Table/></Worksheet></Workbook>').encode()
+    assert list(xls_rows(xml)) == [
+        ("Cases", 1, {0: "text", 2: "when", 3: "ok"}),
+        ("Cases", 4, {0: "Wei Chen works for Globex.", 2: "2026-11-02", 3: "TRUE"}),
+        ("Cases", 5, {0: "7", 2: "2026-11-02T18:30:00"})]
+    # text: tab-separated (Excel's "Unicode text" is UTF-16), or comma-separated
+    tsv = "text\twho\nWei Chen works for Globex.\tCafé\n"
+    assert list(xls_rows(tsv.encode("utf-16"))) == list(xls_rows(tsv.encode("cp1252"))) == [
+        ("tab-separated", 1, {0: "text", 1: "who"}),
+        ("tab-separated", 2, {0: "Wei Chen works for Globex.", 1: "Café"})]
+    assert list(xls_rows(b'text,n\n"Ana Diaz, of Lima.",2\n')) == [
+        ("comma-separated", 1, {0: "text", 1: "n"}),
+        ("comma-separated", 2, {0: "Ana Diaz, of Lima.", 1: "2"})]
+    for data, reason in [
+            (b"<html><body><p>No table.</p></body></html>", "an HTML or XML file without a table"),
+            (b"just some words\n", "text that is neither tab- nor comma-separated"),
+            (xml.replace(b"<Worksheet", b"<!DOCTYPE x [<!ENTITY a 'b'>]><Worksheet", 1),
+             "it declares XML entities: refused")]:
+        with pytest.raises(OfficeError, match=re.escape(reason)):
+            list(xls_rows(data))
+
+
+def test_html_tables_as_a_browser_lays_them_out():
+    html = ("<html><head><meta charset='windows-1252'><script>var x = '<table>';</script>"
+            "</head><body><table><tr><th>text</th><th colspan=2>place</th><th>n</th></tr>"
+            "<tr><td rowspan=2>Wei   Chen<br>works for\n Globex.</td><td>Osaka</td><td>JP</td>"
+            "<td>1</td></tr><tr><td>Lima</td><td>PE</td><td>2</td></tr>"
+            "<tr><td>Caf\xe9 <table><tr><td>inner</td></tr></table></td><td></td></tr>"
+            "</table></body></html>").encode("cp1252")
+    assert list(xls_rows(html)) == [
+        ("Table 1", 1, {0: "text", 1: "place", 3: "n"}),
+        ("Table 1", 2, {0: "Wei Chen\nworks for Globex.", 1: "Osaka", 2: "JP", 3: "1"}),
+        ("Table 1", 3, {1: "Lima", 2: "PE", 3: "2"}),  # the first cell is the span's
+        ("Table 1", 4, {0: "Café"}),
+        ("Table 2", 1, {0: "inner"})]  # a table inside a cell: a sheet of its own

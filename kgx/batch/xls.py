@@ -8,7 +8,8 @@ then each sheet's cells. ``xls_rows`` reads the cells that hold values: shared a
 strings, numbers (dates and times as ISO 8601 where their format shows one, as the ``.xlsx``
 reader writes them), booleans, errors, and formulas as their cached results. Charts and
 macro sheets are no tables. A password-protected workbook, an Excel 5/95 one (BIFF5) and a
-damaged one are errors naming why; a ``.xlsx`` saved under the name is read as one.
+damaged one are errors naming why; a ``.xlsx`` saved under the name is read as one, and so is
+what exports name ``.xls`` (an HTML table, XML Spreadsheet 2003, text: ``kgx.batch.exports``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import struct
 from collections.abc import Iterator
 
+from kgx.batch import exports
 from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile, is_compound
 from kgx.batch.office import OfficeError
 from kgx.batch.sheets import EPOCH, EPOCH_1904, _SheetsInput, excel_date, shows_date, workbook_rows
@@ -173,11 +175,16 @@ def xls_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]]:
         yield from workbook_rows(data)
         return
     if not is_compound(data):
-        head = data[:512].lstrip().lower()
-        looks = ("an HTML or XML file (what many exports name .xls)" if head.startswith(b"<")
-                 else "a BIFF2-4 worksheet (Excel 4 or older)" if data[:1] == b"\x09"
-                 else "not an OLE compound file")
-        raise XlsError(f"{looks}, so not an Excel 97-2003 workbook")
+        if data[:1] == b"\x09" and data[1:2] in (b"\x00", b"\x02", b"\x04") and b"\0" in data[:8]:
+            raise XlsError("a BIFF2-4 worksheet (Excel 4 or older), so not an Excel 97-2003 "
+                           "workbook")
+        exported = exports.rows(data)  # what "export to Excel" writes: HTML, XML, text
+        if exported is None:
+            looks = ("an HTML or XML file without a table" if data.lstrip()[:1] == b"<"
+                     else "not an OLE compound file")
+            raise XlsError(f"{looks}, so not an Excel 97-2003 workbook")
+        yield from exported
+        return
     stream = _stream(data)
     sheets: list[tuple[str, int]] = []
     strings: list[str] = []
