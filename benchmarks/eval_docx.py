@@ -6,16 +6,16 @@ This script writes the raw documents of K dev records (``kgx evaluate --as-docum
 random places, inside words too (Word splits runs at every formatting change, spell check and
 edit), a tracked insertion in every third record and a tracked deletion in every fourth (text
 that Word no longer shows), and a table at the end; and as .odt files (spans cut at random
-places, a footnote in every third record, a tracked deletion); as EPUB books (the records
-as paragraphs of two chapters, a cover out of the reading order, a navigation document); and
-as .rtf files the way Word writes them (font, colour and style tables, a running header,
-formatting groups cut at random places, a footnote in every third record, hidden and deleted
-text in every fourth, characters as ``\\'hh`` and ``\\uN``). It checks that
-``kgx.batch.office``, ``kgx.batch.epub`` and ``kgx.batch.rtf`` give back exactly the records'
-text from all four (the heading, the
-paragraphs, the table's cells), runs the pipeline on the same records as plain paragraphs and
-on the files as kgx reads them, and prints NER and relation strict P/R/F1 by character offsets,
-what reading costs, and what kgx's text reader said of the files before (no input format).
+places, a footnote in every third record, whose text comes after the body, a tracked
+deletion); as EPUB books (the records as paragraphs of two chapters, a cover out of the
+reading order, a navigation document); and as .rtf files the way Word writes them (font,
+colour and style tables, a running header, formatting groups cut at random places, a footnote
+in every third record, hidden and deleted text in every fourth, characters as ``\\'hh`` and
+``\\uN``). It checks that ``kgx.batch.office``, ``kgx.batch.epub`` and ``kgx.batch.rtf`` give
+back exactly the records' text from all four (the heading, the paragraphs, the table's cells;
+then the footnotes), runs the pipeline on the same records as plain paragraphs and on the
+files as kgx reads them, and prints NER and relation strict P/R/F1 by character offsets, what
+reading costs, and what kgx's text reader said of the files before (no input format).
 
     python benchmarks/eval_docx.py --model training/conll04/model-last \
         --data corpus/conll04/dev.spacy --documents 5 [--soffice soffice]
@@ -264,8 +264,8 @@ def rtf_bytes(paragraphs: list[str], title: str = "", cells: tuple[str, ...] = (
 
 def as_rtf_runs(text: str, rng: random.Random, k: int) -> str:
     """``text`` as Word's RTF runs: groups of character formatting cut at random places;
-    record ``k`` also gets a footnote (every third) and hidden and deleted text (every
-    fourth), neither of which the text as shown holds."""
+    record ``k`` also gets a footnote (every third: its text comes after the body) and hidden
+    and deleted text (every fourth, which the text as shown does not hold)."""
     cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, 6)))
     pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     rtf = [r"{\rtlch\fcs1 \af0 \ltrch\fcs0 " + ("\\b " if j % 2 else "")
@@ -279,7 +279,7 @@ def as_rtf_runs(text: str, rng: random.Random, k: int) -> str:
 
 def as_spans(text: str, rng: random.Random, k: int) -> str:
     """``text`` as an .odt paragraph: spans cut at random places; record ``k`` also gets a
-    footnote after its last word (every third), which the text as shown does not hold."""
+    footnote after its last word (every third), whose text comes after the body."""
     cuts = sorted(rng.sample(range(1, len(text)), min(len(text) - 1, 6)))
     pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     xml = "".join(f"<text:span>{escape(p)}</text:span>" if j % 2 else escape(p)
@@ -345,12 +345,14 @@ def main() -> None:
                  + "<table><tr><td>Prepared by</td><td>Analytics team</td></tr></table>"],
                 f"Report {i}", "Maria Lopez"))
             body = "\n\n".join(records)
-            for reader, data in ((docx_text, files[-1]), (odt_text, odts[-1]),
-                                 (epub_text, epubs[-1]), (rtf_text, rtfs[-1])):
+            shown = f"Report {i}\n\n{body}\n\nPrepared by\n\nAnalytics team"
+            notes = "\n\nA footnote." * len(range(0, len(records), 3))  # after the body
+            for reader, data, tail in ((docx_text, files[-1], ""), (odt_text, odts[-1], notes),
+                                       (epub_text, epubs[-1], ""), (rtf_text, rtfs[-1], notes)):
                 text, _ = reader(data)
-                if text != f"Report {i}\n\n{body}\n\nPrepared by\n\nAnalytics team":
+                if text != shown + tail:
                     raise SystemExit(f"document {i}: {reader.__name__} is not its records")
-            read.append(text)
+            read.append(shown)
             plain.append(body)
             ents, rels = facts(ref, False)
             starts = [s.start_char for s in ref.sents]

@@ -673,7 +673,8 @@ def test_word_documents_read_as_word_shows_them(tmp_path, monkeypatch):
 
 def test_opendocument_text_read_as_shown(tmp_path):
     """.odt: spans joined as they are, <text:s c="2"/> two spaces, tabs and line breaks kept,
-    footnotes, tracked deletions, comments and hidden text (a span in a hidden style) left out,
+    tracked deletions, comments and hidden text (a span in a hidden style) left out, footnotes
+    after the body,
     headings and table cells paragraphs of their own; its meta.xml as metadata; a zip without
     content.xml an error entry."""
     from helpers import load_benchmark
@@ -696,7 +697,8 @@ def test_opendocument_text_read_as_shown(tmp_path):
     data = w.odt_bytes(paragraphs, "Quarterly", ("cell one",), deleted="and Kyoto",
                        styles=hidden)
     text, meta = odt_text(data)
-    assert text == "Wei Chen works for Globex in  Osaka. He\tleft.\nNext Acme.\n\ncell one"
+    assert text == ("Wei Chen works for Globex in  Osaka. He\tleft.\nNext Acme.\n\ncell one"
+                    "\n\nA note.")
     assert meta == {"title": "Quarterly", "author": "Maria Lopez"}
     assert INPUT_FORMATS["odt"] is OdtInput
     (tmp_path / "a.odt").write_bytes(data)

@@ -43,7 +43,7 @@ def test_a_ppt_deck_reads_as_the_same_deck_as_pptx(tmp_path):
 
 def test_an_odp_presentation_reads_as_the_same_deck(tmp_path):
     """LibreOffice's own format, written by Impress from the .pptx: the same text; speaker
-    notes (inside each page in ODF) are not read, as for .pptx."""
+    notes (inside each page in ODF) follow their slide's text, as for .pptx."""
     assert odp_text((DATA / "deck.odp").read_bytes())[0] == TEXT
     ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
           'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
@@ -61,7 +61,8 @@ def test_an_odp_presentation_reads_as_the_same_deck(tmp_path):
     (tmp_path / "notes.odp").write_bytes(out.getvalue())
     (tmp_path / "bad.odp").write_bytes(b"not a zip")
     entries = {e.id: e for e in read_inputs([tmp_path])}
-    assert entries["notes.odp"].text == "Wei Chen works for Globex.\n\nWei Chen works for Globex."
+    assert entries["notes.odp"].text == "\n\n".join(
+        ["Wei Chen works for Globex.", "Say this slowly."] * 2)
     assert entries["bad.odp"].error.endswith("bad.odp: not a zip file, so not an .odp")
 
 

@@ -1,7 +1,7 @@
 """kgx.batch.rtf: an RTF file is one document, its body's paragraphs as a word processor shows
-them (characters in their code pages, no tables of fonts or styles, no headers, footnotes,
-hidden or deleted text); a file that is not RTF is an error entry naming it; a run's records
-point into the text ``read_document`` gives."""
+them (characters in their code pages, no tables of fonts or styles, no headers, hidden or
+deleted text; footnotes after the body); a file that is not RTF is an error entry naming it;
+a run's records point into the text ``read_document`` gives."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ after the document"""
 TEXT = ("Wei Chen works for Globex in Osaka.\n\nAna Diaz & John Smith live in Lima \u2013 caf\u00e9"
         " na\u00efve \U0001f600.\n\nAcme Corp met \u041f\u0435\u0442\u0440\u043e\u0432 in Paris."
         "\nSecond\u00a0line\ttabbed, non-breaking {x} \\.\n\nItem one\n\nPrepared by\n\nAnalytics "
-        "team\n\nResult text\n\nafter the data")
+        "team\n\nResult text\n\nafter the data\n\nA footnote.")
 META = {"title": "Quarterly review", "author": "Mar\u00eda L\u00f3pez",
         "created": "2026-11-02T09:30", "modified": "2026-11-03T10:05"}
 
@@ -125,7 +125,8 @@ def test_the_conll04_style_records_read_back(tmp_path):
                        + [w.as_rtf_runs(t, rng, j) for j, t in enumerate(records)],
                        "Report 1", ("Prepared by", "Analytics team"))
     text, meta = rtf_text(data)
-    assert text == "\n\n".join(["Report 1", *records, "Prepared by", "Analytics team"])
+    assert text == "\n\n".join(["Report 1", *records, "Prepared by", "Analytics team",
+                                "A footnote.", "A footnote."])  # records 0 and 3's, after it
     assert meta == {"title": "Report 1", "author": "Maria Lopez", "created": "2026-11-02T09:30"}
 
 

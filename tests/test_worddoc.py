@@ -1,5 +1,6 @@
 """kgx.batch.worddoc and kgx.batch.cfb: a Word 97-2003 ``.doc`` file is one document, its main
-text as Word shows it (tracked deletions, hidden text, field instructions, footnotes left out);
+text as Word shows it (tracked deletions, hidden text, field instructions left out; footnotes
+and endnotes after it);
 a damaged, encrypted or foreign file is an error entry naming it; a run's records point into
 the text ``read_document`` gives.
 
@@ -31,7 +32,7 @@ DATA = Path(__file__).parent / "data"
 TEXT = ("Wei Chen works for Globex in Osaka.\n\nAna Diaz & John Smith live in Lima \u2013 caf\u00e9"
         " na\u00efve \U0001f600.\n\nAcme Corp met \u041f\u0435\u0442\u0440\u043e\u0432 in Paris."
         "\nSecond\u00a0line\ttabbed, non-breaking {x} \\.\n\nItem one\n\nPrepared by\n\nAnalytics "
-        "team")
+        "team\n\nA footnote.")  # the footnote after the body
 META = {"title": "Quarterly review", "author": "Mar\u00eda L\u00f3pez",
         "created": "2026-11-02T09:30:00Z", "modified": "2026-11-03T10:05:00Z"}
 

@@ -9,9 +9,11 @@ footnotes and tracked deletions inline. Read as bytes either is binary, an error
 19: documents as users have them). ``docx_text`` and ``odt_text`` read them with the standard
 library: each paragraph's runs joined as they are (no space added between them), tabs, spaces
 and line breaks kept, tracked deletions, hidden text (Word's ``w:vanish``, an ODF span style's
-``text:display="none"``), field instructions, comments and footnotes left out, tracked
-insertions kept, each paragraph or heading (a table cell's too) apart from the next by a blank
-line, so that ``kgx_layout_boundaries`` starts a sentence there. The title, author and dates of
+``text:display="none"``), field instructions and comments left out, tracked insertions kept,
+each paragraph or heading (a table cell's too) apart from the next by a blank line, so that
+``kgx_layout_boundaries`` starts a sentence there. Footnotes and then endnotes follow the body,
+each of their paragraphs one of its own (inline, a note would cut the sentence it marks); an
+``.odp`` slide's speaker notes follow its text. The title, author and dates of
 ``docProps/core.xml`` or ``meta.xml`` are the document's metadata. Headers and footers are other
 parts and are not read. The offsets of a document's records count in this text
 (``kgx.batch.read_document`` gives it back).
@@ -51,6 +53,8 @@ def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             document = read_part(archive, "word/document.xml")
             core = read_part(archive, "docProps/core.xml")
+            notes = [(name, read_part(archive, f"word/{name}s.xml"))
+                     for name in ("footnote", "endnote")]
     except zipfile.BadZipFile:
         raise OfficeError(not_a_zip(data, ".docx", "WordDocument", ".doc")) from None
     if document is None:
@@ -59,6 +63,12 @@ def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
     body = parse_part(document, "word/document.xml").find(f"{_W}body")
     if body is not None:
         _walk(body, [], paragraphs)
+    for name, xml in notes:  # footnotes, then endnotes: after the body (module docstring)
+        for note in [] if xml is None else parse_part(xml, f"word/{name}s.xml"):
+            if note.tag == f"{_W}{name}" and note.get(f"{_W}type", "normal") == "normal":
+                found: list[str] = []
+                _walk(note, [], found)
+                paragraphs += [p.strip() for p in found if p.strip()]
     return "\n\n".join(paragraphs), core_meta(core)
 
 
@@ -196,11 +206,12 @@ _META = {"{http://purl.org/dc/elements/1.1/}title": "title",
          "{http://purl.org/dc/elements/1.1/}date": "modified"}
 _ODT_PARAGRAPHS = {f"{_TEXT}p", f"{_TEXT}h"}
 _ODT_CHARS = {f"{_TEXT}tab": "\t", f"{_TEXT}line-break": "\n"}
-# footnotes and endnotes (their text would land inside the sentence), tracked deletions and
-# comments are not the text as shown
+# footnotes and endnotes (their text would land inside the sentence: read after the body),
+# tracked deletions and comments are not the text as shown
+_PRESENTATION = "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}"
+_DRAW = "{urn:oasis:names:tc:opendocument:xmlns:drawing:1.0}"
 _ODT_SKIPPED = {f"{_TEXT}note", f"{_TEXT}tracked-changes", f"{_OFFICE}annotation",
-                f"{_TEXT}hidden-text",
-                "{urn:oasis:names:tc:opendocument:xmlns:presentation:1.0}notes"}
+                f"{_TEXT}hidden-text"}
 _STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 
 
@@ -210,8 +221,8 @@ def odt_text(data: bytes) -> tuple[str, dict[str, str]]:
 
 
 def odp_text(data: bytes) -> tuple[str, dict[str, str]]:
-    """The text of the ``.odp`` presentation in ``data`` (its slides' text boxes in order,
-    not their speaker notes) and its metadata."""
+    """The text of the ``.odp`` presentation in ``data`` (its slides' text boxes in order, each
+    slide's speaker notes after it) and its metadata."""
     return _odf_text(data, ".odp")
 
 
@@ -229,7 +240,17 @@ def _odf_text(data: bytes, suffix: str) -> tuple[str, dict[str, str]]:
     hidden = {style.get(f"{_STYLE}name") for style in root.iter(f"{_STYLE}style")
               if any(p.get(f"{_TEXT}display") == "none"
                      for p in style.iter(f"{_STYLE}text-properties"))}
+    for page in root.iter(f"{_DRAW}page"):  # a slide's speaker notes: after its text
+        for speaker in page.findall(f"{_PRESENTATION}notes"):
+            page.remove(speaker)
+            page.extend(list(speaker))
     _walk_odt(root, [], paragraphs, hidden)
+    notes = list(root.iter(f"{_TEXT}note"))  # after the body: footnotes, then endnotes
+    for note in sorted(notes, key=lambda n: n.get(f"{_TEXT}note-class") == "endnote"):
+        found: list[str] = []
+        for body in note.iter(f"{_TEXT}note-body"):
+            _walk_odt(body, [], found, hidden)
+        paragraphs += [p.strip() for p in found if p.strip()]
     meta = {}
     if meta_xml is not None:
         for element in parse_part(meta_xml, "meta.xml").iter():

@@ -6,8 +6,9 @@ append to it, so a slide may be there in several versions: the ``Current User`` 
 the last edit, whose persist directory (and its predecessors') gives where the live version of
 each object is. ``ppt_text`` follows that: the document's slide list (``SlideListWithText``, in
 deck order), then each slide's drawing, reading its text boxes' text atoms (UTF-16 or 8-bit) in
-order and the placeholder texts they refer to in the slide list. Masters, notes, comments and
-the footer, date and slide-number fields are other records and are not read, as for ``.pptx``.
+order and the placeholder texts they refer to in the slide list, then its speaker notes (the
+notes page its slide atom names, through the notes list). Masters, comments and the footer,
+date and slide-number fields are other records and are not read, as for ``.pptx``.
 Each paragraph (a ``\\r`` in a text atom) and each slide is apart from the next by a blank line;
 the title, author and dates of the summary information are the document's metadata. Offsets
 of a deck's records count in this text (``kgx.batch.read_document`` gives it back).
@@ -23,6 +24,8 @@ from kgx.batch.office import OfficeError, _OfficeInput
 from kgx.batch.worddoc import summary_meta
 
 _DOCUMENT, _SLIDE, _SLIDE_LIST, _SLIDE_PERSIST = 0x03E8, 0x03EE, 0x0FF0, 0x03F3
+_SLIDE_ATOM, _NOTES = 0x03EF, 0x03F0  # a slide's atom (its notes page's id at byte 16); notes
+_SLIDES_LIST, _NOTES_LIST = 0, 2  # instances of the document's slide lists
 _USER_EDIT, _PERSIST_DIRECTORY = 0x0FF5, 0x1772
 _TEXT_CHARS, _TEXT_BYTES, _OUTLINE_REF, _TEXT_HEADER = 0x0FA0, 0x0FA8, 0x0F9E, 0x0F9F
 _MAX_EDITS = 10_000  # a chain of edits longer than this loops
@@ -80,11 +83,20 @@ def _slides(stream: bytes, user: bytes) -> list[str]:
     if document not in persist:
         raise PptError("its persist directory does not hold the document")
     slides: list[str] = []
-    for slide_ref, placeholders in _slide_list(stream, persist[document]):
+    notes = {notes_id: (ref, texts) for ref, texts, notes_id
+             in _slide_list(stream, persist[document], _NOTES_LIST)}
+    for slide_ref, placeholders, _ in _slide_list(stream, persist[document], _SLIDES_LIST):
         at = persist.get(slide_ref)
         if at is None or _header(stream, at)[0] != _SLIDE:
             continue
         texts = list(_texts(stream, at, placeholders))
+        atom = next((pos for kind, _, pos, size in _children(stream, at)
+                     if kind == _SLIDE_ATOM and size >= 20), None)
+        found = None if atom is None else notes.get(struct.unpack_from("<I", stream,
+                                                                       atom + 8 + 16)[0])
+        page = None if found is None else persist.get(found[0])
+        if found is not None and page is not None and _header(stream, page)[0] == _NOTES:
+            texts += _texts(stream, page, found[1])  # its speaker notes, after it
         slides.append("\n\n".join(t for t in texts if t.strip()))
     return slides
 
@@ -107,23 +119,24 @@ def _children(stream: bytes, at: int) -> Iterator[tuple[int, int, int, int]]:
         pos += 8 + size
 
 
-def _slide_list(stream: bytes, document: int) -> Iterator[tuple[int, list[str]]]:
-    """``(slide persist id, its placeholder texts)`` in deck order, from the document's slide
-    list (instance 0: the slides, not the masters or notes)."""
+def _slide_list(stream: bytes, document: int, which: int
+                ) -> Iterator[tuple[int, list[str], int]]:
+    """``(persist id, its placeholder texts, its slide or notes id)`` in deck order, from the
+    document's list ``which`` (instance 0: the slides; 2: their notes pages; 1: the masters)."""
     for kind, instance, at, _ in _children(stream, document):
-        if kind != _SLIDE_LIST or instance != 0:
+        if kind != _SLIDE_LIST or instance != which:
             continue
-        ref: int | None = None
+        ref: tuple[int, int] | None = None
         texts: list[str] = []
         for child, _, pos, size in _children(stream, at):
             if child == _SLIDE_PERSIST:
                 if ref is not None:
-                    yield ref, texts
-                ref, texts = struct.unpack_from("<I", stream, pos + 8)[0], []
+                    yield ref[0], texts, ref[1]
+                ref, texts = struct.unpack_from("<I8xI", stream, pos + 8), []  # id, its slide id
             elif child in (_TEXT_CHARS, _TEXT_BYTES):
                 texts.append(_atom(stream, child, pos, size))
         if ref is not None:
-            yield ref, texts
+            yield ref[0], texts, ref[1]
 
 
 def _texts(stream: bytes, at: int, placeholders: list[str]) -> Iterator[str]:

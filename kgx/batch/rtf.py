@@ -11,8 +11,10 @@ it with the standard library, after the RTF 1.9.1 specification:
 * characters as written: ``\\'hh`` bytes in the code page of the document (``\\ansicpg``) or of
   the font in use (its ``\\fcharset``: Cyrillic, Greek, Japanese, ...), ``\\uN`` Unicode
   characters without their ``\\ucN`` fallback bytes, the named quotes and dashes;
+* footnotes and then endnotes (``\ftnalt``) after the body, each paragraph one of its own, as
+  the ``.docx`` reader reads them;
 * not the text a reader does not show in the body: font, colour and style tables, pictures and
-  embedded objects' data, headers and footers, footnotes, comments, field instructions (a
+  embedded objects' data, headers and footers, comments, field instructions (a
   field's shown result is kept), hidden text (``\\v``), tracked deletions (``\\deleted``), list
   numbers (as ``.docx`` reads them) and every ``{\\*\\...}`` destination a reader may ignore;
   ``\\bin`` data is stepped over, never read as text;
@@ -41,12 +43,12 @@ _TOKEN = re.compile(
     rb"|([\r\n]+)"  # line breaks in the file are not text
     rb"|([^\\{}\r\n]+)"
     rb"|(\\)", re.DOTALL)  # a stray backslash (at the end, before a non-hex \')
-_BODY, _SKIP, _FONTS, _INFO, _META, _DATE = range(6)
+_BODY, _SKIP, _FONTS, _INFO, _META, _DATE, _NOTE = range(7)
 #: destinations whose text is not the body's text as shown
 _SKIPPED = frozenset(
     "colortbl stylesheet listtable listoverridetable revtbl rsidtbl filetbl pict objdata "
     "objclass objname nonshppict shpinst shptxt header headerl headerr headerf footer footerl "
-    "footerr footerf footnote annotation atnid atnauthor atndate atnicn atnref atntime atrfstart "
+    "footerr footerf annotation atnid atnauthor atndate atnicn atnref atntime atrfstart "
     "atrfend fldinst xe tc tcn txe rxe template pn pntxta pntxtb pntext listtext falt panose "
     "themedata colorschememapping latentstyles datastore xmlnstbl docvar ftnsep ftnsepc ftncn "
     "aftnsep aftnsepc aftncn userprops private passwordhash fchars lchars".split())
@@ -110,6 +112,9 @@ class _Reader:
         self.default_font: int | None = None
         self.paragraphs: list[str] = []
         self.pieces: list[str] = []  # the open paragraph
+        self.notes: dict[str, list[str]] = {"footnote": [], "endnote": []}  # their paragraphs
+        self.note_pieces: list[str] = []  # the open paragraph of a note
+        self.note_kind, self.note_level = "footnote", -1  # the note being read, its group
         self.meta: dict[str, str] = {}
         self.meta_pieces: dict[str, list[str]] = {}  # metadata fields being read
         self.font: int | None = None  # the font the font table is describing
@@ -139,6 +144,9 @@ class _Reader:
                     group = group.inner()
                     continue
                 self._close(group)
+                if group.mode == _NOTE and len(stack) == self.note_level:
+                    self._end_note_paragraph()  # the note's group ends
+                    self.note_level = -1
                 group = stack.pop()
                 if not stack:
                     break  # the document's group is closed: what follows is not RTF
@@ -187,7 +195,9 @@ class _Reader:
                 ignorable = False
                 if name == "ud":  # the Unicode half of {\upr{ansi}{\*\ud{unicode}}}
                     group.mode = group.outer
-                else:
+                elif name == "footnote" and group.mode == _BODY and self.note_level < 0:
+                    group.mode, self.note_kind, self.note_level = _NOTE, "footnote", len(stack)
+                else:  # (LibreOffice writes {\*\footnote, Word {\footnote)
                     group.mode = _SKIP
                 continue
             mode = group.mode
@@ -199,7 +209,11 @@ class _Reader:
                 skip = group.uc
             elif name == "uc":
                 group.uc = max(0, value or 0)
-            elif mode == _BODY:
+            elif mode == _BODY and name == "footnote" and self.note_level < 0:
+                group.mode, self.note_kind, self.note_level = _NOTE, "footnote", len(stack)
+            elif mode == _NOTE and name == "ftnalt":
+                self.note_kind = "endnote"
+            elif mode in (_BODY, _NOTE):
                 self._body_word(group, name, value)
             elif mode == _FONTS:
                 self._font_word(name, value)
@@ -219,7 +233,8 @@ class _Reader:
                 group.mode = _SKIP
         self._flush()
         self._end_paragraph()
-        return "\n\n".join(self.paragraphs), self.meta
+        return "\n\n".join(self.paragraphs + self.notes["footnote"] + self.notes["endnote"]), \
+            self.meta
 
     def _body_word(self, group: _Group, name: str, value: int | None) -> None:
         if name in _BREAKS:
@@ -261,6 +276,8 @@ class _Reader:
             return None
         if group.mode == _BODY:
             return self.pieces
+        if group.mode == _NOTE:
+            return self.note_pieces
         if group.mode == _META:
             return self.meta_pieces.setdefault(group.field, [])
         return None
@@ -291,6 +308,15 @@ class _Reader:
         if group.mode == _BODY:
             self._flush()
             self._end_paragraph()
+        elif group.mode == _NOTE:
+            self._end_note_paragraph()
+
+    def _end_note_paragraph(self) -> None:
+        self._flush()
+        text = _joined(self.note_pieces).strip()
+        self.note_pieces.clear()
+        if text:
+            self.notes[self.note_kind].append(text)
 
     def _end_paragraph(self) -> None:
         text = _joined(self.pieces)

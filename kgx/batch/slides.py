@@ -7,7 +7,8 @@ A ``.pptx`` is a zip of XML parts: ``ppt/presentation.xml`` lists the slides in 
 as they are (``a:br`` a line break), each paragraph apart from the next by a blank line, so
 that ``kgx_layout_boundaries`` starts a sentence there, and the slides apart by a blank line.
 The footer, date and slide-number placeholders that repeat on every slide are furniture, not
-text, and are left out; so are speaker notes and comments (other parts). The title, author and
+text, and are left out; comments (other parts) too. A slide's speaker notes (its notes page)
+follow its text, each paragraph one of its own. The title, author and
 dates of ``docProps/core.xml`` are the document's metadata. The parts together may unpack to at
 most the document limit. Offsets count in this text (``kgx.batch.read_document`` gives it).
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+from collections.abc import Callable
+from xml.etree import ElementTree
 
 from kgx.batch.office import (
     OfficeError,
@@ -31,8 +34,8 @@ _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-#: placeholders repeated on every slide
-_FURNITURE = {"ftr", "dt", "sldNum", "hdr"}
+#: placeholders repeated on every slide, and a notes page's picture of its slide
+_FURNITURE = {"ftr", "dt", "sldNum", "hdr", "sldImg"}
 
 
 def pptx_text(data: bytes) -> tuple[str, dict[str, str]]:
@@ -64,22 +67,45 @@ def _deck(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
         slide = part(name)
         if slide is None:
             raise OfficeError(f"its slide list names {name}, which is not inside")
-        paragraphs = []
-        for shape in parse_part(slide, name).iter():
-            if shape.tag not in (f"{_P}sp", f"{_P}graphicFrame"):
-                continue
-            placeholder = shape.find(f"./{_P}nvSpPr/{_P}nvPr/{_P}ph")
-            if placeholder is not None and placeholder.get("type") in _FURNITURE:
-                continue
-            for paragraph in shape.iter(f"{_A}p"):
-                text = "".join("\n" if run.tag == f"{_A}br" else run.findtext(f"{_A}t") or ""
-                               for run in paragraph
-                               if run.tag in (f"{_A}r", f"{_A}fld", f"{_A}br"))
-                if text.strip():
-                    paragraphs.append(text)
+        paragraphs = _paragraphs(parse_part(slide, name))
+        notes = _notes_part(part, name)
+        if notes is not None:  # the speaker notes, after the slide they are for
+            paragraphs += _paragraphs(parse_part(notes[1], notes[0]))
         if paragraphs:
             slides.append("\n\n".join(paragraphs))
     return "\n\n".join(slides), core_meta(part("docProps/core.xml"))
+
+
+def _paragraphs(root: ElementTree.Element) -> list[str]:
+    """The paragraphs of a slide's (or notes page's) shapes and tables, furniture aside."""
+    paragraphs = []
+    for shape in root.iter():
+        if shape.tag not in (f"{_P}sp", f"{_P}graphicFrame"):
+            continue
+        placeholder = shape.find(f"./{_P}nvSpPr/{_P}nvPr/{_P}ph")
+        if placeholder is not None and placeholder.get("type") in _FURNITURE:
+            continue
+        for paragraph in shape.iter(f"{_A}p"):
+            text = "".join("\n" if run.tag == f"{_A}br" else run.findtext(f"{_A}t") or ""
+                           for run in paragraph if run.tag in (f"{_A}r", f"{_A}fld", f"{_A}br"))
+            if text.strip():
+                paragraphs.append(text)
+    return paragraphs
+
+
+def _notes_part(part: Callable[[str], bytes | None], slide: str) -> tuple[str, bytes] | None:
+    """``(name, XML)`` of a slide's notes page (its relationship of the notesSlide type)."""
+    folder, base = posixpath.split(slide)
+    rels_name = posixpath.join(folder, "_rels", base + ".rels")
+    rels = part(rels_name)
+    for rel in [] if rels is None else parse_part(rels, rels_name).iter(f"{_RELS}Relationship"):
+        target = rel.get("Target") or ""
+        if (rel.get("Type") or "").endswith("/notesSlide") and target:
+            name = posixpath.normpath(target.lstrip("/") if target.startswith("/") else
+                                      posixpath.join(folder, target))
+            xml = part(name)
+            return None if xml is None else (name, xml)
+    return None
 
 
 class PptxInput(_OfficeInput):

@@ -7,7 +7,8 @@ Information Block (FIB); the FIB locates, in the ``0Table`` or ``1Table`` stream
 table that maps the document's characters to runs of bytes in ``WordDocument`` (Windows-1252 or
 UTF-16), and the character formatting that marks tracked deletions and hidden text. The main
 document is its first ``ccpText`` characters (footnotes, headers, comments and text boxes come
-after it and are not read, as ``.docx`` does not read them). In it:
+after it: footnotes and endnotes are read after it, each paragraph one of its own, as the
+``.docx`` reader reads them; headers, comments and text boxes are not). In it:
 
 * a paragraph mark, a table cell's end, a page or section break end a paragraph; paragraphs
   apart by a blank line as ``kgx.batch.office`` writes them; line breaks and tabs kept;
@@ -74,11 +75,14 @@ def doc_text(data: bytes) -> tuple[str, dict[str, str]]:
 
 
 def _main_text(word: bytes, table: bytes) -> str:
+    """The main document's text, then its footnotes' and endnotes' paragraphs."""
     pos = 32
     csw = struct.unpack_from("<H", word, pos)[0]
     pos += 2 + 2 * csw
     cslw = struct.unpack_from("<H", word, pos)[0]
-    ccp_text = struct.unpack_from("<I", word, pos + 2 + 12)[0]  # FibRgLw97.ccpText
+    # FibRgLw97: ccpText, ccpFtn, ccpHdd, ccpMcr, ccpAtn, ccpEdn: the stories in this order
+    ccp_text, ccp_ftn, ccp_hdd, ccp_mcr, ccp_atn, ccp_edn = struct.unpack_from(
+        "<6I", word, pos + 2 + 12)
     pos += 2 + 4 * cslw
     pairs = struct.unpack_from("<H", word, pos)[0]
     if pairs < 34:
@@ -90,14 +94,27 @@ def _main_text(word: bytes, table: bytes) -> str:
     clx = _slice(table, *fc_lcb(33), "the piece table")  # fcClx
     pieces = _pieces(clx)
     marked = _merged(_marked_runs(word, _slice(table, *fc_lcb(12), "the character formatting")))
+    text = _shown(_story(word, pieces, marked, 0, ccp_text))
+    edn = ccp_text + ccp_ftn + ccp_hdd + ccp_mcr + ccp_atn
+    notes = [p.strip() for lo, n in ((ccp_text, ccp_ftn), (edn, ccp_edn)) if n
+             for p in _shown(_story(word, pieces, marked, lo, lo + n)).split("\n\n")]
+    return "\n\n".join([text] * bool(text.strip()) + [p for p in notes if p])
+
+
+def _story(word: bytes, pieces: list[tuple[int, int, int, bool]],
+           marked: list[tuple[int, int]], lo: int, hi: int) -> str:
+    """The characters ``lo`` to ``hi`` (a story: the main text, the footnotes...), deleted
+    and hidden runs left out."""
     starts = [start for start, _ in marked]
     chars: list[str] = []
     for cp_start, cp_end, fc, compressed in pieces:
-        if cp_start >= ccp_text:
+        if cp_start >= hi:
             break
+        if cp_end <= lo:
+            continue
         width = 1 if compressed else 2  # Windows-1252 or UTF-16 code units
-        base = fc // 2 if compressed else fc
-        n = (min(cp_end, ccp_text) - cp_start) * width
+        base = (fc // 2 if compressed else fc) + (max(lo, cp_start) - cp_start) * width
+        n = (min(cp_end, hi) - max(lo, cp_start)) * width
         if n <= 0:
             continue
         raw = word[base:base + n]
@@ -115,7 +132,7 @@ def _main_text(word: bytes, table: bytes) -> str:
                 at = max(at, hi)
         kept.append(raw[at:])
         chars.append(b"".join(kept).decode("cp1252" if compressed else "utf-16-le", "replace"))
-    return _shown("".join(chars))
+    return "".join(chars)
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -1,0 +1,56 @@
+"""Notes are text too: a document's footnotes and endnotes follow its body (``.docx``, ``.doc``,
+``.rtf``, ``.odt``), each paragraph one of its own, never inline where they would cut the
+sentence they mark; a slide's speaker notes follow its text (``.pptx``, ``.ppt``, ``.odp``).
+
+The files were written by LibreOffice 7.4 from this project's own text: ``notes.*`` from one
+flat OpenDocument text with two footnotes (one of two paragraphs) and an endnote
+(``soffice --convert-to docx``, ``doc``, ``rtf``, ``odt``), ``speaker.*`` from one flat
+OpenDocument presentation of three slides, the first and third with speaker notes
+(``pptx``, ``ppt``, ``odp``; the ``.ppt`` gzipped)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from kgx.batch.powerpoint import ppt_text
+from kgx.batch.reading import read_inputs
+from kgx.batch.rtf import rtf_text
+
+DATA = Path(__file__).parent / "data"
+NOTES = ("Wei Chen works for Globex in Osaka. He met Ana Diaz there.\n\nMaria Lopez of Acme "
+         "lives in Paris.\n\nIvan Petrov visited Kyiv.\n\nGlobex moved its office to Kyoto in "
+         "2024.\n\nAcme is based in Lyon.\n\nA second paragraph of the note.\n\nIvan Petrov works "
+         "for Initech.")
+SPEAKER = ("Globex in Osaka\n\nWei Chen works for Globex.\n\nSay that Wei Chen joined Globex in "
+           "2019.\n\nAna Diaz leads the Osaka office.\n\nAcme in Paris\n\nInitech\n\nIvan Petrov "
+           "works for Initech in Kyiv.")
+
+
+@pytest.mark.parametrize("suffix", ["docx", "doc", "rtf", "odt"])
+def test_footnotes_then_endnotes_follow_the_body(suffix):
+    [entry] = read_inputs([DATA / f"notes.{suffix}"])
+    assert entry.status == "ok" and entry.text == NOTES
+
+
+@pytest.mark.parametrize("suffix", ["pptx", "odp", "ppt.gz"])
+def test_speaker_notes_follow_their_slide(suffix):
+    [entry] = read_inputs([DATA / f"speaker.{suffix}"])
+    assert entry.status == "ok" and entry.text == SPEAKER
+    if suffix == "ppt.gz":
+        assert ppt_text(gzip.decompress((DATA / "speaker.ppt.gz").read_bytes()))[0] == SPEAKER
+
+
+def test_words_rtf_notes_and_endnotes():
+    """Word writes ``{\\footnote`` (LibreOffice ``{\\*\\footnote``); ``\\ftnalt`` makes an
+    endnote; a note inside a paragraph does not cut it."""
+    rtf = (rb"{\rtf1\ansi{\fonttbl{\f0 Arial;}}\pard Wei Chen works for Globex."
+           rb"{\super\chftn}{\footnote\pard\plain{\super\chftn} Globex is in Osaka.\par"
+           rb" Its second paragraph.}"
+           rb" He met Ana Diaz.{\super\chftn}{\footnote\ftnalt\pard\plain An endnote.}\par"
+           rb" Next paragraph.{\footnote\pard A second footnote.}\par}")
+    assert rtf_text(rtf)[0] == (
+        "Wei Chen works for Globex. He met Ana Diaz.\n\nNext paragraph.\n\nGlobex is in Osaka."
+        "\n\nIts second paragraph.\n\nA second footnote.\n\nAn endnote.")
