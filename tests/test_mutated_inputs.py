@@ -1,5 +1,5 @@
 """Damaged files of the binary and zipped formats (.doc, .rtf, .msg and its attachments, .ppt,
-.xlsx, .xls, .ods, .zip, .tar.gz): bytes changed at random places, or cut short. Each reader
+.docx, .odt, .pptx, .odp, .xlsx, .xls, .ods, .zip, .tar.gz): bytes changed at random places, or cut short. Each reader
 gives text or its format's error, never another exception; the readers of many documents give
 error entries, never an exception out of ``read`` (which would end a run). Seeded, so a failure
 names the mutation that caused it."""
@@ -34,13 +34,34 @@ def mutated(data: bytes, rng: random.Random) -> bytes:
     return bytes(out[:rng.randrange(1, len(out))] if rng.random() < 0.1 else out)
 
 
-@pytest.mark.parametrize("name", ["word97.doc", "long.doc", "rtf", "msg", "deck.ppt.gz"])
+@pytest.mark.parametrize("name", ["word97.doc", "long.doc", "notes.doc", "rtf", "notes.rtf",
+                                  "msg", "deck.ppt.gz", "speaker.ppt.gz"])
 def test_damaged_documents_are_text_or_a_clear_error(name):
-    reader = {"rtf": rtf_text, "msg": msg_text, "deck.ppt.gz": ppt_text}.get(name, doc_text)
+    reader = {"rtf": rtf_text, "notes.rtf": rtf_text, "msg": msg_text, "deck.ppt.gz": ppt_text,
+              "speaker.ppt.gz": ppt_text}.get(name, doc_text)
     data = {"rtf": WORD, "msg": message({"__substg1.0_1000001F": "Wei Chen works for "
                                          "Globex.".encode("utf-16-le")})}.get(name)
     data = data or (DATA / name).read_bytes()
     data = gzip.decompress(data) if name.endswith(".gz") else data
+    rng = random.Random(name)
+    for k in range(MUTATIONS):
+        try:
+            text, meta = reader(mutated(data, rng))
+        except OfficeError:
+            continue
+        assert isinstance(text, str) and isinstance(meta, dict), k
+
+
+@pytest.mark.parametrize("name", ["notes.docx", "notes.odt", "speaker.pptx", "speaker.odp"])
+def test_damaged_zipped_documents_are_text_or_a_clear_error(name):
+    """A zip whose directory names a part in bytes that are not UTF-8, or claims a newer zip
+    version, is the format's error too, not UnicodeDecodeError or NotImplementedError."""
+    from kgx.batch.office import docx_text, odp_text, odt_text
+    from kgx.batch.slides import pptx_text
+
+    reader = {"docx": docx_text, "odt": odt_text, "pptx": pptx_text, "odp": odp_text}[
+        name.rsplit(".", 1)[1]]
+    data = (DATA / name).read_bytes()
     rng = random.Random(name)
     for k in range(MUTATIONS):
         try:

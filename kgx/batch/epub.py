@@ -14,13 +14,12 @@ this text (``kgx.batch.read_document`` gives it back).
 
 from __future__ import annotations
 
-import io
 import posixpath
 import zipfile
 from urllib.parse import unquote
 
 from kgx.batch.html import HtmlInput, html_document
-from kgx.batch.office import OfficeError, _OfficeInput, budgeted_parts, parse_part
+from kgx.batch.office import OfficeError, _OfficeInput, budgeted_parts, open_zip, parse_part
 
 _CONTAINER = "{urn:oasis:names:tc:opendocument:xmlns:container}"
 _OPF = "{http://www.idpf.org/2007/opf}"
@@ -35,11 +34,8 @@ class EpubError(OfficeError):
 
 def epub_text(data: bytes) -> tuple[str, dict[str, str]]:
     """The text of the EPUB file in ``data`` (its chapters in spine order) and its metadata."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return _book(archive)
-    except zipfile.BadZipFile:
-        raise EpubError("not a zip file, so not an EPUB") from None
+    with open_zip(data, lambda: "not a zip file, so not an EPUB", EpubError) as archive:
+        return _book(archive)
 
 
 def _book(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:

@@ -49,14 +49,11 @@ class OfficeError(ValueError):
 
 def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
     """The text of the ``.docx`` file in ``data`` and its core properties."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            document = read_part(archive, "word/document.xml")
-            core = read_part(archive, "docProps/core.xml")
-            notes = [(name, read_part(archive, f"word/{name}s.xml"))
-                     for name in ("footnote", "endnote")]
-    except zipfile.BadZipFile:
-        raise OfficeError(not_a_zip(data, ".docx", "WordDocument", ".doc")) from None
+    with open_zip(data, lambda: not_a_zip(data, ".docx", "WordDocument", ".doc")) as archive:
+        document = read_part(archive, "word/document.xml")
+        core = read_part(archive, "docProps/core.xml")
+        notes = [(name, read_part(archive, f"word/{name}s.xml"))
+                 for name in ("footnote", "endnote")]
     if document is None:
         raise OfficeError("no word/document.xml inside: not a Word document")
     paragraphs: list[str] = []
@@ -100,6 +97,19 @@ def core_meta(core: bytes | None) -> dict[str, str]:
     return meta
 
 
+def open_zip(data: bytes, not_zip: Callable[[], str],
+             error: type[OfficeError] = OfficeError) -> zipfile.ZipFile:
+    """The zip in ``data``, or ``error``: not a zip (``not_zip()`` says what it is), or a zip
+    whose directory is damaged (a name that is not UTF-8, an offset before the file's start)
+    or of a kind Python does not read (a newer zip version)."""
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise error(not_zip()) from None
+    except (NotImplementedError, ValueError, EOFError) as e:  # UnicodeDecodeError among them
+        raise error(f"its zip directory is damaged or of a kind not read ({e})") from None
+
+
 def read_part(archive: zipfile.ZipFile, name: str) -> bytes | None:
     """The part ``name`` unpacked (None when the archive has none)."""
     try:
@@ -110,8 +120,10 @@ def read_part(archive: zipfile.ZipFile, name: str) -> bytes | None:
         raise OfficeError(limits.over_limit(f"{name} holds"))
     try:
         return archive.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as e:
-        # a damaged entry (CRC, truncated data), an encrypted one, an unknown compression
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
+            ValueError) as e:
+        # a damaged entry (CRC, truncated data, a name not UTF-8 in its header, an offset
+        # before the start), an encrypted one, an unknown compression
         raise OfficeError(f"{name} cannot be unpacked ({e})") from None
 
 
@@ -227,12 +239,9 @@ def odp_text(data: bytes) -> tuple[str, dict[str, str]]:
 
 
 def _odf_text(data: bytes, suffix: str) -> tuple[str, dict[str, str]]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            content = read_part(archive, "content.xml")
-            meta_xml = read_part(archive, "meta.xml")
-    except zipfile.BadZipFile:
-        raise OfficeError(f"not a zip file, so not an {suffix}") from None
+    with open_zip(data, lambda: f"not a zip file, so not an {suffix}") as archive:
+        content = read_part(archive, "content.xml")
+        meta_xml = read_part(archive, "meta.xml")
     if content is None:
         raise OfficeError("no content.xml inside: not an OpenDocument file")
     paragraphs: list[str] = []

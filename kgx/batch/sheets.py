@@ -17,16 +17,21 @@ is a part past the document limit (``kgx.batch.limits``), as for every office fi
 from __future__ import annotations
 
 import datetime
-import io
 import posixpath
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
 
 from kgx.batch.inputs import Entry, InputFormat, TextInput, record_entry, sha256
-from kgx.batch.office import OfficeError, _walk_odt, not_a_zip, parse_part, read_part
+from kgx.batch.office import (
+    OfficeError,
+    _walk_odt,
+    not_a_zip,
+    open_zip,
+    parse_part,
+    read_part,
+)
 
 _S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -55,11 +60,7 @@ def column_index(ref: str) -> int:
 def workbook_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]]:
     """``(sheet, row number, {column: value})`` for every row of every sheet in order;
     ``(sheet, 0, reason)`` for a sheet that cannot be read."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise OfficeError(not_a_zip(data, ".xlsx", "Workbook", ".xls")) from None
-    with archive:
+    with open_zip(data, lambda: not_a_zip(data, ".xlsx", "Workbook", ".xls")) as archive:
         workbook = read_part(archive, "xl/workbook.xml")
         if workbook is None:
             raise OfficeError("no xl/workbook.xml inside: not an Excel workbook")
@@ -175,11 +176,7 @@ def ods_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]]:
     """``workbook_rows`` for an OpenDocument spreadsheet: each ``table:table`` a sheet, a cell's
     value its typed ``office:*value`` (dates as written, ISO 8601), else its paragraphs; a
     repeated empty cell or row moves on without being expanded."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise OfficeError("not a zip file, so not an .ods") from None
-    with archive:
+    with open_zip(data, lambda: "not a zip file, so not an .ods") as archive:
         content = read_part(archive, "content.xml")
     if content is None:
         raise OfficeError("no content.xml inside: not an OpenDocument spreadsheet")

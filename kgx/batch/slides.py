@@ -15,7 +15,6 @@ most the document limit. Offsets count in this text (``kgx.batch.read_document``
 
 from __future__ import annotations
 
-import io
 import posixpath
 import zipfile
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from kgx.batch.office import (
     budgeted_parts,
     core_meta,
     not_a_zip,
+    open_zip,
     parse_part,
 )
 
@@ -40,11 +40,9 @@ _FURNITURE = {"ftr", "dt", "sldNum", "hdr", "sldImg"}
 
 def pptx_text(data: bytes) -> tuple[str, dict[str, str]]:
     """The text of the ``.pptx`` file in ``data`` and its core properties."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return _deck(archive)
-    except zipfile.BadZipFile:
-        raise OfficeError(not_a_zip(data, ".pptx", "PowerPoint Document", ".ppt")) from None
+    with open_zip(data, lambda: not_a_zip(data, ".pptx", "PowerPoint Document",
+                                          ".ppt")) as archive:
+        return _deck(archive)
 
 
 def _deck(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
