@@ -1,8 +1,8 @@
 """Damaged files of the binary and zipped formats (.doc, .rtf, .msg and its attachments, .ppt,
-.docx, .odt, .pptx, .odp, .xlsx, .xls, .ods, .zip, .tar.gz): bytes changed at random places, or cut short. Each reader
-gives text or its format's error, never another exception; the readers of many documents give
-error entries, never an exception out of ``read`` (which would end a run). Seeded, so a failure
-names the mutation that caused it."""
+.docx, .odt, .pptx, .odp, .xlsx, .xls, .ods, .zip, .tar.gz): bytes changed at random places, or
+cut short. Each reader gives text or its format's error, never another exception; the readers
+of many documents give error entries, never an exception out of ``read`` (which would end a
+run). Seeded, so a failure names the mutation that caused it."""
 
 from __future__ import annotations
 
