@@ -1,11 +1,11 @@
-"""Reading a table of documents: the same rows as JSONL, CSV, TSV and Excel workbooks (``.xlsx``
-and the older ``.xls``), through ``read_inputs``.
+"""Reading a table of documents: the same rows as JSONL, a JSON array, CSV, TSV and Excel
+workbooks (``.xlsx`` and the older ``.xls``), through ``read_inputs``.
 
 ``--rows`` documents of ``--sentences`` sentences each (CoNLL04/ADE sentences from ``--data``,
-cycled), an id and a source column beside the text, written as ``.jsonl``, ``.csv``, ``.tsv``
-``.xlsx`` and ``.xls`` (text in shared strings, as Excel keeps it); each file read ``--rounds``
-times, the formats alternating; the median time, the rows per second, and whether all five
-give the same documents.
+cycled), an id and a source column beside the text, written as ``.jsonl``, ``.json`` (one
+array), ``.csv``, ``.tsv``, ``.xlsx`` and ``.xls`` (text in shared strings, as Excel keeps it);
+each file read ``--rounds`` times, the formats alternating; the median time, the rows per
+second, and whether all six give the same documents.
 
     python benchmarks/bench_tables.py --data ../shared/data/conll04/train.json --rows 100000
 """
@@ -204,6 +204,8 @@ def main() -> None:
         folder = Path(tmp)
         with (folder / "t.jsonl").open("w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(r) + "\n" for r in rows)
+        with (folder / "t.json").open("w", encoding="utf-8") as fh:  # one array, indented
+            json.dump(rows, fh, indent=1)
         with (folder / "t.csv").open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, list(rows[0]))
             writer.writeheader()
@@ -217,8 +219,8 @@ def main() -> None:
         (folder / "t.xls").write_bytes(xls_bytes({
             f"documents {k // step + 1}": [head, *body[k:k + step]]
             for k in range(0, len(body), step)}))
-        times: dict[str, list[float]] = {n: [] for n in ("t.jsonl", "t.csv", "t.tsv", "t.xlsx",
-                                                          "t.xls")}
+        times: dict[str, list[float]] = {n: [] for n in ("t.jsonl", "t.json", "t.csv", "t.tsv",
+                                                          "t.xlsx", "t.xls")}
         read: dict[str, list[tuple]] = {}
         for _ in range(args.rounds):
             for name in times:
@@ -226,7 +228,7 @@ def main() -> None:
                 read[name] = [(e.id, e.text, e.meta) for e in read_inputs([folder / name])]
                 times[name].append(time.perf_counter() - began)
         same = all(read[name] == read["t.jsonl"] for name in times)
-        for name in ("t.csv", "t.tsv", "t.xlsx", "t.xls"):
+        for name in ("t.json", "t.csv", "t.tsv", "t.xlsx", "t.xls"):
             for got, want in zip(read[name], read["t.jsonl"], strict=True):
                 if got != want:
                     print(f"{name} differs first at {want[0]}: {got!r} against {want!r}")
@@ -236,7 +238,7 @@ def main() -> None:
             t = statistics.median(runs)
             print(f"{name:<8} {size[name]:7.1f} MB  {t:6.2f} s  {args.rows / t:10,.0f} rows/s  "
                   f"x JSONL {t / statistics.median(times['t.jsonl']):.2f}")
-        print(f"the same documents (id, text, metadata) from all five: {same}")
+        print(f"the same documents (id, text, metadata) from all six: {same}")
 
 
 if __name__ == "__main__":

@@ -244,7 +244,8 @@ def test_a_byte_order_mark_is_not_text(fixture_model, tmp_path):
     offsets count from the character after it."""
     import gzip
 
-    from kgx.batch.inputs import JsonlInput, TextInput
+    from kgx.batch.inputs import TextInput
+    from kgx.batch.jsondocs import JsonlInput
 
     root = tmp_path / "in"
     root.mkdir()

@@ -13,11 +13,11 @@ import pytest
 from kgx.batch.html import HtmlInput
 from kgx.batch.inputs import (
     INPUT_FORMATS,
-    JsonlInput,
     MarkdownInput,
     TextInput,
     suffixes,
 )
+from kgx.batch.jsondocs import JsonlInput
 from kgx.rdf.formats import FORMATS, format_for, get_format
 from kgx.registry import Registry
 from kgx.store.flavors import FLAVORS, Endpoints
@@ -155,12 +155,14 @@ def test_built_in_tables():
     assert Endpoints.build("http://h/", "fuseki", "ds").store_url == "http://h/ds/data"
     assert INPUT_FORMATS["text"] is TextInput and INPUT_FORMATS["jsonl"] is JsonlInput
     assert INPUT_FORMATS["markdown"] is MarkdownInput and INPUT_FORMATS["html"] is HtmlInput
-    assert suffixes() == (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".jsonl", ".eml",
+    assert suffixes() == (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".jsonl",
+                          ".ndjson", ".json", ".eml",
                           ".mbox", ".msg", ".docx", ".odt", ".doc", ".rtf", ".pdf", ".pptx", ".ppt",
                           ".odp", ".epub", ".csv", ".tsv", ".xlsx", ".xls", ".ods", ".zip", ".tar",
                           ".tgz",
                           ".txt.gz", ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz", ".xhtml.gz",
-                          ".jsonl.gz", ".eml.gz", ".mbox.gz", ".msg.gz", ".docx.gz", ".odt.gz",
+                          ".jsonl.gz", ".ndjson.gz", ".json.gz", ".eml.gz", ".mbox.gz", ".msg.gz",
+                          ".docx.gz", ".odt.gz",
                           ".doc.gz", ".rtf.gz", ".pdf.gz", ".pptx.gz", ".ppt.gz", ".odp.gz",
                           ".epub.gz", ".csv.gz", ".tsv.gz", ".xlsx.gz", ".xls.gz", ".ods.gz",
                           ".zip.gz",

@@ -23,10 +23,8 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import json
 import re
 import stat
-import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,31 +102,6 @@ def _rel_id(path: Path, root: Path) -> str:
         return clean_text(path.relative_to(root).as_posix())
     except ValueError:
         return clean_text(path.as_posix())
-
-
-def _lone_surrogate(obj: Any, field: str = "") -> str | None:
-    """The field of a parsed JSON value that holds a lone surrogate (``"\\ud800"`` in JSON
-    decodes to one; it is not text and cannot be written as UTF-8), or None."""
-    if isinstance(obj, str):
-        return field or "the value" if _SURROGATE.search(obj) else None
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            name = f"{field}.{key}" if field else str(key)
-            if _SURROGATE.search(str(key)):
-                return clean_text(name)
-            found = _lone_surrogate(value, name)
-            if found is not None:
-                return found
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            found = _lone_surrogate(value, f"{field}[{i}]")
-            if found is not None:
-                return found
-    return None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -315,49 +288,6 @@ class MarkdownInput(TextInput):
         return mask_markup(content)
 
 
-def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
-                 text_field: str) -> Entry | None:
-    if lineno == 1:
-        raw = _without_bom(raw)
-    if not raw.strip():
-        return None
-    loc_id = f"{rel}:{lineno}"
-    line, reason = _decode(raw, f"{where}:{lineno}")
-    if line is None:
-        return Entry(loc_id, where, lineno, sha256(raw), status="error", error=reason)
-    try:
-        obj = json.loads(line, parse_constant=_no_constant)
-    except json.JSONDecodeError as e:
-        return Entry(loc_id, where, lineno, sha256(raw), status="error",
-                     error=f"{where}:{lineno}: malformed JSON: {e.msg} (column {e.colno})")
-    except ValueError as e:  # NaN, Infinity
-        return Entry(loc_id, where, lineno, sha256(raw), status="error",
-                     error=f"{where}:{lineno}: malformed JSON: {e}")
-    if not isinstance(obj, dict):
-        return Entry(loc_id, where, lineno, sha256(raw), status="error",
-                     error=f"{where}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-    field = _lone_surrogate(obj)
-    if field is not None:
-        return Entry(loc_id, where, lineno, sha256(raw), status="error",
-                     error=f"{where}:{lineno}: {field!r} holds a lone surrogate (a \\ud800-"
-                           "\\udfff escape that is not text); fix what wrote the line")
-    raw_id = obj.get(id_field)
-    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, str | int)):
-        return Entry(loc_id, where, lineno, sha256(raw), status="error",
-                     error=f"{where}:{lineno}: the id field {id_field!r} must be a string or an "
-                           f"integer, got {type(raw_id).__name__}")
-    # an integer id is its decimal string: 1 and "1" name one document (the second is a
-    # duplicate id, reported)
-    doc_id = loc_id if raw_id is None or raw_id == "" else str(raw_id)
-    text = obj.get(text_field)
-    if not isinstance(text, str):
-        problem = "missing" if text is None else f"not a string ({type(text).__name__})"
-        return Entry(doc_id, where, lineno, sha256(raw), status="error", loc=loc_id,
-                     error=f"{where}:{lineno}: text field {text_field!r} is {problem}")
-    meta = {k: v for k, v in obj.items() if k not in (id_field, text_field)}
-    return record_entry(doc_id, where, lineno, text, meta, loc_id)
-
-
 def record_entry(doc_id: str, where: str, line: int, text: str, meta: dict[str, Any],
                  loc: str) -> Entry:
     """The entry of one record of a file of many (a JSONL line, a CSV row): hashed as its text
@@ -366,59 +296,13 @@ def record_entry(doc_id: str, where: str, line: int, text: str, meta: dict[str, 
                  meta=meta or None, status="ok" if text.strip() else "skipped", loc=loc)
 
 
-class JsonlInput(InputFormat):
-    """One JSON object a line, each a document; the other fields are kept as metadata."""
-
-    name = "jsonl"
-    suffixes = (".jsonl",)
-
-    @classmethod
-    def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
-        fh: IO[bytes] | Entry
-        if root is None:
-            where, rel, fh = "<stdin>", "<stdin>", sys.stdin.buffer
-        else:
-            where, rel, fh = open_many(path, root)
-        if isinstance(fh, Entry):
-            yield fh
-            return
-        lineno = 0
-        try:
-            for raw in limits.lines_within(fh):
-                lineno += 1
-                if raw is None:
-                    yield Entry(f"{rel}:{lineno}", where, lineno, sha256(b""), status="error",
-                                error=f"{where}:{lineno}: "
-                                      f"{limits.over_limit('the line holds')}")
-                    continue
-                entry = _jsonl_entry(raw, lineno, where, rel, id_field, text_field)
-                if entry is not None:
-                    yield entry
-        except (EOFError, OSError, zlib.error) as e:
-            yield Entry(f"{rel}:{lineno + 1}", where, lineno + 1, sha256(b""), status="error",
-                        error=f"{where}: unreadable after line {lineno} (truncated or corrupt "
-                              f"file: {e}); the {lineno} lines before were kept")
-        finally:
-            if root is not None:
-                fh.close()
-
-    @classmethod
-    def count(cls, path: Path) -> int | None:
-        try:
-            with open_input(path) as fh:
-                return sum(1 for i, raw in enumerate(limits.lines_within(fh))
-                           if raw is None or (_without_bom(raw) if i == 0 else raw).strip())
-        except (OSError, EOFError, zlib.error):
-            return None
-
-
 #: name → input format; stdin (``-``) is read as ``jsonl``. Formats in their own modules (which
 #: import this one) are named by reference, loaded when first looked up.
 INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     "input format", "kgx_input_formats",
     {"text": TextInput, "markdown": MarkdownInput, "html": "kgx.batch.html:HtmlInput",
-     "jsonl": JsonlInput, "email": "kgx.batch.mail:MailInput",
+     "jsonl": "kgx.batch.jsondocs:JsonlInput", "json": "kgx.batch.jsondocs:JsonInput",
+     "email": "kgx.batch.mail:MailInput",
      "mbox": "kgx.batch.mail:MboxInput", "msg": "kgx.batch.outlook:MsgInput",
      "docx": "kgx.batch.office:DocxInput",
      "odt": "kgx.batch.office:OdtInput", "doc": "kgx.batch.worddoc:DocInput",
