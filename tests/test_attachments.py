@@ -200,3 +200,29 @@ def test_a_run_resumes_a_message_and_its_attachments(fixture_model, tmp_path):
     third = ExtractionRun([inputs], fixture_model, tmp_path / "run", resume=True,
                           progress=False).run()
     assert third.ok == 1 and third.unchanged == 1
+
+
+def test_an_attached_archive_is_read_member_by_member(tmp_path):
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("docs/a.txt", "Wei Chen works for Globex.")
+        archive.writestr("docs/inner.zip", b"PK\x05\x06" + bytes(18))  # not opened inside
+    (tmp_path / "m.eml").write_bytes(mail(("docs.zip", packed.getvalue(), "application/zip")))
+    entries = list(read_inputs([tmp_path / "m.eml"]))
+    assert [(e.id, e.text) for e in entries[:1]] == [("m.eml/docs.zip/docs/a.txt",
+                                                      "Wei Chen works for Globex.")]
+    assert entries[0].meta == {"attached_to": "m.eml"} and entries[1].id == "m.eml"
+    assert len(entries) == 2
+
+
+def test_embedded_messages_are_read_within_a_budget(monkeypatch):
+    """Storages of a hostile file may name each other over and over: one file reads at most
+    ``_MAX_EMBEDDED`` embedded messages, however deep or wide."""
+    from kgx.batch import outlook
+
+    body = {"__substg1.0_1000001F": "Two forwarded.".encode("utf-16-le"),
+            "__attach_version1.0_#00000000": embedded("First", "Wei Chen."),
+            "__attach_version1.0_#00000001": embedded("Second", "Ana Diaz.")}
+    assert [n for n, _ in msg_attachments(message(body))] == ["First.eml", "Second.eml"]
+    monkeypatch.setattr(outlook, "_MAX_EMBEDDED", 1)
+    assert [n for n, _ in msg_attachments(message(body))] == ["First.eml"]

@@ -239,6 +239,9 @@ def test_what_exports_name_xls_is_read_as_excel_opens_it(tmp_path):
     assert list(xls_rows(tsv.encode("utf-16"))) == list(xls_rows(tsv.encode("cp1252"))) == [
         ("tab-separated", 1, {0: "text", 1: "who"}),
         ("tab-separated", 2, {0: "Wei Chen works for Globex.", 1: "Café"})]
+    utf16 = "<html><table><tr><td>text</td></tr><tr><td>Café in Köln.</td></tr></table>"
+    assert list(xls_rows(utf16.encode("utf-16"))) == [  # Excel's "Unicode" web page
+        ("Table 1", 1, {0: "text"}), ("Table 1", 2, {0: "Café in Köln."})]
     assert list(xls_rows(b'text,n\n"Ana Diaz, of Lima.",2\n')) == [
         ("comma-separated", 1, {0: "text", 1: "n"}),
         ("comma-separated", 2, {0: "Ana Diaz, of Lima.", 1: "2"})]

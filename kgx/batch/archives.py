@@ -114,13 +114,13 @@ def attached(parent: Entry, files: Iterable[tuple[str, bytes]], id_field: str = 
              text_field: str = "text") -> Iterator[Entry]:
     """The entries of the files attached to the document ``parent`` (an e-mail's): each
     ``(file name, bytes)`` whose name has an input format's suffix read by that format, as an
-    archive's member is (others passed over; an archive not opened), with ``attached_to``:
-    the parent's id in its metadata. Two attachments of one name are told apart as
-    ``name (2).pdf``."""
+    archive's member is (others passed over; an attached archive is read, member by member),
+    with ``attached_to``: the parent's id in its metadata. Two attachments of one name are told
+    apart as ``name (2).pdf``."""
     taken: set[str] = set()
     for raw_name, content in files:
         name = file_name(raw_name)
-        fmt = member_format(name) if name else None
+        fmt = format_of(Path(name)) if name else None
         if fmt is None:
             continue
         suffix = _suffix(name, fmt)
@@ -180,7 +180,8 @@ def readable(files: Attachments, data: bytes) -> int:
     """How many of the files attached to ``data``'s document have an input format (0 when
     they cannot be listed: the run's read says why)."""
     try:
-        return sum(1 for name, _ in files(data) if member_format(file_name(name)))
+        return sum(1 for name, _ in files(data) if file_name(name) and format_of(
+            Path(file_name(name))))
     except Exception:
         return 0
 

@@ -42,6 +42,11 @@ _MAX_SPAN = 1000  # a colspan or rowspan past this is damage, not layout
 
 def rows(data: bytes) -> Iterator[Row] | None:
     """The rows of an export in ``data``; None when it is none of the kinds above."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16, as Excel's "Unicode" saves write
+        wide = data.decode("utf-16", "replace")
+        if wide.lstrip().startswith("<"):
+            return _tables(wide) if "<table" in wide.lower() else None
+        return _delimited(wide)
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"mime-version:") or b"\nmime-version:" in head[:2048]:
         return _tables(_mhtml_part(data))

@@ -90,8 +90,11 @@ def attachments(data: bytes) -> list[tuple[str, bytes]]:
             inner = part.get_payload(0)
             title = part.get_filename() or str(inner.get("subject") or "").strip() or "message"
             title = title.replace("/", "-").replace("\\", "-")
-            found.append((title if title.lower().endswith(".eml") else f"{title}.eml",
-                          inner.as_bytes(policy=email.policy.SMTP)))
+            try:
+                raw = inner.as_bytes(policy=email.policy.SMTP)
+            except Exception:  # a header the modern policy will not write: as it came
+                raw = inner.as_bytes(policy=email.policy.compat32)
+            found.append((title if title.lower().endswith(".eml") else f"{title}.eml", raw))
             continue
         name = part.get_filename()
         payload = part.get_payload(decode=True) if name and part is not body else None

@@ -38,6 +38,7 @@ _SUBMITTED, _DELIVERED = 0x0039, 0x0E06  # PT_SYSTIME, in the properties stream
 _ATTACHMENT, _ATTACH_DATA = "__attach_version1.0_#", 0x3701  # a storage; PidTagAttachDataBinary
 _ATTACH_NAMES = (0x3707, 0x3704, 0x3001)  # the long file name, the 8.3 one, the display name
 _MAX_DEPTH = 8  # messages embedded in embedded messages: read this deep
+_MAX_EMBEDDED = 1000  # embedded messages read from one file at most
 _CODEPAGES = (0x3FFD, 0x3FDE)  # PR_MESSAGE_CODEPAGE, PR_INTERNET_CPID (PT_LONG)
 #: [MS-OXRTFCP]: the dictionary's first 207 bytes
 _PREBUFFER = (b"{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}{\\f0\\fnil \\froman \\fswiss "
@@ -85,8 +86,12 @@ class _Message:
     """A message's properties: the file's root, or an embedded message's storage (whose
     properties stream has a 24-byte header, not 32)."""
 
-    def __init__(self, cf: CompoundFile | Storage, fixed: bytes, header: int = 32) -> None:
+    def __init__(self, cf: CompoundFile | Storage, fixed: bytes, header: int = 32,
+                 budget: list[int] | None = None) -> None:
         self.cf = cf
+        # embedded messages left to read in this file: storages that name each other over
+        # and over (a hostile file) cost this many, not a number that grows with each level
+        self.budget = budget if budget is not None else [_MAX_EMBEDDED]
         self.fixed: dict[int, bytes] = {}  # property id → its 8 bytes
         for at in range(header, len(fixed) - 15, 16):
             tag = struct.unpack_from("<I", fixed, at)[0]
@@ -141,8 +146,10 @@ class _Message:
             fixed = None if inner is None else inner.stream("__properties_version1.0")
             if data is not None:
                 found.append((file, data))
-            elif inner is not None and fixed is not None and depth < _MAX_DEPTH:
-                embedded = _Message(inner, fixed, header=24)
+            elif inner is not None and fixed is not None and depth < _MAX_DEPTH \
+                    and self.budget[0] > 0:
+                self.budget[0] -= 1
+                embedded = _Message(inner, fixed, header=24, budget=self.budget)
                 subject = (embedded.string(_SUBJECT) or "").strip()
                 title = (file or subject or "message").replace("/", "-").replace("\\", "-")
                 found.append((title if title.lower().endswith(".eml") else f"{title}.eml",
