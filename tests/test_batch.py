@@ -238,6 +238,24 @@ def test_n_process_2_gives_the_same_records(fixture_model, tmp_path):
 # --- bad input -------------------------------------------------------------------------------
 
 
+def test_utf16_text_with_its_byte_order_mark_is_read(tmp_path):
+    """Notepad's "Unicode" and Excel's "Unicode text" are UTF-16 with a byte-order mark, which
+    says so unambiguously: read as such (they were "binary content" for their NUL bytes)."""
+    from kgx.batch.inputs import TextInput
+
+    text = "Wei Chen works for Globex in Osaka.\r\nCafé in Köln, 東京."
+    (tmp_path / "le.txt").write_bytes(text.encode("utf-16"))  # with its mark, little-endian
+    (tmp_path / "be.txt").write_bytes(b"\xfe\xff" + text.encode("utf-16-be"))
+    (tmp_path / "cut.txt").write_bytes(text.encode("utf-16")[:-1])
+    (tmp_path / "nul.txt").write_bytes(text.encode("utf-16-le"))  # no mark: not said, not read
+    read = {e.id: e for e in TextInput.read(tmp_path / "le.txt", tmp_path)}
+    read |= {e.id: e for name in ("be", "cut", "nul")
+             for e in TextInput.read(tmp_path / f"{name}.txt", tmp_path)}
+    assert read["le.txt"].text == read["be.txt"].text == text
+    assert "not valid UTF-16, as its byte-order mark says" in read["cut.txt"].error
+    assert "binary content (NUL byte at offset 1)" in read["nul.txt"].error
+
+
 def test_a_byte_order_mark_is_not_text(fixture_model, tmp_path):
     """Windows editors open UTF-8 files with a byte-order mark: it is dropped, so that the
     first line of a JSONL file parses and the first word of a text file is the word alone;

@@ -116,7 +116,14 @@ def _without_bom(data: bytes) -> bytes:
 
 
 def _decode(data: bytes, what: str) -> tuple[str | None, str | None]:
-    """``(text, None)`` or ``(None, reason)``: NUL bytes and non-UTF-8 bytes are errors."""
+    """``(text, None)`` or ``(None, reason)``: NUL bytes and non-UTF-8 bytes are errors, but
+    for UTF-16 that says so by its byte-order mark (Notepad's "Unicode", Excel's "Unicode
+    text"), which is read as such, the mark dropped."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError as e:
+            return None, f"{what}: not valid UTF-16, as its byte-order mark says ({e.reason})"
     nul = data.find(b"\x00")
     if nul >= 0:
         return None, f"{what}: binary content (NUL byte at offset {nul})"
