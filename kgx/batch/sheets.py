@@ -9,14 +9,16 @@ text cells mostly point into ``xl/sharedStrings.xml``. ``XlsxInput`` reads every
 row: the ``--text-field`` column is the text, the ``--id-field`` column the id (else
 ``<file>:<sheet>!<row>``), the other columns are metadata, as the cells show them (numbers as
 written, booleans as TRUE/FALSE, formulas as their cached results, dates and times as ISO
-8601). A sheet whose first row has no text column is an error entry naming the sheet, and the
-other sheets are read. A file that is not a zip, or not a workbook, is an error entry; so
+8601). A sheet's XML is parsed as a stream (``streamed``), each row let go once read. A sheet
+whose first row has no text column is an error entry naming the sheet, and the other sheets
+are read. A file that is not a zip, or not a workbook, is an error entry; so
 is a part past the document limit (``kgx.batch.limits``), as for every office file.
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 import posixpath
 import re
 from collections.abc import Iterator
@@ -85,15 +87,37 @@ def workbook_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]
             yield from ((name, n, cells) for n, cells in _rows(xml, part, strings, dated, epoch))
 
 
+def streamed(xml: bytes, name: str, items: str, opens: frozenset[str] = frozenset()
+             ) -> Iterator[ElementTree.Element]:
+    """The ``items`` elements of the XML part ``name``, each whole as the parser reaches its
+    end and let go after it (and the ``opens`` elements as they open, attributes only): a
+    sheet of a million rows is never a tree of a million rows."""
+    if b"<!ENTITY" in xml:  # as parse_part refuses them
+        raise OfficeError(f"{name} declares XML entities: refused")
+    stack: list[ElementTree.Element] = []
+    try:
+        for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+            if event == "start":
+                stack.append(element)
+                if element.tag in opens:
+                    yield element
+                continue
+            stack.pop()
+            if element.tag == items:
+                yield element
+                if stack:
+                    stack[-1].remove(element)  # read: let go (the last child: found at once)
+    except ElementTree.ParseError as e:
+        raise OfficeError(f"{name} is not well-formed XML ({e})") from None
+
+
 def _shared_strings(xml: bytes | None) -> list[str]:
     if xml is None:
         return []
     # each <si>: one <t>, or rich text runs <r><t>; phonetic guides (<rPh>) are not the text
-    out = []
-    for si in parse_part(xml, "xl/sharedStrings.xml").iter(f"{_S}si"):
-        out.append("".join(t.text or "" for r in si if r.tag in (f"{_S}t", f"{_S}r")
-                           for t in ([r] if r.tag == f"{_S}t" else r.iter(f"{_S}t"))))
-    return out
+    return ["".join(t.text or "" for r in si if r.tag in (f"{_S}t", f"{_S}r")
+                    for t in ([r] if r.tag == f"{_S}t" else r.iter(f"{_S}t")))
+            for si in streamed(xml, "xl/sharedStrings.xml", f"{_S}si")]
 
 
 def _date_styles(xml: bytes | None) -> set[int]:
@@ -121,10 +145,7 @@ def _rows(xml: bytes, part: str, strings: list[str], dated: set[int] | None = No
           epoch: datetime.datetime | None = None) -> Iterator[tuple[int, dict[int, str]]]:
     """``(row number, {column: value})`` of each row with a value (a sparse row costs its
     cells, not the columns up to its last)."""
-    data = parse_part(xml, part).find(f"{_S}sheetData")
-    for k, row in enumerate(data if data is not None else [], 1):
-        if row.tag != f"{_S}row":
-            continue
+    for k, row in enumerate(streamed(xml, part, f"{_S}row"), 1):
         cells: dict[int, str] = {}
         for i, cell in enumerate(row.iter(f"{_S}c")):
             at = column_index(cell.get("r") or "") if cell.get("r") else i
@@ -180,27 +201,30 @@ def ods_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]]:
         content = read_part(archive, "content.xml")
     if content is None:
         raise OfficeError("no content.xml inside: not an OpenDocument spreadsheet")
-    for table in parse_part(content, "content.xml").iter(f"{_TABLE}table"):
-        name, number = table.get(f"{_TABLE}name") or "?", 0
-        for row in table.iter(f"{_TABLE}table-row"):
-            cells: dict[int, str] = {}
-            at = 0
-            for cell in row:
-                if cell.tag not in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"):
-                    continue
-                span = _repeat(cell, "columns")
-                value = _ods_value(cell)
-                if value:
-                    for k in range(at, at + min(span, _MAX_COLUMNS)):
-                        cells[k] = value
-                at += span
-            times = _repeat(row, "rows")
-            if any(v.strip() for v in cells.values()):
-                for _ in range(min(times, _MAX_ROWS - number)):
-                    number += 1
-                    yield name, number, cells
-            else:
-                number += times
+    name, number = "?", 0
+    for row in streamed(content, "content.xml", f"{_TABLE}table-row",
+                        frozenset({f"{_TABLE}table"})):
+        if row.tag == f"{_TABLE}table":  # a sheet opens
+            name, number = row.get(f"{_TABLE}name") or "?", 0
+            continue
+        cells: dict[int, str] = {}
+        at = 0
+        for cell in row:
+            if cell.tag not in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"):
+                continue
+            span = _repeat(cell, "columns")
+            value = _ods_value(cell)
+            if value:
+                for k in range(at, at + min(span, _MAX_COLUMNS)):
+                    cells[k] = value
+            at += span
+        times = _repeat(row, "rows")
+        if any(v.strip() for v in cells.values()):
+            for _ in range(min(times, _MAX_ROWS - number)):
+                number += 1
+                yield name, number, cells
+        else:
+            number += times
 
 
 def _repeat(element: ElementTree.Element, what: str) -> int:
