@@ -13,6 +13,7 @@ from test_batch import assert_read_as_plain_text
 
 from helpers import load_benchmark
 from kgx.batch import limits, read_document
+from kgx.batch.html import html_text
 from kgx.batch.inputs import INPUT_FORMATS
 from kgx.batch.reading import read_inputs
 from kgx.batch.rtf import MAX_DEPTH, RtfError, rtf_text
@@ -137,3 +138,29 @@ def test_an_rtf_files_records_point_into_its_text(fixture_model, tmp_path):
                   "in Paris.", "Ana Diaz and John Smith live in Lima."]
     data = w.rtf_bytes([w.as_rtf_runs(p, random.Random(k), k) for k, p in enumerate(paragraphs)])
     assert_read_as_plain_text(fixture_model, tmp_path, "note.rtf", data, "\n\n".join(paragraphs))
+
+
+def test_html_encapsulated_in_rtf_is_read_as_the_html():
+    """Outlook keeps an HTML mail's body as RTF that encapsulates the HTML ([MS-OXRTFEX],
+    ``\\fromhtml1``): the tags in ``\\*\\htmltag`` groups, text between ``\\htmlrtf`` and
+    ``\\htmlrtf0`` RTF's rendering only, a line break of the HTML's source written as a blank
+    line of the file. Read as that HTML is (a real Outlook message's body read this way is its
+    HTML body's text exactly: BENCHMARKS.md, *E-mail*)."""
+    rtf = (b"{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 \\deff0{\\fonttbl{\\f0\\fswiss Arial;}}\r\n"
+           b"{\\*\\htmltag19 <html>}\r\n{\\*\\htmltag2 \\par }\r\n{\\*\\htmltag34 <head>}\r\n"
+           b"{\\*\\htmltag161 <title>}\\htmlrtf {\\htmlrtf0 Q3\\htmlrtf }\\htmlrtf0 \r\n"
+           b"{\\*\\htmltag169 </title>}\r\n{\\*\\htmltag41 </head>}\r\n"
+           b"{\\*\\htmltag50 <body>}\\htmlrtf \\lang1033 \\htmlrtf0 \r\n"
+           b"{\\*\\htmltag64 <p>}\\htmlrtf {\\htmlrtf0 Wei Chen works for\r\n\r\n"
+           b"{\\*\\htmltag84 <b>}\\htmlrtf {\\b \\htmlrtf0 Globex\r\n"
+           b"{\\*\\htmltag92 </b>}\\htmlrtf }\\htmlrtf0  in Osaka \\'96 caf\\'e9"
+           b"{\\*\\htmltag84 &nbsp;}\\htmlrtf \\'a0\\htmlrtf0 too.\r\n"
+           b"{\\*\\htmltag72 </p>}\\htmlrtf \\par }\\htmlrtf0 \r\n"
+           b"{\\*\\htmltag64 <p>}\\htmlrtf {\\htmlrtf0 Ana Diaz \\u-10179?\\u-8697? lives in Lima."
+           b"\r\n{\\*\\htmltag72 </p>}\\htmlrtf \\par }\\htmlrtf0 \r\n"
+           b"{\\*\\htmltag58 </body>}\r\n{\\*\\htmltag27 </html>}}")
+    html = ("<html>\r\n<head><title>Q3</title></head><body><p>Wei Chen works for\r\n<b>Globex"
+            "</b> in Osaka \u2013 caf\u00e9&nbsp;too.</p><p>Ana Diaz \U0001f607 lives in Lima.</p>"
+            "</body></html>")
+    text, _ = rtf_text(rtf)
+    assert text == html_text(html) and "Globex in Osaka" in text and "for Globex" in text

@@ -18,7 +18,11 @@ it with the standard library, after the RTF 1.9.1 specification:
   field's shown result is kept), hidden text (``\\v``), tracked deletions (``\\deleted``), list
   numbers (as ``.docx`` reads them) and every ``{\\*\\...}`` destination a reader may ignore;
   ``\\bin`` data is stepped over, never read as text;
-* the title, author and creation and revision times of ``{\\info ...}`` as metadata.
+* the title, author and creation and revision times of ``{\\info ...}`` as metadata;
+* RTF that encapsulates HTML (``\\fromhtml1``, what Outlook keeps an HTML mail's body as,
+  [MS-OXRTFEX]) as that HTML (``kgx.batch.html.html_text``): its tags are in
+  ``{\\*\\htmltag ...}`` groups, the text between ``\\htmlrtf`` and ``\\htmlrtf0`` is RTF's
+  rendering only, and a line break of the HTML's source is a blank line of the file.
 
 The offsets of a document's records count in this text (``kgx.batch.read_document`` gives it).
 """
@@ -29,6 +33,7 @@ import codecs
 import re
 from typing import Any
 
+from kgx.batch.html import html_text
 from kgx.batch.office import OfficeError, _OfficeInput
 
 #: deeper groups than a word processor writes: a file of nothing but ``{`` must not hold a
@@ -43,7 +48,7 @@ _TOKEN = re.compile(
     rb"|([\r\n]+)"  # line breaks in the file are not text
     rb"|([^\\{}\r\n]+)"
     rb"|(\\)", re.DOTALL)  # a stray backslash (at the end, before a non-hex \')
-_BODY, _SKIP, _FONTS, _INFO, _META, _DATE, _NOTE = range(7)
+_BODY, _SKIP, _FONTS, _INFO, _META, _DATE, _NOTE, _HTMLTAG = range(8)
 #: destinations whose text is not the body's text as shown
 _SKIPPED = frozenset(
     "colortbl stylesheet listtable listoverridetable revtbl rsidtbl filetbl pict objdata "
@@ -78,15 +83,16 @@ class _Group:
     """What a group reads: its destination (``mode``), the ``\\ucN`` count, the font, and
     whether its text is hidden or deleted; a ``{`` copies it, a ``}`` restores the outer."""
 
-    __slots__ = ("mode", "uc", "font", "hidden", "field", "fresh", "outer")
+    __slots__ = ("mode", "uc", "font", "hidden", "field", "fresh", "outer", "rtf_only")
 
     def __init__(self, mode: int, uc: int, font: int | None, hidden: bool,
-                 field: Any, outer: int) -> None:
+                 field: Any, outer: int, rtf_only: bool = False) -> None:
         self.mode, self.uc, self.font, self.hidden = mode, uc, font, hidden
-        self.field, self.outer, self.fresh = field, outer, True
+        self.field, self.outer, self.fresh, self.rtf_only = field, outer, True, rtf_only
 
     def inner(self) -> _Group:
-        return _Group(self.mode, self.uc, self.font, self.hidden, self.field, self.outer)
+        return _Group(self.mode, self.uc, self.font, self.hidden, self.field, self.outer,
+                      self.rtf_only)
 
 
 def _codec(page: int | None) -> str:
@@ -115,6 +121,7 @@ class _Reader:
         self.notes: dict[str, list[str]] = {"footnote": [], "endnote": []}  # their paragraphs
         self.note_pieces: list[str] = []  # the open paragraph of a note
         self.note_kind, self.note_level = "footnote", -1  # the note being read, its group
+        self.html: list[str] | None = None  # \fromhtml1: the HTML the RTF encapsulates
         self.meta: dict[str, str] = {}
         self.meta_pieces: dict[str, list[str]] = {}  # metadata fields being read
         self.font: int | None = None  # the font the font table is describing
@@ -180,6 +187,10 @@ class _Reader:
                 group.fresh = False
                 continue
             if kind not in (1, 2):  # line breaks of the file; a stray backslash
+                if kind == 6 and self.html is not None and m.group(6).count(b"\n") > 1:
+                    # Outlook writes a line break of the HTML's source as a blank line of the
+                    # file (its own breaks, before each tag, are single): white space there
+                    self._chars(group, " ")
                 continue
             name = m.group(1).decode("ascii")
             param = m.group(2)
@@ -195,6 +206,8 @@ class _Reader:
                 ignorable = False
                 if name == "ud":  # the Unicode half of {\upr{ansi}{\*\ud{unicode}}}
                     group.mode = group.outer
+                elif name == "htmltag" and self.html is not None:  # the HTML's own markup
+                    group.mode = _HTMLTAG
                 elif name == "footnote" and group.mode == _BODY and self.note_level < 0:
                     group.mode, self.note_kind, self.note_level = _NOTE, "footnote", len(stack)
                 else:  # (LibreOffice writes {\*\footnote, Word {\footnote)
@@ -213,7 +226,7 @@ class _Reader:
                 group.mode, self.note_kind, self.note_level = _NOTE, "footnote", len(stack)
             elif mode == _NOTE and name == "ftnalt":
                 self.note_kind = "endnote"
-            elif mode in (_BODY, _NOTE):
+            elif mode in (_BODY, _NOTE, _HTMLTAG):
                 self._body_word(group, name, value)
             elif mode == _FONTS:
                 self._font_word(name, value)
@@ -233,11 +246,17 @@ class _Reader:
                 group.mode = _SKIP
         self._flush()
         self._end_paragraph()
+        if self.html is not None:  # the HTML it was made from, read as a browser shows it
+            return html_text(_joined(self.html)), self.meta
         return "\n\n".join(self.paragraphs + self.notes["footnote"] + self.notes["endnote"]), \
             self.meta
 
     def _body_word(self, group: _Group, name: str, value: int | None) -> None:
-        if name in _BREAKS:
+        if name == "fromhtml" and value == 1 and self.html is None:
+            self.html = []
+        elif name == "htmlrtf":  # what follows, to \htmlrtf0, is RTF's rendering only
+            group.rtf_only = value != 0
+        elif name in _BREAKS:
             self._break(group)
         elif name in _CHARS:
             self._chars(group, _CHARS[name])
@@ -272,6 +291,8 @@ class _Reader:
 
     def _target(self, group: _Group) -> list[str] | None:
         """Where the group's text goes: the open paragraph, a metadata field, or nowhere."""
+        if self.html is not None:  # text outside \htmlrtf is the HTML's, as are its tags
+            return self.html if group.mode in (_BODY, _HTMLTAG) and not group.rtf_only else None
         if group.hidden:
             return None
         if group.mode == _BODY:
@@ -305,7 +326,9 @@ class _Reader:
         self.pending.clear()
 
     def _break(self, group: _Group) -> None:
-        if group.mode == _BODY:
+        if self.html is not None:
+            self._chars(group, "\r\n")  # in the HTML's source: a line break, white space
+        elif group.mode == _BODY:
             self._flush()
             self._end_paragraph()
         elif group.mode == _NOTE:
