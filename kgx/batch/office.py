@@ -33,6 +33,7 @@ from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile, is_compound
 from kgx.batch.inputs import TextInput
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _CORE = {"{http://purl.org/dc/elements/1.1/}title": "title",
          "{http://purl.org/dc/elements/1.1/}creator": "author",
          "{http://purl.org/dc/terms/}created": "created",
@@ -159,7 +160,12 @@ def _walk(element: ElementTree.Element, open_paragraphs: list[list[str]],
         tag = child.tag
         if tag in _SKIPPED or (tag == f"{_W}r" and _hidden(child)):
             continue
-        if tag == f"{_W}p":
+        if tag == f"{_MC}AlternateContent":  # one content in two forms (a text box's
+            # DrawingML and its VML fallback): the first only, or its text comes twice
+            first = next(iter(child), None)
+            if first is not None:
+                _walk(first, open_paragraphs, paragraphs)
+        elif tag == f"{_W}p":
             open_paragraphs.append([])
             _walk(child, open_paragraphs, paragraphs)
             text = "".join(open_paragraphs.pop())

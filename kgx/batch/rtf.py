@@ -48,12 +48,12 @@ _TOKEN = re.compile(
     rb"|([\r\n]+)"  # line breaks in the file are not text
     rb"|([^\\{}\r\n]+)"
     rb"|(\\)", re.DOTALL)  # a stray backslash (at the end, before a non-hex \')
-_BODY, _SKIP, _FONTS, _INFO, _META, _DATE, _NOTE, _HTMLTAG = range(8)
+_BODY, _SKIP, _FONTS, _INFO, _META, _DATE, _NOTE, _HTMLTAG, _SHAPE = range(9)
 #: destinations whose text is not the body's text as shown
 _SKIPPED = frozenset(
     "colortbl stylesheet listtable listoverridetable revtbl rsidtbl filetbl pict objdata "
-    "objclass objname nonshppict shpinst shptxt header headerl headerr headerf footer footerl "
-    "footerr footerf annotation atnid atnauthor atndate atnicn atnref atntime atrfstart "
+    "objclass objname nonshppict shpinst shptxt shprslt header headerl headerr headerf footer "
+    "footerl footerr footerf annotation atnid atnauthor atndate atnicn atnref atntime atrfstart "
     "atrfend fldinst xe tc tcn txe rxe template pn pntxta pntxtb pntext listtext falt panose "
     "themedata colorschememapping latentstyles datastore xmlnstbl docvar ftnsep ftnsepc ftncn "
     "aftnsep aftnsepc aftncn userprops private passwordhash fchars lchars".split())
@@ -118,7 +118,8 @@ class _Reader:
         self.default_font: int | None = None
         self.paragraphs: list[str] = []
         self.pieces: list[str] = []  # the open paragraph
-        self.notes: dict[str, list[str]] = {"footnote": [], "endnote": []}  # their paragraphs
+        # their paragraphs: notes, and text boxes (read after the body, as for .doc)
+        self.notes: dict[str, list[str]] = {"footnote": [], "endnote": [], "textbox": []}
         self.note_pieces: list[str] = []  # the open paragraph of a note
         self.note_kind, self.note_level = "footnote", -1  # the note being read, its group
         self.html: list[str] | None = None  # \fromhtml1: the HTML the RTF encapsulates
@@ -210,6 +211,8 @@ class _Reader:
                     group.mode = _HTMLTAG
                 elif name == "footnote" and group.mode == _BODY and self.note_level < 0:
                     group.mode, self.note_kind, self.note_level = _NOTE, "footnote", len(stack)
+                elif name == "shpinst" and group.mode == _BODY and self.note_level < 0:
+                    group.mode = _SHAPE  # a drawn shape: only its text box's text is read
                 else:  # (LibreOffice writes {\*\footnote, Word {\footnote)
                     group.mode = _SKIP
                 continue
@@ -226,6 +229,9 @@ class _Reader:
                 group.mode, self.note_kind, self.note_level = _NOTE, "footnote", len(stack)
             elif mode == _NOTE and name == "ftnalt":
                 self.note_kind = "endnote"
+            elif mode == _SHAPE:
+                if name == "shptxt" and self.note_level < 0:
+                    group.mode, self.note_kind, self.note_level = _NOTE, "textbox", len(stack)
             elif mode in (_BODY, _NOTE, _HTMLTAG):
                 self._body_word(group, name, value)
             elif mode == _FONTS:
@@ -248,8 +254,8 @@ class _Reader:
         self._end_paragraph()
         if self.html is not None:  # the HTML it was made from, read as a browser shows it
             return html_text(_joined(self.html)), self.meta
-        return "\n\n".join(self.paragraphs + self.notes["footnote"] + self.notes["endnote"]), \
-            self.meta
+        return "\n\n".join(self.paragraphs + [p for kind in ("footnote", "endnote", "textbox")
+                                               for p in self.notes[kind]]), self.meta
 
     def _body_word(self, group: _Group, name: str, value: int | None) -> None:
         if name == "fromhtml" and value == 1 and self.html is None:

@@ -80,9 +80,10 @@ def _main_text(word: bytes, table: bytes) -> str:
     csw = struct.unpack_from("<H", word, pos)[0]
     pos += 2 + 2 * csw
     cslw = struct.unpack_from("<H", word, pos)[0]
-    # FibRgLw97: ccpText, ccpFtn, ccpHdd, ccpMcr, ccpAtn, ccpEdn: the stories in this order
-    ccp_text, ccp_ftn, ccp_hdd, ccp_mcr, ccp_atn, ccp_edn = struct.unpack_from(
-        "<6I", word, pos + 2 + 12)
+    # FibRgLw97: ccpText, ccpFtn, ccpHdd, ccpMcr, ccpAtn, ccpEdn, ccpTxbx: the stories in
+    # this order
+    ccp_text, ccp_ftn, ccp_hdd, ccp_mcr, ccp_atn, ccp_edn, ccp_txbx = struct.unpack_from(
+        "<7I", word, pos + 2 + 12)
     pos += 2 + 4 * cslw
     pairs = struct.unpack_from("<H", word, pos)[0]
     if pairs < 34:
@@ -96,7 +97,8 @@ def _main_text(word: bytes, table: bytes) -> str:
     marked = _merged(_marked_runs(word, _slice(table, *fc_lcb(12), "the character formatting")))
     text = _shown(_story(word, pieces, marked, 0, ccp_text))
     edn = ccp_text + ccp_ftn + ccp_hdd + ccp_mcr + ccp_atn
-    notes = [p.strip() for lo, n in ((ccp_text, ccp_ftn), (edn, ccp_edn)) if n
+    notes = [p.strip() for lo, n in ((ccp_text, ccp_ftn), (edn, ccp_edn),
+                                     (edn + ccp_edn, ccp_txbx)) if n
              for p in _shown(_story(word, pieces, marked, lo, lo + n)).split("\n\n")]
     return "\n\n".join([text] * bool(text.strip()) + [p for p in notes if p])
 
