@@ -533,6 +533,32 @@ def test_html_pages_in_the_charset_they_declare(tmp_path):
                for name in ("none.html", "bogus.html", "wrong.html"))
 
 
+def test_web_archives_are_read_as_their_page(tmp_path):
+    """A browser's or Word's "single file web page" (.mht, .mhtml): a MIME message whose
+    first text/html part is the page, in that part's charset (else the page's own
+    declaration), its images other parts; read as that .html file is."""
+    from email.message import EmailMessage
+
+    from kgx.batch.html import HtmlInput, MhtmlInput
+    from kgx.batch.reading import read_inputs
+
+    page = ("<html><head><title>Q3</title></head><body><h1>Report</h1><p>Caf\u00e9 M\u00fcller "
+            "works for Globex in Osaka.</p></body></html>")
+    archive = EmailMessage()
+    archive["Subject"] = "Q3"
+    archive.set_content(page, subtype="html", charset="windows-1252", cte="quoted-printable")
+    archive.add_related(b"\x89PNG", maintype="image", subtype="png", cid="<logo>")
+    (tmp_path / "q3.mht").write_bytes(bytes(archive))
+    (tmp_path / "q3.html").write_text(page, encoding="utf-8")
+    (tmp_path / "empty.mhtml").write_bytes(b"MIME-Version: 1.0\r\nContent-Type: text/plain"
+                                           b"\r\n\r\nno page\r\n")
+    [mht] = MhtmlInput.read(tmp_path / "q3.mht", tmp_path)
+    [html] = HtmlInput.read(tmp_path / "q3.html", tmp_path)
+    assert (mht.text, mht.meta) == (html.text, html.meta) and "Caf\u00e9 M\u00fcller" in mht.text
+    [empty] = read_inputs([tmp_path / "empty.mhtml"])
+    assert empty.error == f"{tmp_path / 'empty.mhtml'}: a web archive (MHTML) without an HTML part"
+
+
 @pytest.mark.slow
 def test_html_pages_are_read_as_their_text(fixture_model, tmp_path):
     """A name in a link or in bold is found in an .html page, at its offsets in the page's

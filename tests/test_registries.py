@@ -155,18 +155,15 @@ def test_built_in_tables():
     assert Endpoints.build("http://h/", "fuseki", "ds").store_url == "http://h/ds/data"
     assert INPUT_FORMATS["text"] is TextInput and INPUT_FORMATS["jsonl"] is JsonlInput
     assert INPUT_FORMATS["markdown"] is MarkdownInput and INPUT_FORMATS["html"] is HtmlInput
-    assert suffixes() == (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".jsonl",
-                          ".ndjson", ".json", ".eml",
-                          ".mbox", ".msg", ".docx", ".odt", ".doc", ".rtf", ".pdf", ".pptx", ".ppt",
-                          ".odp", ".epub", ".csv", ".tsv", ".xlsx", ".xls", ".ods", ".zip", ".tar",
-                          ".tgz",
-                          ".txt.gz", ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz", ".xhtml.gz",
-                          ".jsonl.gz", ".ndjson.gz", ".json.gz", ".eml.gz", ".mbox.gz", ".msg.gz",
-                          ".docx.gz", ".odt.gz",
-                          ".doc.gz", ".rtf.gz", ".pdf.gz", ".pptx.gz", ".ppt.gz", ".odp.gz",
-                          ".epub.gz", ".csv.gz", ".tsv.gz", ".xlsx.gz", ".xls.gz", ".ods.gz",
-                          ".zip.gz",
-                          ".tar.gz", ".tgz.gz")
+    assert suffixes() == (
+        ".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".mht", ".mhtml", ".jsonl",
+        ".ndjson", ".json", ".eml", ".mbox", ".msg", ".docx", ".odt", ".doc", ".rtf", ".pdf",
+        ".pptx", ".ppt", ".odp", ".epub", ".csv", ".tsv", ".xlsx", ".xls", ".ods", ".zip", ".tar",
+        ".tgz", ".txt.gz", ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz", ".xhtml.gz", ".mht.gz",
+        ".mhtml.gz", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".eml.gz", ".mbox.gz", ".msg.gz",
+        ".docx.gz", ".odt.gz", ".doc.gz", ".rtf.gz", ".pdf.gz", ".pptx.gz", ".ppt.gz", ".odp.gz",
+        ".epub.gz", ".csv.gz", ".tsv.gz", ".xlsx.gz", ".xls.gz", ".ods.gz", ".zip.gz", ".tar.gz",
+        ".tgz.gz")
 
 
 def test_unknown_names_are_clear_errors():

@@ -22,15 +22,13 @@ value})``), so that each becomes documents the same way: the first row names the
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 import io
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from xml.etree import ElementTree
 
-from kgx.batch.html import declared_charset
+from kgx.batch.html import declared_charset, mhtml_markup
 from kgx.batch.office import OfficeError
 
 Row = tuple[str, int, dict[int, str] | str]
@@ -49,7 +47,10 @@ def rows(data: bytes) -> Iterator[Row] | None:
         return _delimited(wide)
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"mime-version:") or b"\nmime-version:" in head[:2048]:
-        return _tables(_mhtml_part(data))
+        try:
+            return _tables(mhtml_markup(data))
+        except ValueError as e:
+            raise OfficeError(str(e)) from None
     if head.startswith(b"<"):
         if b"urn:schemas-microsoft-com:office:spreadsheet" in data[:65536]:
             return _spreadsheet_2003(data)
@@ -72,21 +73,6 @@ def _decoded(data: bytes) -> str:
         return data.decode(charset or "cp1252", "replace")
     except LookupError:
         raise OfficeError(f"its declared charset ({charset}) is unknown") from None
-
-
-def _mhtml_part(data: bytes) -> str:
-    """The HTML part of a web archive (Excel's "single file web page")."""
-    message = email.message_from_bytes(data, policy=email.policy.default)
-    for part in message.walk():
-        if part.get_content_type() == "text/html":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                charset = part.get_content_charset()
-                try:
-                    return payload.decode(charset) if charset else _decoded(payload)
-                except (LookupError, UnicodeDecodeError):
-                    return _decoded(payload)
-    raise OfficeError("a web archive (MHTML) without an HTML part")
 
 
 class _Tables(HTMLParser):

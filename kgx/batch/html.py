@@ -20,6 +20,8 @@ windows-1252, Shift_JIS); ``declared_charset`` reads that declaration. Python's
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -196,3 +198,42 @@ class HtmlInput(TextInput):
             return decode_declared(data), None
         except ValueError as e:
             return None, f"{where}: {e}"
+
+
+def mhtml_markup(data: bytes) -> str:
+    """The page of a web archive (``.mht``/``.mhtml``: a browser's or Word's "single file web
+    page", a MIME message whose parts are the page and its images): its first ``text/html``
+    part, in the charset that part declares (else the page's, else UTF-8); ValueError naming
+    what is missing."""
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            if not isinstance(payload, bytes):
+                break
+            charset = part.get_content_charset()
+            if charset:
+                try:
+                    return payload.decode(charset)
+                except (LookupError, UnicodeDecodeError):
+                    pass
+            return decode_declared(payload)
+    raise ValueError("a web archive (MHTML) without an HTML part")
+
+
+class MhtmlInput(TextInput):
+    """A web archive (``.mht``, ``.mhtml``): one document, its page read as ``HtmlInput``
+    reads an ``.html`` file (``mhtml_markup``)."""
+
+    name = "mhtml"
+    suffixes = (".mht", ".mhtml")
+
+    @classmethod
+    def document(cls, data: bytes, where: str
+                 ) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        try:
+            markup = mhtml_markup(data)
+        except ValueError as e:
+            return None, None, f"{where}: {e}"
+        text, meta = html_document(markup)
+        return text, meta or None, None

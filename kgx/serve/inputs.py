@@ -81,6 +81,8 @@ BODY_TYPES = {
     "message/rfc822": "email",
     "application/vnd.ms-outlook": "msg",
     "text/html": "html",
+    "multipart/related": "mhtml",  # a web archive's own type
+    "application/x-mimearchive": "mhtml",
     "text/markdown": "markdown",
 }  # not text/plain: a browser's fetch() sends a JSON string as text/plain, and JSON it stays
 
