@@ -61,10 +61,14 @@ def test_an_emails_attachments_are_documents_of_their_own(tmp_path):
     assert slides.meta["attached_to"] == "q3.eml"
     assert MailInput.count(tmp_path / "q3.eml") == len(entries)
     assert count_documents([tmp_path]) == len(entries)
-    # a message that cannot be read has no attachments read either
+    # a body that cannot be read (not the charset it declares) costs the body, not the files
+    # attached to it
     (tmp_path / "q3.eml").write_bytes(mail(*FILES).replace(b"Notes attached.", b"Caf\xe9"))
-    [bad] = list(read_inputs([tmp_path / "q3.eml"]))
+    *files, bad = list(read_inputs([tmp_path / "q3.eml"]))
     assert bad.status == "error" and "not valid" in bad.error
+    assert [(e.id, e.status) for e in files] == [(e.id, e.status) for e in entries[:-1]]
+    (tmp_path / "x.msg").write_bytes(b"not a compound file")  # nor its attachments: said once
+    assert [e.status for e in read_inputs([tmp_path / "x.msg"])] == ["error"]
 
 
 def test_a_mailboxs_attachments_are_named_by_their_message_id(tmp_path):

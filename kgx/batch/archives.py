@@ -141,15 +141,16 @@ Attachments = Callable[[bytes], list[tuple[str, bytes]]]
 
 def attachments_of(entry: Entry, data: bytes, files: Attachments, id_field: str,
                    text_field: str) -> Iterator[Entry]:
-    """The entries of the files attached to a document read from ``data`` (none when it was
-    not read; an error entry ``<id>/`` when its attachments cannot be listed)."""
-    if entry.status == "error":
-        return
+    """The entries of the files attached to a document read from ``data`` (``entry``), also
+    when its own text could not be read (a body in a wrong charset: its attachments are
+    files of their own); an error entry ``<id>/`` when they cannot be listed, unless the
+    document's own error already says why."""
     try:
         listed = files(data)
-    except Exception as e:  # the document was read: a damaged attachment list costs itself
-        yield Entry(f"{entry.id}/", entry.path, entry.line, sha256(b""), status="error",
-                    error=f"{entry.source}: its attachments cannot be read ({e})")
+    except Exception as e:  # a damaged attachment list costs itself, not the document
+        if entry.status != "error":
+            yield Entry(f"{entry.id}/", entry.path, entry.line, sha256(b""), status="error",
+                        error=f"{entry.source}: its attachments cannot be read ({e})")
         return
     yield from attached(entry, listed, id_field, text_field)
 
