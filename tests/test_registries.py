@@ -157,13 +157,16 @@ def test_built_in_tables():
     assert INPUT_FORMATS["markdown"] is MarkdownInput and INPUT_FORMATS["html"] is HtmlInput
     assert suffixes() == (
         ".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".mht", ".mhtml", ".jsonl",
-        ".ndjson", ".json", ".eml", ".mbox", ".msg", ".docx", ".odt", ".doc", ".rtf", ".pdf",
-        ".pptx", ".ppt", ".odp", ".epub", ".csv", ".tsv", ".xlsx", ".xls", ".ods", ".zip", ".tar",
-        ".tgz", ".txt.gz", ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz", ".xhtml.gz", ".mht.gz",
-        ".mhtml.gz", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".eml.gz", ".mbox.gz", ".msg.gz",
-        ".docx.gz", ".odt.gz", ".doc.gz", ".rtf.gz", ".pdf.gz", ".pptx.gz", ".ppt.gz", ".odp.gz",
-        ".epub.gz", ".csv.gz", ".tsv.gz", ".xlsx.gz", ".xls.gz", ".ods.gz", ".zip.gz", ".tar.gz",
-        ".tgz.gz")
+        ".ndjson", ".json", ".eml", ".mbox", ".msg", ".docx", ".docm", ".dotx", ".dotm", ".odt",
+        ".ott", ".doc", ".rtf", ".pdf", ".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm",
+        ".ppt", ".pps", ".odp", ".otp", ".epub", ".csv", ".tsv", ".xlsx", ".xlsm", ".xltx",
+        ".xltm", ".xls", ".xlt", ".ods", ".ots", ".zip", ".tar", ".tgz", ".txt.gz", ".md.gz",
+        ".markdown.gz", ".html.gz", ".htm.gz", ".xhtml.gz", ".mht.gz", ".mhtml.gz", ".jsonl.gz",
+        ".ndjson.gz", ".json.gz", ".eml.gz", ".mbox.gz", ".msg.gz", ".docx.gz", ".docm.gz",
+        ".dotx.gz", ".dotm.gz", ".odt.gz", ".ott.gz", ".doc.gz", ".rtf.gz", ".pdf.gz", ".pptx.gz",
+        ".pptm.gz", ".ppsx.gz", ".ppsm.gz", ".potx.gz", ".potm.gz", ".ppt.gz", ".pps.gz",
+        ".odp.gz", ".otp.gz", ".epub.gz", ".csv.gz", ".tsv.gz", ".xlsx.gz", ".xlsm.gz", ".xltx.gz",
+        ".xltm.gz", ".xls.gz", ".xlt.gz", ".ods.gz", ".ots.gz", ".zip.gz", ".tar.gz", ".tgz.gz")
 
 
 def test_unknown_names_are_clear_errors():
@@ -175,3 +178,24 @@ def test_unknown_names_are_clear_errors():
     assert table.help() == "a or b" and table["b"] is json.loads and "c" not in table
     with pytest.raises(KeyError):
         table["c"]
+
+
+@pytest.mark.parametrize(("source", "renamed"), [
+    ("notes.docx", "notes.docm"), ("notes.docx", "notes.dotx"), ("notes.odt", "notes.ott"),
+    ("speaker.pptx", "speaker.ppsx"), ("speaker.pptx", "speaker.potm"),
+    ("speaker.odp", "speaker.otp"), ("tickets.xlsx", "tickets.xlsm"),
+    ("tickets.xls", "tickets.xlt"), ("tickets.ods", "tickets.ots")])
+def test_macro_enabled_files_templates_and_shows_read_as_their_format(tmp_path, source, renamed):
+    """Word's .docm and .dotx, PowerPoint's .ppsx and .potm, Excel's .xlsm and .xlt and the
+    OpenDocument templates hold the same parts as the format they come from."""
+    import shutil
+    from pathlib import Path
+
+    from kgx.batch.reading import read_inputs
+
+    data = Path(__file__).parent / "data"
+    shutil.copy(data / source, tmp_path / renamed)
+    shutil.copy(data / source, tmp_path / source)
+    got = [(e.text, e.meta, e.status) for e in read_inputs([tmp_path / renamed])]
+    want = [(e.text, e.meta, e.status) for e in read_inputs([tmp_path / source])]
+    assert got == want and got[0][2] == "ok"

@@ -209,7 +209,7 @@ class DocxInput(_OfficeInput):
     title, author and dates as metadata."""
 
     name = "docx"
-    suffixes = (".docx",)
+    suffixes = (".docx", ".docm", ".dotx", ".dotm")  # and macro-enabled, templates
 
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:
@@ -306,7 +306,7 @@ class OdtInput(_OfficeInput):
     title, author and dates as metadata."""
 
     name = "odt"
-    suffixes = (".odt",)
+    suffixes = (".odt", ".ott")
 
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:
@@ -318,7 +318,7 @@ class OdpInput(_OfficeInput):
     slides' text in order (``odp_text``), its title, author and dates as metadata."""
 
     name = "odp"
-    suffixes = (".odp",)
+    suffixes = (".odp", ".otp")
 
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:

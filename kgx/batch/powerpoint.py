@@ -172,7 +172,7 @@ class PptInput(_OfficeInput):
     (``ppt_text``), its title, author and dates as metadata."""
 
     name = "ppt"
-    suffixes = (".ppt",)
+    suffixes = (".ppt", ".pps")  # not .pot: gettext's templates as often as PowerPoint's
 
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:

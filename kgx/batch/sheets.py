@@ -326,7 +326,7 @@ class XlsxInput(_SheetsInput):
     """An Excel workbook (``.xlsx``): one document a row of each sheet."""
 
     name = "xlsx"
-    suffixes = (".xlsx",)
+    suffixes = (".xlsx", ".xlsm", ".xltx", ".xltm")  # and macro-enabled, templates
     rows = staticmethod(workbook_rows)
 
 
@@ -335,6 +335,6 @@ class OdsInput(_SheetsInput):
     sheet."""
 
     name = "ods"
-    suffixes = (".ods",)
+    suffixes = (".ods", ".ots")
     rows = staticmethod(ods_rows)
 

@@ -116,7 +116,7 @@ class PptxInput(_OfficeInput):
     its title, author and dates as metadata."""
 
     name = "pptx"
-    suffixes = (".pptx",)
+    suffixes = (".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm")  # shows, templates
 
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:

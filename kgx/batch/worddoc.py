@@ -279,7 +279,7 @@ class DocInput(_OfficeInput):
     title, author and dates as metadata."""
 
     name = "doc"
-    suffixes = (".doc",)
+    suffixes = (".doc",)  # not .dot: Graphviz's graphs as often as Word's templates
 
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:

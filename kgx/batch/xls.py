@@ -302,5 +302,5 @@ class XlsInput(_SheetsInput):
     """An Excel 97-2003 workbook (``.xls``): one document a row of each sheet."""
 
     name = "xls"
-    suffixes = (".xls",)
+    suffixes = (".xls", ".xlt")
     rows = staticmethod(xls_rows)
