@@ -78,6 +78,9 @@ BODY_TYPES = {
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
     "application/vnd.ms-powerpoint": "ppt",
     "application/vnd.oasis.opendocument.presentation": "odp",
+    "application/vnd.ms-word.document.macroenabled.12": "docx",  # types compared lower case
+    "application/vnd.openxmlformats-officedocument.presentationml.slideshow": "pptx",
+    "application/vnd.ms-powerpoint.presentation.macroenabled.12": "pptx",
     "message/rfc822": "email",
     "application/vnd.ms-outlook": "msg",
     "text/html": "html",
