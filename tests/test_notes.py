@@ -7,7 +7,8 @@ The files were written by LibreOffice 7.4 from this project's own text: ``notes.
 flat OpenDocument text with two footnotes (one of two paragraphs) and an endnote
 (``soffice --convert-to docx``, ``doc``, ``rtf``, ``odt``), ``speaker.*`` from one flat
 OpenDocument presentation of three slides, the first and third with speaker notes
-(``pptx``, ``ppt``, ``odp``; the ``.ppt`` gzipped)."""
+(``pptx``, ``ppt``, ``odp``; the ``.ppt`` gzipped); ``notes.fodt.gz`` and ``speaker.fodp.gz``
+are LibreOffice's flat (one-XML) files of ``notes.docx`` and ``speaker.pptx``."""
 
 from __future__ import annotations
 
@@ -30,13 +31,13 @@ SPEAKER = ("Globex in Osaka\n\nWei Chen works for Globex.\n\nSay that Wei Chen j
            "works for Initech in Kyiv.")
 
 
-@pytest.mark.parametrize("suffix", ["docx", "doc", "rtf", "odt"])
+@pytest.mark.parametrize("suffix", ["docx", "doc", "rtf", "odt", "fodt.gz"])
 def test_footnotes_then_endnotes_follow_the_body(suffix):
     [entry] = read_inputs([DATA / f"notes.{suffix}"])
     assert entry.status == "ok" and entry.text == NOTES
 
 
-@pytest.mark.parametrize("suffix", ["pptx", "odp", "ppt.gz"])
+@pytest.mark.parametrize("suffix", ["pptx", "odp", "ppt.gz", "fodp.gz"])
 def test_speaker_notes_follow_their_slide(suffix):
     [entry] = read_inputs([DATA / f"speaker.{suffix}"])
     assert entry.status == "ok" and entry.text == SPEAKER

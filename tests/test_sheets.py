@@ -4,7 +4,8 @@ the text column, a damaged workbook or another format under the name are error e
 the file and sheet, the rows before kept.
 
 ``tests/data/tickets.xlsx`` and ``tickets.ods`` were written by LibreOffice Calc 7.4 from
-``tests/data/tickets.csv`` (``soffice --convert-to xlsx``, ``ods``: dates as date cells, numbers
+``tests/data/tickets.csv`` (``soffice --convert-to xlsx``, ``ods``; ``tickets.fods.gz`` the
+flat file Calc wrote of the ``.xlsx``: dates as date cells, numbers
 and a boolean as such, a text with a line break); the other workbooks by
 ``benchmarks/bench_tables.py``'s ``xlsx_bytes`` and by this file."""
 
@@ -36,6 +37,9 @@ def test_a_workbook_reads_as_the_same_table_in_csv(tmp_path):
     calc = list(read_inputs([DATA / "tickets.ods"]))  # Calc's own format: the same rows
     assert [(e.id, e.text, e.meta) for e in calc] == [
         (e.id.replace(".xlsx", ".ods"), e.text, e.meta) for e in book]
+    flat = list(read_inputs([DATA / "tickets.fods.gz"]))  # and its flat, one-XML file
+    assert [(e.id, e.text, e.meta) for e in flat] == [
+        (e.id.replace(".xlsx", ".fods.gz"), e.text, e.meta) for e in book]
     assert [(e.text, e.meta, e.status) for e in book] == [(e.text, e.meta, e.status)
                                                           for e in table]
     assert [e.id for e in book] == ["T-1", "T-2", "T-3", "tickets.xlsx:tickets!5", "T-5"]

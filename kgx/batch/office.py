@@ -244,15 +244,27 @@ def odp_text(data: bytes) -> tuple[str, dict[str, str]]:
     return _odf_text(data, ".odp")
 
 
-def _odf_text(data: bytes, suffix: str) -> tuple[str, dict[str, str]]:
+def odf_content(data: bytes, suffix: str) -> tuple[bytes, bytes | None]:
+    """``(content XML, meta XML)`` of an OpenDocument file: the zip's ``content.xml`` and
+    ``meta.xml``, or a flat file's one XML document (``.fodt``, ``.fods``, ``.fodp``, as
+    LibreOffice saves them), both."""
+    if data.lstrip()[:1] == b"<":
+        return data, data
     with open_zip(data, lambda: f"not a zip file, so not an {suffix}") as archive:
         content = read_part(archive, "content.xml")
         meta_xml = read_part(archive, "meta.xml")
     if content is None:
         raise OfficeError("no content.xml inside: not an OpenDocument file")
+    return content, meta_xml
+
+
+def _odf_text(data: bytes, suffix: str) -> tuple[str, dict[str, str]]:
+    content, meta_xml = odf_content(data, suffix)
     paragraphs: list[str] = []
-    root = parse_part(content, "content.xml")
-    hidden = {style.get(f"{_STYLE}name") for style in root.iter(f"{_STYLE}style")
+    document = parse_part(content, "content.xml")
+    root = document.find(f"{_OFFICE}body")  # not a flat file's styles (headers, footers)
+    root = document if root is None else root
+    hidden = {style.get(f"{_STYLE}name") for style in document.iter(f"{_STYLE}style")
               if any(p.get(f"{_TEXT}display") == "none"
                      for p in style.iter(f"{_STYLE}text-properties"))}
     for page in root.iter(f"{_DRAW}page"):  # a slide's speaker notes: after its text
@@ -268,7 +280,8 @@ def _odf_text(data: bytes, suffix: str) -> tuple[str, dict[str, str]]:
         paragraphs += [p.strip() for p in found if p.strip()]
     meta = {}
     if meta_xml is not None:
-        for element in parse_part(meta_xml, "meta.xml").iter():
+        for element in (document if meta_xml is content else parse_part(meta_xml,
+                                                                          "meta.xml")).iter():
             if element.tag in _META and (element.text or "").strip():
                 meta[_META[element.tag]] = element.text.strip()  # type: ignore[union-attr]
     return "\n\n".join(paragraphs), meta
@@ -306,7 +319,7 @@ class OdtInput(_OfficeInput):
     title, author and dates as metadata."""
 
     name = "odt"
-    suffixes = (".odt", ".ott")
+    suffixes = (".odt", ".ott", ".fodt")
 
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:
@@ -318,7 +331,7 @@ class OdpInput(_OfficeInput):
     slides' text in order (``odp_text``), its title, author and dates as metadata."""
 
     name = "odp"
-    suffixes = (".odp", ".otp")
+    suffixes = (".odp", ".otp", ".fodp")
 
     @staticmethod
     def read_text(data: bytes) -> tuple[str, dict[str, str]]:

@@ -30,6 +30,7 @@ from kgx.batch.office import (
     OfficeError,
     _walk_odt,
     not_a_zip,
+    odf_content,
     open_zip,
     parse_part,
     read_part,
@@ -197,10 +198,7 @@ def ods_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]]:
     """``workbook_rows`` for an OpenDocument spreadsheet: each ``table:table`` a sheet, a cell's
     value its typed ``office:*value`` (dates as written, ISO 8601), else its paragraphs; a
     repeated empty cell or row moves on without being expanded."""
-    with open_zip(data, lambda: "not a zip file, so not an .ods") as archive:
-        content = read_part(archive, "content.xml")
-    if content is None:
-        raise OfficeError("no content.xml inside: not an OpenDocument spreadsheet")
+    content, _ = odf_content(data, ".ods")
     name, number = "?", 0
     for row in streamed(content, "content.xml", f"{_TABLE}table-row",
                         frozenset({f"{_TABLE}table"})):
@@ -335,6 +333,6 @@ class OdsInput(_SheetsInput):
     sheet."""
 
     name = "ods"
-    suffixes = (".ods", ".ots")
+    suffixes = (".ods", ".ots", ".fods")
     rows = staticmethod(ods_rows)
 
