@@ -183,6 +183,7 @@ def test_sheets_that_cannot_be_read_are_error_entries_and_the_others_read(tmp_pa
     (b"\x09\x00\x04\x00\x02\x00\x10\x00", "a BIFF2-4 worksheet (Excel 4 or older), so not an "
      "Excel 97-2003 workbook"),
     (b"\x00\x01binary\xff", "not an OLE compound file, so not an Excel 97-2003 workbook"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF under a .xls name: rename it .pdf"),
     (b"id text\n1 Wei Chen\n", "text that is neither tab- nor comma-separated, so not a table"),
 ])
 def test_workbooks_not_read_say_why(tmp_path, data, reason):

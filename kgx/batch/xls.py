@@ -178,6 +178,8 @@ def xls_rows(data: bytes) -> Iterator[tuple[str, int, dict[int, str] | str]]:
         if data[:1] == b"\x09" and data[1:2] in (b"\x00", b"\x02", b"\x04") and b"\0" in data[:8]:
             raise XlsError("a BIFF2-4 worksheet (Excel 4 or older), so not an Excel 97-2003 "
                            "workbook")
+        if data.lstrip()[:5] == b"%PDF-":
+            raise XlsError("a PDF under a .xls name: rename it .pdf")
         exported = exports.rows(data)  # what "export to Excel" writes: HTML, XML, text
         if exported is None:
             looks = ("an HTML or XML file without a table" if data.lstrip()[:1] == b"<"
