@@ -73,6 +73,8 @@ def test_elements_that_are_not_documents_and_json_that_is_not_well_formed(tmp_pa
                          ('[{"text": "Wei Chen."}', "the array ends without ']' (truncated?)")]:
         (tmp_path / "t.json").write_text(text)
         assert reason in list(read_inputs([tmp_path / "t.json"]))[-1].error
+    (tmp_path / "one.json").write_bytes('{"text": "Café"}'.encode("latin-1"))  # read whole
+    assert "not UTF-8" in next(read_inputs([tmp_path / "one.json"])).error
     (tmp_path / "latin.json").write_bytes('[{"text": "Café"}]'.encode("latin-1"))
     assert "not UTF-8" in next(read_inputs([tmp_path / "latin.json"])).error
     assert JsonInput.count(tmp_path / "latin.json") is None

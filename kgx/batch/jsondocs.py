@@ -199,11 +199,21 @@ def _values(fh: IO[bytes]) -> Iterator[tuple[int, Any, str]]:
     if at >= len(buffer):
         raise JsonError("empty: no JSON value")
     if buffer[at] != "[":  # one object, or an object holding an array: read whole
-        while more():
-            if len(buffer) > limits.document_bytes():
+        parts, size = [buffer[at:]], len(buffer) - at
+        while chunk := fh.read(1 << 20):  # joined once: not a copy of the whole a read
+            size += len(chunk)
+            if size > limits.document_bytes():
                 raise JsonError(limits.over_limit("the JSON object holds") + " (write the "
                                 "documents as an array or as JSONL, which are streamed)")
-        yield from _whole(buffer[at:], line)
+            try:
+                parts.append(decoder.decode(chunk))
+            except UnicodeDecodeError as e:
+                raise JsonError(f"not UTF-8 ({e.reason})") from None
+        try:
+            parts.append(decoder.decode(b"", final=True))
+        except UnicodeDecodeError as e:
+            raise JsonError(f"not UTF-8 at its end ({e.reason})") from None
+        yield from _whole("".join(parts), line)
         return
     at += 1
     n = 0
