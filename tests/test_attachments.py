@@ -84,6 +84,11 @@ def test_a_mailboxs_attachments_are_named_by_their_message_id(tmp_path):
         ("q4@x", f"{tmp_path}/box.mbox:{second}")]
     assert entries[2].meta == {"attached_to": "q4@x"}
     assert MboxInput.count(tmp_path / "box.mbox") == 4
+    # a message whose body is not in its charset: an error entry, its attachment still read
+    (tmp_path / "bad.mbox").write_bytes(b"From ana Mon Nov  2 10:00:00 2026\n"
+                                        + raw.replace(b"Notes attached.", b"Caf\xe9"))
+    assert [(e.id, e.status) for e in read_inputs([tmp_path / "bad.mbox"])] == [
+        ("bad.mbox:1/notes.txt", "ok"), ("bad.mbox:1", "error")]  # no id read: its location
 
 
 def test_a_forwarded_message_is_an_eml_of_its_own_and_inline_parts_are_not_attachments(

@@ -203,11 +203,10 @@ class MboxInput(InputFormat):
         text, meta, problem = MailInput.guarded_document(data, f"{where}:{line}")
         message_id = (meta or {}).get("message-id", "").strip("<> ")
         doc_id = message_id or loc
-        if text is None:
-            yield Entry(doc_id, where, line, sha256(data), status="error", error=problem, loc=loc)
-            return
-        entry = Entry(doc_id, where, line, sha256(data), text=text, meta=meta, loc=loc,
-                      status="ok" if text.strip() else "skipped")
+        entry = (Entry(doc_id, where, line, sha256(data), status="error", error=problem, loc=loc)
+                 if text is None else
+                 Entry(doc_id, where, line, sha256(data), text=text, meta=meta, loc=loc,
+                       status="ok" if text.strip() else "skipped"))
         yield from attachments_of(entry, data, attachments, id_field, text_field)
         yield entry  # after its attachments, as a message file's
 
