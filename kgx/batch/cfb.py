@@ -3,10 +3,11 @@ password-protected Office files of any age), read with the standard library.
 
 A compound file is a small FAT file system inside one file: sectors of 512 (version 3) or 4,096
 bytes (version 4), a table chaining them (the FAT), a directory of named streams, and streams
-under 4,096 bytes kept in 64-byte sectors of a "mini stream". ``CompoundFile`` reads the root's
-streams by name. Every chain is bounded and checked (a sector beyond the file, a loop), and a
-stream is refused past the document limit (``kgx.batch.limits``), so a damaged or hostile file
-is a clear error, never a hang or a huge allocation.
+under 4,096 bytes kept in 64-byte sectors of a "mini stream". ``CompoundFile`` reads streams
+by name, the root's and its storages' (``Storage``: an Outlook attachment's). Every chain is
+bounded and checked (a sector beyond the file, a loop), and a stream is refused past the
+document limit (``kgx.batch.limits``), so a damaged or hostile file is a clear error, never a
+hang or a huge allocation.
 """
 
 from __future__ import annotations

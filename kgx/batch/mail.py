@@ -12,6 +12,10 @@ a quoted block is a paragraph of its own. The subject, sender, recipients, date 
 are the document's metadata. The offsets of a message's records count in this text
 (``kgx.batch.read_document`` gives it back); the content hash is the message's bytes.
 
+A message's attachments are documents of their own, read by their own formats just before it
+(``attachments``; ``kgx.batch.archives.attached``), a forwarded message as an ``.eml`` of its
+own.
+
 A mailbox (``.mbox``: Gmail's Takeout, Thunderbird, mutt) holds many messages, each opened by a
 "From " line; ``MboxInput`` reads it as a stream, a message at a time, each a document whose id
 is its Message-ID (stable when the mailbox grows, so ``--resume`` skips what was read), else

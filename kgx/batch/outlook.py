@@ -9,10 +9,10 @@ subject, then the body a mail client shows (the plain text body, else the HTML o
 ``kgx.batch.rtf``), quote markers taken off as for ``.eml`` (``kgx.batch.mail.unquoted``).
 The subject, sender, recipients, date and message id are the document's metadata, under the
 names the ``.eml`` reader gives them. Attached files (each a storage of its own) are documents
-of their own format after the message, as an ``.eml`` file's are (``msg_attachments``,
+of their own format just before the message, as an ``.eml`` file's are (``msg_attachments``,
 ``kgx.batch.archives.attached``); an embedded message (a forwarded one) is an ``.eml`` file of
-its own, with its attachments; OLE objects are not read. Offsets of a
-message's records count in this text (``kgx.batch.read_document`` gives it back).
+its own, with its attachments; OLE objects are not read. Offsets of a message's records count
+in this text (``kgx.batch.read_document`` gives it back).
 """
 
 from __future__ import annotations
