@@ -308,7 +308,7 @@ def record_entry(doc_id: str, where: str, line: int, text: str, meta: dict[str, 
 INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     "input format", "kgx_input_formats",
     {"text": TextInput, "markdown": MarkdownInput, "html": "kgx.batch.html:HtmlInput",
-     "mhtml": "kgx.batch.html:MhtmlInput",
+     "mhtml": "kgx.batch.html:MhtmlInput", "transcript": "kgx.batch.transcripts:TranscriptInput",
      "jsonl": "kgx.batch.jsondocs:JsonlInput", "json": "kgx.batch.jsondocs:JsonInput",
      "email": "kgx.batch.mail:MailInput",
      "mbox": "kgx.batch.mail:MboxInput", "msg": "kgx.batch.outlook:MsgInput",

@@ -87,6 +87,7 @@ BODY_TYPES = {
     "multipart/related": "mhtml",  # a web archive's own type
     "application/x-mimearchive": "mhtml",
     "text/markdown": "markdown",
+    "text/vtt": "transcript",
 }  # not text/plain: a browser's fetch() sends a JSON string as text/plain, and JSON it stays
 
 
