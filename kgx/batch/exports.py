@@ -30,6 +30,7 @@ from xml.etree import ElementTree
 
 from kgx.batch.html import declared_charset, mhtml_markup
 from kgx.batch.office import OfficeError
+from kgx.batch.sheets import streamed
 
 Row = tuple[str, int, dict[int, str] | str]
 _SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
@@ -165,36 +166,24 @@ def _tables(markup: str) -> Iterator[Row]:
 
 
 def _spreadsheet_2003(data: bytes) -> Iterator[Row]:
-    if b"<!ENTITY" in data:
-        raise OfficeError("it declares XML entities: refused")
-    sheet, number, at = "?", 0, 0
-    row: dict[int, str] = {}
-    table: ElementTree.Element | None = None
-    try:
-        for event, element in ElementTree.iterparse(io.BytesIO(data), events=("start", "end")):
-            if event == "start":
-                if element.tag == f"{_SS}Worksheet":
-                    sheet, number = element.get(f"{_SS}Name") or "?", 0
-                elif element.tag == f"{_SS}Table":
-                    table = element
-                elif element.tag == f"{_SS}Row":
-                    number = _index(element, number + 1)
-                    row, at = {}, 0
-                continue
-            if element.tag == f"{_SS}Cell":
-                at = _index(element, at + 1)
-                value = _value(element.find(f"{_SS}Data"))
-                if value:
-                    row[at - 1] = value
-                merged = element.get(f"{_SS}MergeAcross")
-                at += _span(merged) if merged else 0  # the columns it spans after its own
-            elif element.tag == f"{_SS}Row":
-                if any(v.strip() for v in row.values()):
-                    yield sheet, number, row
-                if table is not None:
-                    table.clear()  # the rows read so far: a sheet streams past
-    except ElementTree.ParseError as e:
-        raise OfficeError(f"not well-formed XML ({e})") from None
+    """Each worksheet's rows, streamed as a workbook's sheet is (``sheets.streamed``)."""
+    sheet, number = "?", 0
+    for element in streamed(data, "it", f"{_SS}Row", frozenset({f"{_SS}Worksheet"})):
+        if element.tag == f"{_SS}Worksheet":  # a sheet opens
+            sheet, number = element.get(f"{_SS}Name") or "?", 0
+            continue
+        number = _index(element, number + 1)
+        row: dict[int, str] = {}
+        at = 0
+        for cell in element.iter(f"{_SS}Cell"):
+            at = _index(cell, at + 1)
+            value = _value(cell.find(f"{_SS}Data"))
+            if value:
+                row[at - 1] = value
+            merged = cell.get(f"{_SS}MergeAcross")
+            at += _span(merged) if merged else 0  # the columns it spans after its own
+        if any(v.strip() for v in row.values()):
+            yield sheet, number, row
 
 
 def _index(element: ElementTree.Element, default: int) -> int:
@@ -218,10 +207,8 @@ def _value(data: ElementTree.Element | None) -> str:
 
 
 def _text(data: bytes) -> str | None:
-    """Text as Excel would take it: UTF-16 with its mark, UTF-8, else windows-1252; None for
-    bytes that are no text."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16", "replace")
+    """Text as Excel would take it: UTF-8, else windows-1252; None for bytes that are no text
+    (UTF-16 with its mark is read by ``rows`` before)."""
     if b"\x00" in data[:4096]:
         return None
     try:
