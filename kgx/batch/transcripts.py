@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
 
 from kgx.batch.inputs import TextInput
 
@@ -53,14 +52,14 @@ class TranscriptInput(TextInput):
     name = "transcript"
     suffixes = (".vtt", ".srt")
 
-    @classmethod
-    def document(cls, data: bytes, where: str
-                 ) -> tuple[str | None, dict[str, Any] | None, str | None]:
-        content, problem = cls.decode(data, where)
-        if content is None:
-            return None, None, problem
-        if not content.lstrip().startswith("WEBVTT") and _TIMING.search(content) is None \
-                and content.strip():
-            return None, None, f"{where}: no cue timing (00:00:01,000 --> 00:00:04,000): not " \
-                               "a transcript"
-        return transcript_text(content), None, None
+    @staticmethod
+    def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
+        """UTF-8, as every text file; and a transcript: a WebVTT header or a cue's timing."""
+        content, problem = TextInput.decode(data, where)
+        if content is not None and content.strip() and not content.lstrip().startswith(
+                "WEBVTT") and _TIMING.search(content) is None:
+            return None, (f"{where}: no cue timing (00:00:01,000 --> 00:00:04,000): not a "
+                          "transcript")
+        return content, problem
+
+    text_of = staticmethod(transcript_text)
