@@ -92,19 +92,25 @@ def attachments(data: bytes) -> list[tuple[str, bytes]]:
             continue
         if part.get_content_type() == "message/rfc822" and part.is_multipart():
             inner = part.get_payload(0)
-            title = part.get_filename() or str(inner.get("subject") or "").strip() or "message"
-            title = title.replace("/", "-").replace("\\", "-")
             try:
                 raw = inner.as_bytes(policy=email.policy.SMTP)
             except Exception:  # a header the modern policy will not write: as it came
                 raw = inner.as_bytes(policy=email.policy.compat32)
-            found.append((title if title.lower().endswith(".eml") else f"{title}.eml", raw))
+            found.append((eml_name(part.get_filename(), str(inner.get("subject") or "")), raw))
             continue
         name = part.get_filename()
         payload = part.get_payload(decode=True) if name and part is not body else None
         if name and isinstance(payload, bytes):
             found.append((name, payload))
     return found
+
+
+def eml_name(*titles: str | None) -> str:
+    """The file name of a forwarded message: its first title given (a file name, a subject),
+    else "message", a path's slashes made dashes, ``.eml`` added where it lacks it."""
+    title = next((t.strip() for t in titles if t and t.strip()), "message")
+    title = title.replace("/", "-").replace("\\", "-")
+    return title if title.lower().endswith(".eml") else f"{title}.eml"
 
 
 def unquoted(text: str) -> str:

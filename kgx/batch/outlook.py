@@ -27,7 +27,7 @@ from typing import Any
 from kgx.batch.archives import AttachingInput
 from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile, Storage, filetime
 from kgx.batch.html import html_text
-from kgx.batch.mail import unquoted
+from kgx.batch.mail import eml_name, unquoted
 from kgx.batch.office import OfficeError, _OfficeInput
 from kgx.batch.rtf import rtf_text
 
@@ -150,9 +150,7 @@ class _Message:
                     and self.budget[0] > 0:
                 self.budget[0] -= 1
                 embedded = _Message(inner, fixed, header=24, budget=self.budget)
-                subject = (embedded.string(_SUBJECT) or "").strip()
-                title = (file or subject or "message").replace("/", "-").replace("\\", "-")
-                found.append((title if title.lower().endswith(".eml") else f"{title}.eml",
+                found.append((eml_name(file, embedded.string(_SUBJECT)),
                               embedded.as_email(depth + 1)))
         return found
 
