@@ -119,8 +119,7 @@ def attached(parent: Entry, files: Iterable[tuple[str, bytes]], id_field: str = 
     apart as ``name (2).pdf``."""
     taken: set[str] = set()
     for raw_name, content in files:
-        name = file_name(raw_name)
-        fmt = format_of(Path(name)) if name else None
+        name, fmt = _attachment(raw_name)
         if fmt is None:
             continue
         suffix = _suffix(name, fmt)
@@ -181,10 +180,15 @@ def readable(files: Attachments, data: bytes) -> int:
     """How many of the files attached to ``data``'s document have an input format (0 when
     they cannot be listed: the run's read says why)."""
     try:
-        return sum(1 for name, _ in files(data) if file_name(name) and format_of(
-            Path(file_name(name))))
+        return sum(1 for name, _ in files(data) if _attachment(name)[1])
     except Exception:
         return 0
+
+
+def _attachment(raw_name: str) -> tuple[str, type[InputFormat] | None]:
+    """An attachment's file name (``file_name``) and its input format (None for none)."""
+    name = file_name(raw_name)
+    return name, format_of(Path(name)) if name else None
 
 
 def file_name(name: str) -> str:
