@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -116,4 +117,10 @@ def cfb_bytes(streams: dict[str, bytes]) -> bytes:
     """A version-3 compound file holding ``streams`` at its root, each padded to the 4,096
     bytes past which a stream lives in the file's own sectors: the sector table in sector 0,
     the directory from sector 1, the streams after it (``bench_tables.compound_file``)."""
-    return load_benchmark("bench_tables").compound_file(streams)
+    return _bench_tables().compound_file(streams)
+
+
+@functools.cache
+def _bench_tables() -> ModuleType:
+    """``bench_tables`` loaded once for all the compound files a test run builds."""
+    return load_benchmark("bench_tables")
