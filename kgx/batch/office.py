@@ -58,16 +58,27 @@ def docx_text(data: bytes) -> tuple[str, dict[str, str]]:
     if document is None:
         raise OfficeError("no word/document.xml inside: not a Word document")
     paragraphs: list[str] = []
-    body = parse_part(document, "word/document.xml").find(f"{_W}body")
+    body = one_alternative(parse_part(document, "word/document.xml")).find(f"{_W}body")
     if body is not None:
         _walk(body, [], paragraphs)
     for name, xml in notes:  # footnotes, then endnotes: after the body (module docstring)
-        for note in [] if xml is None else parse_part(xml, f"word/{name}s.xml"):
+        for note in [] if xml is None else one_alternative(parse_part(xml,
+                                                                      f"word/{name}s.xml")):
             if note.tag == f"{_W}{name}" and note.get(f"{_W}type", "normal") == "normal":
                 found: list[str] = []
                 _walk(note, [], found)
                 paragraphs += [p.strip() for p in found if p.strip()]
     return "\n\n".join(paragraphs), core_meta(core)
+
+
+def one_alternative(root: ElementTree.Element) -> ElementTree.Element:
+    """``root`` with one form of each content an OOXML part gives in two
+    (``mc:AlternateContent``: a text box's DrawingML and its VML fallback, a shape and its
+    fallback): the first, or its text would be read twice."""
+    for both in list(root.iter(f"{_MC}AlternateContent")):
+        for later in list(both)[1:]:
+            both.remove(later)
+    return root
 
 
 def not_a_zip(data: bytes, suffix: str, legacy_stream: str, legacy_suffix: str) -> str:
@@ -160,12 +171,7 @@ def _walk(element: ElementTree.Element, open_paragraphs: list[list[str]],
         tag = child.tag
         if tag in _SKIPPED or (tag == f"{_W}r" and _hidden(child)):
             continue
-        if tag == f"{_MC}AlternateContent":  # one content in two forms (a text box's
-            # DrawingML and its VML fallback): the first only, or its text comes twice
-            first = next(iter(child), None)
-            if first is not None:
-                _walk(first, open_paragraphs, paragraphs)
-        elif tag == f"{_W}p":
+        if tag == f"{_W}p":
             open_paragraphs.append([])
             _walk(child, open_paragraphs, paragraphs)
             text = "".join(open_paragraphs.pop())

@@ -26,6 +26,7 @@ from kgx.batch.office import (
     budgeted_parts,
     core_meta,
     not_a_zip,
+    one_alternative,
     open_zip,
     parse_part,
 )
@@ -34,7 +35,6 @@ _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
 _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 #: placeholders repeated on every slide, and a notes page's picture of its slide
 _FURNITURE = {"ftr", "dt", "sldNum", "hdr", "sldImg"}
 
@@ -77,12 +77,9 @@ def _deck(archive: zipfile.ZipFile) -> tuple[str, dict[str, str]]:
 
 def _paragraphs(root: ElementTree.Element) -> list[str]:
     """The paragraphs of a slide's (or notes page's) shapes and tables, furniture aside; of
-    content given in two forms (``mc:AlternateContent``: a shape and its fallback), the first."""
-    for both in list(root.iter(f"{_MC}AlternateContent")):
-        for later in list(both)[1:]:
-            both.remove(later)
+    content given in two forms, the first (``office.one_alternative``)."""
     paragraphs = []
-    for shape in root.iter():
+    for shape in one_alternative(root).iter():
         if shape.tag not in (f"{_P}sp", f"{_P}graphicFrame"):
             continue
         placeholder = shape.find(f"./{_P}nvSpPr/{_P}nvPr/{_P}ph")
