@@ -210,7 +210,7 @@ class _Reader:
                 elif name == "htmltag" and self.html is not None:  # the HTML's own markup
                     group.mode = _HTMLTAG
                 elif name == "footnote" and group.mode == _BODY and self.note_level < 0:
-                    group.mode, self.note_kind, self.note_level = _NOTE, "footnote", len(stack)
+                    self._open_note(group, "footnote", len(stack))
                 elif name == "shpinst" and group.mode == _BODY and self.note_level < 0:
                     group.mode = _SHAPE  # a drawn shape: only its text box's text is read
                 else:  # (LibreOffice writes {\*\footnote, Word {\footnote)
@@ -226,12 +226,12 @@ class _Reader:
             elif name == "uc":
                 group.uc = max(0, value or 0)
             elif mode == _BODY and name == "footnote" and self.note_level < 0:
-                group.mode, self.note_kind, self.note_level = _NOTE, "footnote", len(stack)
+                self._open_note(group, "footnote", len(stack))
             elif mode == _NOTE and name == "ftnalt":
                 self.note_kind = "endnote"
             elif mode == _SHAPE:
                 if name == "shptxt" and self.note_level < 0:
-                    group.mode, self.note_kind, self.note_level = _NOTE, "textbox", len(stack)
+                    self._open_note(group, "textbox", len(stack))
             elif mode in (_BODY, _NOTE, _HTMLTAG):
                 self._body_word(group, name, value)
             elif mode == _FONTS:
@@ -339,6 +339,11 @@ class _Reader:
             self._end_paragraph()
         elif group.mode == _NOTE:
             self._end_note_paragraph()
+
+    def _open_note(self, group: _Group, kind: str, level: int) -> None:
+        """``group`` (at depth ``level``) holds a note or a text box: its paragraphs are read
+        apart from the body's, until the group ends."""
+        group.mode, self.note_kind, self.note_level = _NOTE, kind, level
 
     def _end_note_paragraph(self) -> None:
         self._flush()
