@@ -51,14 +51,21 @@ class MsgError(OfficeError):
     """A file that is not a readable Outlook message."""
 
 
+def _message(data: bytes) -> _Message:
+    """The message of the Outlook file in ``data`` (its container's errors as ``CfbError``)."""
+    cf = CompoundFile(data)
+    if cf.encrypted():
+        raise MsgError(ENCRYPTED)
+    fixed = cf.stream("__properties_version1.0")
+    if fixed is None:
+        raise MsgError("no __properties_version1.0 stream inside: not an Outlook message")
+    return _Message(cf, fixed)
+
+
 def msg_attachments(data: bytes) -> list[tuple[str, bytes]]:
     """``(file name, bytes)`` of the files attached to the Outlook message in ``data``."""
     try:
-        cf = CompoundFile(data)
-        fixed = cf.stream("__properties_version1.0")
-        if fixed is None:
-            raise MsgError("no __properties_version1.0 stream inside: not an Outlook message")
-        return _Message(cf, fixed).attachments()
+        return _message(data).attachments()
     except CfbError as e:
         raise MsgError(str(e)) from None
 
@@ -67,13 +74,7 @@ def msg_text(data: bytes) -> tuple[str, dict[str, str]]:
     """The text of the Outlook message in ``data`` (subject, blank line, body) and its
     metadata."""
     try:
-        cf = CompoundFile(data)
-        if cf.encrypted():
-            raise MsgError(ENCRYPTED)
-        fixed = cf.stream("__properties_version1.0")
-        if fixed is None:
-            raise MsgError("no __properties_version1.0 stream inside: not an Outlook message")
-        message = _Message(cf, fixed)
+        message = _message(data)
         body = message.body()
         meta = message.meta()
     except CfbError as e:
