@@ -265,6 +265,8 @@ def extract_cmd(
     glob: Annotated[str, typer.Option(help="Pattern for files inside folders.")] = "**/*",
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id.")] = "id",
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
+    encoding: Annotated[str | None, typer.Option(help="Encoding of text files that are not "
+                        "UTF-8 and declare none (cp1252, latin-1, shift_jis, ...).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="nlp.pipe batch size.")] = 64,
     n_process: Annotated[int, typer.Option(min=1, help="nlp.pipe worker processes.")] = 1,
     shard_size: Annotated[int, typer.Option(min=1, help="Documents per relation shard.")] = 1000,
@@ -305,9 +307,9 @@ def extract_cmd(
     try:
         totals = run_extraction(
             inputs, model, output, dask=dask, partition_size=partition_size, glob=glob,
-            id_field=id_field, text_field=text_field, batch_size=batch_size, n_process=n_process,
-            read_processes=read_processes, shard_size=shard_size, resume=resume,
-            retry_errors=retry_errors, overwrite=overwrite, max_length=max_length,
+            id_field=id_field, text_field=text_field, encoding=encoding, batch_size=batch_size,
+            n_process=n_process, read_processes=read_processes, shard_size=shard_size,
+            resume=resume, retry_errors=retry_errors, overwrite=overwrite, max_length=max_length,
             progress=progress, args={"dask": dask, "partition_size": partition_size})
     except RunInterrupted as e:
         again = shlex.join(["kgx", "extract", *inputs, "--model", model, "--output", str(output),

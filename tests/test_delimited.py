@@ -58,8 +58,8 @@ def test_csv_and_tsv_rows_are_documents(tmp_path, monkeypatch):
         f"{where['d.csv']}:1: the header has no text column 'text' (its columns: 'id', 'body')")
     assert entries["e1"].text == "fine" and "e3" not in entries
     assert entries["e.csv:3"].error == (
-        f"{where['e.csv']}:3: not valid UTF-8 (byte 0xe9); convert it to UTF-8 first; the rows "
-        "before were kept")
+        f"{where['e.csv']}:3: not valid UTF-8 (byte 0xe9); convert it to UTF-8, or name its "
+        "encoding (--encoding cp1252, ...); the rows before were kept")
     assert entries["f.csv:2"].error.startswith(f"{where['f.csv']}:2: the line holds over 200 ")
     assert "f2" not in entries and limits.is_over_limit(entries["f.csv:2"].error)
     assert entries["g.csv:2"].error == f"{tmp_path / 'g.csv'}:2: unexpected end of data"

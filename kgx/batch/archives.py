@@ -33,6 +33,7 @@ from kgx.batch.inputs import (
     _without_bom,
     format_of,
     open_many,
+    read_options,
     sha256,
 )
 from kgx.batch.reading import ARCHIVES, one_document
@@ -57,7 +58,7 @@ class _ArchiveInput(InputFormat):
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
         where, rel, fh = open_many(path, root)
         if isinstance(fh, Entry):
             yield fh
@@ -66,7 +67,7 @@ class _ArchiveInput(InputFormat):
             try:
                 for name, fmt, content in cls.members(fh):
                     yield from member_entries(name, fmt, content, rel, where, id_field,
-                                                  text_field)
+                                              text_field, encoding)
             except Exception as e:  # a damaged archive fails this archive only, never the run
                 yield Entry(f"{rel}:end", where, None, sha256(b""), status="error",
                             error=f"{where}: damaged archive ({e or type(e).__name__}); the "
@@ -74,7 +75,8 @@ class _ArchiveInput(InputFormat):
 
 
 def member_entries(name: str, fmt: type[InputFormat], content: bytes | str, rel: str,
-                   where: str, id_field: str, text_field: str) -> Iterator[Entry]:
+                   where: str, id_field: str, text_field: str, encoding: str | None = None
+                   ) -> Iterator[Entry]:
     """The entries of a file inside the file ``rel`` (an archive's member, a message's
     attachment) named ``name``, read by ``fmt``: ids ``<rel>/<name>``, or the ids its
     documents give themselves; ``content`` its bytes, or why they cannot be read."""
@@ -85,15 +87,16 @@ def member_entries(name: str, fmt: type[InputFormat], content: bytes | str, rel:
     if one_document(fmt):
         assert issubclass(fmt, TextInput)
         data = _without_bom(content)
-        yield from fmt.parse_all(RawFile(doc_id, at, data, sha256(data)), id_field=id_field,
-                                 text_field=text_field)
+        options = read_options(id_field, text_field, encoding, fmt.parse_all)
+        yield from fmt.parse_all(RawFile(doc_id, at, data, sha256(data)), **options)
         return
     # a file of many documents: read as a file (its readers stream from a path), its
     # locations and ids given the member's name
     with tempfile.TemporaryDirectory(prefix="kgx-member-") as tmp:
         member = Path(tmp) / PurePosixPath(name).name
         member.write_bytes(content)
-        for entry in fmt.read(member, Path(tmp), id_field=id_field, text_field=text_field):
+        options = read_options(id_field, text_field, encoding, fmt.read)
+        for entry in fmt.read(member, Path(tmp), **options):
             yield dataclasses.replace(
                 entry, id=_renamed(entry.id, member.name, doc_id),
                 path=entry.path.replace(str(member), at),
@@ -111,7 +114,7 @@ def _renamed(value: str, temporary: str, doc_id: str) -> str:
 
 
 def attached(parent: Entry, files: Iterable[tuple[str, bytes]], id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
     """The entries of the files attached to the document ``parent`` (an e-mail's): each
     ``(file name, bytes)`` whose name has an input format's suffix read by that format, as an
     archive's member is (others passed over; an attached archive is read, member by member),
@@ -129,7 +132,7 @@ def attached(parent: Entry, files: Iterable[tuple[str, bytes]], id_field: str = 
             unique = f"{stem} ({k}){suffix}"
         taken.add(unique)
         for entry in member_entries(unique, fmt, content, parent.id, parent.source, id_field,
-                                    text_field):
+                                    text_field, encoding):
             yield entry if entry.status == "error" else dataclasses.replace(  # the nearest
                 entry, meta={"attached_to": parent.id, **(entry.meta or {})})  # parent's kept
 
@@ -139,7 +142,7 @@ Attachments = Callable[[bytes], list[tuple[str, bytes]]]
 
 
 def attachments_of(entry: Entry, data: bytes, files: Attachments, id_field: str,
-                   text_field: str) -> Iterator[Entry]:
+                   text_field: str, encoding: str | None = None) -> Iterator[Entry]:
     """The entries of the files attached to a document read from ``data`` (``entry``), also
     when its own text could not be read (a body in a wrong charset: its attachments are
     files of their own); an error entry ``<id>/`` when they cannot be listed, unless the
@@ -151,7 +154,7 @@ def attachments_of(entry: Entry, data: bytes, files: Attachments, id_field: str,
             yield Entry(f"{entry.id}/", entry.path, entry.line, sha256(b""), status="error",
                         error=f"{entry.source}: its attachments cannot be read ({e})")
         return
-    yield from attached(entry, listed, id_field, text_field)
+    yield from attached(entry, listed, id_field, text_field, encoding)
 
 
 class AttachingInput(TextInput):
@@ -164,10 +167,11 @@ class AttachingInput(TextInput):
         raise NotImplementedError  # each format's lister
 
     @classmethod
-    def parse_all(cls, raw: RawFile, *, id_field: str = "id", text_field: str = "text"
-                  ) -> list[Entry]:
-        entry = cls.parse(raw)
-        return [*attachments_of(entry, raw.data, cls.files, id_field, text_field), entry]
+    def parse_all(cls, raw: RawFile, *, id_field: str = "id", text_field: str = "text",
+                  encoding: str | None = None) -> list[Entry]:
+        entry = cls.parse(raw, encoding)
+        return [*attachments_of(entry, raw.data, cls.files, id_field, text_field, encoding),
+                entry]
 
     @classmethod
     def count(cls, path: Path) -> int | None:

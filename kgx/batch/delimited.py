@@ -9,7 +9,9 @@ the document limit (``kgx.batch.limits``). A row whose number of fields is not t
 is an error entry and the rows after it are read; a line over the limit or not UTF-8 ends the
 file there (an error entry; the rows before are kept: a quoted field may span lines, so no
 later line can be trusted to start a row), as does a header without the text column. Errors
-name the file and line. A UTF-8 byte-order mark (Excel writes one) is dropped. The csv
+name the file and line. A UTF-8 byte-order mark (Excel writes one) is dropped. A line that is
+not UTF-8 is read in the run's ``--encoding`` where it names one (Excel's "CSV (Comma
+delimited)" is written in Windows' code page, cp1252 in Western Europe and the Americas). The csv
 module's field size limit is the document limit while a row is read, and the caller's again
 between rows.
 """
@@ -27,6 +29,7 @@ from kgx.batch.inputs import (
     Entry,
     InputFormat,
     _without_bom,
+    not_decoded,
     open_input,
     open_many,
     record_entry,
@@ -34,19 +37,29 @@ from kgx.batch.inputs import (
 )
 
 
-def _decoded(fh: IO[bytes], state: dict[str, Any]) -> Iterator[str]:
-    """The file's lines as text (a byte-order mark dropped), each within the limit; stops at
-    a line over it or one that is not UTF-8, saying which in ``state``."""
+def _decoded(fh: IO[bytes], state: dict[str, Any], encoding: str | None = None
+             ) -> Iterator[str]:
+    """The file's lines as text (a byte-order mark dropped; a line that is not UTF-8 in
+    ``encoding`` where given), each within the limit; stops at a line over it or one that
+    cannot be read, saying which in ``state``."""
     for number, raw in enumerate(limits.lines_within(fh), 1):
         if raw is None:
             state["stop"] = (number, limits.over_limit("the line holds"))
             return
+        raw = _without_bom(raw) if number == 1 else raw
         try:
-            yield (_without_bom(raw) if number == 1 else raw).decode("utf-8")
+            yield raw.decode("utf-8")
+            continue
         except UnicodeDecodeError as e:
-            state["stop"] = (number, f"not valid UTF-8 (byte 0x{raw[e.start]:02x}); convert "
-                                     "it to UTF-8 first")
-            return
+            bad = e.start
+        if encoding is not None:
+            try:
+                yield raw.decode(encoding)
+                continue
+            except UnicodeDecodeError as e:
+                bad = e.start
+        state["stop"] = (number, not_decoded(raw, bad, encoding, offset=False))
+        return
 
 
 def _rows(reader: Any) -> Iterator[tuple[int, list[str] | None, str | None]]:
@@ -79,7 +92,7 @@ class CsvInput(InputFormat):
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
         where, rel, fh = open_many(path, root)
         if isinstance(fh, Entry):
             yield fh
@@ -87,7 +100,7 @@ class CsvInput(InputFormat):
         state: dict[str, Any] = {}
         with fh:
             try:
-                yield from cls._entries(fh, where, rel, id_field, text_field, state)
+                yield from cls._entries(fh, where, rel, id_field, text_field, state, encoding)
             except (EOFError, OSError, zlib.error) as e:
                 state["stop"] = (None, f"unreadable (truncated or corrupt file: {e})")
         if "stop" in state:
@@ -98,8 +111,8 @@ class CsvInput(InputFormat):
 
     @classmethod
     def _entries(cls, fh: IO[bytes], where: str, rel: str, id_field: str, text_field: str,
-                 state: dict[str, Any]) -> Iterator[Entry]:
-        reader = csv.reader(_decoded(fh, state), **cls.dialect)
+                 state: dict[str, Any], encoding: str | None) -> Iterator[Entry]:
+        reader = csv.reader(_decoded(fh, state, encoding), **cls.dialect)
         header: list[str] | None = None
         for line, row, problem in _rows(reader):
             loc = f"{rel}:{line}"
@@ -126,8 +139,8 @@ class CsvInput(InputFormat):
     def count(cls, path: Path) -> int | None:
         try:
             with open_input(path) as fh:
-                state: dict[str, Any] = {}
-                rows = _rows(csv.reader(_decoded(fh, state), **cls.dialect))
+                state: dict[str, Any] = {}  # latin-1 reads any byte: rows in any encoding
+                rows = _rows(csv.reader(_decoded(fh, state, "latin-1"), **cls.dialect))
                 return max(0, sum(1 for _ in rows) - 1)
         except (OSError, EOFError, zlib.error):
             return None

@@ -26,7 +26,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from kgx.batch.inputs import TextInput
+from kgx.batch.inputs import TextInput, not_decoded
 
 # elements whose content is not text for a reader
 _HIDDEN = frozenset({"script", "style", "template", "noscript", "svg", "math", "iframe",
@@ -131,11 +131,22 @@ def declared_charset(data: bytes) -> str | None:
     return "windows-1252" if label in _WINDOWS_1252 else label
 
 
-def decode_declared(data: bytes) -> str:
-    """``data`` decoded in the charset the page declares; ValueError naming it otherwise."""
+def decode_declared(data: bytes, encoding: str | None = None) -> str:
+    """``data`` decoded in the charset the page declares, else as UTF-8, else in the run's
+    ``encoding`` where it names one; ValueError naming what failed otherwise."""
     charset = declared_charset(data)
+    if charset is None:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            if encoding is None:
+                raise ValueError(not_decoded(data, e.start)) from None
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as e:
+            raise ValueError(not_decoded(data, e.start, encoding)) from None
     try:
-        return data.decode(charset or "utf-8")
+        return data.decode(charset)
     except LookupError:
         raise ValueError(f"not UTF-8, and the charset it declares ({charset}) is unknown"
                          ) from None
@@ -180,31 +191,35 @@ class HtmlInput(TextInput):
     suffixes = (".html", ".htm", ".xhtml")
 
     @classmethod
-    def document(cls, data: bytes, where: str
+    def document(cls, data: bytes, where: str, *, encoding: str | None = None
                  ) -> tuple[str | None, dict[str, Any] | None, str | None]:
-        content, problem = cls.decode(data, where)
+        content, problem = cls.decode(data, where, encoding)
         if content is None:
             return None, None, problem
         text, meta = html_document(content)
         return text, meta or None, None
 
     @staticmethod
-    def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
-        """UTF-8, or else the charset the page declares (a declaration, not a guess)."""
+    def decode(data: bytes, where: str, encoding: str | None = None
+               ) -> tuple[str | None, str | None]:
+        """UTF-8, or else the charset the page declares (a declaration, not a guess), or else
+        the run's ``encoding`` (a browser's fallback encoding) where it names one."""
         text, problem = TextInput.decode(data, where)
-        if text is not None or b"\x00" in data or declared_charset(data) is None:
+        if text is not None or b"\x00" in data:
             return text, problem
+        if declared_charset(data) is None:
+            return TextInput.decode(data, where, encoding) if encoding else (text, problem)
         try:
             return decode_declared(data), None
         except ValueError as e:
             return None, f"{where}: {e}"
 
 
-def mhtml_markup(data: bytes) -> str:
+def mhtml_markup(data: bytes, encoding: str | None = None) -> str:
     """The page of a web archive (``.mht``/``.mhtml``: a browser's or Word's "single file web
     page", a MIME message whose parts are the page and its images): its first ``text/html``
-    part, in the charset that part declares (else the page's, else UTF-8); ValueError naming
-    what is missing."""
+    part, in the charset that part declares (else the page's, else UTF-8, else the run's
+    ``encoding``); ValueError naming what is missing."""
     message = email.message_from_bytes(data, policy=email.policy.default)
     for part in message.walk():
         if part.get_content_type() == "text/html":
@@ -217,7 +232,7 @@ def mhtml_markup(data: bytes) -> str:
                     return payload.decode(charset)
                 except (LookupError, UnicodeDecodeError):
                     pass
-            return decode_declared(payload)
+            return decode_declared(payload, encoding)
     raise ValueError("a web archive (MHTML) without an HTML part")
 
 
@@ -229,10 +244,10 @@ class MhtmlInput(TextInput):
     suffixes = (".mht", ".mhtml")
 
     @classmethod
-    def document(cls, data: bytes, where: str
+    def document(cls, data: bytes, where: str, *, encoding: str | None = None
                  ) -> tuple[str | None, dict[str, Any] | None, str | None]:
         try:
-            markup = mhtml_markup(data)
+            markup = mhtml_markup(data, encoding)
         except ValueError as e:
             return None, None, f"{where}: {e}"
         text, meta = html_document(markup)

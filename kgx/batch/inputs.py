@@ -11,7 +11,8 @@ reading a run's inputs in order is :mod:`kgx.batch.reading`).
   input root (posix); a JSONL line without an id gets ``<file>:<line>`` (its location, which
   also keys the error entry of a duplicate id).
 * **Bad input** never stops the run: non-UTF-8 bytes and NUL bytes (binary files) are error
-  entries (no guessing of encodings: the records' offsets must be exact), empty or
+  entries (no guessing of encodings: the records' offsets must be exact; a run may name the
+  encoding of its legacy text files, ``--encoding``: :func:`check_encoding`), empty or
   whitespace-only documents are ``skipped``, malformed JSONL lines, a missing text field,
   unreadable or non-regular files, a truncated gzip (documents before the damage are kept) and
   a document over ``limits.MAX_DOCUMENT_BYTES`` unpacked (a bomb: never read whole) are error
@@ -20,13 +21,16 @@ reading a run's inputs in order is :mod:`kgx.batch.reading`).
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import functools
 import gzip
 import hashlib
+import inspect
 import re
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar, cast
@@ -115,10 +119,41 @@ def _without_bom(data: bytes) -> bytes:
     return data[len(_BOM):] if data.startswith(_BOM) else data
 
 
-def _decode(data: bytes, what: str) -> tuple[str | None, str | None]:
+def check_encoding(name: str | None) -> str | None:
+    """The codec of a run's ``--encoding`` (None for none), or BatchError naming the problem.
+
+    It must be a text encoding that writes ASCII as ASCII (cp1252, latin-1, shift_jis,
+    gb18030, ...): lines and fields are found in the bytes before they are decoded. UTF-16
+    and UTF-32 are read by their byte-order mark, not named."""
+    if name is None:
+        return None
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise BatchError(f"--encoding {name!r}: not an encoding Python knows (e.g. cp1252, "
+                         "latin-1, shift_jis, gb18030)") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise BatchError(f"--encoding {name!r}: a codec (as base64 is), not a text encoding")
+    probe = "id,text\t\"x\"\r\n{}[]:"
+    try:
+        ascii_safe = probe.encode(info.name) == probe.encode("ascii") and \
+            probe.encode("ascii").decode(info.name) == probe
+    except (UnicodeError, TypeError, LookupError):
+        ascii_safe = False
+    if not ascii_safe:
+        raise BatchError(f"--encoding {name!r}: does not write ASCII as ASCII, so lines and "
+                         "fields cannot be found in its bytes (UTF-16 and UTF-32 files are read "
+                         "by their byte-order mark)")
+    return info.name
+
+
+def _decode(data: bytes, what: str, encoding: str | None = None
+            ) -> tuple[str | None, str | None]:
     """``(text, None)`` or ``(None, reason)``: NUL bytes and non-UTF-8 bytes are errors, but
     for UTF-16 that says so by its byte-order mark (Notepad's "Unicode", Excel's "Unicode
-    text"), which is read as such, the mark dropped."""
+    text"), which is read as such, the mark dropped, and for bytes that are not UTF-8 when the
+    run names the ``encoding`` of its legacy files (valid UTF-8 stays UTF-8: a corpus may mix
+    both, and text in a legacy encoding is valid UTF-8 only where it is ASCII)."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
             return data.decode("utf-16"), None
@@ -130,8 +165,43 @@ def _decode(data: bytes, what: str) -> tuple[str | None, str | None]:
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as e:
-        return None, (f"{what}: not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
-                      "convert it to UTF-8 first")
+        bad = e.start
+    if encoding is not None:
+        try:
+            return data.decode(encoding), None
+        except UnicodeDecodeError as e:
+            return None, f"{what}: {not_decoded(data, e.start, encoding)}"
+    return None, f"{what}: {not_decoded(data, bad)}"
+
+
+def not_decoded(data: bytes, at: int, encoding: str | None = None, offset: bool = True) -> str:
+    """Why ``data`` was not read (its byte ``at`` is not UTF-8, nor the run's ``encoding``),
+    and what to do about it."""
+    where = f" at offset {at}" if offset else ""
+    if encoding is None:
+        return (f"not valid UTF-8 (byte 0x{data[at]:02x}{where}); convert it to UTF-8, or "
+                "name its encoding (--encoding cp1252, ...)")
+    return f"neither UTF-8 nor {encoding} (byte 0x{data[at]:02x}{where})"
+
+
+def read_options(id_field: str, text_field: str, encoding: str | None,
+                 reader: Callable[..., Any] | None = None) -> dict[str, Any]:
+    """The keyword arguments of a format's ``read`` or ``parse_all`` (``reader``): ``encoding``
+    only where the run names one and the reader takes it, so that a plugin's format written
+    before it was added goes on working (its files read as it reads them)."""
+    found: dict[str, Any] = {"id_field": id_field, "text_field": text_field}
+    if encoding is not None and (reader is None or _takes_encoding(reader)):
+        found["encoding"] = encoding
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _takes_encoding(reader: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(reader).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "encoding" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _regular(path: Path) -> None:
@@ -174,13 +244,16 @@ class InputFormat:
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
         """Every document of one file, as entries (an unreadable one as an error entry).
 
         path (Path): The file (``-`` for stdin).
         root (Path | None): The folder ids are relative to; None for stdin.
         id_field (str): The field holding a document's id, where documents have fields.
         text_field (str): The field holding a document's text, likewise.
+        encoding (str | None): The run's ``--encoding`` (:func:`check_encoding`): text that is
+            not UTF-8 and does not declare its own encoding is read in it. Passed only when
+            the run names one, so a format that has no use for it need not take it.
         RETURNS (Iterator[Entry]): One entry per document, in file order.
         """
         raise NotImplementedError
@@ -204,12 +277,13 @@ class TextInput(InputFormat):
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
         loaded = cls.load(path, root)
         if isinstance(loaded, Entry):
             yield loaded
         else:
-            yield from cls.parse_all(loaded, id_field=id_field, text_field=text_field)
+            yield from cls.parse_all(loaded, **read_options(id_field, text_field, encoding,
+                                                            cls.parse_all))
 
     @classmethod
     def load(cls, path: Path, root: Path | None) -> RawFile | Entry:
@@ -231,42 +305,45 @@ class TextInput(InputFormat):
         return RawFile(doc_id, where, data, sha256(data))
 
     @classmethod
-    def parse(cls, raw: RawFile) -> Entry:
+    def parse(cls, raw: RawFile, encoding: str | None = None) -> Entry:
         """The entry of a loaded file: its text, or an error entry naming the file."""
-        text, meta, problem = cls.guarded_document(raw.data, raw.where)
+        text, meta, problem = cls.guarded_document(raw.data, raw.where, encoding)
         if text is None:
             return Entry(raw.id, raw.where, None, raw.sha256, status="error", error=problem)
         return Entry(raw.id, raw.where, None, raw.sha256, text=text, meta=meta,
                      status="ok" if text.strip() else "skipped")
 
     @classmethod
-    def parse_all(cls, raw: RawFile, *, id_field: str = "id", text_field: str = "text"
-                  ) -> list[Entry]:
+    def parse_all(cls, raw: RawFile, *, id_field: str = "id", text_field: str = "text",
+                  encoding: str | None = None) -> list[Entry]:
         """The entries of a loaded file: its document's (``parse``), after those of the files
         attached to it where its format has attachments (an e-mail's), so that a run cut
         short between them reads it again on ``--resume``."""
-        return [cls.parse(raw)]
+        return [cls.parse(raw) if encoding is None else cls.parse(raw, encoding)]
 
     @classmethod
     def count(cls, path: Path) -> int | None:
         return 1
 
     @classmethod
-    def guarded_document(cls, data: bytes, where: str
+    def guarded_document(cls, data: bytes, where: str, encoding: str | None = None
                          ) -> tuple[str | None, dict[str, Any] | None, str | None]:
         """``document``, where a reader's library failing on odd input fails this document
-        only, with its reason."""
+        only, with its reason. ``encoding`` is passed on only when given (a plugin's own
+        ``document`` need not take it)."""
         try:
-            return cls.document(data, where)
+            if encoding is None or not _takes_encoding(cls.document):
+                return cls.document(data, where)
+            return cls.document(data, where, encoding=encoding)
         except Exception as e:
             return None, None, f"{where}: cannot read it as {cls.name}: {e!r}"
 
     @classmethod
-    def document(cls, data: bytes, where: str
+    def document(cls, data: bytes, where: str, *, encoding: str | None = None
                  ) -> tuple[str | None, dict[str, Any] | None, str | None]:
         """``(text, metadata, None)`` of the file's bytes (hashed as they are), or ``(None,
-        None, reason)``."""
-        content, problem = cls.decode(data, where)
+        None, reason)``; text that is not UTF-8 in the run's ``encoding`` where it names one."""
+        content, problem = cls.decode(data, where, encoding)
         return (None, None, problem) if content is None else (cls.text_of(content), None, None)
 
     @staticmethod
@@ -276,9 +353,11 @@ class TextInput(InputFormat):
         return mask_page_furniture(content)
 
     @staticmethod
-    def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
-        """``(content, None)`` or ``(None, reason)``: UTF-8, nothing guessed."""
-        return _decode(data, where)
+    def decode(data: bytes, where: str, encoding: str | None = None
+               ) -> tuple[str | None, str | None]:
+        """``(content, None)`` or ``(None, reason)``: UTF-8, else the run's ``encoding`` where
+        it names one; nothing guessed."""
+        return _decode(data, where, encoding)
 
 
 class MarkdownInput(TextInput):
@@ -345,18 +424,20 @@ def format_of(path: Path) -> type[InputFormat] | None:
     return None
 
 
-def read_document(path: Path) -> str:
+def read_document(path: Path, encoding: str | None = None) -> str:
     """One file's text as a run reads it (a byte-order mark dropped, Markdown's markup read as
-    spaces, an HTML page's text), for commands that take one document: a format holding one
-    document by its suffix, any other file as plain text; a file of many documents (JSONL, a
-    mailbox) is a clear error, not one text."""
+    spaces, an HTML page's text; text that is not UTF-8 in ``encoding`` where given), for
+    commands that take one document: a format holding one document by its suffix, any other
+    file as plain text; a file of many documents (JSONL, a mailbox) is a clear error, not one
+    text."""
     fmt = format_of(path)
     if fmt is not None and not issubclass(fmt, TextInput):
         raise BatchError(f"{path}: a {fmt.name} file holds many documents; this reads one "
                          "(kgx extract reads them all)")
     reader = fmt or TextInput
     loaded = reader.load(path, path.parent)
-    entry = loaded if isinstance(loaded, Entry) else reader.parse(loaded)  # not attachments
+    entry = (loaded if isinstance(loaded, Entry)  # not attachments
+             else reader.parse(loaded, check_encoding(encoding)))
     if entry.text is None:
         raise BatchError(entry.error or f"{path}: cannot read")
     return entry.text

@@ -5,13 +5,15 @@ location), its other fields metadata. An object that is not one (a missing text 
 that is neither a string nor an integer, a lone surrogate, ``NaN``) is an error entry naming
 where it is, and the next is read.
 
-* **JSONL** is read line by line; a line's location is ``<file>:<line>``.
+* **JSONL** is read line by line; a line's location is ``<file>:<line>``. A line that is not
+  UTF-8 is read in the run's ``--encoding`` where it names one (as a CSV line is).
 * **JSON** is what API exports and datasets write: an array of objects (streamed, an element
   at a time, so a file of millions is never held whole), an object holding one such array
   (``{"documents": [...]}``, read whole within the document limit), or one object with the
   text field. An element's location is ``<file>[<n>]``, counted from 0 as JSON counts, with
   its line in messages. JSON that is not well formed ends the file there, the elements before
-  kept.
+  kept. It is UTF-8, as RFC 8259 (8.1) requires of JSON that systems exchange: a run's
+  ``--encoding`` does not apply (its elements stream past before a bad byte could show).
 """
 
 from __future__ import annotations
@@ -98,13 +100,13 @@ def object_entry(obj: Any, path: str, at: str, line: int, loc_id: str, digest: s
 
 
 def _jsonl_entry(raw: bytes, lineno: int, where: str, rel: str, id_field: str,
-                 text_field: str) -> Entry | None:
+                 text_field: str, encoding: str | None) -> Entry | None:
     if lineno == 1:
         raw = _without_bom(raw)
     if not raw.strip():
         return None
     loc_id, at = f"{rel}:{lineno}", f"{where}:{lineno}"
-    line, reason = _decode(raw, at)
+    line, reason = _decode(raw, at, encoding)
     if line is None:
         return Entry(loc_id, where, lineno, sha256(raw), status="error", error=reason)
     try:
@@ -126,7 +128,7 @@ class JsonlInput(InputFormat):
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
         fh: IO[bytes] | Entry
         if root is None:
             where, rel, fh = "<stdin>", "<stdin>", sys.stdin.buffer
@@ -144,7 +146,7 @@ class JsonlInput(InputFormat):
                                 error=f"{where}:{lineno}: "
                                       f"{limits.over_limit('the line holds')}")
                     continue
-                entry = _jsonl_entry(raw, lineno, where, rel, id_field, text_field)
+                entry = _jsonl_entry(raw, lineno, where, rel, id_field, text_field, encoding)
                 if entry is not None:
                     yield entry
         except (EOFError, OSError, zlib.error) as e:
@@ -278,7 +280,8 @@ class JsonInput(InputFormat):
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
+        del encoding  # UTF-8 (module docstring)
         where, rel, fh = open_many(path, root)
         if isinstance(fh, Entry):
             yield fh

@@ -140,7 +140,7 @@ class MailInput(AttachingInput):
     files = staticmethod(attachments)
 
     @classmethod
-    def document(cls, data: bytes, where: str
+    def document(cls, data: bytes, where: str, *, encoding: str | None = None
                  ) -> tuple[str | None, dict[str, Any] | None, str | None]:
         try:
             text, meta = read_message(data)
@@ -185,7 +185,7 @@ class MboxInput(InputFormat):
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
         where, rel, fh = open_many(path, root)
         if isinstance(fh, Entry):
             yield fh
@@ -200,7 +200,7 @@ class MboxInput(InputFormat):
                                           f"{limits.over_limit('the message holds')}")
                     else:
                         yield from cls._entries(data, f"{rel}:{n}", where, line, id_field,
-                                                text_field)
+                                                text_field, encoding)
             except (OSError, EOFError, zlib.error, ValueError) as e:
                 error = (f"{where}: unreadable after message {n} ({e}); the {n} messages "
                          "before it were kept") if n else f"{where}: {e}"
@@ -209,7 +209,7 @@ class MboxInput(InputFormat):
 
     @staticmethod
     def _entries(data: bytes, loc: str, where: str, line: int, id_field: str,
-                 text_field: str) -> Iterator[Entry]:
+                 text_field: str, encoding: str | None) -> Iterator[Entry]:
         text, meta, problem = MailInput.guarded_document(data, f"{where}:{line}")
         message_id = (meta or {}).get("message-id", "").strip("<> ")
         doc_id = message_id or loc
@@ -217,7 +217,7 @@ class MboxInput(InputFormat):
                  if text is None else
                  Entry(doc_id, where, line, sha256(data), text=text, meta=meta, loc=loc,
                        status="ok" if text.strip() else "skipped"))
-        yield from attachments_of(entry, data, attachments, id_field, text_field)
+        yield from attachments_of(entry, data, attachments, id_field, text_field, encoding)
         yield entry  # after its attachments, as a message file's
 
     @classmethod

@@ -201,7 +201,7 @@ class _OfficeInput(TextInput):
         raise NotImplementedError  # each format's reader
 
     @classmethod
-    def document(cls, data: bytes, where: str
+    def document(cls, data: bytes, where: str, *, encoding: str | None = None
                  ) -> tuple[str | None, dict[str, Any] | None, str | None]:
         try:
             text, meta = cls.read_text(data)

@@ -453,7 +453,7 @@ class PdfInput(TextInput):
     suffixes = (".pdf",)
 
     @classmethod
-    def document(cls, data: bytes, where: str
+    def document(cls, data: bytes, where: str, *, encoding: str | None = None
                  ) -> tuple[str | None, dict[str, Any] | None, str | None]:
         try:
             text, meta = pdf_text(data)

@@ -34,7 +34,9 @@ from kgx.batch.inputs import (
     InputFormat,
     RawFile,
     TextInput,
+    check_encoding,
     format_of,
+    read_options,
 )
 
 log = logging.getLogger("kgx")
@@ -100,17 +102,17 @@ def one_document(fmt: type[InputFormat]) -> bool:
 
 
 def parse_file(fmt: type[TextInput], raw: RawFile, id_field: str = "id",
-               text_field: str = "text") -> list[Entry]:
+               text_field: str = "text", encoding: str | None = None) -> list[Entry]:
     """``fmt.parse_all(raw)`` (the file's entry, after its attachments'), as a module-level
     function: what an executor runs."""
-    return fmt.parse_all(raw, id_field=id_field, text_field=text_field)
+    return fmt.parse_all(raw, **read_options(id_field, text_field, encoding, fmt.parse_all))
 
 
 class _Parsing:
     """One file being parsed in an executor; parsed here when the executor fails it."""
 
     def __init__(self, future: Future, fmt: type[TextInput], raw: RawFile,
-                 fields: tuple[str, str]) -> None:
+                 fields: tuple[str, str, str | None]) -> None:
         self.future, self.fmt, self.raw, self.fields = future, fmt, raw, fields
 
     def entries(self) -> list[Entry]:
@@ -145,6 +147,7 @@ def read_inputs(
     glob: str = "**/*",
     id_field: str = "id",
     text_field: str = "text",
+    encoding: str | None = None,
     unchanged: Unchanged | None = None,
     executor: Executor | None = None,
     ahead: int = 16,
@@ -152,6 +155,9 @@ def read_inputs(
     """Every input document as an :class:`Entry`, in input order, duplicates of an earlier id
     as errors.
 
+    encoding (str | None): The encoding of text files that are not UTF-8 and declare none
+        (``--encoding``; :func:`~kgx.batch.inputs.check_encoding`); None: such files are
+        error entries.
     unchanged (Unchanged | None): Tells the one-document files the caller already has (by id
         and sha256 of their bytes); those are not parsed, and not yielded.
     executor (Executor | None): Where one-document files are parsed; None: here, one at a time.
@@ -161,7 +167,8 @@ def read_inputs(
     seen: dict[str, str] = {}
     loaded: set[str] = set()  # ids of one-document files loaded, yielded or not yet
     queue: deque[list[Entry] | _Parsing] = deque()  # each file's entries, or their parsing
-    fields = (id_field, text_field)
+    encoding = check_encoding(encoding)
+    fields = (id_field, text_field, encoding)
     broken = False
 
     def checked(entry: Entry) -> Entry:
@@ -185,7 +192,7 @@ def read_inputs(
         fmt = INPUT_FORMATS[STDIN_FORMAT] if root is None else format_of(path) or TextInput
         if root is None or not one_document(fmt):
             yield from drain(0)
-            for entry in fmt.read(path, root, id_field=id_field, text_field=text_field):
+            for entry in fmt.read(path, root, **read_options(*fields, fmt.read)):
                 yield checked(entry)
             continue
         assert issubclass(fmt, TextInput)

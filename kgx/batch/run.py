@@ -38,7 +38,7 @@ from kgx.batch.annotation import (
     load_model,
     local_annotator,
 )
-from kgx.batch.inputs import BatchError, Entry, suffixes
+from kgx.batch.inputs import BatchError, Entry, check_encoding, suffixes
 from kgx.batch.reading import count_documents, discover, read_inputs, reading_pool
 from kgx.records import model_name
 from kgx.rundir import RunDir, RunDirError, ShardWriter, shard_name
@@ -145,6 +145,7 @@ class ExtractionRun:
         glob: str = "**/*",
         id_field: str = "id",
         text_field: str = "text",
+        encoding: str | None = None,
         batch_size: int = 64,
         n_process: int = 1,
         read_processes: int = 0,
@@ -171,6 +172,7 @@ class ExtractionRun:
         self.output = Path(output)
         self.rundir = RunDir(self.output)
         self.glob, self.id_field, self.text_field = glob, id_field, text_field
+        self.encoding = check_encoding(encoding)
         self.batch_size, self.n_process, self.shard_size = batch_size, n_process, shard_size
         if read_processes < 0:
             raise BatchError(f"--read-processes must be 0 or more, got {read_processes}")
@@ -201,6 +203,7 @@ class ExtractionRun:
             "inputs": [str(i) for i in self.inputs],
             "args": {
                 "glob": self.glob, "id_field": self.id_field, "text_field": self.text_field,
+                "encoding": self.encoding,
                 "batch_size": self.batch_size, "n_process": self.n_process,
                 "read_processes": self.read_processes,
                 "shard_size": self.shard_size, "resume": self.resume,
@@ -223,7 +226,7 @@ class ExtractionRun:
 
         with self._readers() as (executor, ahead):
             for entry in read_inputs(self.inputs, glob=self.glob, id_field=self.id_field,
-                                     text_field=self.text_field,
+                                     text_field=self.text_field, encoding=self.encoding,
                                      unchanged=unchanged if done else None, executor=executor,
                                      ahead=ahead):
                 if not (done and unchanged(entry.id, entry.sha256)):

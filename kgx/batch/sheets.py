@@ -262,7 +262,8 @@ class _SheetsInput(InputFormat):
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text") -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
+        del encoding  # a workbook's text says its own encoding
         loaded = TextInput.load(path, root)  # the file's bytes, or why they cannot be read
         if isinstance(loaded, Entry):
             yield loaded

@@ -53,9 +53,11 @@ class TranscriptInput(TextInput):
     suffixes = (".vtt", ".srt")
 
     @staticmethod
-    def decode(data: bytes, where: str) -> tuple[str | None, str | None]:
-        """UTF-8, as every text file; and a transcript: a WebVTT header or a cue's timing."""
-        content, problem = TextInput.decode(data, where)
+    def decode(data: bytes, where: str, encoding: str | None = None
+               ) -> tuple[str | None, str | None]:
+        """As every text file (UTF-8, else the run's ``encoding``); and a transcript: a WebVTT
+        header or a cue's timing."""
+        content, problem = TextInput.decode(data, where, encoding)
         if content is not None and content.strip() and not content.lstrip().startswith(
                 "WEBVTT") and _TIMING.search(content) is None:
             return None, (f"{where}: no cue timing (00:00:01,000 --> 00:00:04,000): not a "
