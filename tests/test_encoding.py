@@ -5,8 +5,8 @@ marks and declared charsets still win; bytes in neither are an error entry sayin
 from __future__ import annotations
 
 import io
-import re
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, ClassVar
