@@ -721,3 +721,35 @@ def test_workers(fixture_model, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "kgx", "serve", str(fixture_model), "--workers",
                           "2", "--store", str(tmp_path / "s")], capture_output=True, text=True)
     assert bad.returncode == 1 and "one process" in bad.stderr
+
+
+def test_a_declared_charset_is_read_as_extract_reads_encoding(served):
+    """A text file sent with ``charset=`` in its ``Content-Type`` (as the body, or as a
+    form's file) is read in it where it is not UTF-8, as ``kgx extract --encoding`` reads;
+    without it, such bytes are a 422 that says what to do; a charset kgx cannot read text in
+    is a 415 naming it."""
+    url = served.url + "/v1/extract"
+    page = "<p>José’s café: Maria Lopez works for Acme in Paris.</p>".encode("cp1252")
+    r = httpx.post(url + "?id=p", content=page,
+                   headers={"content-type": "text/html; charset=windows-1252"})
+    assert r.status_code == 200, r.text
+    (doc,) = r.json()["documents"]
+    read = "José’s café: Maria Lopez works for Acme in Paris."
+    assert {e["text"] for e in doc["entities"]} == {"Maria Lopez", "Acme", "Paris"}
+    assert all(read[e["start_char"]:e["end_char"]] == e["text"] for e in doc["entities"])
+    r = httpx.post(url, files={"file": ("note.md", page.replace(b"<p>", b"").replace(
+        b"</p>", b""), "text/markdown; charset=cp1252")})
+    assert r.status_code == 200, r.text
+    assert r.json()["documents"][0]["entities"] == doc["entities"]
+    r = httpx.post(url + "?id=p", content=page, headers={"content-type": "text/html"})
+    assert r.status_code == 422 and r.json()["detail"][0]["msg"].endswith(
+        "convert it to UTF-8, or name its encoding (a charset in its Content-Type: text/plain; "
+        "charset=cp1252)")
+    for charset, problem in [("nope", "not an encoding Python knows"),
+                             ("utf-16", "does not write ASCII as ASCII")]:
+        r = httpx.post(url + "?id=p", content=page,
+                       headers={"content-type": f"text/html; charset={charset}"})
+        assert r.status_code == 415, r.text
+        assert r.json()["detail"].startswith(
+            f"the body (document 'p'): the charset its Content-Type declares: '{charset}': "
+            f"{problem}"), r.text

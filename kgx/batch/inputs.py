@@ -174,13 +174,17 @@ def _decode(data: bytes, what: str, encoding: str | None = None
     return None, f"{what}: {not_decoded(data, bad)}"
 
 
+#: how a run names its legacy encoding, as the messages of text that is not UTF-8 say
+ENCODING_HINT = "--encoding cp1252, ..."
+
+
 def not_decoded(data: bytes, at: int, encoding: str | None = None, offset: bool = True) -> str:
     """Why ``data`` was not read (its byte ``at`` is not UTF-8, nor the run's ``encoding``),
     and what to do about it."""
     where = f" at offset {at}" if offset else ""
     if encoding is None:
         return (f"not valid UTF-8 (byte 0x{data[at]:02x}{where}); convert it to UTF-8, or "
-                "name its encoding (--encoding cp1252, ...)")
+                f"name its encoding ({ENCODING_HINT})")
     return f"neither UTF-8 nor {encoding} (byte 0x{data[at]:02x}{where})"
 
 

@@ -237,7 +237,8 @@ class Service:
             doc_id = request.query_params.get("id") or ""
             if need_id and not doc_id:
                 raise InputError(422, "a document id is required (?id=)", ["query", "id"])
-            docs = [body_document(body, BODY_TYPES[media], doc_id or request.state.request_id)]
+            docs = [body_document(body, BODY_TYPES[media], doc_id or request.state.request_id,
+                                  content_type)]
         else:
             docs = parse_documents(parse_json(body), self.limits, need_id=need_id,
                                    auto_id=request.state.request_id)

@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from kgx.batch.html import html_text
-from kgx.batch.inputs import INPUT_FORMATS, TextInput, _without_bom, format_of
+from kgx.batch.inputs import (
+    ENCODING_HINT,
+    INPUT_FORMATS,
+    BatchError,
+    TextInput,
+    _without_bom,
+    check_encoding,
+    format_of,
+)
 from kgx.batch.limits import at_most, is_over_limit
 from kgx.batch.markdown import mask_markup
 from kgx.batch.pages import mask_page_furniture
@@ -106,6 +114,22 @@ class DocIn:
     content: bytes | None = None
     format: str | None = None
     where: str = "body"
+    #: the charset its ``Content-Type`` declares, for text that is not UTF-8
+    encoding: str | None = None
+
+
+def declared_encoding(content_type: str, where: str) -> str | None:
+    """The ``charset`` a ``Content-Type`` declares (``text/html; charset=windows-1252``), as
+    the encoding of a text file's bytes that are not UTF-8 (``kgx extract --encoding``); None
+    when it declares none; a 415 naming it when kgx cannot read text in it."""
+    found = re.search(r';\s*charset\s*=\s*"?([^";\s]+)', content_type, re.IGNORECASE)
+    if found is None:
+        return None
+    try:
+        return check_encoding(found.group(1))
+    except BatchError as e:
+        raise InputError(415, f"{where}: the charset its Content-Type declares: "
+                              f"{str(e).removeprefix('--encoding ')}") from None
 
 
 async def read_body(content_length: str | None, stream: AsyncIterator[bytes], limit: int) -> bytes:
@@ -253,7 +277,7 @@ def form_documents(body: bytes, content_type: str, limits: Limits) -> list[DocIn
         raise InputError(400, "a multipart/form-data body without parts (is its boundary "
                               "given?)")
     fields: dict[str, str] = {}
-    files: list[tuple[str, str, bytes]] = []
+    files: list[tuple[str, str, bytes, str | None]] = []
     for part in form.iter_parts():
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
@@ -273,19 +297,22 @@ def form_documents(body: bytes, content_type: str, limits: Limits) -> list[DocIn
         if fmt is None:
             raise InputError(422, f"the file {filename!r} ({media}) is in no input format kgx "
                                   "reads", ["body", filename])
-        files.append((filename, fmt, data))
+        files.append((filename, fmt, data, declared_encoding(
+            part.get("content-type", ""), f"the file {filename!r}")))
     if not files:
         raise InputError(422, "the form holds no file (curl -F file=@report.pdf)", ["body"])
     if len(files) > limits.max_documents:
         raise InputError(413, f"{len(files)} files, over the limit of {limits.max_documents}")
     one = fields.get("id") if len(files) == 1 else None
-    return [DocIn(one or name, "", None, data, fmt, f"the file {name!r}")
-            for name, fmt, data in files]
+    return [DocIn(one or name, "", None, data, fmt, f"the file {name!r}", encoding)
+            for name, fmt, data, encoding in files]
 
 
-def body_document(body: bytes, fmt: str, doc_id: str) -> DocIn:
-    """A document sent as the whole body (a file, its format by ``Content-Type``)."""
-    return DocIn(doc_id, "", None, body, fmt, f"the body (document {doc_id!r})")
+def body_document(body: bytes, fmt: str, doc_id: str, content_type: str = "") -> DocIn:
+    """A document sent as the whole body (a file, its format and charset by
+    ``Content-Type``)."""
+    where = f"the body (document {doc_id!r})"
+    return DocIn(doc_id, "", None, body, fmt, where, declared_encoding(content_type, where))
 
 
 def read_files(docs: list[DocIn], limits: Limits) -> list[DocIn]:
@@ -302,9 +329,11 @@ def read_files(docs: list[DocIn], limits: Limits) -> list[DocIn]:
         reader = INPUT_FORMATS[doc.format or "text"]
         assert issubclass(reader, TextInput)
         with at_most(limits.max_unpacked_bytes, seconds=limits.max_read_seconds):
-            text, found, problem = reader.guarded_document(_without_bom(doc.content), doc.where)
-        if text is None:
-            problem = problem or f"{doc.where}: cannot be read"
+            text, found, problem = reader.guarded_document(_without_bom(doc.content), doc.where,
+                                                           doc.encoding)
+        if text is None:  # a server's client names an encoding as HTTP does
+            problem = (problem or f"{doc.where}: cannot be read").replace(
+                ENCODING_HINT, "a charset in its Content-Type: text/plain; charset=cp1252")
             raise InputError(413 if is_over_limit(problem) else 422, problem)
         if len(text) > limits.max_text_chars:
             raise InputError(413, f"the text read from {doc.where} is {len(text)} characters, "
