@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Turn documents into a knowledge graph: train, extract, build the graph, export RDF.")
 log = logging.getLogger("kgx")
+ENCODING_HELP = "Encoding of text files not UTF-8 that declare none (cp1252, shift_jis, ...)."
 
 
 def echo(text: str = "", err: bool = False, *, as_json: bool = False) -> None:
@@ -233,13 +234,14 @@ def show_cmd(
     text_or_file: Annotated[str, typer.Argument(help="Text, or a file read as extract reads.")],
     model: Annotated[str, typer.Option("--model", "-m", help="Pipeline name or path.")],
     html: Annotated[Path | None, typer.Option(help="Also write a relation-arcs page here.")] = None,
+    encoding: Annotated[str | None, typer.Option(help=ENCODING_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON records.")] = False,
 ) -> None:
     """Print the entities and relations found in one text."""
     from kgx.show import render_html, render_table, show_records
 
     path = Path(text_or_file)
-    text = _batch("read_document", path) if path.is_file() else text_or_file
+    text = _batch("read_document", path, encoding) if path.is_file() else text_or_file
     nlp = _batch("load_model", model)
     doc = nlp(text)
     if as_json:
@@ -265,8 +267,7 @@ def extract_cmd(
     glob: Annotated[str, typer.Option(help="Pattern for files inside folders.")] = "**/*",
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id.")] = "id",
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
-    encoding: Annotated[str | None, typer.Option(help="Encoding of text files that are not "
-                        "UTF-8 and declare none (cp1252, latin-1, shift_jis, ...).")] = None,
+    encoding: Annotated[str | None, typer.Option(help=ENCODING_HELP)] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="nlp.pipe batch size.")] = 64,
     n_process: Annotated[int, typer.Option(min=1, help="nlp.pipe worker processes.")] = 1,
     shard_size: Annotated[int, typer.Option(min=1, help="Documents per relation shard.")] = 1000,

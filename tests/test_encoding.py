@@ -172,6 +172,22 @@ def test_an_unusable_encoding_is_refused_before_the_run(fixture_model, tmp_path,
     assert read_document(tmp_path / "in" / "a.txt", "shift_jis") == "text"
 
 
+def test_show_reads_a_file_in_the_named_encoding(fixture_model, tmp_path):
+    """``kgx show FILE --encoding``: the file's text as a run reads it; without the option
+    the error says to name one."""
+    (tmp_path / "note.txt").write_bytes(TEXT.encode("cp1252"))
+    runner = CliRunner()
+    r = runner.invoke(app, ["show", str(tmp_path / "note.txt"), "-m", str(fixture_model),
+                            "--encoding", "cp1252", "--json"])
+    assert r.exit_code == 0, r.output
+    entities = json.loads(r.stdout)["entities"]
+    assert [e["text"] for e in entities] == ["Maria Lopez", "Globex", "Paris", "Ana Diaz",
+                                             "Berlin"]
+    assert all(TEXT[e["start_char"]:e["end_char"]] == e["text"] for e in entities)
+    r = runner.invoke(app, ["show", str(tmp_path / "note.txt"), "-m", str(fixture_model)])
+    assert r.exit_code == 1 and "name its encoding (--encoding cp1252, ...)" in r.output
+
+
 def test_a_plugin_format_written_before_the_option_still_reads(tmp_path):
     """A plugin's ``read`` or ``document`` without an ``encoding`` parameter is called as
     before, whether or not the run names one."""
