@@ -423,6 +423,14 @@ class RunDir:
         if lines != len(last):
             log.info("manifest compacted: %d superseded lines dropped", lines - len(last))
 
+    def read_run_json(self) -> dict[str, Any]:
+        """What ``run.json`` holds; empty when there is none or it cannot be read."""
+        try:
+            info = json.loads((self.path / RUN_JSON).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return info if isinstance(info, dict) else {}
+
     def write_run_json(self, info: dict[str, Any]) -> None:
         """Write ``run.json`` atomically."""
         path = self.path / RUN_JSON

@@ -172,6 +172,35 @@ def test_an_unusable_encoding_is_refused_before_the_run(fixture_model, tmp_path,
     assert read_document(tmp_path / "in" / "a.txt", "shift_jis") == "text"
 
 
+def test_resuming_with_an_encoding_reads_what_could_not_be_read(fixture_model, tmp_path,
+                                                               caplog):
+    """``--resume --encoding`` on a run read without one reads the files that failed (no
+    ``--retry-errors`` needed: the reading changed, not only the bytes); the UTF-8 ones stay
+    done. Resuming in yet another encoding keeps what was read, and says so."""
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "legacy.txt").write_bytes(TEXT.encode("cp1252"))
+    (root / "modern.txt").write_text(TEXT, encoding="utf-8")
+    out = tmp_path / "run"
+    first = ExtractionRun([root], fixture_model, out, progress=False).run()
+    assert (first.ok, first.errors) == (1, 1)
+    again = ExtractionRun([root], fixture_model, out, resume=True, encoding="cp1252",
+                          progress=False).run()
+    assert (again.ok, again.errors, again.unchanged) == (1, 0, 1)
+    status = {line["id"]: line["status"] for line in read_manifest(out)}
+    assert status == {"legacy.txt": "ok", "modern.txt": "ok"}
+    records = run_records(out)
+    assert {r["doc_id"] for r in records} == {"legacy.txt", "modern.txt"}
+    same = ExtractionRun([root], fixture_model, out, resume=True, encoding="cp1252",
+                         progress=False).run()
+    assert (same.ok, same.unchanged) == (0, 2)
+    with caplog.at_level("WARNING", logger="kgx"):
+        other = ExtractionRun([root], fixture_model, out, resume=True, encoding="latin-1",
+                              progress=False).run()
+    assert (other.ok, other.unchanged) == (0, 2) and run_records(out) == records
+    assert "documents read in cp1252 before are kept as read" in caplog.text
+
+
 def test_show_reads_a_file_in_the_named_encoding(fixture_model, tmp_path):
     """``kgx show FILE --encoding``: the file's text as a run reads it; without the option
     the error says to name one."""

@@ -6,7 +6,8 @@
 * **Resume and changed documents.** ``--resume`` skips documents whose id and sha256 are in the
   manifest with status ``ok``/``skipped``, or ``error`` of stage ``input`` (reading and decoding
   errors are deterministic in the input bytes; ``--retry-errors`` processes them again, e.g.
-  after fixing permissions); documents a pipeline component failed on (stage ``pipeline``) are
+  after fixing permissions, as does a run that names another ``--encoding`` than the one it
+  was read with); documents a pipeline component failed on (stage ``pipeline``) are
   always processed again; changed
   documents are processed again and their new manifest line supersedes the old one. On resume
   the run directory is first recovered (:meth:`kgx.rundir.RunDir.recover`), and at the end the
@@ -213,8 +214,22 @@ class ExtractionRun:
             "totals": {**asdict(self.totals), "words_per_second": self.totals.words_per_second},
         })
 
-    def _entries(self, done: dict[str, tuple[str, str]]) -> Iterator[Entry]:
-        keep = {"ok", "skipped"} if self.retry_errors else {"ok", "skipped", "error"}
+    def _encoding_changed(self, previous: dict[str, Any]) -> bool:
+        """Whether the run resumed now names another ``--encoding`` than it was read with:
+        documents that could not be read may now be. Those read in another legacy encoding
+        before are kept as read (their bytes are unchanged), which a warning says."""
+        before = (previous.get("args") or {}).get("encoding")
+        if before == self.encoding:
+            return False
+        log.info("%s: read before with --encoding %s, now %s: documents that could not be "
+                 "read are read again", self.output, before, self.encoding)
+        if before is not None:
+            log.warning("%s: documents read in %s before are kept as read (--overwrite reads "
+                        "them all again)", self.output, before)
+        return True
+
+    def _entries(self, done: dict[str, tuple[str, str]], retry: bool) -> Iterator[Entry]:
+        keep = {"ok", "skipped"} if retry else {"ok", "skipped", "error"}
 
         def unchanged(doc_id: str, sha: str) -> bool:
             prev = done.get(doc_id)
@@ -293,6 +308,8 @@ class ExtractionRun:
         t0 = time.monotonic()
         rundir = self.rundir
         done = rundir.recover() if self.resume else {}
+        retry = self.retry_errors or (self.resume and self._encoding_changed(
+            rundir.read_run_json()))
         if not self.resume:
             rundir.start()
         self._write_run_json("running", started)
@@ -305,7 +322,7 @@ class ExtractionRun:
         pending: list[dict[str, Any]] = []
         shard: ShardWriter = rundir.shard(seq)
         try:
-            for result in assemble(self._entries(done), self.annotator, self.limit):
+            for result in assemble(self._entries(done, retry), self.annotator, self.limit):
                 self._count(result)
                 if result.records:
                     shard.write(result.records)
