@@ -244,3 +244,32 @@ def test_a_plugin_format_written_before_the_option_still_reads(tmp_path):
     raw = RawFile("x.old", "x.old", b"caf\xe9", sha256(b"caf\xe9"))
     assert OldText.parse_all(raw, encoding="cp1252")[0].text == "CAFÉ"
     assert TextInput.parse_all(raw, encoding="cp1252")[0].text == "café"
+
+
+def test_mail_charsets_are_read_as_mail_clients_read_them(tmp_path):
+    """8-bit bytes under US-ASCII (or no charset) are read as UTF-8 where they are, else in
+    the run's encoding, else as windows-1252; "iso-8859-1" is windows-1252 (curly quotes, not
+    control codes); a body not in a charset it really names (UTF-8) stays an error."""
+    from kgx.batch.mail import read_message
+
+    body = "Maria Lopez’s café: “Acme” in Paris."
+    ascii_head = b"Subject: Trip\nContent-Type: text/plain; charset=us-ascii\n\n"
+    assert read_message(ascii_head + body.encode("cp1252"))[0] == f"Trip\n\n{body}"
+    assert read_message(ascii_head + body.encode("utf-8"))[0] == f"Trip\n\n{body}"
+    undeclared = b"Subject: Trip\n\n"
+    assert read_message(undeclared + body.encode("cp1252"))[0] == f"Trip\n\n{body}"
+    latin = b"Subject: Trip\nContent-Type: text/plain; charset=ISO-8859-1\n\n"
+    assert read_message(latin + body.encode("cp1252"))[0] == f"Trip\n\n{body}"
+    russian = "Москва: Иван Петров."
+    assert read_message(undeclared + russian.encode("koi8-r"), "koi8-r")[0] == (
+        f"Trip\n\n{russian}")
+    assert read_message(undeclared + russian.encode("koi8-r"))[0] != f"Trip\n\n{russian}"
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "box.mbox").write_bytes(b"From a Mon Nov  2 10:00:00 2026\nMessage-ID: <r@x>\n"
+                                    + undeclared + russian.encode("koi8-r") + b"\n")
+    (root / "bad.eml").write_bytes(b"Content-Type: text/plain; charset=utf-8\n\ncaf\xe9\n")
+    found = {e.id: e for e in read_inputs([root], encoding="koi8-r")}
+    assert found["r@x"].text == f"Trip\n\n{russian}"
+    assert found["bad.eml"].error.endswith(
+        "its body is not valid utf-8 (byte 0xe9 at offset 3 of the decoded part)")

@@ -123,11 +123,16 @@ class _Text(HTMLParser):
 
 def declared_charset(data: bytes) -> str | None:
     """The character encoding a page's ``<meta>`` declares (None when it declares none), as
-    browsers read it: "iso-8859-1" and "us-ascii" mean windows-1252."""
+    browsers read it (``web_charset``)."""
     found = _CHARSET.search(data[:1024])
-    if found is None:
-        return None
-    label = found.group(1).decode("ascii").lower()
+    return None if found is None else web_charset(found.group(1).decode("ascii"))
+
+
+def web_charset(label: str) -> str:
+    """A declared charset as browsers and mail clients read it (the WHATWG Encoding
+    standard): "iso-8859-1" and "us-ascii" mean windows-1252, which writes the same
+    characters and more (curly quotes, the euro sign) where those leave control codes."""
+    label = label.strip().lower()
     return "windows-1252" if label in _WINDOWS_1252 else label
 
 

@@ -6,11 +6,12 @@ soft line breaks "=\\n" inside words); read as text, none of it is what its read
 19: documents as users have them). ``read_message`` parses it with Python's ``email`` package:
 the text is the subject, a blank line, and the body a mail client shows (the text/plain part,
 else the text/html one read by ``kgx.batch.html.html_text``), decoded from the charset the
-message declares, with the quote markers of a reply ("> ") taken off the lines they open and a
-blank line where the quoting starts or ends, so that quoted text reads as the prose it was and
-a quoted block is a paragraph of its own. The subject, sender, recipients, date and message id
-are the document's metadata. The offsets of a message's records count in this text
-(``kgx.batch.read_document`` gives it back); the content hash is the message's bytes.
+message declares (as mail clients read it: ``body_text``), with the quote markers of a reply
+("> ") taken off the lines they open and a blank line where the quoting starts or ends, so that
+quoted text reads as the prose it was and a quoted block is a paragraph of its own. The
+subject, sender, recipients, date and message id are the document's metadata. The offsets of a
+message's records count in this text (``kgx.batch.read_document`` gives it back); the content
+hash is the message's bytes.
 
 A message's attachments are documents of their own, read by their own formats just before it
 (``attachments``; ``kgx.batch.archives.attached``), a forwarded message as an ``.eml`` of its
@@ -35,7 +36,7 @@ from typing import Any
 
 from kgx.batch import limits
 from kgx.batch.archives import AttachingInput, attachments_of, readable
-from kgx.batch.html import html_text
+from kgx.batch.html import html_text, web_charset
 from kgx.batch.inputs import (
     Entry,
     InputFormat,
@@ -56,25 +57,45 @@ class MailError(ValueError):
     """A message whose text cannot be read (an unknown or a wrong charset)."""
 
 
-def read_message(data: bytes) -> tuple[str, dict[str, str]]:
-    """The text of the message in ``data`` and its headers (:data:`HEADERS` it has)."""
+def read_message(data: bytes, encoding: str | None = None) -> tuple[str, dict[str, str]]:
+    """The text of the message in ``data`` and its headers (:data:`HEADERS` it has); a body
+    that declares no charset (or US-ASCII, but is not) read in ``encoding`` where it is not
+    UTF-8 (``body_text``)."""
     msg = email.message_from_bytes(data, policy=email.policy.default)
     meta = {name: " ".join(str(msg[name]).split()) for name in HEADERS if msg[name] is not None}
     parts = [meta.get("subject", "")]
     body = msg.get_body(preferencelist=("plain", "html"))
     if body is not None:
-        charset = body.get_content_charset() or "us-ascii"
-        try:
-            content = body.get_content(errors="strict")
-        except LookupError:
-            raise MailError(f"its body's charset ({charset}) is unknown") from None
-        except UnicodeDecodeError as e:
-            raise MailError(f"its body is not valid {charset} (byte 0x{e.object[e.start]:02x} "
-                            f"at offset {e.start} of the decoded part)") from None
-        content = content.replace("\r\n", "\n")
+        content = body_text(body, encoding).replace("\r\n", "\n")
         parts.append(html_text(content) if body.get_content_subtype() == "html"
                      else unquoted(content).strip("\n"))
     return "\n\n".join(part for part in parts if part.strip()), meta
+
+
+def body_text(part: Any, encoding: str | None = None) -> str:
+    """The text of a message's text part, from the bytes its transfer encoding gives.
+
+    In the charset it declares, read as mail clients read it (``web_charset``: "iso-8859-1"
+    is windows-1252). A part that declares none, or US-ASCII while its bytes are not, is
+    mislabelled, as old mail often is (8-bit bytes under the default US-ASCII): read as UTF-8
+    where its bytes are, else in the run's ``encoding``, else as windows-1252, which is how
+    mail clients read "us-ascii". MailError naming the problem otherwise."""
+    payload = part.get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
+    label = (part.get_content_charset() or "us-ascii").lower()
+    if label in ("us-ascii", "ascii"):
+        charsets = ["ascii", "utf-8", *([encoding] if encoding else []), "windows-1252"]
+    else:
+        charsets = [web_charset(label)]
+    for charset in charsets:
+        try:
+            return data.decode(charset)
+        except LookupError:
+            raise MailError(f"its body's charset ({label}) is unknown") from None
+        except UnicodeDecodeError as e:
+            problem = (f"its body is not valid {charset if len(charsets) == 1 else label} "
+                       f"(byte 0x{data[e.start]:02x} at offset {e.start} of the decoded part)")
+    raise MailError(problem)
 
 
 def attachments(data: bytes) -> list[tuple[str, bytes]]:
@@ -143,7 +164,7 @@ class MailInput(AttachingInput):
     def document(cls, data: bytes, where: str, *, encoding: str | None = None
                  ) -> tuple[str | None, dict[str, Any] | None, str | None]:
         try:
-            text, meta = read_message(data)
+            text, meta = read_message(data, encoding)
         except (email.errors.MessageError, ValueError, LookupError) as e:
             return None, None, f"{where}: {e}"
         return text, meta or None, None
@@ -210,7 +231,7 @@ class MboxInput(InputFormat):
     @staticmethod
     def _entries(data: bytes, loc: str, where: str, line: int, id_field: str,
                  text_field: str, encoding: str | None) -> Iterator[Entry]:
-        text, meta, problem = MailInput.guarded_document(data, f"{where}:{line}")
+        text, meta, problem = MailInput.guarded_document(data, f"{where}:{line}", encoding)
         message_id = (meta or {}).get("message-id", "").strip("<> ")
         doc_id = message_id or loc
         entry = (Entry(doc_id, where, line, sha256(data), status="error", error=problem, loc=loc)
