@@ -247,9 +247,10 @@ def test_a_plugin_format_written_before_the_option_still_reads(tmp_path):
 
 
 def test_mail_charsets_are_read_as_mail_clients_read_them(tmp_path):
-    """8-bit bytes under US-ASCII (or no charset) are read as UTF-8 where they are, else in
-    the run's encoding, else as windows-1252; "iso-8859-1" is windows-1252 (curly quotes, not
-    control codes); a body not in a charset it really names (UTF-8) stays an error."""
+    """8-bit bytes under US-ASCII (or no charset), in a body or a header, are read as UTF-8
+    where they are, else in the run's encoding, else as windows-1252; "iso-8859-1" is
+    windows-1252 (curly quotes, not control codes); a body not in a charset it really names
+    (UTF-8) stays an error."""
     from kgx.batch.mail import read_message
 
     body = "Maria Lopez’s café: “Acme” in Paris."
@@ -264,6 +265,12 @@ def test_mail_charsets_are_read_as_mail_clients_read_them(tmp_path):
     assert read_message(undeclared + russian.encode("koi8-r"), "koi8-r")[0] == (
         f"Trip\n\n{russian}")
     assert read_message(undeclared + russian.encode("koi8-r"))[0] != f"Trip\n\n{russian}"
+    old = b"Subject: Caf\xe9 \x93Acme\x94\nFrom: Jos\xe9 <j@x>\n\nMaria Lopez works for Acme.\n"
+    text, meta = read_message(old)  # raw 8-bit headers (the email package shows U+FFFD)
+    assert meta == {"subject": "Café “Acme”", "from": "José <j@x>"}
+    assert text.startswith("Café “Acme”\n\n")
+    assert read_message(b"Subject: =?utf-8?q?Zo=C3=AB?= caf\xc3\xa9\n\nx")[1] == {
+        "subject": "Zoë café"}  # encoded words and raw UTF-8, as before
     root = tmp_path / "in"
     root.mkdir()
     (root / "box.mbox").write_bytes(b"From a Mon Nov  2 10:00:00 2026\nMessage-ID: <r@x>\n"

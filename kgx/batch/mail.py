@@ -59,10 +59,11 @@ class MailError(ValueError):
 
 def read_message(data: bytes, encoding: str | None = None) -> tuple[str, dict[str, str]]:
     """The text of the message in ``data`` and its headers (:data:`HEADERS` it has); a body
-    that declares no charset (or US-ASCII, but is not) read in ``encoding`` where it is not
-    UTF-8 (``body_text``)."""
+    or header in bytes it does not label read in ``encoding`` where they are not UTF-8
+    (``unlabelled``)."""
     msg = email.message_from_bytes(data, policy=email.policy.default)
-    meta = {name: " ".join(str(msg[name]).split()) for name in HEADERS if msg[name] is not None}
+    found = {name: _header(msg, name, encoding) for name in HEADERS}
+    meta = {name: text for name, text in found.items() if text is not None}
     parts = [meta.get("subject", "")]
     body = msg.get_body(preferencelist=("plain", "html"))
     if body is not None:
@@ -73,29 +74,55 @@ def read_message(data: bytes, encoding: str | None = None) -> tuple[str, dict[st
 
 
 def body_text(part: Any, encoding: str | None = None) -> str:
-    """The text of a message's text part, from the bytes its transfer encoding gives.
-
-    In the charset it declares, read as mail clients read it (``web_charset``: "iso-8859-1"
-    is windows-1252). A part that declares none, or US-ASCII while its bytes are not, is
-    mislabelled, as old mail often is (8-bit bytes under the default US-ASCII): read as UTF-8
-    where its bytes are, else in the run's ``encoding``, else as windows-1252, which is how
-    mail clients read "us-ascii". MailError naming the problem otherwise."""
+    """The text of a message's text part, from the bytes its transfer encoding gives: in the
+    charset it declares, read as mail clients read it (``web_charset``: "iso-8859-1" is
+    windows-1252); a part that declares none, or US-ASCII while its bytes are not, as
+    ``unlabelled`` bytes. MailError naming the problem otherwise."""
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
     label = (part.get_content_charset() or "us-ascii").lower()
-    if label in ("us-ascii", "ascii"):
-        charsets = ["ascii", "utf-8", *([encoding] if encoding else []), "windows-1252"]
-    else:
-        charsets = [web_charset(label)]
-    for charset in charsets:
-        try:
-            return data.decode(charset)
-        except LookupError:
-            raise MailError(f"its body's charset ({label}) is unknown") from None
-        except UnicodeDecodeError as e:
-            problem = (f"its body is not valid {charset if len(charsets) == 1 else label} "
-                       f"(byte 0x{data[e.start]:02x} at offset {e.start} of the decoded part)")
-    raise MailError(problem)
+    try:
+        if label in ("us-ascii", "ascii"):
+            return unlabelled(data, encoding)
+        return data.decode(web_charset(label))
+    except LookupError:
+        raise MailError(f"its body's charset ({label}) is unknown") from None
+    except UnicodeDecodeError as e:
+        raise MailError(f"its body is not valid {label} (byte 0x{data[e.start]:02x} at offset "
+                        f"{e.start} of the decoded part)") from None
+
+
+def unlabelled(data: bytes, encoding: str | None = None) -> str:
+    """Bytes that mail did not label (8-bit bytes under the default US-ASCII, as old mail
+    sends them, in a body or a header): UTF-8 where they are, else the run's ``encoding``,
+    else windows-1252, which is how mail clients read "us-ascii" (UnicodeDecodeError from it
+    for its five unused bytes)."""
+    for charset in ("utf-8", encoding):
+        if charset is not None:
+            try:
+                return data.decode(charset)
+            except UnicodeDecodeError:
+                pass
+    return data.decode("windows-1252")
+
+
+def _header(msg: Any, name: str, encoding: str | None) -> str | None:
+    """A header's text, spaces collapsed; raw 8-bit bytes in it (which the email package
+    shows as U+FFFD) read as ``unlabelled`` bytes."""
+    value = msg[name]
+    if value is None:
+        return None
+    text = str(value)
+    if "\ufffd" in text:
+        raw = next((v for k, v in msg.raw_items() if k.lower() == name), None)
+        if isinstance(raw, str) and not raw.isascii():
+            try:
+                data = raw.encode("ascii", "surrogateescape")
+                text = str(email.policy.default.header_fetch_parse(
+                    name, unlabelled(data, encoding)))
+            except UnicodeError:
+                pass
+    return " ".join(text.split())
 
 
 def attachments(data: bytes) -> list[tuple[str, bytes]]:
