@@ -22,6 +22,8 @@ app = typer.Typer(
     help="Turn documents into a knowledge graph: train, extract, build the graph, export RDF.")
 log = logging.getLogger("kgx")
 ENCODING_HELP = "Encoding of text files not UTF-8 that declare none (cp1252, shift_jis, ...)."
+GoldTokens = Annotated[bool, typer.Option(help="Use the data's own tokenisation (pre-tokenised "
+                                          "corpora).")]
 
 
 def echo(text: str = "", err: bool = False, *, as_json: bool = False) -> None:
@@ -78,9 +80,8 @@ def convert_cmd(
     output: Annotated[Path, typer.Argument(help="The .spacy DocBin to write.")],
     fmt: Annotated[str, typer.Option("--format", help="auto, spert, prodigy or kgx.")] = "auto",
     lang: Annotated[str, typer.Option(help="Language of the tokenizer (kgx JSONL).")] = "en",
-    skip_invalid: Annotated[
-        bool, typer.Option(help="Log and skip malformed records instead of stopping.")
-    ] = False,
+    skip_invalid: Annotated[bool, typer.Option(
+        help="Log and skip malformed records instead of stopping.")] = False,
 ) -> None:
     """Convert SpERT JSON, Prodigy rel.manual JSONL or kgx JSONL to a spaCy DocBin."""
     from kgx.corpus import CorpusError, convert
@@ -115,9 +116,7 @@ def tune_thresholds_cmd(
     model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
     data: Annotated[Path, typer.Argument(help="Dev data: .spacy or any `kgx convert` input.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to save the tuned model.")],
-    gold_tokens: Annotated[
-        bool, typer.Option(help="Use the data's own tokenisation (pre-tokenised corpora).")
-    ] = False,
+    gold_tokens: GoldTokens = False,
     as_documents: Annotated[int, typer.Option(min=1, help="Tune on raw documents of K "
                                                           "records, as `evaluate`.")] = 1,
     folds: Annotated[int, typer.Option(min=0, help="Also estimate by K-fold cross-validation "
@@ -144,9 +143,7 @@ def tune_thresholds_cmd(
 def evaluate_cmd(
     model: Annotated[str, typer.Argument(help="Trained pipeline (path or package).")],
     data: Annotated[Path, typer.Argument(help="Gold data: .spacy or any `kgx convert` input.")],
-    gold_tokens: Annotated[
-        bool, typer.Option(help="Use the data's own tokenisation (pre-tokenised corpora).")
-    ] = False,
+    gold_tokens: GoldTokens = False,
     gold_entities: Annotated[
         bool, typer.Option(help="Give the relation component the gold entities (what entity "
                                 "errors cost).")
@@ -268,6 +265,8 @@ def extract_cmd(
     id_field: Annotated[str, typer.Option(help="JSONL field holding the id.")] = "id",
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     encoding: Annotated[str | None, typer.Option(help=ENCODING_HELP)] = None,
+    input_format: Annotated[str | None, typer.Option("--format", help="Read every file as this "
+                            "input format, whatever its name (e.g. email for a maildir).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="nlp.pipe batch size.")] = 64,
     n_process: Annotated[int, typer.Option(min=1, help="nlp.pipe worker processes.")] = 1,
     shard_size: Annotated[int, typer.Option(min=1, help="Documents per relation shard.")] = 1000,
@@ -308,10 +307,11 @@ def extract_cmd(
     try:
         totals = run_extraction(
             inputs, model, output, dask=dask, partition_size=partition_size, glob=glob,
-            id_field=id_field, text_field=text_field, encoding=encoding, batch_size=batch_size,
-            n_process=n_process, read_processes=read_processes, shard_size=shard_size,
-            resume=resume, retry_errors=retry_errors, overwrite=overwrite, max_length=max_length,
-            progress=progress, args={"dask": dask, "partition_size": partition_size})
+            id_field=id_field, text_field=text_field, encoding=encoding, input_format=input_format,
+            batch_size=batch_size, n_process=n_process, read_processes=read_processes,
+            shard_size=shard_size, resume=resume, retry_errors=retry_errors, overwrite=overwrite,
+            max_length=max_length, progress=progress,
+            args={"dask": dask, "partition_size": partition_size})
     except RunInterrupted as e:
         again = shlex.join(["kgx", "extract", *inputs, "--model", model, "--output", str(output),
                             "--resume"])

@@ -24,6 +24,7 @@ def extract(
     id_field: str = "id",
     text_field: str = "text",
     encoding: str | None = None,
+    input_format: str | None = None,
     batch_size: int = 64,
     n_process: int = 1,
     read_processes: int = 0,
@@ -33,7 +34,8 @@ def extract(
 
     ``model`` is a pipeline name, path or a loaded ``Language``; inputs are files, folders or
     ``-`` (stdin JSONL); ``encoding`` reads text files that are not UTF-8 (``kgx extract
-    --encoding``); ``read_processes`` parse one-document files (PDFs...) in a pool, as
+    --encoding``); ``input_format`` reads every file as that format (``--format``);
+    ``read_processes`` parse one-document files (PDFs...) in a pool, as
     ``kgx extract --read-processes`` does. Documents that fail are logged and yield no records.
     """
     nlp = load_model(model)
@@ -41,7 +43,8 @@ def extract(
     annotator = local_annotator(nlp, batch_size=batch_size, n_process=n_process)
     with reading_pool(read_processes) as (executor, ahead):
         entries = read_inputs(inputs, glob=glob, id_field=id_field, text_field=text_field,
-                              encoding=encoding, executor=executor, ahead=ahead)
+                              encoding=encoding, input_format=input_format,
+                              executor=executor, ahead=ahead)
         for result in assemble(entries, annotator, limit):
             if result.entry.status == "error":
                 log.warning("%s", result.entry.error)

@@ -26,6 +26,7 @@ from typing import IO
 
 from kgx.batch import limits
 from kgx.batch.inputs import (
+    INPUT_FORMATS,
     Entry,
     InputFormat,
     RawFile,
@@ -42,30 +43,40 @@ from kgx.batch.reading import ARCHIVES, one_document
 Member = tuple[str, type[InputFormat], bytes | str]
 
 
-def member_format(name: str) -> type[InputFormat] | None:
-    """A member's input format by its name; None for a file of no format or an archive (not
-    opened inside an archive either), which are passed over before they are unpacked."""
-    fmt = format_of(Path(PurePosixPath(name).name))
-    return None if fmt is None or fmt.name in ARCHIVES else fmt
+def member_format(name: str, forced: str | None = None) -> type[InputFormat] | None:
+    """A member's input format by its name, or the run's ``forced`` one (``--format``) for any
+    member that is not hidden; None for a file of no format or an archive (not opened inside
+    an archive either), which are passed over before they are unpacked."""
+    base = PurePosixPath(name).name
+    fmt = format_of(Path(base))
+    if fmt is not None and fmt.name in ARCHIVES:
+        return None
+    if forced is not None:
+        return None if base.startswith(".") else INPUT_FORMATS[forced]
+    return fmt
 
 
 class _ArchiveInput(InputFormat):
     """A file of files: each member read by its own format (module docstring)."""
 
     @classmethod
-    def members(cls, fh: IO[bytes]) -> Iterator[Member]:
+    def members(cls, fh: IO[bytes], forced: str | None = None) -> Iterator[Member]:
+        """Each member that has an input format (``member_format``), as it is unpacked."""
         raise NotImplementedError  # each archive format's reader
 
     @classmethod
     def read(cls, path: Path, root: Path | None, *, id_field: str = "id",
-             text_field: str = "text", encoding: str | None = None) -> Iterator[Entry]:
+             text_field: str = "text", encoding: str | None = None,
+             input_format: str | None = None) -> Iterator[Entry]:
+        """Each member's documents; ``input_format``: the run's ``--format``, which its
+        members are read as."""
         where, rel, fh = open_many(path, root)
         if isinstance(fh, Entry):
             yield fh
             return
         with fh:
             try:
-                for name, fmt, content in cls.members(fh):
+                for name, fmt, content in cls.members(fh, input_format):
                     yield from member_entries(name, fmt, content, rel, where, id_field,
                                               text_field, encoding)
             except Exception as e:  # a damaged archive fails this archive only, never the run
@@ -217,10 +228,10 @@ class ZipInput(_ArchiveInput):
     suffixes = (".zip",)
 
     @classmethod
-    def members(cls, fh: IO[bytes]) -> Iterator[Member]:
+    def members(cls, fh: IO[bytes], forced: str | None = None) -> Iterator[Member]:
         with zipfile.ZipFile(fh) as archive:
             for info in archive.infolist():
-                fmt = None if info.is_dir() else member_format(info.filename)
+                fmt = None if info.is_dir() else member_format(info.filename, forced)
                 if fmt is None:
                     continue
                 if info.file_size > limits.document_bytes():  # said before it is unpacked
@@ -247,10 +258,10 @@ class TarInput(_ArchiveInput):
     suffixes = (".tar", ".tgz")
 
     @classmethod
-    def members(cls, fh: IO[bytes]) -> Iterator[Member]:
+    def members(cls, fh: IO[bytes], forced: str | None = None) -> Iterator[Member]:
         with tarfile.open(fileobj=fh, mode="r|*") as archive:
             for info in archive:
-                fmt = member_format(info.name) if info.isfile() else None
+                fmt = member_format(info.name, forced) if info.isfile() else None
                 if fmt is None:
                     continue
                 if info.size > limits.document_bytes():

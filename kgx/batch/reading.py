@@ -48,16 +48,31 @@ ARCHIVES = ("zip", "tar")
 Unchanged = Callable[[str, str], bool]
 
 
+def forced_format(name: str | None) -> type[InputFormat] | None:
+    """The input format a run reads every file as (``--format``), whatever its suffix; None
+    for none; BatchError for a name that is no input format or an archive's (an archive is a
+    container, known by its suffix: the format applies to its members)."""
+    if name is None:
+        return None
+    names = [n for n in INPUT_FORMATS.names() if n not in ARCHIVES]
+    if name not in names:
+        why = ("an archive is known by its suffix, and --format is what its members are read "
+               "as" if name in ARCHIVES else "not an input format")
+        raise BatchError(f"--format {name!r}: {why} (one of {', '.join(names)})")
+    return INPUT_FORMATS[name]
+
+
 def discover(
-    inputs: Sequence[str | Path], glob: str = "**/*"
+    inputs: Sequence[str | Path], glob: str = "**/*", forced: type[InputFormat] | None = None
 ) -> Iterator[tuple[Path, Path | None]]:
     """``(file, root)`` for every input; ``root`` is None for stdin (``-``).
 
     Folders are searched with ``glob`` (sorted, so runs are reproducible) and filtered to the
-    supported suffixes; directories are skipped, other non-regular entries are kept so they
-    become error entries instead of silently disappearing. Archives in a folder are not
-    opened (often a copy of the folder's files; a warning names them): an archive named as an
-    input is.
+    supported suffixes (with a ``forced`` format, to the files that are not hidden: Enron's
+    maildir and 20 Newsgroups name their messages ``1.`` and ``49960``); directories are
+    skipped, other non-regular entries are kept so they become error entries instead of
+    silently disappearing. Archives in a folder are not opened (often a copy of the folder's
+    files; a warning names them): an archive named as an input is.
     """
     for item in inputs:
         if str(item) == "-":
@@ -70,7 +85,8 @@ def discover(
                 fmt = format_of(p)
                 if fmt is not None and fmt.name in ARCHIVES and not p.is_dir():
                     archives.append(p.name)  # often a copy of the folder: named, it is read
-                elif fmt is not None and not p.is_dir():
+                elif (fmt is not None or (forced is not None and not p.name.startswith(".")
+                                          )) and not p.is_dir():
                     yield p, path
             if archives:
                 log.warning("%s: %d archive(s) not opened (%s): name an archive to read it",
@@ -82,17 +98,27 @@ def discover(
             raise BatchError(f"no such input: {path}")
 
 
-def count_documents(inputs: Sequence[str | Path], glob: str = "**/*") -> int | None:
+def count_documents(inputs: Sequence[str | Path], glob: str = "**/*",
+                    forced: type[InputFormat] | None = None) -> int | None:
     """How many documents the inputs hold (each JSONL file read once, line by line); None when
     it cannot be told beforehand (stdin, a format that does not say)."""
     total = 0
-    for path, root in discover(inputs, glob):
-        fmt = None if root is None else format_of(path) or TextInput
+    for path, root in discover(inputs, glob, forced):
+        fmt = None if root is None else file_format(path, forced)
         n = None if fmt is None else fmt.count(path)
         if n is None:
             return None
         total += n
     return total
+
+
+def file_format(path: Path, forced: type[InputFormat] | None = None) -> type[InputFormat]:
+    """The format a file is read as: an archive by its suffix, else the ``forced`` one, else
+    its suffix's, else plain text."""
+    fmt = format_of(path)
+    if fmt is not None and fmt.name in ARCHIVES:
+        return fmt
+    return forced or fmt or TextInput
 
 
 def one_document(fmt: type[InputFormat]) -> bool:
@@ -148,6 +174,7 @@ def read_inputs(
     id_field: str = "id",
     text_field: str = "text",
     encoding: str | None = None,
+    input_format: str | None = None,
     unchanged: Unchanged | None = None,
     executor: Executor | None = None,
     ahead: int = 16,
@@ -158,6 +185,9 @@ def read_inputs(
     encoding (str | None): The encoding of text files that are not UTF-8 and declare none
         (``--encoding``; :func:`~kgx.batch.inputs.check_encoding`); None: such files are
         error entries.
+    input_format (str | None): Read every file found, and an archive's members, as this
+        input format whatever its suffix (``--format``: :func:`forced_format`); stdin stays
+        JSONL.
     unchanged (Unchanged | None): Tells the one-document files the caller already has (by id
         and sha256 of their bytes); those are not parsed, and not yielded.
     executor (Executor | None): Where one-document files are parsed; None: here, one at a time.
@@ -168,6 +198,7 @@ def read_inputs(
     loaded: set[str] = set()  # ids of one-document files loaded, yielded or not yet
     queue: deque[list[Entry] | _Parsing] = deque()  # each file's entries, or their parsing
     encoding = check_encoding(encoding)
+    forced = forced_format(input_format)
     fields = (id_field, text_field, encoding)
     broken = False
 
@@ -188,11 +219,14 @@ def read_inputs(
             for entry in item.entries() if isinstance(item, _Parsing) else item:
                 yield checked(entry)
 
-    for path, root in discover(inputs, glob):
-        fmt = INPUT_FORMATS[STDIN_FORMAT] if root is None else format_of(path) or TextInput
+    for path, root in discover(inputs, glob, forced):
+        fmt = INPUT_FORMATS[STDIN_FORMAT] if root is None else file_format(path, forced)
         if root is None or not one_document(fmt):
             yield from drain(0)
-            for entry in fmt.read(path, root, **read_options(*fields, fmt.read)):
+            options = read_options(*fields, fmt.read)
+            if forced is not None and fmt.name in ARCHIVES:
+                options["input_format"] = forced.name  # its members
+            for entry in fmt.read(path, root, **options):
                 yield checked(entry)
             continue
         assert issubclass(fmt, TextInput)

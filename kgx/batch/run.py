@@ -40,7 +40,13 @@ from kgx.batch.annotation import (
     local_annotator,
 )
 from kgx.batch.inputs import BatchError, Entry, check_encoding, suffixes
-from kgx.batch.reading import count_documents, discover, read_inputs, reading_pool
+from kgx.batch.reading import (
+    count_documents,
+    discover,
+    forced_format,
+    read_inputs,
+    reading_pool,
+)
 from kgx.records import model_name
 from kgx.rundir import RunDir, RunDirError, ShardWriter, shard_name
 
@@ -147,6 +153,7 @@ class ExtractionRun:
         id_field: str = "id",
         text_field: str = "text",
         encoding: str | None = None,
+        input_format: str | None = None,
         batch_size: int = 64,
         n_process: int = 1,
         read_processes: int = 0,
@@ -167,13 +174,19 @@ class ExtractionRun:
         for item in self.inputs:
             if str(item) != "-" and not (Path(item).exists() or Path(item).is_symlink()):
                 raise BatchError(f"no such input: {item}")
-        if next(discover(self.inputs, glob), None) is None:
+        self.encoding, self.input_format = check_encoding(encoding), input_format
+        self.forced = forced_format(input_format)
+        if next(discover(self.inputs, glob, self.forced), None) is None:
+            known = suffixes()
+            what = "files that are not hidden" if self.forced else (
+                f"files with an input format's suffix ({', '.join(known[:6])}, ...: "
+                f"{len(known) // 2} suffixes, each also gzipped)")
             raise BatchError(f"no input documents: {', '.join(map(str, self.inputs))} holds no "
-                             f"{'/'.join(suffixes())} files matching {glob!r}")
+                             f"{what} matching {glob!r}" + ("" if self.forced else
+                             "; files of other names are read with --format, e.g. email"))
         self.output = Path(output)
         self.rundir = RunDir(self.output)
         self.glob, self.id_field, self.text_field = glob, id_field, text_field
-        self.encoding = check_encoding(encoding)
         self.batch_size, self.n_process, self.shard_size = batch_size, n_process, shard_size
         if read_processes < 0:
             raise BatchError(f"--read-processes must be 0 or more, got {read_processes}")
@@ -204,7 +217,7 @@ class ExtractionRun:
             "inputs": [str(i) for i in self.inputs],
             "args": {
                 "glob": self.glob, "id_field": self.id_field, "text_field": self.text_field,
-                "encoding": self.encoding,
+                "encoding": self.encoding, "input_format": self.input_format,
                 "batch_size": self.batch_size, "n_process": self.n_process,
                 "read_processes": self.read_processes,
                 "shard_size": self.shard_size, "resume": self.resume,
@@ -242,6 +255,7 @@ class ExtractionRun:
         with self._readers() as (executor, ahead):
             for entry in read_inputs(self.inputs, glob=self.glob, id_field=self.id_field,
                                      text_field=self.text_field, encoding=self.encoding,
+                                     input_format=self.input_format,
                                      unchanged=unchanged if done else None, executor=executor,
                                      ahead=ahead):
                 if not (done and unchanged(entry.id, entry.sha256)):
@@ -318,7 +332,7 @@ class ExtractionRun:
         has_stdin = any(str(i) == "-" for i in self.inputs)
         progress = self._progress = _Progress(
             self.progress, total=None if has_stdin else
-            (lambda: count_documents(self.inputs, self.glob)))
+            (lambda: count_documents(self.inputs, self.glob, self.forced)))
         pending: list[dict[str, Any]] = []
         shard: ShardWriter = rundir.shard(seq)
         try:
