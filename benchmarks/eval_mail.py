@@ -14,6 +14,13 @@ the text allows it, and for all three by the mentions' text: P/R/F1.
     python benchmarks/eval_mail.py --model training/conll04/model-last \
         --data corpus/conll04/dev.spacy --documents 5
 
+``--outlook`` sends each as the quoted part of an Outlook reply: a line of reply, then
+"-----Original Message-----" and its From/Sent/To/Cc/Subject lines, then the records as
+Outlook leaves them (unquoted). Its "before" row reads the header lines as one block, as kgx
+did until it read them as the quoted message's headers (``kgx.batch.mail.fields_apart``: the
+subject a paragraph, the other fields left out); it also counts the entities that cross a
+line and the relations that touch what lies between the reply and the records.
+
 ``--legacy`` sends them as old mail did: typographic quotes and apostrophes (Word's
 AutoCorrect: ’ “ ”, one character for one, so offsets stay) in windows-1252, 8-bit, with no
 charset label, so that US-ASCII is what the message says. Its "before" row is what kgx read
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import os
 from email.message import EmailMessage
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -64,15 +72,74 @@ def legacy(i: int, first: str, quoted: str) -> bytes:
     return head.encode("ascii") + body.encode("cp1252") + b"\n"
 
 
+REPLY_LINE = "Thanks, see below."
+NAMES = ["Lopez, Maria", "Smith, John", "Diaz, Ana", "Novak, Peter", "Chen, Wei", "Tanaka, Aiko"]
+
+
+def outlook(nlp: Any, examples: list) -> None:
+    """The ``--outlook`` rows: the records under an Outlook reply's header lines."""
+    from kgx.batch.mail import read_message
+
+    plain, now, before, gold, blocks, mails = [], [], [], [], [], []
+    for i, eg in enumerate(examples):
+        ref = eg.reference
+        a, b, c = (NAMES[(i + k) % len(NAMES)] for k in range(3))
+        body = (f"{REPLY_LINE}\n\n{b.split(', ')[1]}\n\n -----Original Message-----\n"
+                f"From: \t{a}\nSent:\tMonday, May 14, 2001 4:39 PM\nTo:\t{b}\nCc:\t{c}\n"
+                f"Subject:\tDocument {i}\n\n{ref.text}\n")
+        msg = EmailMessage()
+        msg["From"], msg["Subject"] = f"{b.split(', ')[1]} <b@example.org>", f"RE: Document {i}"
+        msg.set_content(body, charset="utf-8")
+        mails.append(bytes(msg))
+        text, _ = read_message(mails[-1])
+        old = f"RE: Document {i}\n\n" + body.strip("\n")  # the header lines as one block
+        ents, rels = facts(ref, False)
+        row = [(ents, rels)]
+        for t in (text, old):
+            by = t.index(ref.text)
+            if t[by:] != ref.text:
+                raise SystemExit(f"document {i}: the message's text does not end in its records")
+            row.append(({((s + by, e + by), label) for (s, e), label in ents},
+                        {((hs + by, he + by), hl, (ts + by, te + by), tl, label)
+                         for (hs, he), hl, (ts, te), tl, label in rels}))
+        plain.append(ref.text)
+        now.append(text)
+        before.append(old)
+        gold.append(row)
+        blocks.append([(t.index(REPLY_LINE) + len(REPLY_LINE), t.index(ref.text))
+                       for t in (text, old)])
+    print(f"  {len(examples)} Outlook replies")
+    for name, texts, k in (("now", now, 0), ("before", before, 1)):
+        crossing = touching = relations = 0
+        for doc, spans in zip(nlp.pipe(texts), blocks, strict=True):
+            start, end = spans[k]
+            ents = list(doc.ents)
+            crossing += sum(1 for e in ents if "\n" in e.text)
+            for r in doc._.kgx_relations:
+                relations += 1
+                touching += any(start <= ents[r[x]].start_char < end for x in ("head", "tail"))
+        print(f"  {name}: {crossing} entities cross a line break, {touching} of {relations} "
+              "relations touch what lies between the reply and the records")
+    compared(nlp, [("the records as plain text", plain, 0),
+                   ("the replies read as mail (now)", now, 1),
+                   ("the header lines as one block (before)", before, 2)], plain, gold)
+    reading_cost("the messages", read_message, mails)
+
+
 def main() -> None:
     ap = arguments(__doc__)
     ap.add_argument("--legacy", action="store_true", help="old mail: 8-bit windows-1252")
+    ap.add_argument("--outlook", action="store_true", help="Outlook replies' header lines")
     args = ap.parse_args()
 
     from kgx.batch.mail import read_message
     from kgx.corpus.documents import wrap_text
 
     for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
+        if args.outlook:
+            print(f"model: {model}  data: {args.data}  documents of {args.documents}")
+            outlook(nlp, examples)
+            continue
         plain, mails, read, gold = [], [], [], []
         for i, eg in enumerate(examples):
             ref = eg.reference

@@ -976,6 +976,35 @@ def test_mail_messages_read_as_a_mail_client_shows_them():
         read_message(b"Content-Type: text/plain; charset=utf-8\n\ncaf\xe9\n")
 
 
+def test_quoted_header_lines_are_read_as_the_quoted_messages_headers():
+    """A reply's or a forward's header lines in the body (Outlook's "-----Original
+    Message-----", Gmail's forward, a German Outlook's, quoted with "> "): the quoted
+    subject a paragraph, the other fields and the separator left out; a wrapped field's
+    indented line goes with it; one field line alone is prose."""
+    from kgx.batch.mail import fields_apart
+
+    outlook = ("Sounds good.\n\nJohn\n\n -----Original Message-----\nFrom: \tLopez, Maria\n"
+               "Sent:\tMonday, May 14, 2001 4:39 PM\nTo:\tSmith, John;\n Diaz, Ana\n"
+               "Subject:\tTrip to Oslo\n\nWei Chen works for Globex.")
+    assert fields_apart(outlook) == ("Sounds good.\n\nJohn\n\nTrip to Oslo\n\n"
+                                     "Wei Chen works for Globex.")
+    forward = ("FYI\n---------- Forwarded message ---------\nFrom: Ana Diaz <ana@x.example>\n"
+               "Date: Mon, 2 Nov 2026 at 10:00\nSubject: Visit\nTo: <team@x.example>\n"
+               "Wei Chen works for Globex.")
+    assert fields_apart(forward) == "FYI\n\nVisit\n\nWei Chen works for Globex."
+    german = ("Danke.\n\nVon: Lopez, Maria\nGesendet: Montag\nAn: Smith, John\nBetreff: Reise\n"
+              "\nText.")
+    assert fields_apart(german) == "Danke.\n\nReise\n\nText."
+    no_subject = "Hi.\n\nFrom: Maria\nTo: John\n\nText."
+    assert fields_apart(no_subject) == "Hi.\n\nText."
+    prose = "To: all staff\nThe office closes at noon.\nNote: bring keys."
+    assert fields_apart(prose) == prose
+    quoted = (b"Subject: RE: Trip\n\nSounds good.\n\n> From: Maria Lopez\n> Sent: Monday\n"
+              b"> Subject: Trip\n>\n> Wei Chen works for Globex.\n")
+    assert read_message(quoted)[0] == ("RE: Trip\n\nSounds good.\n\nTrip\n\nWei Chen works for "
+                                       "Globex.")
+
+
 @pytest.mark.slow
 def test_every_input_format_reaches_the_graph_and_rdf(fixture_model, tmp_path):
     """One document of each format in one run, then the graph and N-Quads: every document is

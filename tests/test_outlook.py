@@ -115,3 +115,18 @@ def test_messages_in_a_run(tmp_path):
         decompressed_rtf(b"LZFu")
     with pytest.raises(MsgError, match="password-protected"):
         msg_text(cfb_bytes({"EncryptedPackage": b"x"}))
+
+
+def test_a_replys_quoted_header_lines_are_read_as_the_quoted_messages_headers():
+    """Outlook's "-----Original Message-----" block, as its plain and its HTML body give it:
+    the quoted message's subject a paragraph, its From/Sent/To lines left out (they ran into
+    each other: "Smith, John\\nSubject" was one name)."""
+    reply = ("Sounds good.\r\n\r\nJohn\r\n\r\n-----Original Message-----\r\nFrom: Lopez, Maria\r\n"
+             "Sent: Monday, May 14, 2001 4:39 PM\r\nTo: Smith, John\r\nSubject: Trip\r\n\r\n"
+             "Wei Chen works for Globex.\r\n")
+    expected = "Caf\u00e9 in Osaka\n\nSounds good.\n\nJohn\n\nTrip\n\nWei Chen works for Globex."
+    assert msg_text(message({"__substg1.0_1000001F": reply.encode("utf-16-le")}))[0] == expected
+    html = ("<p>Sounds good.</p><p>John</p><div><hr><p><b>From:</b> Lopez, Maria<br><b>Sent:</b> "
+            "Monday, May 14, 2001 4:39 PM<br><b>To:</b> Smith, John<br><b>Subject:</b> Trip</p>"
+            "</div><p>Wei Chen works for Globex.</p>")
+    assert msg_text(message({"__substg1.0_10130102": html.encode()}))[0] == expected

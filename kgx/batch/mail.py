@@ -68,8 +68,8 @@ def read_message(data: bytes, encoding: str | None = None) -> tuple[str, dict[st
     body = msg.get_body(preferencelist=("plain", "html"))
     if body is not None:
         content = body_text(body, encoding).replace("\r\n", "\n")
-        parts.append(html_text(content) if body.get_content_subtype() == "html"
-                     else unquoted(content).strip("\n"))
+        parts.append(fields_apart(html_text(content) if body.get_content_subtype() == "html"
+                                  else unquoted(content).strip("\n")))
     return "\n\n".join(part for part in parts if part.strip()), meta
 
 
@@ -159,6 +159,53 @@ def eml_name(*titles: str | None) -> str:
     title = next((t.strip() for t in titles if t and t.strip()), "message")
     title = title.replace("/", "-").replace("\\", "-")
     return title if title.lower().endswith(".eml") else f"{title}.eml"
+
+
+# the header lines a mail client writes into a reply's or a forward's body, under Outlook's
+# "-----Original Message-----" or Gmail's "---------- Forwarded message ---------": English
+# names and the commonest German, French, Spanish and Italian ones
+_FIELD = re.compile(r"[ \t]*(?:from|sent|date|to|cc|bcc|subject|reply-to|importance|von|gesendet|"
+                    r"an|betreff|datum|de|envoy[ée]|[àa]|objet|para|asunto|enviado|fecha|da|"
+                    r"inviato|oggetto)[ \t]*:", re.IGNORECASE)
+_RULE = re.compile(r"[ \t]*(?:-{3,}|_{10,})")  # a separator line: dashes or Outlook's rule
+_SUBJECT = re.compile(r"[ \t]*(?:subject|betreff|objet|asunto|oggetto)[ \t]*:", re.IGNORECASE)
+
+
+def fields_apart(text: str) -> str:
+    """``text`` with each run of two or more header lines that a reply or a forward quotes
+    ("From: ...", "Sent: ...", a wrapped value's indented lines with its own) and the
+    separator line above it read as the quoted message is read: its subject a paragraph of
+    its own, as the message's own subject is, its other fields left out, as the message's own
+    are (they are no prose). Read as one block, the fields ran into each other: a name took the
+    next line's field name ("John\nCc"), and relations joined the quoted sender to the quoted
+    text."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and (_FIELD.match(lines[j]) or (
+                j > i and lines[j][:1] in " \t" and lines[j].strip())):
+            j += 1
+        fields = [k for k in range(i, j) if _FIELD.match(lines[k])]
+        if len(fields) < 2:
+            out.append(lines[i])
+            i += 1
+            continue
+        if out and _RULE.match(out[-1]):  # the separator above
+            out.pop()
+        subject = [_SUBJECT.sub("", lines[k], count=1).strip() for k in fields
+                   if _SUBJECT.match(lines[k])]
+        if subject and subject[0]:
+            if out and out[-1].strip():
+                out.append("")
+            out.append(subject[0])
+            if j < len(lines) and lines[j].strip():
+                out.append("")
+        elif out and not out[-1].strip() and j < len(lines) and not lines[j].strip():
+            j += 1  # one blank line where the block was, not two
+        i = j
+    return "\n".join(out)
 
 
 def unquoted(text: str) -> str:

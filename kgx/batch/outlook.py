@@ -27,7 +27,7 @@ from typing import Any
 from kgx.batch.archives import AttachingInput
 from kgx.batch.cfb import ENCRYPTED, CfbError, CompoundFile, Storage, filetime
 from kgx.batch.html import html_text
-from kgx.batch.mail import eml_name, unquoted
+from kgx.batch.mail import eml_name, fields_apart, unquoted
 from kgx.batch.office import OfficeError, _OfficeInput
 from kgx.batch.rtf import rtf_text
 
@@ -117,6 +117,10 @@ class _Message:
         return _known(self.codepage) or "cp1252"
 
     def body(self) -> str:
+        """The body's text, its reply headers apart (``mail.fields_apart``)."""
+        return fields_apart(self._body())
+
+    def _body(self) -> str:
         text = self.string(_BODY)
         if text is not None and text.strip():
             return unquoted(text.replace("\r\n", "\n")).strip("\n")
