@@ -47,6 +47,12 @@ def test_a_maildir_is_read_as_email(fixture_model, tmp_path):
     assert all(line["status"] == "ok" and line["relations"] for line in manifest.values())
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["args"]["input_format"] == "email"
+    with pytest.raises(BatchError, match="was read with --format email: resume it with the same"):
+        ExtractionRun([root], fixture_model, tmp_path / "run", resume=True, input_format="text",
+                      progress=False).run()
+    again = ExtractionRun([root], fixture_model, tmp_path / "run", resume=True,
+                          input_format="email", progress=False).run()
+    assert again.unchanged == 2
     found = {e.id: e for e in read_inputs([root], input_format="email")}
     assert found["allen-p/inbox/1."].text == (
         "Re: trip\n\nMaria Lopez works for Globex in Paris. John Smith’s office is in Berlin.")

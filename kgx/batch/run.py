@@ -321,9 +321,13 @@ class ExtractionRun:
         started = time.time()
         t0 = time.monotonic()
         rundir = self.rundir
+        previous = rundir.read_run_json() if self.resume else {}
+        before = (previous.get("args") or {}).get("input_format")
+        if self.resume and before != self.input_format:  # every file's text may differ
+            raise BatchError(f"{self.output} was read with --format {before or '(none)'}: "
+                             "resume it with the same, or --overwrite to read it again")
         done = rundir.recover() if self.resume else {}
-        retry = self.retry_errors or (self.resume and self._encoding_changed(
-            rundir.read_run_json()))
+        retry = self.retry_errors or (self.resume and self._encoding_changed(previous))
         if not self.resume:
             rundir.start()
         self._write_run_json("running", started)
