@@ -259,6 +259,8 @@ def test_mail_charsets_are_read_as_mail_clients_read_them(tmp_path):
     assert read_message(ascii_head + body.encode("utf-8"))[0] == f"Trip\n\n{body}"
     undeclared = b"Subject: Trip\n\n"
     assert read_message(undeclared + body.encode("cp1252"))[0] == f"Trip\n\n{body}"
+    enron = b"Subject: Trip\nContent-Type: text/plain; charset=ANSI_X3.4-1968\n\n"
+    assert read_message(enron + body.encode("cp1252"))[0] == f"Trip\n\n{body}"
     latin = b"Subject: Trip\nContent-Type: text/plain; charset=ISO-8859-1\n\n"
     assert read_message(latin + body.encode("cp1252"))[0] == f"Trip\n\n{body}"
     russian = "Москва: Иван Петров."

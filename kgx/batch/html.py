@@ -42,9 +42,11 @@ _BLOCKS = frozenset({
 # <meta charset="X"> or <meta http-equiv="Content-Type" content="text/html; charset=X">, in the
 # first 1024 bytes, where HTML's encoding prescan looks
 _CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.+-]+)", re.IGNORECASE)
-# labels that mean windows-1252 to browsers (the WHATWG Encoding standard)
-_WINDOWS_1252 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "l1", "us-ascii", "ascii",
-                           "windows-1252", "cp1252"})
+# labels that mean windows-1252 to browsers (the WHATWG Encoding standard's list)
+_WINDOWS_1252 = frozenset({
+    "ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1",
+    "iso-ir-100", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1",
+    "us-ascii", "windows-1252", "x-cp1252"})
 # soft hyphens (&shy;) and zero-width spaces (&#8203;): break opportunities a browser shows
 # as nothing; kept, they would sit inside the words ("Glo\u00adbex")
 _INVISIBLE = {0x00AD: None, 0x200B: None}

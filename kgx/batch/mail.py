@@ -25,6 +25,7 @@ is its Message-ID (stable when the mailbox grows, so ``--resume`` skips what was
 
 from __future__ import annotations
 
+import codecs
 import email
 import email.errors
 import email.policy
@@ -82,7 +83,7 @@ def body_text(part: Any, encoding: str | None = None) -> str:
     data = payload if isinstance(payload, bytes) else b""
     label = (part.get_content_charset() or "us-ascii").lower()
     try:
-        if label in ("us-ascii", "ascii"):
+        if _is_ascii(label):  # "us-ascii", and the Enron corpus's "ANSI_X3.4-1968"
             return unlabelled(data, encoding)
         return data.decode(web_charset(label))
     except LookupError:
@@ -90,6 +91,13 @@ def body_text(part: Any, encoding: str | None = None) -> str:
     except UnicodeDecodeError as e:
         raise MailError(f"its body is not valid {label} (byte 0x{data[e.start]:02x} at offset "
                         f"{e.start} of the decoded part)") from None
+
+
+def _is_ascii(label: str) -> bool:
+    try:
+        return codecs.lookup(label).name == "ascii"
+    except LookupError:
+        return False
 
 
 def unlabelled(data: bytes, encoding: str | None = None) -> str:
