@@ -98,6 +98,9 @@ def test_any_format_may_be_named_and_wrong_names_are_refused(fixture_model, tmp_
                      "notes.log": "Maria Lopez works for Acme.\n"}
     rows = {e.id: e.text for e in read_inputs([root / "rows.dat"], input_format="csv")}
     assert rows == {"r1": "John Smith lives in Paris."}
+    (root / "scan.bin").write_bytes(b"\x00\x01\x02 not text")
+    (bad,) = read_inputs([root / "scan.bin"], input_format="email")
+    assert bad.error.endswith("binary content (NUL byte at offset 0): not an e-mail message")
     for name, problem in [("zip", "an archive is known by its suffix"),
                           ("nope", "not an input format")]:
         with pytest.raises(BatchError, match=problem):

@@ -62,6 +62,9 @@ def read_message(data: bytes, encoding: str | None = None) -> tuple[str, dict[st
     """The text of the message in ``data`` and its headers (:data:`HEADERS` it has); a body
     or header in bytes it does not label read in ``encoding`` where they are not UTF-8
     (``unlabelled``)."""
+    nul = data.find(b"\x00")
+    if nul >= 0:  # no message holds one (RFC 5322): a binary file named or forced as one
+        raise MailError(f"binary content (NUL byte at offset {nul}): not an e-mail message")
     msg = email.message_from_bytes(data, policy=email.policy.default)
     found = {name: _header(msg, name, encoding) for name in HEADERS}
     meta = {name: text for name, text in found.items() if text is not None}
