@@ -38,6 +38,7 @@ def test_a_maildir_is_read_as_email(fixture_model, tmp_path):
     root = maildir(tmp_path / "maildir")
     with pytest.raises(BatchError, match="files of other names are read with --format"):
         ExtractionRun([root], fixture_model, tmp_path / "none", progress=False)
+    (root / "allen-p" / ".notes.txt").write_text("hidden", encoding="utf-8")  # passed over too
     r = CliRunner().invoke(app, ["extract", str(root), "-m", str(fixture_model), "-o",
                                  str(tmp_path / "run"), "--format", "email", "--no-progress"])
     assert r.exit_code == 0, r.output

@@ -85,8 +85,7 @@ def discover(
                 fmt = format_of(p)
                 if fmt is not None and fmt.name in ARCHIVES and not p.is_dir():
                     archives.append(p.name)  # often a copy of the folder: named, it is read
-                elif (fmt is not None or (forced is not None and not p.name.startswith(".")
-                                          )) and not p.is_dir():
+                elif (fmt if forced is None else not p.name.startswith(".")) and not p.is_dir():
                     yield p, path
             if archives:
                 log.warning("%s: %d archive(s) not opened (%s): name an archive to read it",
