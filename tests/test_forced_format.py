@@ -57,7 +57,7 @@ def test_a_maildir_is_read_as_email(fixture_model, tmp_path):
     found = {e.id: e for e in read_inputs([root], input_format="email")}
     assert found["allen-p/inbox/1."].text == (
         "Re: trip\n\nMaria Lopez works for Globex in Paris. John Smith’s office is in Berlin.")
-    assert count_documents([root], forced=None) == 0
+    assert count_documents([root], forced=None) == 1  # the hidden .txt alone
     from kgx.batch.reading import forced_format
 
     assert count_documents([root], forced=forced_format("email")) == 2
