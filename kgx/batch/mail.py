@@ -188,7 +188,7 @@ def fields_apart(text: str) -> str:
     separator line above it read as the quoted message is read: its subject a paragraph of
     its own, as the message's own subject is, its other fields left out, as the message's own
     are (they are no prose). Read as one block, the fields ran into each other: a name took the
-    next line's field name ("John\nCc"), and relations joined the quoted sender to the quoted
+    next line's field name ("John\\nCc"), and relations joined the quoted sender to the quoted
     text."""
     lines = text.split("\n")
     out: list[str] = []
