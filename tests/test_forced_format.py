@@ -1,6 +1,7 @@
-"""``--format``: files whose names say nothing of their format (Enron's maildir and 20
-Newsgroups name each message ``1.``, ``49960``) are read as the format the run names, in
-folders and inside archives; hidden files are passed over; archives stay containers."""
+"""``--format``: files whose names say nothing of their format are read as the format the
+run names, in folders and inside archives; hidden files are passed over; archives stay
+containers. (Mail without a suffix, Enron's maildir and 20 Newsgroups' ``1.`` and ``49960``,
+is also known by its first bytes without it: ``kgx.batch.sniff``, ``tests/test_sniff.py``.)"""
 
 from __future__ import annotations
 
@@ -35,9 +36,14 @@ def maildir(root: Path) -> Path:
 
 
 def test_a_maildir_is_read_as_email(fixture_model, tmp_path):
-    root = maildir(tmp_path / "maildir")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "meeting").write_text("Ana Diaz met Wei Chen.\n", encoding="utf-8")
     with pytest.raises(BatchError, match="files of other names are read with --format"):
-        ExtractionRun([root], fixture_model, tmp_path / "none", progress=False)
+        ExtractionRun([notes], fixture_model, tmp_path / "none", progress=False)
+    assert [e.text for e in read_inputs([notes], input_format="text")] == [
+        "Ana Diaz met Wei Chen.\n"]
+    root = maildir(tmp_path / "maildir")
     (root / "allen-p" / ".notes.txt").write_text("hidden", encoding="utf-8")  # passed over too
     r = CliRunner().invoke(app, ["extract", str(root), "-m", str(fixture_model), "-o",
                                  str(tmp_path / "run"), "--format", "email", "--no-progress"])
@@ -57,7 +63,7 @@ def test_a_maildir_is_read_as_email(fixture_model, tmp_path):
     found = {e.id: e for e in read_inputs([root], input_format="email")}
     assert found["allen-p/inbox/1."].text == (
         "Re: trip\n\nMaria Lopez works for Globex in Paris. John Smith’s office is in Berlin.")
-    assert count_documents([root], forced=None) == 1  # the hidden .txt alone
+    assert count_documents([root], forced=None) == 3  # the hidden .txt, and the two sniffed
     from kgx.batch.reading import forced_format
 
     assert count_documents([root], forced=forced_format("email")) == 2
@@ -84,7 +90,8 @@ def test_an_archives_members_are_read_as_the_named_format(tmp_path):
         ("enron.tar.gz/maildir/allen-p/inbox/1.", "ok"),
         ("enron.tar.gz/maildir/allen-p/sent/2.", "ok")]
     assert found[1].text == "Hello\n\nAna Diaz lives in Oslo." and found[1].meta["message-id"]
-    assert list(read_inputs([tmp_path / "enron.tar.gz"])) == []  # no member has a format
+    sniffed = list(read_inputs([tmp_path / "enron.tar.gz"]))  # known by their first bytes
+    assert [(e.id, e.text) for e in sniffed] == [(e.id, e.text) for e in found]
 
 
 def test_any_format_may_be_named_and_wrong_names_are_refused(fixture_model, tmp_path):

@@ -38,9 +38,17 @@ from kgx.batch.inputs import (
     sha256,
 )
 from kgx.batch.reading import ARCHIVES, one_document
+from kgx.batch.sniff import HEAD_BYTES, sniffed
 
 #: a member's name, its input format, and its bytes or why they cannot be read
 Member = tuple[str, type[InputFormat], bytes | str]
+
+
+def _sniffable(name: str, forced: str | None) -> bool:
+    """Whether a member that ``member_format`` passes over is looked at (``kgx.batch.sniff``):
+    no suffix of an input format, not hidden, no ``--format``."""
+    base = PurePosixPath(name).name
+    return forced is None and not base.startswith(".") and format_of(Path(base)) is None
 
 
 def member_format(name: str, forced: str | None = None) -> type[InputFormat] | None:
@@ -232,6 +240,14 @@ class ZipInput(_ArchiveInput):
         with zipfile.ZipFile(fh) as archive:
             for info in archive.infolist():
                 fmt = None if info.is_dir() else member_format(info.filename, forced)
+                if fmt is None and not info.is_dir() and _sniffable(info.filename, forced):
+                    try:
+                        with archive.open(info) as member:
+                            found = sniffed(member.read(HEAD_BYTES))
+                    except (RuntimeError, zipfile.BadZipFile, zlib.error, EOFError,
+                            NotImplementedError):
+                        found = None  # an encrypted or damaged member of no format
+                    fmt = INPUT_FORMATS[found] if found else None
                 if fmt is None:
                     continue
                 if info.file_size > limits.document_bytes():  # said before it is unpacked
@@ -262,11 +278,18 @@ class TarInput(_ArchiveInput):
         with tarfile.open(fileobj=fh, mode="r|*") as archive:
             for info in archive:
                 fmt = member_format(info.name, forced) if info.isfile() else None
+                member, head = None, b""
+                if fmt is None and info.isfile() and _sniffable(info.name, forced):
+                    member = archive.extractfile(info)  # read as the archive streams past
+                    head = member.read(HEAD_BYTES) if member is not None else b""
+                    found = sniffed(head)
+                    fmt = INPUT_FORMATS[found] if found else None
                 if fmt is None:
                     continue
                 if info.size > limits.document_bytes():
                     yield info.name, fmt, limits.over_limit("it holds")
                     continue
-                member = archive.extractfile(info)
+                member = member or archive.extractfile(info)
                 data = limits.read_within(member) if member is not None else None
-                yield info.name, fmt, data if data is not None else limits.over_limit("it holds")
+                yield info.name, fmt, (head + data if data is not None
+                                       else limits.over_limit("it holds"))

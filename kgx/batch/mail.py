@@ -45,13 +45,11 @@ from kgx.batch.inputs import (
     open_many,
     sha256,
 )
+from kgx.batch.sniff import POSTMARK
 
 #: the headers kept as a message's metadata
 HEADERS = ("subject", "from", "to", "cc", "date", "message-id")
 _QUOTE = re.compile(r"[ \t]*((?:>[ \t]?)+)")
-# an mbox postmark: "From sender Mon Nov  2 10:00:00 2026" (the time zone may come before the year)
-_POSTMARK = re.compile(rb"From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d(:\d\d)?"
-                       rb"( [+-]\d{4})? \d{4}\s*$")
 
 
 class MailError(ValueError):
@@ -264,7 +262,7 @@ def _messages(lines: Iterable[bytes | None]) -> Iterator[tuple[int, bytes | None
     start, blank, size, limit = 0, True, 0, limits.document_bytes()
     lines_of: list[bytes] | None = []
     for number, line in enumerate(lines, 1):
-        if line is not None and line.startswith(b"From ") and (blank or _POSTMARK.match(line)):
+        if line is not None and line.startswith(b"From ") and (blank or POSTMARK.match(line)):
             if start:
                 yield start, None if lines_of is None else b"".join(lines_of)
             start, lines_of, size = number, [], 0

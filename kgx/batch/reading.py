@@ -38,6 +38,7 @@ from kgx.batch.inputs import (
     format_of,
     read_options,
 )
+from kgx.batch.sniff import sniff_file
 
 log = logging.getLogger("kgx")
 
@@ -68,7 +69,8 @@ def discover(
     """``(file, root)`` for every input; ``root`` is None for stdin (``-``).
 
     Folders are searched with ``glob`` (sorted, so runs are reproducible) and filtered to the
-    supported suffixes (with a ``forced`` format, to the files that are not hidden: Enron's
+    supported suffixes and the files without one that ``kgx.batch.sniff`` knows as mail by
+    their first bytes (with a ``forced`` format, to the files that are not hidden: Enron's
     maildir and 20 Newsgroups name their messages ``1.`` and ``49960``); directories are
     skipped, other non-regular entries are kept so they become error entries instead of
     silently disappearing. Archives in a folder are not opened (often a copy of the folder's
@@ -83,9 +85,11 @@ def discover(
             archives = []
             for p in sorted(path.glob(glob)):
                 fmt = format_of(p)
-                if fmt is not None and fmt.name in ARCHIVES and not p.is_dir():
+                if p.is_dir():
+                    continue
+                if fmt is not None and fmt.name in ARCHIVES:
                     archives.append(p.name)  # often a copy of the folder: named, it is read
-                elif (fmt if forced is None else not p.name.startswith(".")) and not p.is_dir():
+                elif (fmt or sniff_file(p)) if forced is None else not p.name.startswith("."):
                     yield p, path
             if archives:
                 log.warning("%s: %d archive(s) not opened (%s): name an archive to read it",
@@ -113,11 +117,15 @@ def count_documents(inputs: Sequence[str | Path], glob: str = "**/*",
 
 def file_format(path: Path, forced: type[InputFormat] | None = None) -> type[InputFormat]:
     """The format a file is read as: an archive by its suffix, else the ``forced`` one, else
-    its suffix's, else plain text."""
+    its suffix's, else what its first bytes say (``kgx.batch.sniff``: a message, a mailbox),
+    else plain text."""
     fmt = format_of(path)
     if fmt is not None and fmt.name in ARCHIVES:
         return fmt
-    return forced or fmt or TextInput
+    if forced is not None or fmt is not None:
+        return forced or fmt  # type: ignore[return-value]
+    found = sniff_file(path)
+    return INPUT_FORMATS[found] if found else TextInput
 
 
 def one_document(fmt: type[InputFormat]) -> bool:
