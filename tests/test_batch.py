@@ -978,9 +978,10 @@ def test_mail_messages_read_as_a_mail_client_shows_them():
 
 def test_quoted_header_lines_are_read_as_the_quoted_messages_headers():
     """A reply's or a forward's header lines in the body (Outlook's "-----Original
-    Message-----", Gmail's forward, a German Outlook's, quoted with "> "): the quoted
-    subject a paragraph, the other fields and the separator left out; a wrapped field's
-    indented line goes with it; one field line alone is prose."""
+    Message-----", Gmail's forward, Lotus Notes' "Forwarded by" with its sender line, a German
+    Outlook's, quoted with "> "): the quoted subject a paragraph, the other fields and the
+    separator left out; a wrapped field's indented line goes with it; one field line alone is
+    prose, and a line with a time but no separator above stays."""
     from kgx.batch.mail import fields_apart
 
     outlook = ("Sounds good.\n\nJohn\n\n -----Original Message-----\nFrom: \tLopez, Maria\n"
@@ -995,6 +996,12 @@ def test_quoted_header_lines_are_read_as_the_quoted_messages_headers():
     german = ("Danke.\n\nVon: Lopez, Maria\nGesendet: Montag\nAn: Smith, John\nBetreff: Reise\n"
               "\nText.")
     assert fields_apart(german) == "Danke.\n\nReise\n\nText."
+    lotus = ("See below.\n\n---------------------- Forwarded by Phillip K Allen/HOU/ECT on "
+             "10/16/2000 01:42 PM ---------------------------\n\n\n\"Buckner, Buck\" "
+             "<buck@x.example> on 10/12/2000 01:12:21 PM\nTo: <pallen@enron.com>\ncc:  \n"
+             "Subject: FW: gas prices\n\nMaria Lopez works for Acme.")  # the Enron corpus's
+    assert fields_apart(lotus) == "See below.\n\nFW: gas prices\n\nMaria Lopez works for Acme."
+    assert fields_apart("At 10:30 PM\n\nFrom: A\nTo: B\n\nText.") == "At 10:30 PM\n\nText."
     no_subject = "Hi.\n\nFrom: Maria\nTo: John\n\nText."
     assert fields_apart(no_subject) == "Hi.\n\nText."
     prose = "To: all staff\nThe office closes at noon.\nNote: bring keys."

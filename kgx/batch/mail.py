@@ -180,6 +180,26 @@ _RULE = re.compile(r"[ \t]*(?:-{3,}|_{10,})")  # a separator line: dashes or Out
 _SUBJECT = re.compile(r"[ \t]*(?:subject|betreff|objet|asunto|oggetto)[ \t]*:", re.IGNORECASE)
 
 
+# the line above a forward's fields that names its sender (Lotus Notes: '"Buckner, Buck"
+# <buck@x.example> on 10/12/2000 01:12:21 PM'), or says who wrote it
+_SENDER = re.compile(r".*(?:@|\bwrote:\s*$|\b\d{1,2}:\d\d(?::\d\d)?\s*(?:[AaPp][Mm])?\s*$)")
+
+
+def _drop_rule_above(out: list[str]) -> None:
+    """Drops the separator line above a run of quoted header fields (Outlook's "-----Original
+    Message-----", Lotus Notes' "----- Forwarded by Phillip K Allen/HOU/ECT on 05/14/2001
+    04:39 PM -----") with the blank lines and the one sender line between them."""
+    k = len(out)
+    while k and not out[k - 1].strip():
+        k -= 1
+    if k and not _RULE.match(out[k - 1]) and _SENDER.match(out[k - 1]):
+        k -= 1
+        while k and not out[k - 1].strip():
+            k -= 1
+    if k and _RULE.match(out[k - 1]):
+        del out[k - 1:]
+
+
 def fields_apart(text: str) -> str:
     """``text`` with each run of two or more header lines that a reply or a forward quotes
     ("From: ...", "Sent: ...", a wrapped value's indented lines with its own) and the
@@ -201,8 +221,7 @@ def fields_apart(text: str) -> str:
             out.append(lines[i])
             i += 1
             continue
-        if out and _RULE.match(out[-1]):  # the separator above
-            out.pop()
+        _drop_rule_above(out)
         subject = [_SUBJECT.sub("", lines[k], count=1).strip() for k in fields
                    if _SUBJECT.match(lines[k])]
         if subject and subject[0]:
