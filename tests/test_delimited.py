@@ -80,3 +80,27 @@ def test_a_run_over_a_csv_file_gives_the_records_of_the_same_jsonl(fixture_model
                       progress=False).run()
     assert run_records(tmp_path / "run-c.csv") == run_records(tmp_path / "run-c.jsonl")
     assert run_records(tmp_path / "run-c.csv")
+
+
+def test_a_csv_files_separator_is_the_one_its_header_says(tmp_path):
+    """Excel's "CSV" where the decimal comma is taken (Germany, France, ...) puts semicolons
+    between fields, in the Windows code page: read with the separator that makes the text
+    field a column of the header (commas first), a decimal comma staying in its field; a
+    header that no separator gives the text column is the error it was."""
+    (tmp_path / "de.csv").write_bytes(
+        "id;text;amount\r\nd1;\"Müller works for Acme; in Köln, Germany.\";1,5\r\n"
+        "d2;Ana Diaz lives in Oslo.;2,25\r\n".encode("cp1252"))
+    (tmp_path / "pipes.csv").write_text("id|text\np1|Wei Chen, of Globex.\n", encoding="utf-8")
+    (tmp_path / "commas.csv").write_text("id,text,note\nc1,\"a; b\",x;y\n", encoding="utf-8")
+    (tmp_path / "none.csv").write_text("id;body\nn1;x\n", encoding="utf-8")
+    found = {e.id: e for e in read_inputs([tmp_path], encoding="cp1252")}
+    assert found["d1"].text == "Müller works for Acme; in Köln, Germany."
+    assert found["d1"].meta == {"amount": "1,5"} and found["d2"].meta == {"amount": "2,25"}
+    assert found["p1"].text == "Wei Chen, of Globex."
+    assert found["c1"].text == "a; b" and found["c1"].meta == {"note": "x;y"}
+    assert found["none.csv:1"].error.endswith(
+        "none.csv:1: the header has no text column 'text' (its columns: 'id;body')")
+    tsv = tmp_path / "t" / "x.tsv"
+    tsv.parent.mkdir()
+    tsv.write_text("id;text\tother\nr1;x\ty\n", encoding="utf-8")  # a TSV's tabs are its own
+    assert [e.status for e in read_inputs([tsv])] == ["error"]

@@ -1,6 +1,7 @@
 """Tables of documents: a ``.csv`` (RFC 4180: quoted fields may hold commas, quotes and line
-breaks) or ``.tsv`` (a tab between fields, none inside one) file whose header names its
-columns, one document a row, as datasets are often shared.
+breaks; Excel's semicolons where the header says so: ``CsvInput._dialect``) or ``.tsv`` (a tab
+between fields, none inside one) file whose header names its columns, one document a row, as
+datasets are often shared.
 
 The ``--text-field`` column is the text and the ``--id-field`` column the id (a row without one
 gets ``<file>:<line>``, the line its record starts on); the other columns are metadata (strings,
@@ -19,6 +20,7 @@ between rows.
 from __future__ import annotations
 
 import csv
+import itertools
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,9 +112,30 @@ class CsvInput(InputFormat):
                         error=f"{where}{at}: {reason}; the rows before were kept")
 
     @classmethod
+    def _dialect(cls, header: str, text_field: str) -> dict[str, Any]:
+        """The dialect of a file whose header line is ``header``: a comma between fields,
+        or else the separator that makes the text field a column of the header (Excel's
+        "CSV" in much of Europe puts semicolons between fields, the decimal comma being
+        taken). A ``.tsv`` file's tabs are its own."""
+        if "delimiter" in cls.dialect:
+            return cls.dialect
+        for delimiter in (",", ";", "\t", "|"):
+            try:
+                names = next(csv.reader([header], **cls.dialect, delimiter=delimiter), [])
+            except csv.Error:
+                continue
+            if text_field in names:
+                return {**cls.dialect, "delimiter": delimiter}
+        return cls.dialect
+
+    @classmethod
     def _entries(cls, fh: IO[bytes], where: str, rel: str, id_field: str, text_field: str,
                  state: dict[str, Any], encoding: str | None) -> Iterator[Entry]:
-        reader = csv.reader(_decoded(fh, state, encoding), **cls.dialect)
+        lines = _decoded(fh, state, encoding)
+        first = next(lines, None)
+        dialect = cls.dialect if first is None else cls._dialect(first, text_field)
+        reader = csv.reader(itertools.chain([first] if first is not None else [], lines),
+                            **dialect)
         header: list[str] | None = None
         for line, row, problem in _rows(reader):
             loc = f"{rel}:{line}"
