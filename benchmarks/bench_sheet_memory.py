@@ -25,11 +25,14 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 CHILD = """
-import resource, sys, time
+import sys, time
 began = time.perf_counter()
 from kgx.batch.reading import read_inputs
 n = sum(1 for e in read_inputs([sys.argv[1]]) if e.status == "ok")
-print(n, time.perf_counter() - began, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM (kB), not ru_maxrss: Linux carries ru_maxrss over exec from the forked parent, which
+# holds the generated rows
+print(n, time.perf_counter() - began,
+      next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")))
 """
 
 

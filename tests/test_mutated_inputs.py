@@ -109,3 +109,20 @@ def test_damaged_archives_are_members_or_error_entries(suffix, tmp_path):
         path.write_bytes(mutated(data, rng))
         entries = list(INPUT_FORMATS[suffix.split(".")[0]].read(path, tmp_path))
         assert all(e.status in ("ok", "skipped", "error") for e in entries), k
+
+
+@pytest.mark.parametrize("name", ["pubmed.xml", "news.rss", "blog.atom"])
+def test_damaged_xml_documents_are_documents_or_error_entries(name, tmp_path):
+    """A PubMed article set or a feed with bytes changed or cut: documents, or error entries
+    naming the file, never an exception out of ``read``."""
+    from test_xmldocs import ATOM, PUBMED, RSS
+
+    data = {"pubmed.xml": PUBMED.encode(), "news.rss": RSS.encode("cp1252"),
+            "blog.atom": ATOM.encode()}[name]
+    rng = random.Random(name)
+    path = tmp_path / name
+    for k in range(MUTATIONS):
+        path.write_bytes(mutated(data, rng))
+        entries = list(INPUT_FORMATS["xml"].read(path, tmp_path))
+        assert entries and all(e.status in ("ok", "skipped", "error") for e in entries), k
+        assert all(e.error.startswith(str(path)) for e in entries if e.status == "error"), k

@@ -393,6 +393,7 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
     {"text": TextInput, "markdown": MarkdownInput, "html": "kgx.batch.html:HtmlInput",
      "mhtml": "kgx.batch.html:MhtmlInput", "transcript": "kgx.batch.transcripts:TranscriptInput",
      "jsonl": "kgx.batch.jsondocs:JsonlInput", "json": "kgx.batch.jsondocs:JsonInput",
+     "xml": "kgx.batch.xmldocs:XmlInput",
      "email": "kgx.batch.mail:MailInput",
      "mbox": "kgx.batch.mail:MboxInput", "msg": "kgx.batch.outlook:MsgInput",
      "docx": "kgx.batch.office:DocxInput",
