@@ -235,3 +235,21 @@ def test_embedded_messages_are_read_within_a_budget(monkeypatch):
     assert [n for n, _ in msg_attachments(message(body))] == ["First.eml", "Second.eml"]
     monkeypatch.setattr(outlook, "_MAX_EMBEDDED", 1)
     assert [n for n, _ in msg_attachments(message(body))] == ["First.eml"]
+
+
+def test_apple_mail_messages_are_read_as_the_message_they_wrap(tmp_path):
+    """``.emlx`` (Apple Mail's store): the length line, the message, then a property list
+    that is no part of it; the message's attachments come before it, as an ``.eml``'s."""
+    raw = mail(FILES[0])
+    plist = (b'<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>flags'
+             b"</key><integer>8590195713</integer></dict></plist>\n")
+    (tmp_path / "12345.emlx").write_bytes(f"{len(raw)}\n".encode() + raw + plist)
+    (tmp_path / "12346.partial.emlx").write_bytes(b"junk\n" + raw)
+    (tmp_path / "q3.eml").write_bytes(raw)
+    found = {e.id: e for e in read_inputs([tmp_path])}
+    assert found["12345.emlx"].text == found["q3.eml"].text == "Q3 notes\n\nNotes attached."
+    assert found["12345.emlx"].meta == found["q3.eml"].meta
+    assert found["12345.emlx/notes.txt"].text == "Wei Chen works for Globex in Osaka.\n"
+    assert found["12346.partial.emlx"].error.endswith(
+        "12346.partial.emlx: not an Apple Mail message (.emlx): its first line is not the "
+        "message's length")

@@ -157,19 +157,19 @@ def test_built_in_tables():
     assert INPUT_FORMATS["markdown"] is MarkdownInput and INPUT_FORMATS["html"] is HtmlInput
     assert suffixes() == (
         ".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".mht", ".mhtml", ".vtt",
-        ".srt", ".jsonl", ".ndjson", ".json", ".xml", ".rss", ".atom", ".eml", ".mbox",
-        ".msg", ".docx", ".docm", ".dotx", ".dotm", ".odt", ".ott", ".fodt", ".doc", ".rtf",
-        ".pdf", ".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm", ".ppt", ".pps",
-        ".odp", ".otp", ".fodp", ".epub", ".csv", ".tsv", ".xlsx", ".xlsm", ".xltx",
-        ".xltm", ".xls", ".xlt", ".ods", ".ots", ".fods", ".zip", ".tar", ".tgz", ".txt.gz",
-        ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz", ".xhtml.gz", ".mht.gz",
+        ".srt", ".jsonl", ".ndjson", ".json", ".xml", ".rss", ".atom", ".eml", ".emlx",
+        ".mbox", ".msg", ".docx", ".docm", ".dotx", ".dotm", ".odt", ".ott", ".fodt",
+        ".doc", ".rtf", ".pdf", ".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm",
+        ".ppt", ".pps", ".odp", ".otp", ".fodp", ".epub", ".csv", ".tsv", ".xlsx", ".xlsm",
+        ".xltx", ".xltm", ".xls", ".xlt", ".ods", ".ots", ".fods", ".zip", ".tar", ".tgz",
+        ".txt.gz", ".md.gz", ".markdown.gz", ".html.gz", ".htm.gz", ".xhtml.gz", ".mht.gz",
         ".mhtml.gz", ".vtt.gz", ".srt.gz", ".jsonl.gz", ".ndjson.gz", ".json.gz", ".xml.gz",
-        ".rss.gz", ".atom.gz", ".eml.gz", ".mbox.gz", ".msg.gz", ".docx.gz", ".docm.gz",
-        ".dotx.gz", ".dotm.gz", ".odt.gz", ".ott.gz", ".fodt.gz", ".doc.gz", ".rtf.gz",
-        ".pdf.gz", ".pptx.gz", ".pptm.gz", ".ppsx.gz", ".ppsm.gz", ".potx.gz", ".potm.gz",
-        ".ppt.gz", ".pps.gz", ".odp.gz", ".otp.gz", ".fodp.gz", ".epub.gz", ".csv.gz",
-        ".tsv.gz", ".xlsx.gz", ".xlsm.gz", ".xltx.gz", ".xltm.gz", ".xls.gz", ".xlt.gz",
-        ".ods.gz", ".ots.gz", ".fods.gz", ".zip.gz", ".tar.gz", ".tgz.gz")
+        ".rss.gz", ".atom.gz", ".eml.gz", ".emlx.gz", ".mbox.gz", ".msg.gz", ".docx.gz",
+        ".docm.gz", ".dotx.gz", ".dotm.gz", ".odt.gz", ".ott.gz", ".fodt.gz", ".doc.gz",
+        ".rtf.gz", ".pdf.gz", ".pptx.gz", ".pptm.gz", ".ppsx.gz", ".ppsm.gz", ".potx.gz",
+        ".potm.gz", ".ppt.gz", ".pps.gz", ".odp.gz", ".otp.gz", ".fodp.gz", ".epub.gz",
+        ".csv.gz", ".tsv.gz", ".xlsx.gz", ".xlsm.gz", ".xltx.gz", ".xltm.gz", ".xls.gz",
+        ".xlt.gz", ".ods.gz", ".ots.gz", ".fods.gz", ".zip.gz", ".tar.gz", ".tgz.gz")
 
 
 def test_unknown_names_are_clear_errors():

@@ -461,6 +461,11 @@ def test_files_uploaded_as_a_form(served):
     assert docs[0]["entities"] == one["entities"] and docs[1]["meta"]["title"] == "Book"
     assert docs[0]["records"][0]["doc_id"] == "dir/report.pdf"
     assert all(len(d["entities"]) == 3 for d in docs)
+    message = f"Message-ID: <7@x>\nFrom: Ana <a@x>\nSubject: Trip\n\n{line}\n".encode()
+    r = httpx.post(url, files={"file": ("1.", message, "application/octet-stream")})
+    assert r.status_code == 200, r.text  # a message without a suffix: known by its bytes
+    (sniffed,) = r.json()["documents"]
+    assert sniffed["meta"]["subject"] == "Trip" and len(sniffed["entities"]) == 3
     r = httpx.post(served.url + "/v1/ingest", files={"file": ("q3.pdf", pdf, "application/pdf")})
     assert r.status_code == 200, r.text  # ingest: the file name is the id
     for files, data, status, msg in [
@@ -468,7 +473,10 @@ def test_files_uploaded_as_a_form(served):
             ({"file": ("a.bin", b"\x00\x01", "application/octet-stream")}, None, 422,
              "the file 'a.bin' (application/octet-stream) is in no input format kgx reads"),
             ({"file": ("d.jsonl", b"{}", "application/octet-stream")}, None, 422,
-             "the file 'd.jsonl' is a jsonl file, which holds many documents")]:
+             "the file 'd.jsonl' is a jsonl file, which holds many documents"),
+            ({"file": ("Inbox", b"From - Mon Nov  2 10:00:00 2026\nSubject: x\n\nx\n",
+                       "application/octet-stream")}, None, 422,
+             "the file 'Inbox' is a mbox file, which holds many documents")]:
         if files is None:  # a form with fields only
             r = httpx.post(url, content=b"--B\r\nContent-Disposition: form-data; name=\"id\""
                                         b"\r\n\r\nx\r\n--B--\r\n",

@@ -394,7 +394,7 @@ INPUT_FORMATS: Registry[type[InputFormat]] = Registry(
      "mhtml": "kgx.batch.html:MhtmlInput", "transcript": "kgx.batch.transcripts:TranscriptInput",
      "jsonl": "kgx.batch.jsondocs:JsonlInput", "json": "kgx.batch.jsondocs:JsonInput",
      "xml": "kgx.batch.xmldocs:XmlInput",
-     "email": "kgx.batch.mail:MailInput",
+     "email": "kgx.batch.mail:MailInput", "emlx": "kgx.batch.mail:EmlxInput",
      "mbox": "kgx.batch.mail:MboxInput", "msg": "kgx.batch.outlook:MsgInput",
      "docx": "kgx.batch.office:DocxInput",
      "odt": "kgx.batch.office:OdtInput", "doc": "kgx.batch.worddoc:DocInput",

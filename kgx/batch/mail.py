@@ -272,6 +272,38 @@ class MailInput(AttachingInput):
         return text, meta or None, None
 
 
+def apple_message(data: bytes) -> bytes:
+    """The message in an Apple Mail ``.emlx`` file: its first line is the message's length in
+    bytes, then comes the message, then a property list (flags, dates) that is no part of it.
+    MailError when the first line is no length."""
+    first, _, rest = data.partition(b"\n")
+    if not first.strip().isdigit():
+        raise MailError("not an Apple Mail message (.emlx): its first line is not the "
+                        "message's length")
+    return rest[:int(first)]
+
+
+class EmlxInput(MailInput):
+    """An Apple Mail message (``.emlx``, ``.partial.emlx``: Mail's own store, one file a
+    message): read as an ``.eml`` file, from the message it wraps (``apple_message``)."""
+
+    name = "emlx"
+    suffixes = (".emlx",)
+
+    @staticmethod
+    def files(data: bytes) -> list[tuple[str, bytes]]:
+        return attachments(apple_message(data))
+
+    @classmethod
+    def document(cls, data: bytes, where: str, *, encoding: str | None = None
+                 ) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        try:
+            message = apple_message(data)
+        except MailError as e:
+            return None, None, f"{where}: {e}"
+        return MailInput.document(message, where, encoding=encoding)
+
+
 def _messages(lines: Iterable[bytes | None]) -> Iterator[tuple[int, bytes | None]]:
     """``(line number, bytes)`` of each message of an mbox: a "From " line opening the file,
     following a blank line or reading as a postmark (sender and date: exporters that leave no

@@ -36,6 +36,7 @@ from kgx.batch.inputs import (
 from kgx.batch.limits import at_most, is_over_limit
 from kgx.batch.markdown import mask_markup
 from kgx.batch.pages import mask_page_furniture
+from kgx.batch.sniff import HEAD_BYTES, sniffed
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -290,6 +291,8 @@ def form_documents(body: bytes, content_type: str, limits: Limits) -> list[DocIn
         fmt = BODY_TYPES.get(media)
         if fmt is None:
             found = format_of(Path(filename.replace("\\", "/").rsplit("/", 1)[-1]))
+            kind = None if found is not None else sniffed(data[:HEAD_BYTES])
+            found = INPUT_FORMATS[kind] if kind else found  # a message file named "1."
             if found is not None and not issubclass(found, TextInput):
                 raise InputError(422, f"the file {filename!r} is a {found.name} file, which holds "
                                       "many documents: send them as JSON", ["body", filename])
