@@ -10,6 +10,8 @@ import zipfile
 
 import pytest
 
+from kgx.batch import BatchError
+from kgx.batch.inputs import read_document
 from kgx.batch.reading import count_documents, read_inputs
 from kgx.batch.sniff import HEAD_BYTES, sniffed
 
@@ -78,6 +80,10 @@ def test_mail_stores_are_read_without_naming_a_format(tmp_path):
     # a file named as an input, with no suffix and no mail in it, is still read as text
     (texts,) = read_inputs([root / "Thunderbird" / "Local Folders" / "README"])
     assert texts.text == "Local folders.\n"
+    # kgx show reads one file as the run does
+    assert read_document(root / "enron/allen-p/inbox/1.") == found["enron/allen-p/inbox/1."].text
+    with pytest.raises(BatchError, match="a mbox file holds many documents"):
+        read_document(root / "Thunderbird" / "Local Folders" / "Inbox")
 
 
 def test_an_archives_members_without_a_suffix_are_looked_at(tmp_path):

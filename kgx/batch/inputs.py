@@ -432,10 +432,14 @@ def format_of(path: Path) -> type[InputFormat] | None:
 def read_document(path: Path, encoding: str | None = None) -> str:
     """One file's text as a run reads it (a byte-order mark dropped, Markdown's markup read as
     spaces, an HTML page's text; text that is not UTF-8 in ``encoding`` where given), for
-    commands that take one document: a format holding one document by its suffix, any other
-    file as plain text; a file of many documents (JSONL, a mailbox) is a clear error, not one
-    text."""
+    commands that take one document: a format holding one document by its suffix (a file
+    without one by its first bytes, as a run reads it: ``kgx.batch.sniff``), any other file as
+    plain text; a file of many documents (JSONL, a mailbox) is a clear error, not one text."""
+    from kgx.batch.sniff import sniff_file  # a small module, imported where it is used
+
     fmt = format_of(path)
+    kind = None if fmt is not None else sniff_file(path)
+    fmt = INPUT_FORMATS[kind] if kind else fmt
     if fmt is not None and not issubclass(fmt, TextInput):
         raise BatchError(f"{path}: a {fmt.name} file holds many documents; this reads one "
                          "(kgx extract reads them all)")
