@@ -43,6 +43,12 @@ THUNDERBIRD = (b"From - Mon Nov  2 10:00:00 2026\nX-Mozilla-Status: 0001\nSubjec
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None),
     (b"From: a\x00\nDate: b\n\nx", None),  # a NUL byte: binary
     (b"", None),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "pdf"),
+    (b"{\\rtf1\\ansi\\deff0 Text}", "rtf"),
+    (b"<!DOCTYPE html>\n<html><body>x</body></html>", "html"),
+    (b"\xef\xbb\xbf\n<!-- saved from url=(0014)about:internet -->\n<HTML LANG=en>", "html"),
+    (b"<htmlx>", None),
+    (b"<p>a fragment</p>", None),
 ])
 def test_what_the_first_bytes_say(head, expected):
     assert sniffed(head[:HEAD_BYTES]) == expected
@@ -84,6 +90,31 @@ def test_mail_stores_are_read_without_naming_a_format(tmp_path):
     assert read_document(root / "enron/allen-p/inbox/1.") == found["enron/allen-p/inbox/1."].text
     with pytest.raises(BatchError, match="a mbox file holds many documents"):
         read_document(root / "Thunderbird" / "Local Folders" / "Inbox")
+
+
+def test_a_web_mirror_and_downloads_without_a_suffix(tmp_path):
+    """``wget --mirror`` saves pages as ``about`` and ``news?id=3``; a web application hands
+    out a PDF as ``download``: read as their formats, offsets into the text their readers
+    give; a fragment of HTML without a page's start stays passed over."""
+    from helpers import load_benchmark
+
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "about").write_text("<!DOCTYPE html><title>About</title><p>Maria Lopez works for "
+                                "<b>Acme</b> in Paris.</p>", encoding="utf-8")
+    (root / "news?id=3").write_text("<html><p>Ana Diaz lives in Oslo.</p></html>",
+                                    encoding="utf-8")
+    (root / "part").write_text("<p>not a page</p>", encoding="utf-8")
+    pdf = load_benchmark("eval_pdf")
+    (root / "download").write_bytes(pdf.pdf_bytes([[(72.0, 700.0, "Wei Chen works for "
+                                                     "Globex.".split(), -1.0)]]))
+    found = {e.id: e for e in read_inputs([root])}
+    assert sorted(found) == ["about", "download", "news?id=3"]
+    assert found["about"].text == "About\n\nMaria Lopez works for Acme in Paris."
+    assert found["about"].meta == {"title": "About"}
+    assert found["news?id=3"].text == "Ana Diaz lives in Oslo."
+    assert found["download"].text.startswith("Wei Chen works for Globex.")
+    assert read_document(root / "about") == found["about"].text
 
 
 def test_an_archives_members_without_a_suffix_are_looked_at(tmp_path):

@@ -1,14 +1,17 @@
-"""Mail that no suffix names, known by its first bytes.
+"""Files that no suffix names, known by their first bytes.
 
 Mail stores name their messages and mailboxes without suffixes: a Maildir's messages are
 ``1700000000.M1P2.host:2,S``, the Enron corpus's ``allen-p/inbox/1.``, 20 Newsgroups'
-``alt.atheism/49960``, and Thunderbird keeps each folder as an mbox file named ``Inbox``. A
-file whose name has no input format's suffix was passed over; now its first bytes are looked
-at, as ``file(1)`` does, and a message (RFC 5322 headers, then a blank line) or a mailbox (a
-"From " postmark line) is read as one. The rules are strict, so that other files stay passed
-over: no NUL byte, every line before the first blank one a header field (or a folded
-continuation), two or more of them fields every message has, one of which says where or when
-it came from. Files with a suffix and a run's ``--format`` are not sniffed.
+``alt.atheism/49960``, and Thunderbird keeps each folder as an mbox file named ``Inbox``. A web
+mirror (``wget --mirror`` without ``--adjust-extension``) saves pages as ``about`` and
+``news?id=3``, and web applications hand out PDFs as ``download``. A file whose name has no
+input format's suffix was passed over; now its first bytes are looked at, as ``file(1)`` does:
+a message (RFC 5322 headers, then a blank line), a mailbox (a "From " postmark line), a page
+(``<!DOCTYPE html`` or ``<html``), a PDF (``%PDF-``) or an RTF file (``{\rtf``) is read as
+one. The rules for mail are strict, so that other files stay passed over: no NUL byte, every
+line before the first blank one a header field (or a folded continuation), two or more of them
+fields every message has, one of which says where or when it came from. Files with a suffix
+and a run's ``--format`` are not sniffed.
 """
 
 from __future__ import annotations
@@ -33,10 +36,22 @@ _ORIGIN = frozenset({b"from", b"date", b"message-id", b"received", b"return-path
                      b"newsgroups", b"path"})
 
 
+# a page: "<!DOCTYPE html" or "<html", after spaces and comments (a browser's "saved from")
+_PAGE = re.compile(rb"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])",
+                   re.IGNORECASE | re.DOTALL)
+
+
 def sniffed(head: bytes) -> str | None:
-    """``"mbox"``, ``"email"`` or None for a file that begins with ``head``."""
+    """The input format (``"email"``, ``"mbox"``, ``"html"``, ``"pdf"``, ``"rtf"``) of a file
+    that begins with ``head``, or None."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
     if not head or b"\x00" in head:
         return None
+    if _PAGE.match(head.removeprefix(b"\xef\xbb\xbf")):
+        return "html"
     lines = head.split(b"\n")
     if POSTMARK.match(lines[0].rstrip(b"\r")):
         return "mbox"
