@@ -753,6 +753,9 @@ def test_a_declared_charset_is_read_as_extract_reads_encoding(served):
     assert r.status_code == 422 and r.json()["detail"][0]["msg"].endswith(
         "convert it to UTF-8, or name its encoding (a charset in its Content-Type: text/plain; "
         "charset=cp1252)")
+    r = httpx.post(url + "?id=p", content=b"not a pdf",
+                   headers={"content-type": "application/pdf; charset=binary"})  # file --mime
+    assert r.status_code == 422 and "not a PDF file" in r.text  # the charset is no matter
     for charset, problem in [("nope", "not an encoding Python knows"),
                              ("utf-16", "does not write ASCII as ASCII")]:
         r = httpx.post(url + "?id=p", content=page,

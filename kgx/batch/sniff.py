@@ -7,7 +7,7 @@ mirror (``wget --mirror`` without ``--adjust-extension``) saves pages as ``about
 ``news?id=3``, and web applications hand out PDFs as ``download``. A file whose name has no
 input format's suffix was passed over; now its first bytes are looked at, as ``file(1)`` does:
 a message (RFC 5322 headers, then a blank line), a mailbox (a "From " postmark line), a page
-(``<!DOCTYPE html`` or ``<html``), a PDF (``%PDF-``) or an RTF file (``{\rtf``) is read as
+(``<!DOCTYPE html`` or ``<html``), a PDF (``%PDF-``) or an RTF file (``{\\rtf``) is read as
 one. The rules for mail are strict, so that other files stay passed over: no NUL byte, every
 line before the first blank one a header field (or a folded continuation), two or more of them
 fields every message has, one of which says where or when it came from. Files with a suffix
@@ -23,7 +23,7 @@ from pathlib import Path
 HEAD_BYTES = 4096
 
 # an mbox postmark: "From sender Mon Nov  2 10:00:00 2026" (the time zone may come before the
-# year; Thunderbird writes "From - Mon ..."
+# year; Thunderbird writes "From - Mon ...")
 POSTMARK = re.compile(rb"From \S+ +[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d(:\d\d)?"
                       rb"( [+-]\d{4})? \d{4}\s*$")
 _FIELD = re.compile(rb"([A-Za-z][A-Za-z0-9-]{0,60})[ \t]*:")

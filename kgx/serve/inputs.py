@@ -120,9 +120,12 @@ class DocIn:
 
 
 def declared_encoding(content_type: str, where: str) -> str | None:
-    """The ``charset`` a ``Content-Type`` declares (``text/html; charset=windows-1252``), as
-    the encoding of a text file's bytes that are not UTF-8 (``kgx extract --encoding``); None
-    when it declares none; a 415 naming it when kgx cannot read text in it."""
+    """The ``charset`` a text ``Content-Type`` declares (``text/html; charset=windows-1252``),
+    as the encoding of a text file's bytes that are not UTF-8 (``kgx extract --encoding``);
+    None when it declares none or the type is not text (``file --mime`` says
+    ``application/pdf; charset=binary``); a 415 naming it when kgx cannot read text in it."""
+    if not content_type.strip().lower().startswith("text/"):
+        return None
     found = re.search(r';\s*charset\s*=\s*"?([^";\s]+)', content_type, re.IGNORECASE)
     if found is None:
         return None
