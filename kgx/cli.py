@@ -266,7 +266,7 @@ def extract_cmd(
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
     encoding: Annotated[str | None, typer.Option(help=ENCODING_HELP)] = None,
     input_format: Annotated[str | None, typer.Option("--format", help="Read every file as this "
-                            "input format, whatever its name (e.g. email for a maildir).")] = None,
+                            "input format, whatever its name (e.g. text for .log files).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="nlp.pipe batch size.")] = 64,
     n_process: Annotated[int, typer.Option(min=1, help="nlp.pipe worker processes.")] = 1,
     shard_size: Annotated[int, typer.Option(min=1, help="Documents per relation shard.")] = 1000,
