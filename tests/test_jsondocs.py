@@ -12,7 +12,7 @@ import pytest
 
 from kgx.batch import jsondocs
 from kgx.batch.jsondocs import JsonInput, JsonlInput
-from kgx.batch.reading import read_inputs
+from kgx.batch.reading import count_documents, read_inputs
 
 DOCS = [{"id": "d1", "text": "Wei Chen works for Globex in Osaka.", "source": "feed", "n": 7},
         {"text": "Ana Diaz lives in Lima.", "score": 0.125, "tags": ["a", "b"]},
@@ -83,3 +83,33 @@ def test_elements_that_are_not_documents_and_json_that_is_not_well_formed(tmp_pa
 def test_ndjson_is_jsonl(tmp_path):
     (tmp_path / "d.ndjson").write_text("".join(json.dumps(d) + "\n" for d in DOCS))
     assert [e.id for e in read_inputs([tmp_path])] == ["d1", "d.ndjson:2", "3"]
+
+
+def test_utf16_files_with_their_byte_order_mark_are_read(tmp_path):
+    """Windows PowerShell 5.1 writes its output (``ConvertTo-Json > docs.json``) in UTF-16
+    with a byte-order mark: JSON, JSONL and CSV so written read as their UTF-8 twins; an odd
+    byte at the end (a cut file) and a lone surrogate are error entries that keep the rest."""
+    docs = [{"id": "a", "text": "Zoë Müller works for Globex in Köln."},
+            {"id": "b", "text": "Ana Diaz lives in Oslo."}]
+    lines = "".join(json.dumps(d, ensure_ascii=False) + "\r\n" for d in docs)
+    (tmp_path / "ps.json").write_bytes(json.dumps(docs, ensure_ascii=False).encode("utf-16"))
+    (tmp_path / "ps.jsonl").write_bytes(b"\xfe\xff" + lines.encode("utf-16-be"))
+    (tmp_path / "ps.csv").write_bytes('"id","text"\r\n"c","Zoë lives in Köln."\r\n'.encode(
+        "utf-16"))
+    found = {e.id: e for e in read_inputs([tmp_path])}
+    assert found["a"].text == "Zoë Müller works for Globex in Köln."
+    assert [e.text for e in read_inputs([tmp_path / "ps.jsonl"])] == [d["text"] for d in docs]
+    assert found["c"].text == "Zoë lives in Köln."
+    assert count_documents([tmp_path / "ps.jsonl"]) == 2
+    assert count_documents([tmp_path / "ps.csv"]) == 1
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    (cut / "cut.jsonl").write_bytes(lines.encode("utf-16") + b"\x41")
+    bad = json.dumps({"id": "s", "text": "x"}).encode("utf-16-le").replace(
+        b"x\x00", b"\x00\xd8")  # a lone surrogate
+    (cut / "lone.jsonl").write_bytes(b"\xff\xfe" + bad + "\n".encode("utf-16-le")
+                                     + json.dumps(docs[1]).encode("utf-16-le"))
+    got = {e.id: e for e in read_inputs([cut])}
+    assert got["a"].status == "ok" and got["b"].status == "ok"
+    assert "not valid UTF-16, as its byte-order mark says" in got["cut.jsonl:3"].error
+    assert "not valid UTF-8" in got["lone.jsonl:1"].error

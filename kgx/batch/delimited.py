@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from kgx.batch import limits
+from kgx.batch.encodings import not_decoded, utf16_as_utf8
 from kgx.batch.inputs import (
     Entry,
     InputFormat,
     _without_bom,
-    not_decoded,
     open_input,
     open_many,
     record_entry,
@@ -100,7 +100,7 @@ class CsvInput(InputFormat):
             yield fh
             return
         state: dict[str, Any] = {}
-        with fh:
+        with utf16_as_utf8(fh) as fh:
             try:
                 yield from cls._entries(fh, where, rel, id_field, text_field, state, encoding)
             except (EOFError, OSError, zlib.error) as e:
@@ -161,7 +161,7 @@ class CsvInput(InputFormat):
     @classmethod
     def count(cls, path: Path) -> int | None:
         try:
-            with open_input(path) as fh:
+            with utf16_as_utf8(open_input(path)) as fh:
                 state: dict[str, Any] = {}  # latin-1 reads any byte: rows in any encoding
                 rows = _rows(csv.reader(_decoded(fh, state, "latin-1"), **cls.dialect))
                 return max(0, sum(1 for _ in rows) - 1)

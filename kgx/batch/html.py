@@ -26,7 +26,8 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from kgx.batch.inputs import TextInput, not_decoded
+from kgx.batch.encodings import not_decoded
+from kgx.batch.inputs import TextInput
 
 # elements whose content is not text for a reader
 _HIDDEN = frozenset({"script", "style", "template", "noscript", "svg", "math", "iframe",

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
 from kgx.batch import limits
+from kgx.batch.encodings import not_decoded
 from kgx.batch.markdown import mask_markup
 from kgx.batch.pages import mask_page_furniture
 from kgx.registry import Registry
@@ -172,20 +173,6 @@ def _decode(data: bytes, what: str, encoding: str | None = None
         except UnicodeDecodeError as e:
             return None, f"{what}: {not_decoded(data, e.start, encoding)}"
     return None, f"{what}: {not_decoded(data, bad)}"
-
-
-#: how a run names its legacy encoding, as the messages of text that is not UTF-8 say
-ENCODING_HINT = "--encoding cp1252, ..."
-
-
-def not_decoded(data: bytes, at: int, encoding: str | None = None, offset: bool = True) -> str:
-    """Why ``data`` was not read (its byte ``at`` is not UTF-8, nor the run's ``encoding``),
-    and what to do about it."""
-    where = f" at offset {at}" if offset else ""
-    if encoding is None:
-        return (f"not valid UTF-8 (byte 0x{data[at]:02x}{where}); convert it to UTF-8, or "
-                f"name its encoding ({ENCODING_HINT})")
-    return f"neither UTF-8 nor {encoding} (byte 0x{data[at]:02x}{where})"
 
 
 def read_options(id_field: str, text_field: str, encoding: str | None,

@@ -14,6 +14,8 @@ where it is, and the next is read.
   its line in messages. JSON that is not well formed ends the file there, the elements before
   kept. It is UTF-8, as RFC 8259 (8.1) requires of JSON that systems exchange: a run's
   ``--encoding`` does not apply (its elements stream past before a bad byte could show).
+  UTF-16 with its byte-order mark (Windows PowerShell 5.1's output) is read too, as JSONL and
+  CSV files so written are (``encodings.utf16_as_utf8``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from kgx.batch import limits
+from kgx.batch.encodings import utf16_as_utf8
 from kgx.batch.inputs import (
     _SURROGATE,
     Entry,
@@ -137,6 +140,7 @@ class JsonlInput(InputFormat):
         if isinstance(fh, Entry):
             yield fh
             return
+        fh = utf16_as_utf8(fh)
         lineno = 0
         try:
             for raw in limits.lines_within(fh):
@@ -160,7 +164,7 @@ class JsonlInput(InputFormat):
     @classmethod
     def count(cls, path: Path) -> int | None:
         try:
-            with open_input(path) as fh:
+            with utf16_as_utf8(open_input(path)) as fh:
                 return sum(1 for i, raw in enumerate(limits.lines_within(fh))
                            if raw is None or (_without_bom(raw) if i == 0 else raw).strip())
         except (OSError, EOFError, zlib.error):
@@ -287,7 +291,7 @@ class JsonInput(InputFormat):
             yield fh
             return
         n = -1
-        with fh:
+        with utf16_as_utf8(fh) as fh:
             try:
                 for n, (line, value, text) in enumerate(_values(fh)):
                     single = n == 0 and isinstance(value, dict) and text_field in value
@@ -302,7 +306,7 @@ class JsonInput(InputFormat):
     @classmethod
     def count(cls, path: Path) -> int | None:
         try:
-            with open_input(path) as fh:
+            with utf16_as_utf8(open_input(path)) as fh:
                 return sum(1 for _ in _values(fh))
         except (JsonError, OSError, EOFError, zlib.error):
             return None

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kgx.batch.encodings import ENCODING_HINT
 from kgx.batch.html import html_text
 from kgx.batch.inputs import (
-    ENCODING_HINT,
     INPUT_FORMATS,
     BatchError,
     TextInput,
