@@ -65,38 +65,43 @@ def forced_format(name: str | None) -> type[InputFormat] | None:
 
 def discover(
     inputs: Sequence[str | Path], glob: str = "**/*", forced: type[InputFormat] | None = None
-) -> Iterator[tuple[Path, Path | None]]:
-    """``(file, root)`` for every input; ``root`` is None for stdin (``-``).
+) -> Iterator[tuple[Path, Path | None, type[InputFormat]]]:
+    """``(file, root, format)`` for every input: ``root`` is None for stdin (``-``, read as
+    JSONL), ``format`` what the file is read as (``file_format``; a file is looked at once).
 
     Folders are searched with ``glob`` (sorted, so runs are reproducible) and filtered to the
-    supported suffixes and the files without one that ``kgx.batch.sniff`` knows as mail by
-    their first bytes (with a ``forced`` format, to the files that are not hidden: Enron's
-    maildir and 20 Newsgroups name their messages ``1.`` and ``49960``); directories are
+    supported suffixes and the files without one that ``kgx.batch.sniff`` knows by their first
+    bytes (with a ``forced`` format, to the files that are not hidden); directories are
     skipped, other non-regular entries are kept so they become error entries instead of
     silently disappearing. Archives in a folder are not opened (often a copy of the folder's
     files; a warning names them): an archive named as an input is.
     """
     for item in inputs:
         if str(item) == "-":
-            yield Path("-"), None
+            yield Path("-"), None, INPUT_FORMATS[STDIN_FORMAT]
             continue
         path = Path(item)
         if path.is_dir():
             archives = []
             for p in sorted(path.glob(glob)):
-                fmt = format_of(p)
                 if p.is_dir():
                     continue
+                fmt = format_of(p)
                 if fmt is not None and fmt.name in ARCHIVES:
                     archives.append(p.name)  # often a copy of the folder: named, it is read
-                elif (fmt or sniff_file(p)) if forced is None else not p.name.startswith("."):
-                    yield p, path
+                elif forced is not None:
+                    if not p.name.startswith("."):
+                        yield p, path, forced
+                elif fmt is not None:
+                    yield p, path, fmt
+                elif (found := sniff_file(p)) is not None:
+                    yield p, path, INPUT_FORMATS[found]
             if archives:
                 log.warning("%s: %d archive(s) not opened (%s): name an archive to read it",
                             path, len(archives), ", ".join(archives[:3])
                             + (", ..." if len(archives) > 3 else ""))
         elif path.exists() or path.is_symlink():
-            yield path, path.parent
+            yield path, path.parent, file_format(path, forced)
         else:
             raise BatchError(f"no such input: {path}")
 
@@ -106,9 +111,8 @@ def count_documents(inputs: Sequence[str | Path], glob: str = "**/*",
     """How many documents the inputs hold (each JSONL file read once, line by line); None when
     it cannot be told beforehand (stdin, a format that does not say)."""
     total = 0
-    for path, root in discover(inputs, glob, forced):
-        fmt = None if root is None else file_format(path, forced)
-        n = None if fmt is None else fmt.count(path)
+    for path, root, fmt in discover(inputs, glob, forced):
+        n = None if root is None else fmt.count(path)
         if n is None:
             return None
         total += n
@@ -117,13 +121,12 @@ def count_documents(inputs: Sequence[str | Path], glob: str = "**/*",
 
 def file_format(path: Path, forced: type[InputFormat] | None = None) -> type[InputFormat]:
     """The format a file is read as: an archive by its suffix, else the ``forced`` one, else
-    its suffix's, else what its first bytes say (``kgx.batch.sniff``: a message, a mailbox),
-    else plain text."""
+    its suffix's, else what its first bytes say (``kgx.batch.sniff``), else plain text."""
     fmt = format_of(path)
-    if fmt is not None and fmt.name in ARCHIVES:
+    if fmt is not None and (forced is None or fmt.name in ARCHIVES):
         return fmt
-    if forced is not None or fmt is not None:
-        return forced or fmt  # type: ignore[return-value]
+    if forced is not None:
+        return forced
     found = sniff_file(path)
     return INPUT_FORMATS[found] if found else TextInput
 
@@ -226,8 +229,7 @@ def read_inputs(
             for entry in item.entries() if isinstance(item, _Parsing) else item:
                 yield checked(entry)
 
-    for path, root in discover(inputs, glob, forced):
-        fmt = INPUT_FORMATS[STDIN_FORMAT] if root is None else file_format(path, forced)
+    for path, root, fmt in discover(inputs, glob, forced):
         if root is None or not one_document(fmt):
             yield from drain(0)
             options = read_options(*fields, fmt.read)
