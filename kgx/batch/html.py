@@ -212,11 +212,10 @@ class HtmlInput(TextInput):
                ) -> tuple[str | None, str | None]:
         """UTF-8, or else the charset the page declares (a declaration, not a guess), or else
         the run's ``encoding`` (a browser's fallback encoding) where it names one."""
-        text, problem = TextInput.decode(data, where)
-        if text is not None or b"\x00" in data:
+        declared = declared_charset(data)  # before the run's encoding, which is a fallback
+        text, problem = TextInput.decode(data, where, None if declared else encoding)
+        if text is not None or b"\x00" in data or declared is None:
             return text, problem
-        if declared_charset(data) is None:
-            return TextInput.decode(data, where, encoding) if encoding else (text, problem)
         try:
             return decode_declared(data), None
         except ValueError as e:
