@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from kgx.batch import limits
-from kgx.batch.encodings import not_decoded, utf16_as_utf8
+from kgx.batch.encodings import not_decoded, utf8_else, utf16_as_utf8
 from kgx.batch.inputs import (
     Entry,
     InputFormat,
@@ -50,18 +50,11 @@ def _decoded(fh: IO[bytes], state: dict[str, Any], encoding: str | None = None
             return
         raw = _without_bom(raw) if number == 1 else raw
         try:
-            yield raw.decode("utf-8")
-            continue
+            line = utf8_else(raw, encoding)
         except UnicodeDecodeError as e:
-            bad = e.start
-        if encoding is not None:
-            try:
-                yield raw.decode(encoding)
-                continue
-            except UnicodeDecodeError as e:
-                bad = e.start
-        state["stop"] = (number, not_decoded(raw, bad, encoding, offset=False))
-        return
+            state["stop"] = (number, not_decoded(raw, e.start, encoding, offset=False))
+            return
+        yield line
 
 
 def _rows(reader: Any) -> Iterator[tuple[int, list[str] | None, str | None]]:

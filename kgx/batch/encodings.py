@@ -11,6 +11,18 @@ from typing import IO, Any, cast
 ENCODING_HINT = "--encoding cp1252, ..."
 
 
+def utf8_else(data: bytes, encoding: str | None) -> str:
+    """``data`` as UTF-8, else in the run's ``encoding`` where it names one (a fallback: valid
+    UTF-8 stays UTF-8, a corpus may mix both); the UnicodeDecodeError of the last one tried
+    (its ``start``, the byte that stopped it, for ``not_decoded``)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        if encoding is None:
+            raise
+    return data.decode(encoding)
+
+
 def not_decoded(data: bytes, at: int, encoding: str | None = None, offset: bool = True) -> str:
     """Why ``data`` was not read (its byte ``at`` is not UTF-8, nor the run's ``encoding``),
     and what to do about it."""

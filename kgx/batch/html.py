@@ -26,7 +26,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from kgx.batch.encodings import not_decoded
+from kgx.batch.encodings import not_decoded, utf8_else
 from kgx.batch.inputs import TextInput
 
 # elements whose content is not text for a reader
@@ -145,12 +145,7 @@ def decode_declared(data: bytes, encoding: str | None = None) -> str:
     charset = declared_charset(data)
     if charset is None:
         try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            if encoding is None:
-                raise ValueError(not_decoded(data, e.start)) from None
-        try:
-            return data.decode(encoding)
+            return utf8_else(data, encoding)
         except UnicodeDecodeError as e:
             raise ValueError(not_decoded(data, e.start, encoding)) from None
     try:

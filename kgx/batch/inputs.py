@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar, cast
 
 from kgx.batch import limits
-from kgx.batch.encodings import not_decoded
+from kgx.batch.encodings import not_decoded, utf8_else
 from kgx.batch.markdown import mask_markup
 from kgx.batch.pages import mask_page_furniture
 from kgx.registry import Registry
@@ -164,15 +164,9 @@ def _decode(data: bytes, what: str, encoding: str | None = None
     if nul >= 0:
         return None, f"{what}: binary content (NUL byte at offset {nul})"
     try:
-        return data.decode("utf-8"), None
+        return utf8_else(data, encoding), None
     except UnicodeDecodeError as e:
-        bad = e.start
-    if encoding is not None:
-        try:
-            return data.decode(encoding), None
-        except UnicodeDecodeError as e:
-            return None, f"{what}: {not_decoded(data, e.start, encoding)}"
-    return None, f"{what}: {not_decoded(data, bad)}"
+        return None, f"{what}: {not_decoded(data, e.start, encoding)}"
 
 
 def read_options(id_field: str, text_field: str, encoding: str | None,

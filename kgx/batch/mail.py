@@ -37,6 +37,7 @@ from typing import Any
 
 from kgx.batch import limits
 from kgx.batch.archives import AttachingInput, attachments_of, readable
+from kgx.batch.encodings import utf8_else
 from kgx.batch.html import html_text, web_charset
 from kgx.batch.inputs import (
     Entry,
@@ -106,13 +107,10 @@ def unlabelled(data: bytes, encoding: str | None = None) -> str:
     sends them, in a body or a header): UTF-8 where they are, else the run's ``encoding``,
     else windows-1252, which is how mail clients read "us-ascii" (UnicodeDecodeError from it
     for its five unused bytes)."""
-    for charset in ("utf-8", encoding):
-        if charset is not None:
-            try:
-                return data.decode(charset)
-            except UnicodeDecodeError:
-                pass
-    return data.decode("windows-1252")
+    try:
+        return utf8_else(data, encoding)
+    except UnicodeDecodeError:
+        return data.decode("windows-1252")
 
 
 def _header(msg: Any, name: str, encoding: str | None) -> str | None:
