@@ -134,7 +134,10 @@ def profile(nlp, texts: list[str]) -> tuple[dict[str, float], list, dict[str, fl
             flops["relations: features + classifier"] = relation_flops(proc, cands)
             continue
         start = time.perf_counter()
-        docs = list(proc.pipe(docs, batch_size=32))
+        # A component without pipe() (kgx's layout boundaries, spaCy's plain callables) runs
+        # one doc at a time, as nlp.pipe runs it.
+        pipe = getattr(proc, "pipe", None)
+        docs = list(pipe(docs, batch_size=32)) if pipe else [proc(doc) for doc in docs]
         t[name] = time.perf_counter() - start
     return t, docs, flops
 
