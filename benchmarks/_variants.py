@@ -11,10 +11,13 @@ from typing import Any
 V2_ONLY = ("frozen_layers", "quantize", "max_batch_items", "runtime")
 
 
-def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | None = None):
+def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | None = None,
+                 recogniser_quantize: str | None = None):
     """The pipeline at ``model`` with its transformer built by ``encoder`` settings and, with
     ``pooled_spans`` True/False, its recogniser computing the spans' Maxout in place
-    (``kgx.SpanCategorizer.v1``) or by spaCy's extraction, the weights kept."""
+    (``kgx.SpanCategorizer.v1``) or by spaCy's extraction, the weights kept;
+    ``recogniser_quantize`` sets that Maxout's products' precision (what ``kgx quantize``
+    writes beside the encoder's), float32 where None."""
     import spacy
 
     path = Path(model)
@@ -25,6 +28,9 @@ def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | N
             for key in V2_ONLY:
                 section.pop(key, None)
         section.update(encoder)
+    ner = config["components"].get("ner", {}).get("model", {})
+    if ner.get("@architectures") == "kgx.SpanCategorizer.v1":
+        ner["quantize"] = recogniser_quantize
     nlp = spacy.util.load_model_from_path(path, config=config)
     if pooled_spans is not None:
         set_span_pooling(nlp.get_pipe("ner").model, pooled_spans)

@@ -1,10 +1,11 @@
 """Inference speed and memory, step by step (issue 16): words/s and peak RSS of one trained
 pipeline as it ran before (``kgx.TransformerModel.v1``: one padded batch; spaCy's span
 extraction), with the encoder in length-sorted buckets (``v2``), with the recogniser computed
-in place (``kgx.SpanCategorizer.v1``'s ``span_maxout``), and with dynamic int8 (``quantize =
-"int8"``, what ``kgx quantize`` writes), and on ONNX Runtime in float32 and int8 (``kgx quantize
---runtime onnxruntime [--float32]``); and the encoder alone (the transformer component), on
-torch and on ONNX Runtime.
+in place (``kgx.SpanCategorizer.v1``'s ``span_maxout``), with dynamic int8 (``quantize =
+"int8"``) in the encoder and then in the recogniser's products too (what ``kgx quantize``
+writes), with bfloat16 the same two steps where the CPU multiplies it, and on ONNX Runtime in
+float32 and int8 (``kgx quantize --runtime onnxruntime [--float32]``); and the encoder alone
+(the transformer component), on torch and on ONNX Runtime.
 Same weights throughout; the variants alternate round by round in one process, so the ratios
 are the figures that matter. Peak RSS is measured per variant in a fresh child process (load,
 then one pass over the texts).
@@ -36,15 +37,30 @@ V2 = {"@architectures": "kgx.TransformerModel.v2", "quantize": None, "runtime": 
 INT8 = {**V2, "quantize": "int8"}
 ORT = {**V2, "runtime": "onnxruntime"}
 ORT_INT8 = {**ORT, "quantize": "int8"}
-# name: (encoder settings, recogniser computed in place)
+BF16 = {**V2, "quantize": "bf16"}
+# name: (encoder settings, recogniser computed in place, its products' precision)
 VARIANTS = {
-    "before (v1, span copies)": (V1, False),
-    "+ encoder buckets (v2)": (V2, False),
-    "+ in-place recogniser": (V2, True),
-    "+ int8 encoder": (INT8, True),
-    "ONNX Runtime float32": (ORT, True),
-    "ONNX Runtime int8": (ORT_INT8, True),
+    "before (v1, span copies)": (V1, False, None),
+    "+ encoder buckets (v2)": (V2, False, None),
+    "+ in-place recogniser": (V2, True, None),
+    "+ int8 encoder": (INT8, True, None),
+    "+ int8 recogniser": (INT8, True, "int8"),
+    "ONNX Runtime float32": (ORT, True, None),
+    "ONNX Runtime int8": (ORT_INT8, True, "int8"),
 }
+# where the CPU multiplies bfloat16 in hardware (bf16 is slower than float32 elsewhere)
+BF16_VARIANTS = {
+    "bf16 encoder": (BF16, True, None),
+    "+ bf16 recogniser": (BF16, True, "bf16"),
+}
+ALL = {**VARIANTS, **BF16_VARIANTS}
+
+
+def variants() -> dict[str, tuple]:
+    """The variants this CPU runs: the bfloat16 ones only where it multiplies bf16."""
+    from kgx.pipeline.precision import bf16_native
+
+    return {**VARIANTS, **(BF16_VARIANTS if bf16_native() else {})}
 # the encoder alone (tokenizer, segmenter, transformer: bench_inference.encoder_pipes) of these
 # pipelines
 ENCODERS = {"encoder alone": "+ in-place recogniser",
@@ -57,7 +73,7 @@ def child(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
-    nlp = load_variant(args.model, *VARIANTS[args.child])
+    nlp = load_variant(args.model, *ALL[args.child])
     list(nlp.pipe(texts, batch_size=args.batch_size))
     print(json.dumps({"maxrss_mb": peak_rss_mb()}))
 
@@ -89,7 +105,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--child", choices=list(VARIANTS), help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=list(ALL), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args)
@@ -100,7 +116,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
     words = sum(len(t.split()) for t in texts)
-    pipelines = {name: load_variant(args.model, *v) for name, v in VARIANTS.items()}
+    pipelines = {name: load_variant(args.model, *v) for name, v in variants().items()}
     for nlp in pipelines.values():
         list(nlp.pipe(texts[:8]))  # warm-up (int8 quantizes, ONNX Runtime exports here)
     times: dict[str, list[float]] = {name: [] for name in [*pipelines, *ENCODERS]}
@@ -134,11 +150,17 @@ def main() -> None:
         print(f"{name:<26} {words / t:8.0f} words/s  x{base / t:4.2f}  {memory}  "
               f"(runs {', '.join(f'{x:.2f}' for x in times[name])} s)"
               + (f"  relations: {found[name]}" if name in found else ""))
-    fp32, int8 = median["+ in-place recogniser"], median["+ int8 encoder"]
+    fp32, int8 = median["+ in-place recogniser"], median["+ int8 recogniser"]
     ort, ort8 = median["ONNX Runtime float32"], median["ONNX Runtime int8"]
     print(f"float32 pipeline / encoder alone (words/s): {median['encoder alone'] / fp32:.2f}; "
-          f"int8 / float32 speed: {fp32 / int8:.2f}x; peak RSS int8 / float32: "
-          f"{rss['+ int8 encoder'] / rss['+ in-place recogniser']:.2f}")
+          f"int8 (encoder and recogniser, as kgx quantize writes) / float32 speed: "
+          f"{fp32 / int8:.2f}x (the int8 encoder alone in the pipeline: "
+          f"{fp32 / median['+ int8 encoder']:.2f}x); peak RSS int8 / float32: "
+          f"{rss['+ int8 recogniser'] / rss['+ in-place recogniser']:.2f}")
+    if "+ bf16 recogniser" in median:
+        print(f"bf16 (encoder and recogniser) / float32 speed: "
+              f"{fp32 / median['+ bf16 recogniser']:.2f}x (the bf16 encoder alone in the "
+              f"pipeline: {fp32 / median['bf16 encoder']:.2f}x)")
     print(f"ONNX Runtime, against the torch float32 pipeline: float32 {fp32 / ort:.2f}x, "
           f"int8 {fp32 / ort8:.2f}x (int8 / its float32 {ort / ort8:.2f}x); its pipeline / "
           f"encoder alone {median['ONNX Runtime encoder alone'] / ort:.2f}; peak RSS "

@@ -304,14 +304,21 @@ def test_a_state_that_does_not_match_the_module_goes_through_spacy_transformers(
 @pytest.mark.slow
 def test_kgx_quantize_writes_an_int8_pipeline_that_loads_and_refuses_training(trained,
                                                                                tmp_path):
+    import torch
+
     trained.to_disk(tmp_path / "fp32")
     runner = CliRunner()
     result = runner.invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "int8")])
     assert result.exit_code == 0, result.output
     assert "int8 inference for transformer" in result.output
+    engine = torch.backends.quantized.engine
     q = spacy.load(tmp_path / "int8")
     assert q.config["components"]["transformer"]["model"]["quantize"] == "int8"
+    # the recogniser's pooled products too: most of the time outside the encoder
+    assert q.config["components"]["ner"]["model"]["quantize"] == "int8"
     a, b = trained(MIXED), q(MIXED)
+    # packed for oneDNN where the CPU has AMX, and torch's engine left as it was
+    assert torch.backends.quantized.engine == engine
     x, y = _real_vectors(a), _real_vectors(b)
     cosine = (x * y).sum(1) / (numpy.linalg.norm(x, axis=1) * numpy.linalg.norm(y, axis=1))
     assert cosine.mean() > 0.9  # int8 is close to float32, and not the same
@@ -357,6 +364,7 @@ def test_bf16_inference_is_close_to_float32_and_refuses_training(trained, tmp_pa
         assert result.exit_code == 0, result.output
         assert "bf16 inference for transformer" in result.output
         q = spacy.load(tmp_path / "bf16")
+        assert q.config["components"]["ner"]["model"]["quantize"] == "bf16"
     else:
         assert result.exit_code == 1 and "no bfloat16 arithmetic" in result.output
         q = spacy.load(tmp_path / "fp32",

@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,64 +40,17 @@ from spacy.util import registry
 from ..encoders import resolve_encoder
 from .encoder_state import load_model_bytes
 from .onnx_encoder import RUNTIMES, OnnxEncoder, require_onnxruntime
+from .precision import (
+    QUANTIZE_CHOICES,
+    bf16_native,
+    full_range_int8,
+    full_range_linear,
+    int8_supported,
+    packing_int8,
+)
 from .wordpieces import tokenize_spans
 
 log = logging.getLogger("kgx")
-
-QUANTIZE_CHOICES = (None, "int8", "bf16")
-
-
-def int8_supported() -> bool:
-    """Whether torch has a quantized engine for this CPU (fbgemm/x86 on AVX2, qnnpack on ARM)."""
-    import torch
-
-    return any(e != "none" for e in torch.backends.quantized.supported_engines)
-
-
-def bf16_native() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (AMX tiles or AVX-512 BF16), which is
-    where ``quantize = "bf16"`` pays; torch's own (private) CPU feature checks."""
-    import torch
-
-    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
-
-
-def full_range_int8() -> bool:
-    """Whether int8 activations may use all 8 bits here. torch's dynamic int8 linear layers
-    quantize activations to 7 bits (``reduce_range``) because fbgemm's AVX2 kernels add pairs
-    of u8 x s8 products in int16, which saturates at full range; VNNI instructions add them in
-    int32, so on a VNNI CPU the eighth bit is free. It is worth keeping: on the CoNLL04 and ADE
-    pipelines, 7-bit activations cost 0.95-1.5 relation F1 points, 8 bits 0.1-0.6 (BENCHMARKS.md,
-    issue 16)."""
-    import torch
-
-    probe = getattr(torch.cpu, "_is_vnni_supported", None)
-    try:
-        return (probe is not None and bool(probe())
-                and torch.backends.quantized.engine in ("fbgemm", "x86"))
-    except RuntimeError:
-        return False
-
-
-_FULL_RANGE_LINEAR: list[Any] = []
-
-
-def full_range_linear() -> Any:
-    """torch's dynamic int8 ``Linear`` with 8-bit activations (see ``full_range_int8``)."""
-    if not _FULL_RANGE_LINEAR:
-        import torch
-        from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
-
-        class FullRangeDynamicLinear(DynamicLinear):
-            def forward(self, x: Any) -> Any:
-                packed = self._packed_params._packed_params
-                return torch.ops.quantized.linear_dynamic(x, packed, reduce_range=False
-                                                          ).to(x.dtype)
-
-        _FULL_RANGE_LINEAR.append(FullRangeDynamicLinear)
-    return _FULL_RANGE_LINEAR[0]
-
 
 def length_buckets(lengths: Sequence[int], max_items: int) -> list[list[int]]:
     """Span indices grouped by length, shortest first, each group's padded size (count times
@@ -239,10 +191,7 @@ def _define_class() -> Any:
                 raise RuntimeError("kgx.TransformerModel.v2: quantize = 'int8' but torch has no "
                                    "quantized engine on this CPU; use the float32 pipeline")
             module.eval()
-            with warnings.catch_warnings():
-                # torch 2.13 announces the end of eager quantized tensors (pytorch#184982);
-                # they work in this release, and the warning would reach every kgx user
-                warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor")
+            with packing_int8():
                 # per output channel: one scale per row of each weight matrix
                 spec = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
                 mapping = ({torch.nn.Linear: full_range_linear()} if full_range_int8()
@@ -455,6 +404,12 @@ def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = Fals
         section["@architectures"] = "kgx.TransformerModel.v2"
         section["quantize"] = quantize
         section["runtime"] = runtime
+    # the span recogniser's pooled products run in the same precision (ONNX Runtime's float32
+    # keeps them float32): they are most of the time left outside the encoder (issue 16)
+    for comp in config["components"].values():
+        head = comp.get("model", {})
+        if head.get("@architectures") == "kgx.SpanCategorizer.v1":
+            head["quantize"] = quantize
     config.to_disk(output / "config.cfg", interpolate=False)
     check = spacy.load(output)
     check("Quantized pipelines still read sentences.")  # and build the runtime's graph

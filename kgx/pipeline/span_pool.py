@@ -18,6 +18,7 @@ counts in no pooled vector and not in its width (``_words_only``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 import numpy
@@ -35,6 +36,7 @@ from thinc.layers.chain import forward as chain_forward
 from thinc.layers.chain import init as chain_init
 from thinc.types import Floats2d, Ragged
 
+from kgx.pipeline.precision import QUANTIZE_CHOICES, linear_product
 from kgx.pipeline.words import word_index
 
 
@@ -133,12 +135,15 @@ def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
 
 
 def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: numpy.ndarray,
-             ends: numpy.ndarray, nO: int, nP: int, tail: Tail | None = None) -> numpy.ndarray:
+             ends: numpy.ndarray, nO: int, nP: int, tail: Tail | None = None,
+             precision: str | None = None) -> numpy.ndarray:
     """The Maxout's output for inference, block by block of token rows: the training pass's
     numbers, computed with torch, whose matrix products, gathers and elementwise maxima use
     every thread torch has (numpy's elementwise work runs on one; issue 16). ``tail`` (the
-    layers after the Maxout, ``_torch_tail``) is applied to each block in torch too."""
+    layers after the Maxout, ``_torch_tail``) is applied to each block in torch too.
+    ``precision`` (int8, bf16) is that of the Maxout's two products (``linear_product``)."""
     import torch
+
 
     Y = numpy.empty((len(starts), tail.nO if tail is not None else nO), dtype="float32")
     if not len(starts):
@@ -147,8 +152,10 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
     # then one contiguous block of Z and the max over pieces is nP - 1 elementwise maxima
     K, nI = nO * nP, data.shape[1]
     W = W.reshape(nO, nP, -1).transpose(1, 0, 2).reshape(K, -1)
-    W_tok = torch.from_numpy(numpy.ascontiguousarray(_per_token_weights(W, nI)))
+    per_token = linear_product(
+        torch.from_numpy(numpy.ascontiguousarray(_per_token_weights(W, nI))), precision)
     W_max = torch.from_numpy(numpy.ascontiguousarray(W[:, 3 * nI:]))
+    max_product = linear_product(W_max, precision) if precision else None
     bias = torch.from_numpy(numpy.ascontiguousarray(b.reshape(nO, nP).T.reshape(K)))
     tokens = torch.from_numpy(numpy.ascontiguousarray(data))
     # the spans grouped by the block their start falls in: one pass, not one scan per block
@@ -161,13 +168,17 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
             s = torch.from_numpy(starts[sel] - first)
             e = torch.from_numpy(ends[sel] - first)
             x = tokens[first:last]
-            P = x @ W_tok.T  # per token: x W_last, x W_first, x W_mean
+            P = per_token(x)  # per token: x W_last, x W_first, x W_mean
             P[:, :K] += bias  # every span reads one "last" row: the bias once per token
             Z = P[:, :K].index_select(0, e - 1)
             Z += P[:, K:2 * K].index_select(0, s)
             lengths = e - s
             Z += _running_torch(P[:, 2 * K:3 * K], lengths, s, "sum").div_(lengths[:, None])
-            Z.addmm_(_running_torch(x, lengths, s, "max"), W_max.T)  # in place: no temporary
+            maxima = _running_torch(x, lengths, s, "max")
+            if max_product is None:
+                Z.addmm_(maxima, W_max.T)  # in place: no temporary
+            else:
+                Z += max_product(maxima)
             best = Z[:, :nO]
             for piece in range(1, nP):
                 best.clamp_(min=Z[:, piece * nO:(piece + 1) * nO])  # elementwise max
@@ -177,21 +188,21 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
 
 def _running_torch(values: Any, lengths: Any, starts: Any, reduce: str) -> Any:
     """``_running`` for inference, in torch: each span's sum or max of ``values`` over its
-    rows, by running sums/maxima one width at a time."""
+    rows. The running sums/maxima of every width are stacked (width-major) and read with one
+    gather, not one selection and scatter per width (issue 16)."""
+    import torch
+
     n_rows, width = values.shape
-    out = values.new_empty((len(starts), width))
-    run = values.clone()
-    for w in range(1, int(lengths.max()) + 1):
-        if w > 1:
-            rows = n_rows - w + 1
-            if reduce == "sum":
-                run[:rows] += values[w - 1:]
-            else:
-                run[:rows].clamp_(min=values[w - 1:])
-        sel = (lengths == w).nonzero().squeeze(1)
-        if len(sel):
-            out[sel] = run.index_select(0, starts[sel])
-    return out
+    widths = int(lengths.max())
+    run = values.new_empty((widths, n_rows, width))
+    run[0] = values
+    for w in range(1, widths):
+        rows = n_rows - w  # rows past these start no span this wide: never read
+        if reduce == "sum":
+            torch.add(run[w - 1, :rows], values[w:], out=run[w, :rows])
+        else:
+            torch.maximum(run[w - 1, :rows], values[w:], out=run[w, :rows])
+    return run.view(-1, width).index_select(0, (lengths - 1) * n_rows + starts)
 
 
 def _inputs(model: Model, inputs: tuple[Ragged, Ragged]) -> tuple[Any, ...]:
@@ -209,11 +220,12 @@ def _inputs(model: Model, inputs: tuple[Ragged, Ragged]) -> tuple[Any, ...]:
     return data, W, b, starts, ends
 
 
-def _infer(model: Model, inputs: tuple[Ragged, Ragged], tail: Tail | None = None) -> Floats2d:
+def _infer(model: Model, inputs: tuple[Ragged, Ragged], tail: Tail | None = None,
+           precision: str | None = None) -> Floats2d:
     """The inference pass of ``span_maxout`` (and of ``tail`` after it)."""
     data, W, b, starts, ends = _inputs(model, inputs)
     return model.ops.asarray2f(cast(Floats2d, _predict(
-        data, W, b, starts, ends, model.get_dim("nO"), model.get_dim("nP"), tail)))
+        data, W, b, starts, ends, model.get_dim("nO"), model.get_dim("nP"), tail, precision)))
 
 
 def _no_backprop(dY: Floats2d) -> tuple[Ragged, Ragged]:
@@ -357,9 +369,11 @@ def _same(d: Ragged) -> Ragged:
     return d
 
 
-def _categorizer_forward(model: Model, X: Any, is_train: bool) -> tuple[Floats2d, Callable]:
+def _categorizer_forward(model: Model, X: Any, is_train: bool,
+                         precision: str | None = None) -> tuple[Floats2d, Callable]:
     """thinc's chain of the three layers, reading the docs' words only (``_words_only``); at
-    inference the Maxout, LayerNorm and Softmax run in one torch pass."""
+    inference the Maxout, LayerNorm and Softmax run in one torch pass, the Maxout's products
+    in ``precision``."""
     if len(model.layers) != 3:  # a caller swapped layers in: thinc's chain, as it was
         return chain_forward(model, X, is_train)
     embed, reducer, scorer = model.layers
@@ -369,7 +383,8 @@ def _categorizer_forward(model: Model, X: Any, is_train: bool) -> tuple[Floats2d
     if not is_train:
         tail = _torch_tail(reducer, scorer)
         if tail is not None:
-            return _infer(reducer.layers[0], (tokens_w, spans_w), tail), _no_backprop
+            return (_infer(reducer.layers[0], (tokens_w, spans_w), tail, precision),
+                    _no_backprop)
     H, bp_reducer = reducer((tokens_w, spans_w), is_train)
     Y, bp_scorer = scorer(H, is_train)
 
@@ -385,6 +400,7 @@ def build_span_categorizer(
     tok2vec: Model[list[Any], list[Floats2d]],
     scorer: Model[Floats2d, Floats2d],
     hidden_size: int = 128,
+    quantize: str | None = None,
 ) -> Model[tuple[list[Any], Ragged], Floats2d]:
     """spaCy's ``SpanCategorizer.v1`` with ``spacy.mean_max_reducer.v1``, the spans pooled in
     place and the Maxout's linear part for last/first/mean applied per token (``span_maxout``).
@@ -392,7 +408,12 @@ def build_span_categorizer(
     tok2vec (Model): the token vectors.
     scorer (Model): the output layer (``Softmax.v2`` for one label a span).
     hidden_size (int): the width of the Maxout layer over the pooled vectors.
+    quantize (str | None): "int8" or "bf16" for the Maxout's products at inference (set by
+        ``kgx quantize``; training and the weights stay float32).
     """
+    if quantize not in QUANTIZE_CHOICES:
+        raise ValueError(f"kgx.SpanCategorizer.v1: quantize must be null, 'int8' or 'bf16', "
+                         f"got {quantize!r}")
     reducer: Model = chain(span_maxout(nO=hidden_size), LayerNorm(nI=hidden_size))
     layers: Model = chain(
         cast(Model, with_getitem(0, chain(tok2vec, cast(Model, list2ragged())))),
@@ -400,7 +421,9 @@ def build_span_categorizer(
         scorer,
     )
     # thinc's chain with one more inference path; the same layers, so the same weights file
-    model: Model = Model(layers.name, _categorizer_forward, init=chain_init,
+    forward = partial(_categorizer_forward, precision=quantize) if quantize else \
+        _categorizer_forward
+    model: Model = Model(layers.name, forward, init=chain_init,
                          dims={name: layers.maybe_get_dim(name) for name in layers.dim_names},
                          layers=layers.layers)
     model.set_ref("tok2vec", tok2vec)

@@ -1,0 +1,81 @@
+"""CPU precisions for inference (kgx/pipeline/precision.py): int8 packed for the engine that
+runs it fastest here, torch's setting left as the caller had it, and the span recogniser's
+pooled products in int8 or bfloat16 close to float32 (issue 16)."""
+
+from __future__ import annotations
+
+import numpy
+import pytest
+
+from kgx.pipeline import precision
+from kgx.pipeline.precision import int8_engine, linear_product, packing_int8
+
+torch = pytest.importorskip("torch")
+
+
+def test_packing_int8_sets_its_engine_and_puts_the_callers_back(monkeypatch):
+    before = torch.backends.quantized.engine
+    with packing_int8():
+        assert torch.backends.quantized.engine == int8_engine()
+    assert torch.backends.quantized.engine == before
+    with pytest.raises(RuntimeError, match="inside"), packing_int8():
+        raise RuntimeError("inside")
+    assert torch.backends.quantized.engine == before
+
+
+@pytest.mark.parametrize("amx", [True, False])
+def test_int8_engine_is_onednn_where_the_cpu_has_amx(monkeypatch, amx):
+    if "onednn" not in torch.backends.quantized.supported_engines:
+        pytest.skip("this torch has no oneDNN quantized engine")
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    assert int8_engine() == ("onednn" if amx else torch.backends.quantized.engine)
+
+
+@pytest.mark.parametrize("kind", ["int8", "bf16"])
+def test_linear_product_is_close_to_float32_and_not_the_same(kind):
+    if kind == "bf16" and not precision.bf16_native():
+        pytest.skip("this CPU has no bfloat16 arithmetic (torch would emulate it)")
+    if kind == "int8" and not precision.int8_supported():
+        pytest.skip("torch has no quantized engine on this CPU")
+    gen = torch.Generator().manual_seed(0)
+    W = torch.randn(96, 448, generator=gen) * 0.05
+    x = torch.randn(300, 448, generator=gen)
+    exact = x @ W.T
+    numpy.testing.assert_array_equal(linear_product(W, None)(x).numpy(), exact.numpy())
+    got = linear_product(W, kind)(x)
+    assert got.dtype == torch.float32 and got.shape == exact.shape
+    rel = float((got - exact).norm() / exact.norm())
+    assert 0 < rel < 0.03, rel
+
+
+def test_linear_product_refuses_an_unknown_precision():
+    with pytest.raises(ValueError, match="'int8' or 'bf16'"):
+        linear_product(torch.zeros(2, 2), "fp8")
+
+
+def test_the_recogniser_runs_its_products_in_the_configured_precision():
+    """``quantize`` of ``kgx.SpanCategorizer.v1`` (what ``kgx quantize`` sets): int8 products
+    give probabilities close to float32's, not the same ones; training stays float32."""
+    from test_span_pool import _recogniser
+
+    if not precision.int8_supported():
+        pytest.skip("torch has no quantized engine on this CPU")
+    pipe, docs = _recogniser({"@layers": "Softmax.v2"})
+    model = pipe.model
+    spans = pipe.suggester(docs, ops=model.ops)
+    fp32 = model.predict((docs, spans))
+    from kgx.pipeline.span_pool import build_span_categorizer
+
+    int8 = build_span_categorizer(model.get_ref("tok2vec"), model.get_ref("scorer"),
+                                  hidden_size=16, quantize="int8")
+    int8.layers[1:] = model.layers[1:]  # the trained reducer and scorer
+    got = int8.predict((docs, spans))
+    assert got.shape == fp32.shape
+    assert not numpy.array_equal(got, fp32)
+    numpy.testing.assert_allclose(got, fp32, atol=0.05)
+    # the training pass ignores it: float32, as the weights were trained
+    numpy.testing.assert_allclose(int8((docs, spans), is_train=True)[0],
+                                  model((docs, spans), is_train=True)[0], atol=1e-5)
+    with pytest.raises(ValueError, match="quantize must be null"):
+        build_span_categorizer(model.get_ref("tok2vec"), model.get_ref("scorer"),
+                               quantize="int4")
