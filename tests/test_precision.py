@@ -79,3 +79,25 @@ def test_the_recogniser_runs_its_products_in_the_configured_precision():
     with pytest.raises(ValueError, match="quantize must be null"):
         build_span_categorizer(model.get_ref("tok2vec"), model.get_ref("scorer"),
                                quantize="int4")
+
+
+def test_packing_in_threads_leaves_the_callers_engine():
+    """Each packing saves and restores the process-wide engine: in threads, one at a time."""
+    import threading
+
+    before = torch.backends.quantized.engine
+    gen = torch.Generator().manual_seed(1)
+    W = torch.randn(64, 128, generator=gen)
+    barrier = threading.Barrier(4)
+
+    def pack():
+        barrier.wait()
+        for _ in range(20):
+            linear_product(W, "int8")
+
+    threads = [threading.Thread(target=pack) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert torch.backends.quantized.engine == before

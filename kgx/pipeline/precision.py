@@ -5,6 +5,7 @@ products (``span_pool.py``; issue 16)."""
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -42,6 +43,11 @@ def int8_engine() -> str:
     return str(torch.backends.quantized.engine)
 
 
+# one packing at a time: two threads each saving and restoring the process-wide engine could
+# otherwise leave one's choice behind
+_PACKING = threading.Lock()
+
+
 @contextlib.contextmanager
 def packing_int8() -> Iterator[None]:
     """Pack int8 weights (``quantize_dynamic``, ``linear_prepack``) for ``int8_engine``, and
@@ -51,14 +57,16 @@ def packing_int8() -> Iterator[None]:
     every kgx user."""
     import torch
 
-    before = torch.backends.quantized.engine
-    torch.backends.quantized.engine = int8_engine()
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r"torch\.quantize_per_(tensor|channel)")
-            yield
-    finally:
-        torch.backends.quantized.engine = before
+    with _PACKING:
+        before = torch.backends.quantized.engine
+        torch.backends.quantized.engine = int8_engine()
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore",
+                                        message=r"torch\.quantize_per_(tensor|channel)")
+                yield
+        finally:
+            torch.backends.quantized.engine = before
 
 
 def full_range_int8() -> bool:
