@@ -101,3 +101,45 @@ def test_packing_in_threads_leaves_the_callers_engine():
     for t in threads:
         t.join()
     assert torch.backends.quantized.engine == before
+
+
+def test_a_quantized_recogniser_keeps_its_packed_weights_and_still_pickles():
+    """The packed products are made once, kept while the weights are the same numbers, made
+    again when they change (training, a load), and left out of pickles and copies."""
+    import copy
+    import pickle
+
+    from test_span_pool import _recogniser
+
+    from kgx.pipeline import span_pool
+    from kgx.pipeline.span_pool import build_span_categorizer
+
+    if not precision.int8_supported():
+        pytest.skip("torch has no quantized engine on this CPU")
+    pipe, docs = _recogniser({"@layers": "Softmax.v2"})
+    model = pipe.model
+    spans = pipe.suggester(docs, ops=model.ops)
+    int8 = build_span_categorizer(model.get_ref("tok2vec"), model.get_ref("scorer"),
+                                  hidden_size=16, quantize="int8")
+    int8.layers[1:] = model.layers[1:]
+    made = []
+    real = span_pool.linear_product
+
+    def counting(W, kind):
+        made.append(kind)
+        return real(W, kind)
+
+    span_pool.linear_product = counting
+    try:
+        first = int8.predict((docs, spans))
+        int8.predict((docs, spans))
+        assert made == ["int8", "int8"]  # the per-token and the max part's product, once
+        maxout = int8.layers[1].layers[0]
+        W = maxout.get_param("W")
+        W *= 1.5  # in place, as an optimizer may
+        changed = int8.predict((docs, spans))
+        assert len(made) == 4 and not numpy.allclose(changed, first)
+    finally:
+        span_pool.linear_product = real
+    for clone in (pickle.loads(pickle.dumps(int8)), copy.deepcopy(int8)):
+        numpy.testing.assert_array_equal(clone.predict((docs, spans)), changed)

@@ -134,29 +134,61 @@ def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
     return Z, maxima, which_row
 
 
+class _WeightsCache(dict):
+    """A model's prepared inference weights (``_prepared``): rebuilt, not copied, when the
+    model is pickled or deep-copied (packed int8 weights are neither)."""
+
+    def __reduce__(self) -> tuple[type, tuple]:
+        return (_WeightsCache, ())
+
+    def __deepcopy__(self, memo: dict) -> _WeightsCache:
+        return _WeightsCache()
+
+
+def _prepared(W: numpy.ndarray, b: numpy.ndarray, nO: int, nP: int, nI: int,
+              precision: str | None, cache: dict | None) -> tuple[Any, Any, Any, Any]:
+    """The Maxout's weights as ``_predict`` multiplies them: the per-token product, the max
+    part's weight and product, the bias. Packing int8 weights costs more than a short
+    document's whole pass, so they are kept in ``cache`` (one a model) while ``W`` and ``b``
+    are the same numbers (compared exactly: training or a weights load updates them in
+    place)."""
+    import torch
+
+    entry = cache.get("weights") if cache is not None else None
+    if (entry is not None and entry[2] == precision and numpy.array_equal(entry[0], W)
+            and numpy.array_equal(entry[1], b)):
+        return entry[3]
+    # W's rows piece-major (row p * nO + o, not o * nP + p): each piece's pre-activations are
+    # then one contiguous block of Z and the max over pieces is nP - 1 elementwise maxima
+    K = nO * nP
+    Wp = W.reshape(nO, nP, -1).transpose(1, 0, 2).reshape(K, -1)
+    per_token = linear_product(
+        torch.from_numpy(numpy.ascontiguousarray(_per_token_weights(Wp, nI))), precision)
+    W_max = torch.from_numpy(numpy.ascontiguousarray(Wp[:, 3 * nI:]))
+    max_product = linear_product(W_max, precision) if precision else None
+    bias = torch.from_numpy(numpy.ascontiguousarray(b.reshape(nO, nP).T.reshape(K)))
+    prepared = (per_token, W_max, max_product, bias)
+    if cache is not None:
+        cache["weights"] = (W.copy(), b.copy(), precision, prepared)  # one assignment
+    return prepared
+
+
 def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: numpy.ndarray,
              ends: numpy.ndarray, nO: int, nP: int, tail: Tail | None = None,
-             precision: str | None = None) -> numpy.ndarray:
+             precision: str | None = None, cache: dict | None = None) -> numpy.ndarray:
     """The Maxout's output for inference, block by block of token rows: the training pass's
     numbers, computed with torch, whose matrix products, gathers and elementwise maxima use
     every thread torch has (numpy's elementwise work runs on one; issue 16). ``tail`` (the
     layers after the Maxout, ``_torch_tail``) is applied to each block in torch too.
-    ``precision`` (int8, bf16) is that of the Maxout's two products (``linear_product``)."""
+    ``precision`` (int8, bf16) is that of the Maxout's two products (``linear_product``);
+    ``cache`` keeps their prepared weights between calls (``_prepared``)."""
     import torch
-
 
     Y = numpy.empty((len(starts), tail.nO if tail is not None else nO), dtype="float32")
     if not len(starts):
         return Y
-    # W's rows piece-major (row p * nO + o, not o * nP + p): each piece's pre-activations are
-    # then one contiguous block of Z and the max over pieces is nP - 1 elementwise maxima
     K, nI = nO * nP, data.shape[1]
-    W = W.reshape(nO, nP, -1).transpose(1, 0, 2).reshape(K, -1)
-    per_token = linear_product(
-        torch.from_numpy(numpy.ascontiguousarray(_per_token_weights(W, nI))), precision)
-    W_max = torch.from_numpy(numpy.ascontiguousarray(W[:, 3 * nI:]))
-    max_product = linear_product(W_max, precision) if precision else None
-    bias = torch.from_numpy(numpy.ascontiguousarray(b.reshape(nO, nP).T.reshape(K)))
+    per_token, W_max, max_product, bias = _prepared(W, b, nO, nP, nI, precision, cache)
     tokens = torch.from_numpy(numpy.ascontiguousarray(data))
     # the spans grouped by the block their start falls in: one pass, not one scan per block
     block = starts // INFERENCE_BLOCK_ROWS
@@ -221,11 +253,12 @@ def _inputs(model: Model, inputs: tuple[Ragged, Ragged]) -> tuple[Any, ...]:
 
 
 def _infer(model: Model, inputs: tuple[Ragged, Ragged], tail: Tail | None = None,
-           precision: str | None = None) -> Floats2d:
+           precision: str | None = None, cache: dict | None = None) -> Floats2d:
     """The inference pass of ``span_maxout`` (and of ``tail`` after it)."""
     data, W, b, starts, ends = _inputs(model, inputs)
     return model.ops.asarray2f(cast(Floats2d, _predict(
-        data, W, b, starts, ends, model.get_dim("nO"), model.get_dim("nP"), tail, precision)))
+        data, W, b, starts, ends, model.get_dim("nO"), model.get_dim("nP"), tail, precision,
+        cache)))
 
 
 def _no_backprop(dY: Floats2d) -> tuple[Ragged, Ragged]:
@@ -369,11 +402,11 @@ def _same(d: Ragged) -> Ragged:
     return d
 
 
-def _categorizer_forward(model: Model, X: Any, is_train: bool,
-                         precision: str | None = None) -> tuple[Floats2d, Callable]:
+def _categorizer_forward(model: Model, X: Any, is_train: bool, precision: str | None = None,
+                         cache: dict | None = None) -> tuple[Floats2d, Callable]:
     """thinc's chain of the three layers, reading the docs' words only (``_words_only``); at
     inference the Maxout, LayerNorm and Softmax run in one torch pass, the Maxout's products
-    in ``precision``."""
+    in ``precision``, their prepared weights kept in ``cache``."""
     if len(model.layers) != 3:  # a caller swapped layers in: thinc's chain, as it was
         return chain_forward(model, X, is_train)
     embed, reducer, scorer = model.layers
@@ -383,7 +416,7 @@ def _categorizer_forward(model: Model, X: Any, is_train: bool,
     if not is_train:
         tail = _torch_tail(reducer, scorer)
         if tail is not None:
-            return (_infer(reducer.layers[0], (tokens_w, spans_w), tail, precision),
+            return (_infer(reducer.layers[0], (tokens_w, spans_w), tail, precision, cache),
                     _no_backprop)
     H, bp_reducer = reducer((tokens_w, spans_w), is_train)
     Y, bp_scorer = scorer(H, is_train)
@@ -421,8 +454,8 @@ def build_span_categorizer(
         scorer,
     )
     # thinc's chain with one more inference path; the same layers, so the same weights file
-    forward = partial(_categorizer_forward, precision=quantize) if quantize else \
-        _categorizer_forward
+    # the model's own cache of prepared weights (not attrs: thinc saves and restores those)
+    forward = partial(_categorizer_forward, precision=quantize, cache=_WeightsCache())
     model: Model = Model(layers.name, forward, init=chain_init,
                          dims={name: layers.maybe_get_dim(name) for name in layers.dim_names},
                          layers=layers.layers)
