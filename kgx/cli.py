@@ -210,8 +210,8 @@ def quantize_cmd(
                                        "with AMX or AVX-512 BF16).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace OUTPUT.")] = False,
 ) -> None:
-    """Copy a pipeline with CPU inference settings for its transformer: int8, bfloat16 and/or
-    ONNX Runtime (weights stay float32 on disk). Not for training: train the original."""
+    """Copy a pipeline with CPU inference settings for its transformer and span recogniser:
+    int8, bfloat16 and/or ONNX Runtime (weights stay float32 on disk). Not for training."""
     from kgx.pipeline.encoder import quantize_pipeline
 
     if float32 and bf16:

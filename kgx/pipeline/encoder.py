@@ -354,7 +354,8 @@ def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = Fals
     """Write ``model`` to ``output`` with CPU inference settings for each transformer
     component (``kgx.TransformerModel.v2``): int8 on torch (the default), bf16 autocast on
     torch (``quantize = "bf16"``), or ``runtime = "onnxruntime"`` with int8 or float32
-    (``quantize = None``); returns their names.
+    (``quantize = None``); returns their names. Span recognisers (``kgx.SpanCategorizer.v1``)
+    get the same ``quantize`` for their pooled products.
 
     The weights stay float32 on disk and are converted when the pipeline is loaded, so the
     result is an ordinary spaCy pipeline. Refuses where the runtime cannot do it here, where a
@@ -406,13 +407,13 @@ def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = Fals
         section["runtime"] = runtime
     # the span recogniser's pooled products run in the same precision (ONNX Runtime's float32
     # keeps them float32): they are most of the time left outside the encoder (issue 16)
-    for comp in config["components"].values():
-        head = comp.get("model", {})
-        if head.get("@architectures") == "kgx.SpanCategorizer.v1":
-            head["quantize"] = quantize
+    heads = [name for name, comp in config["components"].items()
+             if comp.get("model", {}).get("@architectures") == "kgx.SpanCategorizer.v1"]
+    for name in heads:
+        config["components"][name]["model"]["quantize"] = quantize
     config.to_disk(output / "config.cfg", interpolate=False)
     check = spacy.load(output)
     check("Quantized pipelines still read sentences.")  # and build the runtime's graph
     log.info("%s: %s inference on %s for %s", output, quantize or "float32", runtime,
-             ", ".join(names))
+             ", ".join(names + [f"{name}'s products" for name in heads]))
     return names
