@@ -143,3 +143,14 @@ def test_a_quantized_recogniser_keeps_its_packed_weights_and_still_pickles():
         span_pool.linear_product = real
     for clone in (pickle.loads(pickle.dumps(int8)), copy.deepcopy(int8)):
         numpy.testing.assert_array_equal(clone.predict((docs, spans)), changed)
+
+
+def test_kgx_int8_engine_chooses_the_engine_and_an_unknown_one_is_named(monkeypatch):
+    engines = [e for e in torch.backends.quantized.supported_engines if e != "none"]
+    if not engines:
+        pytest.skip("torch has no quantized engine on this CPU")
+    monkeypatch.setenv("KGX_INT8_ENGINE", engines[-1])
+    assert int8_engine() == engines[-1]
+    monkeypatch.setenv("KGX_INT8_ENGINE", "tpu")
+    with pytest.raises(ValueError, match="KGX_INT8_ENGINE='tpu'"):
+        int8_engine()

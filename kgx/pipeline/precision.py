@@ -5,6 +5,7 @@ products (``span_pool.py``; issue 16)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -30,13 +31,19 @@ def bf16_native() -> bool:
 
 
 def int8_engine() -> str:
-    """The quantized engine that int8 weights are packed for: oneDNN where the CPU has AMX
-    tiles, whose int8 matrix units it uses (2.4-4.6x fbgemm's speed at the encoder's shapes on
-    a Sapphire Rapids core, the same numbers: BENCHMARKS.md, issue 16); torch's own choice
-    elsewhere."""
+    """The quantized engine that int8 weights are packed for: ``KGX_INT8_ENGINE`` where set;
+    else oneDNN where the CPU has AMX tiles, whose int8 matrix units it uses (2.4-4.6x
+    fbgemm's speed at the encoder's shapes on a Sapphire Rapids core, the same scheme, about
+    140 MB more memory in a run: BENCHMARKS.md, issue 16); torch's own choice elsewhere."""
     import torch
 
     engines = torch.backends.quantized.supported_engines
+    chosen = os.environ.get("KGX_INT8_ENGINE", "").strip()
+    if chosen:
+        if chosen not in engines or chosen == "none":
+            raise ValueError(f"KGX_INT8_ENGINE={chosen!r}: torch's quantized engines here are "
+                             f"{', '.join(e for e in engines if e != 'none')}")
+        return chosen
     amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
     if "onednn" in engines and amx is not None and bool(amx()):
         return "onednn"
