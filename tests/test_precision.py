@@ -21,6 +21,9 @@ def test_packing_int8_sets_its_engine_and_puts_the_callers_back(monkeypatch):
     with pytest.raises(RuntimeError, match="inside"), packing_int8():
         raise RuntimeError("inside")
     assert torch.backends.quantized.engine == before
+    with packing_int8(), packing_int8():  # nested in one thread: no deadlock
+        assert torch.backends.quantized.engine == int8_engine()
+    assert torch.backends.quantized.engine == before
 
 
 @pytest.mark.parametrize("amx", [True, False])

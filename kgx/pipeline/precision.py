@@ -50,9 +50,9 @@ def int8_engine() -> str:
     return str(torch.backends.quantized.engine)
 
 
-# one packing at a time: two threads each saving and restoring the process-wide engine could
-# otherwise leave one's choice behind
-_PACKING = threading.Lock()
+# one packing at a time (reentrant: a packing may nest another): two threads each saving and
+# restoring the process-wide engine could otherwise leave one's choice behind
+_PACKING = threading.RLock()
 
 
 @contextlib.contextmanager
