@@ -303,14 +303,20 @@ def test_a_state_that_does_not_match_the_module_goes_through_spacy_transformers(
 
 @pytest.mark.slow
 def test_kgx_quantize_writes_an_int8_pipeline_that_loads_and_refuses_training(trained,
-                                                                               tmp_path):
+                                                                               tmp_path, caplog):
     import torch
+
+    import kgx.pipeline.encoder as encoder
 
     trained.to_disk(tmp_path / "fp32")
     runner = CliRunner()
-    result = runner.invoke(app, ["quantize", str(tmp_path / "fp32"), str(tmp_path / "int8")])
+    with caplog.at_level(logging.INFO, logger="kgx"):
+        result = runner.invoke(app, ["quantize", str(tmp_path / "fp32"),
+                                     str(tmp_path / "int8")])
     assert result.exit_code == 0, result.output
     assert "int8 inference for transformer" in result.output
+    # where bf16 would serve better, the user is told
+    assert ("--bf16 is faster here" in caplog.text) == encoder.bf16_native()
     engine = torch.backends.quantized.engine
     q = spacy.load(tmp_path / "int8")
     assert q.config["components"]["transformer"]["model"]["quantize"] == "int8"

@@ -416,4 +416,8 @@ def quantize_pipeline(model: str | Path, output: Path, *, overwrite: bool = Fals
     check("Quantized pipelines still read sentences.")  # and build the runtime's graph
     log.info("%s: %s inference on %s for %s", output, quantize or "float32", runtime,
              ", ".join(names + [f"{name}'s products" for name in heads]))
+    if quantize == "int8" and runtime == "torch" and bf16_native():
+        # measured on an AMX CPU: bf16 2.0x float32 at F1 within 0.33, int8 1.85x within 1.3
+        log.info("this CPU multiplies bfloat16 in hardware: --bf16 is faster here, with F1 "
+                 "closer to float32's (BENCHMARKS.md, issue 16)")
     return names
