@@ -55,14 +55,13 @@ def records(fh: Any) -> Iterator[tuple[str, int, Element | None]]:
     is not well formed, that declares entities or whose root holds no documents kgx reads."""
     parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
     found: list[tuple[str, int, Element | None]] = []
-    state: dict[str, Any] = {"root": None, "depth": 0, "builder": None, "size": 0}
+    state: dict[str, Any] = {"root": None, "builder": None, "size": 0}
 
     def refuse(*_: Any) -> None:
         raise XmlError("it declares XML entities: refused")
 
     def start(name: str, attrs: dict[str, str]) -> None:
         tag = _local(name)
-        state["depth"] += 1
         if state["root"] is None:
             state["root"] = tag
             if tag == "Workbook":
@@ -79,7 +78,6 @@ def records(fh: Any) -> Iterator[tuple[str, int, Element | None]]:
             builder.start(tag, {_local(k): v for k, v in attrs.items()})
 
     def end(name: str) -> None:
-        state["depth"] -= 1
         builder = state["builder"]
         if builder is None:
             return
