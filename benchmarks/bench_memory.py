@@ -1,7 +1,7 @@
 """Where the memory of a kgx process goes (issue 16): resident memory after the imports, the
 peak while the pipeline loads, and the peak of one pass over the texts, for the float32 and
 the int8 encoder; then the span recogniser's peak on long documents with its spans pooled
-block by block (``kgx.pipeline.span_pool.INFERENCE_BLOCK_ROWS``) and in one piece. Each
+block by block (``kgx.pipeline.span_infer.INFERENCE_BLOCK_ROWS``) and in one piece. Each
 variant runs in a fresh child process, so that one peak does not hide the next.
 
     python benchmarks/bench_memory.py --model training/conll04/model-last \
@@ -42,7 +42,7 @@ def child(args: argparse.Namespace) -> None:
     from bench_inference import load_texts
 
     import kgx  # noqa: F401  (its factories, as a user's process has them)
-    from kgx.pipeline import span_pool
+    from kgx.pipeline import span_infer
 
     figures["imports"] = memory_mb()["VmRSS"]
     _reset_peak()
@@ -61,7 +61,7 @@ def child(args: argparse.Namespace) -> None:
             i += 1
         texts = [" ".join(text)] * 2
         if "one piece" in args.child:
-            span_pool.INFERENCE_BLOCK_ROWS = ONE_PIECE
+            span_infer.INFERENCE_BLOCK_ROWS = ONE_PIECE
     else:
         texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
     spacy.util.fix_random_seed(0)

@@ -1,5 +1,5 @@
 """Words/s of the whole pipeline with the span recogniser pooling its spans at inference block
-by block of N token rows (``kgx.pipeline.span_pool.INFERENCE_BLOCK_ROWS``) and in one piece.
+by block of N token rows (``kgx.pipeline.span_infer.INFERENCE_BLOCK_ROWS``) and in one piece.
 Same pipeline, same process; the settings alternate round by round (issue 16).
 
     python benchmarks/bench_span_blocks.py --model training/conll04/model-last \
@@ -36,24 +36,24 @@ def main() -> None:
     import spacy
     import torch
 
-    from kgx.pipeline import span_pool
+    from kgx.pipeline import span_infer
 
     torch.set_num_threads(args.threads)
     nlp = spacy.load(args.model)
     texts = load_texts(args.texts, documents=args.documents)
     words = sum(len(t.split()) for t in texts)
     list(nlp.pipe(texts[:8]))  # warm-up
-    default = span_pool.INFERENCE_BLOCK_ROWS
+    default = span_infer.INFERENCE_BLOCK_ROWS
     times: dict[int, list[float]] = {rows: [] for rows in args.rows}
     try:
         for _ in range(args.rounds):
             for rows in args.rows:
-                span_pool.INFERENCE_BLOCK_ROWS = rows
+                span_infer.INFERENCE_BLOCK_ROWS = rows
                 start = time.perf_counter()
                 list(nlp.pipe(texts, batch_size=32))
                 times[rows].append(time.perf_counter() - start)
     finally:
-        span_pool.INFERENCE_BLOCK_ROWS = default
+        span_infer.INFERENCE_BLOCK_ROWS = default
     print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words)  "
           f"threads: {args.threads}  rounds: {args.rounds}")
     whole = statistics.median(times[ONE_PIECE]) if ONE_PIECE in times else None

@@ -114,7 +114,7 @@ def test_a_quantized_recogniser_keeps_its_packed_weights_and_still_pickles():
 
     from test_span_pool import _recogniser
 
-    from kgx.pipeline import span_pool
+    from kgx.pipeline import span_infer
     from kgx.pipeline.span_pool import build_span_categorizer
 
     if not precision.int8_supported():
@@ -126,13 +126,13 @@ def test_a_quantized_recogniser_keeps_its_packed_weights_and_still_pickles():
                                   hidden_size=16, quantize="int8")
     int8.layers[1:] = model.layers[1:]
     made = []
-    real = span_pool.linear_product
+    real = span_infer.linear_product
 
     def counting(W, kind):
         made.append(kind)
         return real(W, kind)
 
-    span_pool.linear_product = counting
+    span_infer.linear_product = counting
     try:
         first = int8.predict((docs, spans))
         int8.predict((docs, spans))
@@ -143,7 +143,7 @@ def test_a_quantized_recogniser_keeps_its_packed_weights_and_still_pickles():
         changed = int8.predict((docs, spans))
         assert len(made) == 4 and not numpy.allclose(changed, first)
     finally:
-        span_pool.linear_product = real
+        span_infer.linear_product = real
     for clone in (pickle.loads(pickle.dumps(int8)), copy.deepcopy(int8)):
         numpy.testing.assert_array_equal(clone.predict((docs, spans)), changed)
 

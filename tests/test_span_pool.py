@@ -87,13 +87,13 @@ def test_the_shipped_recogniser_uses_in_place_pooling(repo_root):
 def test_inference_in_blocks_gives_the_training_pass_output(monkeypatch, block_rows):
     """Inference pools block by block of token rows (bounded memory on long documents): the
     same outputs as the one-piece training pass, whatever the block size."""
-    from kgx.pipeline import span_pool
+    from kgx.pipeline import span_infer
 
     X, S, _ = _batch([7, 1, 12, 5, 30], 8, seed=3)
     model = span_maxout(nO=4, nP=3)
     model.initialize(X=(X, S))
     Y_train, _ = model((X, S), is_train=True)
-    monkeypatch.setattr(span_pool, "INFERENCE_BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(span_infer, "INFERENCE_BLOCK_ROWS", block_rows)
     Y_pred = model.predict((X, S))
     numpy.testing.assert_allclose(Y_pred, Y_train, atol=1e-5)
     with pytest.raises(ValueError, match="no gradient"):
@@ -267,3 +267,23 @@ def test_a_span_of_whitespace_only_keeps_its_docs_rows():
     expected = chain_forward(model, ([doc], spans), False)[0]
     assert expected.shape == (3, 3)
     numpy.testing.assert_allclose(model.predict(([doc], spans)), expected, atol=1e-6)
+
+
+def test_per_token_grads_scatter_as_numpy_add_at_does():
+    """The training pass's scatter of span gradients onto tokens (torch's index_add_) adds what
+    numpy.add.at adds: shared starts and ends, widths 1 to 8, a span covering one token."""
+    from kgx.pipeline.span_pool import _per_token_grads
+
+    rng = numpy.random.default_rng(3)
+    n_tok, K = 40, 6
+    starts = rng.integers(0, n_tok - 8, size=300)
+    ends = starts + rng.integers(1, 9, size=300)
+    dZ = rng.normal(size=(300, K)).astype("float32")
+    expected = numpy.zeros((n_tok, 3, K), dtype="float64")
+    numpy.add.at(expected[:, 0], ends - 1, dZ)
+    numpy.add.at(expected[:, 1], starts, dZ)
+    for span, (s, e) in enumerate(zip(starts, ends, strict=True)):
+        expected[s:e, 2] += dZ[span] / (e - s)
+    got = _per_token_grads(dZ, starts, ends, n_tok)
+    assert got.shape == (n_tok, 3 * K) and got.dtype == numpy.float32
+    numpy.testing.assert_allclose(got, expected.reshape(n_tok, 3 * K), rtol=1e-5, atol=1e-5)

@@ -12,7 +12,8 @@ maxima taken by running maxima over all spans of one width at once. Same numbers
 rounding), same gradients, same parameters as thinc's Maxout: ``kgx.SpanCategorizer.v1`` is
 spaCy's ``SpanCategorizer.v1`` with ``spacy.mean_max_reducer.v1``, computed this way, on a
 document's words only: a whitespace token inside a span (a line break in hard-wrapped text)
-counts in no pooled vector and not in its width (``_words_only``).
+counts in no pooled vector and not in its width (``_words_only``). The inference pass, in
+torch, is ``span_infer.py``'s.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from thinc.layers.chain import forward as chain_forward
 from thinc.layers.chain import init as chain_init
 from thinc.types import Floats2d, Ragged
 
-from kgx.pipeline.precision import QUANTIZE_CHOICES, linear_product
+from kgx.pipeline.precision import QUANTIZE_CHOICES
+from kgx.pipeline.span_infer import Tail, _per_token_weights, _predict, _torch_tail, _WeightsCache
 from kgx.pipeline.words import word_index
 
 
@@ -100,25 +102,12 @@ def _running(values: numpy.ndarray, lengths: numpy.ndarray, starts: numpy.ndarra
     return out, arg
 
 
-# inference pools the spans starting in one block of this many token rows at a time, so that
-# its scratch memory is bounded by the block, not by the batch or the document (a 10,000-word
-# document has 80,000 candidate spans; issue 16)
-INFERENCE_BLOCK_ROWS = 512
-
-
-def _per_token_weights(W: numpy.ndarray, nI: int) -> numpy.ndarray:
-    """The blocks of ``W`` (K, 4 * nI) applied once per token, stacked (3 * K, nI): last,
-    first, mean."""
-    K = W.shape[0]
-    return W[:, :3 * nI].reshape(K, 3, nI).transpose(1, 0, 2).reshape(-1, nI)
-
-
 def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
                    starts: numpy.ndarray, ends: numpy.ndarray
                    ) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray | None]:
     """The training pass's Maxout pre-activations (n, K) of the spans over the token rows
     ``data``, and the span maxima with their rows, which the backward pass reads (inference
-    computes the same pre-activations in torch: ``_predict``)."""
+    computes the same pre-activations in torch: ``span_infer._predict``)."""
     K, nI = W.shape[0], data.shape[1]
     lengths = ends - starts
     P = data @ _per_token_weights(W, nI).T  # per token: x W_last, x W_first, x W_mean
@@ -132,109 +121,6 @@ def _maxout_inputs(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray,
     Z += maxima @ W[:, 3 * nI:].T
     Z += b
     return Z, maxima, which_row
-
-
-class _WeightsCache(dict):
-    """A model's prepared inference weights (``_prepared``): rebuilt, not copied, when the
-    model is pickled or deep-copied (packed int8 weights are neither)."""
-
-    def __reduce__(self) -> tuple[type, tuple]:
-        return (_WeightsCache, ())
-
-    def __deepcopy__(self, memo: dict) -> _WeightsCache:
-        return _WeightsCache()
-
-
-def _prepared(W: numpy.ndarray, b: numpy.ndarray, nO: int, nP: int, nI: int,
-              precision: str | None, cache: dict | None) -> tuple[Any, Any, Any, Any]:
-    """The Maxout's weights as ``_predict`` multiplies them: the per-token product, the max
-    part's weight and product, the bias. Packing int8 weights costs more than a short
-    document's whole pass, so they are kept in ``cache`` (one a model) while ``W`` and ``b``
-    are the same numbers (compared exactly: training or a weights load updates them in
-    place)."""
-    import torch
-
-    entry = cache.get("weights") if cache is not None else None
-    if (entry is not None and entry[2] == precision and numpy.array_equal(entry[0], W)
-            and numpy.array_equal(entry[1], b)):
-        return entry[3]
-    # W's rows piece-major (row p * nO + o, not o * nP + p): each piece's pre-activations are
-    # then one contiguous block of Z and the max over pieces is nP - 1 elementwise maxima
-    K = nO * nP
-    Wp = W.reshape(nO, nP, -1).transpose(1, 0, 2).reshape(K, -1)
-    per_token = linear_product(
-        torch.from_numpy(numpy.ascontiguousarray(_per_token_weights(Wp, nI))), precision)
-    W_max = torch.from_numpy(numpy.ascontiguousarray(Wp[:, 3 * nI:]))
-    max_product = linear_product(W_max, precision) if precision else None
-    bias = torch.from_numpy(numpy.ascontiguousarray(b.reshape(nO, nP).T.reshape(K)))
-    prepared = (per_token, W_max, max_product, bias)
-    if cache is not None:
-        cache["weights"] = (W.copy(), b.copy(), precision, prepared)  # one assignment
-    return prepared
-
-
-def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: numpy.ndarray,
-             ends: numpy.ndarray, nO: int, nP: int, tail: Tail | None = None,
-             precision: str | None = None, cache: dict | None = None) -> numpy.ndarray:
-    """The Maxout's output for inference, block by block of token rows: the training pass's
-    numbers, computed with torch, whose matrix products, gathers and elementwise maxima use
-    every thread torch has (numpy's elementwise work runs on one; issue 16). ``tail`` (the
-    layers after the Maxout, ``_torch_tail``) is applied to each block in torch too.
-    ``precision`` (int8, bf16) is that of the Maxout's two products (``linear_product``);
-    ``cache`` keeps their prepared weights between calls (``_prepared``)."""
-    import torch
-
-    Y = numpy.empty((len(starts), tail.nO if tail is not None else nO), dtype="float32")
-    if not len(starts):
-        return Y
-    K, nI = nO * nP, data.shape[1]
-    per_token, W_max, max_product, bias = _prepared(W, b, nO, nP, nI, precision, cache)
-    tokens = torch.from_numpy(numpy.ascontiguousarray(data))
-    # the spans grouped by the block their start falls in: one pass, not one scan per block
-    block = starts // INFERENCE_BLOCK_ROWS
-    order = numpy.argsort(block, kind="stable")
-    with torch.no_grad():
-        for sel in numpy.split(order, numpy.flatnonzero(numpy.diff(block[order])) + 1):
-            first = int(block[sel[0]]) * INFERENCE_BLOCK_ROWS
-            last = int(ends[sel].max())
-            s = torch.from_numpy(starts[sel] - first)
-            e = torch.from_numpy(ends[sel] - first)
-            x = tokens[first:last]
-            P = per_token(x)  # per token: x W_last, x W_first, x W_mean
-            P[:, :K] += bias  # every span reads one "last" row: the bias once per token
-            Z = P[:, :K].index_select(0, e - 1)
-            Z += P[:, K:2 * K].index_select(0, s)
-            lengths = e - s
-            Z += _running_torch(P[:, 2 * K:3 * K], lengths, s, "sum").div_(lengths[:, None])
-            maxima = _running_torch(x, lengths, s, "max")
-            if max_product is None:
-                Z.addmm_(maxima, W_max.T)  # in place: no temporary
-            else:
-                Z += max_product(maxima)
-            best = Z[:, :nO]
-            for piece in range(1, nP):
-                best.clamp_(min=Z[:, piece * nO:(piece + 1) * nO])  # elementwise max
-            Y[sel] = (tail(best) if tail is not None else best).numpy()
-    return Y
-
-
-def _running_torch(values: Any, lengths: Any, starts: Any, reduce: str) -> Any:
-    """``_running`` for inference, in torch: each span's sum or max of ``values`` over its
-    rows. The running sums/maxima of every width are stacked (width-major) and read with one
-    gather, not one selection and scatter per width (issue 16)."""
-    import torch
-
-    n_rows, width = values.shape
-    widths = int(lengths.max())
-    run = values.new_empty((widths, n_rows, width))
-    run[0] = values
-    for w in range(1, widths):
-        rows = n_rows - w  # rows past these start no span this wide: never read
-        if reduce == "sum":
-            torch.add(run[w - 1, :rows], values[w:], out=run[w, :rows])
-        else:
-            torch.maximum(run[w - 1, :rows], values[w:], out=run[w, :rows])
-    return run.view(-1, width).index_select(0, (lengths - 1) * n_rows + starts)
 
 
 def _inputs(model: Model, inputs: tuple[Ragged, Ragged]) -> tuple[Any, ...]:
@@ -275,7 +161,6 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
     K = nO * nP
     data, W, b, starts, ends = _inputs(model, inputs)
     n_tok, nI = data.shape
-    lengths = ends - starts
     n = len(starts)
     W_tok = _per_token_weights(W, nI)
     maxima = which_row = None
@@ -291,14 +176,7 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
         dX = numpy.zeros((n_tok, nI), dtype="float32")
         dW = numpy.zeros((K, 4 * nI), dtype="float32")
         if n:
-            G = numpy.zeros((n_tok, 3, K), dtype="float32")  # d(x W_last, x W_first, x W_mean)
-            numpy.add.at(G[:, 0], ends - 1, dZ)
-            numpy.add.at(G[:, 1], starts, dZ)
-            d_mean = dZ / lengths[:, None]
-            for k in range(int(lengths.max())):
-                sel = numpy.flatnonzero(lengths > k)
-                numpy.add.at(G[:, 2], starts[sel] + k, d_mean[sel])
-            G2 = G.reshape(n_tok, 3 * K)
+            G2 = _per_token_grads(dZ, starts, ends, n_tok)
             dW[:, :3 * nI] = (G2.T @ data).reshape(3, K, nI).transpose(1, 0, 2).reshape(K, -1)
             dW[:, 3 * nI:] = dZ.T @ cast(numpy.ndarray, maxima)
             dX += G2 @ W_tok
@@ -313,44 +191,26 @@ def _forward(model: Model, inputs: tuple[Ragged, Ragged],
     return Y, backprop
 
 
-class Tail:
-    """LayerNorm and the output layer after the span Maxout, for inference in torch (thinc's
-    numpy LayerNorm took as long as the max part's pooling on two threads; issue 16): the same
-    formulas as thinc's ``LayerNorm`` and ``Softmax``."""
+def _per_token_grads(dZ: numpy.ndarray, starts: numpy.ndarray, ends: numpy.ndarray,
+                     n_tok: int) -> numpy.ndarray:
+    """The gradient (n_tok, 3 * K) of the per-token products (x W_last, x W_first, x W_mean)
+    from the spans' ``dZ`` (n, K): each span's row added to its last token, its first token
+    and (divided by its width) every token it covers. Scattered with torch's ``index_add_``:
+    numpy's ``add.at`` took a fifth of a training step's time (issue 16)."""
+    import torch
 
-    def __init__(self, norm: Model, scorer: Model) -> None:
-        import torch
-
-        def tensor(layer: Model, name: str) -> Any:
-            return torch.from_numpy(numpy.ascontiguousarray(
-                layer.ops.to_numpy(layer.get_param(name)), dtype="float32"))
-
-        self.G, self.b = tensor(norm, "G"), tensor(norm, "b")
-        self.W, self.W_b = tensor(scorer, "W"), tensor(scorer, "b")
-        self.nO = int(self.W.shape[0])
-        self.normalize = bool(scorer.attrs["softmax_normalize"])
-        self.temperature = float(scorer.attrs["softmax_temperature"])
-
-    def __call__(self, h: Any) -> Any:
-        import torch
-
-        # thinc's (h - mean) * (var + 1e-8) ** -0.5 * G + b, in torch's fused kernel
-        h = torch.nn.functional.layer_norm(h, (h.shape[1],), self.G, self.b, eps=1e-08)
-        Y = torch.addmm(self.W_b, h, self.W.T)
-        if self.normalize:
-            Y = torch.softmax(Y / self.temperature if self.temperature != 1.0 else Y, dim=1)
-        return Y
-
-
-def _torch_tail(reducer: Model, scorer: Model) -> Tail | None:
-    """The torch tail for ``reducer >> scorer`` when they are ``span_maxout >> LayerNorm`` and
-    a ``Softmax`` (as ``kgx.SpanCategorizer.v1`` builds them with spancat's scorer); None for
-    any other scorer, which then runs as thinc's layer."""
-    if (len(reducer.layers) == 2 and reducer.layers[0].name == "span_maxout"
-            and reducer.layers[1].name == "layernorm" and scorer.name == "softmax"
-            and {"softmax_normalize", "softmax_temperature"} <= set(scorer.attrs)):
-        return Tail(reducer.layers[1], scorer)
-    return None
+    K = dZ.shape[1]
+    G = numpy.zeros((n_tok, 3, K), dtype="float32")
+    grads, dZt = torch.from_numpy(G), torch.from_numpy(numpy.ascontiguousarray(dZ))
+    grads[:, 0].index_add_(0, torch.from_numpy(ends - 1), dZt)
+    grads[:, 1].index_add_(0, torch.from_numpy(starts), dZt)
+    lengths = ends - starts
+    d_mean = dZt / torch.from_numpy(lengths.astype("float32"))[:, None]
+    for k in range(int(lengths.max())):
+        sel = numpy.flatnonzero(lengths > k)
+        grads[:, 2].index_add_(0, torch.from_numpy(starts[sel] + k),
+                               d_mean.index_select(0, torch.from_numpy(sel)))
+    return G.reshape(n_tok, 3 * K)
 
 
 def _words_only(ops: Any, docs: list[Any], X: Ragged, spans: Ragged
