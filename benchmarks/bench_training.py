@@ -2,12 +2,14 @@
 
 Builds the pipeline from a shipped config as ``spacy train`` does (``init_nlp``), takes the
 config's batches of the training corpus and runs ``nlp.update`` steps with the config's
-optimizer, dropout and annotating components. Two variants alternate round by round in one
+optimizer, dropout and annotating components. The variants alternate round by round in one
 process, continuing one training, each round on the same batches: kgx's scatter of the
 recogniser's per-span gradients onto its tokens (``span_pool._per_token_grads``, torch's
 ``index_add_``) and the same scatter with numpy's ``add.at``, which the recogniser used
-before. Printed per variant: CPU seconds per step (median of the steps), the scatter's own CPU
-seconds per step, and the ratio.
+before; with ``--frozen-embeddings`` and ``--bf16`` also steps with the encoder's embeddings
+frozen (``frozen_embeddings = true``) and under bfloat16 autocast (``mixed_precision = true``
+on a CPU), alone and together. Printed per variant: CPU seconds per step (median of the
+steps), the scatter's own CPU seconds per step, and how much faster kgx's step is now.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_training.py --config configs/kgx_trf.cfg \
         --train corpus/conll04/train.spacy --dev corpus/conll04/dev.spacy \
@@ -63,6 +65,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--frozen-embeddings", action="store_true",
+                    help="also time steps with the encoder's embeddings frozen")
+    ap.add_argument("--bf16", action="store_true",
+                    help="also time steps under bfloat16 autocast (mixed_precision = true)")
     args = ap.parse_args()
 
     import torch
@@ -85,38 +91,58 @@ def main() -> None:
     batches = cycle(list(T["batcher"](corpus(nlp))))
     words = []
 
+    trf = nlp.get_pipe("transformer").model
+    embeddings = [p for p in trf.transformer.embeddings.parameters()]
     kgx_scatter = span_pool._per_token_grads
-    variants = {"kgx (torch index_add_)": kgx_scatter, "numpy add.at (before)": add_at_grads}
+
+    def settings(scatter: Callable = kgx_scatter, bf16: bool = False,
+                 frozen_embeddings: bool = False) -> Callable[[list[float]], None]:
+        """What a variant sets before its steps (each variant sets every setting)."""
+        def apply(spent: list[float]) -> None:
+            span_pool._per_token_grads = timed(scatter, spent)
+            trf._kgx_cfg["train_bf16"] = bf16  # what mixed_precision = true sets on a CPU
+            for param in embeddings:  # what frozen_embeddings = true sets
+                param.requires_grad_(not frozen_embeddings)
+                param.grad = None
+        return apply
+
+    variants = {"kgx now": settings(), "numpy add.at (before)": settings(add_at_grads)}
+    if args.frozen_embeddings:
+        variants["frozen_embeddings"] = settings(frozen_embeddings=True)
+    if args.bf16:
+        variants["mixed_precision (bf16)"] = settings(bf16=True)
+        variants["bf16 + frozen_embeddings"] = settings(bf16=True, frozen_embeddings=True)
     per_step: dict[str, list[float]] = {name: [] for name in variants}
     scatter: dict[str, list[float]] = {name: [] for name in variants}
+
     def step(batch: Any) -> None:
         nlp.update(batch, sgd=optimizer, drop=T["dropout"], annotates=T["annotating_components"])
 
-    for batch in islice(batches, 2):  # warm-up: first-call allocations in neither variant
+    for batch in islice(batches, 2):  # warm-up: first-call allocations in no variant
         step(batch)
     try:
         for _ in range(args.rounds):
-            these = list(islice(batches, args.steps))  # both variants step on the same batches
+            these = list(islice(batches, args.steps))  # every variant on the same batches
             words.extend(sum(len(eg.reference) for eg in batch) for batch in these)
-            for name, fn in variants.items():
+            for name, apply in variants.items():
                 spent: list[float] = []
-                span_pool._per_token_grads = timed(fn, spent)
+                apply(spent)
                 for batch in these:
                     t = time.process_time()
                     step(batch)
                     per_step[name].append(time.process_time() - t)
                 scatter[name].append(sum(spent) / args.steps)
     finally:
-        span_pool._per_token_grads = kgx_scatter
+        settings()([])
 
     print(f"{args.config}, {args.train.name}: {args.rounds} rounds x {args.steps} steps a "
           f"variant, {args.threads} thread(s), {statistics.mean(words):.0f} words a batch")
-    print(f"{'variant':<26} {'CPU s/step':>11} {'scatter s/step':>15}")
+    print(f"{'variant':<26} {'CPU s/step':>11} {'scatter s/step':>15} {'vs kgx now':>11}")
+    now = statistics.median(per_step["kgx now"])
     for name in variants:
-        print(f"{name:<26} {statistics.median(per_step[name]):>11.3f} "
-              f"{statistics.median(scatter[name]):>15.3f}")
-    first, second = (statistics.median(per_step[n]) for n in variants)
-    print(f"step time, numpy add.at / kgx: {second / first:.2f}x")
+        median = statistics.median(per_step[name])
+        print(f"{name:<26} {median:>11.3f} {statistics.median(scatter[name]):>15.3f} "
+              f"{now / median:>10.2f}x")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from kgx.pipeline.encoder import (
 from kgx.relations import raw_relations
 
 # the settings kgx.TransformerModel.v2 adds to v1
-V2_ONLY = ("frozen_layers", "quantize", "max_batch_items", "runtime")
+V2_ONLY = ("frozen_layers", "quantize", "max_batch_items", "runtime", "frozen_embeddings")
 
 # sentences of very different lengths in one document: the case the buckets are for
 MIXED = ("Maria Lopez works for Acme in Paris . Why ? " + "John Smith , who had lived in "
@@ -139,11 +139,11 @@ def _assert_same_analysis(a, b) -> None:
         numpy.testing.assert_allclose(_real_vectors(a), _real_vectors(b), atol=1e-4)
 
 
-def _train_frozen(repo_root, frozen_layers: int, steps: int):
+def _train_frozen(repo_root, frozen_layers: int, steps: int, frozen_embeddings: bool = False):
     """The shipped config with ``frozen_layers``, a few updates on TRAIN: the encoder's
     weights before and after, the relation head's before and after, and the losses."""
     fix_random_seed(0)
-    nlp = _build(repo_root, frozen_layers=frozen_layers)
+    nlp = _build(repo_root, frozen_layers=frozen_layers, frozen_embeddings=frozen_embeddings)
     examples = [make_example(nlp, *row) for row in TRAIN]
     nlp.initialize(lambda: examples)
     module = nlp.get_pipe("transformer").model.transformer
@@ -174,6 +174,55 @@ def test_frozen_layers_keep_their_weights_and_the_rest_learns(repo_root, minilm_
     for layer in range(4):
         assert not any(k.startswith(f"encoder.layer.{layer}.") for k in changed), layer
     assert any(k.startswith("encoder.layer.5.") for k in changed)
+
+
+@pytest.mark.slow
+def test_frozen_embeddings_keep_their_weights_and_every_layer_learns(repo_root, minilm_path):
+    import torch
+
+    before, after, _, _, _ = _train_frozen(repo_root, 0, steps=2, frozen_embeddings=True)
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert not any(k.startswith("embeddings.") for k in changed)
+    for layer in range(6):
+        assert any(k.startswith(f"encoder.layer.{layer}.") for k in changed), layer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("native", [True, False])
+def test_mixed_precision_on_a_cpu_trains_under_bfloat16_autocast(repo_root, minilm_path,
+                                                                 monkeypatch, caplog, native):
+    """mixed_precision = true on a CPU: the encoder's training pass runs under bf16 autocast
+    (not thinc's CUDA float16, which would do nothing here), hands float32 to the heads, and
+    the encoder learns; a CPU without bf16 arithmetic is told it will be slower."""
+    import torch
+
+    from kgx.pipeline import encoder
+
+    monkeypatch.setattr(encoder, "bf16_native", lambda: native)
+    fix_random_seed(0)
+    nlp = _build(repo_root, mixed_precision=True)
+    assert _shim(nlp)._mixed_precision is False
+    examples = [make_example(nlp, *row) for row in TRAIN]
+    nlp.initialize(lambda: examples)
+    module = nlp.get_pipe("transformer").model.transformer
+    before = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    optimizer = Adam(1e-3)
+    seen: list = []
+    with caplog.at_level(logging.WARNING, logger="kgx"):
+        for step in range(2):
+            if step == 1:  # after kgx's own hook, which the first training pass registers
+                module.register_forward_hook(lambda m, a, out: seen.append(
+                    (torch.is_autocast_enabled("cpu"),
+                     {v.dtype for v in out.values() if isinstance(v, torch.Tensor)})))
+            losses: dict[str, float] = {}
+            nlp.update(examples, sgd=optimizer, losses=losses, annotates=["sentencizer"])
+            assert all(numpy.isfinite(v) for v in losses.values()), losses
+    assert seen and all(autocast for autocast, _ in seen)
+    assert all(dtypes == {torch.float32} for _, dtypes in seen), seen
+    assert any(not torch.equal(before[k], v) for k, v in module.state_dict().items())
+    assert ("torch emulates it" in caplog.text) is not native
+    doc = nlp(TRAIN[0][0])  # inference stays float32 (no autocast)
+    assert doc._.trf_data.model_output.last_hidden_state.dtype == numpy.float32
 
 
 @pytest.mark.slow

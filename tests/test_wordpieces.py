@@ -87,7 +87,8 @@ def test_training_pass_matches_spacy_transformers_own(repo_root, minilm_path):
         section = config["components"]["transformer"]["model"]
         section["@architectures"] = arch
         if arch.endswith("v1"):
-            for key in ("frozen_layers", "quantize", "max_batch_items", "runtime"):
+            for key in ("frozen_layers", "quantize", "max_batch_items", "runtime",
+                        "frozen_embeddings"):
                 section.pop(key, None)
         nlp = load_model_from_config(config, auto_fill=True, validate=True)
         examples = [make_example(nlp, *row) for row in TRAIN]

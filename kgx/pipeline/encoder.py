@@ -12,6 +12,10 @@ Four CPU options ride on the same forward pass (issue 16):
 
 - ``frozen_layers``: the embeddings and the lowest N layers keep their pretrained weights
   (partial fine-tuning); backprop stops above them, so training costs less.
+  ``frozen_embeddings`` keeps the embeddings alone (half of MiniLM's weights: their gradient
+  and optimizer step are a seventh of a training step).
+- ``mixed_precision`` on a CPU: the training forward pass under torch's bfloat16 autocast
+  (spacy-transformers' own mixed precision is float16 on CUDA only), its outputs float32.
 - ``quantize = "int8"``: post-training dynamic int8 of the encoder's linear layers at
   inference (``torch.ao.quantization.quantize_dynamic``).
 - ``runtime = "onnxruntime"``: the encoder runs on ONNX Runtime at inference, in float32 or
@@ -84,7 +88,8 @@ def encoder_layers(module: Any) -> Any:
 
 def freeze(module: Any, n_layers: int) -> int:
     """Freeze the embeddings and the lowest ``n_layers`` layers (all of them and the pooler
-    when ``n_layers`` reaches the depth); returns how many layers are frozen."""
+    when ``n_layers`` reaches the depth; none, the embeddings alone, at 0); returns how many
+    layers are frozen."""
     layers = encoder_layers(module)
     embeddings = getattr(module, "embeddings", None)
     if embeddings is None:
@@ -98,6 +103,23 @@ def freeze(module: Any, n_layers: int) -> int:
         for param in part.parameters():
             param.requires_grad_(False)
     return n
+
+
+def _float32_outputs(module: Any, args: Any, output: Any) -> Any:
+    """A forward hook: the encoder's bfloat16 outputs (training under CPU autocast) as float32,
+    which thinc converts to numpy (no bfloat16 there) and the heads read."""
+    import torch
+
+    def wide(value: Any) -> Any:
+        if isinstance(value, torch.Tensor) and value.dtype == torch.bfloat16:
+            return value.float()
+        if isinstance(value, tuple):
+            return tuple(wide(v) for v in value)
+        return value
+
+    for key in list(output.keys()):
+        output[key] = wide(output[key])
+    return output
 
 
 class TransformerModelV2:
@@ -126,16 +148,22 @@ def _define_class() -> Any:
         def __init__(self, name: str, get_spans: Callable, tokenizer_config: dict,
                      transformer_config: dict, mixed_precision: bool,
                      grad_scaler_config: dict, frozen_layers: int, quantize: str | None,
-                     max_batch_items: int, runtime: str = "torch") -> None:
+                     max_batch_items: int, runtime: str = "torch",
+                     frozen_embeddings: bool = False) -> None:
+            from thinc.api import get_current_ops
+
+            # on a CPU, mixed precision is kgx's bfloat16 autocast, not thinc's CUDA float16
+            train_bf16 = mixed_precision and get_current_ops().device_type == "cpu"
             super().__init__(name, get_spans, tokenizer_config, transformer_config,
-                             mixed_precision, grad_scaler_config)
+                             mixed_precision and not train_bf16, grad_scaler_config)
             self._func = forward
             self._kgx_args = (name, get_spans, tokenizer_config, transformer_config,
                               mixed_precision, grad_scaler_config, frozen_layers, quantize,
-                              max_batch_items, runtime)
+                              max_batch_items, runtime, frozen_embeddings)
             # settings from the config, not in ``attrs``: thinc restores attrs from the saved
             # weights, which would undo a config edit such as ``kgx quantize``'s
             self._kgx_cfg = {"frozen_layers": frozen_layers, "quantize": quantize,
+                             "frozen_embeddings": frozen_embeddings, "train_bf16": train_bf16,
                              "max_batch_items": max_batch_items, "runtime": runtime}
             # the Hugging Face module each derived state was made for (it is replaced when a
             # pipeline is loaded): the int8 copy, and whether its layers are frozen
@@ -162,12 +190,20 @@ def _define_class() -> Any:
                              "(quantize = null, runtime = \"torch\")")
         n = model._kgx_cfg["frozen_layers"]
         module = hf_module(model)
-        if n and model._kgx_state.get("frozen") is not module:
+        if ((n or model._kgx_cfg["frozen_embeddings"])
+                and model._kgx_state.get("frozen") is not module):
             done = freeze(module, n)
             depth = len(encoder_layers(module))
             model._kgx_state["frozen"] = module
             model._kgx_state["all_frozen"] = done >= depth
             log.info("encoder: embeddings and %d of %d layers frozen", done, depth)
+        if model._kgx_cfg["train_bf16"] and model._kgx_state.get("bf16_hooked") is not module:
+            module.register_forward_hook(_float32_outputs)
+            model._kgx_state["bf16_hooked"] = module
+            if not bf16_native():
+                log.warning("encoder: mixed_precision = true but this CPU has no bfloat16 "
+                            "arithmetic (AMX, AVX-512 BF16): torch emulates it, slower than "
+                            "float32 training")
 
     def inference_module(model: Any) -> Any:
         module = hf_module(model)
@@ -263,7 +299,9 @@ def _define_class() -> Any:
         if is_train and not model._kgx_state.get("all_frozen"):
             # spacy-transformers' training pass, on kgx's word pieces (wordpieces.py)
             wordpieces, align = tokenize_spans(model.tokenizer, flat)
-            output, backprop_tensors = model.layers[0](wordpieces, is_train)
+            with torch.autocast("cpu", dtype=torch.bfloat16,
+                                enabled=model._kgx_cfg["train_bf16"]):
+                output, backprop_tensors = model.layers[0](wordpieces, is_train)
 
             def backprop(d_output: Any) -> list:
                 backprop_tensors(d_output.model_output)
@@ -302,6 +340,7 @@ def build_transformer_model_v2(
     quantize: str | None = None,
     max_batch_items: int = 2048,
     runtime: str = "torch",
+    frozen_embeddings: bool = False,
 ) -> Any:
     """v1 (the encoder name resolved offline first) with inference in length-sorted buckets,
     partial fine-tuning and optional int8 inference.
@@ -310,13 +349,17 @@ def build_transformer_model_v2(
     get_spans (Callable): the spans the encoder reads (``kgx.sentence_spans.v1``).
     frozen_layers (int): freeze the embeddings and this many of the lowest layers in training
         (0: fine-tune everything; the encoder's depth or more: train the heads only).
+    frozen_embeddings (bool): freeze the embeddings in training even when ``frozen_layers``
+        is 0 (the layers all fine-tuned; the cheapest part to keep).
     quantize (str | None): "int8" for dynamic int8 inference of the linear layers, "bf16"
         for bfloat16 autocast inference (fast on CPUs with AMX or AVX-512 BF16), or null.
     max_batch_items (int): the most word pieces (count times longest, padding included) the
         encoder reads at once at inference.
     runtime (str): what runs the encoder at inference: "torch", or "onnxruntime" (the module
         converted to ONNX, fused or int8, at the first inference; needs ``kgx[onnx]``).
-    tokenizer_config, transformer_config, mixed_precision, grad_scaler_config: as for
+    mixed_precision (bool): on a GPU, spacy-transformers' float16 autocast; on a CPU, the
+        training forward pass under bfloat16 autocast (fast with AMX or AVX-512 BF16).
+    tokenizer_config, transformer_config, grad_scaler_config: as for
         ``spacy-transformers.TransformerModel.v3``.
     """
     if quantize not in QUANTIZE_CHOICES:
@@ -339,7 +382,7 @@ def build_transformer_model_v2(
     return TransformerModelV2.cls()(
         resolve_encoder(name), get_spans, dict(tokenizer_config), dict(transformer_config),
         mixed_precision, dict(grad_scaler_config), frozen_layers, quantize, max_batch_items,
-        runtime)
+        runtime, frozen_embeddings)
 
 
 # --- kgx quantize ------------------------------------------------------------------------
