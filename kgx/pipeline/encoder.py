@@ -8,7 +8,7 @@ back in their places: the same vectors, less padding. Training keeps spacy-trans
 training pass, one padded batch (its backprop needs one). Both read their word pieces from
 ``wordpieces.py`` (ligatures and fullwidth forms folded).
 
-Four CPU options ride on the same forward pass (issue 16):
+Five CPU options ride on the same forward pass (issue 16):
 
 - ``frozen_layers``: the embeddings and the lowest N layers keep their pretrained weights
   (partial fine-tuning); backprop stops above them, so training costs less.
