@@ -74,19 +74,20 @@ ENCODERS = {"encoder alone": "+ in-place recogniser",
 
 @contextlib.contextmanager
 def default_int8_engine(active: bool) -> Iterator[None]:
-    """While ``active``, int8 weights are packed for torch's default engine."""
-    from kgx.pipeline import precision
-
-    chosen = precision.int8_engine
+    """While ``active``, int8 weights are packed for torch's default engine: kgx's own
+    ``KGX_INT8_ENGINE`` setting, put back as it was afterwards."""
+    before = os.environ.get("KGX_INT8_ENGINE")
     if active:
         import torch
 
-        default = str(torch.backends.quantized.engine)
-        precision.int8_engine = lambda: default
+        os.environ["KGX_INT8_ENGINE"] = str(torch.backends.quantized.engine)
     try:
         yield
     finally:
-        precision.int8_engine = chosen
+        if before is None:
+            os.environ.pop("KGX_INT8_ENGINE", None)
+        else:
+            os.environ["KGX_INT8_ENGINE"] = before
 
 
 def child(args: argparse.Namespace) -> None:

@@ -1,9 +1,10 @@
 """The recogniser's inference pass in torch (issue 16): ``span_maxout``'s numbers for
 ``is_train=False``, computed block by block of token rows with torch's threads, and the
 LayerNorm and output layer after it (``Tail``). The training pass, in numpy, and the model
-itself are in ``span_pool.py``; this module holds what only inference runs: the prepared
+itself are in ``span_pool.py``; this module holds what inference runs: the prepared
 (piece-major, packed for int8 or bf16) weights kept between calls, the pooled products and
-the torch tail."""
+the torch tail, and the per-token weight layout (``_per_token_weights``) that the training
+pass reads too."""
 
 from __future__ import annotations
 
