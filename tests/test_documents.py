@@ -20,7 +20,7 @@ from kgx.encoders import sentence_windows
 from kgx.pipeline.candidates import make_candidate_generator, make_candidate_generator_v2
 from kgx.relations import raw_relations
 
-SHIPPED = ["kgx_trf.cfg", "kgx_demo.cfg"]
+SHIPPED = ["kgx_trf.cfg", "kgx_trf_fast.cfg", "kgx_demo.cfg"]
 
 
 def sentences_doc(text: str):

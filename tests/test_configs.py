@@ -1,0 +1,46 @@
+"""configs/kgx_trf_fast.cfg: configs/kgx_trf.cfg with cheaper training settings and nothing else.
+
+The two files are kept by hand; these tests catch an edit made to one and not the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.util import load_config, load_model_from_config
+
+# (full config's value, fast config's value) of every setting in which the two differ
+FAST_DIFFERS_IN = {
+    "components.transformer.model.mixed_precision": (False, True),
+    "components.transformer.model.frozen_embeddings": (False, True),
+    "training.max_steps": (1000, 700),
+    "training.eval_frequency": (200, 350),
+}
+
+
+def _flat(section: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(section, dict):
+        return {prefix: section}
+    flat: dict[str, Any] = {}
+    for key, value in section.items():
+        flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def test_the_fast_config_differs_from_the_full_one_in_its_training_settings_only(repo_root):
+    full = _flat(load_config(repo_root / "configs" / "kgx_trf.cfg", interpolate=False))
+    fast = _flat(load_config(repo_root / "configs" / "kgx_trf_fast.cfg", interpolate=False))
+    differ = {key: (full.get(key), fast.get(key)) for key in full.keys() | fast.keys()
+              if full.get(key) != fast.get(key)}
+    assert differ == FAST_DIFFERS_IN
+
+
+def test_the_fast_config_builds_an_encoder_that_trains_cheaper(repo_root, minilm_path):
+    """The settings reach the encoder: embeddings frozen, training forward in bfloat16 on a
+    CPU (the pipeline itself is the full config's: tests/test_documents.py)."""
+    config = load_config(repo_root / "configs" / "kgx_trf_fast.cfg", interpolate=True)
+    nlp = load_model_from_config(config, auto_fill=True, validate=True)
+    settings = nlp.get_pipe("transformer").model._kgx_cfg
+    assert settings["frozen_embeddings"] is True and settings["train_bf16"] is True
+    assert settings["frozen_layers"] == 0 and settings["quantize"] is None
+    assert nlp.config["training"]["max_steps"] == 700
