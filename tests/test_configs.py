@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from spacy.util import load_config, load_model_from_config
 
 # (full config's value, fast config's value) of every setting in which the two differ
@@ -44,3 +45,19 @@ def test_the_fast_config_builds_an_encoder_that_trains_cheaper(repo_root, minilm
     assert settings["frozen_embeddings"] is True and settings["train_bf16"] is True
     assert settings["frozen_layers"] == 0 and settings["quantize"] is None
     assert nlp.config["training"]["max_steps"] == 700
+
+
+@pytest.mark.slow  # a fresh interpreter imports spaCy
+def test_the_workflows_train_the_fast_config_when_told_to(repo_root, tmp_path):
+    """The README's `spacy project run conll04 --vars.trf_config configs/kgx_trf_fast.cfg`:
+    the training step then trains that file (a dry run prints the commands it would run)."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(repo_root / "project.yml", tmp_path / "project.yml")
+    out = subprocess.run(
+        [sys.executable, "-m", "spacy", "project", "run", "conll04-train", str(tmp_path),
+         "--vars.trf_config", "configs/kgx_trf_fast.cfg", "--dry", "--force"],
+        capture_output=True, text=True, check=True)
+    assert "-m spacy train configs/kgx_trf_fast.cfg --output training/conll04 " in out.stdout

@@ -15,7 +15,8 @@ Five CPU options ride on the same forward pass (issue 16):
   ``frozen_embeddings`` keeps the embeddings alone (half of MiniLM's weights: their gradient
   and optimizer step are a seventh of a training step).
 - ``mixed_precision`` on a CPU: the training forward pass under torch's bfloat16 autocast
-  (spacy-transformers' own mixed precision is float16 on CUDA only), its outputs float32.
+  (spacy-transformers' own mixed precision is float16 on CUDA only), its outputs float32;
+  float32 with a warning on a CPU without bfloat16 arithmetic.
 - ``quantize = "int8"``: post-training dynamic int8 of the encoder's linear layers at
   inference (``torch.ao.quantization.quantize_dynamic``).
 - ``runtime = "onnxruntime"``: the encoder runs on ONNX Runtime at inference, in float32 or
@@ -198,12 +199,14 @@ def _define_class() -> Any:
             model._kgx_state["all_frozen"] = done >= depth
             log.info("encoder: embeddings and %d of %d layers frozen", done, depth)
         if model._kgx_cfg["train_bf16"] and model._kgx_state.get("bf16_hooked") is not module:
-            module.register_forward_hook(_float32_outputs)
             model._kgx_state["bf16_hooked"] = module
-            if not bf16_native():
+            model._kgx_state["bf16"] = bf16_native()
+            if model._kgx_state["bf16"]:
+                module.register_forward_hook(_float32_outputs)
+            else:
                 log.warning("encoder: mixed_precision = true but this CPU has no bfloat16 "
-                            "arithmetic (AMX, AVX-512 BF16): torch emulates it, slower than "
-                            "float32 training")
+                            "arithmetic (AMX, AVX-512 BF16), where torch would emulate it, "
+                            "slower than float32: training in float32")
 
     def inference_module(model: Any) -> Any:
         module = hf_module(model)
@@ -299,8 +302,8 @@ def _define_class() -> Any:
         if is_train and not model._kgx_state.get("all_frozen"):
             # spacy-transformers' training pass, on kgx's word pieces (wordpieces.py)
             wordpieces, align = tokenize_spans(model.tokenizer, flat)
-            with torch.autocast("cpu", dtype=torch.bfloat16,
-                                enabled=model._kgx_cfg["train_bf16"]):
+            bf16 = bool(model._kgx_cfg["train_bf16"] and model._kgx_state.get("bf16"))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 output, backprop_tensors = model.layers[0](wordpieces, is_train)
 
             def backprop(d_output: Any) -> list:
@@ -358,7 +361,8 @@ def build_transformer_model_v2(
     runtime (str): what runs the encoder at inference: "torch", or "onnxruntime" (the module
         converted to ONNX, fused or int8, at the first inference; needs ``kgx[onnx]``).
     mixed_precision (bool): on a GPU, spacy-transformers' float16 autocast; on a CPU, the
-        training forward pass under bfloat16 autocast (fast with AMX or AVX-512 BF16).
+        training forward pass under bfloat16 autocast where the CPU has AMX or AVX-512 BF16
+        (float32, with a warning, where it has neither).
     tokenizer_config, transformer_config, grad_scaler_config: as for
         ``spacy-transformers.TransformerModel.v3``.
     """
