@@ -77,6 +77,7 @@ def main() -> None:
     from thinc.api import fix_random_seed
 
     from kgx.pipeline import span_pool
+    from kgx.pipeline.precision import bf16_native
 
     torch.set_num_threads(args.threads)
     fix_random_seed(args.seed)
@@ -143,6 +144,9 @@ def main() -> None:
         median = statistics.median(per_step[name])
         print(f"{name:<26} {median:>11.3f} {statistics.median(scatter[name]):>15.3f} "
               f"{now / median:>10.2f}x")
+    if args.bf16 and not bf16_native():
+        print("(no bfloat16 arithmetic on this CPU: the bf16 variants trained in float32, as "
+              "kgx does here)")
 
 
 if __name__ == "__main__":
