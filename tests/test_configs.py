@@ -5,10 +5,8 @@ The two files are kept by hand; these tests catch an edit made to one and not th
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from spacy.util import load_config, load_model_from_config
+from spacy.util import dict_to_dot, load_config, load_model_from_config
 
 # (full config's value, fast config's value) of every setting in which the two differ
 FAST_DIFFERS_IN = {
@@ -19,18 +17,10 @@ FAST_DIFFERS_IN = {
 }
 
 
-def _flat(section: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(section, dict):
-        return {prefix: section}
-    flat: dict[str, Any] = {}
-    for key, value in section.items():
-        flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
 def test_the_fast_config_differs_from_the_full_one_in_its_training_settings_only(repo_root):
-    full = _flat(load_config(repo_root / "configs" / "kgx_trf.cfg", interpolate=False))
-    fast = _flat(load_config(repo_root / "configs" / "kgx_trf_fast.cfg", interpolate=False))
+    full = dict_to_dot(load_config(repo_root / "configs" / "kgx_trf.cfg", interpolate=False))
+    fast = dict_to_dot(load_config(repo_root / "configs" / "kgx_trf_fast.cfg",
+                                   interpolate=False))
     differ = {key: (full.get(key), fast.get(key)) for key in full.keys() | fast.keys()
               if full.get(key) != fast.get(key)}
     assert differ == FAST_DIFFERS_IN
