@@ -112,7 +112,7 @@ def profile(nlp, texts: list[str]) -> tuple[dict[str, float], list, dict[str, fl
     for name, proc in nlp.pipeline:
         if name == "ner":
             start = time.perf_counter()
-            spans = proc.suggester(docs, ops=proc.model.ops)
+            spans = proc.candidate_spans(docs)
             t["ner: span suggestions"] = time.perf_counter() - start
             start = time.perf_counter()
             scores = proc.model.predict((docs, spans))

@@ -215,3 +215,102 @@ def test_entity_threshold_is_saved_and_checked(tmp_path):
     assert loaded.get_pipe("kgx_span_ner").entity_threshold is None
     with pytest.raises(ValueError, match="entity_threshold must be in"):
         spacy.blank("en").add_pipe("kgx_span_ner", config={"entity_threshold": 1.5})
+
+
+EDGE_DATA = [
+    ("Bob flew to the Hague on Monday .", [(0, 3, "PER"), (12, 21, "LOC")]),
+    ("Carol met Dave of Initech in Paris , said Bob .",
+     [(0, 5, "PER"), (10, 14, "PER"), (18, 25, "ORG"), (29, 34, "LOC"), (42, 45, "PER")]),
+]
+
+
+def _edge_trained(steps: int = 30, **config):
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("kgx_span_ner", config=config)
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in EDGE_DATA]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(steps):
+        nlp.update(examples, sgd=optimizer)
+    return nlp, ner, examples
+
+
+def _spans(ragged: Ragged) -> list[tuple[int, int]]:
+    return [tuple(row) for row in numpy.asarray(ragged.dataXd).reshape(-1, 2).tolist()]
+
+
+def test_edge_filter_learns_the_function_words_at_entity_edges():
+    _, ner, _ = _edge_trained(steps=1)
+    # "the" starts a training entity: spared; nothing ends with a function word
+    assert ner.cfg["edge_first"] == ["the"]
+    assert ner.cfg["edge_last"] == []
+
+
+def test_edge_filter_drops_exactly_the_spans_with_unseen_function_word_edges():
+    nlp, ner, _ = _edge_trained(steps=1, edge_filter=True)
+    doc = nlp.make_doc("Eve of the Hague , and the Acme board said so .")
+    every = _spans(ner.suggester([doc], ops=ner.model.ops))
+    kept = _spans(ner.candidate_spans([doc]))
+
+    def function(t) -> bool:
+        return t.is_punct or (t.is_stop and not t.is_upper)
+
+    expected = [(s, e) for s, e in every
+                if not (function(doc[s]) and doc[s].lower_ != "the") and not function(doc[e - 1])]
+    assert kept == expected
+    assert (2, 4) in kept and (0, 1) in kept  # "the Hague", "Eve"
+    assert (1, 4) not in kept and (3, 5) not in kept  # "of the Hague", "Hague ,"
+    assert len(kept) < len(every) / 2
+    # capitals are not function words: "US" is a name more often than a pronoun
+    us = nlp.make_doc("US troops")
+    assert _spans(ner.candidate_spans([us])) == [(0, 1), (1, 2), (0, 2)]
+    ner.edge_filter = False
+    assert _spans(ner.candidate_spans([doc])) == every
+
+
+def test_edge_filter_prunes_prediction_only_and_keeps_the_entities(tmp_path):
+    nlp, ner, examples = _edge_trained(steps=60, edge_filter=True)
+    texts = [t for t, _ in EDGE_DATA]
+    docs = [nlp.make_doc(t) for t in texts]
+    pruned, _ = ner.predict(docs)
+    with_filter = [[(e.text, e.label_) for e in d.ents] for d in nlp.pipe(texts)]
+    ner.edge_filter = False
+    every, _ = ner.predict(docs)
+    without = [[(e.text, e.label_) for e in d.ents] for d in nlp.pipe(texts)]
+    assert with_filter == without
+    assert with_filter[0] == [("Bob", "PER"), ("the Hague", "LOC")]
+    assert len(pruned.dataXd) < len(every.dataXd) / 2
+    # training scores every span the suggester makes: the filter is not in its path
+    ner.edge_filter = True
+    calls = []
+    ner.candidate_spans = lambda docs: calls.append(docs)
+    nlp.update(examples)
+    assert calls == []
+    del ner.candidate_spans
+    # the learned words and the switch are saved; the config decides at load time
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p")
+    assert loaded.get_pipe("kgx_span_ner").edge_filter is True
+    assert loaded.get_pipe("kgx_span_ner").cfg["edge_first"] == ["the"]
+    off = spacy.load(tmp_path / "p",
+                     config={"components": {"kgx_span_ner": {"edge_filter": False}}})
+    assert off.get_pipe("kgx_span_ner").edge_filter is False
+
+
+def test_edge_words_are_learned_without_another_pass_over_the_examples():
+    # each pass over a shuffling training corpus draws random numbers: one more pass for the
+    # edge words would change the training of every seed that follows
+    def calls(factory: str, **config) -> int:
+        nlp = spacy.blank("en")
+        nlp.add_pipe(factory, config=config)
+        examples = [Example.from_dict(nlp.make_doc(t), {"entities": e, "spans": {"sc": e}})
+                    for t, e in EDGE_DATA]
+        count = []
+        nlp.initialize(lambda: (count.append(1), examples)[1])
+        return len(count)
+
+    spacy_spancat = calls("spancat_singlelabel")
+    # kgx's two more passes, as before the edge words: spaCy's check that these are Examples,
+    # and the labels from doc.ents (spaCy's spancat reads them from doc.spans in its own)
+    assert calls("kgx_span_ner") == spacy_spancat + 2
+    assert calls("kgx_span_ner", edge_filter=True) == spacy_spancat + 2

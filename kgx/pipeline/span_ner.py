@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import numpy
+from spacy.attrs import IS_PUNCT, IS_STOP, IS_UPPER, LOWER
 from spacy.language import Language
 from spacy.pipeline.spancat import SpanCategorizer, Suggester
 from spacy.tokens import Doc, Span, SpanGroup
@@ -58,6 +59,7 @@ DEFAULT_MODEL = {
         "threshold": None,
         "entity_threshold": None,
         "learn_rate_scale": 1.0,
+        "edge_filter": False,
         "scorer": {"@scorers": "spacy.ner_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
@@ -72,17 +74,20 @@ def make_span_ner(
     learn_rate_scale: float,
     scorer: Callable | None,
     entity_threshold: float | None = None,
+    edge_filter: bool = False,
 ) -> "SpanEntityRecognizer":
     """``negative_weight`` scales the gradient of the "no entity" spans (most of them);
     ``threshold`` is the least probability a span's best label needs (None: the argmax
     decides); ``entity_threshold``, where set, replaces the argmax: a span is an entity when
     its probability of being one, of any label (1 - P(no entity)), is at least this, and it
     takes its most probable entity label; ``learn_rate_scale`` as for
-    ``kgx_relation_extractor``."""
+    ``kgx_relation_extractor``; ``edge_filter``: drop the suggested spans that start or end
+    with a function word (punctuation or a stop word) that no training entity starts or ends
+    with (``SpanEntityRecognizer.learn_edge_words``), in training and in prediction."""
     return SpanEntityRecognizer(
         nlp.vocab, model, suggester, name, negative_weight=negative_weight,
         threshold=threshold, learn_rate_scale=learn_rate_scale, scorer=scorer,
-        entity_threshold=entity_threshold,
+        entity_threshold=entity_threshold, edge_filter=edge_filter,
     )
 
 
@@ -99,6 +104,7 @@ class SpanEntityRecognizer(SpanCategorizer):
         learn_rate_scale: float = 1.0,
         scorer: Callable | None = None,
         entity_threshold: float | None = None,
+        edge_filter: bool = False,
     ) -> None:
         super().__init__(
             vocab, model, suggester, name, add_negative_label=True, spans_key=SPANS_KEY,
@@ -112,6 +118,67 @@ class SpanEntityRecognizer(SpanCategorizer):
         # pipeline uses, so ``spacy.load(path, config=...)`` can change it
         self.entity_threshold = entity_threshold
         self.learn_rate_scale = learn_rate_scale
+        # the same for the filter; the words it spares are data, learned and saved in cfg
+        self.edge_filter = edge_filter
+        self.cfg.setdefault("edge_first", [])
+        self.cfg.setdefault("edge_last", [])
+
+    def predict(self, docs: Iterable[Doc]) -> tuple[Ragged, Floats2d]:
+        """spaCy's ``predict``, on ``candidate_spans``."""
+        docs = list(docs)
+        indices = self.candidate_spans(docs)
+        if indices.lengths.sum() == 0:
+            return indices, self.model.ops.alloc2f(0, 0)
+        return indices, self.model.predict((docs, indices))
+
+    def candidate_spans(self, docs: list[Doc]) -> Ragged:
+        """The suggester's spans, less those the edge filter drops when it is on. About 6 in
+        10 candidate spans start or end with a function word ("of", "the", ",", "said") and
+        the recogniser pays for each (BENCHMARKS.md, issue 16); an entity rarely does, and
+        the function words training entities have at an edge (CoNLL04's "the Hague", "Tex."
+        read as "Tex" and ".") are spared. Prediction only: training scores every span."""
+        ops = self.model.ops
+        spans = self.suggester(docs, ops=ops)
+        if not self.edge_filter or not len(spans.dataXd):
+            return spans
+        bounds = ops.to_numpy(spans.dataXd).reshape(-1, 2)
+        lengths = ops.to_numpy(spans.lengths)
+        first_ok = self._edge_hashes("edge_first")
+        last_ok = self._edge_hashes("edge_last")
+        keep, kept_lengths, offset = [], [], 0
+        for doc, n in zip(docs, lengths, strict=True):
+            own = bounds[offset:offset + n]
+            offset += n
+            attrs = doc.to_array([LOWER, IS_PUNCT, IS_STOP, IS_UPPER])
+            function = (attrs[:, 1] == 1) | ((attrs[:, 2] == 1) & (attrs[:, 3] == 0))
+            bad_first = function & ~numpy.isin(attrs[:, 0], first_ok)
+            bad_last = function & ~numpy.isin(attrs[:, 0], last_ok)
+            ok = ~bad_first[own[:, 0]] & ~bad_last[own[:, 1] - 1]
+            keep.append(own[ok])
+            kept_lengths.append(int(ok.sum()))
+        data: Any = numpy.concatenate(keep).astype("int32")
+        return Ragged(ops.asarray2i(data), ops.asarray1i(kept_lengths))
+
+    def _edge_hashes(self, key: str) -> numpy.ndarray:
+        return numpy.array([self.vocab.strings.add(w) for w in self.cfg[key]], dtype="uint64")
+
+    def learn_edge_words(self, examples: Iterable[Example]) -> None:
+        """The function words (punctuation, stop words) the gold entities of ``examples``
+        start or end with, on the pipeline's tokens: the edge filter spares them."""
+        first: set[str] = set()
+        last: set[str] = set()
+        for eg in examples:
+            self._add_edge_words(eg, first, last)
+        self.cfg["edge_first"], self.cfg["edge_last"] = sorted(first), sorted(last)
+
+    def _add_edge_words(self, eg: Example, first: set[str], last: set[str]) -> None:
+        for span in map(_strip, self._get_aligned_spans(eg)):
+            if span is None:
+                continue
+            if _function_word(span[0]):
+                first.add(span[0].lower_)
+            if _function_word(span[-1]):
+                last.add(span[-1].lower_)
 
     def _make_span_group_singlelabel(self, doc: Doc, indices: Any, scores: Any,
                                      allow_overlap: bool = True) -> SpanGroup:
@@ -177,7 +244,19 @@ class SpanEntityRecognizer(SpanCategorizer):
                 f"{self.name}: no entity labels: the training examples carry no doc.ents "
                 "and no labels were given to initialize"
             )
-        super().initialize(get_examples, nlp=nlp, labels=labels)
+        # learned whether or not the filter is on, so that a loaded pipeline can switch it on,
+        # in spaCy's own pass over the examples: one more pass would draw the shuffling
+        # corpus's random numbers again and change the training that follows
+        first: set[str] = set()
+        last: set[str] = set()
+
+        def examples() -> Iterable[Example]:
+            for eg in get_examples():
+                self._add_edge_words(eg, first, last)
+                yield eg
+
+        super().initialize(examples, nlp=nlp, labels=labels)
+        self.cfg["edge_first"], self.cfg["edge_last"] = sorted(first), sorted(last)
 
     def finish_update(self, sgd: Optimizer) -> None:
         scaled_finish_update(self.model, sgd, self.learn_rate_scale)
@@ -228,6 +307,11 @@ def make_sentence_ngram_suggester(min_size: int = 1, max_size: int = 8) -> Sugge
         return Ragged(ops.asarray2i(data), ops.asarray1i(lengths))
 
     return suggest
+
+
+def _function_word(token: Any) -> bool:
+    """Punctuation, or a stop word not in capitals ("US" and "IT" are names more often)."""
+    return bool(token.is_punct or (token.is_stop and not token.is_upper))
 
 
 def _strip(span: Span) -> Span | None:

@@ -1,0 +1,84 @@
+"""The recogniser's edge filter (``edge_filter`` of ``kgx_span_ner``, issue 16): the same
+model with the filter off and on, on the same data. Prints the candidate spans each way, NER
+and relation F1 each way on raw documents of ``--documents`` records (entities and relations
+matched by character offsets, as ``kgx evaluate --as-documents``), and the recogniser's and
+the whole pipeline's time each way, alternating round by round in one process.
+
+A model trained before the filter existed has no learned edge words: ``--train`` (its training
+data) learns them first, as ``initialize`` does in training now.
+
+    python benchmarks/eval_edge_filter.py --model training/conll04/model-last \\
+        --texts corpus/conll04/dev.spacy [--train corpus/conll04/train.spacy] \\
+        --documents 5 --rounds 5 --threads 2
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from bench_inference import alternate, paired_args  # noqa: E402
+
+
+def main() -> None:
+    args = paired_args(__doc__, rounds=5, extra=lambda ap: ap.add_argument(
+        "--train", type=Path, help="learn the edge words from this data first"))
+
+    import spacy
+    import torch
+
+    from kgx.cli import _read_examples
+    from kgx.pipeline.evaluate import evaluate
+
+    torch.set_num_threads(args.threads)
+    nlp = spacy.load(args.model)
+    ner = nlp.get_pipe("ner")
+    if args.train is not None:
+        ner.learn_edge_words(_read_examples(nlp, args.train, False, 1))
+    print(f"model: {args.model}  data: {args.texts}  documents of {args.documents}  "
+          f"threads: {args.threads}")
+    print(f"spared first words: {ner.cfg['edge_first']}")
+    print(f"spared last words: {ner.cfg['edge_last']}")
+    examples = _read_examples(nlp, args.texts, False, args.documents, args.layout)
+    texts = [eg.predicted.text for eg in examples]
+    docs = list(nlp.pipe(texts, disable=["ner", "kgx_relation_extractor"]))
+    words = sum(len(t.split()) for t in texts)
+
+    def switch(on: bool) -> None:
+        ner.edge_filter = on
+
+    for on in (False, True):
+        switch(on)
+        spans = len(ner.candidate_spans(docs).dataXd)
+        r = evaluate(nlp, examples)
+        print(f"filter {'on ' if on else 'off'}: {spans} candidate spans; "
+              f"NER P/R/F {100 * r['ents_p']:.2f} / {100 * r['ents_r']:.2f} / "
+              f"{100 * r['ents_f']:.2f}; relations strict micro P/R/F "
+              f"{100 * r['rel_strict_micro_p']:.2f} / {100 * r['rel_strict_micro_r']:.2f} / "
+              f"{100 * r['rel_strict_micro_f']:.2f}")
+
+    def run(on: bool, what: str):
+        def go():
+            switch(on)
+            if what == "recogniser":
+                return ner.predict(docs)
+            return list(nlp.pipe(texts, batch_size=args.batch_size))
+        return go
+
+    print(f"recogniser alone (predict over {len(docs)} documents, {words} words):")
+    rec, _ = alternate({"filter off": run(False, "recogniser"),
+                        "filter on": run(True, "recogniser")}, args.rounds)
+    print(f"  on / off: {rec['filter on'] / rec['filter off']:.2f} of the time")
+    print("whole pipeline (nlp.pipe):")
+    pipe, _ = alternate({"filter off": run(False, "pipeline"),
+                         "filter on": run(True, "pipeline")}, args.rounds)
+    print(f"  words/s off {words / pipe['filter off']:,.0f}, on {words / pipe['filter on']:,.0f}"
+          f" ({pipe['filter off'] / pipe['filter on']:.3f}x)")
+
+
+if __name__ == "__main__":
+    main()
