@@ -8,29 +8,51 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-V2_ONLY = ("frozen_layers", "quantize", "max_batch_items", "runtime")
+
+def v2_only() -> set[str]:
+    """The settings ``kgx.TransformerModel.v2`` takes and v1 does not, from their signatures
+    (a hand-kept list missed ``frozen_embeddings`` when it was added)."""
+    import inspect
+
+    from spacy.util import registry
+
+    def params(name: str) -> set[str]:
+        return set(inspect.signature(registry.architectures.get(name)).parameters)
+
+    return params("kgx.TransformerModel.v2") - params("kgx.TransformerModel.v1")
+
+
+def encoder_section(section: dict, encoder: dict) -> dict:
+    """A saved pipeline's transformer model section with ``encoder``'s settings: for v1, the
+    settings only v2 takes are dropped."""
+    section = dict(section)
+    if encoder.get("@architectures") == "kgx.TransformerModel.v1":
+        for key in v2_only():
+            section.pop(key, None)
+    section.update(encoder)
+    return section
 
 
 def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | None = None,
-                 recogniser_quantize: str | None = None):
+                 recogniser_quantize: str | None = None, edge_filter: bool | None = None):
     """The pipeline at ``model`` with its transformer built by ``encoder`` settings and, with
     ``pooled_spans`` True/False, its recogniser computing the spans' Maxout in place
     (``kgx.SpanCategorizer.v1``) or by spaCy's extraction, the weights kept;
     ``recogniser_quantize`` sets that Maxout's products' precision (what ``kgx quantize``
-    writes beside the encoder's), float32 where None."""
+    writes beside the encoder's), float32 where None; ``edge_filter`` switches the
+    recogniser's edge filter on or off (None: as saved)."""
     import spacy
 
     path = Path(model)
     config = spacy.util.load_config(path / "config.cfg")
     if encoder:
-        section = config["components"]["transformer"]["model"]
-        if encoder.get("@architectures") == "kgx.TransformerModel.v1":
-            for key in V2_ONLY:
-                section.pop(key, None)
-        section.update(encoder)
+        component = config["components"]["transformer"]
+        component["model"] = encoder_section(component["model"], encoder)
     ner = config["components"].get("ner", {}).get("model", {})
     if ner.get("@architectures") == "kgx.SpanCategorizer.v1":
         ner["quantize"] = recogniser_quantize
+    if edge_filter is not None:
+        config["components"]["ner"]["edge_filter"] = edge_filter
     nlp = spacy.util.load_model_from_path(path, config=config)
     if pooled_spans is not None:
         set_span_pooling(nlp.get_pipe("ner").model, pooled_spans)

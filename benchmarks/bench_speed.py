@@ -1,7 +1,9 @@
 """Inference speed and memory, step by step (issue 16): words/s and peak RSS of one trained
 pipeline as it ran before (``kgx.TransformerModel.v1``: one padded batch; spaCy's span
 extraction), with the encoder in length-sorted buckets (``v2``), with the recogniser computed
-in place (``kgx.SpanCategorizer.v1``'s ``span_maxout``), with dynamic int8 (``quantize =
+in place (``kgx.SpanCategorizer.v1``'s ``span_maxout``), with its edge filter (fewer
+candidate spans; the variants before it run without, those after it as the model was saved),
+with dynamic int8 (``quantize =
 "int8"``) in the encoder and then in the recogniser's products too (what ``kgx quantize``
 writes), with bfloat16 the same two steps where the CPU multiplies it, and on ONNX Runtime in
 float32 and int8 (``kgx quantize --runtime onnxruntime [--float32]``); and the encoder alone
@@ -40,11 +42,13 @@ INT8 = {**V2, "quantize": "int8"}
 ORT = {**V2, "runtime": "onnxruntime"}
 ORT_INT8 = {**ORT, "quantize": "int8"}
 BF16 = {**V2, "quantize": "bf16"}
-# name: (encoder settings, recogniser computed in place, its products' precision)
+# name: (encoder settings, recogniser computed in place, its products' precision, its edge
+# filter: None as saved, on in the shipped configs)
 VARIANTS = {
-    "before (v1, span copies)": (V1, False, None),
-    "+ encoder buckets (v2)": (V2, False, None),
-    "+ in-place recogniser": (V2, True, None),
+    "before (v1, span copies)": (V1, False, None, False),
+    "+ encoder buckets (v2)": (V2, False, None, False),
+    "+ in-place recogniser": (V2, True, None, False),
+    "+ edge filter": (V2, True, None, True),
     "+ int8 encoder": (INT8, True, None),
     "+ int8 recogniser": (INT8, True, "int8"),
     # the same, its weights packed for torch's default engine, not kgx's choice (oneDNN where
@@ -68,7 +72,7 @@ def variants() -> dict[str, tuple]:
     return {**VARIANTS, **(BF16_VARIANTS if bf16_native() else {})}
 # the encoder alone (tokenizer, segmenter, transformer: bench_inference.encoder_pipes) of these
 # pipelines
-ENCODERS = {"encoder alone": "+ in-place recogniser",
+ENCODERS = {"encoder alone": "+ edge filter",
             "ONNX Runtime encoder alone": "ONNX Runtime float32"}
 
 
@@ -176,15 +180,20 @@ def main() -> None:
         print(f"{name:<26} {words / t:8.0f} words/s  x{base / t:4.2f}  {memory}  "
               f"(runs {', '.join(f'{x:.2f}' for x in times[name])} s)"
               + (f"  relations: {found[name]}" if name in found else ""))
-    fp32, int8 = median["+ in-place recogniser"], median["+ int8 recogniser"]
+    fp32, int8 = median["+ edge filter"], median["+ int8 recogniser"]
+    if not pipelines["+ edge filter"].get_pipe("ner").cfg.get("edge_first"):
+        print("note: the model has no learned edge words (trained before the edge filter): "
+              "'+ edge filter' and the variants after it drop every function-word edge")
     int8_default = median["int8, torch's default engine"]
     ort, ort8 = median["ONNX Runtime float32"], median["ONNX Runtime int8"]
-    print(f"float32 pipeline / encoder alone (words/s): {median['encoder alone'] / fp32:.2f}; "
+    print(f"float32 pipeline / encoder alone (words/s): {median['encoder alone'] / fp32:.2f} "
+          f"(without the edge filter "
+          f"{median['encoder alone'] / median['+ in-place recogniser']:.2f}); "
           f"int8 (encoder and recogniser, as kgx quantize writes) / float32 speed: "
           f"{fp32 / int8:.2f}x (the int8 encoder alone in the pipeline: "
           f"{fp32 / median['+ int8 encoder']:.2f}x; on torch's default engine: "
           f"{fp32 / int8_default:.2f}x); peak RSS int8 / float32: "
-          f"{rss['+ int8 recogniser'] / rss['+ in-place recogniser']:.2f}")
+          f"{rss['+ int8 recogniser'] / rss['+ edge filter']:.2f}")
     if "+ bf16 recogniser" in median:
         print(f"bf16 (encoder and recogniser) / float32 speed: "
               f"{fp32 / median['+ bf16 recogniser']:.2f}x (the bf16 encoder alone in the "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+from pathlib import Path
 
 import numpy
 import pytest
@@ -524,3 +525,21 @@ def test_full_range_int8_activations_are_closer_to_float32_than_seven_bits():
         err8 = (eight(x) - exact).abs().mean().item()
     assert type(eight[0]).__name__ == "FullRangeDynamicLinear"
     assert err8 < 0.75 * err7, (err8, err7)
+
+
+@pytest.mark.parametrize("config", ["kgx_trf.cfg", "kgx_trf_fast.cfg", "kgx_demo.cfg"])
+def test_the_benchmarks_load_a_shipped_configs_encoder_as_v1(config):
+    """benchmarks/_variants.py loads a trained pipeline under ``kgx.TransformerModel.v1`` (the
+    "before" rows of BENCHMARKS.md): every setting only v2 takes is dropped, whichever the
+    shipped configs set (it once missed ``frozen_embeddings`` and bench_speed.py failed)."""
+    from helpers import load_benchmark
+
+    variants = load_benchmark("_variants")
+    assert set(V2_ONLY) <= variants.v2_only()
+    path = Path(__file__).resolve().parent.parent / "configs" / config
+    section = spacy.util.load_config(path)["components"]["transformer"]["model"]
+    v1 = variants.encoder_section(section, {"@architectures": "kgx.TransformerModel.v1"})
+    # validates the arguments against v1's signature without building the encoder
+    spacy.util.registry.fill({"model": v1}, validate=True)
+    with pytest.raises(Exception, match="unexpected argument"):
+        spacy.util.registry.fill({"model": {**v1, "frozen_embeddings": False}}, validate=True)
