@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy
 import pytest
 import spacy
+import srsly
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed, registry
@@ -314,3 +315,28 @@ def test_edge_words_are_learned_without_another_pass_over_the_examples():
     # and the labels from doc.ents (spaCy's spancat reads them from doc.spans in its own)
     assert calls("kgx_span_ner") == spacy_spancat + 2
     assert calls("kgx_span_ner", edge_filter=True) == spacy_spancat + 2
+
+
+def test_edge_filter_on_a_pipeline_without_learned_words_says_so(tmp_path, caplog):
+    nlp, ner, _ = _edge_trained(steps=1)
+    nlp.to_disk(tmp_path / "p")
+    # a pipeline saved before kgx learned edge words has none in its cfg
+    cfg = tmp_path / "p" / "kgx_span_ner" / "cfg"
+    saved = srsly.read_json(cfg)
+    for key in ("edge_first", "edge_last"):
+        del saved[key]
+    srsly.write_json(cfg, saved)
+    old = spacy.load(tmp_path / "p",
+                     config={"components": {"kgx_span_ner": {"edge_filter": True}}})
+    pipe = old.get_pipe("kgx_span_ner")
+    doc = old.make_doc("Bob flew to the Hague .")
+    with caplog.at_level("WARNING", logger="kgx"):
+        kept = _spans(pipe.candidate_spans([doc]))
+        pipe.candidate_spans([doc])
+    # once, not at every batch
+    warned = [r.getMessage() for r in caplog.records if "edge words" in r.getMessage()]
+    assert len(warned) == 1 and "no learned edge words" in warned[0]
+    assert (3, 5) not in kept  # "the Hague": nothing spares "the"
+    pipe.learn_edge_words([Example.from_dict(old.make_doc(t), {"entities": e})
+                           for t, e in EDGE_DATA])
+    assert (3, 5) in _spans(pipe.candidate_spans([doc]))

@@ -9,6 +9,7 @@ downstream need nothing else: spaCy's own component reads and writes ``doc.spans
 """
 
 # No ``from __future__ import annotations``: spaCy builds pydantic models from signatures.
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -38,6 +39,8 @@ from kgx.pipeline.component import scaled_finish_update
 from kgx.pipeline.words import word_index
 
 SPANS_KEY = "kgx_ents"
+
+log = logging.getLogger("kgx")
 
 # CPU-friendly default so that ``nlp.add_pipe("kgx_span_ner")`` works on its own, with the
 # relation component's default tok2vec; the training configs put a transformer listener there.
@@ -119,9 +122,9 @@ class SpanEntityRecognizer(SpanCategorizer):
         self.entity_threshold = entity_threshold
         self.learn_rate_scale = learn_rate_scale
         # the same for the filter; the words it spares are data, learned and saved in cfg
+        # ("edge_first", "edge_last": absent in a pipeline trained before they were learned)
         self.edge_filter = edge_filter
-        self.cfg.setdefault("edge_first", [])
-        self.cfg.setdefault("edge_last", [])
+        self._warned_unlearned = False
 
     def predict(self, docs: Iterable[Doc]) -> tuple[Ragged, Floats2d]:
         """spaCy's ``predict``, on ``candidate_spans``."""
@@ -141,6 +144,13 @@ class SpanEntityRecognizer(SpanCategorizer):
         spans = self.suggester(docs, ops=ops)
         if not self.edge_filter or not len(spans.dataXd):
             return spans
+        if "edge_first" not in self.cfg and not self._warned_unlearned:
+            self._warned_unlearned = True
+            log.warning("%s: edge_filter is on but the pipeline has no learned edge words (it "
+                        "was trained before kgx learned them): every candidate span with a "
+                        "function word at an edge is skipped, \"the Hague\" too. Retrain, or "
+                        "call learn_edge_words with training examples and save the pipeline",
+                        self.name)
         bounds = ops.to_numpy(spans.dataXd).reshape(-1, 2)
         lengths = ops.to_numpy(spans.lengths)
         first_ok = self._edge_hashes("edge_first")
@@ -160,7 +170,8 @@ class SpanEntityRecognizer(SpanCategorizer):
         return Ragged(ops.asarray2i(data), ops.asarray1i(kept_lengths))
 
     def _edge_hashes(self, key: str) -> numpy.ndarray:
-        return numpy.array([self.vocab.strings.add(w) for w in self.cfg[key]], dtype="uint64")
+        return numpy.array([self.vocab.strings.add(w) for w in self.cfg.get(key, [])],
+                           dtype="uint64")
 
     def learn_edge_words(self, examples: Iterable[Example]) -> None:
         """The function words (punctuation, stop words) the gold entities of ``examples``
