@@ -84,9 +84,9 @@ def make_span_ner(
     decides); ``entity_threshold``, where set, replaces the argmax: a span is an entity when
     its probability of being one, of any label (1 - P(no entity)), is at least this, and it
     takes its most probable entity label; ``learn_rate_scale`` as for
-    ``kgx_relation_extractor``; ``edge_filter``: drop the suggested spans that start or end
-    with a function word (punctuation or a stop word) that no training entity starts or ends
-    with (``SpanEntityRecognizer.learn_edge_words``), in training and in prediction."""
+    ``kgx_relation_extractor``; ``edge_filter``: at prediction, skip the suggested spans that
+    start or end with a function word (punctuation or a stop word) that no training entity
+    starts or ends with (``SpanEntityRecognizer.learn_edge_words``); training scores them all."""
     return SpanEntityRecognizer(
         nlp.vocab, model, suggester, name, negative_weight=negative_weight,
         threshold=threshold, learn_rate_scale=learn_rate_scale, scorer=scorer,
