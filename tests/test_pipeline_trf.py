@@ -70,6 +70,15 @@ def test_transformer_is_shared_through_listeners(trf_built):
     assert type(nlp.get_pipe("ner")).__name__ == "SpanEntityRecognizer"
     # relation labels are kept to the entity types seen with them in training
     assert nlp.get_pipe("kgx_relation_extractor").type_constraints is True
+    # candidate spans with an unseen function word at an edge are skipped at prediction
+    assert nlp.get_pipe("ner").edge_filter is True
+
+
+@pytest.mark.parametrize("name", ["kgx_trf_fast.cfg", "kgx_demo.cfg"])
+def test_every_shipped_recogniser_skips_function_word_edges(repo_root, name):
+    config = load_config(repo_root / "configs" / name, interpolate=False)
+    assert config["components"]["ner"]["factory"] == "kgx_span_ner"
+    assert config["components"]["ner"]["edge_filter"] is True
 
 
 @pytest.mark.slow
@@ -78,6 +87,8 @@ def test_fine_tuning_loss_falls_and_training_relations_are_predicted(trf_trained
     first, last = losses[0]["kgx_relation_extractor"], losses[-1]["kgx_relation_extractor"]
     assert last < first / 5
     assert losses[-1]["ner"] < losses[0]["ner"]
+    # the edge filter's words were learned at initialize (none of TRAIN's entities has one)
+    assert nlp.get_pipe("ner").cfg["edge_first"] == nlp.get_pipe("ner").cfg["edge_last"] == []
     for eg in examples:
         doc = annotate_with_gold_ents(nlp, eg)
         got = {(r["head"], r["tail"], r["label"]) for r in raw_relations(doc)}
