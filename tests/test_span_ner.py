@@ -340,3 +340,25 @@ def test_edge_filter_on_a_pipeline_without_learned_words_says_so(tmp_path, caplo
     pipe.learn_edge_words([Example.from_dict(old.make_doc(t), {"entities": e})
                            for t, e in EDGE_DATA])
     assert (3, 5) in _spans(pipe.candidate_spans([doc]))
+
+
+def test_train_edge_filter_trains_on_the_spans_the_filter_keeps():
+    nlp, ner, examples = _edge_trained(steps=1, edge_filter=True)
+    docs = [eg.predicted for eg in examples]
+    seen = []
+    get_loss = ner.get_loss
+
+    def counting(egs, spans_scores):
+        seen.append(len(spans_scores[0].dataXd))
+        return get_loss(egs, spans_scores)
+
+    ner.get_loss = counting
+    suggester = ner.suggester
+    nlp.update(examples)
+    ner.train_edge_filter = True
+    nlp.update(examples)
+    assert seen == [len(ner.suggester(docs, ops=ner.model.ops).dataXd),
+                    len(ner.candidate_spans(docs).dataXd)]
+    assert seen[1] < seen[0]
+    # the component's suggester is its own again after the update
+    assert ner.suggester is suggester

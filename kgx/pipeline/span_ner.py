@@ -63,6 +63,7 @@ DEFAULT_MODEL = {
         "entity_threshold": None,
         "learn_rate_scale": 1.0,
         "edge_filter": False,
+        "train_edge_filter": False,
         "scorer": {"@scorers": "spacy.ner_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
@@ -78,6 +79,7 @@ def make_span_ner(
     scorer: Callable | None,
     entity_threshold: float | None = None,
     edge_filter: bool = False,
+    train_edge_filter: bool = False,
 ) -> "SpanEntityRecognizer":
     """``negative_weight`` scales the gradient of the "no entity" spans (most of them);
     ``threshold`` is the least probability a span's best label needs (None: the argmax
@@ -86,11 +88,13 @@ def make_span_ner(
     takes its most probable entity label; ``learn_rate_scale`` as for
     ``kgx_relation_extractor``; ``edge_filter``: at prediction, skip the suggested spans that
     start or end with a function word (punctuation or a stop word) that no training entity
-    starts or ends with (``SpanEntityRecognizer.learn_edge_words``); training scores them all."""
+    starts or ends with (``SpanEntityRecognizer.learn_edge_words``); training scores them all
+    unless ``train_edge_filter`` skips them in training too."""
     return SpanEntityRecognizer(
         nlp.vocab, model, suggester, name, negative_weight=negative_weight,
         threshold=threshold, learn_rate_scale=learn_rate_scale, scorer=scorer,
         entity_threshold=entity_threshold, edge_filter=edge_filter,
+        train_edge_filter=train_edge_filter,
     )
 
 
@@ -108,6 +112,7 @@ class SpanEntityRecognizer(SpanCategorizer):
         scorer: Callable | None = None,
         entity_threshold: float | None = None,
         edge_filter: bool = False,
+        train_edge_filter: bool = False,
     ) -> None:
         super().__init__(
             vocab, model, suggester, name, add_negative_label=True, spans_key=SPANS_KEY,
@@ -124,7 +129,20 @@ class SpanEntityRecognizer(SpanCategorizer):
         # the same for the filter; the words it spares are data, learned and saved in cfg
         # ("edge_first", "edge_last": absent in a pipeline trained before they were learned)
         self.edge_filter = edge_filter
+        self.train_edge_filter = train_edge_filter
         self._warned_unlearned = False
+
+    def update(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, float]:
+        """spaCy's ``update``; with ``train_edge_filter``, on the spans the edge filter keeps."""
+        if not self.train_edge_filter:
+            return super().update(examples, **kwargs)
+        suggest = self.suggester
+        self.suggester = lambda docs, *, ops=None: self._drop_edges(
+            list(docs), suggest(docs, ops=ops))
+        try:
+            return super().update(examples, **kwargs)
+        finally:
+            self.suggester = suggest
 
     def predict(self, docs: Iterable[Doc]) -> tuple[Ragged, Floats2d]:
         """spaCy's ``predict``, on ``candidate_spans``."""
@@ -140,9 +158,12 @@ class SpanEntityRecognizer(SpanCategorizer):
         the recogniser pays for each (BENCHMARKS.md, issue 16); an entity rarely does, and
         the function words training entities have at an edge (CoNLL04's "the Hague", "Tex."
         read as "Tex" and ".") are spared. Prediction only: training scores every span."""
+        spans = self.suggester(docs, ops=self.model.ops)
+        return self._drop_edges(docs, spans) if self.edge_filter else spans
+
+    def _drop_edges(self, docs: list[Doc], spans: Ragged) -> Ragged:
         ops = self.model.ops
-        spans = self.suggester(docs, ops=ops)
-        if not self.edge_filter or not len(spans.dataXd):
+        if not len(spans.dataXd):
             return spans
         if "edge_first" not in self.cfg and not self._warned_unlearned:
             self._warned_unlearned = True
