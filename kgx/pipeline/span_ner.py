@@ -137,8 +137,12 @@ class SpanEntityRecognizer(SpanCategorizer):
         if not self.train_edge_filter:
             return super().update(examples, **kwargs)
         suggest = self.suggester
-        self.suggester = lambda docs, *, ops=None: self._drop_edges(
-            list(docs), suggest(docs, ops=ops))
+
+        def kept(docs: Iterable[Doc], *, ops: Any = None) -> Ragged:
+            docs = list(docs)
+            return self._drop_edges(docs, suggest(docs, ops=ops))
+
+        self.suggester = kept
         try:
             return super().update(examples, **kwargs)
         finally:
