@@ -181,9 +181,9 @@ def main() -> None:
               f"(runs {', '.join(f'{x:.2f}' for x in times[name])} s)"
               + (f"  relations: {found[name]}" if name in found else ""))
     fp32, int8 = median["+ edge filter"], median["+ int8 recogniser"]
-    if not pipelines["+ edge filter"].get_pipe("ner").cfg.get("edge_first"):
+    if "edge_first" not in pipelines["+ edge filter"].get_pipe("ner").cfg:
         print("note: the model has no learned edge words (trained before the edge filter): "
-              "'+ edge filter' and the variants after it drop every function-word edge")
+              "'+ edge filter' drops every span with a function word at an edge")
     int8_default = median["int8, torch's default engine"]
     ort, ort8 = median["ONNX Runtime float32"], median["ONNX Runtime int8"]
     print(f"float32 pipeline / encoder alone (words/s): {median['encoder alone'] / fp32:.2f} "
