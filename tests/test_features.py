@@ -48,6 +48,35 @@ def test_output_adds_width_columns_and_sees_case():
     assert not numpy.allclose(out[1], out[2])  # the wrapped model can
 
 
+def test_inference_in_torch_gives_thincs_numbers(monkeypatch):
+    # at inference the lexical features' Maxout and LayerNorm run in torch, all docs at once:
+    # the numbers of thinc's layers, doc by doc
+    from kgx.pipeline import features
+
+    nlp = spacy.blank("en")
+    docs = [nlp("Apple sold apple pies in Cupertino ."), nlp("IBM"), nlp("the ﬁrst Glo-\nbex")]
+    model = _resolve(_wrapped(16))
+    model.initialize(X=docs)
+    got = model.predict(docs)
+    assert features._infer_lexical(model.get_ref("lexical"), docs) is not None
+    monkeypatch.setattr(features, "_infer_lexical", lambda lexical, docs: None)
+    expected = model.predict(docs)
+    assert [a.shape for a in got] == [a.shape for a in expected] == [(7, 48), (1, 48), (5, 48)]
+    for a, b in zip(got, expected, strict=True):
+        numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert numpy.abs(numpy.concatenate(expected)[:, 32:]).max() > 0.1
+
+
+def test_another_lexical_layer_runs_as_thincs(monkeypatch):
+    from kgx.pipeline import features
+
+    nlp = spacy.blank("en")
+    docs = [nlp("Apple sold apple pies")]
+    model = _resolve(_wrapped(16))
+    model.initialize(X=docs)
+    assert features._infer_lexical(model.get_ref("tok2vec"), docs) is None
+
+
 def test_gradient_reaches_both_parts():
     nlp = spacy.blank("en")
     docs = [nlp("Apple sold apple pies")]

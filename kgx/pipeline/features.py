@@ -12,8 +12,9 @@ line end ("Glo-\\nbex") the features of the whole word ("Globex").
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+import numpy
 from spacy.attrs import NORM
 from spacy.ml.models import MultiHashEmbed
 from spacy.tokens import Doc
@@ -93,8 +94,12 @@ def folded_doc(doc: Doc) -> Doc:
 # spacy-transformers' listener returns None there (the gradient goes to the transformer).
 def _forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[list[Floats2d], Callable]:
     encoded, backprop_encoded = model.get_ref("tok2vec")(docs, is_train)
-    lexical, backprop_lexical = model.get_ref("lexical")([folded_doc(d) for d in docs],
-                                                          is_train)
+    folded = [folded_doc(d) for d in docs]
+    if not is_train:
+        lexical_rows = _infer_lexical(model.get_ref("lexical"), folded)
+        if lexical_rows is not None:
+            return _joined(model.ops, encoded, lexical_rows), _no_backprop
+    lexical, backprop_lexical = model.get_ref("lexical")(folded, is_train)
     xp = model.ops.xp
     width = encoded[0].shape[1] if encoded else 0
     out = [xp.hstack([a, b]) for a, b in zip(encoded, lexical, strict=True)]
@@ -105,3 +110,62 @@ def _forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[list[Floats
         return []
 
     return out, backprop
+
+
+def _no_backprop(d_out: list[Floats2d]) -> list[Doc]:
+    raise ValueError("with_lexical_features: no gradient from an inference pass")
+
+
+def _joined(ops: Any, encoded: list[Floats2d], lexical: Any) -> list[Floats2d]:
+    """Each doc's [encoder | lexical] rows, written into one array (the docs' rows are views
+    of it): one allocation, not one ``hstack`` a doc."""
+    width = int(encoded[0].shape[1]) if encoded else 0
+    out = ops.alloc2f(int(lexical.shape[0]), width + int(lexical.shape[1]), zeros=False)
+    rows: list[Floats2d] = []
+    start = 0
+    for a in encoded:
+        end = start + int(a.shape[0])
+        out[start:end, :width] = a
+        rows.append(out[start:end])
+        start = end
+    out[:, width:] = lexical
+    return rows
+
+
+def _infer_lexical(lexical: Model, docs: list[Doc]) -> Any | None:
+    """spaCy's ``MultiHashEmbed`` at inference, its Maxout and LayerNorm in torch (all of
+    torch's threads; thinc's single-threaded product and numpy's normalisation took about
+    half of the recogniser's input time, issue 16): the hashed rows of all docs, one array.
+    The same formulas as thinc's layers (dropout is off at inference); None where the layer
+    is not spaCy's ``MultiHashEmbed`` without static vectors, which then runs as thinc's."""
+    layers = lexical.layers
+    if len(layers) != 5 or [layer.name for layer in (*layers[:2], layers[4])] != [
+            "extract_features", "list2ragged", "ragged2list"]:
+        return None
+    head = {node.name: node for node in layers[3].walk() if not node.layers}
+    if set(head) != {"maxout", "layernorm", "dropout"}:
+        return None
+    import torch
+
+    hashed = layers[2].predict(layers[1].predict(layers[0].predict(docs)))
+    maxout, norm = head["maxout"], head["layernorm"]
+    ops = lexical.ops
+    nO, nP, nI = (maxout.get_dim(d) for d in ("nO", "nP", "nI"))
+    # thinc's W is (nO, nP, nI): rows piece-major here, so the max over pieces is
+    # elementwise over contiguous blocks
+    W = numpy.ascontiguousarray(ops.to_numpy(maxout.get_param("W")).transpose(1, 0, 2)
+                                ).reshape(nP * nO, nI)
+    b = numpy.ascontiguousarray(ops.to_numpy(maxout.get_param("b")).T).reshape(nP * nO)
+
+    def tensor(values: Any) -> Any:
+        return torch.from_numpy(numpy.ascontiguousarray(ops.to_numpy(values), dtype="float32"))
+
+    with torch.no_grad():
+        Y = torch.addmm(tensor(b), tensor(hashed.dataXd), tensor(W).T)
+        best = Y[:, :nO]
+        for piece in range(1, nP):
+            best = torch.maximum(best, Y[:, piece * nO:(piece + 1) * nO])
+        # thinc's (X - mean) * (var + 1e-8) ** -0.5 * G + b
+        out = torch.nn.functional.layer_norm(best, (nO,), tensor(norm.get_param("G")),
+                                             tensor(norm.get_param("b")), eps=1e-08)
+    return ops.asarray2f(cast(Floats2d, out.numpy()))
