@@ -56,8 +56,13 @@ def _prepared(W: numpy.ndarray, b: numpy.ndarray, nO: int, nP: int, nI: int,
     # then one contiguous block of Z and the max over pieces is nP - 1 elementwise maxima
     K = nO * nP
     Wp = W.reshape(nO, nP, -1).transpose(1, 0, 2).reshape(K, -1)
-    per_token = linear_product(
-        torch.from_numpy(numpy.ascontiguousarray(_per_token_weights(Wp, nI))), precision)
+    W_tok = _per_token_weights(Wp, nI)
+    # last, first, mean: three products, so that last and first run on the rows spans end
+    # and start at only (about 6 in 10 tokens with the edge filter on)
+    per_token = tuple(
+        linear_product(torch.from_numpy(numpy.ascontiguousarray(W_tok[i * K:(i + 1) * K])),
+                       precision)
+        for i in range(3))
     W_max = torch.from_numpy(numpy.ascontiguousarray(Wp[:, 3 * nI:]))
     max_product = linear_product(W_max, precision) if precision else None
     bias = torch.from_numpy(numpy.ascontiguousarray(b.reshape(nO, nP).T.reshape(K)))
@@ -81,7 +86,7 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
     Y = numpy.empty((len(starts), tail.nO if tail is not None else nO), dtype="float32")
     if not len(starts):
         return Y
-    K, nI = nO * nP, data.shape[1]
+    nI = data.shape[1]
     per_token, W_max, max_product, bias = _prepared(W, b, nO, nP, nI, precision, cache)
     tokens = torch.from_numpy(numpy.ascontiguousarray(data))
     # the spans grouped by the block their start falls in: one pass, not one scan per block
@@ -94,12 +99,17 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
             s = torch.from_numpy(starts[sel] - first)
             e = torch.from_numpy(ends[sel] - first)
             x = tokens[first:last]
-            P = per_token(x)  # per token: x W_last, x W_first, x W_mean
-            P[:, :K] += bias  # every span reads one "last" row: the bias once per token
-            Z = P[:, :K].index_select(0, e - 1)
-            Z += P[:, K:2 * K].index_select(0, s)
+            last_product, first_product, mean_product = per_token
+            # x W_last on the rows spans end at (every span reads one: the bias there), x
+            # W_first on those they start at, x W_mean on all (running sums)
+            rows, at = torch.unique(e - 1, return_inverse=True)
+            Z = last_product(x.index_select(0, rows))
+            Z += bias
+            Z = Z.index_select(0, at)
+            rows, at = torch.unique(s, return_inverse=True)
+            Z += first_product(x.index_select(0, rows)).index_select(0, at)
             lengths = e - s
-            Z += _running_torch(P[:, 2 * K:3 * K], lengths, s, "sum").div_(lengths[:, None])
+            Z += _running_torch(mean_product(x), lengths, s, "sum").div_(lengths[:, None])
             maxima = _running_torch(x, lengths, s, "max")
             if max_product is None:
                 Z.addmm_(maxima, W_max.T)  # in place: no temporary
