@@ -506,6 +506,34 @@ def test_type_constraints_allow_a_label_without_signatures():
     assert rel._allowed(types).tolist() == [[1.0, 1.0], [0.0, 1.0]]
 
 
+def test_documents_side_by_side_give_the_scores_of_one_thread(monkeypatch):
+    # with more than one thread the documents' products run side by side, one thread each:
+    # the same calls as on one thread, so the same digits, in the documents' order
+    import threading
+
+    from kgx.pipeline import model as relation_model
+
+    model = _relation_model(True)
+    tokvecs, cands = _random_docs([3, 0, 170, 1, 40, 60, 2], seed=2)
+    seen: set[str] = set()
+    real = relation_model._predict_doc
+
+    def spy(*args, **kwargs):
+        seen.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(relation_model, "_predict_doc", spy)
+    monkeypatch.setattr(relation_model, "_threads", lambda: 1)
+    one = _predict_pairs(model, tokvecs, cands)
+    assert seen == {threading.current_thread().name}
+    seen.clear()
+    monkeypatch.setattr(relation_model, "_threads", lambda: 2)
+    two = _predict_pairs(model, tokvecs, cands)
+    assert seen and all(name.startswith("kgx-relations") for name in seen)
+    assert numpy.array_equal(one, two)
+    assert not any(t.name.startswith("kgx-relations") for t in threading.enumerate())
+
+
 def test_inference_scores_do_not_depend_on_the_blas_threads(fixture_model, tmp_path):
     # a Dask worker or a --n-process child runs with one BLAS thread, a local run with all
     # cores: the relation scores must be the same to the last bit. With numpy's OpenBLAS

@@ -23,6 +23,7 @@ of hard-wrapped text) count in no mean and no distance (``_words_only``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, cast
 
@@ -260,7 +261,9 @@ def _predict_pairs(model: Model, tokvecs: list[Floats2d], cands: list[Candidates
     depend on the thread count; numpy's OpenBLAS product gave other last digits with one
     thread than with two, and a Dask worker's records differed from a local run's), one
     document at a time: a BLAS product's rounding depends on the matrix's shape, so a
-    record's score would otherwise change with the documents batched beside it."""
+    record's score would otherwise change with the documents batched beside it. With more
+    than one thread the documents run side by side, one thread each (issue 16): a document's
+    products are the same calls as alone, so the same digits."""
     ops = model.ops
     hidden, output = model.get_ref("hidden"), model.get_ref("output")
     n_labels = output.get_dim("nO")
@@ -289,8 +292,21 @@ def _predict_pairs(model: Model, tokvecs: list[Floats2d], cands: list[Candidates
         "W2": output.get_param("W"),
         "b2": output.get_param("b"),
     }
-    out = [_predict_doc(model, ops, X, cand, weights, H) for X, cand in docs]
+    workers = min(_threads(), len(docs))
+    if workers < 2:
+        out = [_predict_doc(model, ops, X, cand, weights, H) for X, cand in docs]
+    else:  # BLIS releases the GIL: documents side by side, each on one thread as alone
+        with ThreadPoolExecutor(workers, thread_name_prefix="kgx-relations") as pool:
+            out = list(pool.map(lambda d: _predict_doc(model, ops, d[0], d[1], weights, H), docs))
     return cast(Floats2d, ops.xp.concatenate(out, axis=0))
+
+
+def _threads() -> int:
+    """The threads the pipeline was given (torch's count: ``torch.set_num_threads``,
+    ``OMP_NUM_THREADS``), which the classifier's per-document products share out."""
+    import torch
+
+    return int(torch.get_num_threads())
 
 
 def _predict_doc(model: Model, ops: Any, X: Floats2d, cand: Candidates,
