@@ -331,6 +331,63 @@ def test_candidate_windows_cover_the_sentences_or_a_margin():
     assert c.windows.tolist() == [[20 - CONTEXT_MARGIN, 40]]
 
 
+def _reference_pairs_v2(doc, ents, max_sentences, max_tokens, max_tails):
+    """kgx.candidate_pairs.v2 as first written, head by head: the vectorised one must agree."""
+    n = len(ents)
+    if n < 2:
+        return []
+    order = sorted(range(n), key=lambda i: (ents[i].start, ents[i].end))
+    starts = numpy.asarray([ents[i].start for i in order], dtype="int64")
+    ends = numpy.asarray([ents[i].end for i in order], dtype="int64")
+    sents = None
+    if max_sentences > 0 and doc.has_annotation("SENT_START"):
+        sents = (numpy.cumsum(doc.to_array("SENT_START") == 1) - 1)[starts]
+    run_ends = numpy.maximum.accumulate(ends)
+    found = []
+    for a in range(n):
+        hi = int(numpy.searchsorted(starts, ends[a] + max_tokens, side="right"))
+        lo = int(numpy.searchsorted(run_ends, starts[a] - max_tokens, side="left"))
+        if sents is not None:
+            lo = max(lo, int(numpy.searchsorted(sents, sents[a] - max_sentences + 1)))
+            hi = min(hi, int(numpy.searchsorted(sents, sents[a] + max_sentences - 1,
+                                                side="right")))
+        near = [b for b in range(lo, hi) if b != a]
+        if len(near) > max_tails:
+            gaps = [max(starts[b] - ends[a], starts[a] - ends[b], 0) for b in near]
+            keep = sorted(sorted(range(len(near)), key=lambda k: (gaps[k], k))[:max_tails])
+            near = [near[k] for k in keep]
+        found.extend((order[a], order[b]) for b in near)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_candidate_pairs_v2_and_windows_agree_with_their_reference(seed):
+    # the pairs of every head at once, and the windows from the sentence starts at once,
+    # give what the head-by-head generator and Span.sent give: random docs, sentences,
+    # shuffled and overlapping spans, crowded heads
+    from kgx.pipeline.candidates import make_candidate_generator_v2
+
+    rng = numpy.random.default_rng(seed)
+    nlp = spacy.blank("en")
+    n_tokens = int(rng.integers(5, 120))
+    doc = Doc(nlp.vocab, words=["w"] * n_tokens,
+              sent_starts=[True] + [bool(x) for x in rng.random(n_tokens - 1) < 0.1])
+    ents = []
+    for _ in range(int(rng.integers(0, 40))):
+        start = int(rng.integers(0, n_tokens))
+        ents.append(Span(doc, start, min(n_tokens, start + int(rng.integers(1, 4))),
+                         label="E"))
+    for max_sentences, max_tokens, max_tails in [(1, 100, 32), (2, 10, 3), (0, 5, 1),
+                                                 (3, 200, 2)]:
+        generate = make_candidate_generator_v2(max_sentences, max_tokens, max_tails)
+        got = generate(doc, ents)
+        assert got == _reference_pairs_v2(doc, ents, max_sentences, max_tokens, max_tails)
+        assert all(type(i) is int for pair in got for i in pair)
+    if ents:
+        c = Candidates.from_pairs(ents, [(i, i) for i in range(len(ents))])
+        assert c.windows.tolist() == [[e.sent.start, e.sent.end] for e in ents]
+
+
 def test_pair_context_features_and_gradient():
     ops = NumpyOps()
     rng = numpy.random.default_rng(1)

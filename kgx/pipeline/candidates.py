@@ -56,14 +56,30 @@ class Candidates:
         spans = numpy.stack([starts[p[:, 0]], ends[p[:, 0]], starts[p[:, 1]], ends[p[:, 1]]], 1)
         doc = ents[0].doc
         if doc.has_annotation("SENT_START"):
-            ctx_starts = numpy.asarray([e.sent.start for e in ents], dtype="int64")
-            ctx_ends = numpy.asarray([e.sent.end for e in ents], dtype="int64")
+            ctx_starts, ctx_ends = _sentences_of(doc, ents, starts)
         else:
             ctx_starts = numpy.maximum(starts - CONTEXT_MARGIN, 0)
             ctx_ends = numpy.minimum(ends + CONTEXT_MARGIN, len(doc))
         windows = numpy.stack([numpy.minimum(ctx_starts[p[:, 0]], ctx_starts[p[:, 1]]),
                                numpy.maximum(ctx_ends[p[:, 0]], ctx_ends[p[:, 1]])], 1)
         return cls(p, spans, numpy.stack([labels[p[:, 0]], labels[p[:, 1]]], 1), windows)
+
+
+def _sentences_of(doc: Doc, ents: Sequence[Span],
+                  starts: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Each entity's ``Span.sent`` as (start, end) token offsets, from the doc's sentence
+    starts at once (``Span.sent`` walks the tokens, entity by entity; issue 16): the
+    sentence start at or before the entity's first token, the next start after it (or the
+    doc's end). A doc with sentence hooks (``user_hooks``) asks ``Span.sent``."""
+    if "sent" in doc.user_span_hooks or "sents" in doc.user_hooks:
+        return (numpy.asarray([e.sent.start for e in ents], dtype="int64"),
+                numpy.asarray([e.sent.end for e in ents], dtype="int64"))
+    sent_starts = numpy.flatnonzero(doc.to_array("SENT_START").astype("int64") == 1)
+    before = numpy.searchsorted(sent_starts, starts, side="right") - 1
+    after = numpy.searchsorted(sent_starts, starts + 1, side="left")
+    bounds = numpy.append(sent_starts, len(doc))
+    return (numpy.where(before >= 0, sent_starts[numpy.maximum(before, 0)], 0),
+            bounds[after])
 
 
 CandidateGenerator = Callable[[Doc, Sequence[Span]], list[tuple[int, int]]]
@@ -149,23 +165,34 @@ def make_candidate_generator_v2(
         # ends are non-decreasing for non-overlapping spans; prefix maxima keep the searches
         # right if some overlap
         run_ends = numpy.maximum.accumulate(ends)
-        found: list[tuple[int, int]] = []
-        for a in range(n):
-            # tails after the head: start - head end <= max_tokens; before: head start - end
-            hi = int(numpy.searchsorted(starts, ends[a] + max_tokens, side="right"))
-            lo = int(numpy.searchsorted(run_ends, starts[a] - max_tokens, side="left"))
-            if sents is not None:
-                lo = max(lo, int(numpy.searchsorted(sents, sents[a] - max_sentences + 1)))
-                hi = min(hi, int(numpy.searchsorted(sents, sents[a] + max_sentences - 1,
-                                                    side="right")))
-            near = [b for b in range(lo, hi) if b != a]
-            if len(near) > max_tails:
-                gaps = [max(starts[b] - ends[a], starts[a] - ends[b], 0) for b in near]
-                keep = sorted(sorted(range(len(near)), key=lambda k: (gaps[k], k))[:max_tails])
-                near = [near[k] for k in keep]
-            found.extend((order[a], order[b]) for b in near)
-        found.sort()
-        return found
+        # every head's tails at once: after it, start - head end <= max_tokens; before it,
+        # head start - end <= max_tokens; within max_sentences sentences
+        hi = numpy.searchsorted(starts, ends + max_tokens, side="right")
+        lo = numpy.searchsorted(run_ends, starts - max_tokens, side="left")
+        if sents is not None:
+            lo = numpy.maximum(lo, numpy.searchsorted(sents, sents - max_sentences + 1))
+            hi = numpy.minimum(hi, numpy.searchsorted(sents, sents + max_sentences - 1,
+                                                      side="right"))
+        counts = numpy.maximum(hi - lo, 0)
+        heads = numpy.repeat(numpy.arange(n), counts)
+        tails = (numpy.repeat(lo - numpy.cumsum(counts) + counts, counts)
+                 + numpy.arange(int(counts.sum())))
+        own = heads != tails
+        heads, tails = heads[own], tails[own]
+        crowded = numpy.flatnonzero(numpy.bincount(heads, minlength=n) > max_tails)
+        if len(crowded):  # keep each crowded head's nearest tails (ties: the earlier one)
+            keep = numpy.ones(len(heads), dtype=bool)
+            for a in crowded:
+                at = numpy.flatnonzero(heads == a)
+                b = tails[at]
+                gaps = numpy.maximum(numpy.maximum(starts[b] - ends[a], starts[a] - ends[b]), 0)
+                keep[at] = False
+                keep[at[numpy.sort(numpy.lexsort((b, gaps))[:max_tails])]] = True
+            heads, tails = heads[keep], tails[keep]
+        index = numpy.asarray(order, dtype="int64")
+        pairs = numpy.stack([index[heads], index[tails]], axis=1)
+        pairs = pairs[numpy.lexsort((pairs[:, 1], pairs[:, 0]))]
+        return list(map(tuple, pairs.tolist()))
 
     return generate
 
