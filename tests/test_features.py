@@ -54,17 +54,34 @@ def test_inference_in_torch_gives_thincs_numbers(monkeypatch):
     from kgx.pipeline import features
 
     nlp = spacy.blank("en")
-    docs = [nlp("Apple sold apple pies in Cupertino ."), nlp("IBM"), nlp("the ﬁrst Glo-\nbex")]
+    docs = [nlp("Apple sold apple pies in Cupertino ."), nlp("IBM"), nlp(""),
+            nlp("the ﬁrst Glo-\nbex")]
     model = _resolve(_wrapped(16))
     model.initialize(X=docs)
     got = model.predict(docs)
     assert features._infer_lexical(model.get_ref("lexical"), docs) is not None
     monkeypatch.setattr(features, "_infer_lexical", lambda lexical, docs: None)
     expected = model.predict(docs)
-    assert [a.shape for a in got] == [a.shape for a in expected] == [(7, 48), (1, 48), (5, 48)]
+    shapes = [(7, 48), (1, 48), (0, 48), (5, 48)]
+    assert [a.shape for a in got] == [a.shape for a in expected] == shapes
     for a, b in zip(got, expected, strict=True):
         numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert numpy.abs(numpy.concatenate(expected)[:, 32:]).max() > 0.1
+
+
+def test_joined_rows_take_an_empty_docs_shapeless_encoder_rows():
+    # spacy-transformers' listener gives an empty doc a (0, 0) array
+    from thinc.api import NumpyOps
+
+    from kgx.pipeline.features import _joined
+
+    encoded = [numpy.ones((2, 3), dtype="f"), numpy.zeros((0, 0), dtype="f"),
+               numpy.full((1, 3), 2.0, dtype="f")]
+    lexical = numpy.arange(12, dtype="f").reshape(3, 4)
+    rows = _joined(NumpyOps(), encoded, lexical)
+    assert [r.shape for r in rows] == [(2, 7), (0, 7), (1, 7)]
+    assert rows[0][:, :3].tolist() == [[1.0] * 3] * 2 and rows[2][0, :3].tolist() == [2.0] * 3
+    assert numpy.concatenate(rows)[:, 3:].tolist() == lexical.tolist()
 
 
 def test_another_lexical_layer_runs_as_thincs(monkeypatch):

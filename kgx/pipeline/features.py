@@ -119,13 +119,15 @@ def _no_backprop(d_out: list[Floats2d]) -> list[Doc]:
 def _joined(ops: Any, encoded: list[Floats2d], lexical: Any) -> list[Floats2d]:
     """Each doc's [encoder | lexical] rows, written into one array (the docs' rows are views
     of it): one allocation, not one ``hstack`` a doc."""
-    width = int(encoded[0].shape[1]) if encoded else 0
+    # an empty doc's listener rows can be (0, 0)
+    width = max((int(a.shape[1]) for a in encoded), default=0)
     out = ops.alloc2f(int(lexical.shape[0]), width + int(lexical.shape[1]), zeros=False)
     rows: list[Floats2d] = []
     start = 0
     for a in encoded:
         end = start + int(a.shape[0])
-        out[start:end, :width] = a
+        if end > start:
+            out[start:end, :width] = a
         rows.append(out[start:end])
         start = end
     out[:, width:] = lexical
