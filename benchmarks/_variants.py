@@ -34,13 +34,14 @@ def encoder_section(section: dict, encoder: dict) -> dict:
 
 
 def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | None = None,
-                 recogniser_quantize: str | None = None, edge_filter: bool | None = None):
+                 recogniser_quantize: str | None = None, edge_filter: bool | None = None,
+                 inner_filter: bool | None = None):
     """The pipeline at ``model`` with its transformer built by ``encoder`` settings and, with
     ``pooled_spans`` True/False, its recogniser computing the spans' Maxout in place
     (``kgx.SpanCategorizer.v1``) or by spaCy's extraction, the weights kept;
     ``recogniser_quantize`` sets that Maxout's products' precision (what ``kgx quantize``
-    writes beside the encoder's), float32 where None; ``edge_filter`` switches the
-    recogniser's edge filter on or off (None: as saved)."""
+    writes beside the encoder's), float32 where None; ``edge_filter`` and ``inner_filter``
+    switch the recogniser's candidate filters on or off (None: as saved)."""
     import spacy
 
     path = Path(model)
@@ -51,8 +52,9 @@ def load_variant(model: str, encoder: dict | None = None, pooled_spans: bool | N
     ner = config["components"].get("ner", {}).get("model", {})
     if ner.get("@architectures") == "kgx.SpanCategorizer.v1":
         ner["quantize"] = recogniser_quantize
-    if edge_filter is not None:
-        config["components"]["ner"]["edge_filter"] = edge_filter
+    for key, value in (("edge_filter", edge_filter), ("inner_filter", inner_filter)):
+        if value is not None:
+            config["components"]["ner"][key] = value
     nlp = spacy.util.load_model_from_path(path, config=config)
     if pooled_spans is not None:
         set_span_pooling(nlp.get_pipe("ner").model, pooled_spans)

@@ -1,16 +1,18 @@
 """Inference speed and memory, step by step (issue 16): words/s and peak RSS of one trained
 pipeline as it ran before (``kgx.TransformerModel.v1``: one padded batch; spaCy's span
 extraction), with the encoder in length-sorted buckets (``v2``), with the recogniser computed
-in place (``kgx.SpanCategorizer.v1``'s ``span_maxout``), with its edge filter (fewer
-candidate spans; the variants before it run without, those after it as the model was saved),
-with dynamic int8 (``quantize =
-"int8"``) in the encoder and then in the recogniser's products too (what ``kgx quantize``
-writes), with bfloat16 the same two steps where the CPU multiplies it, and on ONNX Runtime in
-float32 and int8 (``kgx quantize --runtime onnxruntime [--float32]``); and the encoder alone
-(the transformer component), on torch and on ONNX Runtime.
-Same weights throughout; the variants alternate round by round in one process, so the ratios
-are the figures that matter. Peak RSS is measured per variant in a fresh child process (load,
-then one pass over the texts).
+in place (``kgx.SpanCategorizer.v1``'s ``span_maxout``), with its edge filter and then its
+inner filter too (fewer candidate spans; the variants after them run with both, as the shipped
+configs do), with dynamic int8 (``quantize = "int8"``) in the encoder and then in the
+recogniser's products too (what ``kgx quantize`` writes), with bfloat16 the same two steps
+where the CPU multiplies it, and on ONNX Runtime in float32 and int8 (``kgx quantize --runtime
+onnxruntime [--float32]``); and the encoder alone (the transformer component), on torch and on
+ONNX Runtime. Same weights throughout; the variants alternate round by round in one process, so
+the ratios are the figures that matter. Peak RSS is measured per variant in a fresh child
+process (load, then one pass over the texts).
+
+A model trained before the filters' words were learned lacks them: ``--train`` (its training
+data, a .spacy or SpERT JSON file) learns them first, as ``initialize`` does in training now.
 
     python benchmarks/bench_speed.py --model training/conll04/model-last \
         --texts ../shared/data/conll04/dev.json --documents 5 --rounds 3 --threads 2
@@ -29,6 +31,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,24 +46,25 @@ ORT = {**V2, "runtime": "onnxruntime"}
 ORT_INT8 = {**ORT, "quantize": "int8"}
 BF16 = {**V2, "quantize": "bf16"}
 # name: (encoder settings, recogniser computed in place, its products' precision, its edge
-# filter: None as saved, on in the shipped configs)
+# filter, its inner filter: both on in the shipped configs)
 VARIANTS = {
-    "before (v1, span copies)": (V1, False, None, False),
-    "+ encoder buckets (v2)": (V2, False, None, False),
-    "+ in-place recogniser": (V2, True, None, False),
-    "+ edge filter": (V2, True, None, True),
-    "+ int8 encoder": (INT8, True, None),
-    "+ int8 recogniser": (INT8, True, "int8"),
+    "before (v1, span copies)": (V1, False, None, False, False),
+    "+ encoder buckets (v2)": (V2, False, None, False, False),
+    "+ in-place recogniser": (V2, True, None, False, False),
+    "+ edge filter": (V2, True, None, True, False),
+    "+ inner filter": (V2, True, None, True, True),
+    "+ int8 encoder": (INT8, True, None, True, True),
+    "+ int8 recogniser": (INT8, True, "int8", True, True),
     # the same, its weights packed for torch's default engine, not kgx's choice (oneDNN where
     # the CPU has AMX): what int8 ran on before
-    "int8, torch's default engine": (INT8, True, "int8"),
-    "ONNX Runtime float32": (ORT, True, None),
-    "ONNX Runtime int8": (ORT_INT8, True, "int8"),
+    "int8, torch's default engine": (INT8, True, "int8", True, True),
+    "ONNX Runtime float32": (ORT, True, None, True, True),
+    "ONNX Runtime int8": (ORT_INT8, True, "int8", True, True),
 }
 # where the CPU multiplies bfloat16 in hardware (bf16 is slower than float32 elsewhere)
 BF16_VARIANTS = {
-    "bf16 encoder": (BF16, True, None),
-    "+ bf16 recogniser": (BF16, True, "bf16"),
+    "bf16 encoder": (BF16, True, None, True, True),
+    "+ bf16 recogniser": (BF16, True, "bf16", True, True),
 }
 ALL = {**VARIANTS, **BF16_VARIANTS}
 
@@ -72,7 +76,7 @@ def variants() -> dict[str, tuple]:
     return {**VARIANTS, **(BF16_VARIANTS if bf16_native() else {})}
 # the encoder alone (tokenizer, segmenter, transformer: bench_inference.encoder_pipes) of these
 # pipelines
-ENCODERS = {"encoder alone": "+ edge filter",
+ENCODERS = {"encoder alone": "+ inner filter",
             "ONNX Runtime encoder alone": "ONNX Runtime float32"}
 
 
@@ -101,9 +105,21 @@ def child(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
     nlp = load_variant(args.model, *ALL[args.child])
+    nlp.get_pipe("ner").cfg.update(json.loads(args.edge_words))
     with default_int8_engine(args.child == "int8, torch's default engine"):
         list(nlp.pipe(texts, batch_size=args.batch_size))
     print(json.dumps({"maxrss_mb": peak_rss_mb()}))
+
+
+def edge_words(nlp: Any, train: Path | None) -> dict[str, list[str]]:
+    """The recogniser's filter words: learned from ``train`` where given, else as saved."""
+    ner = nlp.get_pipe("ner")
+    if train is not None:
+        from kgx.cli import _read_examples
+
+        ner.learn_edge_words(_read_examples(nlp, train, False, 1))
+    return {key: ner.cfg[key] for key in ("edge_first", "edge_last", "edge_inner")
+            if key in ner.cfg}
 
 
 def memory_mb() -> dict[str, float]:
@@ -133,7 +149,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--train", type=Path,
+                    help="learn the recogniser's filter words from this data first")
     ap.add_argument("--child", choices=list(ALL), help=argparse.SUPPRESS)
+    ap.add_argument("--edge-words", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args)
@@ -145,6 +164,9 @@ def main() -> None:
     texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
     words = sum(len(t.split()) for t in texts)
     pipelines = {name: load_variant(args.model, *v) for name, v in variants().items()}
+    words = edge_words(next(iter(pipelines.values())), args.train)
+    for nlp in pipelines.values():
+        nlp.get_pipe("ner").cfg.update(words)
     for name, nlp in pipelines.items():
         # warm-up: int8 packs its weights here (and keeps them), ONNX Runtime exports
         with default_int8_engine(name == "int8, torch's default engine"):
@@ -168,7 +190,7 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--model", args.model, "--texts",
                               str(args.texts), "--documents", str(args.documents),
                               "--limit", str(args.limit), "--threads", str(args.threads),
-                              "--child", name],
+                              "--child", name, "--edge-words", json.dumps(words)],
                              capture_output=True, text=True, check=True)
         rss[name] = json.loads(out.stdout.strip().splitlines()[-1])["maxrss_mb"]
     print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words)  "
@@ -180,20 +202,22 @@ def main() -> None:
         print(f"{name:<26} {words / t:8.0f} words/s  x{base / t:4.2f}  {memory}  "
               f"(runs {', '.join(f'{x:.2f}' for x in times[name])} s)"
               + (f"  relations: {found[name]}" if name in found else ""))
-    fp32, int8 = median["+ edge filter"], median["+ int8 recogniser"]
-    if "edge_first" not in pipelines["+ edge filter"].get_pipe("ner").cfg:
-        print("note: the model has no learned edge words (trained before the edge filter): "
-              "'+ edge filter' drops every span with a function word at an edge")
+    fp32, int8 = median["+ inner filter"], median["+ int8 recogniser"]
+    cfg = pipelines["+ inner filter"].get_pipe("ner").cfg
+    if "edge_first" not in cfg or "edge_inner" not in cfg:
+        print("note: the model lacks learned filter words (trained before them; --train learns "
+              "them): without edge words every span with a function word at an edge is "
+              "dropped, without inner words the inner filter is off")
     int8_default = median["int8, torch's default engine"]
     ort, ort8 = median["ONNX Runtime float32"], median["ONNX Runtime int8"]
     print(f"float32 pipeline / encoder alone (words/s): {median['encoder alone'] / fp32:.2f} "
-          f"(without the edge filter "
-          f"{median['encoder alone'] / median['+ in-place recogniser']:.2f}); "
+          f"(edge filter only {median['encoder alone'] / median['+ edge filter']:.2f}, no "
+          f"filter {median['encoder alone'] / median['+ in-place recogniser']:.2f}); "
           f"int8 (encoder and recogniser, as kgx quantize writes) / float32 speed: "
           f"{fp32 / int8:.2f}x (the int8 encoder alone in the pipeline: "
           f"{fp32 / median['+ int8 encoder']:.2f}x; on torch's default engine: "
           f"{fp32 / int8_default:.2f}x); peak RSS int8 / float32: "
-          f"{rss['+ int8 recogniser'] / rss['+ edge filter']:.2f}")
+          f"{rss['+ int8 recogniser'] / rss['+ inner filter']:.2f}")
     if "+ bf16 recogniser" in median:
         print(f"bf16 (encoder and recogniser) / float32 speed: "
               f"{fp32 / median['+ bf16 recogniser']:.2f}x (the bf16 encoder alone in the "

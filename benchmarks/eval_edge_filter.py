@@ -1,11 +1,13 @@
-"""The recogniser's edge filter (``edge_filter`` of ``kgx_span_ner``, issue 16): the same
-model with the filter off and on, on the same data. Prints the candidate spans each way, NER
-and relation F1 each way on raw documents of ``--documents`` records (entities and relations
-matched by character offsets, as ``kgx evaluate --as-documents``), and the recogniser's and
-the whole pipeline's time each way, alternating round by round in one process.
+"""The recogniser's candidate filters (``edge_filter`` and ``inner_filter`` of ``kgx_span_ner``,
+issue 16): the same model with no filter, the edge filter, and both, on the same data. Prints
+the candidate spans each way, NER and relation F1 each way on raw documents of
+``--documents`` records (entities and relations matched by character offsets, as ``kgx
+evaluate --as-documents``), and the recogniser's and the whole pipeline's time each way,
+alternating round by round in one process.
 
-A model trained before the filter existed has no learned edge words: ``--train`` (its training
-data) learns them first, as ``initialize`` does in training now.
+A model trained before the filters' words were learned lacks them: ``--train`` (its training
+data) learns them first, as ``initialize`` does in training now (the same words where it had
+them).
 
     python benchmarks/eval_edge_filter.py --model training/conll04/model-last \\
         --texts corpus/conll04/dev.spacy [--train corpus/conll04/train.spacy] \\
@@ -42,57 +44,52 @@ def main() -> None:
         ner.learn_edge_words(_read_examples(nlp, args.train, False, 1))
     print(f"model: {args.model}  data: {args.texts}  documents of {args.documents}  "
           f"threads: {args.threads}")
-    print(f"spared first words: {ner.cfg['edge_first']}")
-    print(f"spared last words: {ner.cfg['edge_last']}")
+    for key in ("edge_first", "edge_last", "edge_inner"):
+        print(f"spared ({key}): {ner.cfg.get(key, 'not learned')}")
     examples = _read_examples(nlp, args.texts, False, args.documents, args.layout)
     texts = [eg.predicted.text for eg in examples]
     docs = list(nlp.pipe(texts, disable=["ner", "kgx_relation_extractor"]))
     words = sum(len(t.split()) for t in texts)
+    settings = {"no filter": (False, False), "edge": (True, False), "edge + inner": (True, True)}
 
-    def switch(on: bool) -> None:
-        ner.edge_filter = on
+    def switch(name: str) -> None:
+        ner.edge_filter, ner.inner_filter = settings[name]
 
-    # the gold entities among the candidates each way: what the filter could cost at most
+    # the gold entities among the candidates each way: what a filter could cost at most
     gold = [{(s.start, s.end) for e in eg.reference.ents
              if (s := doc.char_span(e.start_char, e.end_char, alignment_mode="expand"))}
             for eg, doc in zip(examples, docs, strict=True)]
-    reachable = {}
-    for on in (False, True):
-        switch(on)
+    for name in settings:
+        switch(name)
         found = ner.candidate_spans(docs)
         rows = numpy.asarray(found.dataXd).reshape(-1, 2).tolist()
         doc_of = numpy.repeat(numpy.arange(len(docs)), numpy.asarray(found.lengths))
         spans_of = set(zip(doc_of.tolist(), map(tuple, rows), strict=True))
-        reachable[on] = sum((i, span) in spans_of for i, g in enumerate(gold) for span in g)
-    print(f"gold entities among the candidates: {reachable[False]} of "
-          f"{sum(map(len, gold))} without the filter, {reachable[True]} with it")
-    for on in (False, True):
-        switch(on)
-        spans = len(ner.candidate_spans(docs).dataXd)
+        reachable = sum((i, span) in spans_of for i, g in enumerate(gold) for span in g)
         r = evaluate(nlp, examples)
-        print(f"filter {'on ' if on else 'off'}: {spans} candidate spans; "
-              f"NER P/R/F {100 * r['ents_p']:.2f} / {100 * r['ents_r']:.2f} / "
-              f"{100 * r['ents_f']:.2f}; relations strict micro P/R/F "
-              f"{100 * r['rel_strict_micro_p']:.2f} / {100 * r['rel_strict_micro_r']:.2f} / "
-              f"{100 * r['rel_strict_micro_f']:.2f}")
+        print(f"{name:>12}: {len(rows)} candidate spans, {reachable} of {sum(map(len, gold))} "
+              f"gold entities among them; NER P/R/F {100 * r['ents_p']:.2f} / "
+              f"{100 * r['ents_r']:.2f} / {100 * r['ents_f']:.2f}; relations strict micro "
+              f"P/R/F {100 * r['rel_strict_micro_p']:.2f} / {100 * r['rel_strict_micro_r']:.2f}"
+              f" / {100 * r['rel_strict_micro_f']:.2f}")
 
-    def run(on: bool, what: str):
+    def run(name: str, what: str):
         def go():
-            switch(on)
+            switch(name)
             if what == "recogniser":
                 return ner.predict(docs)
             return list(nlp.pipe(texts, batch_size=args.batch_size))
         return go
 
-    print(f"recogniser alone (predict over {len(docs)} documents, {words} words):")
-    rec, _ = alternate({"filter off": run(False, "recogniser"),
-                        "filter on": run(True, "recogniser")}, args.rounds)
-    print(f"  on / off: {rec['filter on'] / rec['filter off']:.2f} of the time")
-    print("whole pipeline (nlp.pipe):")
-    pipe, _ = alternate({"filter off": run(False, "pipeline"),
-                         "filter on": run(True, "pipeline")}, args.rounds)
-    print(f"  words/s off {words / pipe['filter off']:,.0f}, on {words / pipe['filter on']:,.0f}"
-          f" ({pipe['filter off'] / pipe['filter on']:.3f}x)")
+    for what, title in (("recogniser", f"recogniser alone (predict over {len(docs)} "
+                                       f"documents, {words} words)"),
+                        ("pipeline", "whole pipeline (nlp.pipe)")):
+        print(f"{title}:")
+        t, _ = alternate({name: run(name, what) for name in settings}, args.rounds)
+        print("  " + "; ".join(f"{name} {words / t[name]:,.0f} words/s "
+                               f"({t['no filter'] / t[name]:.3f}x no filter)"
+                               for name in settings)
+              + f"; edge + inner / edge: {t['edge'] / t['edge + inner']:.3f}x")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,8 @@ def test_transformer_is_shared_through_listeners(trf_built):
     assert nlp.get_pipe("kgx_relation_extractor").type_constraints is True
     # candidate spans with an unseen function word at an edge are skipped at prediction
     assert nlp.get_pipe("ner").edge_filter is True
+    # and those with one inside that no training entity has inside
+    assert nlp.get_pipe("ner").inner_filter is True
 
 
 @pytest.mark.parametrize("name", ["kgx_trf_fast.cfg", "kgx_demo.cfg"])
@@ -79,6 +81,7 @@ def test_every_shipped_recogniser_skips_function_word_edges(repo_root, name):
     config = load_config(repo_root / "configs" / name, interpolate=False)
     assert config["components"]["ner"]["factory"] == "kgx_span_ner"
     assert config["components"]["ner"]["edge_filter"] is True
+    assert config["components"]["ner"]["inner_filter"] is True
 
 
 @pytest.mark.slow
@@ -87,8 +90,9 @@ def test_fine_tuning_loss_falls_and_training_relations_are_predicted(trf_trained
     first, last = losses[0]["kgx_relation_extractor"], losses[-1]["kgx_relation_extractor"]
     assert last < first / 5
     assert losses[-1]["ner"] < losses[0]["ner"]
-    # the edge filter's words were learned at initialize (none of TRAIN's entities has one)
-    assert nlp.get_pipe("ner").cfg["edge_first"] == nlp.get_pipe("ner").cfg["edge_last"] == []
+    # the filters' words were learned at initialize (none of TRAIN's entities has one)
+    cfg = nlp.get_pipe("ner").cfg
+    assert cfg["edge_first"] == cfg["edge_last"] == cfg["edge_inner"] == []
     for eg in examples:
         doc = annotate_with_gold_ents(nlp, eg)
         got = {(r["head"], r["tail"], r["label"]) for r in raw_relations(doc)}

@@ -342,6 +342,69 @@ def test_edge_filter_on_a_pipeline_without_learned_words_says_so(tmp_path, caplo
     assert (3, 5) in _spans(pipe.candidate_spans([doc]))
 
 
+INNER_DATA = [*EDGE_DATA,
+              ("Ann joined the Bank of America .", [(0, 3, "PER"), (15, 30, "ORG")])]
+
+
+def _inner_trained(**config):
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("kgx_span_ner", config=config)
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in INNER_DATA]
+    nlp.initialize(lambda: examples)
+    return nlp, ner
+
+
+def test_inner_filter_drops_exactly_the_spans_with_unseen_function_words_inside():
+    nlp, ner = _inner_trained(inner_filter=True)
+    assert ner.cfg["edge_inner"] == ["of"]  # "Bank of America"
+    assert ner.cfg["edge_first"] == ["the"] and ner.cfg["edge_last"] == []
+    doc = nlp.make_doc("Eve of Acme said that the Bank of America , in Ohio , is big .")
+    every = _spans(ner.suggester([doc], ops=ner.model.ops))
+    kept = _spans(ner.candidate_spans([doc]))
+
+    def function(t) -> bool:
+        return t.is_punct or (t.is_stop and not t.is_upper)
+
+    expected = [(s, e) for s, e in every
+                if not any(function(t) and t.lower_ != "of" for t in doc[s + 1:e - 1])]
+    assert kept == expected
+    # "Bank of America", "Eve of Acme", "the Bank of America" (its edge: the edge filter's)
+    assert (6, 9) in kept and (0, 3) in kept and (5, 9) in kept
+    assert (8, 11) not in kept and (3, 6) not in kept  # "America , in", "said that the"
+    assert (9, 10) in kept and (8, 10) in kept  # no inside: edges are the edge filter's
+    assert len(kept) < len(every)
+    # with the edge filter too: the spans both keep
+    ner.edge_filter = True
+    both = _spans(ner.candidate_spans([doc]))
+    ner.inner_filter = False
+    edges = _spans(ner.candidate_spans([doc]))
+    assert both == [span for span in edges if span in kept] and len(both) < len(edges)
+    ner.edge_filter = False
+    assert _spans(ner.candidate_spans([doc])) == every
+
+
+def test_inner_filter_on_a_pipeline_without_learned_inner_words_says_so(tmp_path, caplog):
+    nlp, ner = _inner_trained()
+    nlp.to_disk(tmp_path / "p")
+    cfg = tmp_path / "p" / "kgx_span_ner" / "cfg"
+    saved = srsly.read_json(cfg)
+    del saved["edge_inner"]  # saved before kgx learned inner words
+    srsly.write_json(cfg, saved)
+    old = spacy.load(tmp_path / "p",
+                     config={"components": {"kgx_span_ner": {"inner_filter": True}}})
+    pipe = old.get_pipe("kgx_span_ner")
+    assert pipe.inner_filter is True
+    doc = old.make_doc("Eve of Acme said that , in Ohio .")
+    with caplog.at_level("WARNING", logger="kgx"):
+        kept = _spans(pipe.candidate_spans([doc]))
+        pipe.candidate_spans([doc])
+    warned = [r.getMessage() for r in caplog.records if "inner words" in r.getMessage()]
+    assert len(warned) == 1 and "no learned inner words" in warned[0]
+    # off, not "every function word inside": that would drop "Bank of America"
+    assert kept == _spans(pipe.suggester([doc], ops=pipe.model.ops))
+
+
 def test_train_edge_filter_trains_on_the_spans_the_filter_keeps():
     nlp, ner, examples = _edge_trained(steps=1, edge_filter=True)
     docs = [eg.predicted for eg in examples]

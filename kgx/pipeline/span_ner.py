@@ -39,6 +39,11 @@ from kgx.pipeline.component import scaled_finish_update
 from kgx.pipeline.words import word_index
 
 SPANS_KEY = "kgx_ents"
+# the filters' learned words, in the component's cfg: function words at a training entity's
+# first token, its last, and inside it
+EDGE_KEYS = ("edge_first", "edge_last", "edge_inner")
+# what ``_function_words`` reads of each token
+FUNCTION_ATTRS = [LOWER, IS_PUNCT, IS_STOP, IS_UPPER]
 
 log = logging.getLogger("kgx")
 
@@ -63,6 +68,7 @@ DEFAULT_MODEL = {
         "entity_threshold": None,
         "learn_rate_scale": 1.0,
         "edge_filter": False,
+        "inner_filter": False,
         "train_edge_filter": False,
         "scorer": {"@scorers": "spacy.ner_scorer.v1"},
     },
@@ -80,6 +86,7 @@ def make_span_ner(
     entity_threshold: float | None = None,
     edge_filter: bool = False,
     train_edge_filter: bool = False,
+    inner_filter: bool = False,
 ) -> "SpanEntityRecognizer":
     """``negative_weight`` scales the gradient of the "no entity" spans (most of them);
     ``threshold`` is the least probability a span's best label needs (None: the argmax
@@ -88,13 +95,15 @@ def make_span_ner(
     takes its most probable entity label; ``learn_rate_scale`` as for
     ``kgx_relation_extractor``; ``edge_filter``: at prediction, skip the suggested spans that
     start or end with a function word (punctuation or a stop word) that no training entity
-    starts or ends with (``SpanEntityRecognizer.learn_edge_words``); training scores them all
-    unless ``train_edge_filter`` skips them in training too."""
+    starts or ends with (``SpanEntityRecognizer.learn_edge_words``); ``inner_filter``: skip
+    too those with a function word inside that no training entity has inside ("said" in
+    "Smith said Jones"; "of" in "Bank of America" is spared where a training entity has it);
+    training scores them all unless ``train_edge_filter`` skips them in training too."""
     return SpanEntityRecognizer(
         nlp.vocab, model, suggester, name, negative_weight=negative_weight,
         threshold=threshold, learn_rate_scale=learn_rate_scale, scorer=scorer,
         entity_threshold=entity_threshold, edge_filter=edge_filter,
-        train_edge_filter=train_edge_filter,
+        train_edge_filter=train_edge_filter, inner_filter=inner_filter,
     )
 
 
@@ -113,6 +122,7 @@ class SpanEntityRecognizer(SpanCategorizer):
         entity_threshold: float | None = None,
         edge_filter: bool = False,
         train_edge_filter: bool = False,
+        inner_filter: bool = False,
     ) -> None:
         super().__init__(
             vocab, model, suggester, name, add_negative_label=True, spans_key=SPANS_KEY,
@@ -127,13 +137,15 @@ class SpanEntityRecognizer(SpanCategorizer):
         self.entity_threshold = entity_threshold
         self.learn_rate_scale = learn_rate_scale
         # the same for the filter; the words it spares are data, learned and saved in cfg
-        # ("edge_first", "edge_last": absent in a pipeline trained before they were learned)
+        # ("edge_first", "edge_last", "edge_inner": absent in a pipeline trained before they
+        # were learned)
         self.edge_filter = edge_filter
+        self.inner_filter = inner_filter
         self.train_edge_filter = train_edge_filter
-        self._warned_unlearned = False
+        self._warned_unlearned: set[str] = set()
 
     def update(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, float]:
-        """spaCy's ``update``; with ``train_edge_filter``, on the spans the edge filter keeps."""
+        """spaCy's ``update``; with ``train_edge_filter``, on the spans the filters keep."""
         if not self.train_edge_filter:
             return super().update(examples, **kwargs)
         suggest = self.suggester
@@ -163,36 +175,48 @@ class SpanEntityRecognizer(SpanCategorizer):
         the function words training entities have at an edge (CoNLL04's "the Hague", "Tex."
         read as "Tex" and ".") are spared. Prediction only: training scores every span."""
         spans = self.suggester(docs, ops=self.model.ops)
-        return self._drop_edges(docs, spans) if self.edge_filter else spans
+        return self._drop_edges(docs, spans) if self.edge_filter or self.inner_filter else spans
 
     def _drop_edges(self, docs: list[Doc], spans: Ragged) -> Ragged:
         ops = self.model.ops
         if not len(spans.dataXd):
             return spans
-        if "edge_first" not in self.cfg and not self._warned_unlearned:
-            self._warned_unlearned = True
-            log.warning("%s: edge_filter is on but the pipeline has no learned edge words (it "
-                        "was trained before kgx learned them): every candidate span with a "
-                        "function word at an edge is skipped, \"the Hague\" too. Retrain, or "
-                        "call learn_edge_words with training examples and save the pipeline",
-                        self.name)
+        edges = self.edge_filter
+        if edges and "edge_first" not in self.cfg:
+            self._warn_unlearned("edge_filter", "edge words", "every candidate span with a "
+                                 "function word at an edge is skipped, \"the Hague\" too")
+        inner = self.inner_filter and "edge_inner" in self.cfg
+        if self.inner_filter and not inner:
+            self._warn_unlearned("inner_filter", "inner words", "the filter is off")
         bounds = ops.to_numpy(spans.dataXd).reshape(-1, 2)
         lengths = ops.to_numpy(spans.lengths)
-        first_ok = self._edge_hashes("edge_first")
-        last_ok = self._edge_hashes("edge_last")
+        spared = {key: self._edge_hashes(key) for key in ("edge_first", "edge_last", "edge_inner")}
         keep, kept_lengths, offset = [], [], 0
         for doc, n in zip(docs, lengths, strict=True):
             own = bounds[offset:offset + n]
             offset += n
-            attrs = doc.to_array([LOWER, IS_PUNCT, IS_STOP, IS_UPPER])
-            function = (attrs[:, 1] == 1) | ((attrs[:, 2] == 1) & (attrs[:, 3] == 0))
-            bad_first = function & ~numpy.isin(attrs[:, 0], first_ok)
-            bad_last = function & ~numpy.isin(attrs[:, 0], last_ok)
-            ok = ~bad_first[own[:, 0]] & ~bad_last[own[:, 1] - 1]
+            attrs = doc.to_array(FUNCTION_ATTRS)
+            function = _function_words(attrs)
+            ok = numpy.ones(len(own), dtype=bool)
+            if edges:
+                ok &= ~(function & ~numpy.isin(attrs[:, 0], spared["edge_first"]))[own[:, 0]]
+                ok &= ~(function & ~numpy.isin(attrs[:, 0], spared["edge_last"]))[own[:, 1] - 1]
+            if inner:  # unspared function words among tokens start + 1 .. end - 2
+                bad = function & ~numpy.isin(attrs[:, 0], spared["edge_inner"])
+                run = numpy.concatenate([[0], numpy.cumsum(bad)])
+                ok &= run[numpy.maximum(own[:, 1] - 1, own[:, 0] + 1)] == run[own[:, 0] + 1]
             keep.append(own[ok])
             kept_lengths.append(int(ok.sum()))
         data: Any = numpy.concatenate(keep).astype("int32")
         return Ragged(ops.asarray2i(data), ops.asarray1i(kept_lengths))
+
+    def _warn_unlearned(self, setting: str, words: str, effect: str) -> None:
+        if setting in self._warned_unlearned:
+            return
+        self._warned_unlearned.add(setting)
+        log.warning("%s: %s is on but the pipeline has no learned %s (it was trained before "
+                    "kgx learned them): %s. Retrain, or call learn_edge_words with training "
+                    "examples and save the pipeline", self.name, setting, words, effect)
 
     def _edge_hashes(self, key: str) -> numpy.ndarray:
         return numpy.array([self.vocab.strings.add(w) for w in self.cfg.get(key, [])],
@@ -200,21 +224,24 @@ class SpanEntityRecognizer(SpanCategorizer):
 
     def learn_edge_words(self, examples: Iterable[Example]) -> None:
         """The function words (punctuation, stop words) the gold entities of ``examples``
-        start or end with, on the pipeline's tokens: the edge filter spares them."""
-        first: set[str] = set()
-        last: set[str] = set()
+        start with, end with and have inside, on the pipeline's tokens: the filters spare
+        them."""
+        words: dict[str, set[str]] = {key: set() for key in EDGE_KEYS}
         for eg in examples:
-            self._add_edge_words(eg, first, last)
-        self.cfg["edge_first"], self.cfg["edge_last"] = sorted(first), sorted(last)
+            self._add_edge_words(eg, words)
+        self.cfg.update({key: sorted(found) for key, found in words.items()})
 
-    def _add_edge_words(self, eg: Example, first: set[str], last: set[str]) -> None:
-        for span in map(_strip, self._get_aligned_spans(eg)):
-            if span is None:
-                continue
-            if _function_word(span[0]):
-                first.add(span[0].lower_)
-            if _function_word(span[-1]):
-                last.add(span[-1].lower_)
+    def _add_edge_words(self, eg: Example, words: dict[str, set[str]]) -> None:
+        spans = [span for span in map(_strip, self._get_aligned_spans(eg)) if span is not None]
+        if not spans:
+            return
+        attrs = eg.predicted.to_array(FUNCTION_ATTRS)
+        function = _function_words(attrs)
+        strings = self.vocab.strings
+        for span in spans:
+            for key, rows in zip(EDGE_KEYS, ([span.start], [span.end - 1],
+                                             range(span.start + 1, span.end - 1)), strict=True):
+                words[key].update(strings[int(attrs[i, 0])] for i in rows if function[i])
 
     def _make_span_group_singlelabel(self, doc: Doc, indices: Any, scores: Any,
                                      allow_overlap: bool = True) -> SpanGroup:
@@ -283,16 +310,15 @@ class SpanEntityRecognizer(SpanCategorizer):
         # learned whether or not the filter is on, so that a loaded pipeline can switch it on,
         # in spaCy's own pass over the examples: one more pass would draw the shuffling
         # corpus's random numbers again and change the training that follows
-        first: set[str] = set()
-        last: set[str] = set()
+        words: dict[str, set[str]] = {key: set() for key in EDGE_KEYS}
 
         def examples() -> Iterable[Example]:
             for eg in get_examples():
-                self._add_edge_words(eg, first, last)
+                self._add_edge_words(eg, words)
                 yield eg
 
         super().initialize(examples, nlp=nlp, labels=labels)
-        self.cfg["edge_first"], self.cfg["edge_last"] = sorted(first), sorted(last)
+        self.cfg.update({key: sorted(found) for key, found in words.items()})
 
     def finish_update(self, sgd: Optimizer) -> None:
         scaled_finish_update(self.model, sgd, self.learn_rate_scale)
@@ -345,9 +371,10 @@ def make_sentence_ngram_suggester(min_size: int = 1, max_size: int = 8) -> Sugge
     return suggest
 
 
-def _function_word(token: Any) -> bool:
-    """Punctuation, or a stop word not in capitals ("US" and "IT" are names more often)."""
-    return bool(token.is_punct or (token.is_stop and not token.is_upper))
+def _function_words(attrs: numpy.ndarray) -> numpy.ndarray:
+    """Which rows of ``doc.to_array(FUNCTION_ATTRS)`` are function words: punctuation, or a
+    stop word not in capitals ("US" and "IT" are names more often)."""
+    return cast(numpy.ndarray, (attrs[:, 1] == 1) | ((attrs[:, 2] == 1) & (attrs[:, 3] == 0)))
 
 
 def _strip(span: Span) -> Span | None:
