@@ -164,9 +164,9 @@ def main() -> None:
     texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
     words = sum(len(t.split()) for t in texts)
     pipelines = {name: load_variant(args.model, *v) for name, v in variants().items()}
-    words = edge_words(next(iter(pipelines.values())), args.train)
+    filter_words = edge_words(next(iter(pipelines.values())), args.train)
     for nlp in pipelines.values():
-        nlp.get_pipe("ner").cfg.update(words)
+        nlp.get_pipe("ner").cfg.update(filter_words)
     for name, nlp in pipelines.items():
         # warm-up: int8 packs its weights here (and keeps them), ONNX Runtime exports
         with default_int8_engine(name == "int8, torch's default engine"):
@@ -190,7 +190,7 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--model", args.model, "--texts",
                               str(args.texts), "--documents", str(args.documents),
                               "--limit", str(args.limit), "--threads", str(args.threads),
-                              "--child", name, "--edge-words", json.dumps(words)],
+                              "--child", name, "--edge-words", json.dumps(filter_words)],
                              capture_output=True, text=True, check=True)
         rss[name] = json.loads(out.stdout.strip().splitlines()[-1])["maxrss_mb"]
     print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words)  "

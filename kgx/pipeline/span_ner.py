@@ -173,7 +173,9 @@ class SpanEntityRecognizer(SpanCategorizer):
         10 candidate spans start or end with a function word ("of", "the", ",", "said") and
         the recogniser pays for each (BENCHMARKS.md, issue 16); an entity rarely does, and
         the function words training entities have at an edge (CoNLL04's "the Hague", "Tex."
-        read as "Tex" and ".") are spared. Prediction only: training scores every span."""
+        read as "Tex" and ".") are spared. The inner filter does the same for the words inside
+        a span ("Smith said Jones"; "of" in "Bank of America" spared). Prediction only:
+        training scores every span."""
         spans = self.suggester(docs, ops=self.model.ops)
         return self._drop_edges(docs, spans) if self.edge_filter or self.inner_filter else spans
 
@@ -190,7 +192,7 @@ class SpanEntityRecognizer(SpanCategorizer):
             self._warn_unlearned("inner_filter", "inner words", "the filter is off")
         bounds = ops.to_numpy(spans.dataXd).reshape(-1, 2)
         lengths = ops.to_numpy(spans.lengths)
-        spared = {key: self._edge_hashes(key) for key in ("edge_first", "edge_last", "edge_inner")}
+        spared = {key: self._edge_hashes(key) for key in EDGE_KEYS}
         keep, kept_lengths, offset = [], [], 0
         for doc, n in zip(docs, lengths, strict=True):
             own = bounds[offset:offset + n]
