@@ -423,5 +423,9 @@ def test_train_edge_filter_trains_on_the_spans_the_filter_keeps():
     assert seen == [len(ner.suggester(docs, ops=ner.model.ops).dataXd),
                     len(ner.candidate_spans(docs).dataXd)]
     assert seen[1] < seen[0]
+    # the edge filter only, not the inner filter too (its effect on training is not measured)
+    ner.inner_filter = True
+    nlp.update(examples)
+    assert len(ner.candidate_spans(docs).dataXd) < seen[2] == seen[1]
     # the component's suggester is its own again after the update
     assert ner.suggester is suggester

@@ -98,7 +98,8 @@ def make_span_ner(
     starts or ends with (``SpanEntityRecognizer.learn_edge_words``); ``inner_filter``: skip
     too those with a function word inside that no training entity has inside ("said" in
     "Smith said Jones"; "of" in "Bank of America" is spared where a training entity has it);
-    training scores them all unless ``train_edge_filter`` skips them in training too."""
+    training scores them all unless ``train_edge_filter`` skips the edge filter's in training
+    too."""
     return SpanEntityRecognizer(
         nlp.vocab, model, suggester, name, negative_weight=negative_weight,
         threshold=threshold, learn_rate_scale=learn_rate_scale, scorer=scorer,
@@ -145,14 +146,15 @@ class SpanEntityRecognizer(SpanCategorizer):
         self._warned_unlearned: set[str] = set()
 
     def update(self, examples: Iterable[Example], **kwargs: Any) -> dict[str, float]:
-        """spaCy's ``update``; with ``train_edge_filter``, on the spans the filters keep."""
+        """spaCy's ``update``; with ``train_edge_filter``, on the spans the edge filter keeps."""
         if not self.train_edge_filter:
             return super().update(examples, **kwargs)
         suggest = self.suggester
 
         def kept(docs: Iterable[Doc], *, ops: Any = None) -> Ragged:
             docs = list(docs)
-            return self._drop_edges(docs, suggest(docs, ops=ops))
+            # the edge filter only: the inner filter's effect on training is not measured
+            return self._drop_edges(docs, suggest(docs, ops=ops), edges=True, inner=False)
 
         self.suggester = kept
         try:
@@ -177,19 +179,21 @@ class SpanEntityRecognizer(SpanCategorizer):
         a span ("Smith said Jones"; "of" in "Bank of America" spared). Prediction only:
         training scores every span."""
         spans = self.suggester(docs, ops=self.model.ops)
-        return self._drop_edges(docs, spans) if self.edge_filter or self.inner_filter else spans
+        if not (self.edge_filter or self.inner_filter):
+            return spans
+        return self._drop_edges(docs, spans, edges=self.edge_filter, inner=self.inner_filter)
 
-    def _drop_edges(self, docs: list[Doc], spans: Ragged) -> Ragged:
+    def _drop_edges(self, docs: list[Doc], spans: Ragged, *, edges: bool,
+                    inner: bool) -> Ragged:
         ops = self.model.ops
         if not len(spans.dataXd):
             return spans
-        edges = self.edge_filter
         if edges and "edge_first" not in self.cfg:
             self._warn_unlearned("edge_filter", "edge words", "every candidate span with a "
                                  "function word at an edge is skipped, \"the Hague\" too")
-        inner = self.inner_filter and "edge_inner" in self.cfg
-        if self.inner_filter and not inner:
+        if inner and "edge_inner" not in self.cfg:
             self._warn_unlearned("inner_filter", "inner words", "the filter is off")
+            inner = False
         bounds = ops.to_numpy(spans.dataXd).reshape(-1, 2)
         lengths = ops.to_numpy(spans.lengths)
         spared = {key: self._edge_hashes(key) for key in EDGE_KEYS}
