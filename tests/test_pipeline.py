@@ -591,6 +591,21 @@ def test_documents_side_by_side_give_the_scores_of_one_thread(monkeypatch):
     assert not any(t.name.startswith("kgx-relations") for t in threading.enumerate())
 
 
+def test_relation_threads_follow_torch_and_do_not_import_it(monkeypatch):
+    # a pipeline without a transformer never loads torch: the classifier then runs on one
+    # thread rather than importing it (its memory, its OpenMP pool in n_process children)
+    import sys
+
+    import torch
+
+    from kgx.pipeline.model import _threads
+
+    assert _threads() == torch.get_num_threads()
+    monkeypatch.delitem(sys.modules, "torch")
+    assert _threads() == 1
+    assert "torch" not in sys.modules
+
+
 def test_inference_scores_do_not_depend_on_the_blas_threads(fixture_model, tmp_path):
     # a Dask worker or a --n-process child runs with one BLAS thread, a local run with all
     # cores: the relation scores must be the same to the last bit. With numpy's OpenBLAS

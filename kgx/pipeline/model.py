@@ -22,6 +22,7 @@ of hard-wrapped text) count in no mean and no distance (``_words_only``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -303,10 +304,11 @@ def _predict_pairs(model: Model, tokvecs: list[Floats2d], cands: list[Candidates
 
 def _threads() -> int:
     """The threads the pipeline was given (torch's count: ``torch.set_num_threads``,
-    ``OMP_NUM_THREADS``), which the classifier's per-document products share out."""
-    import torch
-
-    return int(torch.get_num_threads())
+    ``OMP_NUM_THREADS``), which the classifier's per-document products share out; one where
+    torch is not loaded (a pipeline without a transformer): importing it here would cost
+    such a pipeline torch's memory and its OpenMP pool in ``n_process`` children."""
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else 1
 
 
 def _predict_doc(model: Model, ops: Any, X: Floats2d, cand: Candidates,
