@@ -66,16 +66,23 @@ def encoder_flops(nlp, docs) -> float:
     return total
 
 
-def recogniser_flops(proc, docs, n_spans: int) -> float:
+def recogniser_flops(proc, docs, spans) -> float:
     """Multiply-adds x 2 of the span recogniser's inference (``kgx.SpanCategorizer.v1``): the
-    per-token product of the Maxout's last/first/mean weights, the per-span product of its
-    max part, and the output layer."""
+    Maxout's mean weights on every token, its last and first weights on the tokens candidate
+    spans end and start at, the per-span product of its max part, and the output layer."""
+    import numpy
+
     maxout = proc.model.get_ref("reducer").layers[0]
     K = maxout.get_dim("nO") * maxout.get_dim("nP")
     n_in = maxout.get_dim("nI")
     n_tok = sum(len(doc) for doc in docs)
     n_labels = proc.model.get_ref("scorer").get_dim("nO")
-    return 2.0 * (n_tok * n_in * 3 * K + n_spans * n_in * K
+    bounds = numpy.asarray(spans.dataXd).reshape(-1, 2)
+    doc_of = numpy.repeat(numpy.arange(len(docs)), numpy.asarray(spans.lengths))
+    edge_rows = sum(len(numpy.unique(doc_of * (n_tok + 1) + column))
+                    for column in (bounds[:, 0], bounds[:, 1]))
+    n_spans = len(bounds)
+    return 2.0 * ((n_tok + edge_rows) * n_in * K + n_spans * n_in * K
                   + n_spans * maxout.get_dim("nO") * n_labels)
 
 
@@ -120,8 +127,7 @@ def profile(nlp, texts: list[str]) -> tuple[dict[str, float], list, dict[str, fl
             start = time.perf_counter()
             proc.set_annotations(docs, (spans, scores))
             t["ner: best spans -> doc.ents"] = time.perf_counter() - start
-            flops["ner: pooling + classifier"] = recogniser_flops(
-                proc, docs, int(spans.dataXd.shape[0]))
+            flops["ner: pooling + classifier"] = recogniser_flops(proc, docs, spans)
             continue
         if name == "kgx_relation_extractor":
             start = time.perf_counter()
