@@ -225,15 +225,20 @@ EDGE_DATA = [
 ]
 
 
-def _edge_trained(steps: int = 30, **config):
+def _edge_trained(steps: int = 30, data: list = EDGE_DATA, **config):
     fix_random_seed(0)
     nlp = spacy.blank("en")
     ner = nlp.add_pipe("kgx_span_ner", config=config)
-    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in EDGE_DATA]
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in data]
     optimizer = nlp.initialize(lambda: examples)
     for _ in range(steps):
         nlp.update(examples, sgd=optimizer)
     return nlp, ner, examples
+
+
+def _function(token) -> bool:
+    """The filters' rule, written out token by token: the reference the tests check against."""
+    return token.is_punct or (token.is_stop and not token.is_upper)
 
 
 def _spans(ragged: Ragged) -> list[tuple[int, int]]:
@@ -253,11 +258,9 @@ def test_edge_filter_drops_exactly_the_spans_with_unseen_function_word_edges():
     every = _spans(ner.suggester([doc], ops=ner.model.ops))
     kept = _spans(ner.candidate_spans([doc]))
 
-    def function(t) -> bool:
-        return t.is_punct or (t.is_stop and not t.is_upper)
-
     expected = [(s, e) for s, e in every
-                if not (function(doc[s]) and doc[s].lower_ != "the") and not function(doc[e - 1])]
+                if not (_function(doc[s]) and doc[s].lower_ != "the")
+                and not _function(doc[e - 1])]
     assert kept == expected
     assert (2, 4) in kept and (0, 1) in kept  # "the Hague", "Eve"
     assert (1, 4) not in kept and (3, 5) not in kept  # "of the Hague", "Hague ,"
@@ -346,28 +349,16 @@ INNER_DATA = [*EDGE_DATA,
               ("Ann joined the Bank of America .", [(0, 3, "PER"), (15, 30, "ORG")])]
 
 
-def _inner_trained(**config):
-    fix_random_seed(0)
-    nlp = spacy.blank("en")
-    ner = nlp.add_pipe("kgx_span_ner", config=config)
-    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in INNER_DATA]
-    nlp.initialize(lambda: examples)
-    return nlp, ner
-
-
 def test_inner_filter_drops_exactly_the_spans_with_unseen_function_words_inside():
-    nlp, ner = _inner_trained(inner_filter=True)
+    nlp, ner, _ = _edge_trained(steps=0, data=INNER_DATA, inner_filter=True)
     assert ner.cfg["edge_inner"] == ["of"]  # "Bank of America"
     assert ner.cfg["edge_first"] == ["the"] and ner.cfg["edge_last"] == []
     doc = nlp.make_doc("Eve of Acme said that the Bank of America , in Ohio , is big .")
     every = _spans(ner.suggester([doc], ops=ner.model.ops))
     kept = _spans(ner.candidate_spans([doc]))
 
-    def function(t) -> bool:
-        return t.is_punct or (t.is_stop and not t.is_upper)
-
     expected = [(s, e) for s, e in every
-                if not any(function(t) and t.lower_ != "of" for t in doc[s + 1:e - 1])]
+                if not any(_function(t) and t.lower_ != "of" for t in doc[s + 1:e - 1])]
     assert kept == expected
     # "Bank of America", "Eve of Acme", "the Bank of America" (its edge: the edge filter's)
     assert (6, 9) in kept and (0, 3) in kept and (5, 9) in kept
@@ -385,7 +376,7 @@ def test_inner_filter_drops_exactly_the_spans_with_unseen_function_words_inside(
 
 
 def test_inner_filter_on_a_pipeline_without_learned_inner_words_says_so(tmp_path, caplog):
-    nlp, ner = _inner_trained()
+    nlp, ner, _ = _edge_trained(steps=0, data=INNER_DATA)
     nlp.to_disk(tmp_path / "p")
     cfg = tmp_path / "p" / "kgx_span_ner" / "cfg"
     saved = srsly.read_json(cfg)
