@@ -9,6 +9,20 @@ from pathlib import Path
 from typing import Any
 
 
+def filter_words(nlp: Any, train: Path | None) -> dict[str, list[str]]:
+    """The recogniser's candidate-filter words, learned first from ``train`` (its training
+    data) where given, as ``initialize`` does now, for a model trained before they were
+    learned; otherwise as saved. The keys are spelled out, not imported, so that older kgx
+    (a worktree on ``PYTHONPATH``) runs this too."""
+    ner = nlp.get_pipe("ner")
+    if train is not None:
+        from kgx.cli import _read_examples
+
+        ner.learn_edge_words(_read_examples(nlp, train, False, 1))
+    return {key: ner.cfg[key] for key in ("edge_first", "edge_last", "edge_inner")
+            if key in ner.cfg}
+
+
 def v2_only() -> set[str]:
     """The settings ``kgx.TransformerModel.v2`` takes and v1 does not, from their signatures
     (a hand-kept list missed ``frozen_embeddings`` when it was added)."""

@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from _variants import filter_words  # noqa: E402
 from bench_inference import alternate, encoder_pipes, paired_args, paired_setup  # noqa: E402
 
 
@@ -35,11 +36,8 @@ def main() -> None:
     import kgx
 
     print(f"kgx from {Path(kgx.__file__).parent}")
+    filter_words(nlp, args.train)
     ner = nlp.get_pipe("ner")
-    if args.train is not None:
-        from kgx.cli import _read_examples
-
-        ner.learn_edge_words(_read_examples(nlp, args.train, False, 1))
     # both filters on where the code has them (an attribute older code ignores)
     ner.edge_filter = ner.inner_filter = True
     encoder = encoder_pipes(nlp)

@@ -31,12 +31,11 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from _variants import load_variant  # noqa: E402
+from _variants import filter_words, load_variant  # noqa: E402
 from bench_inference import encoder_pipes, load_texts  # noqa: E402  (shared helpers)
 
 V1 = {"@architectures": "kgx.TransformerModel.v1"}
@@ -111,17 +110,6 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({"maxrss_mb": peak_rss_mb()}))
 
 
-def edge_words(nlp: Any, train: Path | None) -> dict[str, list[str]]:
-    """The recogniser's filter words: learned from ``train`` where given, else as saved."""
-    ner = nlp.get_pipe("ner")
-    if train is not None:
-        from kgx.cli import _read_examples
-
-        ner.learn_edge_words(_read_examples(nlp, train, False, 1))
-    return {key: ner.cfg[key] for key in ("edge_first", "edge_last", "edge_inner")
-            if key in ner.cfg}
-
-
 def memory_mb() -> dict[str, float]:
     """This process's resident memory now (``VmRSS``) and at its peak (``VmHWM``) in MB, from
     /proc/self/status; empty where there is none."""
@@ -164,9 +152,9 @@ def main() -> None:
     texts = load_texts(args.texts, limit=args.limit, documents=args.documents)
     words = sum(len(t.split()) for t in texts)
     pipelines = {name: load_variant(args.model, *v) for name, v in variants().items()}
-    filter_words = edge_words(next(iter(pipelines.values())), args.train)
+    words_learned = filter_words(next(iter(pipelines.values())), args.train)
     for nlp in pipelines.values():
-        nlp.get_pipe("ner").cfg.update(filter_words)
+        nlp.get_pipe("ner").cfg.update(words_learned)
     for name, nlp in pipelines.items():
         # warm-up: int8 packs its weights here (and keeps them), ONNX Runtime exports
         with default_int8_engine(name == "int8, torch's default engine"):
@@ -190,7 +178,7 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--model", args.model, "--texts",
                               str(args.texts), "--documents", str(args.documents),
                               "--limit", str(args.limit), "--threads", str(args.threads),
-                              "--child", name, "--edge-words", json.dumps(filter_words)],
+                              "--child", name, "--edge-words", json.dumps(words_learned)],
                              capture_output=True, text=True, check=True)
         rss[name] = json.loads(out.stdout.strip().splitlines()[-1])["maxrss_mb"]
     print(f"model: {args.model}  texts: {args.texts} ({len(texts)} documents, {words} words)  "

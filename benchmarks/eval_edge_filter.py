@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from _variants import filter_words  # noqa: E402
 from bench_inference import alternate, paired_args  # noqa: E402
 
 
@@ -40,8 +41,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     nlp = spacy.load(args.model)
     ner = nlp.get_pipe("ner")
-    if args.train is not None:
-        ner.learn_edge_words(_read_examples(nlp, args.train, False, 1))
+    filter_words(nlp, args.train)
     print(f"model: {args.model}  data: {args.texts}  documents of {args.documents}  "
           f"threads: {args.threads}")
     for key in ("edge_first", "edge_last", "edge_inner"):
