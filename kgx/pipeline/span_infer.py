@@ -87,7 +87,8 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
     if not len(starts):
         return Y
     nI = data.shape[1]
-    per_token, W_max, max_product, bias = _prepared(W, b, nO, nP, nI, precision, cache)
+    (last_product, first_product, mean_product), W_max, max_product, bias = _prepared(
+        W, b, nO, nP, nI, precision, cache)
     tokens = torch.from_numpy(numpy.ascontiguousarray(data))
     # the spans grouped by the block their start falls in: one pass, not one scan per block
     block = starts // INFERENCE_BLOCK_ROWS
@@ -99,7 +100,6 @@ def _predict(data: numpy.ndarray, W: numpy.ndarray, b: numpy.ndarray, starts: nu
             s = torch.from_numpy(starts[sel] - first)
             e = torch.from_numpy(ends[sel] - first)
             x = tokens[first:last]
-            last_product, first_product, mean_product = per_token
             # x W_last on the rows spans end at (every span reads one: the bias there), x
             # W_first on those they start at, x W_mean on all (running sums)
             rows, at = torch.unique(e - 1, return_inverse=True)
