@@ -154,7 +154,7 @@ class SpanEntityRecognizer(SpanCategorizer):
         def kept(docs: Iterable[Doc], *, ops: Any = None) -> Ragged:
             docs = list(docs)
             # the edge filter only: the inner filter's effect on training is not measured
-            return self._drop_edges(docs, suggest(docs, ops=ops), edges=True, inner=False)
+            return self._filtered(docs, suggest(docs, ops=ops), edges=True, inner=False)
 
         self.suggester = kept
         try:
@@ -171,7 +171,7 @@ class SpanEntityRecognizer(SpanCategorizer):
         return indices, self.model.predict((docs, indices))
 
     def candidate_spans(self, docs: list[Doc]) -> Ragged:
-        """The suggester's spans, less those the edge filter drops when it is on. About 6 in
+        """The suggester's spans, less those the edge and inner filters drop when on. About 6 in
         10 candidate spans start or end with a function word ("of", "the", ",", "said") and
         the recogniser pays for each (BENCHMARKS.md, issue 16); an entity rarely does, and
         the function words training entities have at an edge (CoNLL04's "the Hague", "Tex."
@@ -181,10 +181,11 @@ class SpanEntityRecognizer(SpanCategorizer):
         spans = self.suggester(docs, ops=self.model.ops)
         if not (self.edge_filter or self.inner_filter):
             return spans
-        return self._drop_edges(docs, spans, edges=self.edge_filter, inner=self.inner_filter)
+        return self._filtered(docs, spans, edges=self.edge_filter, inner=self.inner_filter)
 
-    def _drop_edges(self, docs: list[Doc], spans: Ragged, *, edges: bool,
-                    inner: bool) -> Ragged:
+    def _filtered(self, docs: list[Doc], spans: Ragged, *, edges: bool, inner: bool) -> Ragged:
+        """``spans`` less those the edge rule (``edges``) and the inner rule (``inner``) drop;
+        one pass over each document's function words serves both."""
         ops = self.model.ops
         if not len(spans.dataXd):
             return spans
