@@ -21,7 +21,7 @@ from kgx.pipeline.candidates import (
     make_candidate_generator,
 )
 from kgx.pipeline.component import DEFAULT_MODEL
-from kgx.pipeline.model import _pool_pairs, _predict_pairs, _span_means
+from kgx.pipeline.model import _pool_pairs, _predict_pairs, _span_maxes, _span_means
 from kgx.relations import get_relations, raw_relations, set_relations
 
 
@@ -289,6 +289,26 @@ def test_span_mean_gradient_matches_finite_differences():
     assert numpy.allclose(backprop(d_out), numeric, atol=1e-4)
 
 
+def test_span_max_matches_a_loop_and_its_gradient_finite_differences():
+    ops = NumpyOps()
+    rng = numpy.random.default_rng(0)
+    X = rng.normal(size=(23, 4)).astype("float64")
+    # every length from 0 to 23, at every start it fits (powers of two and their neighbours)
+    pairs = [(s, s + n) for n in range(24) for s in range(0, 24 - n)]
+    starts, ends = (numpy.asarray(c) for c in zip(*pairs, strict=True))
+    out, backprop = _span_maxes(ops, X, starts, ends)
+    for row, (s, e) in zip(out, pairs, strict=True):
+        assert numpy.array_equal(row, X[s:e].max(0) if e > s else numpy.zeros(4))
+    assert numpy.array_equal(_span_maxes(ops, X, starts, ends, grad=False)[0], out)
+    d_out = rng.normal(size=out.shape)
+    numeric = _numeric_gradient(lambda Xp: _span_maxes(ops, Xp, starts, ends)[0], X, d_out)
+    assert numpy.allclose(backprop(d_out), numeric, atol=1e-4)
+    # ties: the gradient goes to one row, not to each row holding the maximum
+    same = numpy.ones((5, 2))
+    _, backprop = _span_maxes(ops, same, numpy.asarray([0]), numpy.asarray([5]))
+    assert backprop(numpy.ones((1, 2))).sum() == 2.0
+
+
 def _numeric_gradient(f, X, d_out, eps=1e-6):
     """Finite-difference gradient of sum(f(X) * d_out) with respect to X."""
     out = f(X)
@@ -433,14 +453,19 @@ def _random_docs(lengths, seed):
     return tokvecs, cands
 
 
-def _relation_model(pair_context):
+def _relation_model(pair_context, between_max=False):
     from thinc.api import Model
 
-    from kgx.pipeline.model import build_relation_model, build_relation_model_v2
+    from kgx.pipeline.model import (
+        build_relation_model,
+        build_relation_model_v2,
+        build_relation_model_v3,
+    )
 
     tok2vec = Model("fixed", lambda model, docs, is_train: (docs, lambda d: d),
                     dims={"nO": 16})
-    build = build_relation_model_v2 if pair_context else build_relation_model
+    build = (build_relation_model_v3 if between_max else
+             build_relation_model_v2 if pair_context else build_relation_model)
     model = build(tok2vec, hidden_width=24, type_width=8, distance_width=8, nO=3)
     model.get_ref("type_embed").initialize()
     model.get_ref("distance_embed").initialize()
@@ -454,14 +479,15 @@ def _relation_model(pair_context):
     return model
 
 
-@pytest.mark.parametrize("pair_context", [True, False])
-def test_inference_pass_computes_the_training_pass(pair_context):
+@pytest.mark.parametrize("pair_context,between_max", [(True, False), (False, False),
+                                                     (True, True)])
+def test_inference_pass_computes_the_training_pass(pair_context, between_max):
     # inference applies the hidden layer's head/tail/type columns once per entity and the
     # window's once per window: the same function as the features + thinc classifier
-    model = _relation_model(pair_context)
+    model = _relation_model(pair_context, between_max)
     tokvecs, cands = _random_docs([30, 0, 200, 1], seed=0)
     ops = model.ops
-    feats = [_pool_pairs(ops, X, c, pair_context)[0]
+    feats = [_pool_pairs(ops, X, c, pair_context, between_max)[0]
              for X, c in zip(tokvecs, cands, strict=True) if len(c)]
     n = sum(len(c) for c in cands)
     types = model.get_ref("type_embed").predict(
@@ -491,11 +517,12 @@ def test_inference_scores_do_not_depend_on_the_batch():
     assert offset == len(batched)
 
 
-def test_relation_model_v2_trains_and_round_trips(tmp_path):
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_relation_model_v2_trains_and_round_trips(tmp_path, version):
     fix_random_seed(0)
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    model = dict(DEFAULT_MODEL, **{"@architectures": "kgx.RelationModel.v2"})
+    model = dict(DEFAULT_MODEL, **{"@architectures": f"kgx.RelationModel.{version}"})
     nlp.add_pipe("kgx_relation_extractor", config={"model": model})
     examples = [make_example(nlp, *row) for row in TRAIN]
     optimizer = nlp.initialize(lambda: examples)

@@ -14,9 +14,13 @@ sigmoid, so the loss is a true binary cross-entropy.
 sentences holding the two entities, or a fixed token margin around them when the document has
 no sentence boundaries), because relations such as Live_In are often signalled outside the
 tokens between the entities; and the element-wise product of the head and tail means, which a
-single hidden layer cannot otherwise form.
+single hidden layer cannot otherwise form. ``kgx.RelationModel.v3`` adds the element-wise
+maximum over the tokens between the entities beside their mean (SpERT's "localized context",
+Eberts & Ulges 2020, is max-pooled): a mean over a long gap dilutes the one word that signals
+the relation. On four held-out CoNLL04 folds it did not pay (BENCHMARKS.md), so the configs
+keep v2; v3 is there for corpora with longer gaps.
 
-Both versions read a document's words only: whitespace tokens (a line break inside a sentence
+Every version reads a document's words only: whitespace tokens (a line break inside a sentence
 of hard-wrapped text) count in no mean and no distance (``_words_only``).
 """
 
@@ -77,8 +81,24 @@ def build_relation_model_v2(
                   pair_context=True)
 
 
+@registry.architectures("kgx.RelationModel.v3")
+def build_relation_model_v3(
+    tok2vec: Model[list[Doc], list[Floats2d]],
+    hidden_width: int = 256,
+    type_width: int = 32,
+    distance_width: int = 32,
+    dropout: float = 0.1,
+    nO: int | None = None,
+) -> Model[InT, Floats2d]:
+    """v2 plus the maximum over the tokens between head and tail (see the module doc); the
+    same arguments as ``kgx.RelationModel.v1``."""
+    return _build(tok2vec, hidden_width, type_width, distance_width, dropout, nO,
+                  pair_context=True, between_max=True)
+
+
 def _build(tok2vec: Model, hidden_width: int, type_width: int, distance_width: int,
-           dropout: float, nO: int | None, pair_context: bool) -> Model[InT, Floats2d]:
+           dropout: float, nO: int | None, pair_context: bool,
+           between_max: bool = False) -> Model[InT, Floats2d]:
     type_embed: Model = HashEmbed(nO=type_width, nV=128, seed=17)
     distance_embed: Model = HashEmbed(nO=distance_width, nV=64, seed=23)
     hidden = Relu(nO=hidden_width)
@@ -99,7 +119,8 @@ def _build(tok2vec: Model, hidden_width: int, type_width: int, distance_width: i
         },
         dims={"nO": nO},
         attrs={"type_width": type_width, "distance_width": distance_width,
-               "n_pooled": 5 if pair_context else 3, "pair_context": pair_context},
+               "n_pooled": (5 if pair_context else 3) + int(between_max),
+               "pair_context": pair_context, "between_max": between_max},
     )
 
 
@@ -162,6 +183,53 @@ def _span_means(ops: Any, X: Floats2d, starts: Any, ends: Any,
     return out, backprop
 
 
+def _span_maxes(ops: Any, X: Floats2d, starts: Any, ends: Any, grad: bool = True
+                ) -> tuple[Floats2d, Callable]:
+    """Element-wise maximum of X[start:end] for each (start, end); zeros for empty ranges.
+    A sparse table (the maxima of every run of 2**k rows, k up to the longest range's) answers
+    each range with two overlapping runs, so a pair costs two reads whatever its length; the
+    table holds log2(longest range) copies of X. The gradient goes to the row that held each
+    maximum (the first, on ties); without ``grad`` (inference) those rows are not tracked."""
+    xp = ops.xp
+    T, W = X.shape
+    out = xp.zeros((int(starts.shape[0]), W), dtype=X.dtype)
+    rows = xp.zeros(out.shape, dtype="int64") if grad else None
+    lengths = ends - starts
+    full = xp.nonzero(lengths > 0)[0]
+    if len(full):
+        # floor(log2(length)), exactly: frexp's exponent
+        level = numpy.frexp(numpy.asarray(lengths[full], dtype="float64"))[1] - 1
+        values, argmax = [X], [xp.arange(T)[:, None]]
+        for k in range(1, int(level.max()) + 1):
+            half, m = 1 << (k - 1), T - (1 << k) + 1
+            a, b = values[-1][:m], values[-1][half:half + m]
+            if grad:
+                later = b > a
+                values.append(xp.where(later, b, a))
+                argmax.append(xp.where(later, argmax[-1][half:half + m], argmax[-1][:m]))
+            else:
+                values.append(xp.maximum(a, b))
+        for k in numpy.unique(level):
+            sel = full[level == k]
+            first, last = starts[sel], ends[sel] - (1 << int(k))
+            a, b = values[k][first], values[k][last]
+            if rows is None:
+                out[sel] = xp.maximum(a, b)
+                continue
+            later = b > a
+            out[sel] = xp.where(later, b, a)
+            rows[sel] = xp.where(later, argmax[k][last], argmax[k][first])
+
+    def backprop(d_out: Floats2d) -> Floats2d:
+        if rows is None:
+            raise ValueError("_span_maxes: no gradient without grad=True")
+        flat = (rows * W + xp.arange(W)[None, :])[full].reshape(-1)
+        d_X = xp.bincount(flat, weights=d_out[full].reshape(-1), minlength=T * W)
+        return cast(Floats2d, d_X.reshape(T, W).astype(X.dtype))
+
+    return cast(Floats2d, out), backprop
+
+
 def _words_only(ops: Any, docs: list[Doc], tokvecs: list[Floats2d], cands: list[Candidates]
                 ) -> tuple[list[Floats2d], list[Candidates], list[Any]]:
     """Each document's token vectors and candidate offsets without its whitespace tokens (a
@@ -202,7 +270,8 @@ def _forward(model: Model, inputs: InT, is_train: bool) -> tuple[Floats2d, Calla
     for i, (X, cand) in enumerate(zip(tokvecs, cands, strict=True)):
         if not len(cand):
             continue
-        feats, bp_feats = _pool_pairs(ops, X, cand, model.attrs["pair_context"])
+        feats, bp_feats = _pool_pairs(ops, X, cand, model.attrs["pair_context"],
+                                      model.attrs.get("between_max", False))
         features.append(feats)
         pool_backprops.append((i, bp_feats))
     n_pairs = sum(len(c) for c in cands)
@@ -287,6 +356,7 @@ def _predict_pairs(model: Model, tokvecs: list[Floats2d], cands: list[Candidates
         "pair": ops.as_contig(cols(
             [W1[:, 2 * width:3 * width]]
             + ([W1[:, 4 * width:5 * width]] if pair_context else [])
+            + ([W1[:, P - width:P]] if model.attrs.get("between_max") else [])
             + [W1[:, P + 2 * tw:]], axis=1)),
         "window": ops.as_contig(W1[:, 3 * width:4 * width]) if pair_context else None,
         "b1": hidden.get_param("b"),
@@ -337,7 +407,10 @@ def _predict_doc(model: Model, ops: Any, X: Floats2d, cand: Candidates,
     between, _ = _span_means(ops, X, ctx_start, ctx_end, cs)
     dists = model.get_ref("distance_embed").predict(
         ops.asarray(cast(Any, distance_buckets(cand.spans)), dtype="uint64"))
-    parts = [between] + ([head * tail] if model.attrs["pair_context"] else []) + [dists]
+    parts = ([between] + ([head * tail] if model.attrs["pair_context"] else [])
+             + ([_span_maxes(ops, X, ctx_start, ctx_end, grad=False)[0]]
+                if model.attrs.get("between_max")
+                else []) + [dists])
     Z = ops.gemm(xp.concatenate(parts, axis=1).astype("float32"), weights["pair"], trans2=True)
     Z += per_entity[pairs[:, 0], :H]
     Z += per_entity[pairs[:, 1], H:]
@@ -359,9 +432,10 @@ def _no_backprop(d_logits: Floats2d) -> list[Doc]:
     raise ValueError("kgx.RelationModel: no gradient from an inference pass (is_train=False)")
 
 
-def _pool_pairs(ops: Any, X: Floats2d, cand: Candidates,
-                pair_context: bool) -> tuple[Floats2d, Callable]:
-    """One document's pooled pair features: [head, tail, between] (+ [window, head*tail])."""
+def _pool_pairs(ops: Any, X: Floats2d, cand: Candidates, pair_context: bool,
+                between_max: bool = False) -> tuple[Floats2d, Callable]:
+    """One document's pooled pair features: [head, tail, between] (+ [window, head*tail])
+    (+ [between maximum])."""
     xp = ops.xp
     spans = xp.asarray(cand.spans)
     ctx_start = xp.minimum(spans[:, 1], spans[:, 3])
@@ -375,6 +449,9 @@ def _pool_pairs(ops: Any, X: Floats2d, cand: Candidates,
         windows = xp.asarray(cand.windows)
         window, bp_window = _span_means(ops, X, windows[:, 0], windows[:, 1], cs)
         parts += [window, head * tail]
+    if between_max:
+        most, bp_most = _span_maxes(ops, X, ctx_start, ctx_end)
+        parts.append(most)
     W = X.shape[1]
 
     def backprop(d_feats: Floats2d) -> Floats2d:
@@ -386,6 +463,8 @@ def _pool_pairs(ops: Any, X: Floats2d, cand: Candidates,
         d_X = bp_head(d_head) + bp_tail(d_tail) + bp_ctx(d[2])
         if pair_context:
             d_X += bp_window(d[3])
+        if between_max:
+            d_X += bp_most(d[-1])
         return d_X
 
     return xp.concatenate(parts, axis=1), backprop
