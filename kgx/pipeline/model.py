@@ -198,7 +198,7 @@ def _span_maxes(ops: Any, X: Floats2d, starts: Any, ends: Any, grad: bool = True
     full = xp.nonzero(lengths > 0)[0]
     if len(full):
         # floor(log2(length)), exactly: frexp's exponent
-        level = numpy.frexp(numpy.asarray(lengths[full], dtype="float64"))[1] - 1
+        level = numpy.frexp(ops.to_numpy(lengths[full]).astype("float64"))[1] - 1
         values, argmax = [X], [xp.arange(T)[:, None]]
         for k in range(1, int(level.max()) + 1):
             half, m = 1 << (k - 1), T - (1 << k) + 1
@@ -210,7 +210,7 @@ def _span_maxes(ops: Any, X: Floats2d, starts: Any, ends: Any, grad: bool = True
             else:
                 values.append(xp.maximum(a, b))
         for k in numpy.unique(level):
-            sel = full[level == k]
+            sel = full[xp.asarray(level == k)]
             first, last = starts[sel], ends[sel] - (1 << int(k))
             a, b = values[k][first], values[k][last]
             if rows is None:
