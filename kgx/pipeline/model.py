@@ -18,7 +18,7 @@ single hidden layer cannot otherwise form. ``kgx.RelationModel.v3`` adds the ele
 maximum over the tokens between the entities beside their mean (SpERT's "localized context",
 Eberts & Ulges 2020, is max-pooled): a mean over a long gap dilutes the one word that signals
 the relation. On four held-out CoNLL04 folds it did not pay (BENCHMARKS.md), so the configs
-keep v2; v3 is there for corpora with longer gaps.
+keep v2; v3 is an option to measure on other corpora.
 
 Every version reads a document's words only: whitespace tokens (a line break inside a sentence
 of hard-wrapped text) count in no mean and no distance (``_words_only``).
