@@ -203,22 +203,18 @@ def _span_maxes(ops: Any, X: Floats2d, starts: Any, ends: Any, grad: bool = True
         for k in range(1, int(level.max()) + 1):
             half, m = 1 << (k - 1), T - (1 << k) + 1
             a, b = values[-1][:m], values[-1][half:half + m]
-            if grad:
-                later = b > a
-                values.append(xp.where(later, b, a))
+            later = b > a
+            values.append(xp.where(later, b, a))
+            if rows is not None:
                 argmax.append(xp.where(later, argmax[-1][half:half + m], argmax[-1][:m]))
-            else:
-                values.append(xp.maximum(a, b))
         for k in numpy.unique(level):
             sel = full[xp.asarray(level == k)]
             first, last = starts[sel], ends[sel] - (1 << int(k))
             a, b = values[k][first], values[k][last]
-            if rows is None:
-                out[sel] = xp.maximum(a, b)
-                continue
             later = b > a
             out[sel] = xp.where(later, b, a)
-            rows[sel] = xp.where(later, argmax[k][last], argmax[k][first])
+            if rows is not None:
+                rows[sel] = xp.where(later, argmax[k][last], argmax[k][first])
 
     def backprop(d_out: Floats2d) -> Floats2d:
         if rows is None:
