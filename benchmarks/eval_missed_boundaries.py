@@ -1,0 +1,150 @@
+"""What the record boundaries a segmenter misses cost on assembled documents (issue 19).
+
+``kgx evaluate --as-documents K`` joins K gold records into one raw document; the pipeline's
+own segmenter (sentencizer, or the `conll04` workflow's senter with the punctuation rules)
+then has to find where each record starts. Where it misses one, the encoder reads two records
+as one sentence and the relation component pairs their entities. This script scores the same
+pipeline on the same documents two ways: with the sentence starts its own components set, and
+with those starts plus every gold record start they missed (nothing else changed: the
+segmenters keep preset starts, ``overwrite = false``). The difference is the cost of the missed
+starts; it also counts the relations in the records that a missed start merged and those the
+pipeline predicts across two records (wrong by construction where the corpus has no
+cross-record relations).
+
+    python benchmarks/eval_missed_boundaries.py --model training/conll04/pipeline \
+        --data corpus/conll04/dev.spacy --documents 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import os
+from collections.abc import Iterable
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+Key = tuple[tuple[int, int, str], tuple[int, int, str], str]
+
+
+def starts(doc: Any) -> set[int]:
+    """Character offsets where the doc's sentences start, past its first (whitespace before a
+    sentence is not part of the boundary, as in ``bench_segmenter.py``)."""
+    found = set()
+    for sent in doc.sents:
+        first = next((t.idx for t in sent if not t.is_space), None)
+        if first:
+            found.add(first)
+    return found
+
+
+def segmenters(nlp: Any) -> list[str]:
+    """The components that set sentence starts (spaCy's ``assigns`` says which)."""
+    return [name for name in nlp.pipe_names
+            if "token.is_sent_start" in nlp.get_pipe_meta(name).assigns]
+
+
+def own_starts(nlp: Any, names: list[str], text: str) -> set[int]:
+    with nlp.select_pipes(enable=names):
+        return starts(nlp(text))
+
+
+def preset(doc: Any, chosen: set[int]) -> None:
+    """Every token of ``doc`` (past the first) a sentence start exactly where ``chosen`` says."""
+    for token in doc[1:]:
+        token.is_sent_start = token.idx in chosen
+
+
+def relation_keys(doc: Any) -> set[Key]:
+    from kgx.relations import raw_relations
+
+    ents = doc.ents
+
+    def key(i: int) -> tuple[int, int, str]:
+        return ents[i].start_char, ents[i].end_char, ents[i].label_
+
+    return {(key(r["head"]), key(r["tail"]), r["label"]) for r in raw_relations(doc)}
+
+
+def record_of(gold_starts: list[int], char: int) -> int:
+    """The index of the gold record holding ``char`` (``gold_starts`` sorted, first excluded)."""
+    return bisect.bisect_right(gold_starts, char)
+
+
+def merged_records(gold: set[int], own: set[int]) -> set[int]:
+    """The records on either side of each gold start that ``own`` misses."""
+    ordered = sorted(gold)
+    out: set[int] = set()
+    for start in gold - own:
+        i = record_of(ordered, start)
+        out |= {i - 1, i}
+    return out
+
+
+def tally(pairs: Iterable[tuple[set[Key], set[Key], set[int], set[int]]]) -> dict[str, int]:
+    """Counts over (gold relations, predicted relations, gold starts, merged records) per doc."""
+    n = dict.fromkeys(("tp", "fp", "fn", "cross", "merged_tp", "merged_fp", "merged_fn"), 0)
+    for gold, pred, gold_starts, merged in pairs:
+        ordered = sorted(gold_starts)
+        n["cross"] += sum(record_of(ordered, h[0]) != record_of(ordered, t[0])
+                          for h, t, _ in pred)
+        for name, keys in (("tp", pred & gold), ("fp", pred - gold), ("fn", gold - pred)):
+            n[name] += len(keys)
+            n["merged_" + name] += sum(record_of(ordered, h[0]) in merged for h, _, _ in keys)
+    return n
+
+
+def f1(n: dict[str, int]) -> float:
+    return 200 * n["tp"] / (2 * n["tp"] + n["fp"] + n["fn"]) if n["tp"] else 0.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", required=True, help="a trained kgx pipeline")
+    ap.add_argument("--data", required=True, help="gold records (.spacy)")
+    ap.add_argument("--documents", type=int, default=5, help="records a document (K)")
+    args = ap.parse_args()
+
+    import spacy
+    from spacy.scorer import Scorer
+    from spacy.training import Example
+    from spacy.util import registry
+
+    import kgx  # noqa: F401  (registers the reader and the components)
+
+    nlp = spacy.load(args.model)
+    reader = registry.readers.get("kgx.Corpus.v1")(
+        path=args.data, gold_tokens=False, documents=args.documents, layout="space")
+    examples = list(reader(nlp))
+    names = segmenters(nlp)
+    golds = [starts(eg.reference) for eg in examples]
+    owns = [own_starts(nlp, names, eg.predicted.text) for eg in examples]
+    merged = [merged_records(g, o) for g, o in zip(golds, owns, strict=True)]
+    n_gold = sum(map(len, golds))
+    n_missed = sum(len(g - o) for g, o in zip(golds, owns, strict=True))
+    n_inner = sum(len(o - g) for g, o in zip(golds, owns, strict=True))
+    print(f"{args.model} on {args.data}, documents of {args.documents} ({len(examples)}): "
+          f"segmenters {', '.join(names) or 'none'}; {n_missed} of {n_gold} record starts "
+          f"missed, {n_inner} starts inside records")
+    print(f"{'segmentation':<34}{'NER F1':>8}{'rel F1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"
+          f"{'cross-record':>14}{'merged tp/fp/fn':>18}")
+    for label, add_gold in (("its own", False), ("its own + the starts it missed", True)):
+        docs = []
+        for eg, gold, own in zip(examples, golds, owns, strict=True):
+            doc = eg.predicted.copy()
+            preset(doc, own | gold if add_gold else own)
+            docs.append(doc)
+        predicted = list(nlp.pipe(docs))
+        n = tally((relation_keys(eg.reference), relation_keys(doc), gold, m)
+                  for eg, doc, gold, m in zip(examples, predicted, golds, merged, strict=True))
+        ner = Scorer.score_spans([Example(d, eg.reference) for d, eg in
+                                  zip(predicted, examples, strict=True)], "ents",
+                                 has_annotation=lambda d: True)
+        print(f"{label:<34}{100 * ner['ents_f']:8.2f}{f1(n):8.2f}{n['tp']:6d}{n['fp']:6d}"
+              f"{n['fn']:6d}{n['cross']:14d}"
+              f"{n['merged_tp']:>8d}/{n['merged_fp']}/{n['merged_fn']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""benchmarks/eval_missed_boundaries.py: what a segmenter's missed record starts cost."""
+
+from __future__ import annotations
+
+import spacy
+
+from helpers import load_benchmark
+
+cost = load_benchmark("eval_missed_boundaries")
+
+
+def _doc(text: str):
+    nlp = spacy.blank("en")
+    return nlp.make_doc(text)
+
+
+def test_preset_starts_round_trip():
+    doc = _doc("Wei Chen works for Globex . Moscow IZVESTIYA He said so .")
+    he = doc.text.index("He said")
+    moscow = doc.text.index("Moscow")
+    cost.preset(doc, {he})
+    assert cost.starts(doc) == {he}
+    doc = _doc(doc.text)
+    cost.preset(doc, {moscow, he})
+    assert cost.starts(doc) == {moscow, he}
+    assert [s.text for s in doc.sents] == ["Wei Chen works for Globex .", "Moscow IZVESTIYA",
+                                           "He said so ."]
+
+
+def test_segmenters_are_the_components_that_set_sentence_starts():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("kgx_layout_boundaries")
+    nlp.add_pipe("ner")
+    assert cost.segmenters(nlp) == ["sentencizer", "kgx_layout_boundaries"]
+    text = "Wei Chen works for Globex. Moscow IZVESTIYA He said so."
+    assert cost.own_starts(nlp, cost.segmenters(nlp), text) == {text.index("Moscow")}
+
+
+def test_merged_records_and_tally():
+    # records start at 0, 10, 20, 30; the segmenter missed 20, so records 1 and 2 merged
+    gold, own = {10, 20, 30}, {10, 30, 25}
+    merged = cost.merged_records(gold, own)
+    assert merged == {1, 2}
+    a, b, c, d = (12, 15, "Peop"), (16, 19, "Loc"), (21, 24, "Loc"), (31, 33, "Org")
+    gold_rels = {(a, b, "Live_In"), (d, d, "X")}
+    pred_rels = {(a, b, "Live_In"), (a, c, "Live_In")}  # the second crosses records 1 and 2
+    n = cost.tally([(gold_rels, pred_rels, gold, merged)])
+    assert (n["tp"], n["fp"], n["fn"], n["cross"]) == (1, 1, 1, 1)
+    assert (n["merged_tp"], n["merged_fp"], n["merged_fn"]) == (1, 1, 0)
+    assert round(cost.f1(n), 2) == 50.0
+    assert cost.f1(dict.fromkeys(n, 0)) == 0.0
