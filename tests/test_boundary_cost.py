@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import spacy
 
 from helpers import load_benchmark
@@ -50,3 +51,26 @@ def test_merged_records_and_tally():
     assert (n["merged_tp"], n["merged_fp"], n["merged_fn"]) == (1, 1, 0)
     assert round(cost.f1(n), 2) == 50.0
     assert cost.f1(dict.fromkeys(n, 0)) == 0.0
+
+
+def test_run_preset_keeps_the_starts_and_refuses_a_segmenter_that_moves_them():
+    from spacy.language import Language
+
+    text = "Wei Chen works for Globex . Moscow IZVESTIYA He said so ."
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")  # overwrite = false: keeps what is preset
+    doc = nlp.make_doc(text)
+    want = {text.index("Moscow"), text.index("He said")}
+    (out,) = cost.run_preset(nlp, [doc], [want])
+    assert cost.starts(out) == want
+    assert not doc.has_annotation("SENT_START")  # the caller's doc is left as it was
+
+    @Language.component("test_boundary_cost_overwrite")
+    def overwrite(doc):
+        for token in doc[1:]:
+            token.is_sent_start = False
+        return doc
+
+    nlp.add_pipe("test_boundary_cost_overwrite")
+    with pytest.raises(SystemExit, match="moved 2 preset sentence starts"):
+        cost.run_preset(nlp, [nlp.make_doc(text)], [want])
