@@ -54,23 +54,16 @@ def test_merged_records_and_tally():
 
 
 def test_run_preset_keeps_the_starts_and_refuses_a_segmenter_that_moves_them():
-    from spacy.language import Language
-
     text = "Wei Chen works for Globex . Moscow IZVESTIYA He said so ."
+    want = {text.index("Moscow"), text.index("He said")}
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")  # overwrite = false: keeps what is preset
     doc = nlp.make_doc(text)
-    want = {text.index("Moscow"), text.index("He said")}
     (out,) = cost.run_preset(nlp, [doc], [want])
     assert cost.starts(out) == want
     assert not doc.has_annotation("SENT_START")  # the caller's doc is left as it was
-
-    @Language.component("test_boundary_cost_overwrite")
-    def overwrite(doc):
-        for token in doc[1:]:
-            token.is_sent_start = False
-        return doc
-
-    nlp.add_pipe("test_boundary_cost_overwrite")
-    with pytest.raises(SystemExit, match="moved 2 preset sentence starts"):
+    # a segmenter that overwrites drops the preset start before "He" (no period there)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer", config={"overwrite": True})
+    with pytest.raises(SystemExit, match="moved 1 preset sentence starts"):
         cost.run_preset(nlp, [nlp.make_doc(text)], [want])
