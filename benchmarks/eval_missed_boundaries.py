@@ -11,13 +11,12 @@ starts; it also counts the relations in the records that a missed start merged a
 pipeline predicts across two records (wrong by construction where the corpus has no
 cross-record relations).
 
-    python benchmarks/eval_missed_boundaries.py --model training/conll04/pipeline \
+    python benchmarks/eval_missed_boundaries.py --model training/conll04/pipeline [MODEL ...] \
         --data corpus/conll04/dev.spacy --documents 5
 """
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import os
 from collections.abc import Iterable
@@ -26,8 +25,11 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench_segmenter import starts  # noqa: E402  (where a sentence starts, as it counts them)
+from eval_trailing_period import arguments, facts, pipelines  # noqa: E402
 
-Key = tuple[tuple[int, int, str], tuple[int, int, str], str]
+# a relation as eval_trailing_period.facts keys it: head span, head label, tail span, tail
+# label, relation label
+Key = tuple[tuple[int, int], str, tuple[int, int], str, str]
 
 
 def segmenters(nlp: Any) -> list[str]:
@@ -36,9 +38,10 @@ def segmenters(nlp: Any) -> list[str]:
             if "token.is_sent_start" in nlp.get_pipe_meta(name).assigns]
 
 
-def own_starts(nlp: Any, names: list[str], text: str) -> set[int]:
+def own_starts(nlp: Any, names: list[str], doc: Any) -> set[int]:
+    """Where the segmenters ``names`` start sentences in a copy of the tokenised ``doc``."""
     with nlp.select_pipes(enable=names):
-        return starts(nlp(text))
+        return starts(nlp(doc.copy()))
 
 
 def preset(doc: Any, chosen: set[int]) -> None:
@@ -64,14 +67,7 @@ def run_preset(nlp: Any, docs: list[Any], chosen: list[set[int]]) -> list[Any]:
 
 
 def relation_keys(doc: Any) -> set[Key]:
-    from kgx.relations import raw_relations
-
-    ents = doc.ents
-
-    def key(i: int) -> tuple[int, int, str]:
-        return ents[i].start_char, ents[i].end_char, ents[i].label_
-
-    return {(key(r["head"]), key(r["tail"]), r["label"]) for r in raw_relations(doc)}
+    return facts(doc, False)[1]
 
 
 def record_of(gold_starts: list[int], char: int) -> int:
@@ -94,11 +90,11 @@ def tally(pairs: Iterable[tuple[set[Key], set[Key], set[int], set[int]]]) -> dic
     n = dict.fromkeys(("tp", "fp", "fn", "cross", "merged_tp", "merged_fp", "merged_fn"), 0)
     for gold, pred, gold_starts, merged in pairs:
         ordered = sorted(gold_starts)
-        n["cross"] += sum(record_of(ordered, h[0]) != record_of(ordered, t[0])
-                          for h, t, _ in pred)
+        n["cross"] += sum(record_of(ordered, k[0][0]) != record_of(ordered, k[2][0])
+                          for k in pred)
         for name, keys in (("tp", pred & gold), ("fp", pred - gold), ("fn", gold - pred)):
             n[name] += len(keys)
-            n["merged_" + name] += sum(record_of(ordered, h[0]) in merged for h, _, _ in keys)
+            n["merged_" + name] += sum(record_of(ordered, k[0][0]) in merged for k in keys)
     return n
 
 
@@ -107,47 +103,35 @@ def f1(n: dict[str, int]) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", required=True, help="a trained kgx pipeline")
-    ap.add_argument("--data", required=True, help="gold records (.spacy)")
-    ap.add_argument("--documents", type=int, default=5, help="records a document (K)")
-    args = ap.parse_args()
-
-    import spacy
+    args = arguments(__doc__).parse_args()
     from spacy.scorer import Scorer
     from spacy.training import Example
-    from spacy.util import registry
 
-    import kgx  # noqa: F401  (registers the reader and the components)
-
-    nlp = spacy.load(args.model)
-    reader = registry.readers.get("kgx.Corpus.v1")(
-        path=args.data, gold_tokens=False, documents=args.documents, layout="space")
-    examples = list(reader(nlp))
-    names = segmenters(nlp)
-    golds = [starts(eg.reference) for eg in examples]
-    owns = [own_starts(nlp, names, eg.predicted.text) for eg in examples]
-    merged = [merged_records(g, o) for g, o in zip(golds, owns, strict=True)]
-    n_gold = sum(map(len, golds))
-    n_missed = sum(len(g - o) for g, o in zip(golds, owns, strict=True))
-    n_inner = sum(len(o - g) for g, o in zip(golds, owns, strict=True))
-    print(f"{args.model} on {args.data}, documents of {args.documents} ({len(examples)}): "
-          f"segmenters {', '.join(names) or 'none'}; {n_missed} of {n_gold} record starts "
-          f"missed, {n_inner} starts inside records")
-    print(f"{'segmentation':<34}{'NER F1':>8}{'rel F1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"
-          f"{'cross-record':>14}{'merged tp/fp/fn':>18}")
-    for label, add_gold in (("its own", False), ("its own + the starts it missed", True)):
-        chosen = [own | gold if add_gold else own
-                  for gold, own in zip(golds, owns, strict=True)]
-        predicted = run_preset(nlp, [eg.predicted for eg in examples], chosen)
-        n = tally((relation_keys(eg.reference), relation_keys(doc), gold, m)
-                  for eg, doc, gold, m in zip(examples, predicted, golds, merged, strict=True))
-        ner = Scorer.score_spans([Example(d, eg.reference) for d, eg in
-                                  zip(predicted, examples, strict=True)], "ents",
-                                 has_annotation=lambda d: True)
-        print(f"{label:<34}{100 * ner['ents_f']:8.2f}{f1(n):8.2f}{n['tp']:6d}{n['fp']:6d}"
-              f"{n['fn']:6d}{n['cross']:14d}"
-              f"{n['merged_tp']:>8d}/{n['merged_fp']}/{n['merged_fn']}")
+    for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
+        names = segmenters(nlp)
+        golds = [starts(eg.reference) for eg in examples]
+        owns = [own_starts(nlp, names, eg.predicted) for eg in examples]
+        merged = [merged_records(g, o) for g, o in zip(golds, owns, strict=True)]
+        n_gold = sum(map(len, golds))
+        n_missed = sum(len(g - o) for g, o in zip(golds, owns, strict=True))
+        n_inner = sum(len(o - g) for g, o in zip(golds, owns, strict=True))
+        print(f"{model} on {args.data}, documents of {args.documents} ({len(examples)}): "
+              f"segmenters {', '.join(names) or 'none'}; {n_missed} of {n_gold} record "
+              f"starts missed, {n_inner} starts inside records")
+        print(f"{'segmentation':<34}{'NER F1':>8}{'rel F1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"
+              f"{'cross-record':>14}{'merged tp/fp/fn':>18}")
+        for label, add_gold in (("its own", False), ("its own + the starts it missed", True)):
+            chosen = [own | gold if add_gold else own
+                      for gold, own in zip(golds, owns, strict=True)]
+            predicted = run_preset(nlp, [eg.predicted for eg in examples], chosen)
+            n = tally((relation_keys(eg.reference), relation_keys(doc), gold, m) for eg, doc,
+                      gold, m in zip(examples, predicted, golds, merged, strict=True))
+            ner = Scorer.score_spans([Example(d, eg.reference) for d, eg in
+                                      zip(predicted, examples, strict=True)], "ents",
+                                     has_annotation=lambda d: True)
+            print(f"{label:<34}{100 * ner['ents_f']:8.2f}{f1(n):8.2f}{n['tp']:6d}"
+                  f"{n['fp']:6d}{n['fn']:6d}{n['cross']:14d}"
+                  f"{n['merged_tp']:>8d}/{n['merged_fp']}/{n['merged_fn']}")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def test_segmenters_are_the_components_that_set_sentence_starts():
     nlp.add_pipe("ner")
     assert cost.segmenters(nlp) == ["sentencizer", "kgx_layout_boundaries"]
     text = "Wei Chen works for Globex. Moscow IZVESTIYA He said so."
-    assert cost.own_starts(nlp, cost.segmenters(nlp), text) == {text.index("Moscow")}
+    doc = nlp.make_doc(text)
+    assert cost.own_starts(nlp, cost.segmenters(nlp), doc) == {text.index("Moscow")}
+    assert not doc.has_annotation("SENT_START")
 
 
 def test_merged_records_and_tally():
@@ -43,9 +45,11 @@ def test_merged_records_and_tally():
     gold, own = {10, 20, 30}, {10, 30, 25}
     merged = cost.merged_records(gold, own)
     assert merged == {1, 2}
-    a, b, c, d = (12, 15, "Peop"), (16, 19, "Loc"), (21, 24, "Loc"), (31, 33, "Org")
-    gold_rels = {(a, b, "Live_In"), (d, d, "X")}
-    pred_rels = {(a, b, "Live_In"), (a, c, "Live_In")}  # the second crosses records 1 and 2
+    # relations keyed as eval_trailing_period.facts keys them
+    a, b, c, d = (12, 15), (16, 19), (21, 24), (31, 33)
+    gold_rels = {(a, "Peop", b, "Loc", "Live_In"), (d, "Org", d, "Org", "X")}
+    # the second crosses records 1 and 2
+    pred_rels = {(a, "Peop", b, "Loc", "Live_In"), (a, "Peop", c, "Loc", "Live_In")}
     n = cost.tally([(gold_rels, pred_rels, gold, merged)])
     assert (n["tp"], n["fp"], n["fn"], n["cross"]) == (1, 1, 1, 1)
     assert (n["merged_tp"], n["merged_fp"], n["merged_fn"]) == (1, 1, 0)
