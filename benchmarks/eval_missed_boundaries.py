@@ -104,8 +104,9 @@ def f1(n: dict[str, int]) -> float:
 
 def main() -> None:
     args = arguments(__doc__).parse_args()
-    from spacy.scorer import Scorer
     from spacy.training import Example
+
+    from kgx.pipeline.scorer import score_entities
 
     for model, (nlp, examples) in zip(args.model, pipelines(args), strict=True):
         names = segmenters(nlp)
@@ -126,9 +127,8 @@ def main() -> None:
             predicted = run_preset(nlp, [eg.predicted for eg in examples], chosen)
             n = tally((relation_keys(eg.reference), relation_keys(doc), gold, m) for eg, doc,
                       gold, m in zip(examples, predicted, golds, merged, strict=True))
-            ner = Scorer.score_spans([Example(d, eg.reference) for d, eg in
-                                      zip(predicted, examples, strict=True)], "ents",
-                                     has_annotation=lambda d: True)
+            ner = score_entities([Example(d, eg.reference) for d, eg in
+                                  zip(predicted, examples, strict=True)])
             print(f"{label:<34}{100 * ner['ents_f']:8.2f}{f1(n):8.2f}{n['tp']:6d}"
                   f"{n['fp']:6d}{n['fn']:6d}{n['cross']:14d}"
                   f"{n['merged_tp']:>8d}/{n['merged_fp']}/{n['merged_fn']}")

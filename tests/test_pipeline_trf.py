@@ -345,3 +345,19 @@ def test_dask_workers_write_the_records_of_a_local_run_with_the_transformer(trf_
     local = run_records(tmp_path / "local")
     assert len(local) >= len(texts) * 2 * 10  # relations were found, so scores were compared
     assert run_records(tmp_path / "dask") == local
+
+
+def test_an_ensemble_of_one_pipeline_twice_predicts_what_it_predicts(trf_trained):
+    """benchmarks/eval_seed_ensemble.py: averaging identical probabilities changes nothing, so
+    its segmentation, candidate spans, label columns and decisions are the pipeline's own."""
+    from helpers import load_benchmark
+
+    ensemble = load_benchmark("eval_seed_ensemble")
+    facts = ensemble.facts  # eval_trailing_period's, as the script scores them
+    nlp, _, _ = trf_trained
+    texts = [row[0] for row in TRAIN] + [" ".join(row[0] for row in TRAIN)]
+    alone = [facts(doc, False) for doc in nlp.pipe(texts)]
+    assert sum(len(rels) for _, rels in alone) >= 6  # relations found: the check can fail
+    each, together = ensemble.predicted([nlp, nlp], [nlp.make_doc(t) for t in texts])
+    assert each == [alone, alone]
+    assert together == alone

@@ -117,3 +117,47 @@ def test_scores_pool_over_examples(nlp, gold):
     s = score_relations([Example(perfect, gold), Example(empty, gold)])
     assert s["rel_strict_micro_p"] == pytest.approx(1.0)
     assert s["rel_strict_micro_r"] == pytest.approx(0.5)
+
+
+def test_entities_are_scored_by_character_offsets_on_any_tokenisation(nlp):
+    from spacy.scorer import Scorer
+    from spacy.tokens import Doc
+
+    from kgx.pipeline.scorer import score_entities
+
+    # the corpus glued the period to "Texas."; the pipeline's tokens split it off
+    gold = Doc(nlp.vocab, words=["Ann", "Lee", "lives", "in", "Texas."])
+    gold.ents = [gold.char_span(0, 7, label="PER"), gold.char_span(17, 23, label="LOC")]
+    pred = nlp.make_doc("Ann Lee lives in Texas.")
+    pred.ents = [pred.char_span(0, 7, label="PER"), pred.char_span(17, 22, label="LOC")]
+    s = score_entities([Example(pred, gold)])
+    assert (s["ents_p"], s["ents_r"]) == (pytest.approx(0.5), pytest.approx(0.5))
+    assert s["ents_per_type"]["LOC"] == {"p": 0.0, "r": 0.0, "f": 0.0}
+    assert s["ents_per_type"]["PER"]["f"] == pytest.approx(1.0)
+    # spaCy's span scorer leaves "Texas" out (off the gold tokens): precision 1, not 0.5
+    spacy_scores = Scorer.score_spans([Example(pred, gold)], "ents")
+    assert spacy_scores["ents_p"] == pytest.approx(1.0)
+    # on the same tokens both agree
+    same = Doc(nlp.vocab, words=["Ann", "Lee", "lives", "in", "Texas."])
+    same.ents = [same.char_span(0, 7, label="PER"), same.char_span(17, 23, label="ORG")]
+    ours = score_entities([Example(same, gold)])
+    theirs = Scorer.score_spans([Example(same, gold)], "ents")
+    assert {k: ours[k] for k in ("ents_p", "ents_r", "ents_f")} == pytest.approx(
+        {k: theirs[k] for k in ("ents_p", "ents_r", "ents_f")})
+    assert score_entities([])["ents_f"] == 0.0
+
+
+@pytest.mark.parametrize("name", ["kgx_trf.cfg", "kgx_trf_fast.cfg", "kgx_demo.cfg"])
+def test_every_shipped_recogniser_is_scored_by_character_offsets(repo_root, name):
+    """Training's dev figures count entities as ``kgx evaluate`` does."""
+    from spacy.language import Language
+    from spacy.util import load_config, registry
+
+    from kgx.pipeline.scorer import score_entities
+
+    config = load_config(repo_root / "configs" / name, interpolate=False)
+    scorer = config["components"]["ner"]["scorer"]
+    assert registry.resolve({"s": scorer})["s"] is score_entities
+    # the recogniser's default too, for a config that does not name one
+    default = Language.get_factory_meta("kgx_span_ner").default_config["scorer"]
+    assert registry.resolve({"s": default})["s"] is score_entities

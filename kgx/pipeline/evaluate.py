@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from spacy.language import Language
-from spacy.scorer import Scorer
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
-from kgx.pipeline.scorer import score_relations
+from kgx.pipeline.scorer import score_entities, score_relations
 from kgx.pipeline.thresholds import find_component, run_until
 from kgx.relations import raw_relations
 
@@ -90,12 +89,8 @@ def evaluate(nlp: Language, examples: Iterable[Example], batch_size: int = 64,
     else:
         docs = nlp.pipe((eg.predicted.copy() for eg in examples), batch_size=batch_size)
     scored = [Example(doc, eg.reference) for doc, eg in zip(docs, examples, strict=True)]
-    ner = Scorer.score_spans(scored, "ents", has_annotation=lambda d: True)
-    result: dict[str, Any] = {
-        "n_docs": len(scored), "gold_entities": gold_entities,
-        "ents_p": ner["ents_p"], "ents_r": ner["ents_r"], "ents_f": ner["ents_f"],
-        "ents_per_type": ner["ents_per_type"],
-    }
+    result: dict[str, Any] = {"n_docs": len(scored), "gold_entities": gold_entities}
+    result.update(score_entities(scored))
     result.update(score_relations(scored))
     errors = relation_errors(scored)
     result["relation_errors"] = dict(errors["kinds"].most_common())

@@ -70,7 +70,7 @@ DEFAULT_MODEL = {
         "edge_filter": False,
         "inner_filter": False,
         "train_edge_filter": False,
-        "scorer": {"@scorers": "spacy.ner_scorer.v1"},
+        "scorer": {"@scorers": "kgx.ner_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
