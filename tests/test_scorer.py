@@ -145,6 +145,13 @@ def test_entities_are_scored_by_character_offsets_on_any_tokenisation(nlp):
     assert {k: ours[k] for k in ("ents_p", "ents_r", "ents_f")} == pytest.approx(
         {k: theirs[k] for k in ("ents_p", "ents_r", "ents_f")})
     assert score_entities([])["ents_f"] == 0.0
+    # a reference without entity annotation is not scored; one with no entities is
+    unannotated = Doc(nlp.vocab, words=["Ann", "Lee", "lives", "in", "Texas."])
+    assert score_entities([Example(pred, unannotated)])["ents_p"] == 0.0
+    assert score_entities([Example(pred, unannotated)])["ents_per_type"] == {}
+    empty = Doc(nlp.vocab, words=["Ann", "Lee", "lives", "in", "Texas."])
+    empty.ents = []
+    assert score_entities([Example(pred, empty)])["ents_per_type"]["PER"]["p"] == 0.0
 
 
 @pytest.mark.parametrize("name", ["kgx_trf.cfg", "kgx_trf_fast.cfg", "kgx_demo.cfg"])

@@ -52,9 +52,12 @@ def relation_keys(doc: Doc, mode: str) -> set[tuple[Any, ...]]:
 
 def score_entities(examples: Iterable[Example], **_: Any) -> dict[str, Any]:
     """``ents_p``, ``ents_r``, ``ents_f`` and ``ents_per_type``, as spaCy's NER scorer names
-    them, every predicted and gold entity counted by its character offsets and label."""
+    them, every predicted and gold entity counted by its character offsets and label. As in
+    spaCy's, a reference without entity annotation (not even "no entity") is left out."""
     counts: dict[str, Counter] = {}
     for eg in examples:
+        if not eg.reference.has_annotation("ENT_IOB"):
+            continue
         pred = {(e.start_char, e.end_char, e.label_) for e in eg.predicted.ents}
         gold = {(e.start_char, e.end_char, e.label_) for e in eg.reference.ents}
         for key in pred | gold:
