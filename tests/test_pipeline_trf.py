@@ -361,3 +361,26 @@ def test_an_ensemble_of_one_pipeline_twice_predicts_what_it_predicts(trf_trained
     each, together = ensemble.predicted([nlp, nlp], [nlp.make_doc(t) for t in texts])
     assert each == [alone, alone]
     assert together == alone
+
+
+def test_an_ensemble_matches_relation_labels_by_name(trf_trained, tmp_path):
+    """Seeds order the relation labels differently; the same pipeline with its labels and
+    output columns reversed predicts what it predicts, alone and averaged with the original."""
+    from helpers import load_benchmark
+
+    ensemble = load_benchmark("eval_seed_ensemble")
+    nlp, _, _ = trf_trained
+    nlp.to_disk(tmp_path / "twin")
+    twin = spacy.load(tmp_path / "twin")
+    relations = twin.get_pipe("kgx_relation_extractor")
+    relations.cfg["labels"] = list(relations.labels)[::-1]
+    output = relations.model.get_ref("output")
+    output.set_param("W", output.get_param("W")[::-1].copy())
+    output.set_param("b", output.get_param("b")[::-1].copy())
+    assert relations.labels != nlp.get_pipe("kgx_relation_extractor").labels
+    texts = [row[0] for row in TRAIN] + [" ".join(row[0] for row in TRAIN)]
+    alone = [ensemble.facts(doc, False) for doc in nlp.pipe(texts)]
+    assert len({label for _, rels in alone for *_, label in rels}) >= 3
+    each, together = ensemble.predicted([nlp, twin], [nlp.make_doc(t) for t in texts])
+    assert each == [alone, alone]
+    assert together == alone
