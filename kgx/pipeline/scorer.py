@@ -54,15 +54,11 @@ def score_entities(examples: Iterable[Example], **_: Any) -> dict[str, Any]:
     """``ents_p``, ``ents_r``, ``ents_f`` and ``ents_per_type``, as spaCy's NER scorer names
     them, every predicted and gold entity counted by its character offsets and label. As in
     spaCy's, a reference without entity annotation (not even "no entity") is left out."""
-    counts: dict[str, Counter] = {}
-    for eg in examples:
-        if not eg.reference.has_annotation("ENT_IOB"):
-            continue
-        pred = {(e.start_char, e.end_char, e.label_) for e in eg.predicted.ents}
-        gold = {(e.start_char, e.end_char, e.label_) for e in eg.reference.ents}
-        for key in pred | gold:
-            c = counts.setdefault(key[2], Counter())
-            c["tp" if key in pred and key in gold else "fp" if key in pred else "fn"] += 1
+    def keys(doc: Doc) -> set[tuple[int, int, str]]:
+        return {(e.start_char, e.end_char, e.label_) for e in doc.ents}
+
+    counts = _count((keys(eg.predicted), keys(eg.reference)) for eg in examples
+                    if eg.reference.has_annotation("ENT_IOB"))
     total: Counter[str] = Counter()
     for c in counts.values():
         total.update(c)
@@ -81,10 +77,15 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 def count_relations(examples: Iterable[Example], mode: str) -> dict[str, Counter]:
     """Per-label true positive, false positive and false negative counts."""
+    return _count((relation_keys(eg.predicted, mode), relation_keys(eg.reference, mode))
+                  for eg in examples)
+
+
+def _count(pairs: Iterable[tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]]
+           ) -> dict[str, Counter]:
+    """Per-label tp/fp/fn over (predicted, gold) sets of keys whose third item is the label."""
     counts: dict[str, Counter] = {}
-    for eg in examples:
-        pred = relation_keys(eg.predicted, mode)
-        gold = relation_keys(eg.reference, mode)
+    for pred, gold in pairs:
         for key in pred | gold:
             c = counts.setdefault(key[2], Counter())
             c["tp" if key in pred and key in gold else "fp" if key in pred else "fn"] += 1
