@@ -24,6 +24,8 @@ from typing import Any
 import numpy
 from eval_trailing_period import arguments, facts, pipelines, scores
 
+from kgx.pipeline.thresholds import run_until
+
 RELATIONS = "kgx_relation_extractor"
 
 
@@ -60,18 +62,12 @@ def shared_candidates(ners: Sequence[Any], docs: list) -> Any:
                   ops.asarray1i(numpy.asarray(lengths, dtype="int32")))
 
 
-def segmented(nlp: Any, docs: list) -> list:
-    """``docs`` split into sentences by ``nlp``'s components before its transformer."""
-    for name in nlp.pipe_names[:nlp.pipe_names.index("transformer")]:
-        docs = [nlp.get_pipe(name)(doc) for doc in docs]
-    return docs
-
-
 def predicted(nlps: Sequence[Any], docs: list) -> tuple[list[list], list]:
     """``facts`` of each pipeline's docs alone, and of the ensemble's, from copies of
     ``docs``."""
     first = nlps[0]
-    base = segmented(first, [doc.copy() for doc in docs])
+    # split into sentences by the first pipeline's components before its transformer
+    base = run_until(first, "transformer", [doc.copy() for doc in docs])
     spans = shared_candidates([nlp.get_pipe("ner") for nlp in nlps], base)
     entity_labels = first.get_pipe("ner").labels
     encoded, span_scores = [], []
